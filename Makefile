@@ -1,0 +1,57 @@
+# fastiter: the two set-up commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+VPY    := $(VENV)/bin/python
+PIP    := $(VPY) -m pip
+CC     ?= cc
+CFLAGS_C := -std=c11 -Wall -Wextra -pedantic -O2 -g -pthread -Icsrc/include -Icsrc
+CSRC   := $(wildcard csrc/*.c)
+CTESTS := $(wildcard csrc/tests/test_*.c)
+PYTEST_ARGS ?=
+
+.PHONY: demo test bench install install-test ctest asan tsan clean
+
+$(VENV)/.created:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip setuptools wheel Cython numpy
+	touch $@
+
+# Build isolation is off so repeated installs reuse the venv's Cython and numpy.
+install: $(VENV)/.created
+	$(PIP) install -q --no-build-isolation -e .
+
+install-test: $(VENV)/.created
+	$(PIP) install -q --no-build-isolation -e ".[test]"
+
+demo: install
+	$(VENV)/bin/fastiter demo
+
+test: install-test
+	$(VPY) -m pytest tests $(PYTEST_ARGS)
+	$(VPY) -m pytest bench --benchmark-disable -q -p no:randomly
+
+bench: install-test
+	$(VPY) -m pytest bench --benchmark-only --benchmark-columns=min,median,mean,ops \
+		--benchmark-group-by=group $(PYTEST_ARGS)
+
+# C targets: the C core compiled on its own, as an embedding C program would.
+build/ctest/%: csrc/tests/%.c $(CSRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_C) $< $(CSRC) -lm -o $@
+
+ctest: $(patsubst csrc/tests/%.c,build/ctest/%,$(CTESTS))
+	@for t in $^; do echo "== $$t"; ./$$t || exit 1; done
+
+asan:
+	@mkdir -p build/asan
+	@for t in $(CTESTS); do b=build/asan/$$(basename $$t .c); \
+	  $(CC) $(CFLAGS_C) -fsanitize=address,undefined -fno-sanitize-recover=all $$t $(CSRC) -lm -o $$b \
+	  && ./$$b || exit 1; done
+
+tsan:
+	@mkdir -p build/tsan
+	@for t in $(CTESTS); do b=build/tsan/$$(basename $$t .c); \
+	  $(CC) $(CFLAGS_C) -fsanitize=thread $$t $(CSRC) -lm -o $$b && ./$$b || exit 1; done
+
+clean:
+	rm -rf build dist *.egg-info fastiter/_core/*.c fastiter/_core/*.so fastiter/include fastiter/src

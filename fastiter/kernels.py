@@ -1,0 +1,118 @@
+"""The Python face of the native kernels: validation, dtype dispatch and ``out=`` handling.
+
+Every function here checks its inputs, allocates the output when ``out`` is not given,
+and hands the work to the single C implementation in ``csrc/`` (through the Cython glue
+in :mod:`fastiter._core`), which runs without the GIL.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from fastiter._core import _kernels
+
+__all__ = ["one_hot", "FI_DTYPE_CODES"]
+
+# numpy dtype -> fi_dtype code (csrc/include/fastiter/common.h)
+FI_DTYPE_CODES: dict[np.dtype, int] = {
+    np.dtype(np.bool_): 0,
+    np.dtype(np.int8): 1, np.dtype(np.int16): 2, np.dtype(np.int32): 3, np.dtype(np.int64): 4,
+    np.dtype(np.uint8): 5, np.dtype(np.uint16): 6, np.dtype(np.uint32): 7,
+    np.dtype(np.uint64): 8,
+    np.dtype(np.float16): 9, np.dtype(np.float32): 10, np.dtype(np.float64): 11,
+}
+
+_ONE_HOT_LABEL_DTYPES = tuple(np.dtype(t) for t in
+                              (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16))
+_ONE_HOT_OUT_DTYPES = tuple(np.dtype(t) for t in
+                            (np.bool_, np.uint8, np.int32, np.float16, np.float32, np.float64))
+# memoryview types the Cython wrapper accepts for each output dtype
+_OUT_VIEW = {np.dtype(np.bool_): np.uint8, np.dtype(np.float16): np.uint16}
+
+
+def _check_out(out: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.shape != shape or out.dtype != dtype:
+        raise ValueError(f"out must have shape {shape} and dtype {dtype}, "
+                         f"got shape {out.shape} and dtype {out.dtype}")
+    if not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError("out must be a writeable C-contiguous array")
+
+
+def one_hot(labels: Any, num_classes: int, dtype: DTypeLike = np.float32,
+            out: np.ndarray | None = None, axis: int = -1) -> np.ndarray:
+    """One-hot encode integer class labels.
+
+    Parameters
+    ----------
+    labels : array_like of int8, int16, int32, int64, uint8 or uint16
+        Class indices, each in ``[0, num_classes)``.
+    num_classes : int
+        Number of classes ``C`` (>= 1).
+    dtype : bool, uint8, int32, float16, float32 or float64
+        Output element type.
+    out : ndarray, optional
+        Preallocated C-contiguous output of the result's shape and ``dtype``; reusing a
+        batch buffer avoids the page faults a fresh allocation pays.
+    axis : int
+        Where the class axis goes in the output.  ``-1`` gives ``[..., C]``; for labels
+        ``[N, T]``, ``axis=1`` gives DL4J's time-series layout ``[N, C, T]``.
+
+    Returns
+    -------
+    ndarray
+        ``labels.shape`` with a class axis of length ``num_classes`` inserted at ``axis``.
+
+    Raises
+    ------
+    ValueError
+        If a label is negative or ``>= num_classes`` (naming its position and value);
+        nothing is written out of bounds.
+
+    Examples
+    --------
+    >>> one_hot([0, 2, 1], 3)
+    array([[1., 0., 0.],
+           [0., 0., 1.],
+           [0., 1., 0.]], dtype=float32)
+    """
+    lab = np.asarray(labels)
+    if lab.dtype not in _ONE_HOT_LABEL_DTYPES:
+        if lab.size == 0 and lab.dtype.kind == "f":
+            lab = lab.astype(np.int64)
+        else:
+            raise TypeError(f"labels must be int8, int16, int32, int64, uint8 or uint16, "
+                            f"got dtype {lab.dtype}")
+    if isinstance(num_classes, (bool, np.bool_)) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"num_classes must be an integer >= 1, got {num_classes!r}")
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+    odt = np.dtype(dtype)
+    if odt not in _ONE_HOT_OUT_DTYPES:
+        raise TypeError(f"dtype must be bool, uint8, int32, float16, float32 or float64, "
+                        f"got {odt}")
+    nd = lab.ndim + 1
+    if not -nd <= axis < nd:
+        raise ValueError(f"axis must be in [{-nd}, {nd - 1}] for labels of rank {lab.ndim}, "
+                         f"got {axis}")
+    ax = axis % nd
+    shape = lab.shape[:ax] + (int(num_classes),) + lab.shape[ax:]
+    if out is None:
+        out = np.empty(shape, dtype=odt)
+    else:
+        _check_out(out, shape, odt)
+    outer = int(np.prod(lab.shape[:ax], dtype=np.int64))
+    inner = int(np.prod(lab.shape[ax:], dtype=np.int64))
+    lab2 = np.ascontiguousarray(lab).reshape(outer, inner)
+    view = out.reshape(outer, int(num_classes), inner)
+    if odt in _OUT_VIEW:
+        view = view.view(_OUT_VIEW[odt])
+    bad = _kernels.one_hot_into(lab2, view, FI_DTYPE_CODES[odt])
+    if bad >= 0:
+        pos = [int(i) for i in np.unravel_index(bad, lab.shape)] if lab.ndim else []
+        raise ValueError(f"labels{pos} = {lab2.reshape(-1)[bad]} is outside "
+                         f"[0, num_classes={num_classes})")
+    return out

@@ -1,0 +1,35 @@
+"""The C core on its own: C tests compiled from pytest, plain and under sanitizers."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import fastiter
+from cbuild import ROOT, c_sources, compile_c, run
+
+C_TESTS = sorted((ROOT / "csrc" / "tests").glob("test_*.c"))
+# The ring buffer's tests also run under ThreadSanitizer; everything under ASan+UBSan.
+TSAN_TESTS = [p for p in C_TESTS if "ring" in p.name]
+
+
+def test_get_include_has_the_public_header():
+    inc = Path(fastiter.get_include())
+    assert (inc / "fastiter.h").is_file()
+    assert (inc / "fastiter" / "kernels.h").is_file()
+    assert "#include <Python.h>" not in (inc / "fastiter.h").read_text()
+
+
+@pytest.mark.parametrize("sanitize", [None, "asan"])
+@pytest.mark.parametrize("src", C_TESTS, ids=lambda p: p.stem)
+def test_c_tests(src, sanitize, tmp_path):
+    exe = compile_c([str(src), *c_sources()], tmp_path / src.stem, sanitize)
+    out = run(exe, env={"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1",
+                        "UBSAN_OPTIONS": "print_stacktrace=1"})
+    assert "passed" in out
+
+
+@pytest.mark.parametrize("src", TSAN_TESTS, ids=lambda p: p.stem)
+def test_c_tests_tsan(src, tmp_path):
+    exe = compile_c([str(src), *c_sources()], tmp_path / src.stem, "tsan")
+    assert "passed" in run(exe, env={"TSAN_OPTIONS": "halt_on_error=1"})

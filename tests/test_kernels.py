@@ -1,0 +1,60 @@
+"""The Python face of the kernels against tests/reference.py."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import reference
+from fastiter import kernels
+
+LABEL_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16]
+OUT_DTYPES = [np.bool_, np.uint8, np.int32, np.float16, np.float32, np.float64]
+
+
+@given(data=st.data(), ldt=st.sampled_from(LABEL_DTYPES), odt=st.sampled_from(OUT_DTYPES),
+       num_classes=st.integers(1, 40))
+def test_one_hot_matches_reference(data, ldt, odt, num_classes):
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=7))
+    labels = data.draw(hnp.arrays(ldt, shape, elements=st.integers(0, num_classes - 1)))
+    axis = data.draw(st.integers(-len(shape) - 1, len(shape)))
+    got = kernels.one_hot(labels, num_classes, dtype=odt, axis=axis)
+    want = reference.one_hot(labels, num_classes, dtype=odt, axis=axis)
+    assert got.dtype == np.dtype(odt)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_one_hot_time_series_layout():
+    labels = np.array([[0, 1, 2], [2, 2, 0]])
+    got = kernels.one_hot(labels, 3, axis=1)
+    assert got.shape == (2, 3, 3)
+    assert got[1, :, 0].tolist() == [0, 0, 1] and got[1, :, 2].tolist() == [1, 0, 0]
+
+
+def test_one_hot_out_is_reused_and_overwritten():
+    out = np.full((3, 4), 7, np.float32)
+    res = kernels.one_hot(np.array([3, 0, 1]), 4, out=out)
+    assert res is out
+    np.testing.assert_array_equal(out, np.eye(4, dtype=np.float32)[[3, 0, 1]])
+
+
+@pytest.mark.parametrize("bad,pos", [(-1, "[1, 0]"), (5, "[1, 0]")])
+def test_one_hot_bad_label_names_position_and_value(bad, pos):
+    labels = np.array([[0, 1], [bad, 2]])
+    out = np.full((2, 2, 5), 9.0, np.float32)
+    with pytest.raises(ValueError, match=rf"labels\{pos}\ = {bad} is outside \[0, num_classes=5\)"):
+        kernels.one_hot(labels, 5, out=out)
+    assert (out == 9.0).all()  # nothing written
+
+
+@pytest.mark.parametrize("kwargs,err", [
+    (dict(labels=np.array([0.5]), num_classes=2), TypeError),
+    (dict(labels=np.array([0]), num_classes=0), ValueError),
+    (dict(labels=np.array([0]), num_classes=2, dtype=np.complex64), TypeError),
+    (dict(labels=np.array([0]), num_classes=2, axis=3), ValueError),
+    (dict(labels=np.array([0]), num_classes=2, out=np.zeros((1, 3), np.float32)), ValueError),
+])
+def test_one_hot_rejects_bad_arguments(kwargs, err):
+    with pytest.raises(err):
+        kernels.one_hot(**kwargs)
