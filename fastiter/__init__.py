@@ -21,6 +21,19 @@ from fastiter.errors import (
     UnsupportedOperationError,
     ZeroLengthSequenceError,
 )
+from fastiter.records import (
+    AlignmentMode,
+    CollectionRecordReader,
+    CollectionSequenceRecordReader,
+    CSVFormatError,
+    CSVRecordReader,
+    CSVSequenceRecordReader,
+    RecordMetaData,
+    RecordReader,
+    RecordReaderDataSetIterator,
+    SequenceRecordReader,
+    SequenceRecordReaderDataSetIterator,
+)
 from fastiter.iterators import (
     ArrayDataSetIterator,
     BaseIterator,
@@ -55,6 +68,18 @@ __all__ = [
     "MultiDataSetPreProcessor",
     # iterators
     "ArrayDataSetIterator",
+    # record readers and their iterators
+    "AlignmentMode",
+    "CollectionRecordReader",
+    "CollectionSequenceRecordReader",
+    "CSVFormatError",
+    "CSVRecordReader",
+    "CSVSequenceRecordReader",
+    "RecordMetaData",
+    "RecordReader",
+    "RecordReaderDataSetIterator",
+    "SequenceRecordReader",
+    "SequenceRecordReaderDataSetIterator",
 ]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
