@@ -31,6 +31,7 @@ from fastiter.records import (
     RecordMetaData,
     RecordReader,
     RecordReaderDataSetIterator,
+    RecordReaderMultiDataSetIterator,
     SequenceRecordReader,
     SequenceRecordReaderDataSetIterator,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "RecordMetaData",
     "RecordReader",
     "RecordReaderDataSetIterator",
+    "RecordReaderMultiDataSetIterator",
     "SequenceRecordReader",
     "SequenceRecordReaderDataSetIterator",
 ]

@@ -18,6 +18,7 @@ from fastiter.records.base import (
 )
 from fastiter.records.collection import CollectionRecordReader, CollectionSequenceRecordReader
 from fastiter.records.csv import CSVRecordReader, CSVSequenceRecordReader
+from fastiter.records.multi import RecordReaderMultiDataSetIterator
 from fastiter.records.record_iterator import RecordReaderDataSetIterator
 from fastiter.records.sequence import SequenceRecordReaderDataSetIterator
 
@@ -31,6 +32,7 @@ __all__ = [
     "RecordMetaData",
     "RecordReader",
     "RecordReaderDataSetIterator",
+    "RecordReaderMultiDataSetIterator",
     "RecordRefs",
     "SequenceRecordReader",
     "SequenceRecordReaderDataSetIterator",
