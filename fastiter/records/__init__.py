@@ -18,6 +18,12 @@ from fastiter.records.base import (
 )
 from fastiter.records.collection import CollectionRecordReader, CollectionSequenceRecordReader
 from fastiter.records.csv import CSVRecordReader, CSVSequenceRecordReader
+from fastiter.records.netcdf_hdf5 import (
+    HDF5RecordReader,
+    HDF5SequenceRecordReader,
+    NetCDFRecordReader,
+    NetCDFSequenceRecordReader,
+)
 from fastiter.records.multi import RecordReaderMultiDataSetIterator
 from fastiter.records.record_iterator import RecordReaderDataSetIterator
 from fastiter.records.sequence import SequenceRecordReaderDataSetIterator
@@ -29,6 +35,10 @@ __all__ = [
     "CSVSequenceRecordReader",
     "CollectionRecordReader",
     "CollectionSequenceRecordReader",
+    "HDF5RecordReader",
+    "HDF5SequenceRecordReader",
+    "NetCDFRecordReader",
+    "NetCDFSequenceRecordReader",
     "RecordMetaData",
     "RecordReader",
     "RecordReaderDataSetIterator",
