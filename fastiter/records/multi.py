@@ -142,6 +142,22 @@ class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
         data, k, metas = self._read()
         return self._build(data, k, metas)
 
+    def load_from_metadata(self, metas: list[dict[str, Any]]) -> MultiDataSet:
+        """Rebuild the examples named by ``metas`` (as collected: one ``{reader name:
+        RecordMetaData}`` dict per example), pre-processor applied."""
+        metas = list(metas)
+        data = {}
+        for name, r in self._readers.items():
+            try:
+                wanted = [m[name] for m in metas]
+            except (KeyError, TypeError):
+                raise ValueError(f"each metadata entry must map every reader name "
+                                 f"({sorted(self._readers)}) to a RecordMetaData") from None
+            data[name] = r.load_from_metadata(wanted)
+        mds = self._build(data, len(metas), metas)
+        self._apply_pre_processor(mds)
+        return mds
+
     def _restart(self) -> None:
         for r in self._readers.values():
             r.reset()

@@ -153,3 +153,18 @@ def test_empty_sequence_raises():
           .add_input("s").build())
     with pytest.raises(ZeroLengthSequenceError):
         it.next()
+
+
+def test_collect_and_load_from_metadata(rng):
+    a, b = records(rng, n=7), records(rng, n=7)
+    it = (RRMDSI.Builder(3).add_reader("a", CollectionRecordReader(a))
+          .add_reader("b", CollectionRecordReader(b)).add_input("a", 0, 3)
+          .add_output_one_hot("b", 4, 4).collect_metadata(True).build())
+    batches = list(it)
+    metas = [m for mds in batches for m in mds.example_metadata]
+    assert [m["b"].position for m in metas] == list(range(7))
+    again = it.load_from_metadata([metas[5], metas[0]])
+    np.testing.assert_array_equal(again.features[0], a[[5, 0], :4].astype(np.float32))
+    np.testing.assert_array_equal(again.labels[0].argmax(1), b[[5, 0], 4].astype(int))
+    with pytest.raises(ValueError, match="map every reader name"):
+        it.load_from_metadata([{"a": metas[0]["a"]}])
