@@ -90,7 +90,8 @@ class MinMaxStats:
         if self.lower.shape != upper.shape:
             raise ValueError(f"lower and upper must have the same length, got "
                              f"{self.lower.size} and {upper.size}")
-        self.upper = self.lower + np.maximum(upper - self.lower, EPS)
+        # Only a too-narrow range is touched, so fitted maxima stay exact.
+        self.upper = np.where(upper - self.lower < EPS, self.lower + EPS, upper)
 
     @property
     def range(self) -> np.ndarray:

@@ -26,7 +26,8 @@ class CompositeDataSetPreProcessor:
     Examples
     --------
     >>> from fastiter import DataSet
-    >>> from fastiter.preprocessing import ImagePreProcessingScaler, ImageFlatteningDataSetPreProcessor
+    >>> from fastiter.preprocessing import (ImagePreProcessingScaler,
+    ...                                     ImageFlatteningDataSetPreProcessor)
     >>> chain = CompositeDataSetPreProcessor(ImagePreProcessingScaler(),
     ...                                      ImageFlatteningDataSetPreProcessor())
     >>> ds = DataSet(np.full((1, 1, 2, 2), 255, np.uint8)); chain.pre_process(ds)
