@@ -7,6 +7,7 @@ index: a global default for inputs and for outputs, overridden index by index.
 from __future__ import annotations
 
 import os
+from contextlib import closing
 from typing import Any
 
 import numpy as np
@@ -43,18 +44,19 @@ class _MultiNormalizer:
         """Fit on one MultiDataSet, a MultiDataSet iterator (one pass) or an iterable."""
         accs: dict[str, dict[int, Any]] | None = None
         shape: tuple[int, int] | None = None
-        for b, mds in enumerate(batches_of(data, self, MultiDataSet)):
-            counts = (len(mds.features), len(mds.labels))
-            if accs is None:
-                shape, accs = counts, self._new_accumulators(mds)
-            elif counts != shape:
-                raise ValueError(f"batch {b} has {counts[0]} inputs and {counts[1]} outputs, "
-                                 f"the first batch had {shape[0]} and {shape[1]}")
-            for attr, mattr, side in _SIDES:
-                masks = getattr(mds, mattr)
-                for i, acc in accs[side].items():
-                    acc.add(getattr(mds, attr)[i], None if masks is None else masks[i],
-                            f"{attr}[{i}] of batch {b}")
+        with closing(batches_of(data, self, MultiDataSet)) as batches:
+            for b, mds in enumerate(batches):
+                counts = (len(mds.features), len(mds.labels))
+                if accs is None:
+                    shape, accs = counts, self._new_accumulators(mds)
+                elif counts != shape:
+                    raise ValueError(f"batch {b} has {counts[0]} inputs and {counts[1]} outputs, "
+                                     f"the first batch had {shape[0]} and {shape[1]}")
+                for attr, mattr, side in _SIDES:
+                    masks = getattr(mds, mattr)
+                    for i, acc in accs[side].items():
+                        acc.add(getattr(mds, attr)[i], None if masks is None else masks[i],
+                                f"{attr}[{i}] of batch {b}")
         if accs is None:
             raise ValueError("fit got no MultiDataSet: the iterator or iterable was empty")
         self._stats = {side: {i: self._strategy_for(side, i).build(acc, f"{side} {i}")

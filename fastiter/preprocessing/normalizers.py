@@ -7,6 +7,7 @@ Rank rules and mask handling are those of :mod:`fastiter.preprocessing._stats`.
 from __future__ import annotations
 
 import os
+from contextlib import closing
 from typing import Any
 
 import numpy as np
@@ -57,13 +58,16 @@ class _DataSetNormalizer:
         """
         feats = self._strategy.new_accumulator()
         labs = self._strategy.new_accumulator() if self._fit_labels else None
-        for i, ds in enumerate(batches_of(data, self, DataSet)):
-            if ds.features is not None:
-                feats.add(ds.features, ds.features_mask, f"features of batch {i}")
-            if labs is not None:
-                if ds.labels is None:
-                    raise ValueError(f"fit_label(True) was set but batch {i} has no labels")
-                labs.add(ds.labels, ds.labels_mask, f"labels of batch {i}")
+        # closing() restores the iterator's pre-processor even when a batch is rejected.
+        with closing(batches_of(data, self, DataSet)) as batches:
+            for i, ds in enumerate(batches):
+                if ds.features is not None:
+                    feats.add(ds.features, ds.features_mask, f"features of batch {i}")
+                if labs is not None:
+                    if ds.labels is None:
+                        raise ValueError(f"fit_label(True) was set but batch {i} has no "
+                                         f"labels")
+                    labs.add(ds.labels, ds.labels_mask, f"labels of batch {i}")
         feature_stats = self._strategy.build(feats, "features")
         self._label_stats = None if labs is None else self._strategy.build(labs, "labels")
         self._feature_stats = feature_stats

@@ -262,3 +262,14 @@ def test_works_as_iterator_pre_processor_and_top_level_names():
     it.pre_processor = norm
     out = np.concatenate([ds.features for ds in it])
     assert out.min() == pytest.approx(0) and out.max() == pytest.approx(1)
+
+
+def test_failed_fit_restores_iterator_pre_processor():
+    x = np.ones((6, 2))
+    it = ArrayDataSetIterator(x, batch_size=3)
+    norm = NormalizerStandardize()
+    norm.fit_label(True)  # the batches have no labels: fit fails part-way
+    it.pre_processor = norm
+    with pytest.raises(ValueError, match="no labels"):
+        norm.fit(it)
+    assert it.pre_processor is norm and not norm.is_fit()
