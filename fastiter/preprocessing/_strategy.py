@@ -52,7 +52,8 @@ def zero_masked_steps(arr: np.ndarray, mask: Any) -> None:
     if mask.shape != (arr.shape[0], arr.shape[2]):
         raise ValueError(f"mask of shape {mask.shape} does not fit data of shape "
                          f"{arr.shape}; expected {(arr.shape[0], arr.shape[2])}")
-    arr *= (mask != 0)[:, None, :]
+    # Assign rather than multiply: padding may hold inf or NaN, and 0 * inf is NaN.
+    np.copyto(arr, 0, where=(mask == 0)[:, None, :])
 
 
 class DistributionStats:
@@ -72,10 +73,12 @@ class DistributionStats:
                              f"{self.mean.size} and {self.std.size}")
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of this object (see ``save``)."""
         return {"kind": self.kind, "mean": self.mean.tolist(), "std": self.std.tolist()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "DistributionStats":
+        """Rebuild from :meth:`to_dict` output."""
         return cls(d["mean"], d["std"])
 
 
@@ -95,14 +98,17 @@ class MinMaxStats:
 
     @property
     def range(self) -> np.ndarray:
+        """Per-feature ``upper - lower`` (at least 1e-5)."""
         return self.upper - self.lower
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of this object (see ``save``)."""
         return {"kind": self.kind, "lower": self.lower.tolist(),
                 "upper": self.upper.tolist()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "MinMaxStats":
+        """Rebuild from :meth:`to_dict` output."""
         return cls(d["lower"], d["upper"])
 
 
@@ -118,9 +124,11 @@ class StandardizeStrategy:
     kind = "standardize"
 
     def new_accumulator(self) -> MomentAccumulator:
+        """An empty accumulator of the statistics this strategy needs."""
         return MomentAccumulator()
 
     def build(self, acc: MomentAccumulator, name: str) -> DistributionStats:
+        """Fitted statistics from a filled accumulator; raises when it is empty."""
         if acc.is_empty():
             raise ValueError(f"{name}: no data was added (every batch was empty or fully "
                              f"masked), so no statistics can be computed")
@@ -128,16 +136,19 @@ class StandardizeStrategy:
         return DistributionStats(acc.mean(), acc.std())
 
     def apply(self, arr: np.ndarray, mask: Any, stats: DistributionStats, name: str) -> None:
+        """Normalize ``arr`` in place along dimension 1."""
         arr -= _broadcast(stats.mean, arr, name)
         arr /= _broadcast(stats.std, arr, name)
         zero_masked_steps(arr, mask)
 
     def revert(self, arr: np.ndarray, mask: Any, stats: DistributionStats, name: str) -> None:
+        """Undo :meth:`apply` in place."""
         arr *= _broadcast(stats.std, arr, name)
         arr += _broadcast(stats.mean, arr, name)
         zero_masked_steps(arr, mask)
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of this object (see ``save``)."""
         return {"kind": self.kind}
 
     def __eq__(self, other: object) -> bool:
@@ -157,9 +168,11 @@ class MinMaxStrategy:
         self.min, self.max = lo, hi
 
     def new_accumulator(self) -> BoundsAccumulator:
+        """An empty accumulator of the statistics this strategy needs."""
         return BoundsAccumulator()
 
     def build(self, acc: BoundsAccumulator, name: str) -> MinMaxStats:
+        """Fitted statistics from a filled accumulator; raises when it is empty."""
         if acc.is_empty():
             raise ValueError(f"{name}: no data was added (every batch was empty or fully "
                              f"masked), so no statistics can be computed")
@@ -167,6 +180,7 @@ class MinMaxStrategy:
         return MinMaxStats(acc.lower, acc.upper)
 
     def apply(self, arr: np.ndarray, mask: Any, stats: MinMaxStats, name: str) -> None:
+        """Normalize ``arr`` in place along dimension 1."""
         arr -= _broadcast(stats.lower, arr, name)
         arr /= _broadcast(stats.range, arr, name)
         arr *= self.max - self.min
@@ -174,6 +188,7 @@ class MinMaxStrategy:
         zero_masked_steps(arr, mask)
 
     def revert(self, arr: np.ndarray, mask: Any, stats: MinMaxStats, name: str) -> None:
+        """Undo :meth:`apply` in place."""
         arr -= self.min
         arr /= self.max - self.min
         arr *= _broadcast(stats.range, arr, name)
@@ -181,6 +196,7 @@ class MinMaxStrategy:
         zero_masked_steps(arr, mask)
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of this object (see ``save``)."""
         return {"kind": self.kind, "min": self.min, "max": self.max}
 
     def __eq__(self, other: object) -> bool:

@@ -40,6 +40,7 @@ class CompositeDataSetPreProcessor:
         self.stop_on_empty = bool(stop_on_empty)
 
     def pre_process(self, ds: Any) -> None:
+        """Run each pre-processor in order on the batch, in place."""
         if ds is None:
             raise TypeError(f"{type(self).__name__}.pre_process got None instead of a batch")
         if self.stop_on_empty and ds.is_empty():
@@ -85,6 +86,7 @@ class CompositeMultiDataSetPreProcessor:
         self.pre_processors = _check_all(pre_processors, type(self).__name__)
 
     def pre_process(self, mds: Any) -> None:
+        """Run each pre-processor in order on the batch, in place."""
         if mds is None:
             raise TypeError(f"{type(self).__name__}.pre_process got None instead of a batch")
         for p in self.pre_processors:

@@ -62,6 +62,7 @@ class ImagePreProcessingScaler:
         self._fit_labels = bool(fit_labels)
 
     def is_fit_label(self) -> bool:
+        """Whether rank-4 labels are scaled too."""
         return self._fit_labels
 
     def transform(self, data: Any) -> Any:
@@ -93,6 +94,7 @@ class ImagePreProcessingScaler:
         return True
 
     def pre_process(self, ds: DataSet) -> None:
+        """Apply in place to ``ds`` (as an iterator pre-processor)."""
         _require_dataset(ds, type(self).__name__)
         if ds.features is not None:
             ds.features = self.transform(ds.features)
@@ -153,6 +155,7 @@ class VGG16ImagePreProcessor:
         return arr
 
     def pre_process(self, ds: DataSet) -> None:
+        """Apply in place to ``ds`` (as an iterator pre-processor)."""
         _require_dataset(ds, type(self).__name__)
         if ds.features is not None:
             ds.features = self.transform(ds.features)

@@ -59,6 +59,7 @@ class PermuteDataSetPreProcessor:
             self.axes = axes
 
     def pre_process(self, ds: DataSet) -> None:
+        """Replace ``ds.features`` by the transformed array."""
         x = _features(ds, type(self).__name__)
         if x is None:
             return
@@ -81,6 +82,7 @@ class RGBtoGrayscaleDataSetPreProcessor:
     WEIGHTS = (0.3, 0.59, 0.11)
 
     def pre_process(self, ds: DataSet) -> None:
+        """Replace ``ds.features`` by the transformed array."""
         x = _features(ds, type(self).__name__)
         if x is None:
             return
@@ -104,6 +106,7 @@ class ImageFlatteningDataSetPreProcessor:
     """
 
     def pre_process(self, ds: DataSet) -> None:
+        """Replace ``ds.features`` by the transformed array."""
         x = _features(ds, type(self).__name__)
         if x is None or x.ndim == 2:
             return
@@ -158,6 +161,7 @@ class CropAndResizeDataSetPreProcessor:
                                   w, int(resized_width))
 
     def pre_process(self, ds: DataSet) -> None:
+        """Replace ``ds.features`` by the transformed array."""
         x = _features(ds, type(self).__name__)
         if x is None:
             return

@@ -38,6 +38,7 @@ class _MultiNormalizer:
         raise NotImplementedError
 
     def is_fit(self) -> bool:
+        """Whether statistics exist."""
         return self._stats is not None
 
     def fit(self, data: Any) -> None:
@@ -161,15 +162,18 @@ class _UniformMultiNormalizer(_MultiNormalizer):
         self._fit_labels = bool(fit_labels)
 
     def is_fit_label(self) -> bool:
+        """Whether label arrays are fitted and transformed too."""
         return self._fit_labels
 
     def _strategy_for(self, side: str, index: int) -> Any:
         return self._strategy if side == "input" or self._fit_labels else None
 
     def num_inputs(self) -> int:
+        """How many input arrays have statistics."""
         return len(self._require_fit()["input"])
 
     def num_outputs(self) -> int:
+        """How many output arrays have statistics."""
         return len(self._require_fit()["output"])
 
     def _config(self) -> dict[str, Any]:
@@ -196,15 +200,19 @@ class MultiNormalizerStandardize(_UniformMultiNormalizer):
         super().__init__(StandardizeStrategy())
 
     def get_feature_mean(self, input: int) -> np.ndarray:
+        """Mean of input array ``input``, per feature."""
         return self._stats_at("input", input).mean.copy()
 
     def get_feature_std(self, input: int) -> np.ndarray:
+        """Std of input array ``input``, per feature (>= 1e-5)."""
         return self._stats_at("input", input).std.copy()
 
     def get_label_mean(self, output: int) -> np.ndarray:
+        """Mean of output array ``output`` (needs ``fit_label(True)``)."""
         return self._stats_at("output", output).mean.copy()
 
     def get_label_std(self, output: int) -> np.ndarray:
+        """Std of output array ``output`` (needs ``fit_label(True)``)."""
         return self._stats_at("output", output).std.copy()
 
 
@@ -222,15 +230,19 @@ class MultiNormalizerMinMaxScaler(_UniformMultiNormalizer):
         super().__init__(MinMaxStrategy(min_range, max_range))
 
     def get_feature_min(self, input: int) -> np.ndarray:
+        """Fitted minimum of input array ``input``, per feature."""
         return self._stats_at("input", input).lower.copy()
 
     def get_feature_max(self, input: int) -> np.ndarray:
+        """Fitted maximum of input array ``input``, per feature."""
         return self._stats_at("input", input).upper.copy()
 
     def get_label_min(self, output: int) -> np.ndarray:
+        """Fitted minimum of output array ``output``."""
         return self._stats_at("output", output).lower.copy()
 
     def get_label_max(self, output: int) -> np.ndarray:
+        """Fitted maximum of output array ``output``."""
         return self._stats_at("output", output).upper.copy()
 
 
@@ -269,31 +281,39 @@ class MultiNormalizerHybrid(_MultiNormalizer):
         return self
 
     def standardize_all_inputs(self) -> "MultiNormalizerHybrid":
+        """Standardize every input by default."""
         return self._set("input", None, StandardizeStrategy())
 
     def min_max_scale_all_inputs(self, min_range: float = 0.0,
                                  max_range: float = 1.0) -> "MultiNormalizerHybrid":
+        """Min-max scale every input by default."""
         return self._set("input", None, MinMaxStrategy(min_range, max_range))
 
     def standardize_input(self, input: int) -> "MultiNormalizerHybrid":
+        """Standardize input ``input`` (overrides the default)."""
         return self._set("input", input, StandardizeStrategy())
 
     def min_max_scale_input(self, input: int, min_range: float = 0.0,
                             max_range: float = 1.0) -> "MultiNormalizerHybrid":
+        """Min-max scale input ``input`` (overrides the default)."""
         return self._set("input", input, MinMaxStrategy(min_range, max_range))
 
     def standardize_all_outputs(self) -> "MultiNormalizerHybrid":
+        """Standardize every output by default."""
         return self._set("output", None, StandardizeStrategy())
 
     def min_max_scale_all_outputs(self, min_range: float = 0.0,
                                   max_range: float = 1.0) -> "MultiNormalizerHybrid":
+        """Min-max scale every output by default."""
         return self._set("output", None, MinMaxStrategy(min_range, max_range))
 
     def standardize_output(self, output: int) -> "MultiNormalizerHybrid":
+        """Standardize output ``output`` (overrides the default)."""
         return self._set("output", output, StandardizeStrategy())
 
     def min_max_scale_output(self, output: int, min_range: float = 0.0,
                              max_range: float = 1.0) -> "MultiNormalizerHybrid":
+        """Min-max scale output ``output`` (overrides the default)."""
         return self._set("output", output, MinMaxStrategy(min_range, max_range))
 
     def get_input_stats(self, input: int) -> Any:

@@ -266,10 +266,12 @@ class NormalizerMinMaxScaler(_DataSetNormalizer):
 
     @property
     def min_range(self) -> float:
+        """The lower end of the target range."""
         return self._strategy.min
 
     @property
     def max_range(self) -> float:
+        """The upper end of the target range."""
         return self._strategy.max
 
     def get_min(self) -> np.ndarray:
@@ -283,10 +285,12 @@ class NormalizerMinMaxScaler(_DataSetNormalizer):
         return self._feature_stats.upper.copy()
 
     def get_label_min(self) -> np.ndarray:
+        """Per-label-column fitted minimum (needs ``fit_label(True)``)."""
         self._require_fit(True)
         return self._label_stats.lower.copy()
 
     def get_label_max(self) -> np.ndarray:
+        """Per-label-column fitted maximum (needs ``fit_label(True)``)."""
         self._require_fit(True)
         return self._label_stats.upper.copy()
 

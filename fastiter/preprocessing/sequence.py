@@ -25,6 +25,7 @@ class LabelLastTimeStepPreProcessor:
     """
 
     def pre_process(self, ds: DataSet) -> None:
+        """Replace ``ds.labels`` by their last real step and drop the label mask."""
         if not isinstance(ds, DataSet):
             raise TypeError(f"LabelLastTimeStepPreProcessor.pre_process needs a DataSet, "
                             f"got {type(ds).__name__}")

@@ -273,3 +273,32 @@ def test_failed_fit_restores_iterator_pre_processor():
     with pytest.raises(ValueError, match="no labels"):
         norm.fit(it)
     assert it.pre_processor is norm and not norm.is_fit()
+
+
+def test_nan_and_inf_padding_neither_counts_nor_survives():
+    x = np.random.default_rng(8).normal(0, 1, (3, 2, 4))
+    mask = np.array([[1, 1, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0]])
+    x[0, :, 2] = np.nan
+    x[0, :, 3] = np.inf
+    x[2, :, 1:] = -np.inf
+    norm = NormalizerStandardize()
+    norm.fit(DataSet(x, features_mask=mask))
+    assert np.all(np.isfinite(norm.get_mean()))
+    ds = DataSet(x.copy(), features_mask=mask)
+    norm.pre_process(ds)
+    assert np.all(np.isfinite(ds.features))
+    assert np.all(ds.features[np.broadcast_to((mask == 0)[:, None, :], x.shape)] == 0)
+
+
+def test_rank3_labels_fitted_with_label_mask():
+    rng = np.random.default_rng(9)
+    y = rng.normal(3, 2, (5, 2, 6))
+    lmask = (rng.uniform(size=(5, 6)) > 0.3).astype(np.float32)
+    lmask[:, 0] = 1
+    y[np.broadcast_to((lmask == 0)[:, None, :], y.shape)] = -1e8
+    norm = NormalizerMinMaxScaler()
+    norm.fit_label(True)
+    norm.fit(ArrayDataSetIterator(rng.normal(size=(5, 3)), y, batch_size=2, labels_mask=lmask))
+    real = np.concatenate([y[i][:, lmask[i] != 0].T for i in range(5)])
+    np.testing.assert_array_equal(norm.get_label_min(), real.min(0))
+    np.testing.assert_array_equal(norm.get_label_max(), real.max(0))
