@@ -302,3 +302,16 @@ def test_rank3_labels_fitted_with_label_mask():
     real = np.concatenate([y[i][:, lmask[i] != 0].T for i in range(5)])
     np.testing.assert_array_equal(norm.get_label_min(), real.min(0))
     np.testing.assert_array_equal(norm.get_label_max(), real.max(0))
+
+
+@given(batch=st.integers(1, 12), seed=st.integers(0, 2**31))
+def test_masked_streaming_fit_through_iterator_equals_numpy(batch, seed):
+    rng = np.random.default_rng(seed)
+    x = (1e4 + rng.standard_normal((12, 3, 7))).astype(np.float32)
+    mask = (rng.uniform(size=(12, 7)) > 0.4).astype(np.float32)
+    mask[:, 0] = 1
+    norm = NormalizerStandardize()
+    norm.fit(ArrayDataSetIterator(x, batch_size=batch, features_mask=mask))
+    real = np.concatenate([x[i][:, mask[i] != 0].T for i in range(12)]).astype(np.float64)
+    np.testing.assert_allclose(norm.get_mean(), np.mean(real, axis=0), rtol=1e-6)
+    np.testing.assert_allclose(norm.get_std(), np.std(real, axis=0), rtol=1e-6)
