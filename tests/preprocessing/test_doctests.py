@@ -8,7 +8,8 @@ import pytest
 MODULES = ["fastiter.preprocessing", "fastiter.preprocessing._stats",
            "fastiter.preprocessing.normalizers", "fastiter.preprocessing.multi",
            "fastiter.preprocessing.image", "fastiter.preprocessing.image_ops",
-           "fastiter.preprocessing.sequence", "fastiter.preprocessing.composite"]
+           "fastiter.preprocessing.sequence", "fastiter.preprocessing.composite",
+           "fastiter.preprocessing._bench_cases"]
 
 
 @pytest.mark.parametrize("name", MODULES)
