@@ -13,6 +13,7 @@ import os
 import sys
 
 from fastiter import kernels
+from fastiter.kernels import get_num_threads, set_num_threads
 from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.errors import (
     FormatError,
@@ -47,6 +48,25 @@ from fastiter.iterators import (
     MultiDataSetIterator,
     MultiDataSetPreProcessor,
 )
+from fastiter.preprocessing import (
+    CombinedPreProcessor,
+    CompositeDataSetPreProcessor,
+    CompositeMultiDataSetPreProcessor,
+    CropAndResizeDataSetPreProcessor,
+    DummyPreProcessor,
+    ImageFlatteningDataSetPreProcessor,
+    ImagePreProcessingScaler,
+    LabelLastTimeStepPreProcessor,
+    MultiNormalizerHybrid,
+    MultiNormalizerMinMaxScaler,
+    MultiNormalizerStandardize,
+    NormalizerMinMaxScaler,
+    NormalizerStandardize,
+    PermuteDataSetPreProcessor,
+    RGBtoGrayscaleDataSetPreProcessor,
+    VGG16ImagePreProcessor,
+    load_normalizer,
+)
 
 __version__ = "0.1.0"
 
@@ -56,6 +76,8 @@ __all__ = [
     "get_source_dir",
     "show_config",
     "kernels",
+    "set_num_threads",
+    "get_num_threads",
     # data objects
     "DataSet",
     "MultiDataSet",
@@ -90,6 +112,24 @@ __all__ = [
     "RecordReaderMultiDataSetIterator",
     "SequenceRecordReader",
     "SequenceRecordReaderDataSetIterator",
+    # normalizers and pre-processors
+    "NormalizerStandardize",
+    "NormalizerMinMaxScaler",
+    "MultiNormalizerStandardize",
+    "MultiNormalizerMinMaxScaler",
+    "MultiNormalizerHybrid",
+    "ImagePreProcessingScaler",
+    "VGG16ImagePreProcessor",
+    "PermuteDataSetPreProcessor",
+    "RGBtoGrayscaleDataSetPreProcessor",
+    "ImageFlatteningDataSetPreProcessor",
+    "CropAndResizeDataSetPreProcessor",
+    "LabelLastTimeStepPreProcessor",
+    "CombinedPreProcessor",
+    "CompositeDataSetPreProcessor",
+    "CompositeMultiDataSetPreProcessor",
+    "DummyPreProcessor",
+    "load_normalizer",
 ]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
