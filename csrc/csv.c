@@ -37,12 +37,16 @@ static int fi_slow_field(const char *p, size_t n, double *value)
     return ok ? 0 : -1;
 }
 
-/* Parse the field [p, e) with no surrounding blanks; 0 on success. */
-static int fi_parse_field(const char *p, const char *e, double *value)
+/*
+ * Read a number starting at p (no leading blanks) by the fast path.  Returns the end of
+ * the number with *value set, or NULL when the text needs strtod or is not a number (the
+ * caller then looks at the whole field).  Scanning and converting in one pass, without
+ * first finding the field's end, is what makes the common case cheap.
+ */
+static const char *fi_scan_fast(const char *s, const char *e, double *value)
 {
-    const char *s = p;
     uint64_t m = 0;
-    int digits = 0, neg = 0, frac = 0, any = 0;
+    int digits = 0, neg = 0, any = 0;
     int64_t exp10 = 0;
     if (s < e && (*s == '-' || *s == '+'))
         neg = *s++ == '-';
@@ -54,13 +58,13 @@ static int fi_parse_field(const char *p, const char *e, double *value)
     if (s < e && *s == '.') {
         s++;
         if (m == 0)
-            for (; s < e && *s == '0'; s++, any = 1) frac--;
+            for (; s < e && *s == '0'; s++, any = 1) exp10--;
         for (; s < e && (unsigned)(*s - '0') < 10; s++, any = 1) {
-            if (digits < 19) { m = m * 10 + (uint64_t)(*s - '0'); digits++; frac--; }
+            if (digits < 19) { m = m * 10 + (uint64_t)(*s - '0'); digits++; exp10--; }
         }
     }
     if (!any)
-        return fi_slow_field(p, (size_t)(e - p), value);
+        return NULL;
     if (s < e && (*s == 'e' || *s == 'E')) {
         int eneg = 0, edig = 0;
         int64_t ev = 0;
@@ -70,22 +74,29 @@ static int fi_parse_field(const char *p, const char *e, double *value)
         for (; s < e && (unsigned)(*s - '0') < 10; s++, edig++)
             if (ev < 100000) ev = ev * 10 + (*s - '0');
         if (!edig)
-            return -1;
+            return NULL;
         exp10 += eneg ? -ev : ev;
     }
-    if (s != e)
-        return -1;
-    exp10 += frac;
-    if (digits >= 19 || m > ((uint64_t)1 << 53) || exp10 < -22 || exp10 > 22) {
-        if (m == 0) { *value = neg ? -0.0 : 0.0; return 0; }
-        return fi_slow_field(p, (size_t)(e - p), value);
+    if (m == 0) {
+        *value = neg ? -0.0 : 0.0;
+        return s;
     }
+    if (digits >= 19 || m > ((uint64_t)1 << 53) || exp10 < -22 || exp10 > 22)
+        return NULL;
     {
         double d = (double)m;
         d = exp10 < 0 ? d / fi_pow10[-exp10] : d * fi_pow10[exp10];
         *value = neg ? -d : d;
     }
-    return 0;
+    return s;
+}
+
+/* Parse the field [p, e) with no surrounding blanks; 0 on success. */
+static int fi_parse_field(const char *p, const char *e, double *value)
+{
+    if (fi_scan_fast(p, e, value) == e)
+        return 0;
+    return fi_slow_field(p, (size_t)(e - p), value);
 }
 
 static void fi_set_err(fi_csv_error *err, int kind, int64_t line, int64_t col,
@@ -110,15 +121,27 @@ static int fi_parse_line(const char *buf, const char *p, const char *e, char del
     if (q == e)
         return 1;
     for (;;) {
-        const char *fs = p, *fe;
+        const char *fs = p, *fe, *t = NULL;
+        double v;
         while (fs < e && fi_is_blank(*fs)) fs++;
-        fe = fs;
-        while (fe < e && *fe != delim) fe++;
-        p = fe;
-        while (fe > fs && fi_is_blank(fe[-1])) fe--;
-        if (col < ncols && fi_parse_field(fs, fe, &row[col]) != 0) {
-            fi_set_err(err, FI_CSV_ENUMBER, line, col, buf, fs, fe);
-            return -1;
+        if (col < ncols && (t = fi_scan_fast(fs, e, &v)) != NULL) {
+            while (t < e && fi_is_blank(*t)) t++;
+            if (t == e || *t == delim)
+                row[col] = v;
+            else
+                t = NULL;
+        }
+        if (t != NULL) {
+            p = t;
+        } else {
+            fe = fs;
+            while (fe < e && *fe != delim) fe++;
+            p = fe;
+            while (fe > fs && fi_is_blank(fe[-1])) fe--;
+            if (col < ncols && fi_parse_field(fs, fe, &row[col]) != 0) {
+                fi_set_err(err, FI_CSV_ENUMBER, line, col, buf, fs, fe);
+                return -1;
+            }
         }
         col++;
         if (p == e)

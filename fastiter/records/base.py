@@ -63,6 +63,11 @@ class RecordRefs:
         return RecordMetaData(self.sources[int(self.source_index[i])],
                               int(self.positions[i]), self.reader)
 
+    def slice(self, lo: int, hi: int) -> "RecordRefs":
+        """The metadata of records ``lo`` to ``hi`` (exclusive)."""
+        return RecordRefs(self.sources, self.source_index[lo:hi], self.positions[lo:hi],
+                          self.reader)
+
     def to_list(self) -> list[RecordMetaData]:
         """One :class:`RecordMetaData` per record."""
         return [self[i] for i in range(len(self))]

@@ -90,16 +90,19 @@ class _CSVConfig:
             raise ValueError(f"{type(self).__name__}: no record in {self._files}")
         return self._ncols
 
-    def _slow(self, data: bytes) -> bool:
-        return bool(self._categories) or self._quote.encode() in data
-
     def _parse_all(self, data: bytes, path: str, base: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every line of ``data``: the bulk parser, or the csv module when the text has
+        categories to map or turns out to be quoted (found only if the bulk parser fails,
+        so numeric files never pay for a scan)."""
         ncols = self.num_columns()
-        if self._slow(data):
-            return parse_text(data.decode("utf-8"), path, base, ncols, self._delimiter,
-                              self._quote, self._categories)
-        values, lines, _, _ = parse_block(data, path, base, ncols, self._delimiter, True)
-        return values, lines
+        if not self._categories:
+            try:
+                return parse_block(data, path, base, ncols, self._delimiter, True)[:2]
+            except CSVFormatError:
+                if self._quote.encode() not in data:
+                    raise
+        return parse_text(data.decode("utf-8"), path, base, ncols, self._delimiter,
+                          self._quote, self._categories)
 
     def _load_lines(self, metas: Sequence[RecordMetaData]) -> np.ndarray:
         """Records named by (path, line) metadata, each parsed on its own."""
@@ -188,7 +191,8 @@ class CSVRecordReader(_CSVConfig, RecordReader):
         self._fh = open(self._files[self._file_index], "rb")
         for _ in range(self._skip_lines):
             self._fh.readline()
-        self._line_base, self._pending, self._slow_file = self._skip_lines, b"", False
+        self._line_base, self._pending = self._skip_lines, b""
+        self._slow_file = bool(self._categories)
         return True
 
     def _fill(self) -> bool:
@@ -200,14 +204,22 @@ class CSVRecordReader(_CSVConfig, RecordReader):
             chunk = self._fh.read() if self._slow_file else self._fh.read(_BLOCK)
             data = self._pending + chunk if self._pending else chunk
             is_last = not chunk or self._slow_file
-            if not self._slow_file and self._slow(data):
-                self._slow_file, data, is_last = True, data + self._fh.read(), True
-            if self._slow_file:
-                values, lines = self._parse_all(data, path, self._line_base)
+            if not self._slow_file:
+                try:
+                    values, lines, consumed, nlines = parse_block(
+                        data, path, self._line_base, self.num_columns(), self._delimiter,
+                        is_last)
+                except CSVFormatError:
+                    if not self._categories and self._quote.encode() not in data:
+                        raise
+                    self._slow_file = True
+            if self._slow_file:  # the rest of this file goes through the csv module
+                data = data if is_last else data + self._fh.read()
+                is_last = True
+                values, lines = parse_text(data.decode("utf-8"), path, self._line_base,
+                                           self.num_columns(), self._delimiter, self._quote,
+                                           self._categories)
                 consumed, nlines = len(data), 0
-            else:
-                values, lines, consumed, nlines = parse_block(
-                    data, path, self._line_base, self.num_columns(), self._delimiter, is_last)
             self._pending = data[consumed:]
             self._line_base += nlines
             if is_last:

@@ -15,6 +15,14 @@ from fastiter.records.base import RecordMetaData, RecordReader, RecordRefs
 __all__ = ["RecordReaderDataSetIterator", "labels_as_classes"]
 
 
+class LabelError(ValueError):
+    """A label is not a class index; ``index`` is the offending record's row."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
 def labels_as_classes(values: np.ndarray, num_classes: int,
                       describe: Any) -> np.ndarray:
     """Label values as int64 class indices; raises naming the record when one is not an
@@ -23,8 +31,8 @@ def labels_as_classes(values: np.ndarray, num_classes: int,
     bad = (idx != values) | (idx < 0) | (idx >= num_classes)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"label {values[i].item()!r} of record {describe(i)} is not a class index "
-                         f"in [0, num_classes={num_classes})")
+        raise LabelError(f"label {values[i].item()!r} of record {describe(i)} is not a class "
+                         f"index in [0, num_classes={num_classes})", i)
     return idx
 
 
@@ -71,7 +79,9 @@ class RecordReaderDataSetIterator(DataSetIterator):
         self._collect = bool(collect_metadata)
         self._dtype = np.dtype(dtype)
         self._records = 0
+        self._clear_chunk()
         self._configure(label_index, num_classes, label_index_to, bool(regression))
+        self._chunk_records = self._batch_size * max(1, 8192 // self._batch_size)
 
     # --- column mapping -------------------------------------------------------------
     def _configure(self, label_index: int | None, num_classes: int | None,
@@ -109,8 +119,11 @@ class RecordReaderDataSetIterator(DataSetIterator):
             self._num_classes = positive_int("num_classes", num_classes)
 
     # --- batches --------------------------------------------------------------------
-    def _build(self, values: np.ndarray, refs: RecordRefs | None,
-               metas: list[RecordMetaData] | None) -> DataSet:
+    # Records are converted a chunk (many batches) at a time: one column copy and one
+    # one-hot kernel call per chunk, so a batch costs a slice, not a dozen numpy calls.
+    # Batches are views of a chunk that is never reused, and never overlap.
+    def _convert(self, values: np.ndarray, refs: RecordRefs | None,
+                 metas: list[RecordMetaData] | None) -> tuple:
         k = len(values)
         nf = sum(b - a for a, b in self._feature_cols)
         feats = np.empty((k, nf), self._dtype)
@@ -131,31 +144,79 @@ class RecordReaderDataSetIterator(DataSetIterator):
             labels = kernels.one_hot(idx, self._num_classes, dtype=self._dtype)
         if metas is None and self._collect and refs is not None:
             metas = refs.to_list()
-        return DataSet(feats, labels, example_metadata=metas if self._collect else None,
+        return feats, labels, metas if self._collect else None
+
+    def _dataset(self, feats: np.ndarray, labels: np.ndarray, metas: list | None) -> DataSet:
+        return DataSet(feats, labels, example_metadata=metas,
                        label_names=self._reader.get_labels())
+
+    def _chunk_left(self) -> int:
+        return len(self._chunk[0]) - self._chunk_at
+
+    def _refill(self, need: int) -> None:
+        """Make the chunk hold at least ``need`` records, when the reader has them."""
+        if self._chunk_left() >= need or not self._reader.has_next():
+            if self._error is not None and self._chunk_left() < need:
+                raise self._error
+            return
+        want = max(need - self._chunk_left(), self._chunk_records)
+        values, refs = self._reader.next_records(want)
+        try:
+            new = self._convert(values, refs, None)
+        except LabelError as e:
+            # serve the records before the bad one first: the error surfaces with the
+            # batch that holds it, as when converting batch by batch
+            self._error = e
+            new = self._convert(values[:e.index], refs.slice(0, e.index), None)
+            if self._chunk_left() + e.index < need:
+                raise
+        if self._chunk_left():
+            at = self._chunk_at
+            old = (self._chunk[0][at:], self._chunk[1][at:], self._chunk[2])
+            metas = None if new[2] is None else old[2][at:] + new[2]
+            new = (np.concatenate([old[0], new[0]]), np.concatenate([old[1], new[1]]), metas)
+        self._chunk, self._chunk_at = new, 0
 
     def has_next(self) -> bool:
         if self._max_batches != -1 and self._position >= self._max_batches:
             return False
-        return self._reader.has_next()
+        return self._chunk_left() > 0 or self._reader.has_next() or self._error is not None
 
     def _next_batch(self, num: int | None) -> DataSet:
         n = self._batch_size if num is None else positive_int("num", num)
-        values, refs = self._reader.next_records(n)
-        self._records += len(values)
-        return self._build(values, refs, None)
+        self._refill(n)
+        lo = self._chunk_at
+        hi = min(lo + n, len(self._chunk[0]))
+        feats, labels, metas = self._chunk
+        self._chunk_at = hi
+        self._records += hi - lo
+        return self._dataset(feats[lo:hi], labels[lo:hi],
+                             None if metas is None else metas[lo:hi])
+
+    def _clear_chunk(self) -> None:
+        self._chunk: tuple = (np.empty((0, 0)), np.empty((0, 0)), None)
+        self._chunk_at = 0
+        self._error: LabelError | None = None
 
     def _restart(self) -> None:
         self._reader.reset()
+        self._clear_chunk()
         self._records = 0
 
     def _skip(self, n: int) -> None:
-        self._records += self._reader.skip(n * self._batch_size)
+        self._seek(n * self._batch_size)
+
+    def _seek(self, records: int) -> None:
+        """Position after ``records`` records of this epoch (from a fresh restart)."""
+        self._reader.reset()
+        self._clear_chunk()
+        self._records = self._reader.skip(records)
 
     def load_from_metadata(self, metas: Sequence[RecordMetaData]) -> DataSet:
         """Rebuild exactly the examples named by ``metas`` (pre-processor applied)."""
         metas = list(metas)
-        ds = self._build(self._reader.load_from_metadata(metas), None, metas)
+        feats, labels, _ = self._convert(self._reader.load_from_metadata(metas), None, metas)
+        ds = self._dataset(feats, labels, metas if self._collect else None)
         self._apply_pre_processor(ds)
         return ds
 
@@ -166,8 +227,7 @@ class RecordReaderDataSetIterator(DataSetIterator):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict({k: v for k, v in state.items() if k != "records"})
         if "records" in state:  # next(num) calls may have read other than batch_size
-            self._reader.reset()
-            self._records = self._reader.skip(int(state["records"]))
+            self._seek(int(state["records"]))
 
     def batch(self) -> int:
         return self._batch_size

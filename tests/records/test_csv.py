@@ -173,3 +173,12 @@ def test_sequence_reader_empty_file_gives_zero_steps(tmp_path):
     write(tmp_path / "s1.csv", "")
     got, _ = CSVSequenceRecordReader(paths=str(tmp_path / "s*.csv")).next_sequences(2)
     assert got[1].shape == (0, 2)
+
+
+def test_quotes_found_in_a_later_block_switch_to_the_csv_module(tmp_path, monkeypatch):
+    lines = [f"{i},{i * 2}" for i in range(30)] + ['"30",60', "31,62"]
+    p = write(tmp_path / "late.csv", "\n".join(lines) + "\n")
+    monkeypatch.setattr(csvmod, "_BLOCK", 16)
+    values, metas = read_all(CSVRecordReader(paths=p), n=4)
+    np.testing.assert_array_equal(values, [[i, 2 * i] for i in range(32)])
+    assert [m.position for m in metas] == list(range(32))

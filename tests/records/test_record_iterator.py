@@ -93,6 +93,11 @@ def test_label_out_of_range_names_file_and_line(tmp_path):
     with pytest.raises(ValueError, match=r"label 3\.0 of record .*l\.csv, position 4 .*"
                                          r"\[0, num_classes=3\)"):
         it.next()
+    p.write_text("".join(f"0.{i},{i % 3}\n" for i in range(20)) + "0.9,7\n")
+    it = RecordReaderDataSetIterator(CSVRecordReader(paths=str(p)), 10, 1, 3)
+    assert len(it.next()) == len(it.next()) == 10  # the batches before the bad record
+    with pytest.raises(ValueError, match=r"label 7\.0 of record .*position 20 "):
+        it.next()
     p.write_text("0.1,1.5\n")
     it = RecordReaderDataSetIterator(CSVRecordReader(paths=str(p)), 10, 1, 3)
     with pytest.raises(ValueError, match="1.5 of record"):
