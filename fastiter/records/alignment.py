@@ -60,31 +60,35 @@ def _check_lengths(lengths: np.ndarray, names: Sequence[str], mode: AlignmentMod
     return t
 
 
-def align_batch(arrays: Sequence[Sequence[np.ndarray]], names: Sequence[str],
+def align_batch(arrays: Sequence[tuple[np.ndarray, np.ndarray]], names: Sequence[str],
                 mode: AlignmentMode, dtype: Any = np.float32, describe: Any = str,
                 rng: np.random.Generator | None = None,
                 ) -> list[tuple[np.ndarray, np.ndarray | None]]:
     """Place each array's sequences on one shared time axis.
 
-    ``arrays[a][i]`` is example ``i``'s ``[T_i, F_a]`` sequence in array ``a``.  Returns,
-    per array, ``([N, F_a, T], mask [N, T] or None)``: the mask exists only when some
-    sequence of that array is shorter than T.  ``describe(i)`` names example ``i`` in
-    errors.  ``rng`` (ALIGN_START only) shifts every sequence of example ``i`` by the
-    same random step count in ``[0, T - longest_i]`` (DL4J's time-series random offset).
+    ``arrays[a]`` is ``(values, lengths)``: example ``i``'s ``[T_i, F_a]`` steps are the
+    next ``lengths[i]`` rows of ``values`` (the flat layout the kernel reads without a
+    per-sequence list).  Returns, per array, ``([N, F_a, T], mask [N, T] or None)``: the
+    mask exists only when some sequence of that array is shorter than T.  ``describe(i)``
+    names example ``i`` in errors.  ``rng`` (ALIGN_START only) shifts every sequence of
+    example ``i`` by the same random step count in ``[0, T - longest_i]`` (DL4J's
+    time-series random offset).
     """
-    lengths = np.array([[len(s) for s in seqs] for seqs in arrays], np.int64)
+    lengths = np.stack([np.asarray(lens, np.int64) for _, lens in arrays])
     t = _check_lengths(lengths, names, mode, describe)
     dtype = np.dtype(dtype)
     longest = lengths.max(axis=0)
     shift = None if rng is None else rng.integers(0, t - longest + 1)
     out = []
-    for a, seqs in enumerate(arrays):
-        n, f = len(seqs), seqs[0].shape[1]
+    for a, (values, lens) in enumerate(arrays):
+        n, f = lengths.shape[1], values.shape[1]
+        rows = np.zeros(n + 1, np.int64)
+        np.cumsum(lengths[a], out=rows[1:])
         need_mask = bool((lengths[a] < t).any())
         offsets = longest - lengths[a] if mode is AlignmentMode.ALIGN_END else shift
         batch = np.empty((n, f, t), dtype)
         mask = np.empty((n, t), dtype) if need_mask else None
-        kernels.pad_sequences(seqs, mode="align_start", max_length=t, dtype=dtype,
+        kernels.pad_sequences((values, rows), mode="align_start", max_length=t, dtype=dtype,
                               layout="NFT", offsets=offsets, out=batch, mask_out=mask)
         out.append((batch, mask))
     return out

@@ -26,10 +26,6 @@ class _Column:
     num_classes: int    # 0: values as they are; else one-hot of column `first`
 
 
-def _split(flat: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
-    return np.split(flat, np.cumsum(lengths)[:-1])
-
-
 class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
     """Multi-input / multi-output minibatches from named readers (DL4J's
     RecordReaderMultiDataSetIterator).  Build it with :class:`Builder`.
@@ -107,7 +103,7 @@ class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
                 owner = np.repeat(np.arange(k), lengths[col.reader])
                 values = self._array(col, flat[col.reader], describe_for(col.reader, owner))
                 seq_slots.append(slot)
-                seq_arrays.append(_split(values, lengths[col.reader]))
+                seq_arrays.append((values, lengths[col.reader]))
                 seq_names.append(f"{'input' if slot < len(self._inputs) else 'output'} "
                                  f"from reader {col.reader!r}")
                 arrays.append(None)

@@ -17,10 +17,6 @@ from fastiter.records.record_iterator import labels_as_classes
 __all__ = ["SequenceRecordReaderDataSetIterator"]
 
 
-def _split(flat: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
-    return np.split(flat, np.cumsum(lengths)[:-1]) if len(lengths) else []
-
-
 class SequenceRecordReaderDataSetIterator(DataSetIterator):
     """Sequence minibatches from one or two :class:`SequenceRecordReader` s.
 
@@ -129,7 +125,7 @@ class SequenceRecordReaderDataSetIterator(DataSetIterator):
             llen = np.array([len(s) for s in lseqs], np.int64)
             lcat = np.concatenate(lseqs)
         labels = self._labels_flat(lcat, describe, llen)
-        (fb, fm), (lb, lm) = align_batch([_split(feats, flen), _split(labels, llen)],
+        (fb, fm), (lb, lm) = align_batch([(feats, flen), (labels, llen)],
                                          ["features", "labels"], self._mode, self._dtype,
                                          describe)
         return DataSet(fb, lb, fm, lm, example_metadata=metas if self._collect else None,
