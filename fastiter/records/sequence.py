@@ -171,6 +171,16 @@ class SequenceRecordReaderDataSetIterator(DataSetIterator):
     def batch(self) -> int:
         return self._batch_size
 
+    def input_columns(self) -> int:
+        if self._lreader is None:
+            return len(self._feature_cols)
+        return self._freader.num_columns()
+
+    def total_outcomes(self) -> int:
+        if not self._regression:
+            return self._num_classes
+        return 1 if self._lreader is None else self._lreader.num_columns()
+
     def get_labels(self) -> list[str] | None:
         return (self._lreader or self._freader).get_labels()
 

@@ -140,6 +140,7 @@ def test_one_reader_label_column_and_align_start_masks():
             zip(feature_seqs([2, 4]), label_seqs([2, 4]))]
     it = SequenceRecordReaderDataSetIterator(CollectionSequenceRecordReader(seqs), None, 2,
                                              num_classes=3, label_index=2)
+    assert (it.input_columns(), it.total_outcomes()) == (2, 3)
     ds = it.next()
     np.testing.assert_array_equal(ds.features_mask, [[1, 1, 0, 0], [1, 1, 1, 1]])
     np.testing.assert_array_equal(ds.labels_mask, ds.features_mask)
@@ -152,6 +153,7 @@ def test_regression_labels_keep_their_values():
     it = SequenceRecordReaderDataSetIterator(
         CollectionSequenceRecordReader(feature_seqs([2, 2])),
         CollectionSequenceRecordReader(labs), 2, regression=True, alignment_mode=END)
+    assert (it.input_columns(), it.total_outcomes()) == (2, 2)
     ds = it.next()
     np.testing.assert_array_equal(ds.labels_mask, [[1, 1], [0, 1]])
     np.testing.assert_array_equal(ds.labels[1], [[0, 7.0], [0, 8.0]])
