@@ -37,6 +37,7 @@ from fastiter.records import (
     RecordReader,
     RecordReaderDataSetIterator,
     RecordReaderMultiDataSetIterator,
+    RecordRefs,
     SequenceRecordReader,
     SequenceRecordReaderDataSetIterator,
 )
@@ -110,6 +111,7 @@ __all__ = [
     "RecordReader",
     "RecordReaderDataSetIterator",
     "RecordReaderMultiDataSetIterator",
+    "RecordRefs",
     "SequenceRecordReader",
     "SequenceRecordReaderDataSetIterator",
     # normalizers and pre-processors

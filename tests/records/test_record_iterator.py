@@ -191,3 +191,19 @@ def test_round_trip_csv_matches_array_iterator(tmp_path, rng):
     for da, db in zip(a, b):
         assert da == db
         assert da.features.dtype == db.features.dtype
+
+
+def test_num_classes_without_label_index_takes_the_last_column(rng):
+    x, y = table(rng, n=6)
+    ds = RecordReaderDataSetIterator(CollectionRecordReader(np.column_stack([x, y])), 6,
+                                     num_classes=3).next()
+    np.testing.assert_array_equal(ds.features, x.astype(np.float32))
+    np.testing.assert_array_equal(ds.labels.argmax(1), y)
+
+
+def test_public_names_are_exported_at_top_level():
+    import fastiter
+    import fastiter.records as records
+
+    for name in records.__all__:
+        assert getattr(fastiter, name) is getattr(records, name), name
