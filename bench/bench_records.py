@@ -20,6 +20,7 @@ from fastiter.records import (
     RecordReaderDataSetIterator,
     SequenceRecordReaderDataSetIterator,
 )
+from fastiter.records.base import resolve_paths
 
 ROWS, COLS, CLASSES, BATCH = 1_000_000, 20, 10, 256
 SEQS, MAX_T, SEQ_F, SEQ_BATCH = 10_000, 200, 8, 64
@@ -139,7 +140,7 @@ def _python_batch(paths):
 def test_sequences_csv_module_python_loop(benchmark, sequence_files):
     pattern, n = sequence_files
     benchmark.group = "sequence csv files -> masked batches"
-    paths = CSVSequenceRecordReader(paths=pattern)._files
+    paths = resolve_paths(pattern)
 
     def run():
         return sum(len(_python_batch(paths[lo:lo + SEQ_BATCH])[0])
@@ -150,7 +151,7 @@ def test_sequences_csv_module_python_loop(benchmark, sequence_files):
 def test_sequences_ceiling_read_files(benchmark, sequence_files):
     pattern, _ = sequence_files
     benchmark.group = "sequence csv files -> masked batches"
-    paths = CSVSequenceRecordReader(paths=pattern)._files
+    paths = resolve_paths(pattern)
 
     def run():
         total = 0
