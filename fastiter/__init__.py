@@ -13,6 +13,7 @@ import os
 import sys
 
 from fastiter import kernels
+from fastiter._examples import SplitTestAndTrain
 from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.errors import (
     FormatError,
@@ -41,6 +42,7 @@ __all__ = [
     # data objects
     "DataSet",
     "MultiDataSet",
+    "SplitTestAndTrain",
     # errors
     "FormatError",
     "NoSuchElementError",

@@ -9,6 +9,9 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from fastiter._examples import ExampleOpsMixin
+from fastiter._labels import LabelOpsMixin
+from fastiter._transforms import TransformOpsMixin
 from fastiter._validate import numeric_array
 
 __all__ = ["DataSet", "MultiDataSet"]
@@ -30,14 +33,14 @@ def _check_mask(name: str, mask: np.ndarray | None, arr: np.ndarray | None,
 
 
 def _check_count(names: Sequence[str], arrays: Sequence[np.ndarray | None]) -> None:
+    for n, a in zip(names, arrays):
+        if a is not None and a.ndim == 0:
+            raise ValueError(f"{n} must have at least one dimension (examples), got a scalar")
     counts = {n: a.shape[0] for n, a in zip(names, arrays) if a is not None}
     if counts and len(set(counts.values())) > 1:
         described = ", ".join(f"{n} has {c}" for n, c in counts.items())
         raise ValueError(f"every array must hold the same number of examples "
                          f"(dimension 0): {described}")
-    for n, a in zip(names, arrays):
-        if a is not None and a.ndim == 0:
-            raise ValueError(f"{n} must have at least one dimension (examples), got a scalar")
 
 
 def _rows(arr: np.ndarray | None, index: Any) -> np.ndarray | None:
@@ -54,7 +57,7 @@ def _array_eq(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
 
 
-class DataSet:
+class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
     """One minibatch (or a whole dataset): features, labels and their optional masks.
 
     Parameters
@@ -167,10 +170,6 @@ class DataSet:
                              f"{n} examples")
         return self._select(idx)
 
-    def get(self, index: int | Sequence[int]) -> "DataSet":
-        """DL4J's ``get``: one example, or the examples at a list of indices."""
-        return self[index]
-
     def get_range(self, start: int, end: int) -> "DataSet":
         """Examples ``start`` (inclusive) to ``end`` (exclusive), masks included."""
         n = self.num_examples()
@@ -247,7 +246,7 @@ class DataSet:
         return out
 
 
-class MultiDataSet:
+class MultiDataSet(ExampleOpsMixin):
     """DL4J's MultiDataSet: lists of feature and label arrays, for multi-input/output models.
 
     Examples
