@@ -27,8 +27,17 @@ from fastiter.iterators import (
     BaseIterator,
     DataSetIterator,
     DataSetPreProcessor,
+    DoublesDataSetIterator,
+    ExistingDataSetIterator,
+    FloatsDataSetIterator,
+    IteratorDataSetIterator,
+    IteratorMultiDataSetIterator,
+    ListDataSetIterator,
     MultiDataSetIterator,
     MultiDataSetPreProcessor,
+    SingletonDataSetIterator,
+    SingletonMultiDataSetIterator,
+    ViewIterator,
 )
 
 __version__ = "0.1.0"
@@ -57,6 +66,15 @@ __all__ = [
     "MultiDataSetPreProcessor",
     # iterators
     "ArrayDataSetIterator",
+    "DoublesDataSetIterator",
+    "ExistingDataSetIterator",
+    "FloatsDataSetIterator",
+    "IteratorDataSetIterator",
+    "IteratorMultiDataSetIterator",
+    "ListDataSetIterator",
+    "SingletonDataSetIterator",
+    "SingletonMultiDataSetIterator",
+    "ViewIterator",
 ]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
