@@ -213,7 +213,13 @@ class ExampleOpsMixin:
         return self[index]  # type: ignore[index]
 
     def memory_footprint(self) -> int:
-        """Bytes held by the arrays and masks (views count their full extent)."""
+        """Bytes of the arrays and masks (a view counts its own elements, not its base).
+
+        >>> import numpy as np
+        >>> from fastiter import DataSet
+        >>> DataSet(np.zeros((2, 3), np.float32), np.zeros((2, 1), np.int8)).memory_footprint()
+        26
+        """
         total = 0
         for name in type(self).__slots__:
             value = getattr(self, name, None)

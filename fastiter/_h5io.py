@@ -29,9 +29,16 @@ _SINGLE = ("features", "labels", "features_mask", "labels_mask")
 _MULTI = ("features", "labels", "features_masks", "labels_masks")
 
 
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays (common in metadata) as their Python equivalents."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
 def _to_json(name: str, value: Any) -> str:
     try:
-        return json.dumps(value)
+        return json.dumps(value, default=_plain)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be JSON-serialisable to be saved ({exc}); convert "
                         f"its entries to str/int/float/list/dict first") from None
@@ -50,11 +57,17 @@ def _arrays_of(obj: Any) -> dict[str, np.ndarray]:
     return out
 
 
+def _kind(cls: type) -> str:
+    from fastiter.dataset import DataSet
+
+    return "DataSet" if issubclass(cls, DataSet) else "MultiDataSet"
+
+
 def _write(f: Any, obj: Any) -> None:
     from fastiter.dataset import DataSet
 
     arrays = _arrays_of(obj)
-    f.attrs["fastiter_kind"] = type(obj).__name__ if isinstance(obj, DataSet) else "MultiDataSet"
+    f.attrs["fastiter_kind"] = _kind(type(obj))
     f.attrs["fastiter_format_version"] = FORMAT_VERSION
     f.attrs["arrays"] = json.dumps(sorted(arrays))
     if obj.example_metadata is not None:
@@ -112,8 +125,8 @@ def _read(f: Any, cls: type, target: str) -> Any:
         raise FormatError(f"{target} is an HDF5 file but not one written by fastiter "
                           f"(no fastiter_kind / fastiter_format_version attributes)")
     kind = kind.decode() if isinstance(kind, bytes) else str(kind)
-    if kind != cls.__name__:
-        raise FormatError(f"{target} holds a {kind}, not a {cls.__name__}; "
+    if kind != _kind(cls):
+        raise FormatError(f"{target} holds a {kind}, not a {_kind(cls)}; "
                           f"use {kind}.load")
     if int(version) > FORMAT_VERSION:
         raise FormatError(f"{target} has format version {int(version)}; this fastiter reads "

@@ -110,3 +110,19 @@ def test_missing_dataset_listed_in_arrays_is_a_format_error(tmp_path):
     with pytest.raises(FormatError, match="x.h5"):
         DataSet.load(tmp_path / "x.h5")
     assert os.path.exists(tmp_path / "x.h5")
+
+
+def test_multidataset_without_labels_and_numpy_metadata(tmp_path):
+    m = MultiDataSet([np.ones((2, 3))], [], example_metadata=[np.int64(4), np.arange(2)])
+    m.save(tmp_path / "m.h5")
+    back = MultiDataSet.load(tmp_path / "m.h5")
+    assert back == m and back.labels == [] and back.example_metadata == [4, [0, 1]]
+
+
+def test_a_dataset_subclass_saves_and_loads_as_a_dataset(tmp_path):
+    class Mine(DataSet):
+        __slots__ = ()
+
+    Mine(np.ones((1, 2))).save(tmp_path / "x.h5")
+    assert DataSet.load(tmp_path / "x.h5") == DataSet(np.ones((1, 2)))
+    assert isinstance(Mine.load(tmp_path / "x.h5"), Mine)

@@ -173,3 +173,46 @@ def test_to_multi_data_set_and_memory_footprint():
     assert m.example_metadata == ["a", "b"]
     assert ds.memory_footprint() == 2 * 3 * 4 + 2 * 2 * 8 + 2
     assert m.memory_footprint() == ds.memory_footprint()
+
+
+# --- indexing edge cases --------------------------------------------------------------
+def test_index_edge_cases():
+    ds = labelled(4)
+    empty = ds[[]]
+    assert len(empty) == 0 and empty.example_metadata == []
+    with pytest.raises(IndexError, match=r"1-d array of indices, got an array of shape \(1, 2\)"):
+        ds[np.array([[0, 1]])]
+    with pytest.raises(IndexError, match="example index -5 is out of range for a DataSet of 4"):
+        ds[[0, -5]]
+    m = ds.to_multi_data_set()
+    with pytest.raises(IndexError, match="out of range for a MultiDataSet of 4 examples"):
+        m[7]
+    assert m[np.array([False, True, True, False])].example_metadata == ["m1", "m2"]
+
+
+# --- MultiDataSet selection -------------------------------------------------------------
+def multi(n=6):
+    x = np.arange(n, dtype=np.float64)[:, None]
+    return MultiDataSet([x, x * 2], [x * 3], [None, np.ones((n, 1))],
+                        example_metadata=list(range(n)))
+
+
+def test_multidataset_shuffle_sample_and_lists_keep_rows_aligned():
+    m = multi()
+    seed = m.shuffle()
+    order = m.example_metadata
+    assert sorted(order) == list(range(6))
+    assert m.features[0][:, 0].tolist() == order
+    assert m.features[1][:, 0].tolist() == [2 * i for i in order]
+    assert m.labels[0][:, 0].tolist() == [3 * i for i in order]
+    assert m.features_masks[0] is None and m.features_masks[1].shape == (6, 1)
+    again = multi()
+    again.shuffle(seed)
+    assert again == m and again.example_metadata == order
+    s = multi().sample(3, seed=4)
+    assert s.labels[0][:, 0].tolist() == [3 * i for i in s.example_metadata]
+    assert [x.example_metadata for x in multi(3).as_list()] == [[0], [1], [2]]
+    assert multi().get([5, 1]).example_metadata == [5, 1]
+    assert [len(p) for p in multi(5).batch_by(2)] == [2, 2, 1]
+    assert MultiDataSet.merge([MultiDataSet(), multi(2)]) == multi(2)
+    assert MultiDataSet().is_empty() and not multi().is_empty()

@@ -129,3 +129,23 @@ def test_pre_processor_runs_once_per_batch_and_never_edits_the_source(make):
     assert epoch(it) == epoch(twin)
     with pytest.raises(TypeError, match="pre_process"):
         it.pre_processor = object()
+
+
+BATCHED = {
+    "array": lambda b: ArrayDataSetIterator(source().features, source().labels, b),
+    "list": lambda b: ListDataSetIterator(source().as_list(), b),
+    "view": lambda b: ViewIterator(source(), b),
+    "doubles": lambda b: DoublesDataSetIterator([([1.0], [0.0])], b),
+    "floats": lambda b: FloatsDataSetIterator([([1.0], [0.0])], b),
+}
+
+
+@pytest.mark.parametrize("make", BATCHED.values(), ids=BATCHED.keys())
+@pytest.mark.parametrize("bad, exc, words", [(0, ValueError, ">= 1, got 0"),
+                                             (-3, ValueError, ">= 1, got -3"),
+                                             (2.5, TypeError, "got 2.5 of type float"),
+                                             (True, TypeError, "got True")])
+def test_bad_batch_size_names_the_argument(make, bad, exc, words):
+    with pytest.raises(exc, match="batch_size") as err:
+        make(bad)
+    assert words in str(err.value)
