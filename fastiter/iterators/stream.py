@@ -193,6 +193,12 @@ class _Rebatching(_StreamState, BaseIterator):
     def _restart(self) -> None:
         self._fresh_or_refuse()
 
+    def _peek(self) -> Any:
+        if self.has_next():
+            return self._carry[0]
+        raise NotImplementedError(f"{type(self).__name__} has no batch left to read "
+                                  f"shapes from")
+
     def reset_supported(self) -> bool:
         return False
 

@@ -135,3 +135,11 @@ def test_rebatching_multi():
         IteratorMultiDataSetIterator([rows(0, 1)], 1).next()
     with pytest.raises(TypeError, match="batch_size must be an integer >= 1"):
         IteratorMultiDataSetIterator([], 1.5)
+
+
+def test_rebatching_shapes_come_from_the_next_item_without_consuming_it():
+    it = IteratorDataSetIterator(iter([rows(0, 3)]), 2)
+    assert it.input_columns() == 1 and it.total_outcomes() == 1
+    assert [len(b) for b in it] == [2, 1]
+    with pytest.raises(NotImplementedError, match="no batch left"):
+        it.input_columns()
