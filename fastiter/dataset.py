@@ -247,9 +247,11 @@ class MultiDataSet(ExampleOpsMixin):
         return not self.features and not self.labels
 
     def num_features_arrays(self) -> int:
+        """How many features arrays (model inputs) there are."""
         return len(self.features)
 
     def num_labels_arrays(self) -> int:
+        """How many labels arrays (model outputs) there are."""
         return len(self.labels)
 
     def _select(self, index: Any) -> "MultiDataSet":
@@ -270,9 +272,11 @@ class MultiDataSet(ExampleOpsMixin):
         return self._select(example_index(index, self.num_examples(), "MultiDataSet"))
 
     def get_range(self, start: int, end: int) -> "MultiDataSet":
+        """Examples ``start`` (inclusive) to ``end`` (exclusive) of every array and mask."""
         return self._select(range_index(start, end, self.num_examples()))
 
     def copy(self) -> "MultiDataSet":
+        """A deep copy, metadata included."""
         def cp(xs: list | None) -> list | None:
             return None if xs is None else [copy_or_none(x) for x in xs]
         out = MultiDataSet.__new__(MultiDataSet)
@@ -283,6 +287,7 @@ class MultiDataSet(ExampleOpsMixin):
         return out
 
     def detach(self) -> "MultiDataSet":
+        """A copy that owns its memory (valid after its buffer slot is reused)."""
         return self.copy()
 
     def __eq__(self, other: object) -> bool:

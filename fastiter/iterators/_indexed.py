@@ -43,6 +43,7 @@ class IndexedBatchesMixin:
         raise NotImplementedError
 
     def has_next(self) -> bool:
+        """Whether batches are left in this epoch (``position < num_batches()``)."""
         return self._position < self.num_batches()
 
     def _next_batch(self, num: int | None) -> Any:
@@ -61,4 +62,5 @@ class IndexedBatchesMixin:
         """Nothing to rewind: the cursor is ``_position`` alone."""
 
     def reset_supported(self) -> bool:
+        """Always True: the held data can be walked again."""
         return True

@@ -48,6 +48,7 @@ class ListDataSetIterator(IndexedBatchesMixin, DataSetIterator):
         return -(-len(self._items) // self._batch_size)
 
     def has_next(self) -> bool:
+        """Whether list items are left in this epoch."""
         return self._cursor < len(self._items)
 
     def _batch_at(self, index: int) -> DataSet:

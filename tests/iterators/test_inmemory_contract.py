@@ -5,6 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fastiter import (ArrayDataSetIterator, DataSet, DoublesDataSetIterator,
                       ExistingDataSetIterator, FloatsDataSetIterator, ListDataSetIterator,
@@ -149,3 +151,19 @@ def test_bad_batch_size_names_the_argument(make, bad, exc, words):
     with pytest.raises(exc, match="batch_size") as err:
         make(bad)
     assert words in str(err.value)
+
+
+@given(st.integers(1, 30), st.integers(1, 8), st.integers(1, 6))
+def test_merging_an_epoch_gives_back_the_data(n, b, t):
+    rng = np.random.default_rng(n * 100 + b)
+    ds = DataSet(rng.normal(size=(n, 2, t)), rng.normal(size=(n, 3)),
+                 (rng.random((n, t)) > 0.3).astype(np.float64),
+                 example_metadata=list(range(n)))
+    for it in (ViewIterator(ds, b), ListDataSetIterator(ds.as_list(), b),
+               ExistingDataSetIterator(ds.batch_by(b))):
+        batches = list(it)
+        assert [len(x) for x in batches[:-1]] == [b] * (len(batches) - 1)
+        merged = DataSet.merge(batches)
+        assert merged == ds and merged.example_metadata == ds.example_metadata
+    arr = ArrayDataSetIterator(ds.features, ds.labels, b, features_mask=ds.features_mask)
+    assert DataSet.merge(list(arr)) == DataSet(ds.features, ds.labels, ds.features_mask)
