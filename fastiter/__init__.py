@@ -39,6 +39,25 @@ from fastiter.iterators import (
     SingletonMultiDataSetIterator,
     ViewIterator,
 )
+from fastiter.preprocessing import (
+    CombinedPreProcessor,
+    CompositeDataSetPreProcessor,
+    CompositeMultiDataSetPreProcessor,
+    CropAndResizeDataSetPreProcessor,
+    DummyPreProcessor,
+    ImageFlatteningDataSetPreProcessor,
+    ImagePreProcessingScaler,
+    LabelLastTimeStepPreProcessor,
+    MultiNormalizerHybrid,
+    MultiNormalizerMinMaxScaler,
+    MultiNormalizerStandardize,
+    NormalizerMinMaxScaler,
+    NormalizerStandardize,
+    PermuteDataSetPreProcessor,
+    RGBtoGrayscaleDataSetPreProcessor,
+    VGG16ImagePreProcessor,
+    load_normalizer,
+)
 
 __version__ = "0.1.0"
 
@@ -75,6 +94,24 @@ __all__ = [
     "SingletonDataSetIterator",
     "SingletonMultiDataSetIterator",
     "ViewIterator",
+    # normalizers and pre-processors
+    "NormalizerStandardize",
+    "NormalizerMinMaxScaler",
+    "MultiNormalizerStandardize",
+    "MultiNormalizerMinMaxScaler",
+    "MultiNormalizerHybrid",
+    "ImagePreProcessingScaler",
+    "VGG16ImagePreProcessor",
+    "PermuteDataSetPreProcessor",
+    "RGBtoGrayscaleDataSetPreProcessor",
+    "ImageFlatteningDataSetPreProcessor",
+    "CropAndResizeDataSetPreProcessor",
+    "LabelLastTimeStepPreProcessor",
+    "CombinedPreProcessor",
+    "CompositeDataSetPreProcessor",
+    "CompositeMultiDataSetPreProcessor",
+    "DummyPreProcessor",
+    "load_normalizer",
 ]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
