@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from fastiter._validate import numeric_array, positive_int
+from fastiter._validate import positive_int
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators._order import epoch_permutation, fresh_seed
