@@ -82,3 +82,31 @@ def test_multidataset_split_and_batch_round_trip(ds, data):
     assert MultiDataSet.merge([train, test]) == m
     assert MultiDataSet.merge(m.batch_by(data.draw(st.integers(1, 5)))) == m
     assert MultiDataSet.merge(m.as_list()) == m
+
+
+@given(st.lists(st.tuples(st.integers(1, 4), st.integers(1, 6)), min_size=1, max_size=6),
+       st.integers(1, 5), st.integers(0, 2**31))
+def test_merge_pads_like_a_reference_and_re_merges_to_itself(shapes, b, seed):
+    rng = np.random.default_rng(seed)
+    pieces = [DataSet(rng.normal(size=(k, 2, t)) + 5, rng.normal(size=(k, 1, t)) + 5)
+              for k, t in shapes]
+    merged = DataSet.merge(pieces)
+    t_max = max(t for _, t in shapes)
+    ref = np.zeros((sum(k for k, _ in shapes), 2, t_max))
+    ref_mask = np.zeros((ref.shape[0], t_max))
+    row = 0
+    for p in pieces:
+        k, _, t = p.features.shape
+        ref[row:row + k, :, :t] = p.features
+        ref_mask[row:row + k, :t] = 1
+        row += k
+    np.testing.assert_array_equal(merged.features, ref)
+    if len({t for _, t in shapes}) > 1:
+        np.testing.assert_array_equal(merged.features_mask, ref_mask)
+        np.testing.assert_array_equal(merged.labels_mask, ref_mask)
+    else:
+        assert merged.features_mask is None
+    # the merged, masked data set survives split / batch_by / merge unchanged
+    assert DataSet.merge(merged.batch_by(b)) == merged
+    if len(merged) > 1:
+        assert DataSet.merge(list(merged.split_test_and_train(1))) == merged
