@@ -14,6 +14,7 @@ import sys
 
 from fastiter import kernels
 from fastiter._examples import SplitTestAndTrain
+from fastiter.kernels import get_num_threads, set_num_threads
 from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.errors import (
     FormatError,
@@ -67,6 +68,8 @@ __all__ = [
     "get_source_dir",
     "show_config",
     "kernels",
+    "set_num_threads",
+    "get_num_threads",
     # data objects
     "DataSet",
     "MultiDataSet",
