@@ -136,3 +136,11 @@ def test_every_numeric_dtype_round_trips(tmp_path, dtype):
     back = DataSet.load(tmp_path / "x.h5")
     assert back.features.dtype == dtype and back.labels_mask.dtype == dtype
     np.testing.assert_array_equal(back.features, x)
+
+
+def test_empty_objects_round_trip(tmp_path):
+    DataSet().save(tmp_path / "d.h5")
+    assert DataSet.load(tmp_path / "d.h5").is_empty()
+    MultiDataSet().save(tmp_path / "m.h5")
+    back = MultiDataSet.load(tmp_path / "m.h5")
+    assert back.is_empty() and back.features == [] and back.features_masks is None

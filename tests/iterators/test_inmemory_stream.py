@@ -143,3 +143,18 @@ def test_rebatching_shapes_come_from_the_next_item_without_consuming_it():
     assert [len(b) for b in it] == [2, 1]
     with pytest.raises(NotImplementedError, match="no batch left"):
         it.input_columns()
+
+
+def test_rebatching_multi_resume_into_a_fresh_stream():
+    def make():
+        items = (MultiDataSet([np.arange(i, i + 2, dtype=float)[:, None]], []) for i in
+                 range(0, 10, 2))
+        return IteratorMultiDataSetIterator(items, 3)
+
+    it = make()
+    it.next(), it.next()
+    state = it.state_dict()
+    rest = [b.features[0][:, 0].tolist() for b in it]
+    fresh = make()
+    fresh.load_state_dict(state)
+    assert [b.features[0][:, 0].tolist() for b in fresh] == rest == [[6, 7, 8], [9]]
