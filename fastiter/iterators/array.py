@@ -41,6 +41,10 @@ class ArrayDataSetIterator(IndexedBatchesMixin, DataSetIterator):
         self._restart()
 
     def _restart(self) -> None:
+        if self._shuffle and self._seed is None:
+            raise ValueError("a shuffling ArrayDataSetIterator needs a seed; the state "
+                             "loaded has seed=None (take it from this iterator's "
+                             "state_dict())")
         n = self._data.num_examples()
         self._order = (epoch_permutation(n, self._seed, self._epoch)
                        if self._shuffle else None)
