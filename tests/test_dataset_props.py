@@ -110,3 +110,29 @@ def test_merge_pads_like_a_reference_and_re_merges_to_itself(shapes, b, seed):
     assert DataSet.merge(merged.batch_by(b)) == merged
     if len(merged) > 1:
         assert DataSet.merge(list(merged.split_test_and_train(1))) == merged
+
+
+def sort_by_label_reference(classes, c):
+    """The loop DL4J's sortByLabel intends: one per class per round, then the rest."""
+    queues = [[i for i, k in enumerate(classes) if k == cls] for cls in range(c)]
+    order, heads = [], [0] * c
+    while True:
+        for cls in range(c):
+            if heads[cls] >= len(queues[cls]):
+                break
+            order.append(queues[cls][heads[cls]])
+            heads[cls] += 1
+        else:
+            continue
+        break
+    for cls in range(c):
+        order.extend(queues[cls][heads[cls]:])
+    return order
+
+
+@given(st.lists(st.integers(0, 3), max_size=40), st.integers(4, 5))
+def test_sort_by_label_matches_the_round_robin_reference(classes, c):
+    ds = DataSet(np.arange(len(classes), dtype=float)[:, None],
+                 np.eye(c)[np.asarray(classes, dtype=np.int64)].reshape(len(classes), c))
+    ds.sort_by_label()
+    assert ds.features[:, 0].astype(int).tolist() == sort_by_label_reference(classes, c)
