@@ -158,3 +158,17 @@ def test_rebatching_multi_resume_into_a_fresh_stream():
     fresh = make()
     fresh.load_state_dict(state)
     assert [b.features[0][:, 0].tolist() for b in fresh] == rest == [[6, 7, 8], [9]]
+
+
+def test_existing_calls_iter_once_per_epoch():
+    class Counting:
+        calls = 0
+
+        def __iter__(self):
+            Counting.calls += 1
+            return iter([rows(0, 1)])
+
+    it = ExistingDataSetIterator(Counting())
+    assert Counting.calls == 1
+    list(it), list(it)
+    assert Counting.calls == 2
