@@ -200,3 +200,19 @@ def test_shuffling_state_without_a_seed_is_refused():
 
 def epoch_rest(it):
     return [feats(it.next()) for _ in range(len(it) - it.state_dict()["position"])]
+
+
+def test_concurrent_batch_at_on_large_shuffled_batches_matches_sequential():
+    # large enough batches that the native gather may use its thread pool
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40_000, 64)).astype(np.float32)
+    y = rng.normal(size=(40_000, 3)).astype(np.float32)
+    seq = [b.features for b in ArrayDataSetIterator(x, y, 8_000, shuffle=True, seed=3)]
+    it = ArrayDataSetIterator(x, y, 8_000, shuffle=True, seed=3)
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            got = list(pool.map(lambda i: it.batch_at(i).features, range(len(it))))
+            assert all(np.array_equal(a, b) for a, b in zip(got, seq))
+    perm = np.random.Generator(np.random.PCG64(np.random.SeedSequence([3, 0]))).permutation(
+        len(x))
+    np.testing.assert_array_equal(np.concatenate(seq), x[perm])
