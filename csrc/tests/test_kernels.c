@@ -46,6 +46,28 @@ static void test_one_hot_bad_label_leaves_output(void)
     CHECK(fi_one_hot_i16_f16(labels, 3, 1, 0, out, &bad) == FI_EINVAL);
 }
 
+static void test_one_hot_zeroed_and_large(void)
+{
+    /* large enough for the pool: 50000 labels, C = 7, both entry points agree */
+    enum { NL = 50000, NC = 7 };
+    int32_t *labels = malloc(sizeof(int32_t) * NL);
+    float *a = malloc(sizeof(float) * NL * NC), *b = calloc(NL * NC, sizeof(float));
+    for (int i = 0; i < NL; i++) labels[i] = (int32_t)((i * 2654435761u) % NC);
+    memset(a, 0xFF, sizeof(float) * NL * NC);
+    CHECK(fi_one_hot(labels, FI_INT32, NL, 1, NC, a, FI_FLOAT32, NULL) == FI_OK);
+    CHECK(fi_one_hot_zeroed(labels, FI_INT32, NL, 1, NC, b, FI_FLOAT32, NULL) == FI_OK);
+    CHECK(memcmp(a, b, sizeof(float) * NL * NC) == 0);
+    for (int i = 0; i < NL; i += 997) CHECK(a[i * NC + labels[i]] == 1.0f);
+    labels[40000] = NC;
+    labels[45000] = -1;
+    int64_t bad = -1;
+    CHECK(fi_one_hot(labels, FI_INT32, NL, 1, NC, a, FI_FLOAT32, &bad) == FI_ERANGE);
+    CHECK(bad == 40000); /* the first bad label, whichever thread saw it */
+    free(labels);
+    free(a);
+    free(b);
+}
+
 static void test_one_hot_empty(void)
 {
     CHECK(fi_one_hot(NULL, FI_INT32, 0, 1, 4, NULL, FI_FLOAT32, NULL) == FI_OK);
@@ -178,6 +200,7 @@ int main(void)
     test_one_hot_time_series();
     test_one_hot_bad_label_leaves_output();
     test_one_hot_empty();
+    test_one_hot_zeroed_and_large();
     test_pad_layouts_and_mask();
     test_pad_truncation_and_bad_start();
     test_gather_and_collate();
