@@ -158,16 +158,20 @@ def pad_into(uintptr_t[::1] ptrs, const int64_t[::1] src_begin, const int64_t[::
 
 # ------------------------------------------------------------- batch assembly
 
-def gather_into(cnp.ndarray src, const int64_t[::1] indices, cnp.ndarray out,
+def gather_into(cnp.ndarray src, cnp.ndarray indices, cnp.ndarray out,
                 int64_t row_bytes, int64_t stride):
-    """Rows src[indices] into out; return -1 or the first bad position."""
-    cdef int64_t bad = -1, n = indices.shape[0]
+    """Rows src[indices] into out; return -1 or the first bad position.
+
+    indices must be a C-contiguous int64 array (the caller checks; this is the hot
+    path of every batch, so it takes raw arrays rather than typed memoryviews)."""
+    cdef int64_t bad = -1, n = cnp.PyArray_SIZE(indices)
     cdef int status
+    cdef const int64_t *ip = <const int64_t *>cnp.PyArray_DATA(indices)
     if n == 0:
         return -1
     with nogil:
         status = fi_gather(cnp.PyArray_DATA(src), cnp.PyArray_DIM(src, 0), stride,
-                           <size_t>row_bytes, &indices[0], n, cnp.PyArray_DATA(out), &bad)
+                           <size_t>row_bytes, ip, n, cnp.PyArray_DATA(out), &bad)
     if status == FI_ERANGE:
         return bad
     if status != FI_OK:
