@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 from fastiter import ArrayDataSetIterator
 from fastiter.records import (
@@ -207,3 +208,14 @@ def test_public_names_are_exported_at_top_level():
 
     for name in records.__all__:
         assert getattr(fastiter, name) is getattr(records, name), name
+
+
+@given(st.integers(1, 60), st.integers(1, 17), st.integers(1, 5))
+def test_batching_matches_array_iterator_for_any_sizes(n, batch, classes):
+    rng = np.random.default_rng(n * 100 + batch)
+    x = rng.normal(size=(n, 3)).astype(np.float32)
+    y = rng.integers(0, classes, n)
+    ours = RecordReaderDataSetIterator(CollectionRecordReader(np.column_stack([y, x])), batch,
+                                       0, classes)
+    ref = ArrayDataSetIterator(x, np.eye(classes, dtype=np.float32)[y], batch_size=batch)
+    assert collect(ours) == collect(ref)

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 from fastiter import kernels
 from fastiter.errors import ZeroLengthSequenceError
@@ -211,3 +212,24 @@ def test_csv_files_state_resume_and_metadata(tmp_path, rng):
     again = make().load_from_metadata(metas)
     assert again == full[2]
     assert metas[0][0].source.endswith("f_6.csv")
+
+
+@given(st.lists(st.tuples(st.integers(1, 6), st.integers(1, 6)), min_size=1, max_size=6),
+       st.sampled_from([START, END]))
+def test_alignment_properties(pairs, mode):
+    """Any lengths: T is the batch's longest; each array's mask exists iff one of its
+    sequences is shorter than T; masks hold one run of ones as long as the sequence,
+    starting at 0 (ALIGN_START) or ending at the example's own longest (ALIGN_END)."""
+    flens, llens = [p[0] for p in pairs], [p[1] for p in pairs]
+    ds = two_reader_batch(flens, llens, mode)
+    t = max(flens + llens)
+    assert ds.features.shape[2] == ds.labels.shape[2] == t
+    for mask, lens in ((ds.features_mask, flens), (ds.labels_mask, llens)):
+        assert (mask is None) == all(n == t for n in lens)
+        full = np.ones((len(lens), t)) if mask is None else mask
+        for i, n in enumerate(lens):
+            on = np.flatnonzero(full[i])
+            assert len(on) == n and on[-1] - on[0] == n - 1
+            longest = max(flens[i], llens[i])
+            assert on[0] == 0 if mode is START else on[-1] == longest - 1
+    check_placement(ds.features, ds.features_mask, feature_seqs(flens))
