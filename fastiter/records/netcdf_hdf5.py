@@ -214,8 +214,19 @@ class _WindowsReader(SequenceRecordReader):
     def num_columns(self) -> int:
         return self._source.columns
 
-    def _windows(self, starts: Sequence[tuple[int, int]]) -> list[np.ndarray]:
-        return [self._source.read(k, s, s + self._window) for k, s in starts]
+    def _windows(self, starts: Sequence[tuple[int, int]], merged: bool = True,
+                 ) -> list[np.ndarray]:
+        """The windows at ``starts``: with ``merged`` (consecutive windows, as a batch
+        has), one read per file spanning that file's windows, then slices of it."""
+        if not merged:
+            return [self._source.read(k, s, s + self._window) for k, s in starts]
+        spans: dict[int, tuple[int, int]] = {}
+        for k, s in starts:
+            lo, hi = spans.get(k, (s, s + self._window))
+            spans[k] = (min(lo, s), max(hi, s + self._window))
+        blocks = {k: (lo, self._source.read(k, lo, hi)) for k, (lo, hi) in spans.items()}
+        return [blocks[k][1][s - blocks[k][0]:s - blocks[k][0] + self._window]
+                for k, s in starts]
 
     def next_sequences(self, n: int) -> tuple[list[np.ndarray], RecordRefs]:
         n = check_count("n", n)
@@ -236,7 +247,7 @@ class _WindowsReader(SequenceRecordReader):
             if m.source not in self._source.files:
                 raise ValueError(f"metadata {m.location()} names a file this reader lacks")
             starts.append((self._source.files.index(m.source), m.position))
-        return self._windows(starts)
+        return self._windows(starts, merged=False)  # positions may be far apart
 
 
 class NetCDFRecordReader(_RecordsReader):

@@ -95,3 +95,13 @@ def test_bad_variables_and_dimensions(tmp_path, rng):
         NetCDFRecordReader(p, "a", "time")
     with pytest.raises(ValueError, match="window must be >= 1"):
         NetCDFSequenceRecordReader(p, ["b"], "time", window=0)
+
+
+def test_window_metadata_reload(tmp_path, rng):
+    want = make_nc(tmp_path / "m.nc", rng, 12)
+    r = NetCDFSequenceRecordReader(str(tmp_path / "m.nc"), ["b"], "time", window=3, stride=2)
+    _, refs = r.next_sequences(10)
+    metas = refs.to_list()
+    again = r.load_from_metadata([metas[4], metas[0]])
+    np.testing.assert_allclose(again[0][:, 0], want[8:11, -1])
+    np.testing.assert_allclose(again[1][:, 0], want[0:3, -1])
