@@ -21,6 +21,17 @@ from fastiter.errors import (
     UnsupportedOperationError,
     ZeroLengthSequenceError,
 )
+from fastiter.datasets import (
+    CifarDataSetIterator,
+    DatasetNotFoundError,
+    EmnistDataSetIterator,
+    EMnistSet,
+    IrisDataSetIterator,
+    LFWDataSetIterator,
+    MnistDataSetIterator,
+    TinyImageNetDataSetIterator,
+    UciSequenceDataSetIterator,
+)
 from fastiter.iterators import (
     ArrayDataSetIterator,
     BaseIterator,
@@ -55,6 +66,16 @@ __all__ = [
     "MultiDataSetPreProcessor",
     # iterators
     "ArrayDataSetIterator",
+    # benchmark datasets
+    "CifarDataSetIterator",
+    "DatasetNotFoundError",
+    "EmnistDataSetIterator",
+    "EMnistSet",
+    "IrisDataSetIterator",
+    "LFWDataSetIterator",
+    "MnistDataSetIterator",
+    "TinyImageNetDataSetIterator",
+    "UciSequenceDataSetIterator",
 ]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
