@@ -19,6 +19,7 @@ too.  Files with no published digest (EMNIST's zip, the UCI control-chart file) 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import tarfile
 import zipfile
@@ -111,8 +112,9 @@ def download_file(res: Resource, folder: str | os.PathLike, *, progress: bool = 
     """Download one resource into ``folder`` (resuming a ``.part`` file), verify, and place it.
 
     Raises :class:`ChecksumError` on a digest mismatch (nothing is kept) and lets
-    :class:`urllib.error.URLError` / :class:`OSError` through when the server is unreachable
-    (the partial file is kept so the next call resumes).
+    :class:`urllib.error.URLError` / :class:`OSError` / :class:`http.client.HTTPException`
+    through when the server is unreachable or the transfer breaks off (the partial file
+    is kept, so the next call resumes from it).
     """
     from tqdm.auto import tqdm
 
@@ -144,6 +146,12 @@ def download_file(res: Resource, folder: str | os.PathLike, *, progress: bool = 
                 bar.update(len(block))
             out.flush()
             os.fsync(out.fileno())
+            got = out.tell()
+    # http.client's read(n) ends quietly when the peer hangs up early, so compare with
+    # the announced length; keeping the .part lets the next call resume.
+    if total is not None and got < total:
+        raise ConnectionError(f"{res.url} broke off after {got} of {total} bytes; "
+                              f"{part.name} is kept and the next call resumes it")
     _verify(part, res)
     os.replace(part, final)
     return final
@@ -184,7 +192,7 @@ def ensure_files(name: str, folder: str | os.PathLike, resources: Sequence[Resou
             download_file(res, folder, progress=progress)
         except ChecksumError:
             raise
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        except (OSError, http.client.HTTPException) as exc:  # URLError is an OSError
             still = [r for r in resources if not (folder / r.filename).is_file()]
             raise DatasetNotFoundError(_missing_message(name, folder, still, exc)) from exc
     return [folder / r.filename for r in resources]

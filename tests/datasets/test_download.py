@@ -1,0 +1,121 @@
+"""The downloader against a local HTTP server: resume, checksum, atomic placement, offline."""
+from __future__ import annotations
+
+import hashlib
+import urllib.request
+
+import numpy as np
+import pytest
+
+from fastiter.datasets import (ChecksumError, DatasetNotFoundError, Resource, data_home,
+                               dataset_dir, download_file, ensure_files)
+from fastiter.datasets import download as download_mod
+
+PAYLOAD = np.random.default_rng(3).integers(1, 256, 300_000, dtype=np.uint8).tobytes()
+SHA = "sha256:" + hashlib.sha256(PAYLOAD).hexdigest()
+MD5 = "md5:" + hashlib.md5(PAYLOAD).hexdigest()
+
+
+def _res(srv, checksum=SHA, name="blob.bin"):
+    srv.files["/" + name] = PAYLOAD
+    return Resource(name, srv.url("/" + name), checksum)
+
+
+@pytest.mark.parametrize("checksum", [SHA, MD5])
+def test_download_verifies_and_places_atomically(http_server, tmp_path, checksum):
+    path = download_file(_res(http_server, checksum), tmp_path / "sub", progress=False)
+    assert path == tmp_path / "sub" / "blob.bin"
+    assert path.read_bytes() == PAYLOAD
+    assert sorted(p.name for p in path.parent.iterdir()) == ["blob.bin"]  # no .part left
+
+
+def test_resume_sends_range_and_appends(http_server, tmp_path):
+    res = _res(http_server)
+    (tmp_path / "blob.bin.part").write_bytes(PAYLOAD[:123_457])
+    path = download_file(res, tmp_path, progress=False)
+    assert path.read_bytes() == PAYLOAD
+    assert http_server.requests == [("/blob.bin", "bytes=123457-")]
+
+
+def test_interrupted_download_resumes_on_the_next_call(http_server, tmp_path):
+    res = _res(http_server)
+    http_server.cut_after = 100_000
+    with pytest.raises(DatasetNotFoundError, match="blob.bin"):
+        ensure_files("demo", tmp_path, [res], download=True, progress=False)
+    part = tmp_path / "blob.bin.part"
+    assert part.read_bytes() == PAYLOAD[:100_000]
+    assert not (tmp_path / "blob.bin").exists()
+    ensure_files("demo", tmp_path, [res], progress=False)
+    assert (tmp_path / "blob.bin").read_bytes() == PAYLOAD
+    assert http_server.requests[-1] == ("/blob.bin", "bytes=100000-")
+
+
+def test_server_ignoring_range_restarts_from_zero(http_server, tmp_path):
+    http_server.ignore_range = True
+    res = _res(http_server)
+    (tmp_path / "blob.bin.part").write_bytes(b"garbage that must not be kept")
+    assert download_file(res, tmp_path, progress=False).read_bytes() == PAYLOAD
+
+
+def test_complete_part_file_answered_416_is_verified_and_placed(http_server, tmp_path):
+    res = _res(http_server)
+    (tmp_path / "blob.bin.part").write_bytes(PAYLOAD)
+    assert download_file(res, tmp_path, progress=False).read_bytes() == PAYLOAD
+
+
+def test_checksum_mismatch_deletes_the_file_and_raises(http_server, tmp_path):
+    res = _res(http_server, checksum="sha256:" + "0" * 64)
+    with pytest.raises(ChecksumError, match="deleted") as info:
+        ensure_files("demo", tmp_path, [res], progress=False)
+    assert hashlib.sha256(PAYLOAD).hexdigest() in str(info.value)
+    assert list(tmp_path.iterdir()) == []  # neither the final file nor the .part
+
+
+def test_offline_error_names_files_and_folder(tmp_path):
+    # port 9 on localhost (discard) is closed here: the connection is refused at once
+    res = [Resource("a.gz", "http://127.0.0.1:9/a.gz"), Resource("b.gz", "http://127.0.0.1:9/b.gz")]
+    (tmp_path / "b.gz").write_bytes(b"present")
+    with pytest.raises(DatasetNotFoundError) as info:
+        ensure_files("Demo", tmp_path, res, progress=False)
+    msg = str(info.value)
+    assert "a.gz" in msg and str(tmp_path) in msg and "b.gz" not in msg
+    assert isinstance(info.value, FileNotFoundError)
+
+
+def test_offline_via_monkeypatched_urlopen(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise urllib.error.URLError("network is unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    with pytest.raises(DatasetNotFoundError, match="network is unreachable"):
+        ensure_files("Demo", tmp_path, [Resource("x", "https://example.invalid/x")],
+                     progress=False)
+
+
+def test_download_false_never_connects(tmp_path, monkeypatch):
+    monkeypatch.setattr(download_mod, "_open", lambda *a, **k: pytest.fail("connected"))
+    with pytest.raises(DatasetNotFoundError, match="download=False"):
+        ensure_files("Demo", tmp_path, [Resource("x", "https://example.invalid/x")],
+                     download=False)
+
+
+def test_present_files_are_not_fetched(tmp_path, monkeypatch):
+    monkeypatch.setattr(download_mod, "_open", lambda *a, **k: pytest.fail("connected"))
+    (tmp_path / "x").write_bytes(b"mine")
+    assert ensure_files("Demo", tmp_path, [Resource("x", "https://example.invalid/x")]) \
+        == [tmp_path / "x"]
+
+
+def test_bad_checksum_spec_is_rejected():
+    with pytest.raises(ValueError, match="md5:<hex>"):
+        Resource("x", "https://example.invalid/x", "crc32:1234")
+
+
+def test_data_home_env_and_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("FASTITER_DATA_HOME", str(tmp_path))
+    assert data_home() == tmp_path
+    assert dataset_dir("mnist") == tmp_path / "mnist"
+    monkeypatch.delenv("FASTITER_DATA_HOME")
+    assert str(data_home()).endswith(".fastiter/data")
+    with pytest.raises(TypeError, match="data_dir"):
+        dataset_dir("mnist", 3)
