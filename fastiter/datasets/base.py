@@ -28,6 +28,9 @@ __all__ = ["BaseDatasetIterator", "gather_rows", "pixels_to_float", "PIXEL_MODES
 # pixel > 30 becomes 1, as DL4J's MnistDataFetcher binarizes
 BINARIZE_THRESHOLD = 30
 _INV_255 = np.float32(1.0 / 255.0)
+# Up to this size the one-hot rows of every example are built once (one kernel call) and
+# a batch's labels become a row gather, saving a kernel call per batch.
+ONE_HOT_TABLE_BYTES = 64 << 20
 
 
 def gather_rows(source: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -37,7 +40,7 @@ def gather_rows(source: np.ndarray, index: np.ndarray) -> np.ndarray:
         return gather(source, index)
     # Until the native gather lands on main: numpy's take (the fastest numpy row gather
     # for the uint8 tables used here).
-    return np.take(source, index, axis=0)
+    return source.take(index, axis=0)
 
 
 PIXEL_MODES = ("scale", "binarize", "raw")
@@ -64,10 +67,12 @@ def pixels_to_float(pixels: np.ndarray, mode: str = "scale",
         out = np.empty(pixels.shape, np.float32)
     if mode == "binarize":
         np.greater(pixels, BINARIZE_THRESHOLD, out=out, casting="unsafe")
-    elif mode == "scale":
-        np.multiply(pixels, _INV_255, out=out, dtype=np.float32)
-    else:
-        np.copyto(out, pixels, casting="unsafe")
+        return out
+    # a plain cast then an in-place float multiply: measured faster than one mixed-type
+    # ufunc call, which casts through small buffers
+    np.copyto(out, pixels, casting="unsafe")
+    if mode == "scale":
+        np.multiply(out, _INV_255, out=out)
     return out
 
 
@@ -125,7 +130,9 @@ class BaseDatasetIterator(DataSetIterator):
             n = total
         else:
             n = int(num_examples)
-        self._features, self._class_ids = features, class_ids
+        # A private, writable copy: ids read from a file are often a read-only view, which
+        # the one-hot kernel's typed memoryview refuses; the copy is N small integers.
+        self._features, self._class_ids = features, np.array(class_ids)
         self._num_classes = int(num_classes)
         if pixel_mode not in PIXEL_MODES:
             raise ValueError(f"pixel_mode must be one of {PIXEL_MODES}, got {pixel_mode!r}")
@@ -136,6 +143,10 @@ class BaseDatasetIterator(DataSetIterator):
             raise ValueError("feature_shape is required when features is None")
         self._feature_shape = tuple(feature_shape or features.shape[1:])
         self._label_fn = label_fn
+        self._one_hot_table = None
+        if label_fn is None and total * self._num_classes * 4 <= ONE_HOT_TABLE_BYTES:
+            self._one_hot_table = kernels.one_hot(self._class_ids, self._num_classes,
+                                                  dtype=np.float32)
         self._cursor = 0
         self._subset = (epoch_permutation(total, self._seed, 0)[:n] if self._shuffle
                         else np.arange(n))
@@ -159,7 +170,10 @@ class BaseDatasetIterator(DataSetIterator):
 
     def _rows(self, index: np.ndarray) -> DataSet:
         feats = self._features_for(index).reshape((len(index),) + self._feature_shape)
-        labels = self._labels_for(gather_rows(self._class_ids, index))
+        if self._one_hot_table is not None:
+            labels = gather_rows(self._one_hot_table, index)
+        else:
+            labels = self._labels_for(gather_rows(self._class_ids, index))
         return DataSet(feats, labels, label_names=self._label_names)
 
     def _labels_for(self, ids: np.ndarray) -> np.ndarray:

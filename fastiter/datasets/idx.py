@@ -30,14 +30,23 @@ def _is_gzip(path: Path) -> bool:
         return f.read(2) == b"\x1f\x8b"
 
 
-def _read_bytes(path: Path) -> bytes:
-    if _is_gzip(path):
-        try:
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        except (OSError, EOFError) as exc:
-            raise FormatError(f"{path} is a damaged gzip file: {exc}") from exc
-    return path.read_bytes()
+def _read_gzip(path: Path) -> bytes:
+    try:
+        with gzip.open(path, "rb") as f:
+            return f.read()
+    except (OSError, EOFError) as exc:
+        raise FormatError(f"{path} is a damaged gzip file: {exc}") from exc
+
+
+def _parse_header(path: Path, head: bytes) -> tuple[np.dtype, tuple[int, ...], int]:
+    if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in _TYPES:
+        raise FormatError(f"{path} is not an IDX file (magic bytes {head[:4].hex()}; "
+                          f"expected 0000 then a type code in {sorted(_TYPES)})")
+    dtype, ndim = _TYPES[head[2]], head[3]
+    header = 4 + 4 * ndim
+    if len(head) < header:
+        raise FormatError(f"{path} is truncated inside its IDX header")
+    return dtype, struct.unpack(f">{ndim}I", head[4:header]), header
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -54,20 +63,24 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     [[0, 1, 2], [3, 4, 5]]
     """
     path = Path(path)
-    raw = _read_bytes(path)
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _TYPES:
-        raise FormatError(f"{path} is not an IDX file (magic bytes {raw[:4].hex()}; "
-                          f"expected 0000 then a type code in {sorted(_TYPES)})")
-    dtype, ndim = _TYPES[raw[2]], raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise FormatError(f"{path} is truncated inside its IDX header")
-    shape = struct.unpack(f">{ndim}I", raw[4:header])
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise FormatError(f"{path} holds {len(raw) - header} data bytes, but its header "
-                          f"{shape} of {dtype} needs {expected}")
-    arr = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    gz = _is_gzip(path)
+    if gz:
+        raw = _read_gzip(path)
+        dtype, shape, header = _parse_header(path, raw[:4 + 4 * 255])
+        size = len(raw)
+    else:
+        with open(path, "rb") as f:
+            dtype, shape, header = _parse_header(path, f.read(4 + 4 * 255))
+        size = path.stat().st_size
+    count = int(np.prod(shape, dtype=np.int64))
+    if size - header != count * dtype.itemsize:
+        raise FormatError(f"{path} holds {size - header} data bytes, but its header "
+                          f"{shape} of {dtype} needs {count * dtype.itemsize}")
+    if gz:
+        arr = np.frombuffer(raw, dtype=dtype, offset=header)
+    else:  # straight from the file into the array: no intermediate bytes object
+        arr = np.fromfile(path, dtype=dtype, count=count, offset=header)
+    arr = arr.reshape(shape)
     return arr.astype(dtype.newbyteorder("="), copy=False) if dtype.itemsize > 1 else arr
 
 
