@@ -56,7 +56,7 @@ def pixels_to_float(pixels: np.ndarray, mode: str = "scale",
     Examples
     --------
     >>> p = np.array([0, 30, 31, 255], np.uint8)
-    >>> pixels_to_float(p).round(3).tolist()
+    >>> [round(v, 3) for v in pixels_to_float(p).tolist()]
     [0.0, 0.118, 0.122, 1.0]
     >>> pixels_to_float(p, "binarize").tolist()
     [0.0, 0.0, 1.0, 1.0]
