@@ -35,12 +35,7 @@ ONE_HOT_TABLE_BYTES = 64 << 20
 
 def gather_rows(source: np.ndarray, index: np.ndarray) -> np.ndarray:
     """``source[index]`` along axis 0 into a fresh C-contiguous array, by the gather kernel."""
-    gather = getattr(kernels, "gather", None)
-    if gather is not None:
-        return gather(source, index)
-    # Until the native gather lands on main: numpy's take (the fastest numpy row gather
-    # for the uint8 tables used here).
-    return source.take(index, axis=0)
+    return kernels.gather(source, index)
 
 
 PIXEL_MODES = ("scale", "binarize", "raw")

@@ -58,11 +58,6 @@ def decode_image(path: str | os.PathLike, height: int, width: int, channels: int
     return arr.reshape(height, width, channels)
 
 
-def _collate(arrays: Sequence[np.ndarray]) -> np.ndarray:
-    collate = getattr(kernels, "collate", None)
-    return collate(list(arrays)) if collate is not None else np.stack(arrays)
-
-
 def _check_dim(img_dim: Sequence[int]) -> tuple[int, int, int]:
     dims = tuple(img_dim)
     if len(dims) != 3 or any(isinstance(d, bool) or not isinstance(d, (int, np.integer))
@@ -124,7 +119,7 @@ class ImageFolderIterator(BaseDatasetIterator):
 
     def _features_for(self, index: np.ndarray) -> np.ndarray:
         h, w, c = self._img_dim
-        block = _collate([decode_image(self._files[i], h, w, c) for i in index])
+        block = kernels.collate([decode_image(self._files[i], h, w, c) for i in index])
         out = np.empty((len(index), c, h, w), np.float32)
         return pixels_to_float(block.transpose(0, 3, 1, 2), self._pixel_mode, out=out)
 
