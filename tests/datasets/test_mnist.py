@@ -192,3 +192,26 @@ def test_data_home_is_used(monkeypatch, tmp_path, digits):
     _write_mnist(tmp_path / "mnist", TEST, x, y)
     monkeypatch.setenv("FASTITER_DATA_HOME", str(tmp_path))
     assert MnistDataSetIterator(50, 50, train=False, download=False).num_examples() == 50
+
+
+def test_shards_partition_the_epoch(mnist_dir):
+    it = MnistDataSetIterator(16, train=True, seed=8, data_dir=mnist_dir)
+    whole = [it.batch_at(i).labels for i in range(it.num_batches())]
+    parts = [[ds.labels for ds in it.shard(rank, 3)] for rank in range(3)]
+    assert sum(len(p) for p in parts) == len(whole) == 7
+    for rank, part in enumerate(parts):
+        for k, labels in enumerate(part):
+            np.testing.assert_array_equal(labels, whole[rank + 3 * k])
+
+
+def test_pre_processor_edits_only_the_returned_batch(mnist_dir, digits):
+    class Zero:
+        def pre_process(self, ds):
+            ds.features[:] = 0
+
+    it = MnistDataSetIterator(10, 20, data_dir=mnist_dir)
+    it.pre_processor = Zero()
+    assert it.next().features.max() == 0
+    it.pre_processor = None
+    np.testing.assert_allclose(it.next().features, digits[0][10:20].reshape(10, -1) / 255.0,
+                               rtol=1e-6)
