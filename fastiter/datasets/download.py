@@ -13,8 +13,10 @@ where to get it and the exact folder to put it in.
 Where the checksums come from: MNIST, CIFAR-10, LFW and Tiny ImageNet publish MD5
 digests (the CIFAR page lists its own; the others are the ones torchvision pins and
 many projects repeat).  Those are pinned as ``md5:<hex>``; ``sha256:<hex>`` is accepted
-too.  Files with no published digest (EMNIST's zip, the UCI control-chart file) carry
-``None`` and are only checked for being non-empty; their docs say so.
+too.  The UCI control-chart file is pinned by the Adler-32 value DL4J's
+UciSequenceDataFetcher checks (``adler32:104392751``).  Files with no published digest
+(EMNIST's zip from NIST, DL4J's LFW subset archive) carry ``None`` and are only checked
+for being non-empty; their docs say so.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ import tarfile
 import zipfile
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -33,6 +36,7 @@ __all__ = ["Resource", "ChecksumError", "DatasetNotFoundError", "ensure_files",
            "download_file", "file_digest", "extract_archive"]
 
 _CHUNK = 1 << 20
+_ALGORITHMS = ("md5", "sha256", "adler32")
 
 
 class ChecksumError(ValueError):
@@ -63,9 +67,9 @@ class Resource:
     def __post_init__(self) -> None:
         if self.checksum is not None:
             algo, _, hexd = self.checksum.partition(":")
-            if algo not in ("md5", "sha256") or not hexd:
-                raise ValueError(f"checksum must be 'md5:<hex>' or 'sha256:<hex>', "
-                                 f"got {self.checksum!r}")
+            if algo not in _ALGORITHMS or not hexd:
+                raise ValueError(f"checksum must be 'md5:<hex>', 'sha256:<hex>' or "
+                                 f"'adler32:<decimal>', got {self.checksum!r}")
 
     @property
     def algorithm(self) -> str | None:
@@ -77,7 +81,14 @@ class Resource:
 
 
 def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
-    """The hex digest of a file, read in 1 MiB chunks."""
+    """The digest of a file, read in 1 MiB chunks: hex for md5/sha256, decimal for adler32
+    (the form DL4J's fetchers publish)."""
+    if algorithm == "adler32":
+        value = 1
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(_CHUNK), b""):
+                value = zlib.adler32(block, value)
+        return str(value)
     h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(_CHUNK), b""):

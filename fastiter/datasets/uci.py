@@ -27,10 +27,11 @@ from fastiter.errors import FormatError
 __all__ = ["UciSequenceDataSetIterator", "UCI_RESOURCE", "UCI_LABELS", "java_shuffle",
            "load_synthetic_control"]
 
-#: The UCI repository publishes no digest for this file, so it is unpinned.
+#: Pinned by the Adler-32 value DL4J's UciSequenceDataFetcher expects for this URL.
 UCI_RESOURCE = Resource("synthetic_control.data",
                         "https://archive.ics.uci.edu/ml/machine-learning-databases/"
-                        "synthetic_control-mld/synthetic_control.data")
+                        "synthetic_control-mld/synthetic_control.data",
+                        "adler32:104392751")
 UCI_LABELS = ["normal", "cyclic", "increasing_trend", "decreasing_trend",
               "upward_shift", "downward_shift"]
 NUM_SERIES, NUM_STEPS, NUM_TRAIN = 600, 60, 450

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import urllib.request
+import zlib
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from fastiter.datasets import download as download_mod
 PAYLOAD = np.random.default_rng(3).integers(1, 256, 300_000, dtype=np.uint8).tobytes()
 SHA = "sha256:" + hashlib.sha256(PAYLOAD).hexdigest()
 MD5 = "md5:" + hashlib.md5(PAYLOAD).hexdigest()
+ADLER = f"adler32:{zlib.adler32(PAYLOAD)}"
 
 
 def _res(srv, checksum=SHA, name="blob.bin"):
@@ -21,7 +23,7 @@ def _res(srv, checksum=SHA, name="blob.bin"):
     return Resource(name, srv.url("/" + name), checksum)
 
 
-@pytest.mark.parametrize("checksum", [SHA, MD5])
+@pytest.mark.parametrize("checksum", [SHA, MD5, ADLER])
 def test_download_verifies_and_places_atomically(http_server, tmp_path, checksum):
     path = download_file(_res(http_server, checksum), tmp_path / "sub", progress=False)
     assert path == tmp_path / "sub" / "blob.bin"
@@ -104,6 +106,13 @@ def test_present_files_are_not_fetched(tmp_path, monkeypatch):
     (tmp_path / "x").write_bytes(b"mine")
     assert ensure_files("Demo", tmp_path, [Resource("x", "https://example.invalid/x")]) \
         == [tmp_path / "x"]
+
+
+def test_adler32_mismatch_is_caught(http_server, tmp_path):
+    res = _res(http_server, checksum=f"adler32:{zlib.adler32(PAYLOAD) ^ 1}")
+    with pytest.raises(ChecksumError, match="adler32"):
+        download_file(res, tmp_path, progress=False)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_checksum_spec_is_rejected():
