@@ -13,6 +13,7 @@ every later epoch reshuffles *that same subset*.  All permutations derive from
 """
 from __future__ import annotations
 
+import numbers
 from typing import Any, Callable
 
 import numpy as np
@@ -121,10 +122,12 @@ class BaseDatasetIterator(DataSetIterator):
         if features is not None and int(features.shape[0]) != total:
             raise ValueError(f"class_ids must have one entry per example "
                              f"({features.shape[0]}), got {total}")
-        if num_examples is None or int(num_examples) < 0 or int(num_examples) > total:
-            n = total
-        else:
-            n = int(num_examples)
+        if num_examples is not None and (isinstance(num_examples, (bool, np.bool_)) or
+                                         not isinstance(num_examples, numbers.Integral)):
+            raise TypeError(f"num_examples must be an integer (negative or None for all), "
+                            f"got {num_examples!r}")
+        n = total if num_examples is None or not 0 <= num_examples <= total \
+            else int(num_examples)
         # A private, writable copy: ids read from a file are often a read-only view, which
         # the one-hot kernel's typed memoryview refuses; the copy is N small integers.
         self._features, self._class_ids = features, np.array(class_ids)
@@ -143,12 +146,17 @@ class BaseDatasetIterator(DataSetIterator):
             self._one_hot_table = kernels.one_hot(self._class_ids, self._num_classes,
                                                   dtype=np.float32)
         self._cursor = 0
-        self._subset = (epoch_permutation(total, self._seed, 0)[:n] if self._shuffle
-                        else np.arange(n))
+        self._subset = self._draw_subset()
         self._order = self._subset
         self._restart()
 
     # --- order --------------------------------------------------------------------
+    def _draw_subset(self) -> np.ndarray:
+        """The examples of every epoch: a seeded random ``num_examples`` when shuffling."""
+        if not self._shuffle:
+            return np.arange(self._n)
+        return epoch_permutation(len(self._class_ids), self._seed, 0)[:self._n]
+
     def _restart(self) -> None:
         self._cursor = 0
         if self._shuffle and self._epoch > 0:
@@ -204,6 +212,10 @@ class BaseDatasetIterator(DataSetIterator):
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        seed = state.get("seed")
+        if seed is not None and int(seed) != self._seed:
+            self._seed = int(seed)  # the saved run's subset and orders, not this one's
+            self._subset = self._draw_subset()
         super().load_state_dict(state)
         if "cursor" in state:
             cursor = int(state["cursor"])

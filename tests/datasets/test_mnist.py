@@ -215,3 +215,16 @@ def test_pre_processor_edits_only_the_returned_batch(mnist_dir, digits):
     it.pre_processor = None
     np.testing.assert_allclose(it.next().features, digits[0][10:20].reshape(10, -1) / 255.0,
                                rtol=1e-6)
+
+
+def test_state_from_another_seed_restores_that_run(mnist_dir):
+    run = MnistDataSetIterator(16, 50, shuffle=True, seed=21, data_dir=mnist_dir)
+    run.reset()
+    run.next()
+    state = run.state_dict()
+    want = _drain(run)
+    other = MnistDataSetIterator(16, 50, shuffle=True, seed=4, data_dir=mnist_dir)
+    other.load_state_dict(state)
+    got = _drain(other)
+    assert len(got) == len(want) == 3
+    assert all(np.array_equal(a, b) for a, b in zip(got, want))
