@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 import urllib.request
 import zlib
 
@@ -73,9 +74,16 @@ def test_checksum_mismatch_deletes_the_file_and_raises(http_server, tmp_path):
     assert list(tmp_path.iterdir()) == []  # neither the final file nor the .part
 
 
+def _closed_port():
+    """A localhost port nothing listens on: bound, then released (connections are refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def test_offline_error_names_files_and_folder(tmp_path):
-    # port 9 on localhost (discard) is closed here: the connection is refused at once
-    res = [Resource("a.gz", "http://127.0.0.1:9/a.gz"), Resource("b.gz", "http://127.0.0.1:9/b.gz")]
+    base = f"http://127.0.0.1:{_closed_port()}"
+    res = [Resource("a.gz", base + "/a.gz"), Resource("b.gz", base + "/b.gz")]
     (tmp_path / "b.gz").write_bytes(b"present")
     with pytest.raises(DatasetNotFoundError) as info:
         ensure_files("Demo", tmp_path, res, progress=False)
