@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fastiter.datasets import MnistDataSetIterator, write_idx
+from fastiter import kernels
+from fastiter.datasets import MnistDataSetIterator, pixels_to_float, write_idx
 
 N, BATCH, SEED = 60_000, 128, 123
 
@@ -91,3 +92,38 @@ def test_mnist_open_and_epoch_fastiter(benchmark, mnist_files):
 def test_mnist_open_and_epoch_numpy(benchmark, mnist_files):
     benchmark.group = "mnist open + epoch"
     benchmark(lambda: numpy_epoch(*numpy_reader(mnist_files), 0))
+
+
+# --- where one batch's time goes (evidence for the bound, one stage per case) ----------
+@pytest.fixture(scope="module")
+def stage_inputs():
+    rng = np.random.default_rng(7)
+    pixels = rng.integers(1, 256, (N, 784), dtype=np.uint8)
+    one_hot = kernels.one_hot(rng.integers(0, 10, N), 10)
+    idx = rng.permutation(N)[:BATCH]
+    return pixels, one_hot, idx, pixels[idx]
+
+
+def test_stage_gather_pixels_kernel(benchmark, stage_inputs):
+    benchmark.group = "mnist batch stages, batch 128"
+    pixels, _, idx, _ = stage_inputs
+    benchmark(kernels.gather, pixels, idx)
+
+
+def test_stage_gather_one_hot_rows_kernel(benchmark, stage_inputs):
+    benchmark.group = "mnist batch stages, batch 128"
+    _, one_hot, idx, _ = stage_inputs
+    benchmark(kernels.gather, one_hot, idx)
+
+
+def test_stage_convert_to_float(benchmark, stage_inputs):
+    benchmark.group = "mnist batch stages, batch 128"
+    block = stage_inputs[3]
+    benchmark(pixels_to_float, block)
+
+
+def test_stage_ceiling_copy_float_batch(benchmark, stage_inputs):
+    benchmark.group = "mnist batch stages, batch 128"
+    src = pixels_to_float(stage_inputs[3]) + np.float32(0.5)
+    out = np.empty_like(src)
+    benchmark(np.copyto, out, src)
