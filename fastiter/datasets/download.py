@@ -115,7 +115,7 @@ def _open(url: str, start: int, timeout: float):
     req = urllib.request.Request(url, headers={"User-Agent": "fastiter"})
     if start:
         req.add_header("Range", f"bytes={start}-")
-    return urllib.request.urlopen(req, timeout=timeout)  # noqa: S310 - fixed https URLs
+    return urllib.request.urlopen(req, timeout=timeout)  # noqa: S310 - URLs of the pinned resources
 
 
 def download_file(res: Resource, folder: str | os.PathLike, *, progress: bool = True,
