@@ -136,3 +136,34 @@ def test_data_home_env_and_default(monkeypatch, tmp_path):
     assert str(data_home()).endswith(".fastiter/data")
     with pytest.raises(TypeError, match="data_dir"):
         dataset_dir("mnist", 3)
+
+
+def test_mnist_iterator_downloads_verifies_and_reads(http_server, tmp_path, monkeypatch,
+                                                     digits):
+    from fastiter.datasets import MnistDataSetIterator, write_idx
+    from fastiter.datasets import mnist as mnist_mod
+
+    x, y = digits
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    write_idx(staging / "t10k-images-idx3-ubyte.gz", x)
+    write_idx(staging / "t10k-labels-idx1-ubyte.gz", y)
+    served = {}
+    for f in staging.iterdir():
+        http_server.files["/" + f.name] = f.read_bytes()
+        served[f.name] = Resource(f.name, http_server.url("/" + f.name),
+                                  "md5:" + hashlib.md5(f.read_bytes()).hexdigest())
+    test_res = tuple(served[r.filename] for r in mnist_mod.MNIST_RESOURCES[False])
+    monkeypatch.setitem(mnist_mod.MNIST_RESOURCES, False, test_res)
+    monkeypatch.setenv("FASTITER_DATA_HOME", str(tmp_path / "home"))
+    it = MnistDataSetIterator(100, 100, train=False)
+    np.testing.assert_array_equal(it.next().labels.argmax(1), y)
+    assert sorted(p.name for p in (tmp_path / "home" / "mnist").iterdir()) == \
+        ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+
+    bad = (Resource(test_res[0].filename, test_res[0].url, "md5:" + "0" * 32), test_res[1])
+    monkeypatch.setitem(mnist_mod.MNIST_RESOURCES, False, bad)
+    with pytest.raises(ChecksumError):
+        MnistDataSetIterator(100, 100, train=False, data_dir=tmp_path / "fresh")
+    assert not (tmp_path / "fresh" / "t10k-images-idx3-ubyte.gz").exists()
+    assert not (tmp_path / "fresh" / "t10k-images-idx3-ubyte.gz.part").exists()
