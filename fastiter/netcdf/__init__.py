@@ -14,6 +14,7 @@ from fastiter.netcdf.encoding import plan_encoding
 from fastiter.netcdf.filejob import ChunkWriteError
 from fastiter.netcdf.naming import chunk_paths
 from fastiter.netcdf.rasm import make_rasm
+from fastiter.netcdf.reader import HDF5DataSetIterator, NetCDFDataSetIterator
 from fastiter.netcdf.split import split_by_chunks
 from fastiter.netcdf.writer import VerificationError, save_chunks, save_mfdataset
 
@@ -26,4 +27,6 @@ __all__ = [
     "save_mfdataset",
     "ChunkWriteError",
     "VerificationError",
+    "NetCDFDataSetIterator",
+    "HDF5DataSetIterator",
 ]
