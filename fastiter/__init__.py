@@ -45,7 +45,22 @@ __all__ = [
     "datasets", "CifarDataSetIterator", "DatasetNotFoundError", "EmnistDataSetIterator",
     "EMnistSet", "IrisDataSetIterator", "LFWDataSetIterator", "MnistDataSetIterator",
     "TinyImageNetDataSetIterator", "UciSequenceDataSetIterator",
+    # netCDF (imported lazily: xarray is slow to import)
+    "NetCDFDataSetIterator", "HDF5DataSetIterator", "save_chunks", "split_by_chunks",
+    "chunk_paths",
 ]
+
+_LAZY_NETCDF = ("NetCDFDataSetIterator", "HDF5DataSetIterator", "save_chunks",
+                "split_by_chunks", "chunk_paths")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_NETCDF:
+        import fastiter.netcdf
+
+        return getattr(fastiter.netcdf, name)
+    raise AttributeError(f"module 'fastiter' has no attribute {name!r}")
+
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 

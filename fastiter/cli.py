@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=_cmd_bench)
     sub.add_parser("config", help="print the build configuration").set_defaults(
         func=lambda a: (__import__("fastiter").show_config(), 0)[1])
+    from fastiter.netcdf.cli import add_parser as add_split_parser
+
+    add_split_parser(sub)
     return p
 
 
