@@ -18,6 +18,7 @@ CSRC = HERE / "csrc"
 # module name under fastiter._core -> the csrc/ translation units it links
 NATIVE = {
     "_kernels": ["kernels.c"],
+    "_ring": ["ring.c"],
 }
 
 CFLAGS = ["-O3", "-std=gnu11", "-fno-strict-aliasing", "-Wall", "-Wno-unused-function"]

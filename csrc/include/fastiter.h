@@ -9,5 +9,6 @@
 
 #include "fastiter/common.h"
 #include "fastiter/kernels.h"
+#include "fastiter/ring.h"
 
 #endif /* FASTITER_H_ */

@@ -1,0 +1,148 @@
+"""The Cython face of the C ring: object ownership, close, timeouts and native threads."""
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+import time
+
+import pytest
+
+from fastiter._core._ring import NativeThread, Ring, RingClosed, native_thread_count
+
+
+class Token:
+    """A fresh object whose reference count the tests can watch."""
+
+
+def test_fifo_order_and_capacity_rounding():
+    r = Ring(5)
+    assert r.capacity == 8
+    for i in range(8):
+        assert r.push(i, timeout=0)
+    assert len(r) == 8
+    assert r.push(99, timeout=0) is False
+    assert [r.pop() for _ in range(8)] == list(range(8))
+    with pytest.raises(TimeoutError):
+        r.pop(timeout=0.02)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2**31])
+def test_bad_capacity(bad):
+    with pytest.raises(ValueError, match="capacity"):
+        Ring(bad)
+    with pytest.raises(TypeError, match="capacity"):
+        Ring(2.0)
+
+
+def test_close_refuses_push_and_drains():
+    r = Ring(4)
+    r.push("a")
+    r.close()
+    assert r.closed
+    with pytest.raises(RingClosed):
+        r.push("b")
+    assert r.pop() == "a"
+    with pytest.raises(RingClosed):
+        r.pop()
+
+
+def test_references_are_owned_and_released():
+    tok = Token()
+    base = sys.getrefcount(tok)
+    r = Ring(4)
+    r.push(tok)
+    r.push(tok)
+    assert sys.getrefcount(tok) == base + 2
+    assert r.pop() is tok
+    assert sys.getrefcount(tok) == base + 1
+    del r  # the ring releases what it still holds
+    gc.collect()
+    assert sys.getrefcount(tok) == base
+    r = Ring(1)
+    r.push(tok)
+    assert r.push(tok, timeout=0.01) is False  # refused push keeps no reference
+    assert sys.getrefcount(tok) == base + 1
+    assert r.drain() == [tok]
+    assert sys.getrefcount(tok) == base
+
+
+def test_native_producer_and_close_wakes_blocked_pop():
+    start = native_thread_count()
+    r = Ring(16)
+    n = 20_000
+
+    def produce():
+        for i in range(n):
+            r.push(i)
+        r.close()
+
+    t = NativeThread(produce)
+    t.start()
+    got = []
+    with pytest.raises(RingClosed):
+        while True:
+            got.append(r.pop())
+    assert got == list(range(n))
+    assert t.join(timeout=10)
+    assert native_thread_count() == start
+
+    r2 = Ring(2)
+    result = []
+
+    def blocked_pop():
+        try:
+            r2.pop()
+        except RingClosed:
+            result.append("closed")
+
+    t2 = NativeThread(blocked_pop)
+    t2.start()
+    time.sleep(0.1)
+    assert t2.is_alive()
+    r2.close()
+    assert t2.join(timeout=10)
+    assert result == ["closed"]
+    assert native_thread_count() == start
+
+
+def test_second_concurrent_popper_is_refused():
+    r = Ring(2)
+    errors = []
+
+    def waiter():
+        try:
+            r.pop(timeout=2)
+        except (TimeoutError, RingClosed):
+            pass
+
+    t = threading.Thread(target=waiter)
+    t.start()
+    time.sleep(0.1)
+    try:
+        r.pop(timeout=0.01)
+    except RuntimeError as exc:
+        errors.append(str(exc))
+    except TimeoutError:
+        pass
+    r.close()
+    t.join()
+    assert errors and "single consumer" in errors[0]
+
+
+def test_native_thread_errors_reach_excepthook(monkeypatch):
+    seen = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: seen.append(args.exc_type))
+
+    def boom():
+        raise KeyError("x")
+
+    t = NativeThread(boom)
+    t.start()
+    assert t.join(timeout=10)
+    assert seen == [KeyError]
+    assert not t.is_alive()
+    with pytest.raises(RuntimeError, match="once"):
+        t.start()
+    with pytest.raises(TypeError, match="callable"):
+        NativeThread(42)
