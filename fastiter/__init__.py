@@ -23,11 +23,16 @@ from fastiter.errors import (
 )
 from fastiter.iterators import (
     ArrayDataSetIterator,
+    AsyncDataSetIterator,
+    AsyncMultiDataSetIterator,
+    AsyncShieldDataSetIterator,
+    AsyncShieldMultiDataSetIterator,
     BaseIterator,
     DataSetIterator,
     DataSetPreProcessor,
     MultiDataSetIterator,
     MultiDataSetPreProcessor,
+    prefetch,
 )
 
 __version__ = "0.1.0"
@@ -55,6 +60,11 @@ __all__ = [
     "MultiDataSetPreProcessor",
     # iterators
     "ArrayDataSetIterator",
+    "AsyncDataSetIterator",
+    "AsyncMultiDataSetIterator",
+    "AsyncShieldDataSetIterator",
+    "AsyncShieldMultiDataSetIterator",
+    "prefetch",
 ]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

@@ -1,0 +1,174 @@
+"""Producers on native threads feeding SPSC rings: the engine under the async iterators.
+
+A :class:`Pipeline` owns, for one epoch, ``W`` rings and ``W`` native producer threads.
+Producer ``k`` makes items ``k, k + W, k + 2W, ...`` and pushes them, in that order,
+into ring ``k``; the consumer pops item ``i`` from ring ``i % W``.  The consumer
+therefore sees the items in exactly the order of the sequence, whatever ``W``.
+
+The producer *always* ends its ring from a ``finally`` block, so the consumer can never
+wait forever on a dead producer (the hang of DL4J #7828): an exception becomes a
+:class:`Failure` item at the position where it happened, followed by the close.
+
+Nothing here holds a reference to the iterator that owns the pipeline, so that iterator
+can be garbage-collected (and its finalizer can stop the threads) while they run.
+"""
+from __future__ import annotations
+
+import atexit
+import threading
+import weakref
+from typing import Any, Callable, Iterable, Iterator
+
+from fastiter._core._ring import NativeThread, Ring, RingClosed
+
+__all__ = ["END", "Failure", "Pipeline", "register_for_exit"]
+
+#: What :meth:`Pipeline.pop` returns once the sequence is over.
+END = object()
+
+#: How long interpreter exit waits for a producer stuck in user code before leaving it.
+EXIT_JOIN_SECONDS = 5.0
+
+
+class Failure:
+    """An exception raised by a producer, carried to the consumer at its position."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def reraise(self) -> None:
+        """Raise the original exception; its traceback still starts in the producer."""
+        exc, self.exc = self.exc, None  # break the frame cycle once delivered
+        raise exc  # type: ignore[misc]
+
+
+def _produce(items: Iterator[Any], ring: Ring, before_push: Callable[[Any], Any] | None) -> None:
+    """Run on a producer thread: push every item, then end the ring, whatever happens."""
+    try:
+        for item in items:
+            if before_push is not None:
+                item = before_push(item)
+            ring.push(item)
+    except RingClosed:
+        pass  # the consumer stopped us
+    except BaseException as exc:  # noqa: BLE001 - every error goes to the consumer
+        try:
+            ring.push(Failure(exc))
+        except RingClosed:
+            pass
+    finally:
+        ring.close()
+
+
+class Pipeline:
+    """``W`` native producers, each filling its own ring, read round-robin.
+
+    Parameters
+    ----------
+    sources : list of callables
+        ``sources[k]()`` returns the iterator of producer ``k``'s items (called on that
+        producer's thread, so even building it overlaps the consumer).
+    capacity : int
+        Slots per ring.
+    before_push : callable, optional
+        Applied to each item on the producer thread (for example copying it into a
+        pooled buffer); may block, and is woken by :meth:`stop` through ``on_stop``.
+    on_stop : callable, optional
+        Called first by :meth:`stop`, to release producers blocked outside a ring.
+
+    Examples
+    --------
+    >>> p = Pipeline([lambda: iter(range(0, 6, 2)), lambda: iter(range(1, 6, 2))], 4)
+    >>> out = []
+    >>> while (x := p.pop()) is not END:
+    ...     out.append(x)
+    >>> p.stop(); out
+    [0, 1, 2, 3, 4, 5]
+    """
+
+    def __init__(self, sources: list[Callable[[], Iterable[Any]]], capacity: int,
+                 before_push: Callable[[Any], Any] | None = None,
+                 on_stop: Callable[[], None] | None = None) -> None:
+        self._rings = [Ring(capacity) for _ in sources]
+        self._on_stop = on_stop
+        self._count = 0
+        self._ended = False
+        self._threads: list[NativeThread] = []
+        for k, (source, ring) in enumerate(zip(sources, self._rings)):
+            def run(source=source, ring=ring) -> None:
+                try:
+                    items = iter(source())
+                except BaseException as exc:  # noqa: BLE001
+                    items = _raising(exc)
+                _produce(items, ring, before_push)
+            self._threads.append(NativeThread(run, name=f"fastiter-producer-{k}"))
+        for t in self._threads:
+            t.start()
+
+    def pop(self) -> Any:
+        """The next item (blocking), a :class:`Failure`, or :data:`END`."""
+        if self._ended:
+            return END
+        ring = self._rings[self._count % len(self._rings)]
+        try:
+            item = ring.pop()
+        except RingClosed:
+            self._ended = True
+            return END
+        self._count += 1
+        return item
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop the producers, join their threads and drop what the rings still hold.
+
+        Returns True when every thread was joined; with ``timeout``, threads still busy
+        in user code after it are detached (they end when their current item is done).
+        """
+        self._ended = True
+        for r in self._rings:
+            r.close()
+        if self._on_stop is not None:
+            self._on_stop()
+        joined = True
+        for t in self._threads:
+            try:
+                ok = t.join(timeout)
+            except RuntimeError:  # stop() called on a producer thread itself
+                ok = False
+            if not ok:
+                t.detach()
+                joined = False
+        self._threads = []
+        if joined:
+            for r in self._rings:
+                r.drain()
+        return joined
+
+
+def _raising(exc: BaseException) -> Iterator[Any]:
+    raise exc
+    yield  # pragma: no cover - makes this a generator
+
+
+# --- interpreter exit -----------------------------------------------------------------
+_LIVE: "weakref.WeakSet[Any]" = weakref.WeakSet()
+_LIVE_LOCK = threading.Lock()
+
+
+def register_for_exit(obj: Any) -> None:
+    """Close ``obj`` (anything with ``_shutdown(timeout)``) at interpreter exit."""
+    with _LIVE_LOCK:
+        _LIVE.add(obj)
+
+
+@atexit.register
+def _close_all_at_exit() -> None:
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for obj in live:
+        try:
+            obj._shutdown(EXIT_JOIN_SECONDS)
+        except Exception:  # noqa: BLE001 - exit must go on
+            pass
