@@ -98,3 +98,36 @@ class ThreadCensus:
             time.sleep(0.01)
         assert native_thread_count() == self.native, "a native thread was left running"
         assert set(threading.enumerate()) <= self.python, "a Python thread was left running"
+
+
+class GridIterator(DataSetIterator):
+    """Batch i of epoch e has features [[e, i]]; random access when ``indexable``.
+
+    The state machine's base: its expected output is known in closed form, so the test
+    can check every batch for loss, duplication and order.
+    """
+
+    def __init__(self, n: int, fail_at: int | None = None, indexable: bool = True) -> None:
+        super().__init__()
+        self.n, self.fail_at = n, fail_at
+        self.indexable = indexable
+
+    def has_next(self) -> bool:
+        return self._position < self.n
+
+    def num_batches(self) -> int:
+        return self.n
+
+    def _batch_at(self, index: int) -> DataSet:
+        if index == self.fail_at:
+            raise_boom(index)
+        return DataSet(np.array([[self._epoch, index]], np.float64), np.ones((1, 1)))
+
+    def _next_batch(self, num):
+        return self._batch_at(self._position)
+
+    def _restart(self) -> None:
+        pass
+
+    def reset_supported(self) -> bool:
+        return True
