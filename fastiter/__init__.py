@@ -1,5 +1,8 @@
 """fastiter: DL4J's dataset iterators for Python, with native hot paths.
 
+Every public class is importable from here under its DL4J class name; each subpackage
+keeps its own ``__all__`` and this module re-exports them.
+
 Examples
 --------
 >>> import numpy as np, fastiter
@@ -12,59 +15,21 @@ from __future__ import annotations
 import os
 import sys
 
-from fastiter import kernels
+from fastiter import errors, iterators, kernels, preprocessing
+from fastiter._examples import SplitTestAndTrain
 from fastiter.dataset import DataSet, MultiDataSet
-from fastiter.errors import (
-    FormatError,
-    NoSuchElementError,
-    StaleBatchError,
-    UnsupportedOperationError,
-    ZeroLengthSequenceError,
-)
-from fastiter.iterators import (
-    ArrayDataSetIterator,
-    AsyncDataSetIterator,
-    AsyncMultiDataSetIterator,
-    AsyncShieldDataSetIterator,
-    AsyncShieldMultiDataSetIterator,
-    BaseIterator,
-    DataSetIterator,
-    DataSetPreProcessor,
-    MultiDataSetIterator,
-    MultiDataSetPreProcessor,
-    prefetch,
-)
+from fastiter.errors import *  # noqa: F401,F403  (curated: errors.__all__)
+from fastiter.iterators import *  # noqa: F401,F403
+from fastiter.kernels import get_num_threads, set_num_threads
+from fastiter.preprocessing import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__",
-    "get_include",
-    "get_source_dir",
-    "show_config",
-    "kernels",
-    # data objects
-    "DataSet",
-    "MultiDataSet",
-    # errors
-    "FormatError",
-    "NoSuchElementError",
-    "StaleBatchError",
-    "UnsupportedOperationError",
-    "ZeroLengthSequenceError",
-    # interfaces
-    "BaseIterator",
-    "DataSetIterator",
-    "DataSetPreProcessor",
-    "MultiDataSetIterator",
-    "MultiDataSetPreProcessor",
-    # iterators
-    "ArrayDataSetIterator",
-    "AsyncDataSetIterator",
-    "AsyncMultiDataSetIterator",
-    "AsyncShieldDataSetIterator",
-    "AsyncShieldMultiDataSetIterator",
-    "prefetch",
+    "__version__", "get_include", "get_source_dir", "show_config", "kernels",
+    "set_num_threads", "get_num_threads",
+    "DataSet", "MultiDataSet", "SplitTestAndTrain",
+    *errors.__all__, *iterators.__all__, *preprocessing.__all__,
 ]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

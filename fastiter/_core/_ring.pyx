@@ -202,7 +202,16 @@ cdef _run(NativeThread self):
             pass
     finally:
         self.target = None
+        _forget_dummy_thread(self.ident)
         Py_DECREF(self)  # the reference start() lent to the thread
+
+
+cdef _forget_dummy_thread(ident):
+    # threading.current_thread() called on a foreign thread registers a _DummyThread
+    # that Python never removes; drop ours so threading.enumerate() stays truthful.
+    with threading._active_limbo_lock:
+        if isinstance(threading._active.get(ident), threading._DummyThread):
+            del threading._active[ident]
 
 
 cdef class NativeThread:

@@ -13,6 +13,18 @@ from fastiter.iterators.base import (
     MultiDataSetIterator,
     MultiDataSetPreProcessor,
 )
+from fastiter.iterators.inmemory import (
+    ListDataSetIterator,
+    SingletonDataSetIterator,
+    SingletonMultiDataSetIterator,
+    ViewIterator,
+)
+from fastiter.iterators.pairs import DoublesDataSetIterator, FloatsDataSetIterator
+from fastiter.iterators.stream import (
+    ExistingDataSetIterator,
+    IteratorDataSetIterator,
+    IteratorMultiDataSetIterator,
+)
 
 __all__ = [
     "ArrayDataSetIterator",
@@ -24,6 +36,15 @@ __all__ = [
     "BaseIterator",
     "DataSetIterator",
     "DataSetPreProcessor",
+    "DoublesDataSetIterator",
+    "ExistingDataSetIterator",
+    "FloatsDataSetIterator",
+    "IteratorDataSetIterator",
+    "IteratorMultiDataSetIterator",
+    "ListDataSetIterator",
     "MultiDataSetIterator",
     "MultiDataSetPreProcessor",
+    "SingletonDataSetIterator",
+    "SingletonMultiDataSetIterator",
+    "ViewIterator",
 ]

@@ -146,3 +146,30 @@ def test_native_thread_errors_reach_excepthook(monkeypatch):
         t.start()
     with pytest.raises(TypeError, match="callable"):
         NativeThread(42)
+
+
+def test_current_thread_in_a_native_thread_leaves_no_dummy():
+    names = []
+    t = NativeThread(lambda: names.append(threading.current_thread().name))
+    before = set(threading.enumerate())
+    t.start()
+    assert t.join(timeout=10)
+    assert names and set(threading.enumerate()) <= before
+
+
+@pytest.mark.parametrize("sanitize", [None, "tsan"])
+@pytest.mark.parametrize("mode", ["single", "bulk"])
+def test_c_example_embeds_the_ring(tmp_path, sanitize, mode):
+    from pathlib import Path
+
+    from cbuild import ROOT, compile_c, run
+
+    import fastiter
+
+    src = ROOT / "csrc" / "examples" / "ring_handoff.c"
+    exe = compile_c([str(src), str(Path(fastiter.get_source_dir()) / "ring.c")],
+                    tmp_path / "ring_handoff", sanitize)
+    res = __import__("subprocess").run([str(exe), "300000", mode], capture_output=True,
+                                       text=True, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert f"{mode}: 300000 items" in res.stdout and "ORDER ERROR" not in res.stdout
