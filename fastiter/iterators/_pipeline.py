@@ -111,9 +111,9 @@ class Pipeline:
         """The next item (blocking), a :class:`Failure`, or :data:`END`."""
         if self._ended:
             return END
-        ring = self._rings[self._count % len(self._rings)]
+        rings = self._rings
         try:
-            item = ring.pop()
+            item = rings[self._count % len(rings)].pop() if len(rings) > 1 else rings[0].pop()
         except RingClosed:
             self._ended = True
             return END

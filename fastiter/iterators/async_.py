@@ -124,7 +124,9 @@ class _AsyncMixin:
 
     def _fetch(self) -> Any:
         """Pop the next item of this epoch (blocking), or END."""
-        pipeline = self._runner.pipeline or self._start()
+        pipeline = self._runner.pipeline
+        if pipeline is None:
+            pipeline = self._start()
         if self._pool is not None:
             self._pool.asked(self._consumed_in_run)
         try:
@@ -162,7 +164,20 @@ class _AsyncMixin:
         if not self.has_next():
             raise NoSuchElementError(f"{type(self).__name__} has no more batches "
                                      f"({self._position} returned); call reset()")
-        item, self._pending = self._pending, None
+        return self.__next__()
+
+    def __next__(self) -> Any:
+        # The hot path of `for batch in it`: one call, no has_next()/next() round trip.
+        item = self._pending
+        if item is None:
+            if self._finished:
+                raise StopIteration
+            item = self._fetch()
+            if item is END:
+                self._finish()
+                raise StopIteration
+        else:
+            self._pending = None
         if type(item) is Failure:
             self._finish()
             item.reraise()
