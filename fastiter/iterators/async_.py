@@ -92,7 +92,7 @@ class _AsyncMixin:
         self._finalizer = weakref.finalize(self, _Runner.stop, self._runner)
         self._pending: Any = None
         self._finished = False
-        self._produced_start = 0
+        self._base_start = base._position  # the base's position when this epoch began
         register_for_exit(self)
 
     # --- the pipeline -------------------------------------------------------------
@@ -198,6 +198,7 @@ class _AsyncMixin:
         self.base.reset()
         self._epoch += 1
         self._position = 0
+        self._base_start = self.base._position
         self._finished = False
 
     def close(self) -> None:
@@ -233,12 +234,30 @@ class _AsyncMixin:
         return self.base.num_batches()
 
     def state_dict(self) -> dict[str, Any]:
-        raise UnsupportedOperationError(f"{type(self).__name__} does not save its position; "
-                                        f"save the base's state before wrapping it")
+        """The consumer's position (not the producers', which run ahead), JSON-safe.
+
+        Holds the base's own state rewound to the batch the consumer will get next, so
+        ``load_state_dict`` on a fresh wrapper over a fresh base resumes exactly there.
+        """
+        base_state = dict(self.base.state_dict())
+        base_state["position"] = self._base_start + self._position
+        return {"type": type(self).__name__, "epoch": self._epoch,
+                "position": self._position, "base": base_state}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        raise UnsupportedOperationError(f"{type(self).__name__} cannot load a position; "
-                                        f"load it into the base, then wrap the base")
+        """Stop the producers, move the base to ``state`` and prefetch from there."""
+        if state.get("type") not in (None, type(self).__name__):
+            raise ValueError(f"state is for a {state.get('type')}, not a {type(self).__name__}")
+        if "base" not in state:
+            raise ValueError("state has no 'base' entry; pass a dict from state_dict()")
+        self._shutdown()
+        if self._pool is not None:
+            self._pool.start_epoch()
+        self.base.load_state_dict(state["base"])
+        self._epoch = int(state["epoch"])
+        self._position = int(state["position"])
+        self._base_start = self.base._position - self._position
+        self._finished = False
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({type(self.base).__name__}, queue_size="

@@ -359,3 +359,21 @@ def test_prefetch_any_iterable(census):
     del p
     with pytest.raises(ValueError, match="n must be >= 1"):
         prefetch([1], 0)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_state_dict_resumes_at_the_consumer_position(workers, census):
+    import json
+
+    reference = epoch(array_base())
+    it = AsyncDataSetIterator(array_base(), 4, workers=workers)
+    head = [it.next().copy() for _ in range(5)]
+    state = json.loads(json.dumps(it.state_dict()))  # JSON-safe
+    it.close()
+    assert state["position"] == 5 and state["base"]["position"] == 5
+    resumed = AsyncDataSetIterator(array_base(), 4, workers=workers)
+    resumed.load_state_dict(state)
+    assert head + epoch(resumed) == reference
+    resumed.close()
+    with pytest.raises(ValueError, match="not a AsyncDataSetIterator"):
+        resumed.load_state_dict({"type": "Other", "epoch": 0, "position": 0})
