@@ -15,6 +15,7 @@ can be garbage-collected (and its finalizer can stop the threads) while they run
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 import weakref
 from typing import Any, Callable, Iterable, Iterator
@@ -161,6 +162,26 @@ def register_for_exit(obj: Any) -> None:
     """Close ``obj`` (anything with ``_shutdown(timeout)``) at interpreter exit."""
     with _LIVE_LOCK:
         _LIVE.add(obj)
+
+
+# Pipelines inherited by a forked child: their threads do not exist there, so they must
+# never be joined or freed (freeing would detach pthread handles that are not threads).
+_FORK_ORPHANS: list[Any] = []
+
+
+def _after_fork_in_child() -> None:
+    global _LIVE
+    for obj in list(_LIVE):
+        runner = getattr(obj, "_runner", None)
+        if runner is not None and runner.pipeline is not None:
+            _FORK_ORPHANS.append(runner.pipeline)
+            runner.pipeline = None
+            runner.forked = True
+    _LIVE = weakref.WeakSet()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @atexit.register

@@ -47,10 +47,17 @@ __all__ = [
 class _Runner:
     """The mutable state a finalizer needs: the live pipeline (never the iterator)."""
 
-    __slots__ = ("pipeline", "__weakref__")
+    __slots__ = ("pipeline", "forked", "__weakref__")
 
     def __init__(self) -> None:
         self.pipeline: Pipeline | None = None
+        self.forked = False  # set in a forked child whose pipeline was left behind
+
+    def check_not_forked(self, owner: Any) -> None:
+        if self.forked:
+            raise RuntimeError(f"this {type(owner).__name__} was prefetching when the process "
+                               f"forked; its producer threads do not exist in the child. "
+                               f"Call reset() here, or create the iterator after the fork")
 
     def stop(self, timeout: float | None = None) -> None:
         p, self.pipeline = self.pipeline, None
@@ -97,6 +104,7 @@ class _AsyncMixin:
 
     # --- the pipeline -------------------------------------------------------------
     def _start(self) -> Pipeline:
+        self._runner.check_not_forked(self)
         base, w = self.base, self.producers
         if w > 1:
             start, n = base._position, base.num_batches()
@@ -121,6 +129,11 @@ class _AsyncMixin:
     def _shutdown(self, timeout: float | None = None) -> None:
         self._runner.stop(timeout)
         self._pending = None
+
+    def _restarted(self) -> None:
+        """After reset()/load_state_dict(): a fresh start is fine even in a forked child."""
+        self._runner.forked = False
+        self._finished = False
 
     def _fetch(self) -> Any:
         """Pop the next item of this epoch (blocking), or END."""
@@ -199,7 +212,7 @@ class _AsyncMixin:
         self._epoch += 1
         self._position = 0
         self._base_start = self.base._position
-        self._finished = False
+        self._restarted()
 
     def close(self) -> None:
         """Stop and join every producer thread; the iterator is then exhausted.
@@ -257,7 +270,7 @@ class _AsyncMixin:
         self._epoch = int(state["epoch"])
         self._position = int(state["position"])
         self._base_start = self.base._position - self._position
-        self._finished = False
+        self._restarted()
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({type(self.base).__name__}, queue_size="

@@ -377,3 +377,24 @@ def test_state_dict_resumes_at_the_consumer_position(workers, census):
     resumed.close()
     with pytest.raises(ValueError, match="not a AsyncDataSetIterator"):
         resumed.load_state_dict({"type": "Other", "epoch": 0, "position": 0})
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_gets_a_clear_error_not_a_hang(census):
+    it = AsyncDataSetIterator(CountingIterator(50), 2)
+    assert it.next().features[0, 1] == 0
+    pid = os.fork()
+    if pid == 0:  # the child: no producer thread exists here
+        code = 3
+        try:
+            it.next()
+            it.next()
+            it.next()  # the ring held at most 2; a third must not wait forever
+        except RuntimeError as exc:
+            code = 0 if "forked" in str(exc) else 4
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert [int(it.next().features[0, 1]) for _ in range(3)] == [1, 2, 3]  # parent goes on
+    it.close()
