@@ -47,7 +47,7 @@ cdef class Ring:
     One thread may push while another pops; a second concurrent pusher (or popper)
     raises RuntimeError rather than corrupting the ring.
 
-    >>> r = Ring(4); r.push("a"); r.push("b"); r.close()
+    >>> r = Ring(4); _ = r.push("a"); _ = r.push("b"); r.close()
     >>> r.pop(), r.pop()
     ('a', 'b')
     """

@@ -85,8 +85,8 @@ class Pipeline:
     >>> out = []
     >>> while (x := p.pop()) is not END:
     ...     out.append(x)
-    >>> p.stop(); out
-    [0, 1, 2, 3, 4, 5]
+    >>> p.stop(), out
+    (True, [0, 1, 2, 3, 4, 5])
     """
 
     def __init__(self, sources: list[Callable[[], Iterable[Any]]], capacity: int,

@@ -300,7 +300,7 @@ class AsyncDataSetIterator(_AsyncMixin, DataSetIterator):
     >>> from fastiter import ArrayDataSetIterator
     >>> base = ArrayDataSetIterator(np.arange(20.0).reshape(10, 2), np.ones((10, 1)), 4)
     >>> with AsyncDataSetIterator(base, queue_size=2, workers=2) as it:
-    ...     [ds.features[0, 0] for ds in it]
+    ...     [float(ds.features[0, 0]) for ds in it]
     [0.0, 8.0, 16.0]
     """
 
@@ -338,7 +338,7 @@ class AsyncMultiDataSetIterator(_AsyncMixin, MultiDataSetIterator):
     ...     def _next_batch(self, num):
     ...         self.i += 1; return MultiDataSet([np.full((1, 1), self.i)], [np.ones((1, 1))])
     >>> with AsyncMultiDataSetIterator(Two()) as it:
-    ...     [m.features[0][0, 0] for m in it]
+    ...     [int(m.features[0][0, 0]) for m in it]
     [1, 2]
     """
 
