@@ -105,8 +105,15 @@ class Pipeline:
                     items = _raising(exc)
                 _produce(items, ring, before_push)
             self._threads.append(NativeThread(run, name=f"fastiter-producer-{k}"))
-        for t in self._threads:
-            t.start()
+        started = []
+        try:
+            for t in self._threads:
+                t.start()
+                started.append(t)
+        except BaseException:
+            self._threads = started  # stop() joins exactly the ones that run
+            self.stop()
+            raise
 
     def pop(self) -> Any:
         """The next item (blocking), a :class:`Failure`, or :data:`END`."""
@@ -144,7 +151,11 @@ class Pipeline:
         self._threads = []
         if joined:
             for r in self._rings:
-                r.drain()
+                try:
+                    r.drain()
+                except RuntimeError:
+                    pass  # a consumer on another thread is still leaving pop(); the ring
+                          # releases its items when it is freed
         return joined
 
 

@@ -398,3 +398,23 @@ def test_forked_child_gets_a_clear_error_not_a_hang(census):
     assert os.waitstatus_to_exitcode(status) == 0
     assert [int(it.next().features[0, 1]) for _ in range(3)] == [1, 2, 3]  # parent goes on
     it.close()
+
+
+def test_close_from_another_thread_wakes_a_blocked_consumer(census):
+    it = AsyncDataSetIterator(CountingIterator(10**6, delay=0.5), 2)
+    result = []
+
+    def consumer():
+        try:
+            result.append(it.has_next())
+            result.append(it.has_next())
+        except BaseException as exc:  # noqa: BLE001
+            result.append(exc)
+
+    t = threading.Thread(target=consumer)
+    t.start()
+    time.sleep(0.1)
+    it.close()
+    t.join(timeout=20)
+    assert not t.is_alive()
+    assert result and all(r in (True, False) for r in result)
