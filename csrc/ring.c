@@ -190,11 +190,15 @@ static int asymmetric_barriers(void)
     return mode;
 }
 
-/* The waiter's half: after incrementing `parked`, before re-checking. */
+/* The waiter's half: after incrementing `parked`, before re-checking.  It asks for the
+ * mode itself (rather than trusting that fi_ring_create did) because a program may hold
+ * two copies of this file, e.g. a C extension pushing into a ring that Python's copy
+ * created: whichever copy waits must issue the membarrier that the other copy's fast
+ * path relies on.  (A fast path whose copy has not decided yet uses a full fence.) */
 static void heavy_barrier(void)
 {
 #if defined(__linux__) && defined(SYS_membarrier)
-    if (atomic_load_explicit(&fi_asymmetric, memory_order_relaxed) == 1
+    if (asymmetric_barriers() == 1
         && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) == 0)
         return;
 #endif

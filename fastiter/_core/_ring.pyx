@@ -42,19 +42,27 @@ cdef int64_t _deadline(object timeout) except? -1:
 
 
 cdef class Ring:
-    """A bounded single-producer / single-consumer queue of Python objects.
+    """A bounded single-producer / single-consumer queue of Python objects or integers.
 
     One thread may push while another pops; a second concurrent pusher (or popper)
     raises RuntimeError rather than corrupting the ring.
+
+    With ``kind="int"`` the items are plain machine words (ints in ``[0, 2**64)``), with
+    no reference counting, so a C pipeline can push into the very same ring from its own
+    threads (``address`` is the ``fi_ring *``) while Python pops; the C side must stop
+    using the ring (close it, join its threads) before the Ring object is freed.
 
     >>> r = Ring(4); _ = r.push("a"); _ = r.push("b"); r.close()
     >>> r.pop(), r.pop()
     ('a', 'b')
     """
     cdef fi_ring *ring
-    cdef bint pushing, popping
+    cdef bint pushing, popping, objects
 
-    def __cinit__(self, capacity):
+    def __cinit__(self, capacity, kind="object"):
+        if kind not in ("object", "int"):
+            raise ValueError(f"kind must be 'object' or 'int', got {kind!r}")
+        self.objects = kind == "object"
         if isinstance(capacity, bool) or not isinstance(capacity, int):
             raise TypeError(f"capacity must be an int, got {type(capacity).__name__}")
         if not 1 <= capacity <= FI_RING_MAX_CAPACITY:
@@ -71,10 +79,23 @@ cdef class Ring:
             return
         # No thread can be inside push/pop: each holds a reference to self.
         fi_ring_close(self.ring)
-        while fi_ring_pop(self.ring, &item, FI_RING_NOWAIT) == FI_OK:
+        while self.objects and fi_ring_pop(self.ring, &item, FI_RING_NOWAIT) == FI_OK:
             Py_DECREF(<object>item)
         fi_ring_destroy(self.ring)
         self.ring = NULL
+
+    @property
+    def kind(self):
+        """'object' (Python objects, reference-counted) or 'int' (machine words)."""
+        return "object" if self.objects else "int"
+
+    @property
+    def address(self):
+        """The ``fi_ring *`` as an int, for C code that pushes or pops (kind='int' only)."""
+        if self.objects:
+            raise TypeError("address is only for kind='int' rings: C code cannot own "
+                            "Python references")
+        return <size_t>self.ring
 
     @property
     def capacity(self):
@@ -95,24 +116,31 @@ cdef class Ring:
         Returns True, or False when ``timeout`` seconds passed with the ring still full.
         Raises RingClosed if the ring is closed (before or during the wait).
         """
+        cdef void *item
         if self.pushing:
             raise RuntimeError("Ring.push called from two threads at once (single producer)")
-        Py_INCREF(obj)
-        cdef int st = fi_ring_push(self.ring, <void *>obj, FI_RING_NOWAIT)
+        if self.objects:
+            item = <void *>obj
+            Py_INCREF(obj)
+        else:
+            item = <void *><size_t>obj  # OverflowError outside [0, 2**64)
+        cdef int st = fi_ring_push(self.ring, item, FI_RING_NOWAIT)
         if st == FI_OK:
             return True
         if st == FI_ETIMEDOUT and timeout != 0:
             self.pushing = True
             try:
-                st = self._wait_push(<void *>obj, _deadline(timeout))
+                st = self._wait_push(item, _deadline(timeout))
             except BaseException:
-                Py_DECREF(obj)  # interrupted: the item never entered the ring
+                if self.objects:
+                    Py_DECREF(obj)  # interrupted: the item never entered the ring
                 raise
             finally:
                 self.pushing = False
         if st == FI_OK:
             return True
-        Py_DECREF(obj)
+        if self.objects:
+            Py_DECREF(obj)
         if st == FI_ECLOSED:
             raise RingClosed("push on a closed ring")
         return False
@@ -147,6 +175,8 @@ cdef class Ring:
             finally:
                 self.popping = False
         if st == FI_OK:
+            if not self.objects:
+                return <size_t>item
             obj = <object>item   # a new reference ...
             Py_DECREF(obj)       # ... so drop the one the ring held
             return obj
@@ -179,6 +209,9 @@ cdef class Ring:
         if self.popping:
             raise RuntimeError("Ring.drain called while another thread pops")
         while fi_ring_pop(self.ring, &item, FI_RING_NOWAIT) == FI_OK:
+            if not self.objects:
+                out.append(<size_t>item)
+                continue
             obj = <object>item
             Py_DECREF(obj)
             out.append(obj)
