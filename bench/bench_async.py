@@ -24,6 +24,7 @@ from fastiter import AsyncDataSetIterator, DataSet, DataSetIterator, kernels
 from fastiter._core._ring import Ring, RingClosed
 
 HANDOFF_ITEMS = 200_000
+RING_SOURCES = ("ring.c", "ring_thread.c")
 ROWS, COLS, BATCH, BATCHES = 200_000, 128, 4096, 24
 
 
@@ -100,7 +101,8 @@ def handoff_exe(tmp_path_factory):
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     src = os.path.join(here, "csrc", "examples", "ring_handoff.c")
     subprocess.run([cc, "-std=c11", "-O2", "-pthread", f"-I{fastiter.get_include()}", src,
-                    os.path.join(fastiter.get_source_dir(), "ring.c"), "-o", str(exe)],
+                    *(os.path.join(fastiter.get_source_dir(), f) for f in RING_SOURCES),
+                    "-o", str(exe)],
                    check=True)
     return exe
 

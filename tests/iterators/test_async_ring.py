@@ -167,7 +167,8 @@ def test_c_example_embeds_the_ring(tmp_path, sanitize, mode):
     import fastiter
 
     src = ROOT / "csrc" / "examples" / "ring_handoff.c"
-    exe = compile_c([str(src), str(Path(fastiter.get_source_dir()) / "ring.c")],
+    exe = compile_c([str(src), *(str(Path(fastiter.get_source_dir()) / f)
+                                for f in ("ring.c", "ring_thread.c"))],
                     tmp_path / "ring_handoff", sanitize)
     res = __import__("subprocess").run([str(exe), "300000", mode], capture_output=True,
                                        text=True, timeout=300)
@@ -214,7 +215,8 @@ def test_c_threads_push_python_pops(tmp_path):
 
     src = tmp_path / "producer.c"
     src.write_text(C_PRODUCER)
-    lib_path = compile_c([str(src), str(Path(fastiter.get_source_dir()) / "ring.c")],
+    lib_path = compile_c([str(src), *(str(Path(fastiter.get_source_dir()) / f)
+                                for f in ("ring.c", "ring_thread.c"))],
                          tmp_path / "libproducer.so", None, ["-shared", "-fPIC"])
     lib = ctypes.CDLL(str(lib_path))
     lib.start_producer.argtypes = [ctypes.c_void_p, ctypes.c_long]
