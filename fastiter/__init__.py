@@ -15,9 +15,20 @@ from __future__ import annotations
 import os
 import sys
 
-from fastiter import errors, iterators, kernels, preprocessing
+from fastiter import datasets, errors, iterators, kernels, preprocessing
 from fastiter._examples import SplitTestAndTrain
 from fastiter.dataset import DataSet, MultiDataSet
+from fastiter.datasets import (  # the iterators; helpers stay in fastiter.datasets
+    CifarDataSetIterator,
+    DatasetNotFoundError,
+    EmnistDataSetIterator,
+    EMnistSet,
+    IrisDataSetIterator,
+    LFWDataSetIterator,
+    MnistDataSetIterator,
+    TinyImageNetDataSetIterator,
+    UciSequenceDataSetIterator,
+)
 from fastiter.errors import *  # noqa: F401,F403  (curated: errors.__all__)
 from fastiter.iterators import *  # noqa: F401,F403
 from fastiter.kernels import get_num_threads, set_num_threads
@@ -30,6 +41,9 @@ __all__ = [
     "set_num_threads", "get_num_threads",
     "DataSet", "MultiDataSet", "SplitTestAndTrain",
     *errors.__all__, *iterators.__all__, *preprocessing.__all__,
+    "datasets", "CifarDataSetIterator", "DatasetNotFoundError", "EmnistDataSetIterator",
+    "EMnistSet", "IrisDataSetIterator", "LFWDataSetIterator", "MnistDataSetIterator",
+    "TinyImageNetDataSetIterator", "UciSequenceDataSetIterator",
 ]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
