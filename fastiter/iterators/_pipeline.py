@@ -45,13 +45,12 @@ class Failure:
         raise exc  # type: ignore[misc]
 
 
-def _produce(items: Iterator[Any], ring: Ring, before_push: Callable[[Any], Any] | None) -> None:
+def _produce(items: Iterator[Any], ring: Ring) -> None:
     """Run on a producer thread: push every item, then end the ring, whatever happens."""
+    push = ring.push
     try:
         for item in items:
-            if before_push is not None:
-                item = before_push(item)
-            ring.push(item)
+            push(item)
     except RingClosed:
         pass  # the consumer stopped us
     except BaseException as exc:  # noqa: BLE001 - every error goes to the consumer
@@ -73,11 +72,9 @@ class Pipeline:
         producer's thread, so even building it overlaps the consumer).
     capacity : int
         Slots per ring.
-    before_push : callable, optional
-        Applied to each item on the producer thread (for example copying it into a
-        pooled buffer); may block, and is woken by :meth:`stop` through ``on_stop``.
     on_stop : callable, optional
-        Called first by :meth:`stop`, to release producers blocked outside a ring.
+        Called by :meth:`stop` after closing the rings, to release producers blocked
+        outside a ring (for example waiting for a pooled buffer slot).
 
     Examples
     --------
@@ -90,7 +87,6 @@ class Pipeline:
     """
 
     def __init__(self, sources: list[Callable[[], Iterable[Any]]], capacity: int,
-                 before_push: Callable[[Any], Any] | None = None,
                  on_stop: Callable[[], None] | None = None) -> None:
         self._rings = [Ring(capacity) for _ in sources]
         self._on_stop = on_stop
@@ -103,7 +99,7 @@ class Pipeline:
                     items = iter(source())
                 except BaseException as exc:  # noqa: BLE001
                     items = _raising(exc)
-                _produce(items, ring, before_push)
+                _produce(items, ring)
             self._threads.append(NativeThread(run, name=f"fastiter-producer-{k}"))
         started = []
         try:

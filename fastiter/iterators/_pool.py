@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from fastiter._core._ring import RingClosed
 from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.errors import StaleBatchError
 
@@ -129,9 +130,10 @@ class BufferPool:
             self._cond.notify_all()
 
     def fill(self, index: int, batch: Any) -> Any:
-        """Copy ``batch`` (batch ``index``) into its slot; returns the pooled batch."""
-        from fastiter._core._ring import RingClosed
+        """Copy ``batch`` (batch ``index``) into its slot; returns the pooled batch.
 
+        Raises RingClosed when the pool is closed while waiting (the producer then ends).
+        """
         with self._cond:
             while not (index < self.size or self._asked >= index - self.size + self.valid_window):
                 if self._closed:

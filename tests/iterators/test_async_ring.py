@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import subprocess
 import sys
 import threading
 import time
@@ -162,7 +163,7 @@ def test_current_thread_in_a_native_thread_leaves_no_dummy():
 def test_c_example_embeds_the_ring(tmp_path, sanitize, mode):
     from pathlib import Path
 
-    from cbuild import ROOT, compile_c, run
+    from cbuild import ROOT, compile_c
 
     import fastiter
 
@@ -170,8 +171,8 @@ def test_c_example_embeds_the_ring(tmp_path, sanitize, mode):
     exe = compile_c([str(src), *(str(Path(fastiter.get_source_dir()) / f)
                                 for f in ("ring.c", "ring_thread.c"))],
                     tmp_path / "ring_handoff", sanitize)
-    res = __import__("subprocess").run([str(exe), "300000", mode], capture_output=True,
-                                       text=True, timeout=300)
+    res = subprocess.run([str(exe), "300000", mode], capture_output=True, text=True,
+                         timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
     assert f"{mode}: 300000 items" in res.stdout and "ORDER ERROR" not in res.stdout
 
