@@ -286,7 +286,10 @@ class AsyncDataSetIterator(_AsyncMixin, DataSetIterator):
     base : DataSetIterator
         The iterator to prefetch.
     queue_size : int, default 8
-        Batches each producer may run ahead (at least 2).
+        Batches each producer may run ahead (at least 2; each ring's capacity is this
+        rounded up to a power of two).  Below about 64, an in-memory base whose batches
+        cost nothing pays two GIL hand-offs per ring fill, i.e. per ``queue_size``
+        batches; a base that releases the GIL (I/O, native kernels) does not.
     workers : int, default 1
         Producer threads; more than one needs a random-access base (``indexable``),
         otherwise one is used.  The order of batches never depends on it.
