@@ -194,7 +194,10 @@ static int asymmetric_barriers(void)
 static void heavy_barrier(void)
 {
 #if defined(__linux__) && defined(SYS_membarrier)
-    if (atomic_load_explicit(&fi_asymmetric, memory_order_relaxed) == 1
+    /* asymmetric_barriers(), not a plain load: another copy of this file in the
+     * process (a C library built from the sources, sharing a ring through a capsule)
+     * may run the fast path with membarrier on while this copy never created a ring. */
+    if (asymmetric_barriers() == 1
         && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) == 0)
         return;
 #endif

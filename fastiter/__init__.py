@@ -16,6 +16,7 @@ import os
 import sys
 
 from fastiter import errors, iterators, kernels, preprocessing
+from fastiter._core._ring import AddressRing, RingClosed
 from fastiter._examples import SplitTestAndTrain
 from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.errors import *  # noqa: F401,F403  (curated: errors.__all__)
@@ -30,6 +31,7 @@ __all__ = [
     "set_num_threads", "get_num_threads",
     "DataSet", "MultiDataSet", "SplitTestAndTrain",
     *errors.__all__, *iterators.__all__, *preprocessing.__all__,
+    "AddressRing", "RingClosed",
 ]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
