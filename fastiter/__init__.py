@@ -15,10 +15,21 @@ from __future__ import annotations
 import os
 import sys
 
-from fastiter import errors, iterators, kernels, preprocessing
-from fastiter._core._ring import AddressRing, RingClosed
+from fastiter import datasets, errors, iterators, kernels, preprocessing
+from fastiter._core._ring import Ring, RingClosed
 from fastiter._examples import SplitTestAndTrain
 from fastiter.dataset import DataSet, MultiDataSet
+from fastiter.datasets import (  # the iterators; helpers stay in fastiter.datasets
+    CifarDataSetIterator,
+    DatasetNotFoundError,
+    EmnistDataSetIterator,
+    EMnistSet,
+    IrisDataSetIterator,
+    LFWDataSetIterator,
+    MnistDataSetIterator,
+    TinyImageNetDataSetIterator,
+    UciSequenceDataSetIterator,
+)
 from fastiter.errors import *  # noqa: F401,F403  (curated: errors.__all__)
 from fastiter.iterators import *  # noqa: F401,F403
 from fastiter.kernels import get_num_threads, set_num_threads
@@ -31,7 +42,10 @@ __all__ = [
     "set_num_threads", "get_num_threads",
     "DataSet", "MultiDataSet", "SplitTestAndTrain",
     *errors.__all__, *iterators.__all__, *preprocessing.__all__,
-    "AddressRing", "RingClosed",
+    "datasets", "CifarDataSetIterator", "DatasetNotFoundError", "EmnistDataSetIterator",
+    "EMnistSet", "IrisDataSetIterator", "LFWDataSetIterator", "MnistDataSetIterator",
+    "TinyImageNetDataSetIterator", "UciSequenceDataSetIterator",
+    "Ring", "RingClosed",
 ]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

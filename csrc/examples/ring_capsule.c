@@ -1,6 +1,6 @@
 /*
  * C produces, Python consumes: a shared library whose native threads push batches into
- * rings that Python created (fastiter.AddressRing) and handed over as capsules.
+ * rings that Python created (fastiter.Ring(n, kind="int")) and handed over as capsules.
  * ring_capsule.py is the Python side; build the library as any embedding code would:
  */
 // INC=$(python -c 'import fastiter; print(fastiter.get_include())')

@@ -1,6 +1,6 @@
 """C produces, Python consumes: batches made by native threads, read in place from numpy.
 
-Python creates one :class:`fastiter.AddressRing` per producer and hands each to the C
+Python creates one ``fastiter.Ring(capacity, kind="int")`` per producer and hands each to the C
 library (ring_capsule.c) as a ``"fastiter.fi_ring"`` capsule.  The library's threads
 assemble batches with the C kernels and push their addresses; Python pops batch ``k``
 from ring ``k % n`` (so the order is deterministic), wraps the batch's arrays as numpy
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import fastiter
-from fastiter._core._ring import AddressRing, RingClosed
+from fastiter import Ring, RingClosed
 
 HERE = Path(__file__).resolve().parent
 
@@ -113,7 +113,7 @@ class CProducers:
                  producers: int = 2, capacity: int = 4) -> None:
         self._lib, self._handle = lib, None
         self.num_batches = -(-rows // batch_size)
-        self.rings = [AddressRing(capacity) for _ in range(producers)]
+        self.rings = [Ring(capacity, kind="int") for _ in range(producers)]
         # The capsules keep the rings alive while C holds their pointers.
         self._capsules = [r.capsule() for r in self.rings]
         self._args = (rows, batch_size, seed)
@@ -141,7 +141,7 @@ class CProducers:
             ring.close()
         status, self._handle = self._lib.ex_join(self._handle), None
         for ring in self.rings:
-            for address in ring.drain_addresses():
+            for address in ring.drain():
                 self._lib.ex_batch_free(address)
         if status != 0 and exc[0] is None:
             raise RuntimeError(f"a C producer failed with fastiter status {status}")

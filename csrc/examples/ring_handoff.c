@@ -3,10 +3,10 @@
  * main thread consumes them, and the program prints the hand-off rate.
  *
  *   cc -std=c11 -O2 -pthread -I$(python -c 'import fastiter; print(fastiter.get_include())') \
- *      ring_handoff.c <fastiter.get_source_dir()>/ring.c -o ring_handoff
+ *      ring_handoff.c <get_source_dir()>/ring.c <get_source_dir()>/ring_thread.c -o ring_handoff
  *   ./ring_handoff [items] [single|bulk]
  *
- * "bulk" moves up to 256 items per index update (fi_ring_push_some / fi_ring_pop_some),
+ * "bulk" moves up to 1024 items per index update (fi_ring_push_some / fi_ring_pop_some),
  * the way a producer with many small items should use the ring.
  */
 #include <fastiter.h>
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK 256
+#define CHUNK 1024
 
 typedef struct {
     fi_ring *ring;
@@ -51,7 +51,7 @@ int main(int argc, char **argv)
     size_t n = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 10000000;
     int bulk = argc > 2 && strcmp(argv[2], "bulk") == 0;
     fi_ring *ring;
-    if (fi_ring_create(4096, &ring) != FI_OK)
+    if (fi_ring_create(65536, &ring) != FI_OK)
         return 2;
     producer_args args = {ring, n, bulk};
     fi_thread *thread;

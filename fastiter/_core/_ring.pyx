@@ -42,19 +42,29 @@ cdef int64_t _deadline(object timeout) except? -1:
 
 
 cdef class Ring:
-    """A bounded single-producer / single-consumer queue of Python objects.
+    """A bounded single-producer / single-consumer queue of Python objects or integers.
 
     One thread may push while another pops; a second concurrent pusher (or popper)
     raises RuntimeError rather than corrupting the ring.
 
-    >>> r = Ring(4); r.push("a"); r.push("b"); r.close()
+    With ``kind="int"`` the items are plain machine words (ints in ``[0, 2**64)``), with
+    no reference counting, so a C pipeline can push into the very same ring from its own
+    threads (``address`` is the ``fi_ring *``) while Python pops; the C side must stop
+    using the ring (close it, join its threads) before the Ring object is freed.
+
+    >>> r = Ring(4); _ = r.push("a"); _ = r.push("b"); r.close()
     >>> r.pop(), r.pop()
     ('a', 'b')
     """
     cdef fi_ring *ring
-    cdef bint pushing, popping
+    cdef bint pushing, popping, objects
+    cdef bint view_only      # a from_capsule view of a ring owned elsewhere
+    cdef object keepalive    # that view's capsule
 
-    def __cinit__(self, capacity):
+    def __cinit__(self, capacity, kind="object"):
+        if kind not in ("object", "int"):
+            raise ValueError(f"kind must be 'object' or 'int', got {kind!r}")
+        self.objects = kind == "object"
         if isinstance(capacity, bool) or not isinstance(capacity, int):
             raise TypeError(f"capacity must be an int, got {type(capacity).__name__}")
         if not 1 <= capacity <= FI_RING_MAX_CAPACITY:
@@ -67,14 +77,29 @@ cdef class Ring:
 
     def __dealloc__(self):
         cdef void *item
+        if self.view_only:  # the capsule's creator owns (and destroys) the ring
+            self.ring = NULL
         if self.ring is NULL:
             return
         # No thread can be inside push/pop: each holds a reference to self.
         fi_ring_close(self.ring)
-        while fi_ring_pop(self.ring, &item, FI_RING_NOWAIT) == FI_OK:
+        while self.objects and fi_ring_pop(self.ring, &item, FI_RING_NOWAIT) == FI_OK:
             Py_DECREF(<object>item)
         fi_ring_destroy(self.ring)
         self.ring = NULL
+
+    @property
+    def kind(self):
+        """'object' (Python objects, reference-counted) or 'int' (machine words)."""
+        return "object" if self.objects else "int"
+
+    @property
+    def address(self):
+        """The ``fi_ring *`` as an int, for C code that pushes or pops (kind='int' only)."""
+        if self.objects:
+            raise TypeError("address is only for kind='int' rings: C code cannot own "
+                            "Python references")
+        return <size_t>self.ring
 
     @property
     def capacity(self):
@@ -95,24 +120,31 @@ cdef class Ring:
         Returns True, or False when ``timeout`` seconds passed with the ring still full.
         Raises RingClosed if the ring is closed (before or during the wait).
         """
+        cdef void *item
         if self.pushing:
             raise RuntimeError("Ring.push called from two threads at once (single producer)")
-        Py_INCREF(obj)
-        cdef int st = fi_ring_push(self.ring, <void *>obj, FI_RING_NOWAIT)
+        if self.objects:
+            item = <void *>obj
+            Py_INCREF(obj)
+        else:
+            item = <void *><size_t>obj  # OverflowError outside [0, 2**64)
+        cdef int st = fi_ring_push(self.ring, item, FI_RING_NOWAIT)
         if st == FI_OK:
             return True
         if st == FI_ETIMEDOUT and timeout != 0:
             self.pushing = True
             try:
-                st = self._wait_push(<void *>obj, _deadline(timeout))
+                st = self._wait_push(item, _deadline(timeout))
             except BaseException:
-                Py_DECREF(obj)  # interrupted: the item never entered the ring
+                if self.objects:
+                    Py_DECREF(obj)  # interrupted: the item never entered the ring
                 raise
             finally:
                 self.pushing = False
         if st == FI_OK:
             return True
-        Py_DECREF(obj)
+        if self.objects:
+            Py_DECREF(obj)
         if st == FI_ECLOSED:
             raise RingClosed("push on a closed ring")
         return False
@@ -147,6 +179,8 @@ cdef class Ring:
             finally:
                 self.popping = False
         if st == FI_OK:
+            if not self.objects:
+                return <size_t>item
             obj = <object>item   # a new reference ...
             Py_DECREF(obj)       # ... so drop the one the ring held
             return obj
@@ -179,11 +213,85 @@ cdef class Ring:
         if self.popping:
             raise RuntimeError("Ring.drain called while another thread pops")
         while fi_ring_pop(self.ring, &item, FI_RING_NOWAIT) == FI_OK:
+            if not self.objects:
+                out.append(<size_t>item)
+                continue
             obj = <object>item
             Py_DECREF(obj)
             out.append(obj)
         return out
 
+
+    # Sharing the ring with C code (ring.h, "Sharing a ring across libraries").
+
+    def capsule(self):
+        """A PyCapsule named ``"fastiter.fi_ring"`` holding this ring's ``fi_ring *``.
+
+        kind='int' only.  The capsule keeps this Ring alive, so C code may use the
+        pointer for as long as the capsule is held; C threads must be stopped (close
+        the ring, join them) before the capsule is dropped.  From ctypes, the pointer
+        is ``ctypes.pythonapi.PyCapsule_GetPointer(cap, b"fastiter.fi_ring")`` (with
+        ``restype = c_void_p``, ``argtypes = [py_object, c_char_p]``).
+
+        >>> r = Ring(4, kind="int")
+        >>> Ring.from_capsule(r.capsule()) is r
+        True
+        """
+        if self.objects:
+            raise TypeError("capsule() is only for kind='int' rings: C code cannot own "
+                            "Python references")
+        cap = PyCapsule_New(<void *>self.ring, FI_RING_CAPSULE_NAME, _release_capsule_ring)
+        Py_INCREF(self)  # released by the capsule's destructor
+        PyCapsule_SetContext(cap, <void *>self)
+        return cap
+
+    @staticmethod
+    def from_capsule(capsule):
+        """The Ring inside a ``"fastiter.fi_ring"`` capsule.
+
+        For a capsule made by :meth:`capsule` this is that very Ring (one object, so
+        the single-producer / single-consumer guards stay shared).  For a capsule that
+        C code made around a ring of its own, a non-owning kind='int' Ring: it keeps
+        the capsule alive and never destroys the ring; its creator does.
+        """
+        cdef Ring view
+        if not PyCapsule_IsValid(capsule, FI_RING_CAPSULE_NAME):
+            raise TypeError(f"capsule must be a PyCapsule named "
+                            f"{FI_RING_CAPSULE_NAME.decode()!r}, got {capsule!r}")
+        if PyCapsule_GetDestructor(capsule) == <PyCapsule_Destructor>_release_capsule_ring:
+            return <object>PyCapsule_GetContext(capsule)
+        view = Ring.__new__(Ring, 1, "int")
+        fi_ring_destroy(view.ring)
+        view.ring = <fi_ring *>PyCapsule_GetPointer(capsule, FI_RING_CAPSULE_NAME)
+        view.view_only = True
+        view.keepalive = capsule
+        return view
+
+    @property
+    def borrowed(self):
+        """True for a from_capsule view of a ring that C code owns."""
+        return self.view_only
+
+    def push_address(self, address, timeout=None):
+        """:meth:`push` for kind='int' rings carrying pointers: ``address`` must be a
+        non-zero int (a failed allocation is never an item).  On False or RingClosed the
+        caller still owns what the address points to; on True the ring does.
+        """
+        if self.objects:
+            raise TypeError("push_address is only for kind='int' rings")
+        if isinstance(address, bool) or not isinstance(address, int):
+            raise TypeError(f"address must be an int, got {type(address).__name__}")
+        if not 0 < address <= <size_t>-1:
+            raise ValueError(f"address must be in [1, {<size_t>-1:#x}], got {address:#x}")
+        return self.push(address, timeout)
+
+    def pop_address(self, timeout=None):
+        """:meth:`pop` for kind='int' rings carrying pointers: the popped item is now
+        the caller's, to release through the function its producer documents.
+        """
+        if self.objects:
+            raise TypeError("pop_address is only for kind='int' rings")
+        return self.pop(timeout)
 
 cdef void _thread_main(void *arg) noexcept nogil:
     with gil:
@@ -286,221 +394,18 @@ def native_thread_count():
     return fi_thread_live_count()
 
 
-# ---------------------------------------------------------------------------------
-# Rings of raw addresses, shared with C code through a PyCapsule (see ring.h,
-# "Sharing a ring across libraries").
-
+# Capsules (Ring.capsule / Ring.from_capsule).
 from cpython.pycapsule cimport (
-    PyCapsule_New, PyCapsule_IsValid, PyCapsule_GetPointer, PyCapsule_GetContext,
-    PyCapsule_SetContext,
+    PyCapsule_Destructor, PyCapsule_New, PyCapsule_IsValid, PyCapsule_GetPointer,
+    PyCapsule_GetContext, PyCapsule_SetContext, PyCapsule_GetDestructor,
 )
-from libc.stdint cimport uintptr_t
 
 cdef extern from "fastiter.h":
     const char *FI_RING_CAPSULE_NAME
 
-cdef uintptr_t _MAX_ADDRESS = <uintptr_t>-1
 
-
-cdef void _drop_capsule_owner(object capsule) noexcept:
-    # The capsule lent its AddressRing a reference (see AddressRing.capsule).
-    cdef void *owner = PyCapsule_GetContext(capsule)
-    if owner is not NULL:
-        Py_DECREF(<object>owner)
-
-
-cdef int _wait_push_address(fi_ring *ring, void *item, int64_t deadline) except? -99:
-    cdef int st
-    cdef int64_t until
-    while True:
-        until = fi_now_ns() + SLICE_NS
-        if deadline < until:
-            until = deadline
-        with nogil:
-            st = fi_ring_push(ring, item, until)
-        if st != FI_ETIMEDOUT or until == deadline:
-            return st
-        PyErr_CheckSignals()
-
-
-cdef int _wait_pop_address(fi_ring *ring, void **item, int64_t deadline) except? -99:
-    cdef int st
-    cdef int64_t until
-    while True:
-        until = fi_now_ns() + SLICE_NS
-        if deadline < until:
-            until = deadline
-        with nogil:
-            st = fi_ring_pop(ring, item, until)
-        if st != FI_ETIMEDOUT or until == deadline:
-            return st
-        PyErr_CheckSignals()
-
-
-cdef class AddressRing:
-    """A bounded single-producer / single-consumer ring of raw addresses (ints).
-
-    The ring that C code shares with Python: hand it to C with :meth:`capsule`, let C
-    threads ``fi_ring_push`` pointers into it, and pop them here with
-    :meth:`pop_address` (or the other way round with :meth:`push_address`).
-
-    Ownership: the ring never dereferences an item.  An address belongs to whoever
-    pushed it until it is pushed, to the ring while inside, and to the popper after
-    :meth:`pop_address` returns it; the popper releases it through the function its
-    producer documents.  Items still inside when the ring is freed are *not* released:
-    close the ring, join the producers, then release what :meth:`drain_addresses`
-    returns.
-
-    >>> r = AddressRing(4); r.push_address(0x1000); r.close()
-    True
-    >>> hex(r.pop_address()), r.drain_addresses()
-    ('0x1000', [])
-    """
-    cdef fi_ring *ring
-    cdef object keepalive  # a view's capsule
-    cdef bint owner        # a flag, not `keepalive is None`: GC may clear keepalive first
-    cdef bint pushing, popping
-
-    def __init__(self, capacity):
-        if self.ring is not NULL:
-            raise RuntimeError("AddressRing.__init__ called twice")
-        if isinstance(capacity, bool) or not isinstance(capacity, int):
-            raise TypeError(f"capacity must be an int, got {type(capacity).__name__}")
-        if not 1 <= capacity <= FI_RING_MAX_CAPACITY:
-            raise ValueError(f"capacity must be in [1, {FI_RING_MAX_CAPACITY}], got {capacity}")
-        cdef int st = fi_ring_create(<size_t>capacity, &self.ring)
-        if st == FI_ENOMEM:
-            raise MemoryError(f"cannot allocate a ring of {capacity} slots")
-        if st != FI_OK:
-            raise ValueError(f"fi_ring_create failed for capacity {capacity}")
-        self.owner = True
-
-    def __dealloc__(self):
-        if self.ring is not NULL and self.owner:
-            # Every user (capsules, views, waiting threads) holds a reference to self,
-            # so nobody can be using the ring any more.
-            fi_ring_close(self.ring)
-            fi_ring_destroy(self.ring)
-        self.ring = NULL
-
-    cdef fi_ring *_ring(self) except NULL:
-        if self.ring is NULL:
-            raise ValueError("AddressRing was not initialised: use AddressRing(capacity) "
-                             "or AddressRing.from_capsule(capsule)")
-        return self.ring
-
-    @staticmethod
-    def from_capsule(capsule):
-        """A non-owning view of the ring inside a ``"fastiter.fi_ring"`` capsule.
-
-        The view keeps the capsule (and so the ring's owner) alive and never destroys
-        the ring.  The single-producer / single-consumer rule spans all views.
-        """
-        if not PyCapsule_IsValid(capsule, FI_RING_CAPSULE_NAME):
-            raise TypeError(f"capsule must be a PyCapsule named "
-                            f"{FI_RING_CAPSULE_NAME.decode()!r}, got {capsule!r}")
-        cdef AddressRing view = AddressRing.__new__(AddressRing)
-        view.ring = <fi_ring *>PyCapsule_GetPointer(capsule, FI_RING_CAPSULE_NAME)
-        view.keepalive = capsule
-        return view
-
-    def capsule(self):
-        """A PyCapsule named ``"fastiter.fi_ring"`` whose pointer is the ``fi_ring *``.
-
-        The capsule keeps this ring alive; C code may use the pointer while it holds
-        the capsule (or while Python code holding it guarantees so).  From ctypes:
-        ``ctypes.pythonapi.PyCapsule_GetPointer(cap, b"fastiter.fi_ring")`` (with
-        ``restype = c_void_p`` and ``argtypes = [py_object, c_char_p]``).
-        """
-        cdef fi_ring *ring = self._ring()
-        cap = PyCapsule_New(<void *>ring, FI_RING_CAPSULE_NAME, _drop_capsule_owner)
-        Py_INCREF(self)
-        PyCapsule_SetContext(cap, <void *>self)
-        return cap
-
-    @property
-    def address(self):
-        """The ``fi_ring *`` as an int, valid while this object is alive."""
-        return <uintptr_t>self._ring()
-
-    @property
-    def is_view(self):
-        """True for a view made by :meth:`from_capsule` (it does not own the ring)."""
-        return not self.owner
-
-    @property
-    def capacity(self):
-        """Slots, rounded up to a power of two."""
-        return fi_ring_capacity(self._ring())
-
-    @property
-    def closed(self):
-        """Whether the ring was closed, from any side."""
-        return fi_ring_is_closed(self._ring()) != 0
-
-    def __len__(self):
-        return fi_ring_size(self._ring())
-
-    def push_address(self, address, timeout=None):
-        """Append ``address`` (a non-zero int); wait while the ring is full.
-
-        Returns True (the ring now owns the item), or False when ``timeout`` seconds
-        passed with the ring still full.  Raises RingClosed if the ring is closed; on
-        False or RingClosed the caller still owns the item.
-        """
-        cdef fi_ring *ring = self._ring()
-        if isinstance(address, bool) or not isinstance(address, int):
-            raise TypeError(f"address must be an int, got {type(address).__name__}")
-        if not 0 < address <= _MAX_ADDRESS:
-            raise ValueError(f"address must be in [1, {_MAX_ADDRESS:#x}], got {address:#x}")
-        if self.pushing:
-            raise RuntimeError("push_address called from two threads at once (single producer)")
-        cdef void *item = <void *><uintptr_t>address
-        cdef int st = fi_ring_push(ring, item, FI_RING_NOWAIT)
-        if st == FI_ETIMEDOUT and timeout != 0:
-            self.pushing = True
-            try:
-                st = _wait_push_address(ring, item, _deadline(timeout))
-            finally:
-                self.pushing = False
-        if st == FI_ECLOSED:
-            raise RingClosed("push on a closed ring")
-        return st == FI_OK
-
-    def pop_address(self, timeout=None):
-        """Remove the oldest item and return its address; wait while the ring is empty.
-
-        The caller now owns the item.  Raises RingClosed once the ring is closed and
-        drained, TimeoutError when ``timeout`` seconds passed with the ring still empty.
-        """
-        cdef fi_ring *ring = self._ring()
-        cdef void *item = NULL
-        if self.popping:
-            raise RuntimeError("pop_address called from two threads at once (single consumer)")
-        cdef int st = fi_ring_pop(ring, &item, FI_RING_NOWAIT)
-        if st == FI_ETIMEDOUT and timeout != 0:
-            self.popping = True
-            try:
-                st = _wait_pop_address(ring, &item, _deadline(timeout))
-            finally:
-                self.popping = False
-        if st == FI_OK:
-            return <uintptr_t>item
-        if st == FI_ECLOSED:
-            raise RingClosed("the ring is closed and empty")
-        raise TimeoutError(f"no item arrived within {timeout} s")
-
-    def drain_addresses(self):
-        """Pop everything left without waiting (consumer side); the caller owns them."""
-        cdef fi_ring *ring = self._ring()
-        cdef void *item
-        if self.popping:
-            raise RuntimeError("drain_addresses called while another thread pops")
-        out = []
-        while fi_ring_pop(ring, &item, FI_RING_NOWAIT) == FI_OK:
-            out.append(<uintptr_t>item)
-        return out
-
-    def close(self):
-        """Refuse further pushes and wake every waiter, C threads included."""
-        fi_ring_close(self._ring())
+cdef void _release_capsule_ring(object capsule) noexcept:
+    # Drop the reference Ring.capsule() gave the capsule.
+    cdef void *ring = PyCapsule_GetContext(capsule)
+    if ring is not NULL:
+        Py_DECREF(<object>ring)

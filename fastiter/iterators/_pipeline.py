@@ -15,6 +15,7 @@ can be garbage-collected (and its finalizer can stop the threads) while they run
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 import weakref
 from typing import Any, Callable, Iterable, Iterator
@@ -84,8 +85,8 @@ class Pipeline:
     >>> out = []
     >>> while (x := p.pop()) is not END:
     ...     out.append(x)
-    >>> p.stop(); out
-    [0, 1, 2, 3, 4, 5]
+    >>> p.stop(), out
+    (True, [0, 1, 2, 3, 4, 5])
     """
 
     def __init__(self, sources: list[Callable[[], Iterable[Any]]], capacity: int,
@@ -104,16 +105,23 @@ class Pipeline:
                     items = _raising(exc)
                 _produce(items, ring, before_push)
             self._threads.append(NativeThread(run, name=f"fastiter-producer-{k}"))
-        for t in self._threads:
-            t.start()
+        started = []
+        try:
+            for t in self._threads:
+                t.start()
+                started.append(t)
+        except BaseException:
+            self._threads = started  # stop() joins exactly the ones that run
+            self.stop()
+            raise
 
     def pop(self) -> Any:
         """The next item (blocking), a :class:`Failure`, or :data:`END`."""
         if self._ended:
             return END
-        ring = self._rings[self._count % len(self._rings)]
+        rings = self._rings
         try:
-            item = ring.pop()
+            item = rings[self._count % len(rings)].pop() if len(rings) > 1 else rings[0].pop()
         except RingClosed:
             self._ended = True
             return END
@@ -143,7 +151,11 @@ class Pipeline:
         self._threads = []
         if joined:
             for r in self._rings:
-                r.drain()
+                try:
+                    r.drain()
+                except RuntimeError:
+                    pass  # a consumer on another thread is still leaving pop(); the ring
+                          # releases its items when it is freed
         return joined
 
 
@@ -161,6 +173,26 @@ def register_for_exit(obj: Any) -> None:
     """Close ``obj`` (anything with ``_shutdown(timeout)``) at interpreter exit."""
     with _LIVE_LOCK:
         _LIVE.add(obj)
+
+
+# Pipelines inherited by a forked child: their threads do not exist there, so they must
+# never be joined or freed (freeing would detach pthread handles that are not threads).
+_FORK_ORPHANS: list[Any] = []
+
+
+def _after_fork_in_child() -> None:
+    global _LIVE
+    for obj in list(_LIVE):
+        runner = getattr(obj, "_runner", None)
+        if runner is not None and runner.pipeline is not None:
+            _FORK_ORPHANS.append(runner.pipeline)
+            runner.pipeline = None
+            runner.forked = True
+    _LIVE = weakref.WeakSet()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @atexit.register

@@ -47,10 +47,17 @@ __all__ = [
 class _Runner:
     """The mutable state a finalizer needs: the live pipeline (never the iterator)."""
 
-    __slots__ = ("pipeline", "__weakref__")
+    __slots__ = ("pipeline", "forked", "__weakref__")
 
     def __init__(self) -> None:
         self.pipeline: Pipeline | None = None
+        self.forked = False  # set in a forked child whose pipeline was left behind
+
+    def check_not_forked(self, owner: Any) -> None:
+        if self.forked:
+            raise RuntimeError(f"this {type(owner).__name__} was prefetching when the process "
+                               f"forked; its producer threads do not exist in the child. "
+                               f"Call reset() here, or create the iterator after the fork")
 
     def stop(self, timeout: float | None = None) -> None:
         p, self.pipeline = self.pipeline, None
@@ -92,11 +99,12 @@ class _AsyncMixin:
         self._finalizer = weakref.finalize(self, _Runner.stop, self._runner)
         self._pending: Any = None
         self._finished = False
-        self._produced_start = 0
+        self._base_start = base._position  # the base's position when this epoch began
         register_for_exit(self)
 
     # --- the pipeline -------------------------------------------------------------
     def _start(self) -> Pipeline:
+        self._runner.check_not_forked(self)
         base, w = self.base, self.producers
         if w > 1:
             start, n = base._position, base.num_batches()
@@ -122,9 +130,16 @@ class _AsyncMixin:
         self._runner.stop(timeout)
         self._pending = None
 
+    def _restarted(self) -> None:
+        """After reset()/load_state_dict(): a fresh start is fine even in a forked child."""
+        self._runner.forked = False
+        self._finished = False
+
     def _fetch(self) -> Any:
         """Pop the next item of this epoch (blocking), or END."""
-        pipeline = self._runner.pipeline or self._start()
+        pipeline = self._runner.pipeline
+        if pipeline is None:
+            pipeline = self._start()
         if self._pool is not None:
             self._pool.asked(self._consumed_in_run)
         try:
@@ -162,7 +177,20 @@ class _AsyncMixin:
         if not self.has_next():
             raise NoSuchElementError(f"{type(self).__name__} has no more batches "
                                      f"({self._position} returned); call reset()")
-        item, self._pending = self._pending, None
+        return self.__next__()
+
+    def __next__(self) -> Any:
+        # The hot path of `for batch in it`: one call, no has_next()/next() round trip.
+        item = self._pending
+        if item is None:
+            if self._finished:
+                raise StopIteration
+            item = self._fetch()
+            if item is END:
+                self._finish()
+                raise StopIteration
+        else:
+            self._pending = None
         if type(item) is Failure:
             self._finish()
             item.reraise()
@@ -183,7 +211,8 @@ class _AsyncMixin:
         self.base.reset()
         self._epoch += 1
         self._position = 0
-        self._finished = False
+        self._base_start = self.base._position
+        self._restarted()
 
     def close(self) -> None:
         """Stop and join every producer thread; the iterator is then exhausted.
@@ -218,12 +247,30 @@ class _AsyncMixin:
         return self.base.num_batches()
 
     def state_dict(self) -> dict[str, Any]:
-        raise UnsupportedOperationError(f"{type(self).__name__} does not save its position; "
-                                        f"save the base's state before wrapping it")
+        """The consumer's position (not the producers', which run ahead), JSON-safe.
+
+        Holds the base's own state rewound to the batch the consumer will get next, so
+        ``load_state_dict`` on a fresh wrapper over a fresh base resumes exactly there.
+        """
+        base_state = dict(self.base.state_dict())
+        base_state["position"] = self._base_start + self._position
+        return {"type": type(self).__name__, "epoch": self._epoch,
+                "position": self._position, "base": base_state}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        raise UnsupportedOperationError(f"{type(self).__name__} cannot load a position; "
-                                        f"load it into the base, then wrap the base")
+        """Stop the producers, move the base to ``state`` and prefetch from there."""
+        if state.get("type") not in (None, type(self).__name__):
+            raise ValueError(f"state is for a {state.get('type')}, not a {type(self).__name__}")
+        if "base" not in state:
+            raise ValueError("state has no 'base' entry; pass a dict from state_dict()")
+        self._shutdown()
+        if self._pool is not None:
+            self._pool.start_epoch()
+        self.base.load_state_dict(state["base"])
+        self._epoch = int(state["epoch"])
+        self._position = int(state["position"])
+        self._base_start = self.base._position - self._position
+        self._restarted()
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({type(self.base).__name__}, queue_size="
@@ -253,7 +300,7 @@ class AsyncDataSetIterator(_AsyncMixin, DataSetIterator):
     >>> from fastiter import ArrayDataSetIterator
     >>> base = ArrayDataSetIterator(np.arange(20.0).reshape(10, 2), np.ones((10, 1)), 4)
     >>> with AsyncDataSetIterator(base, queue_size=2, workers=2) as it:
-    ...     [ds.features[0, 0] for ds in it]
+    ...     [float(ds.features[0, 0]) for ds in it]
     [0.0, 8.0, 16.0]
     """
 
@@ -291,7 +338,7 @@ class AsyncMultiDataSetIterator(_AsyncMixin, MultiDataSetIterator):
     ...     def _next_batch(self, num):
     ...         self.i += 1; return MultiDataSet([np.full((1, 1), self.i)], [np.ones((1, 1))])
     >>> with AsyncMultiDataSetIterator(Two()) as it:
-    ...     [m.features[0][0, 0] for m in it]
+    ...     [int(m.features[0][0, 0]) for m in it]
     [1, 2]
     """
 

@@ -123,6 +123,7 @@ class Prefetcher(Iterator[T]):
     def __next__(self) -> T:
         pipeline = self._runner.pipeline
         if pipeline is None:
+            self._runner.check_not_forked(self)
             raise StopIteration
         try:
             item = pipeline.pop()

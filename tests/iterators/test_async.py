@@ -359,3 +359,62 @@ def test_prefetch_any_iterable(census):
     del p
     with pytest.raises(ValueError, match="n must be >= 1"):
         prefetch([1], 0)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_state_dict_resumes_at_the_consumer_position(workers, census):
+    import json
+
+    reference = epoch(array_base())
+    it = AsyncDataSetIterator(array_base(), 4, workers=workers)
+    head = [it.next().copy() for _ in range(5)]
+    state = json.loads(json.dumps(it.state_dict()))  # JSON-safe
+    it.close()
+    assert state["position"] == 5 and state["base"]["position"] == 5
+    resumed = AsyncDataSetIterator(array_base(), 4, workers=workers)
+    resumed.load_state_dict(state)
+    assert head + epoch(resumed) == reference
+    resumed.close()
+    with pytest.raises(ValueError, match="not a AsyncDataSetIterator"):
+        resumed.load_state_dict({"type": "Other", "epoch": 0, "position": 0})
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_gets_a_clear_error_not_a_hang(census):
+    it = AsyncDataSetIterator(CountingIterator(50), 2)
+    assert it.next().features[0, 1] == 0
+    pid = os.fork()
+    if pid == 0:  # the child: no producer thread exists here
+        code = 3
+        try:
+            it.next()
+            it.next()
+            it.next()  # the ring held at most 2; a third must not wait forever
+        except RuntimeError as exc:
+            code = 0 if "forked" in str(exc) else 4
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert [int(it.next().features[0, 1]) for _ in range(3)] == [1, 2, 3]  # parent goes on
+    it.close()
+
+
+def test_close_from_another_thread_wakes_a_blocked_consumer(census):
+    it = AsyncDataSetIterator(CountingIterator(10**6, delay=0.5), 2)
+    result = []
+
+    def consumer():
+        try:
+            result.append(it.has_next())
+            result.append(it.has_next())
+        except BaseException as exc:  # noqa: BLE001
+            result.append(exc)
+
+    t = threading.Thread(target=consumer)
+    t.start()
+    time.sleep(0.1)
+    it.close()
+    t.join(timeout=20)
+    assert not t.is_alive()
+    assert result and all(r in (True, False) for r in result)

@@ -167,9 +167,83 @@ def test_c_example_embeds_the_ring(tmp_path, sanitize, mode):
     import fastiter
 
     src = ROOT / "csrc" / "examples" / "ring_handoff.c"
-    exe = compile_c([str(src), str(Path(fastiter.get_source_dir()) / "ring.c")],
+    exe = compile_c([str(src), *(str(Path(fastiter.get_source_dir()) / f)
+                                for f in ("ring.c", "ring_thread.c"))],
                     tmp_path / "ring_handoff", sanitize)
     res = __import__("subprocess").run([str(exe), "300000", mode], capture_output=True,
                                        text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
     assert f"{mode}: 300000 items" in res.stdout and "ORDER ERROR" not in res.stdout
+
+
+C_PRODUCER = r"""
+#include <fastiter.h>
+#include <stdint.h>
+
+typedef struct { fi_ring *ring; long n; } job;
+static job the_job;
+static fi_thread *the_thread;
+
+static void produce(void *p)
+{
+    job *j = p;
+    for (long i = 1; i <= j->n; i++)
+        if (fi_ring_push(j->ring, (void *)(uintptr_t)i, FI_RING_FOREVER) != FI_OK)
+            break;
+    fi_ring_close(j->ring);
+}
+
+int start_producer(void *ring, long n)
+{
+    the_job.ring = ring;
+    the_job.n = n;
+    return fi_thread_start(&the_thread, produce, &the_job);
+}
+
+int join_producer(void) { return fi_thread_join(the_thread); }
+"""
+
+
+def test_c_threads_push_python_pops(tmp_path):
+    """A C pipeline with its own copy of ring.c pushes; Python pops the same ring."""
+    import ctypes
+    from pathlib import Path
+
+    from cbuild import compile_c
+
+    import fastiter
+
+    src = tmp_path / "producer.c"
+    src.write_text(C_PRODUCER)
+    lib_path = compile_c([str(src), *(str(Path(fastiter.get_source_dir()) / f)
+                                for f in ("ring.c", "ring_thread.c"))],
+                         tmp_path / "libproducer.so", None, ["-shared", "-fPIC"])
+    lib = ctypes.CDLL(str(lib_path))
+    lib.start_producer.argtypes = [ctypes.c_void_p, ctypes.c_long]
+    r = Ring(64, kind="int")
+    n = 200_000
+    assert lib.start_producer(r.address, n) == 0
+    got = []
+    with pytest.raises(RingClosed):
+        while True:
+            got.append(r.pop())
+    assert lib.join_producer() == 0
+    assert got == list(range(1, n + 1))
+    with pytest.raises(TypeError, match="kind='int'"):
+        Ring(4).address
+    with pytest.raises(OverflowError):
+        r2 = Ring(4, kind="int")
+        r2.push(-1)
+    with pytest.raises(ValueError, match="kind"):
+        Ring(4, kind="bytes")
+
+
+def test_ring_header_is_public():
+    from pathlib import Path
+
+    import fastiter
+
+    inc = Path(fastiter.get_include())
+    header = (inc / "fastiter" / "ring.h").read_text()
+    assert '#include "fastiter/ring.h"' in (inc / "fastiter.h").read_text()
+    assert "Python.h" not in header and "fi_ring_push" in header
