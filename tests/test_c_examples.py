@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from cbuild import ROOT, c_sources, compile_c
 
 import fastiter
@@ -91,6 +92,22 @@ def test_ring_batches_two_producers_in_order(tmp_path, reference, ring_batches, 
     got = _read_batches(out, [len(bx) for bx, _ in reference])
     for k, ((gx, gy), (rx, ry)) in enumerate(zip(got, reference)):
         assert np.array_equal(gx, rx) and np.array_equal(gy, ry), f"batch {k} differs"
+
+
+@settings(max_examples=12, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.integers(1, 700), batch=st.integers(1, 90), seed=st.integers(0, 2**64 - 1))
+def test_ring_batches_any_shape(tmp_path, ring_batches, rows, batch, seed):
+    # Batch larger than the data set, batch 1, one batch for the two producers, ...
+    out = tmp_path / f"b{rows}_{batch}.bin"
+    res = subprocess.run([str(ring_batches()), str(rows), str(batch), str(seed), str(out)],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr
+    expected = list(example.reference_batches(rows, batch, seed))
+    assert f"ring_batches: {len(expected)} batches, {rows} rows" in res.stdout
+    got = _read_batches(out, [len(bx) for bx, _ in expected])
+    for (gx, gy), (rx, ry) in zip(got, expected):
+        assert np.array_equal(gx, rx) and np.array_equal(gy, ry)
 
 
 def test_ring_batches_refuses_bad_arguments(ring_batches):
