@@ -16,6 +16,7 @@ import os
 import sys
 
 from fastiter import datasets, errors, iterators, kernels, preprocessing, records
+from fastiter._core._ring import Ring, RingClosed
 from fastiter._examples import SplitTestAndTrain
 from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.datasets import (  # the iterators; helpers stay in fastiter.datasets
@@ -48,6 +49,7 @@ __all__ = [
     # netCDF (imported lazily: xarray is slow to import)
     "NetCDFDataSetIterator", "HDF5DataSetIterator", "save_chunks", "split_by_chunks",
     "chunk_paths",
+    "Ring", "RingClosed",
 ]
 
 _LAZY_NETCDF = ("NetCDFDataSetIterator", "HDF5DataSetIterator", "save_chunks",

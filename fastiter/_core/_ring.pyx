@@ -58,6 +58,8 @@ cdef class Ring:
     """
     cdef fi_ring *ring
     cdef bint pushing, popping, objects
+    cdef bint view_only      # a from_capsule view of a ring owned elsewhere
+    cdef object keepalive    # that view's capsule
 
     def __cinit__(self, capacity, kind="object"):
         if kind not in ("object", "int"):
@@ -75,6 +77,8 @@ cdef class Ring:
 
     def __dealloc__(self):
         cdef void *item
+        if self.view_only:  # the capsule's creator owns (and destroys) the ring
+            self.ring = NULL
         if self.ring is NULL:
             return
         # No thread can be inside push/pop: each holds a reference to self.
@@ -218,6 +222,77 @@ cdef class Ring:
         return out
 
 
+    # Sharing the ring with C code (ring.h, "Sharing a ring across libraries").
+
+    def capsule(self):
+        """A PyCapsule named ``"fastiter.fi_ring"`` holding this ring's ``fi_ring *``.
+
+        kind='int' only.  The capsule keeps this Ring alive, so C code may use the
+        pointer for as long as the capsule is held; C threads must be stopped (close
+        the ring, join them) before the capsule is dropped.  From ctypes, the pointer
+        is ``ctypes.pythonapi.PyCapsule_GetPointer(cap, b"fastiter.fi_ring")`` (with
+        ``restype = c_void_p``, ``argtypes = [py_object, c_char_p]``).
+
+        >>> r = Ring(4, kind="int")
+        >>> Ring.from_capsule(r.capsule()) is r
+        True
+        """
+        if self.objects:
+            raise TypeError("capsule() is only for kind='int' rings: C code cannot own "
+                            "Python references")
+        cap = PyCapsule_New(<void *>self.ring, FI_RING_CAPSULE_NAME, _release_capsule_ring)
+        Py_INCREF(self)  # released by the capsule's destructor
+        PyCapsule_SetContext(cap, <void *>self)
+        return cap
+
+    @staticmethod
+    def from_capsule(capsule):
+        """The Ring inside a ``"fastiter.fi_ring"`` capsule.
+
+        For a capsule made by :meth:`capsule` this is that very Ring (one object, so
+        the single-producer / single-consumer guards stay shared).  For a capsule that
+        C code made around a ring of its own, a non-owning kind='int' Ring: it keeps
+        the capsule alive and never destroys the ring; its creator does.
+        """
+        cdef Ring view
+        if not PyCapsule_IsValid(capsule, FI_RING_CAPSULE_NAME):
+            raise TypeError(f"capsule must be a PyCapsule named "
+                            f"{FI_RING_CAPSULE_NAME.decode()!r}, got {capsule!r}")
+        if PyCapsule_GetDestructor(capsule) == <PyCapsule_Destructor>_release_capsule_ring:
+            return <object>PyCapsule_GetContext(capsule)
+        view = Ring.__new__(Ring, 1, "int")
+        fi_ring_destroy(view.ring)
+        view.ring = <fi_ring *>PyCapsule_GetPointer(capsule, FI_RING_CAPSULE_NAME)
+        view.view_only = True
+        view.keepalive = capsule
+        return view
+
+    @property
+    def borrowed(self):
+        """True for a from_capsule view of a ring that C code owns."""
+        return self.view_only
+
+    def push_address(self, address, timeout=None):
+        """:meth:`push` for kind='int' rings carrying pointers: ``address`` must be a
+        non-zero int (a failed allocation is never an item).  On False or RingClosed the
+        caller still owns what the address points to; on True the ring does.
+        """
+        if self.objects:
+            raise TypeError("push_address is only for kind='int' rings")
+        if isinstance(address, bool) or not isinstance(address, int):
+            raise TypeError(f"address must be an int, got {type(address).__name__}")
+        if not 0 < address <= <size_t>-1:
+            raise ValueError(f"address must be in [1, {<size_t>-1:#x}], got {address:#x}")
+        return self.push(address, timeout)
+
+    def pop_address(self, timeout=None):
+        """:meth:`pop` for kind='int' rings carrying pointers: the popped item is now
+        the caller's, to release through the function its producer documents.
+        """
+        if self.objects:
+            raise TypeError("pop_address is only for kind='int' rings")
+        return self.pop(timeout)
+
 cdef void _thread_main(void *arg) noexcept nogil:
     with gil:
         _run(<object>arg)
@@ -317,3 +392,20 @@ cdef class NativeThread:
 def native_thread_count():
     """Native threads (started by any NativeThread or C pipeline) still running."""
     return fi_thread_live_count()
+
+
+# Capsules (Ring.capsule / Ring.from_capsule).
+from cpython.pycapsule cimport (
+    PyCapsule_Destructor, PyCapsule_New, PyCapsule_IsValid, PyCapsule_GetPointer,
+    PyCapsule_GetContext, PyCapsule_SetContext, PyCapsule_GetDestructor,
+)
+
+cdef extern from "fastiter.h":
+    const char *FI_RING_CAPSULE_NAME
+
+
+cdef void _release_capsule_ring(object capsule) noexcept:
+    # Drop the reference Ring.capsule() gave the capsule.
+    cdef void *ring = PyCapsule_GetContext(capsule)
+    if ring is not NULL:
+        Py_DECREF(<object>ring)

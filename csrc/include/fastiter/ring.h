@@ -126,6 +126,24 @@ int fi_thread_done(const fi_thread *thread);
 /* Threads started by fi_thread_start whose fn has not returned yet.  Any thread. */
 int64_t fi_thread_live_count(void);
 
+/*
+ * Sharing a ring across libraries.  In Python, Ring(n, kind="int").capsule() hands a
+ * ring to other code in the process as a PyCapsule named FI_RING_CAPSULE_NAME whose
+ * pointer is the fi_ring *, and Ring.from_capsule() wraps such a capsule made by C code
+ * around a ring of its own (without taking ownership).  The other side may be built
+ * from its own copy of these sources: the ring's state lives in the struct, and the
+ * barrier handshake holds whichever copy runs either side.  Rules for a shared ring:
+ * - Roles: the SPSC rule above still holds across libraries, e.g. C pushes, Python pops.
+ * - Lifetime: the ring stays valid while its capsule (or the owning Ring) is alive;
+ *   only its creator destroys it, after every thread using it has been joined.
+ * - Items: opaque addresses.  A pushed item belongs to the ring, a popped one to the
+ *   popper, who must release it through whatever function its producer documents.
+ *   Items left inside at shutdown are drained and released by the consumer side.
+ * - Shutdown: fi_ring_close from either side wakes both; a producer that gets
+ *   FI_ECLOSED still owns the item it tried to push.
+ */
+#define FI_RING_CAPSULE_NAME "fastiter.fi_ring"
+
 #ifdef __cplusplus
 }
 #endif
