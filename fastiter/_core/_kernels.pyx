@@ -303,3 +303,24 @@ cdef api int fastiter_random_integers(uint64_t seed, uint64_t stream, int64_t fi
                                       int64_t n, int64_t low, uint64_t range, void *out,
                                       int dtype) noexcept nogil:
     return fi_random_integers(seed, stream, first, n, low, range, out, dtype)
+
+
+cdef api int fastiter_collate(const void *const *srcs, int64_t n, size_t item_bytes,
+                              void *out) noexcept nogil:
+    return fi_collate(srcs, n, item_bytes, out)
+
+
+cdef api int fastiter_random_binary(uint64_t seed, uint64_t stream, int64_t first,
+                                    int64_t n, double p, void *out, int dtype) noexcept nogil:
+    return fi_random_binary(seed, stream, first, n, p, out, dtype)
+
+
+cdef api int fastiter_random_one_hot(uint64_t seed, uint64_t stream, int64_t first,
+                                     int64_t n, int64_t num_classes, void *out,
+                                     int dtype) noexcept nogil:
+    return fi_random_one_hot(seed, stream, first, n, num_classes, out, dtype)
+
+
+cdef api int fastiter_random_bits(uint64_t seed, uint64_t stream, int64_t first, int64_t n,
+                                  uint32_t *out) noexcept nogil:
+    return fi_random_bits(seed, stream, first, n, out)
