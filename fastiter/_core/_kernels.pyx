@@ -241,14 +241,14 @@ def random_fill(str kind, uint64_t seed, uint64_t stream, int64_t first, cnp.nda
 
 
 def simd_level():
-    """1 if the AVX2 Philox path runs on this machine, else 0."""
+    """The Philox path in use: 2 = AVX-512, 1 = AVX2, 0 = scalar."""
     return fi_random_simd_level()
 
 
 def set_simd_level(int level):
-    """Force the scalar (0) or AVX2 (1) Philox path, or let the CPU decide (-1)."""
+    """Cap the Philox path: scalar (0), AVX2 (1), AVX-512 (2), or the CPU's best (-1)."""
     if fi_random_set_simd_level(level) != FI_OK:
-        raise ValueError(f"level must be -1, 0 or 1, got {level}")
+        raise ValueError(f"level must be -1, 0, 1 or 2, got {level}")
 
 
 # ------------------------------------------------------------------ threads
