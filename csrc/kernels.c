@@ -2,13 +2,10 @@
  * Batch-assembly kernels: the one implementation of each hot path (see kernels.h).
  */
 #include "fastiter.h"
+#include "stream_store.h"
 
 #include <stdatomic.h>
 #include <string.h>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 const char *fi_status_str(int status)
 {
@@ -41,35 +38,6 @@ size_t fi_dtype_size(int dtype)
  * blocks of 8 KiB in an L1 buffer (memset, then scatter the ones) and streams each
  * block out, so the output crosses the memory bus once, as a write only.
  */
-/*
- * Copy n bytes to dst with non-temporal stores where the CPU has them.  One-hot output
- * is write-only and far larger than the caches: ordinary stores first read every line
- * for ownership, doubling the memory traffic; streaming stores skip that read.  The
- * caller issues fi_stream_fence() before its results are consumed.
- */
-static void stream_copy(unsigned char *dst, const unsigned char *src, size_t n)
-{
-#if defined(__SSE2__)
-    size_t head = (16 - ((uintptr_t)dst & 15)) & 15;
-    if (head > n) head = n;
-    memcpy(dst, src, head);
-    size_t k = head;
-    for (; k + 16 <= n; k += 16)
-        _mm_stream_si128((__m128i *)(void *)(dst + k),
-                         _mm_loadu_si128((const __m128i *)(const void *)(src + k)));
-    memcpy(dst + k, src + k, n - k);
-#else
-    memcpy(dst, src, n);
-#endif
-}
-
-static void stream_fence(void)
-{
-#if defined(__SSE2__)
-    _mm_sfence();
-#endif
-}
-
 #define OH_BLOCK_BYTES 8192
 
 typedef struct oh_job {
