@@ -2,6 +2,7 @@
  * Batch-assembly kernels: the one implementation of each hot path (see kernels.h).
  */
 #include "fastiter.h"
+#include "stream_store.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -33,11 +34,12 @@ size_t fi_dtype_size(int dtype)
 /*
  * One-hot in two parallel passes.  Every label is validated before anything is
  * written, so a bad label leaves the output untouched; each chunk reports its first
- * bad position and an atomic minimum keeps the first overall.  The write pass zeroes
- * blocks of about 8 KiB with memset (the fastest store loop the C library has) and
- * scatters the ones while the block is still in L1, so the output crosses the memory
- * bus once.
+ * bad position and an atomic minimum keeps the first overall.  The write pass builds
+ * blocks of 8 KiB in an L1 buffer (memset, then scatter the ones) and streams each
+ * block out, so the output crosses the memory bus once, as a write only.
  */
+#define OH_BLOCK_BYTES 8192
+
 typedef struct oh_job {
     const void *labels;
     int64_t inner, num_classes;
@@ -98,17 +100,31 @@ static int one_hot_run(oh_job *j, int64_t outer, size_t out_size, int64_t *bad_i
     static void oh_write_##LNAME##_##ONAME(const oh_job *j, int64_t ob, int64_t oe)      \
     {                                                                                     \
         const int64_t inner = j->inner, per_row = j->num_classes * inner;                 \
-        int64_t block = (int64_t)(8192 / sizeof(OT)) / (per_row > 0 ? per_row : 1);      \
-        if (block < 1) block = 1;                                                         \
+        const size_t row_bytes = sizeof(OT) * (size_t)per_row;                            \
         const OT one = (OT)(ONE);                                                         \
+        /* Build blocks in an L1 buffer and stream them out, unless the output is     \
+         * already zero (write only the ones) or a row does not fit the buffer. */      \
+        const int staged = !j->zeroed && row_bytes <= OH_BLOCK_BYTES;                     \
+        _Alignas(64) OT buf[OH_BLOCK_BYTES / sizeof(OT)];                                 \
+        int64_t block = staged ? (int64_t)(OH_BLOCK_BYTES / row_bytes) : 1;               \
         for (int64_t b = ob; b < oe; b += block) {                                        \
             int64_t e = b + block < oe ? b + block : oe;                                  \
-            OT *o = (OT *)j->out + b * per_row;                                           \
+            OT *dst = (OT *)j->out + b * per_row;                                         \
+            OT *o = staged ? buf : dst;                                                   \
             const LT *lab = (const LT *)j->labels + b * inner;                            \
-            if (!j->zeroed) memset(o, 0, sizeof(OT) * (size_t)((e - b) * per_row));       \
-            for (int64_t r = 0; r < e - b; r++, o += per_row, lab += inner)               \
-                for (int64_t t = 0; t < inner; t++) o[(int64_t)lab[t] * inner + t] = one; \
+            if (!j->zeroed) memset(o, 0, row_bytes * (size_t)(e - b));                    \
+            OT *r = o;                                                                    \
+            if (inner == 1)                                                               \
+                for (int64_t i = 0; i < e - b; i++) r[i * per_row + (int64_t)lab[i]] = one; \
+            else                                                                          \
+                for (int64_t i = 0; i < e - b; i++, r += per_row, lab += inner)           \
+                    for (int64_t t = 0; t < inner; t++)                                   \
+                        r[(int64_t)lab[t] * inner + t] = one;                             \
+            if (staged)                                                                   \
+                stream_copy((unsigned char *)dst, (const unsigned char *)buf,             \
+                            row_bytes * (size_t)(e - b));                                 \
         }                                                                                 \
+        if (staged) stream_fence();                                                       \
     }                                                                                     \
     static int oh_run_##LNAME##_##ONAME(const LT *labels, int64_t outer, int64_t inner,  \
                                         int64_t num_classes, OT *out, int64_t *bad_index, \

@@ -6,6 +6,7 @@
  * 1, 2, 4 and 8 get typed loops the compiler can vectorize; others go byte-wise.
  */
 #include "fastiter.h"
+#include "stream_store.h"
 
 #include <string.h>
 
@@ -71,11 +72,17 @@ static void copy_column(unsigned char *dst, const unsigned char *src, int64_t co
     }
 }
 
+/* An example's output up to this size is built in an L1 buffer and streamed out. */
+#define PAD_STAGE_BYTES 16384
+
 static void pad_one(const pad_job *j, int64_t i)
 {
     const int64_t F = j->features, T = j->steps, st = j->start[i], c = j->count[i];
-    const size_t es = j->es;
-    unsigned char *o = j->out + (size_t)(i * T * F) * es;
+    const size_t es = j->es, block = (size_t)(T * F) * es;
+    _Alignas(64) unsigned char buf[PAD_STAGE_BYTES];
+    unsigned char *dst = j->out + (size_t)(i * T * F) * es;
+    const int staged = block <= PAD_STAGE_BYTES;
+    unsigned char *o = staged ? buf : dst;
     const int has = c > 0 && F > 0; /* seqs[i] may be NULL otherwise */
     const unsigned char *src = has ? (const unsigned char *)j->seqs[i] +
                                          (size_t)(j->src_begin[i] * F) * es
@@ -98,6 +105,7 @@ static void pad_one(const pad_job *j, int64_t i)
                          j->pad_is_zero);
         }
     }
+    if (staged) stream_copy(dst, buf, block);
     if (j->mask) {
         unsigned char *m = j->mask + (size_t)(i * T) * j->mes;
         memset(m, 0, (size_t)st * j->mes);
@@ -109,6 +117,7 @@ static void pad_one(const pad_job *j, int64_t i)
 static void pad_range(void *ctx, int64_t begin, int64_t end)
 {
     for (int64_t i = begin; i < end; i++) pad_one((const pad_job *)ctx, i);
+    stream_fence();
 }
 
 static int all_zero(const unsigned char *p, size_t n)

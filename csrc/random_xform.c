@@ -164,7 +164,7 @@ static void normal_f32(const uint32_t *w, int64_t ne, float *out)
             wa[m] = w[2 * (m0 + m) + 1];
         }
 #ifdef FI_XF_AVX2
-        if (fi_random_simd_level() == 1) box_muller_f32_avx2(wr, wa, np, zc, zs);
+        if (fi_random_simd_level() >= 1) box_muller_f32_avx2(wr, wa, np, zc, zs);
         else
 #endif
             box_muller_f32_base(wr, wa, np, zc, zs);

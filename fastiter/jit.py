@@ -62,6 +62,10 @@ NATIVE_SIGNATURES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "random_uniform": (_i, (_u64, _u64, _i64, _i64, _p, _i)),
     "random_normal": (_i, (_u64, _u64, _i64, _i64, _p, _i)),
     "random_integers": (_i, (_u64, _u64, _i64, _i64, _i64, _u64, _p, _i)),
+    "random_binary": (_i, (_u64, _u64, _i64, _i64, ctypes.c_double, _p, _i)),
+    "random_one_hot": (_i, (_u64, _u64, _i64, _i64, _i64, _p, _i)),
+    "random_bits": (_i, (_u64, _u64, _i64, _i64, _p)),
+    "collate": (_i, (_p, _i64, _sz, _p)),
 }
 
 

@@ -122,3 +122,25 @@ def random_integers(seed, stream, first, n, low, high):
 def random_binary(seed, stream, first, n, p):
     thr = int(p * 4294967296.0 + 0.5)
     return random_bits(seed, stream, first, n).astype(np.uint64) < thr
+
+
+def align_labels(labels, lengths, mode="align_end", max_length=None,
+                 sequence_mode="align_start", offsets=None, layout="NFT"):
+    """Loop version: one label per example on its sequence's last/first real step."""
+    labels = np.asarray(labels)
+    lengths = [int(n) for n in lengths]
+    first = list(offsets) if offsets is not None else [0] * len(lengths)
+    T = max_length if max_length is not None else max(
+        [f + n for f, n in zip(first, lengths)], default=0)
+    if offsets is None and sequence_mode == "align_end":
+        first = [T - n for n in lengths]
+    lab2 = labels.reshape(len(labels), labels.shape[1] if labels.ndim == 2 else 1)
+    batch = np.zeros((len(labels), T, lab2.shape[1]), labels.dtype)
+    mask = np.zeros((len(labels), T), np.int8)
+    for i, n in enumerate(lengths):
+        step = first[i] + n - 1 if mode == "align_end" else first[i]
+        batch[i, step] = lab2[i]
+        mask[i, step] = 1
+    if labels.ndim == 1:
+        return batch[:, :, 0], mask
+    return (batch.transpose(0, 2, 1) if layout == "NFT" else batch), mask

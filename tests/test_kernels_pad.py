@@ -161,3 +161,25 @@ def test_align_labels_many_to_one_and_one_to_many():
     assert y.tolist() == [[0, 0, 4], [0, 5, 0]]
     with pytest.raises(ValueError, match=r"lengths\[1\] = 0"):
         kernels.align_labels(labels, [3, 0, 2])
+
+
+@given(data=st.data(), n=st.integers(0, 6), classes=st.integers(1, 4),
+       mode=st.sampled_from(["align_end", "align_start"]),
+       seq_mode=st.sampled_from(["align_start", "align_end"]),
+       layout=st.sampled_from(["NFT", "NTF"]), rank1=st.booleans())
+def test_align_labels_matches_reference(data, n, classes, mode, seq_mode, layout, rank1):
+    lengths = [data.draw(st.integers(1, 8)) for _ in range(n)]
+    use_offsets = data.draw(st.booleans())
+    offsets = [data.draw(st.integers(0, 3)) for _ in range(n)] if use_offsets else None
+    labels = np.arange(n * classes, dtype=np.float32).reshape(n, classes) + 1
+    if rank1:
+        labels = labels[:, 0]
+    longest = max([(o if offsets else 0) + L for o, L in
+                   zip(offsets or [0] * n, lengths)], default=0)
+    max_length = data.draw(st.one_of(st.none(), st.integers(longest, longest + 3)))
+    got, mask = kernels.align_labels(labels, lengths, mode=mode, max_length=max_length,
+                                     sequence_mode=seq_mode, offsets=offsets, layout=layout)
+    want, wmask = reference.align_labels(labels, lengths, mode, max_length, seq_mode,
+                                         offsets, layout)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(mask, wmask.astype(mask.dtype))

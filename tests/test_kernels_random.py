@@ -74,7 +74,7 @@ def test_bit_identical_across_threads_parts_and_simd(name):
         for threads in (1, 2, 4):
             kernels.set_num_threads(threads)
             results.append(make(n, seed=123, stream=5))
-        for level in (0, 1):
+        for level in (0, 1, 2):
             _kernels.set_simd_level(level)
             results.append(make(n, seed=123, stream=5))
     finally:

@@ -241,14 +241,14 @@ def random_fill(str kind, uint64_t seed, uint64_t stream, int64_t first, cnp.nda
 
 
 def simd_level():
-    """1 if the AVX2 Philox path runs on this machine, else 0."""
+    """The Philox path in use: 2 = AVX-512, 1 = AVX2, 0 = scalar."""
     return fi_random_simd_level()
 
 
 def set_simd_level(int level):
-    """Force the scalar (0) or AVX2 (1) Philox path, or let the CPU decide (-1)."""
+    """Cap the Philox path: scalar (0), AVX2 (1), AVX-512 (2), or the CPU's best (-1)."""
     if fi_random_set_simd_level(level) != FI_OK:
-        raise ValueError(f"level must be -1, 0 or 1, got {level}")
+        raise ValueError(f"level must be -1, 0, 1 or 2, got {level}")
 
 
 # ------------------------------------------------------------------ threads
@@ -303,3 +303,24 @@ cdef api int fastiter_random_integers(uint64_t seed, uint64_t stream, int64_t fi
                                       int64_t n, int64_t low, uint64_t range, void *out,
                                       int dtype) noexcept nogil:
     return fi_random_integers(seed, stream, first, n, low, range, out, dtype)
+
+
+cdef api int fastiter_collate(const void *const *srcs, int64_t n, size_t item_bytes,
+                              void *out) noexcept nogil:
+    return fi_collate(srcs, n, item_bytes, out)
+
+
+cdef api int fastiter_random_binary(uint64_t seed, uint64_t stream, int64_t first,
+                                    int64_t n, double p, void *out, int dtype) noexcept nogil:
+    return fi_random_binary(seed, stream, first, n, p, out, dtype)
+
+
+cdef api int fastiter_random_one_hot(uint64_t seed, uint64_t stream, int64_t first,
+                                     int64_t n, int64_t num_classes, void *out,
+                                     int dtype) noexcept nogil:
+    return fi_random_one_hot(seed, stream, first, n, num_classes, out, dtype)
+
+
+cdef api int fastiter_random_bits(uint64_t seed, uint64_t stream, int64_t first, int64_t n,
+                                  uint32_t *out) noexcept nogil:
+    return fi_random_bits(seed, stream, first, n, out)

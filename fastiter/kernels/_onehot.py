@@ -15,6 +15,7 @@ _ONE_HOT_LABEL_DTYPES = tuple(np.dtype(t) for t in
                               (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16))
 _ONE_HOT_OUT_DTYPES = tuple(np.dtype(t) for t in
                             (np.bool_, np.uint8, np.int32, np.float16, np.float32, np.float64))
+_SPARSE_CLASSES = 64
 # memoryview types the Cython wrapper accepts for each output dtype
 _OUT_VIEW = {np.dtype(np.bool_): np.uint8, np.dtype(np.float16): np.uint16}
 
@@ -78,10 +79,13 @@ def one_hot(labels: Any, num_classes: int, dtype: DTypeLike = np.float32,
                          f"got {axis}")
     ax = axis % nd
     shape = lab.shape[:ax] + (int(num_classes),) + lab.shape[ax:]
-    zeroed = out is None
-    if zeroed:
-        # fresh zero pages (calloc) let the kernel write only the ones
-        out = np.zeros(shape, dtype=odt)
+    # Allocating: with many classes the ones are sparse, and fresh zero pages (calloc)
+    # let the kernel write only them; with few classes streaming every byte into
+    # np.empty is faster (measured: 1M x 10, 23 ms against 43 ms zeroed; 100k x 1000,
+    # 189 ms zeroed against 320 ms streamed).
+    zeroed = out is None and num_classes >= _SPARSE_CLASSES
+    if out is None:
+        out = np.zeros(shape, dtype=odt) if zeroed else np.empty(shape, dtype=odt)
     else:
         check_out(out, shape, odt)
     outer = int(np.prod(lab.shape[:ax], dtype=np.int64))

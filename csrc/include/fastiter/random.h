@@ -62,11 +62,12 @@ int fi_random_binary(uint64_t seed, uint64_t stream, int64_t first, int64_t n, d
 int fi_random_one_hot(uint64_t seed, uint64_t stream, int64_t first, int64_t n,
                       int64_t num_classes, void *out, int dtype);
 
-/* 1 if the AVX2 Philox path is in use on this machine, else 0 (scalar). */
+/* The Philox path in use: 2 = AVX-512, 1 = AVX2, 0 = scalar. */
 int fi_random_simd_level(void);
 
-/* Force the scalar path (0), the AVX2 path where the CPU has it (1), or let the CPU
- * decide (-1, the default).  For tests that prove the paths agree.  FI_EINVAL else. */
+/* Cap the path at `level` (0 scalar, 1 AVX2, 2 AVX-512; never above what the CPU has),
+ * or let the CPU decide (-1, the default).  For tests that prove every path gives the
+ * same bits.  FI_EINVAL for another level. */
 int fi_random_set_simd_level(int level);
 
 #ifdef __cplusplus
