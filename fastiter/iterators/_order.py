@@ -17,7 +17,7 @@ def fresh_seed() -> int:
 def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
     """The permutation of ``range(n)`` used in ``epoch``; never touches global state.
 
-    >>> (epoch_permutation(5, 1, 0) == epoch_permutation(5, 1, 0)).all()
+    >>> bool((epoch_permutation(5, 1, 0) == epoch_permutation(5, 1, 0)).all())
     True
     """
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, epoch])))

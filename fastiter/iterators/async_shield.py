@@ -96,7 +96,16 @@ class AsyncShieldDataSetIterator(_ShieldMixin, DataSetIterator):
 
 
 class AsyncShieldMultiDataSetIterator(_ShieldMixin, MultiDataSetIterator):
-    """The MultiDataSet shield: a pass-through with ``async_supported() == False``."""
+    """The MultiDataSet shield: a pass-through with ``async_supported() == False``.
+
+    Examples
+    --------
+    >>> from fastiter import SingletonMultiDataSetIterator
+    >>> base = SingletonMultiDataSetIterator(MultiDataSet([np.ones((3, 2))], [np.ones((3, 1))]))
+    >>> it = AsyncShieldMultiDataSetIterator(base)
+    >>> it.async_supported(), [len(m) for m in it]
+    (False, [3])
+    """
 
     _base_type = MultiDataSetIterator
 

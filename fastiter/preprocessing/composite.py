@@ -94,7 +94,15 @@ class CompositeMultiDataSetPreProcessor:
 
 
 class DummyPreProcessor:
-    """A pre-processor that leaves every batch (DataSet or MultiDataSet) unchanged."""
+    """A pre-processor that leaves every batch (DataSet or MultiDataSet) unchanged.
+
+    Examples
+    --------
+    >>> ds = DataSet(np.ones((2, 2)))
+    >>> DummyPreProcessor().pre_process(ds)
+    >>> ds.features.tolist()
+    [[1.0, 1.0], [1.0, 1.0]]
+    """
 
     def pre_process(self, ds: Any) -> None:
         """Do nothing."""

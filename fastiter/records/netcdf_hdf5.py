@@ -271,7 +271,17 @@ class NetCDFRecordReader(_RecordsReader):
 
 
 class HDF5RecordReader(_RecordsReader):
-    """One record per index along axis ``record_axis`` of HDF5 ``datasets``."""
+    """One record per index along axis ``record_axis`` of HDF5 ``datasets``.
+
+    Examples
+    --------
+    >>> import h5py, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.h5")
+    >>> with h5py.File(p, "w") as f:
+    ...     f["x"] = np.arange(12.0).reshape(6, 2)
+    >>> HDF5RecordReader(p, ["x"]).next_records(2)[0].tolist()
+    [[0.0, 1.0], [2.0, 3.0]]
+    """
 
     def __init__(self, paths: Any, datasets: Sequence[str], record_axis: int = 0) -> None:
         self._source = _HDF5(paths, datasets, record_axis)
@@ -280,7 +290,19 @@ class HDF5RecordReader(_RecordsReader):
 
 class NetCDFSequenceRecordReader(_WindowsReader):
     """Sequences of ``window`` consecutive steps along ``record_dim`` (every ``stride``
-    steps, within each file); metadata positions are window starts."""
+    steps, within each file); metadata positions are window starts.
+
+    Examples
+    --------
+    >>> import netCDF4, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.nc")
+    >>> with netCDF4.Dataset(p, "w") as d:
+    ...     _ = d.createDimension("time", 4)
+    ...     d.createVariable("t2m", "f8", ("time",))[:] = [1.0, 2.0, 3.0, 4.0]
+    >>> seqs, _ = NetCDFSequenceRecordReader(p, ["t2m"], window=2).next_sequences(2)
+    >>> [s[:, 0].tolist() for s in seqs]
+    [[1.0, 2.0], [3.0, 4.0]]
+    """
 
     def __init__(self, paths: Any, variables: Sequence[str], record_dim: str = "time",
                  window: int = 1, stride: int | None = None) -> None:
@@ -289,7 +311,18 @@ class NetCDFSequenceRecordReader(_WindowsReader):
 
 
 class HDF5SequenceRecordReader(_WindowsReader):
-    """Sequences of ``window`` consecutive indices along ``record_axis`` of HDF5 datasets."""
+    """Sequences of ``window`` consecutive indices along ``record_axis`` of HDF5 datasets.
+
+    Examples
+    --------
+    >>> import h5py, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.h5")
+    >>> with h5py.File(p, "w") as f:
+    ...     f["x"] = np.arange(12.0).reshape(6, 2)
+    >>> seqs, _ = HDF5SequenceRecordReader(p, ["x"], window=3).next_sequences(2)
+    >>> [s[:, 0].tolist() for s in seqs]
+    [[0.0, 2.0, 4.0], [6.0, 8.0, 10.0]]
+    """
 
     def __init__(self, paths: Any, datasets: Sequence[str], record_axis: int = 0,
                  window: int = 1, stride: int | None = None) -> None:
