@@ -29,6 +29,17 @@ from fastiter.iterators import (
     MultiDataSetIterator,
     MultiDataSetPreProcessor,
 )
+from fastiter.iterators import (  # family (issue 5)
+    DataSetIteratorSplitter,
+    EarlyTerminationDataSetIterator,
+    EarlyTerminationMultiDataSetIterator,
+    MultiDataSetIteratorAdapter,
+    MultiDataSetIteratorSplitter,
+    MultiDataSetWrapperIterator,
+    MultipleEpochsIterator,
+    ReconstructionDataSetIterator,
+    WorkspacesShieldDataSetIterator,
+)
 
 __version__ = "0.1.0"
 
@@ -55,6 +66,16 @@ __all__ = [
     "MultiDataSetPreProcessor",
     # iterators
     "ArrayDataSetIterator",
+    # family (issue 5)
+    "DataSetIteratorSplitter",
+    "EarlyTerminationDataSetIterator",
+    "EarlyTerminationMultiDataSetIterator",
+    "MultiDataSetIteratorAdapter",
+    "MultiDataSetIteratorSplitter",
+    "MultiDataSetWrapperIterator",
+    "MultipleEpochsIterator",
+    "ReconstructionDataSetIterator",
+    "WorkspacesShieldDataSetIterator",
 ]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

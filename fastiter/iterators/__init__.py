@@ -1,4 +1,5 @@
 """Iterator interfaces and the iterator families."""
+from fastiter.iterators.adapters import MultiDataSetIteratorAdapter, MultiDataSetWrapperIterator
 from fastiter.iterators.array import ArrayDataSetIterator
 from fastiter.iterators.base import (
     BaseIterator,
@@ -6,6 +7,14 @@ from fastiter.iterators.base import (
     DataSetPreProcessor,
     MultiDataSetIterator,
     MultiDataSetPreProcessor,
+)
+from fastiter.iterators.epochs import MultipleEpochsIterator
+from fastiter.iterators.splitter import DataSetIteratorSplitter, MultiDataSetIteratorSplitter
+from fastiter.iterators.wrappers import (
+    EarlyTerminationDataSetIterator,
+    EarlyTerminationMultiDataSetIterator,
+    ReconstructionDataSetIterator,
+    WorkspacesShieldDataSetIterator,
 )
 
 __all__ = [
@@ -15,4 +24,14 @@ __all__ = [
     "DataSetPreProcessor",
     "MultiDataSetIterator",
     "MultiDataSetPreProcessor",
+    # family (issue 5)
+    "DataSetIteratorSplitter",
+    "EarlyTerminationDataSetIterator",
+    "EarlyTerminationMultiDataSetIterator",
+    "MultiDataSetIteratorAdapter",
+    "MultiDataSetIteratorSplitter",
+    "MultiDataSetWrapperIterator",
+    "MultipleEpochsIterator",
+    "ReconstructionDataSetIterator",
+    "WorkspacesShieldDataSetIterator",
 ]
