@@ -29,15 +29,21 @@ from fastiter.iterators import (
     MultiDataSetIterator,
     MultiDataSetPreProcessor,
 )
+
 from fastiter.iterators import (  # family (issue 5)
     DataSetIteratorSplitter,
     EarlyTerminationDataSetIterator,
     EarlyTerminationMultiDataSetIterator,
+    InequalityHandling,
+    JointMultiDataSetIterator,
+    JointParallelDataSetIterator,
+    KFoldIterator,
     MultiDataSetIteratorAdapter,
     MultiDataSetIteratorSplitter,
     MultiDataSetWrapperIterator,
     MultipleEpochsIterator,
     ReconstructionDataSetIterator,
+    SamplingDataSetIterator,
     WorkspacesShieldDataSetIterator,
 )
 
@@ -66,16 +72,22 @@ __all__ = [
     "MultiDataSetPreProcessor",
     # iterators
     "ArrayDataSetIterator",
-    # family (issue 5)
+    # --- family (issue 5) ---
     "DataSetIteratorSplitter",
     "EarlyTerminationDataSetIterator",
     "EarlyTerminationMultiDataSetIterator",
+    "InequalityHandling",
+    "JointMultiDataSetIterator",
+    "JointParallelDataSetIterator",
+    "KFoldIterator",
     "MultiDataSetIteratorAdapter",
     "MultiDataSetIteratorSplitter",
     "MultiDataSetWrapperIterator",
     "MultipleEpochsIterator",
     "ReconstructionDataSetIterator",
+    "SamplingDataSetIterator",
     "WorkspacesShieldDataSetIterator",
+    # --- end family ---
 ]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

@@ -1,5 +1,4 @@
 """Iterator interfaces and the iterator families."""
-from fastiter.iterators.adapters import MultiDataSetIteratorAdapter, MultiDataSetWrapperIterator
 from fastiter.iterators.array import ArrayDataSetIterator
 from fastiter.iterators.base import (
     BaseIterator,
@@ -8,14 +7,37 @@ from fastiter.iterators.base import (
     MultiDataSetIterator,
     MultiDataSetPreProcessor,
 )
-from fastiter.iterators.epochs import MultipleEpochsIterator
-from fastiter.iterators.splitter import DataSetIteratorSplitter, MultiDataSetIteratorSplitter
+
+# --- family (issue 5) ---
+from fastiter.iterators.adapters import (
+    MultiDataSetIteratorAdapter,
+    MultiDataSetWrapperIterator,
+)
+from fastiter.iterators.epochs import (
+    MultipleEpochsIterator,
+)
+from fastiter.iterators.joint import (
+    InequalityHandling,
+    JointMultiDataSetIterator,
+    JointParallelDataSetIterator,
+)
+from fastiter.iterators.kfold import (
+    KFoldIterator,
+)
+from fastiter.iterators.sampling import (
+    SamplingDataSetIterator,
+)
+from fastiter.iterators.splitter import (
+    DataSetIteratorSplitter,
+    MultiDataSetIteratorSplitter,
+)
 from fastiter.iterators.wrappers import (
     EarlyTerminationDataSetIterator,
     EarlyTerminationMultiDataSetIterator,
     ReconstructionDataSetIterator,
     WorkspacesShieldDataSetIterator,
 )
+# --- end family ---
 
 __all__ = [
     "ArrayDataSetIterator",
@@ -24,14 +46,20 @@ __all__ = [
     "DataSetPreProcessor",
     "MultiDataSetIterator",
     "MultiDataSetPreProcessor",
-    # family (issue 5)
+    # --- family (issue 5) ---
     "DataSetIteratorSplitter",
     "EarlyTerminationDataSetIterator",
     "EarlyTerminationMultiDataSetIterator",
+    "InequalityHandling",
+    "JointMultiDataSetIterator",
+    "JointParallelDataSetIterator",
+    "KFoldIterator",
     "MultiDataSetIteratorAdapter",
     "MultiDataSetIteratorSplitter",
     "MultiDataSetWrapperIterator",
     "MultipleEpochsIterator",
     "ReconstructionDataSetIterator",
+    "SamplingDataSetIterator",
     "WorkspacesShieldDataSetIterator",
+    # --- end family ---
 ]

@@ -1,0 +1,114 @@
+"""JointMultiDataSetIterator and JointParallelDataSetIterator."""
+import doctest
+
+import numpy as np
+import pytest
+
+from fastiter import (
+    ArrayDataSetIterator,
+    InequalityHandling,
+    JointMultiDataSetIterator,
+    JointParallelDataSetIterator,
+)
+from fastiter.iterators import joint
+
+
+def src(n, start=0.0, batch=1, **kw):
+    x = start + np.arange(n, dtype=np.float64)[:, None]
+    return ArrayDataSetIterator(x, x * 10, batch, **kw)
+
+
+def vals(batches):
+    return [None if b is None else float(b.features[0, 0]) for b in batches]
+
+
+def test_doctests():
+    res = doctest.testmod(joint, extraglobs={"np": np})
+    assert res.attempted > 0 and res.failed == 0
+
+
+def test_joint_multi_outcomes_and_shortest():
+    a, b = src(3), src(5, 100)
+    m = list(JointMultiDataSetIterator(-1, a, b))
+    assert len(m) == 3
+    assert [float(x.features[1][0, 0]) for x in m] == [100, 101, 102]
+    assert [len(x.labels) for x in m] == [2, 2, 2]
+    a, b = src(3), src(5, 100)
+    m = JointMultiDataSetIterator(0, a, b).next()
+    np.testing.assert_array_equal(m.labels[0], [[0.0]])
+    assert len(m.labels) == 1
+    m = JointMultiDataSetIterator(src(2), src(2, 5)).next()  # outcome defaults to -1
+    assert len(m.labels) == 2
+
+
+def test_joint_multi_masks_and_flags():
+    x = np.ones((2, 1, 3))
+    mask = np.array([[1, 1, 0], [1, 1, 1]], np.float32)
+    a = ArrayDataSetIterator(x, x, 2, features_mask=mask)
+    b = ArrayDataSetIterator(x, x, 2)
+    m = JointMultiDataSetIterator(-1, a, b).next()
+    assert m.features_masks[1] is None
+    np.testing.assert_array_equal(m.features_masks[0], mask)
+    assert m.labels_masks is None
+    j = JointMultiDataSetIterator(-1, src(2), src(2))
+    assert j.reset_supported() and j.async_supported() and j.indexable
+
+
+def test_joint_multi_validation():
+    with pytest.raises(ValueError, match="outcome must be -1 or a child index"):
+        JointMultiDataSetIterator(2, src(2), src(2))
+    with pytest.raises(TypeError, match="iterators\\[1\\] must be a DataSetIterator"):
+        JointMultiDataSetIterator(-1, src(2), "x")
+    s = src(2)
+    with pytest.raises(ValueError, match="twice"):
+        JointMultiDataSetIterator(-1, s, s)
+    with pytest.raises(NotImplementedError):
+        JointMultiDataSetIterator(-1, src(2)).next(1)
+
+
+@pytest.mark.parametrize("policy,expected", [
+    ("STOP_EVERYONE", [0, 100, 1, 101]),
+    ("PASS_NULL", [0, 100, 1, 101, None, 102, None, 103]),
+    ("RELOCATE", [0, 100, 1, 101, 102, 103]),
+    # source 0 restarts after its end; the epoch ends when source 1 has ended too
+    ("RESET", [0, 100, 1, 101, 0, 102, 1, 103, 0]),
+])
+def test_joint_parallel_policies(policy, expected):
+    it = JointParallelDataSetIterator([src(2), src(4, 100)], policy)
+    assert vals(list(it)) == expected
+    it.reset()
+    assert vals(list(it)) == expected
+    it2 = JointParallelDataSetIterator([src(2), src(4, 100)], InequalityHandling(policy))
+    assert vals(list(it2)) == expected
+
+
+def test_joint_parallel_validation_and_pre_processor():
+    with pytest.raises(ValueError, match="inequality_handling must be one of"):
+        JointParallelDataSetIterator([src(2)], "NOPE")
+
+    class NoAsync(ArrayDataSetIterator):
+        def async_supported(self):
+            return False
+    with pytest.raises(ValueError, match="does not support async"):
+        JointParallelDataSetIterator([NoAsync(np.ones((2, 1)), None, 1)])
+
+    class AddOne:
+        def pre_process(self, ds):
+            ds.features += 1
+    it = JointParallelDataSetIterator([src(1), src(1, 10)])
+    it.pre_processor = AddOne()
+    assert vals(list(it)) == [1, 11]
+    assert not it.async_supported() and it.reset_supported()
+
+
+@pytest.mark.parametrize("policy", ["STOP_EVERYONE", "PASS_NULL", "RELOCATE", "RESET"])
+def test_joint_parallel_resume(resumes, policy):
+    def make():
+        return JointParallelDataSetIterator(
+            [src(3, batch=1, shuffle=True, seed=1), src(5, 100)], policy)
+    resumes(make, 3, epochs=2)
+
+
+def test_joint_multi_resume(resumes):
+    resumes(lambda: JointMultiDataSetIterator(1, src(6, shuffle=True, seed=4), src(7, 50)),
+            4, epochs=2)
