@@ -21,7 +21,7 @@ install: $(VENV)/.created
 	$(PIP) install -q --no-build-isolation -e .
 
 install-test: $(VENV)/.created
-	$(PIP) install -q --no-build-isolation -e ".[test]"
+	$(PIP) install -q --no-build-isolation -e ".[test,torch]"
 
 demo: install
 	$(VENV)/bin/fastiter demo

@@ -34,6 +34,19 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from fastiter import benchmark
+
+    print(f"fastiter bench{' --quick' if args.quick else ''}: ratios are peer time / "
+          f"fastiter time (above 1: fastiter is faster)")
+    cases = benchmark.default_cases(quick=args.quick)
+    rows = benchmark.run_cases(cases, repeat=3 if args.quick else 5,
+                               min_time=0.02 if args.quick else 0.1)
+    jpath, ppath = benchmark.write_report(rows, args.out)
+    print(f"wrote {jpath} and {ppath}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fastiter", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -42,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--batch-size", type=int, default=256, help="minibatch size")
     d.add_argument("--seed", type=int, default=123, help="random seed")
     d.set_defaults(func=_cmd_demo)
+    b = sub.add_parser("bench", help="benchmark kernels, iterators and the writer "
+                                     "against their peers")
+    b.add_argument("--out", default="fastiter-bench",
+                   help="folder for results.json and results.png (default ./fastiter-bench)")
+    b.add_argument("--quick", action="store_true", help="small sizes, under 2 minutes")
+    b.set_defaults(func=_cmd_bench)
     sub.add_parser("config", help="print the build configuration").set_defaults(
         func=lambda a: (__import__("fastiter").show_config(), 0)[1])
     return p

@@ -166,6 +166,16 @@ class BaseIterator(Generic[T], abc.ABC):
         self._apply_pre_processor(batch)
         return batch
 
+    def shard(self, rank: int, world_size: int) -> "BaseIterator[T]":
+        """This iterator's batches ``rank, rank + world_size, ...`` (needs random access).
+
+        Every batch goes to exactly one of the ``world_size`` shards, so multi-process or
+        multi-machine training needs no splitting code of its own.
+        """
+        from fastiter.iterators.shard import ShardedIterator
+
+        return ShardedIterator(self, rank, world_size)
+
     # --- resumable position ---------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """The position to resume from: epoch, batches returned and seed (JSON-safe)."""
