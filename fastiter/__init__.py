@@ -30,10 +30,21 @@ from fastiter.iterators import (
     MultiDataSetPreProcessor,
 )
 
+
 from fastiter.iterators import (  # family (issue 5)
+    CachingDataSetIterator,
     DataSetIteratorSplitter,
+    DataSetLoaderIterator,
+    DummyBlockDataSetIterator,
+    DummyBlockMultiDataSetIterator,
     EarlyTerminationDataSetIterator,
     EarlyTerminationMultiDataSetIterator,
+    ExistingMiniBatchDataSetIterator,
+    FileDataSetIterator,
+    FileMultiDataSetIterator,
+    FileSplitDataSetIterator,
+    InFileDataSetCache,
+    InMemoryDataSetCache,
     InequalityHandling,
     JointMultiDataSetIterator,
     JointParallelDataSetIterator,
@@ -73,9 +84,19 @@ __all__ = [
     # iterators
     "ArrayDataSetIterator",
     # --- family (issue 5) ---
+    "CachingDataSetIterator",
     "DataSetIteratorSplitter",
+    "DataSetLoaderIterator",
+    "DummyBlockDataSetIterator",
+    "DummyBlockMultiDataSetIterator",
     "EarlyTerminationDataSetIterator",
     "EarlyTerminationMultiDataSetIterator",
+    "ExistingMiniBatchDataSetIterator",
+    "FileDataSetIterator",
+    "FileMultiDataSetIterator",
+    "FileSplitDataSetIterator",
+    "InFileDataSetCache",
+    "InMemoryDataSetCache",
     "InequalityHandling",
     "JointMultiDataSetIterator",
     "JointParallelDataSetIterator",

@@ -8,13 +8,27 @@ from fastiter.iterators.base import (
     MultiDataSetPreProcessor,
 )
 
+
 # --- family (issue 5) ---
 from fastiter.iterators.adapters import (
     MultiDataSetIteratorAdapter,
     MultiDataSetWrapperIterator,
 )
+from fastiter.iterators.block import (
+    DummyBlockDataSetIterator,
+    DummyBlockMultiDataSetIterator,
+)
+from fastiter.iterators.caching import (
+    CachingDataSetIterator,
+    InFileDataSetCache,
+    InMemoryDataSetCache,
+)
 from fastiter.iterators.epochs import (
     MultipleEpochsIterator,
+)
+from fastiter.iterators.files import (
+    FileDataSetIterator,
+    FileMultiDataSetIterator,
 )
 from fastiter.iterators.joint import (
     InequalityHandling,
@@ -23,6 +37,11 @@ from fastiter.iterators.joint import (
 )
 from fastiter.iterators.kfold import (
     KFoldIterator,
+)
+from fastiter.iterators.loaders import (
+    DataSetLoaderIterator,
+    ExistingMiniBatchDataSetIterator,
+    FileSplitDataSetIterator,
 )
 from fastiter.iterators.sampling import (
     SamplingDataSetIterator,
@@ -46,10 +65,20 @@ __all__ = [
     "DataSetPreProcessor",
     "MultiDataSetIterator",
     "MultiDataSetPreProcessor",
-    # --- family (issue 5) ---
+        # --- family (issue 5) ---
+    "CachingDataSetIterator",
     "DataSetIteratorSplitter",
+    "DataSetLoaderIterator",
+    "DummyBlockDataSetIterator",
+    "DummyBlockMultiDataSetIterator",
     "EarlyTerminationDataSetIterator",
     "EarlyTerminationMultiDataSetIterator",
+    "ExistingMiniBatchDataSetIterator",
+    "FileDataSetIterator",
+    "FileMultiDataSetIterator",
+    "FileSplitDataSetIterator",
+    "InFileDataSetCache",
+    "InMemoryDataSetCache",
     "InequalityHandling",
     "JointMultiDataSetIterator",
     "JointParallelDataSetIterator",
