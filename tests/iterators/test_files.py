@@ -156,6 +156,11 @@ def test_file_split_and_loader_iterators(tmp_path):
     assert sorted(e0) == sorted(e1) == [[0, 1], [2, 3], [4, 5]]
     it.reset()
     assert it.indexable and it.batch_at(0) == it.next()
+    many = DataSetLoaderIterator(paths * 3, npz_load, shuffle=True, seed=2)
+    orders = set()
+    for _ in range(4):
+        orders.add(tuple(tuple(b) for b in ids(many)))
+    assert len(orders) > 1  # a new permutation per epoch
     with pytest.raises(TypeError, match="single path"):
         FileSplitDataSetIterator(paths[0], npz_load)
     with pytest.raises(ValueError, match="empty"):
