@@ -84,10 +84,19 @@ class _FileBatches:
                             f"expected a {self._kind.__name__}")
         return obj
 
-    def has_next(self) -> bool:
-        return self._pending is not None or self._next_file < len(self._files)
+    def _fill_pending(self) -> bool:
+        """Make the next unused examples pending, skipping empty files; False at the end."""
+        while self._pending is None and self._next_file < len(self._files):
+            data = self._load(self._next_file)
+            self._next_file += 1
+            if len(data):
+                self._pending, self._pending_data = (self._next_file - 1, 0), data
+        return self._pending is not None
 
-    def _take_pending(self) -> Any:
+    def has_next(self) -> bool:
+        return self._fill_pending()
+
+    def _take_pending(self) -> tuple[int, int, Any]:
         assert self._pending is not None
         fp, off = self._pending
         if self._pending_data is None:  # after load_state_dict: re-read that file's tail
@@ -101,17 +110,12 @@ class _FileBatches:
             raise NotImplementedError(f"{type(self).__name__}.next(num) is not supported; "
                                       f"set batch_size instead")
         if self._batch_size is None:
-            if self._pending is not None:
-                return self._take_pending()[2]
-            self._next_file += 1
-            return self._load(self._next_file - 1)
-        parts = [self._take_pending()] if self._pending is not None else []
-        count = sum(len(p[2]) for p in parts)
-        while count < self._batch_size and self._next_file < len(self._files):
-            data = self._load(self._next_file)
-            parts.append((self._next_file, 0, data))
-            self._next_file += 1
-            count += len(data)
+            return self._take_pending()[2]
+        parts = [self._take_pending()]
+        count = len(parts[0][2])
+        while count < self._batch_size and self._fill_pending():
+            parts.append(self._take_pending())
+            count += len(parts[-1][2])
         need, take = self._batch_size, []
         for fp, off, data in parts:  # only the last part can overflow the batch
             if len(data) <= need:
@@ -155,7 +159,7 @@ class FileDataSetIterator(_FileBatches, DataSetIterator):
     batch or re-batched to ``batch_size``.
 
     Re-batching merges small files and splits big ones, carrying the leftover examples
-    into the next batch; the last batch may be smaller.  With ``shuffle=True`` the file
+    into the next batch; the last batch may be smaller.  Empty files are skipped.  With ``shuffle=True`` the file
     order is the permutation of ``(seed, epoch)``, new at every reset.  The
     pre-processor is applied once to every batch on every path (DL4J skips it when
     ``batch_size`` is unset).  Differs from DL4J: the examples of a split file are not
