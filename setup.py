@@ -17,10 +17,13 @@ CSRC = HERE / "csrc"
 
 # module name under fastiter._core -> the csrc/ translation units it links
 NATIVE = {
-    "_kernels": ["kernels.c"],
+    "_kernels": ["kernels.c", "pad.c", "gather.c", "philox.c", "random_xform.c",
+                 "threads.c"],
 }
 
-CFLAGS = ["-O3", "-std=gnu11", "-fno-strict-aliasing", "-Wall", "-Wno-unused-function"]
+# -ffp-contract=off: no FMA fusion, so float results do not depend on the SIMD path.
+CFLAGS = ["-O3", "-std=gnu11", "-fno-strict-aliasing", "-ffp-contract=off", "-fno-math-errno",
+          "-Wall", "-Wno-unused-function"]
 if os.environ.get("FASTITER_DEBUG"):
     CFLAGS = ["-O0", "-g", "-std=gnu11"]
 

@@ -13,6 +13,7 @@ import os
 import sys
 
 from fastiter import kernels
+from fastiter.kernels import get_num_threads, set_num_threads
 from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.errors import (
     FormatError,
@@ -28,6 +29,25 @@ from fastiter.iterators import (
     DataSetPreProcessor,
     MultiDataSetIterator,
     MultiDataSetPreProcessor,
+)
+from fastiter.preprocessing import (
+    CombinedPreProcessor,
+    CompositeDataSetPreProcessor,
+    CompositeMultiDataSetPreProcessor,
+    CropAndResizeDataSetPreProcessor,
+    DummyPreProcessor,
+    ImageFlatteningDataSetPreProcessor,
+    ImagePreProcessingScaler,
+    LabelLastTimeStepPreProcessor,
+    MultiNormalizerHybrid,
+    MultiNormalizerMinMaxScaler,
+    MultiNormalizerStandardize,
+    NormalizerMinMaxScaler,
+    NormalizerStandardize,
+    PermuteDataSetPreProcessor,
+    RGBtoGrayscaleDataSetPreProcessor,
+    VGG16ImagePreProcessor,
+    load_normalizer,
 )
 
 
@@ -66,6 +86,8 @@ __all__ = [
     "get_source_dir",
     "show_config",
     "kernels",
+    "set_num_threads",
+    "get_num_threads",
     # data objects
     "DataSet",
     "MultiDataSet",
@@ -109,6 +131,24 @@ __all__ = [
     "SamplingDataSetIterator",
     "WorkspacesShieldDataSetIterator",
     # --- end family ---
+    # normalizers and pre-processors
+    "NormalizerStandardize",
+    "NormalizerMinMaxScaler",
+    "MultiNormalizerStandardize",
+    "MultiNormalizerMinMaxScaler",
+    "MultiNormalizerHybrid",
+    "ImagePreProcessingScaler",
+    "VGG16ImagePreProcessor",
+    "PermuteDataSetPreProcessor",
+    "RGBtoGrayscaleDataSetPreProcessor",
+    "ImageFlatteningDataSetPreProcessor",
+    "CropAndResizeDataSetPreProcessor",
+    "LabelLastTimeStepPreProcessor",
+    "CombinedPreProcessor",
+    "CompositeDataSetPreProcessor",
+    "CompositeMultiDataSetPreProcessor",
+    "DummyPreProcessor",
+    "load_normalizer",
 ]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

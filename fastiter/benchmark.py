@@ -106,6 +106,8 @@ def default_cases(quick: bool = False) -> list[Case]:
          "torch one_hot().float()": (lambda: torch.nn.functional.one_hot(tl, c).float())
          if torch else None},
         out.nbytes, ceiling=lambda: out.fill(1.0)))
+    from fastiter.preprocessing import _bench_cases
+    cases += _bench_cases.cases(quick)
     return cases
 
 

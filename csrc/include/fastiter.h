@@ -9,5 +9,7 @@
 
 #include "fastiter/common.h"
 #include "fastiter/kernels.h"
+#include "fastiter/random.h"
+#include "fastiter/threads.h"
 
 #endif /* FASTITER_H_ */

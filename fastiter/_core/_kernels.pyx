@@ -6,13 +6,22 @@ buffers, pick the dtype code and release the GIL around the C call.  The `cdef a
 functions are the entry points numba binds through
 numba.extending.get_cython_function_address("fastiter._core._kernels", name).
 """
-from libc.stdint cimport int64_t, int8_t, int16_t, int32_t, uint8_t, uint16_t
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from libc.stdint cimport int64_t, int8_t, int16_t, int32_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport uintptr_t
+cimport numpy as cnp
 
 from fastiter._core.fastiter cimport (
-    fi_one_hot, fi_status_str, FI_OK, FI_ERANGE,
+    fi_one_hot, fi_status_str, FI_OK, FI_ERANGE, FI_EINVAL,
     FI_BOOL, FI_INT8, FI_INT16, FI_INT32, FI_INT64, FI_UINT8, FI_UINT16,
     FI_FLOAT16, FI_FLOAT32, FI_FLOAT64,
+    fi_pad_sequences, fi_gather, fi_collate,
+    fi_random_bits, fi_random_uniform, fi_random_normal, fi_random_integers,
+    fi_random_binary, fi_random_one_hot, fi_random_simd_level, fi_random_set_simd_level,
+    fi_set_num_threads, fi_get_num_threads, fi_pool_live_threads, fi_pool_shutdown,
 )
+
+cnp.import_array()
 
 ctypedef fused label_t:
     int8_t
@@ -85,3 +94,203 @@ cdef api int fastiter_one_hot(const void *labels, int label_dtype, int64_t outer
     """numba entry: the type-generic C kernel, callable without the GIL."""
     return fi_one_hot(labels, label_dtype, outer, inner, num_classes, out, out_dtype,
                       bad_index)
+
+
+# ------------------------------------------------------------------ padding
+
+def collect_sequences(list seqs, int typenum, int64_t features, int rank,
+                      uintptr_t[::1] ptrs, int64_t[::1] lengths):
+    """Fill ptrs/lengths from seqs; return -1, or the first index that is not already a
+    C-contiguous native-order ndarray of numpy type number `typenum` and `rank` with `features` columns (rank 2)."""
+    cdef Py_ssize_t i, n = len(seqs)
+    cdef cnp.ndarray a
+    cdef object item
+    for i in range(n):
+        item = seqs[i]
+        if type(item) is not cnp.ndarray:
+            return i
+        a = <cnp.ndarray>item
+        if (cnp.PyArray_NDIM(a) != rank or not cnp.PyArray_IS_C_CONTIGUOUS(a)
+                or not cnp.PyArray_ISNOTSWAPPED(a)
+                or not cnp.PyArray_EquivTypenums(cnp.PyArray_TYPE(a), typenum)):
+            return i
+        if rank == 2 and cnp.PyArray_DIM(a, 1) != features:
+            return i
+        ptrs[i] = <uintptr_t>cnp.PyArray_DATA(a)
+        lengths[i] = cnp.PyArray_DIM(a, 0)
+    return -1
+
+
+def pad_into(uintptr_t[::1] ptrs, const int64_t[::1] src_begin, const int64_t[::1] count,
+             const int64_t[::1] start, int64_t features, int layout, bytes pad_value,
+             cnp.ndarray out, object mask, bytes mask_one):
+    """Run fi_pad_sequences into out ([N, T, F] or [N, F, T]) and the optional mask."""
+    cdef int64_t n = ptrs.shape[0], bad = -1
+    cdef int64_t steps = cnp.PyArray_DIM(out, 1 if layout == 0 else 2) if cnp.PyArray_NDIM(out) == 3 else cnp.PyArray_DIM(out, 1)
+    cdef size_t es = cnp.PyArray_ITEMSIZE(out), mes = 0
+    cdef void *mp = NULL
+    cdef const char *mone = NULL
+    cdef const char *pv = PyBytes_AS_STRING(pad_value)
+    cdef int status
+    if PyBytes_GET_SIZE(pad_value) != <Py_ssize_t>es:
+        raise ValueError("pad_value has the wrong size")
+    if mask is not None:
+        mp = cnp.PyArray_DATA(<cnp.ndarray>mask)
+        mes = cnp.PyArray_ITEMSIZE(<cnp.ndarray>mask)
+        mone = PyBytes_AS_STRING(mask_one)
+    if n == 0:
+        return -1
+    with nogil:
+        status = fi_pad_sequences(<const void *const *>&ptrs[0], &src_begin[0], &count[0],
+                                  &start[0], n, features, steps, es, layout, pv,
+                                  cnp.PyArray_DATA(out), mp, mes, mone, &bad)
+    if status == FI_EINVAL:
+        return bad
+    if status != FI_OK:
+        raise KernelError(f"fi_pad_sequences: {status_message(status)}")
+    return -1
+
+
+# ------------------------------------------------------------- batch assembly
+
+def gather_into(cnp.ndarray src, const int64_t[::1] indices, cnp.ndarray out,
+                int64_t row_bytes, int64_t stride):
+    """Rows src[indices] into out; return -1 or the first bad position."""
+    cdef int64_t bad = -1, n = indices.shape[0]
+    cdef int status
+    if n == 0:
+        return -1
+    with nogil:
+        status = fi_gather(cnp.PyArray_DATA(src), cnp.PyArray_DIM(src, 0), stride,
+                           <size_t>row_bytes, &indices[0], n, cnp.PyArray_DATA(out), &bad)
+    if status == FI_ERANGE:
+        return bad
+    if status != FI_OK:
+        raise KernelError(f"fi_gather: {status_message(status)}")
+    return -1
+
+
+def collate_into(list items, cnp.ndarray out, uintptr_t[::1] ptrs):
+    """Stack items into out; return -1, or the first item that is not a C-contiguous
+    ndarray of out's dtype and of out.shape[1:] (the caller converts it and retries)."""
+    cdef Py_ssize_t i, n = len(items)
+    cdef int d, nd = cnp.PyArray_NDIM(out) - 1
+    cdef size_t item_bytes = cnp.PyArray_NBYTES(out) // n if n else 0
+    cdef cnp.ndarray a
+    cdef object item
+    cdef int status
+    for i in range(n):
+        item = items[i]
+        if type(item) is not cnp.ndarray:
+            return i
+        a = <cnp.ndarray>item
+        if (cnp.PyArray_NDIM(a) != nd or not cnp.PyArray_IS_C_CONTIGUOUS(a)
+                or not cnp.PyArray_ISNOTSWAPPED(a)
+                or not cnp.PyArray_EquivTypenums(cnp.PyArray_TYPE(a), cnp.PyArray_TYPE(out))):
+            return i
+        for d in range(nd):
+            if cnp.PyArray_DIM(a, d) != cnp.PyArray_DIM(out, d + 1):
+                return i
+        ptrs[i] = <uintptr_t>cnp.PyArray_DATA(a)
+    if n == 0:
+        return -1
+    with nogil:
+        status = fi_collate(<const void *const *>&ptrs[0], n, item_bytes, cnp.PyArray_DATA(out))
+    if status != FI_OK:
+        raise KernelError(f"fi_collate: {status_message(status)}")
+    return -1
+
+
+# --------------------------------------------------------------------- random
+
+RANDOM_KINDS = ("bits", "uniform", "normal", "integers", "binary", "one_hot")
+
+
+def random_fill(str kind, uint64_t seed, uint64_t stream, int64_t first, cnp.ndarray out,
+                int code, int64_t low=0, uint64_t rng=1, double p=0.5, int64_t num_classes=1):
+    """Fill the C-contiguous out with elements [first, first + n) of the given kind."""
+    cdef void *o = cnp.PyArray_DATA(out)
+    cdef int64_t n = cnp.PyArray_SIZE(out)
+    cdef int status, k = RANDOM_KINDS.index(kind)
+    if k == 5:
+        n = n // num_classes if num_classes else 0
+    with nogil:
+        if k == 0:
+            status = fi_random_bits(seed, stream, first, n, <uint32_t *>o)
+        elif k == 1:
+            status = fi_random_uniform(seed, stream, first, n, o, code)
+        elif k == 2:
+            status = fi_random_normal(seed, stream, first, n, o, code)
+        elif k == 3:
+            status = fi_random_integers(seed, stream, first, n, low, rng, o, code)
+        elif k == 4:
+            status = fi_random_binary(seed, stream, first, n, p, o, code)
+        else:
+            status = fi_random_one_hot(seed, stream, first, n, num_classes, o, code)
+    if status != FI_OK:
+        raise KernelError(f"fi_random_{kind}: {status_message(status)}")
+
+
+def simd_level():
+    """1 if the AVX2 Philox path runs on this machine, else 0."""
+    return fi_random_simd_level()
+
+
+def set_simd_level(int level):
+    """Force the scalar (0) or AVX2 (1) Philox path, or let the CPU decide (-1)."""
+    if fi_random_set_simd_level(level) != FI_OK:
+        raise ValueError(f"level must be -1, 0 or 1, got {level}")
+
+
+# ------------------------------------------------------------------ threads
+
+def set_num_threads(int n):
+    if fi_set_num_threads(n) != FI_OK:
+        raise ValueError(f"n must be in [1, 1024], got {n}")
+
+
+def get_num_threads():
+    return fi_get_num_threads()
+
+
+def pool_live_threads():
+    return fi_pool_live_threads()
+
+
+def pool_shutdown():
+    with nogil:
+        fi_pool_shutdown()
+
+
+# ------------------------------------------------------ numba entry points (cdef api)
+
+cdef api int fastiter_pad_sequences(const void *const *seqs, const int64_t *src_begin,
+                                    const int64_t *count, const int64_t *start, int64_t n,
+                                    int64_t features, int64_t steps, size_t elem_size,
+                                    int layout, const void *pad_value, void *out, void *mask,
+                                    size_t mask_elem_size, const void *mask_one,
+                                    int64_t *bad_index) noexcept nogil:
+    return fi_pad_sequences(seqs, src_begin, count, start, n, features, steps, elem_size,
+                            layout, pad_value, out, mask, mask_elem_size, mask_one, bad_index)
+
+
+cdef api int fastiter_gather(const void *src, int64_t src_rows, int64_t src_stride,
+                             size_t row_bytes, const int64_t *indices, int64_t n, void *out,
+                             int64_t *bad_index) noexcept nogil:
+    return fi_gather(src, src_rows, src_stride, row_bytes, indices, n, out, bad_index)
+
+
+cdef api int fastiter_random_uniform(uint64_t seed, uint64_t stream, int64_t first,
+                                     int64_t n, void *out, int dtype) noexcept nogil:
+    return fi_random_uniform(seed, stream, first, n, out, dtype)
+
+
+cdef api int fastiter_random_normal(uint64_t seed, uint64_t stream, int64_t first,
+                                    int64_t n, void *out, int dtype) noexcept nogil:
+    return fi_random_normal(seed, stream, first, n, out, dtype)
+
+
+cdef api int fastiter_random_integers(uint64_t seed, uint64_t stream, int64_t first,
+                                      int64_t n, int64_t low, uint64_t range, void *out,
+                                      int dtype) noexcept nogil:
+    return fi_random_integers(seed, stream, first, n, low, range, out, dtype)

@@ -1,7 +1,7 @@
 # Declarations of the public C API (csrc/include/fastiter.h) for Cython code.
 # Other Cython extensions can `cimport fastiter._core.fastiter` and build against
 # fastiter.get_include().
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint32_t, uint64_t
 
 cdef extern from "fastiter.h" nogil:
     ctypedef enum fi_status:
@@ -31,3 +31,40 @@ cdef extern from "fastiter.h" nogil:
 
     int fi_one_hot(const void *labels, int label_dtype, int64_t outer, int64_t inner,
                    int64_t num_classes, void *out, int out_dtype, int64_t *bad_index)
+
+    ctypedef enum fi_layout:
+        FI_LAYOUT_NTF
+        FI_LAYOUT_NFT
+
+    int fi_pad_sequences(const void *const *seqs, const int64_t *src_begin,
+                         const int64_t *count, const int64_t *start, int64_t n,
+                         int64_t features, int64_t steps, size_t elem_size, int layout,
+                         const void *pad_value, void *out, void *mask, size_t mask_elem_size,
+                         const void *mask_one, int64_t *bad_index)
+    int fi_gather(const void *src, int64_t src_rows, int64_t src_stride, size_t row_bytes,
+                  const int64_t *indices, int64_t n, void *out, int64_t *bad_index)
+    int fi_collate(const void *const *srcs, int64_t n, size_t item_bytes, void *out)
+
+    # random.h
+    void fi_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4])
+    int fi_random_bits(uint64_t seed, uint64_t stream, int64_t first, int64_t n, uint32_t *out)
+    int fi_random_uniform(uint64_t seed, uint64_t stream, int64_t first, int64_t n,
+                          void *out, int dtype)
+    int fi_random_normal(uint64_t seed, uint64_t stream, int64_t first, int64_t n,
+                         void *out, int dtype)
+    int fi_random_integers(uint64_t seed, uint64_t stream, int64_t first, int64_t n,
+                           int64_t low, uint64_t range, void *out, int dtype)
+    int fi_random_binary(uint64_t seed, uint64_t stream, int64_t first, int64_t n,
+                         double p, void *out, int dtype)
+    int fi_random_one_hot(uint64_t seed, uint64_t stream, int64_t first, int64_t n,
+                          int64_t num_classes, void *out, int dtype)
+    int fi_random_simd_level()
+    int fi_random_set_simd_level(int level)
+
+    # threads.h
+    ctypedef void (*fi_range_fn)(void *ctx, int64_t begin, int64_t end) noexcept nogil
+    void fi_parallel_for(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx)
+    int fi_set_num_threads(int n)
+    int fi_get_num_threads()
+    int fi_pool_live_threads()
+    void fi_pool_shutdown()

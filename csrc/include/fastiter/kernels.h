@@ -52,6 +52,52 @@ FI_DECLARE_ONE_HOT_ALL_OUT(uint16_t, u16)
 int fi_one_hot(const void *labels, int label_dtype, int64_t outer, int64_t inner,
                int64_t num_classes, void *out, int out_dtype, int64_t *bad_index);
 
+
+/* Output layouts of padded sequence batches. */
+typedef enum fi_layout {
+    FI_LAYOUT_NTF = 0, /* [N, T, F]: each step's features contiguous (Keras, torch batch_first) */
+    FI_LAYOUT_NFT = 1  /* [N, F, T]: each feature's time series contiguous (DL4J) */
+} fi_layout;
+
+/*
+ * Pad (and align, and truncate) variable-length sequences into one batch, with a mask.
+ *
+ * Example i is the C-contiguous array seqs[i] of rows of `features` elements, each
+ * elem_size bytes.  Its source rows [src_begin[i], src_begin[i] + count[i]) go to
+ * output steps [start[i], start[i] + count[i]); every other step of example i holds
+ * the elem_size-byte pattern pad_value.  out is [n, steps, features] (FI_LAYOUT_NTF)
+ * or [n, features, steps] (FI_LAYOUT_NFT), C order.  If mask is not NULL it is
+ * [n, steps] of mask_elem_size-byte elements: the pattern mask_one on the copied steps
+ * and all-zero bytes elsewhere.  Every output byte is written exactly once.
+ *
+ * Requires: src_begin[i] >= 0, count[i] >= 0, 0 <= start[i], start[i] + count[i] <=
+ * steps; seqs[i] non-NULL and holding src_begin[i] + count[i] rows unless count[i] == 0;
+ * outputs not overlapping inputs.  Returns FI_OK, or FI_EINVAL (nothing written) with
+ * *bad_index = the first example breaking the contract.  Large batches run on the pool.
+ */
+int fi_pad_sequences(const void *const *seqs, const int64_t *src_begin,
+                     const int64_t *count, const int64_t *start, int64_t n,
+                     int64_t features, int64_t steps, size_t elem_size, int layout,
+                     const void *pad_value, void *out, void *mask, size_t mask_elem_size,
+                     const void *mask_one, int64_t *bad_index);
+
+/*
+ * Batch assembly: copy rows src[indices[k]] to out row k, for k in [0, n).
+ *
+ * A source row is row_bytes contiguous bytes; row r starts at src + r * src_stride
+ * (bytes, >= row_bytes).  out is n * row_bytes contiguous bytes.
+ * Returns FI_OK, or FI_ERANGE with *bad_index = the first k whose index is negative or
+ * >= src_rows; then out is left untouched.  Large batches run on the pool.
+ */
+int fi_gather(const void *src, int64_t src_rows, int64_t src_stride, size_t row_bytes,
+              const int64_t *indices, int64_t n, void *out, int64_t *bad_index);
+
+/*
+ * Stack n items of item_bytes each (srcs[k], contiguous) into out (n * item_bytes).
+ * Requires non-NULL srcs[k] unless item_bytes == 0.  Returns FI_OK or FI_EINVAL.
+ */
+int fi_collate(const void *const *srcs, int64_t n, size_t item_bytes, void *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,9 +1,4 @@
-"""The Python face of the native kernels: validation, dtype dispatch and ``out=`` handling.
-
-Every function here checks its inputs, allocates the output when ``out`` is not given,
-and hands the work to the single C implementation in ``csrc/`` (through the Cython glue
-in :mod:`fastiter._core`), which runs without the GIL.
-"""
+"""One-hot encoding: the Python face of ``fi_one_hot`` (csrc/kernels.c)."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,17 +7,9 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from fastiter._core import _kernels
+from fastiter.kernels._common import FI_DTYPE_CODES, check_out
 
-__all__ = ["one_hot", "FI_DTYPE_CODES"]
-
-# numpy dtype -> fi_dtype code (csrc/include/fastiter/common.h)
-FI_DTYPE_CODES: dict[np.dtype, int] = {
-    np.dtype(np.bool_): 0,
-    np.dtype(np.int8): 1, np.dtype(np.int16): 2, np.dtype(np.int32): 3, np.dtype(np.int64): 4,
-    np.dtype(np.uint8): 5, np.dtype(np.uint16): 6, np.dtype(np.uint32): 7,
-    np.dtype(np.uint64): 8,
-    np.dtype(np.float16): 9, np.dtype(np.float32): 10, np.dtype(np.float64): 11,
-}
+__all__ = ["one_hot"]
 
 _ONE_HOT_LABEL_DTYPES = tuple(np.dtype(t) for t in
                               (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16))
@@ -30,16 +17,6 @@ _ONE_HOT_OUT_DTYPES = tuple(np.dtype(t) for t in
                             (np.bool_, np.uint8, np.int32, np.float16, np.float32, np.float64))
 # memoryview types the Cython wrapper accepts for each output dtype
 _OUT_VIEW = {np.dtype(np.bool_): np.uint8, np.dtype(np.float16): np.uint16}
-
-
-def _check_out(out: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> None:
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
-    if out.shape != shape or out.dtype != dtype:
-        raise ValueError(f"out must have shape {shape} and dtype {dtype}, "
-                         f"got shape {out.shape} and dtype {out.dtype}")
-    if not out.flags.c_contiguous or not out.flags.writeable:
-        raise ValueError("out must be a writeable C-contiguous array")
 
 
 def one_hot(labels: Any, num_classes: int, dtype: DTypeLike = np.float32,
@@ -74,6 +51,7 @@ def one_hot(labels: Any, num_classes: int, dtype: DTypeLike = np.float32,
 
     Examples
     --------
+    >>> from fastiter.kernels import one_hot
     >>> one_hot([0, 2, 1], 3)
     array([[1., 0., 0.],
            [0., 0., 1.],
@@ -103,7 +81,7 @@ def one_hot(labels: Any, num_classes: int, dtype: DTypeLike = np.float32,
     if out is None:
         out = np.empty(shape, dtype=odt)
     else:
-        _check_out(out, shape, odt)
+        check_out(out, shape, odt)
     outer = int(np.prod(lab.shape[:ax], dtype=np.int64))
     inner = int(np.prod(lab.shape[ax:], dtype=np.int64))
     lab2 = np.ascontiguousarray(lab).reshape(outer, inner)

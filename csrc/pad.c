@@ -1,0 +1,148 @@
+/*
+ * Sequence padding with masks (see fi_pad_sequences in fastiter/kernels.h).
+ *
+ * Traffic is the floor: each input byte is read once and each output byte written
+ * once (pad regions are filled, never written and then overwritten).  Element sizes
+ * 1, 2, 4 and 8 get typed loops the compiler can vectorize; others go byte-wise.
+ */
+#include "fastiter.h"
+
+#include <string.h>
+
+typedef struct pad_job {
+    const void *const *seqs;
+    const int64_t *src_begin, *count, *start;
+    int64_t features, steps;
+    size_t es, mes;
+    int layout, pad_is_zero;
+    const unsigned char *pad;
+    unsigned char *out, *mask;
+    const unsigned char *mask_one;
+} pad_job;
+
+/* Fill n elements of size es at dst with the pattern val. */
+static void fill_pattern(unsigned char *dst, int64_t n, size_t es, const unsigned char *val,
+                         int is_zero)
+{
+    if (n <= 0) return;
+    if (is_zero) {
+        memset(dst, 0, (size_t)n * es);
+        return;
+    }
+    switch (es) {
+#define FI_FILL_CASE(T, SZ)                                         \
+    case SZ: {                                                      \
+        T v;                                                        \
+        memcpy(&v, val, SZ);                                        \
+        T *d = (T *)(void *)dst;                                    \
+        for (int64_t k = 0; k < n; k++) d[k] = v;                   \
+        return;                                                     \
+    }
+    FI_FILL_CASE(uint8_t, 1)
+    FI_FILL_CASE(uint16_t, 2)
+    FI_FILL_CASE(uint32_t, 4)
+    FI_FILL_CASE(uint64_t, 8)
+#undef FI_FILL_CASE
+    default:
+        for (int64_t k = 0; k < n; k++) memcpy(dst + (size_t)k * es, val, es);
+    }
+}
+
+/* Copy count steps of one feature column: dst[t] = src[t * F] (a strided read). */
+static void copy_column(unsigned char *dst, const unsigned char *src, int64_t count,
+                        int64_t features, size_t es)
+{
+    switch (es) {
+#define FI_COL_CASE(T, SZ)                                                    \
+    case SZ: {                                                                \
+        T *d = (T *)(void *)dst;                                              \
+        const T *s = (const T *)(const void *)src;                            \
+        for (int64_t t = 0; t < count; t++) d[t] = s[t * features];           \
+        return;                                                               \
+    }
+    FI_COL_CASE(uint8_t, 1)
+    FI_COL_CASE(uint16_t, 2)
+    FI_COL_CASE(uint32_t, 4)
+    FI_COL_CASE(uint64_t, 8)
+#undef FI_COL_CASE
+    default:
+        for (int64_t t = 0; t < count; t++)
+            memcpy(dst + (size_t)t * es, src + (size_t)(t * features) * es, es);
+    }
+}
+
+static void pad_one(const pad_job *j, int64_t i)
+{
+    const int64_t F = j->features, T = j->steps, st = j->start[i], c = j->count[i];
+    const size_t es = j->es;
+    unsigned char *o = j->out + (size_t)(i * T * F) * es;
+    const int has = c > 0 && F > 0; /* seqs[i] may be NULL otherwise */
+    const unsigned char *src = has ? (const unsigned char *)j->seqs[i] +
+                                         (size_t)(j->src_begin[i] * F) * es
+                                   : NULL;
+    if (j->layout == FI_LAYOUT_NTF) {
+        fill_pattern(o, st * F, es, j->pad, j->pad_is_zero);
+        if (has) memcpy(o + (size_t)(st * F) * es, src, (size_t)(c * F) * es);
+        fill_pattern(o + (size_t)((st + c) * F) * es, (T - st - c) * F, es, j->pad,
+                     j->pad_is_zero);
+    } else if (F == 1) {
+        fill_pattern(o, st, es, j->pad, j->pad_is_zero);
+        if (has) memcpy(o + (size_t)st * es, src, (size_t)c * es);
+        fill_pattern(o + (size_t)(st + c) * es, T - st - c, es, j->pad, j->pad_is_zero);
+    } else {
+        for (int64_t f = 0; f < F; f++) {
+            unsigned char *row = o + (size_t)(f * T) * es;
+            fill_pattern(row, st, es, j->pad, j->pad_is_zero);
+            if (has) copy_column(row + (size_t)st * es, src + (size_t)f * es, c, F, es);
+            fill_pattern(row + (size_t)(st + c) * es, T - st - c, es, j->pad,
+                         j->pad_is_zero);
+        }
+    }
+    if (j->mask) {
+        unsigned char *m = j->mask + (size_t)(i * T) * j->mes;
+        memset(m, 0, (size_t)st * j->mes);
+        fill_pattern(m + (size_t)st * j->mes, c, j->mes, j->mask_one, 0);
+        memset(m + (size_t)(st + c) * j->mes, 0, (size_t)(T - st - c) * j->mes);
+    }
+}
+
+static void pad_range(void *ctx, int64_t begin, int64_t end)
+{
+    for (int64_t i = begin; i < end; i++) pad_one((const pad_job *)ctx, i);
+}
+
+static int all_zero(const unsigned char *p, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (p[k]) return 0;
+    return 1;
+}
+
+int fi_pad_sequences(const void *const *seqs, const int64_t *src_begin,
+                     const int64_t *count, const int64_t *start, int64_t n,
+                     int64_t features, int64_t steps, size_t elem_size, int layout,
+                     const void *pad_value, void *out, void *mask, size_t mask_elem_size,
+                     const void *mask_one, int64_t *bad_index)
+{
+    if (n < 0 || features < 0 || steps < 0 || elem_size == 0 || !pad_value ||
+        (layout != FI_LAYOUT_NTF && layout != FI_LAYOUT_NFT) ||
+        (mask && (mask_elem_size == 0 || !mask_one)))
+        return FI_EINVAL;
+    for (int64_t i = 0; i < n; i++) {
+        if (src_begin[i] < 0 || count[i] < 0 || start[i] < 0 || start[i] > steps ||
+            count[i] > steps - start[i] || (count[i] > 0 && features > 0 && !seqs[i])) {
+            if (bad_index) *bad_index = i;
+            return FI_EINVAL;
+        }
+    }
+    if (n == 0 || (features == 0 && !mask)) return FI_OK;
+    pad_job j = {seqs, src_begin, count, start, features, steps, elem_size,
+                 mask_elem_size, layout, all_zero(pad_value, elem_size), pad_value, out,
+                 mask, mask_one};
+    /* About 64 KiB of output per chunk: large enough to amortise the cursor, small
+     * enough that a descheduled thread holds back little. */
+    int64_t per_example = steps * (features * (int64_t)elem_size + (int64_t)mask_elem_size);
+    int64_t chunk = per_example > 0 ? 65536 / per_example : n;
+    fi_parallel_for(n, chunk > 0 ? chunk : 1, pad_range, &j);
+    return FI_OK;
+}

@@ -1,0 +1,245 @@
+/*
+ * The persistent thread pool behind fi_parallel_for (see fastiter/threads.h).
+ *
+ * One loop runs at a time.  The caller publishes a job and bumps a generation number
+ * under the pool mutex; sleeping workers wake, register as "inside" the job and take
+ * chunks from the job's atomic cursor, exactly as the caller does.  The job lives on
+ * the caller's stack, so before returning the caller waits until no worker is inside
+ * it, then unpublishes it under the same mutex: a worker that wakes late finds no job
+ * and goes back to sleep without touching freed memory.  A late worker never delays
+ * the caller, because a worker that took no chunk was never counted as inside.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "fastiter.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct fi_job {
+    fi_range_fn fn;
+    void *ctx;
+    int64_t n, chunk, nchunks;
+    atomic_llong cursor;
+} fi_job;
+
+static struct {
+    pthread_mutex_t submit; /* held by the one caller whose loop is running */
+    pthread_mutex_t lock;   /* guards the fields below */
+    pthread_cond_t wake;    /* workers: a new generation (or stop) was published */
+    pthread_cond_t idle;    /* caller: the last worker left the job */
+    pthread_t *threads;
+    int nworkers;           /* live workers; fi_pool_live_threads reports it */
+    int configured;         /* 0 until decided (fi_set_num_threads or first use) */
+    int stop;
+    int inside;             /* workers currently running chunks of `job` */
+    unsigned long gen;
+    fi_job *job;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+          PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0, 0, NULL};
+
+static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+/* Set while this thread runs a loop body, so a nested loop runs inline. */
+static _Thread_local int in_loop_body = 0;
+
+static void run_chunks(fi_job *job)
+{
+    for (;;) {
+        int64_t c = atomic_fetch_add_explicit(&job->cursor, 1, memory_order_relaxed);
+        if (c >= job->nchunks) return;
+        int64_t begin = c * job->chunk;
+        int64_t end = begin + job->chunk < job->n ? begin + job->chunk : job->n;
+        job->fn(job->ctx, begin, end);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    unsigned long seen = *(unsigned long *)arg;
+    free(arg);
+    in_loop_body = 1;
+    pthread_mutex_lock(&pool.lock);
+    for (;;) {
+        while (pool.gen == seen && !pool.stop) pthread_cond_wait(&pool.wake, &pool.lock);
+        if (pool.stop) break;
+        seen = pool.gen;
+        fi_job *job = pool.job;
+        if (!job) continue;
+        pool.inside++;
+        pthread_mutex_unlock(&pool.lock);
+        run_chunks(job);
+        pthread_mutex_lock(&pool.lock);
+        if (--pool.inside == 0) pthread_cond_signal(&pool.idle);
+    }
+    pthread_mutex_unlock(&pool.lock);
+    return NULL;
+}
+
+static int default_threads(void)
+{
+    const char *env = getenv("FASTITER_NUM_THREADS");
+    if (env && *env) {
+        char *end = NULL;
+        long v = strtol(env, &end, 10);
+        if (end && *end == '\0' && v >= 1 && v <= 1024) return (int)v;
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores >= 1 ? (int)(cores < 1024 ? cores : 1024) : 1;
+}
+
+/* Join every worker.  Requires pool.submit held by the caller. */
+static void stop_workers(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    int n = pool.nworkers;
+    pthread_t *threads = pool.threads;
+    pool.stop = 1;
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.lock);
+    for (int i = 0; i < n; i++) pthread_join(threads[i], NULL);
+    pthread_mutex_lock(&pool.lock);
+    free(threads);
+    pool.threads = NULL;
+    pool.nworkers = 0;
+    pool.stop = 0;
+    pthread_mutex_unlock(&pool.lock);
+}
+
+/* In the child after fork() only the forking thread exists: forget the parent's
+ * workers (their stacks are not ours to free) and start afresh on the next loop. */
+static void atfork_prepare(void) { pthread_mutex_lock(&pool.submit); pthread_mutex_lock(&pool.lock); }
+static void atfork_parent(void) { pthread_mutex_unlock(&pool.lock); pthread_mutex_unlock(&pool.submit); }
+static void atfork_child(void)
+{
+    pthread_mutex_init(&pool.submit, NULL);
+    pthread_mutex_init(&pool.lock, NULL);
+    pthread_cond_init(&pool.wake, NULL);
+    pthread_cond_init(&pool.idle, NULL);
+    pool.threads = NULL; /* leaked on purpose: one small block per fork */
+    pool.nworkers = 0;
+    pool.stop = 0;
+    pool.inside = 0;
+    pool.job = NULL;
+}
+
+static void at_exit(void)
+{
+    /* A loop still running on another thread at exit keeps its workers; the process
+     * is going away and waiting could hang the exit. */
+    if (pthread_mutex_trylock(&pool.submit) != 0) return;
+    stop_workers();
+    pthread_mutex_unlock(&pool.submit);
+}
+
+static void install_hooks(void)
+{
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    atexit(at_exit);
+}
+
+/* Start the workers if there are none.  Requires pool.submit held. */
+static void ensure_workers(void)
+{
+    if (pool.nworkers > 0 || pool.configured <= 1) return;
+    pthread_once(&hooks_once, install_hooks);
+    int want = pool.configured - 1;
+    pthread_t *threads = calloc((size_t)want, sizeof *threads);
+    if (!threads) return;
+    /* Workers block every signal, so that signals reach the threads that handle them. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int started = 0;
+    for (; started < want; started++) {
+        unsigned long *gen = malloc(sizeof *gen);
+        if (!gen) break;
+        pthread_mutex_lock(&pool.lock);
+        *gen = pool.gen;
+        pthread_mutex_unlock(&pool.lock);
+        if (pthread_create(&threads[started], NULL, worker_main, gen) != 0) {
+            free(gen);
+            break;
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_mutex_lock(&pool.lock);
+    pool.threads = threads;
+    pool.nworkers = started;
+    pthread_mutex_unlock(&pool.lock);
+}
+
+void fi_parallel_for(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx)
+{
+    if (n <= 0) return;
+    if (chunk < 1) chunk = 1;
+    if (n <= chunk || in_loop_body || fi_get_num_threads() <= 1 ||
+        pthread_mutex_trylock(&pool.submit) != 0) {
+        fn(ctx, 0, n);
+        return;
+    }
+    ensure_workers();
+    fi_job job;
+    job.fn = fn;
+    job.ctx = ctx;
+    job.n = n;
+    job.chunk = chunk;
+    job.nchunks = (n + chunk - 1) / chunk;
+    atomic_init(&job.cursor, 0);
+    pthread_mutex_lock(&pool.lock);
+    int have_workers = pool.nworkers > 0;
+    if (have_workers) {
+        pool.job = &job;
+        pool.gen++;
+        pthread_cond_broadcast(&pool.wake);
+    }
+    pthread_mutex_unlock(&pool.lock);
+    in_loop_body = 1;
+    run_chunks(&job);
+    in_loop_body = 0;
+    if (have_workers) {
+        pthread_mutex_lock(&pool.lock);
+        while (pool.inside > 0) pthread_cond_wait(&pool.idle, &pool.lock);
+        pool.job = NULL;
+        pthread_mutex_unlock(&pool.lock);
+    }
+    pthread_mutex_unlock(&pool.submit);
+}
+
+int fi_set_num_threads(int n)
+{
+    if (n < 1 || n > 1024) return FI_EINVAL;
+    pthread_mutex_lock(&pool.submit);
+    stop_workers();
+    pthread_mutex_lock(&pool.lock);
+    pool.configured = n;
+    pthread_mutex_unlock(&pool.lock);
+    pthread_mutex_unlock(&pool.submit);
+    return FI_OK;
+}
+
+int fi_get_num_threads(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    if (pool.configured == 0) pool.configured = default_threads();
+    int n = pool.configured;
+    pthread_mutex_unlock(&pool.lock);
+    return n;
+}
+
+int fi_pool_live_threads(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    int n = pool.nworkers;
+    pthread_mutex_unlock(&pool.lock);
+    return n;
+}
+
+void fi_pool_shutdown(void)
+{
+    pthread_mutex_lock(&pool.submit);
+    stop_workers();
+    pthread_mutex_unlock(&pool.submit);
+}

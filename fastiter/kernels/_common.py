@@ -1,0 +1,52 @@
+"""Shared plumbing of the kernel facade: dtype codes and argument checks."""
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+__all__ = ["FI_DTYPE_CODES", "check_out", "check_int", "check_shape"]
+
+# numpy dtype -> fi_dtype code (csrc/include/fastiter/common.h)
+FI_DTYPE_CODES: dict[np.dtype, int] = {
+    np.dtype(np.bool_): 0,
+    np.dtype(np.int8): 1, np.dtype(np.int16): 2, np.dtype(np.int32): 3, np.dtype(np.int64): 4,
+    np.dtype(np.uint8): 5, np.dtype(np.uint16): 6, np.dtype(np.uint32): 7,
+    np.dtype(np.uint64): 8,
+    np.dtype(np.float16): 9, np.dtype(np.float32): 10, np.dtype(np.float64): 11,
+}
+
+
+def check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype, name: str = "out") -> None:
+    """Raise unless ``out`` is a writeable C-contiguous ndarray of ``shape`` and ``dtype``."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
+    if out.shape != shape or out.dtype != dtype:
+        raise ValueError(f"{name} must have shape {shape} and dtype {dtype}, "
+                         f"got shape {out.shape} and dtype {out.dtype}")
+    if not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError(f"{name} must be a writeable C-contiguous array; pass a fresh "
+                         f"np.empty({shape}, {dtype}) or let the function allocate")
+
+
+def check_int(name: str, value: Any, lo: int | None = None, hi: int | None = None) -> int:
+    """Return ``value`` as an int within [lo, hi], else raise naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} of type "
+                        f"{type(value).__name__}")
+    v = int(value)
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise ValueError(f"{name} must be in [{lo}, {hi}], got {v}")
+    return v
+
+
+def check_shape(shape: Any) -> tuple[int, ...]:
+    """Normalise an int or a sequence of ints >= 0 into a shape tuple."""
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, (bool, np.bool_)):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"shape must be an int or a sequence of ints, got {shape!r}") from None
+    return tuple(check_int(f"shape[{i}]", d, 0) for i, d in enumerate(dims))

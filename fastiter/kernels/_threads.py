@@ -1,0 +1,73 @@
+"""The native thread pool's controls (csrc/threads.c).
+
+Large kernel calls split their work across a persistent pool of native threads that
+run without the GIL.  The thread count (the calling thread included) comes from
+:func:`set_num_threads`, else the ``FASTITER_NUM_THREADS`` environment variable, else
+the number of cores.  Results never depend on it.
+"""
+from __future__ import annotations
+
+import os
+
+from fastiter._core import _kernels
+from fastiter.kernels._common import check_int
+
+__all__ = ["set_num_threads", "get_num_threads", "pool_live_threads", "pool_shutdown"]
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads (the caller included) for large kernel calls; 1 disables the pool.
+
+    The pool's workers are joined now and restarted lazily at the new size.
+
+    >>> import fastiter
+    >>> old = fastiter.get_num_threads()
+    >>> fastiter.set_num_threads(1); fastiter.get_num_threads()
+    1
+    >>> fastiter.set_num_threads(old)
+    """
+    _kernels.set_num_threads(check_int("n", n, 1, 1024))
+
+
+def get_num_threads() -> int:
+    """The thread count large kernel calls use (see :func:`set_num_threads`).
+
+    >>> import fastiter
+    >>> fastiter.get_num_threads() >= 1
+    True
+    """
+    return _kernels.get_num_threads()
+
+
+def pool_live_threads() -> int:
+    """How many native worker threads the pool owns right now (0 before first use,
+    after :func:`pool_shutdown`, and in a freshly forked child).
+
+    >>> from fastiter.kernels import pool_live_threads
+    >>> pool_live_threads() >= 0
+    True
+    """
+    return _kernels.pool_live_threads()
+
+
+def pool_shutdown() -> None:
+    """Join the pool's workers now; the next large call restarts them.
+
+    Also runs at interpreter exit.
+
+    >>> from fastiter.kernels import pool_shutdown, pool_live_threads
+    >>> pool_shutdown(); pool_live_threads()
+    0
+    """
+    _kernels.pool_shutdown()
+
+
+def _check_env() -> None:
+    """Reject a malformed FASTITER_NUM_THREADS loudly instead of silently ignoring it."""
+    raw = os.environ.get("FASTITER_NUM_THREADS", "").strip()
+    if raw and (not raw.isdigit() or not 1 <= int(raw) <= 1024):
+        raise ValueError(f"FASTITER_NUM_THREADS must be an integer in [1, 1024], got {raw!r}; "
+                         "unset it to use every core")
+
+
+_check_env()
