@@ -43,6 +43,10 @@ from fastiter.iterators.loaders import (
     ExistingMiniBatchDataSetIterator,
     FileSplitDataSetIterator,
 )
+from fastiter.iterators.random import (
+    RandomDataSetIterator,
+    RandomMultiDataSetIterator,
+)
 from fastiter.iterators.sampling import (
     SamplingDataSetIterator,
 )
@@ -87,6 +91,8 @@ __all__ = [
     "MultiDataSetIteratorSplitter",
     "MultiDataSetWrapperIterator",
     "MultipleEpochsIterator",
+    "RandomDataSetIterator",
+    "RandomMultiDataSetIterator",
     "ReconstructionDataSetIterator",
     "SamplingDataSetIterator",
     "WorkspacesShieldDataSetIterator",
