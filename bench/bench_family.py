@@ -108,3 +108,59 @@ def test_files_rebatch_numpy_peer(benchmark, npy_folder):
             carry = x[full:]
         return rows + carry.shape[0]
     assert benchmark(epoch) == 64_000
+
+
+RB, RF, RC, RBATCHES = 1024, 784, 10, 32
+RANDOM_GROUP = "random epoch 32 x (1024x784 uniform + 1024x10 one-hot) f32"
+
+
+def test_random_fastiter(benchmark):
+    from fastiter import RandomDataSetIterator
+    benchmark.group = RANDOM_GROUP
+    it = RandomDataSetIterator(RBATCHES, (RB, RF), (RB, RC), "RANDOM_UNIFORM", "ONE_HOT",
+                               seed=7)
+    assert benchmark(_epoch, it) == RB * RBATCHES
+
+
+def test_random_numpy_peer(benchmark):
+    benchmark.group = RANDOM_GROUP
+    rng = np.random.default_rng(7)
+    eye = np.eye(RC, dtype=np.float32)
+
+    def epoch():
+        rows = 0
+        for _ in range(RBATCHES):
+            x = rng.random((RB, RF), dtype=np.float32)
+            y = eye[rng.integers(0, RC, RB)]
+            rows += x.shape[0] + 0 * y.shape[0]
+        return rows
+    assert benchmark(epoch) == RB * RBATCHES
+
+
+def test_random_torch_peer(benchmark):
+    torch = pytest.importorskip("torch")
+    benchmark.group = RANDOM_GROUP
+    gen = torch.Generator().manual_seed(7)
+
+    def epoch():
+        rows = 0
+        for _ in range(RBATCHES):
+            x = torch.rand((RB, RF), generator=gen)
+            y = torch.nn.functional.one_hot(torch.randint(0, RC, (RB,), generator=gen),
+                                            RC).float()
+            rows += x.shape[0] + 0 * y.shape[0]
+        return rows
+    assert benchmark(epoch) == RB * RBATCHES
+
+
+def test_random_ceiling_memcpy(benchmark):
+    benchmark.group = RANDOM_GROUP
+    src_x = np.full((RB, RF), 0.5, np.float32)
+    src_y = np.full((RB, RC), 0.5, np.float32)
+
+    def epoch():
+        for _ in range(RBATCHES):  # fresh outputs, as every generator above allocates
+            np.copyto(np.empty_like(src_x), src_x)
+            np.copyto(np.empty_like(src_y), src_y)
+        return RB * RBATCHES
+    assert benchmark(epoch) == RB * RBATCHES

@@ -43,7 +43,7 @@ from fastiter.iterators.loaders import (
     ExistingMiniBatchDataSetIterator,
     FileSplitDataSetIterator,
 )
-from fastiter.iterators.random import (
+from fastiter.iterators.synthetic import (
     RandomDataSetIterator,
     RandomMultiDataSetIterator,
 )

@@ -159,11 +159,11 @@ class FileDataSetIterator(_FileBatches, DataSetIterator):
     batch or re-batched to ``batch_size``.
 
     Re-batching merges small files and splits big ones, carrying the leftover examples
-    into the next batch; the last batch may be smaller.  Empty files are skipped.  With ``shuffle=True`` the file
-    order is the permutation of ``(seed, epoch)``, new at every reset.  The
-    pre-processor is applied once to every batch on every path (DL4J skips it when
-    ``batch_size`` is unset).  Differs from DL4J: the examples of a split file are not
-    shuffled.
+    into the next batch; the last batch may be smaller.  Empty files are skipped.  With
+    ``shuffle=True`` the file order is the permutation of ``(seed, epoch)``, new at every
+    reset.  The pre-processor is applied once to every batch on every path (DL4J skips
+    it when ``batch_size`` is unset).  Differs from DL4J: the examples of a split file
+    are not shuffled.
 
     Parameters
     ----------

@@ -5,9 +5,10 @@ import numbers
 
 import numpy as np
 
+from fastiter import kernels
 from fastiter._validate import positive_int
 from fastiter.dataset import DataSet
-from fastiter.iterators._order import fresh_seed
+from fastiter.iterators._order import batch_stream, fresh_seed
 from fastiter.iterators.base import DataSetIterator
 
 __all__ = ["SamplingDataSetIterator"]
@@ -16,9 +17,16 @@ __all__ = ["SamplingDataSetIterator"]
 def sample_indices(n: int, size: int, replace: bool, seed: int, epoch: int,
                    index: int) -> np.ndarray:
     """Example indices of batch ``index`` of ``epoch``: a pure function of its arguments,
-    so any batch can be rebuilt on its own (resume, parallel workers)."""
+    so any batch can be rebuilt on its own (resume, parallel workers).
+
+    With replacement they come from the Philox kernel's stream for ``(epoch, index)``;
+    without, from a permutation seeded by ``(seed, epoch, index)``.
+    """
+    if replace:
+        return kernels.random_integers(size, 0, n, seed, np.int64,
+                                       stream=batch_stream(epoch, index))
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, epoch, index])))
-    return rng.choice(n, size=size, replace=replace)
+    return rng.choice(n, size=size, replace=False)
 
 
 class SamplingDataSetIterator(DataSetIterator):
@@ -26,8 +34,8 @@ class SamplingDataSetIterator(DataSetIterator):
 
     Each batch draws its examples independently (with replacement by default; without
     replacement the examples within one batch are distinct).  Batch ``i`` of epoch ``e``
-    comes from the generator seeded by ``(seed, e, i)``, so the iterator is indexable
-    and resumable, and ``reset()`` draws new batches.
+    is a pure function of ``(seed, e, i)`` (see :func:`sample_indices`), so the
+    iterator is indexable and resumable, and ``reset()`` draws new batches.
 
     Differs from DL4J: the length is given in batches (``total_batches``), not samples,
     and ``replace`` defaults to True.  ``next(num)`` draws ``num`` examples and counts as
@@ -60,6 +68,8 @@ class SamplingDataSetIterator(DataSetIterator):
                              f"replacement needs batch_size <= N (or pass replace=True)")
         if seed is not None and not isinstance(seed, numbers.Integral):
             raise TypeError(f"seed must be an int or None, got {seed!r}")
+        if seed is not None and not 0 <= seed < 1 << 63:
+            raise ValueError(f"seed must be in [0, 2**63), got {seed}")
         self._seed = fresh_seed() if seed is None else int(seed)
 
     def _draw(self, index: int, size: int) -> DataSet:

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fastiter import DataSet, KFoldIterator, SamplingDataSetIterator
+from fastiter import DataSet, KFoldIterator, SamplingDataSetIterator, kernels
+from fastiter.iterators._order import batch_stream
 from fastiter.iterators import kfold, sampling
 
 
@@ -99,18 +100,25 @@ def test_kfold_resume(resumes):
     resumes(lambda: KFoldIterator(3, data(11), seed=2), 4, epochs=3)
 
 
-def test_sampling_with_replacement_matches_numpy_reference():
+def test_sampling_with_replacement_is_the_kernel_stream():
     ds = data(7)
     it = SamplingDataSetIterator(ds, 5, 4, seed=11)
     for e in range(2):
         if e:
             it.reset()
         for i, b in enumerate(it):
-            rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([11, e, i])))
-            idx = rng.choice(7, 5, replace=True)
+            idx = kernels.random_integers(5, 0, 7, 11, np.int64, stream=batch_stream(e, i))
             np.testing.assert_array_equal(b.features[:, 0], idx)
             np.testing.assert_array_equal(b.labels, ds.labels[idx])
             assert b.example_metadata == idx.tolist()
+
+
+def test_sampling_covers_uniformly():
+    it = SamplingDataSetIterator(data(10), 100, 50, seed=4)
+    counts = np.bincount(np.concatenate([b.features[:, 0].astype(int) for b in it]), minlength=10)
+    assert counts.sum() == 5000 and counts.min() > 400 and counts.max() < 600
+    with pytest.raises(ValueError, match="seed must be in"):
+        SamplingDataSetIterator(data(3), 1, 1, seed=-2)
 
 
 def test_sampling_without_replacement_distinct_within_batch():

@@ -18,7 +18,7 @@ from fastiter import (
     ReconstructionDataSetIterator,
     WorkspacesShieldDataSetIterator,
 )
-from fastiter.iterators import adapters, epochs, splitter, wrappers
+from fastiter.iterators import _order, adapters, epochs, splitter, wrappers
 
 
 class Counter:
@@ -42,7 +42,7 @@ def firsts(batches):
     return [float(ds.features[0, 0]) for ds in batches]
 
 
-@pytest.mark.parametrize("module", [adapters, epochs, splitter, wrappers])
+@pytest.mark.parametrize("module", [_order, adapters, epochs, splitter, wrappers])
 def test_doctests(module):
     res = doctest.testmod(module, extraglobs={"np": np}, optionflags=doctest.ELLIPSIS)
     assert res.attempted > 0 and res.failed == 0
@@ -135,7 +135,8 @@ def test_reconstruction_copies_features_mask():
 
 # --- multiple epochs --------------------------------------------------------------------
 def test_multiple_epochs_over_iterator_both_argument_orders():
-    for it in (MultipleEpochsIterator(counting(3, 2), 3), MultipleEpochsIterator(3, counting(3, 2))):
+    for it in (MultipleEpochsIterator(counting(3, 2), 3),
+               MultipleEpochsIterator(3, counting(3, 2))):
         assert firsts(it) == [0, 2] * 3
         assert len(it) == 6
         it.reset()

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from fastiter import DataSet, RandomDataSetIterator, RandomMultiDataSetIterator, kernels
-from fastiter.iterators import random as random_mod
-from fastiter.iterators.random import Values, generate, stream_of
+from fastiter.iterators import synthetic as random_mod
+from fastiter.iterators._order import batch_stream as stream_of
+from fastiter.iterators.synthetic import Values, generate
 
 
 def test_doctests():

@@ -18,7 +18,7 @@ from numpy.typing import DTypeLike
 from fastiter import kernels
 from fastiter._validate import positive_int
 from fastiter.dataset import DataSet, MultiDataSet
-from fastiter.iterators._order import fresh_seed
+from fastiter.iterators._order import batch_stream, fresh_seed
 from fastiter.iterators.base import DataSetIterator, MultiDataSetIterator
 
 __all__ = ["Values", "RandomDataSetIterator", "RandomMultiDataSetIterator", "generate"]
@@ -61,12 +61,6 @@ def _order(name: str, order: Any) -> str:
     if order not in ("c", "f"):
         raise ValueError(f"{name} must be 'c' or 'f', got {order!r}")
     return order
-
-
-def stream_of(epoch: int, batch: int, array: int) -> int:
-    """The 64-bit kernel stream of array ``array`` in batch ``batch`` of ``epoch``."""
-    words = np.random.SeedSequence([epoch, batch, array]).generate_state(2, np.uint32)
-    return int(words[0]) << 32 | int(words[1])
 
 
 def generate(shape: tuple[int, ...], order: str, values: Values, seed: int, stream: int,
@@ -123,7 +117,7 @@ class _RandomBase:
 
     def _arrays(self, specs: Sequence[tuple], index: int, first: int = 0) -> list[np.ndarray]:
         return [generate(shape, order, values, self._seed,
-                         stream_of(self._epoch, index, first + j), self._dtype)
+                         batch_stream(self._epoch, index, first + j), self._dtype)
                 for j, (shape, order, values) in enumerate(specs)]
 
     def num_batches(self) -> int:
