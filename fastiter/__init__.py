@@ -1,5 +1,8 @@
 """fastiter: DL4J's dataset iterators for Python, with native hot paths.
 
+Every public class is importable from here under its DL4J class name; each subpackage
+keeps its own ``__all__`` and this module re-exports them.
+
 Examples
 --------
 >>> import numpy as np, fastiter
@@ -12,147 +15,21 @@ from __future__ import annotations
 import os
 import sys
 
-from fastiter import kernels
-from fastiter.kernels import get_num_threads, set_num_threads
+from fastiter import errors, iterators, kernels, preprocessing
+from fastiter._examples import SplitTestAndTrain
 from fastiter.dataset import DataSet, MultiDataSet
-from fastiter.errors import (
-    FormatError,
-    NoSuchElementError,
-    StaleBatchError,
-    UnsupportedOperationError,
-    ZeroLengthSequenceError,
-)
-from fastiter.iterators import (
-    ArrayDataSetIterator,
-    BaseIterator,
-    DataSetIterator,
-    DataSetPreProcessor,
-    MultiDataSetIterator,
-    MultiDataSetPreProcessor,
-)
-from fastiter.preprocessing import (
-    CombinedPreProcessor,
-    CompositeDataSetPreProcessor,
-    CompositeMultiDataSetPreProcessor,
-    CropAndResizeDataSetPreProcessor,
-    DummyPreProcessor,
-    ImageFlatteningDataSetPreProcessor,
-    ImagePreProcessingScaler,
-    LabelLastTimeStepPreProcessor,
-    MultiNormalizerHybrid,
-    MultiNormalizerMinMaxScaler,
-    MultiNormalizerStandardize,
-    NormalizerMinMaxScaler,
-    NormalizerStandardize,
-    PermuteDataSetPreProcessor,
-    RGBtoGrayscaleDataSetPreProcessor,
-    VGG16ImagePreProcessor,
-    load_normalizer,
-)
-
-
-from fastiter.iterators import (  # family (issue 5)
-    CachingDataSetIterator,
-    DataSetIteratorSplitter,
-    DataSetLoaderIterator,
-    DummyBlockDataSetIterator,
-    DummyBlockMultiDataSetIterator,
-    EarlyTerminationDataSetIterator,
-    EarlyTerminationMultiDataSetIterator,
-    ExistingMiniBatchDataSetIterator,
-    FileDataSetIterator,
-    FileMultiDataSetIterator,
-    FileSplitDataSetIterator,
-    InFileDataSetCache,
-    InMemoryDataSetCache,
-    InequalityHandling,
-    JointMultiDataSetIterator,
-    JointParallelDataSetIterator,
-    KFoldIterator,
-    MultiDataSetIteratorAdapter,
-    MultiDataSetIteratorSplitter,
-    MultiDataSetWrapperIterator,
-    MultipleEpochsIterator,
-    RandomDataSetIterator,
-    RandomMultiDataSetIterator,
-    ReconstructionDataSetIterator,
-    SamplingDataSetIterator,
-    WorkspacesShieldDataSetIterator,
-)
+from fastiter.errors import *  # noqa: F401,F403  (curated: errors.__all__)
+from fastiter.iterators import *  # noqa: F401,F403
+from fastiter.kernels import get_num_threads, set_num_threads
+from fastiter.preprocessing import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__",
-    "get_include",
-    "get_source_dir",
-    "show_config",
-    "kernels",
-    "set_num_threads",
-    "get_num_threads",
-    # data objects
-    "DataSet",
-    "MultiDataSet",
-    # errors
-    "FormatError",
-    "NoSuchElementError",
-    "StaleBatchError",
-    "UnsupportedOperationError",
-    "ZeroLengthSequenceError",
-    # interfaces
-    "BaseIterator",
-    "DataSetIterator",
-    "DataSetPreProcessor",
-    "MultiDataSetIterator",
-    "MultiDataSetPreProcessor",
-    # iterators
-    "ArrayDataSetIterator",
-    # --- family (issue 5) ---
-    "CachingDataSetIterator",
-    "DataSetIteratorSplitter",
-    "DataSetLoaderIterator",
-    "DummyBlockDataSetIterator",
-    "DummyBlockMultiDataSetIterator",
-    "EarlyTerminationDataSetIterator",
-    "EarlyTerminationMultiDataSetIterator",
-    "ExistingMiniBatchDataSetIterator",
-    "FileDataSetIterator",
-    "FileMultiDataSetIterator",
-    "FileSplitDataSetIterator",
-    "InFileDataSetCache",
-    "InMemoryDataSetCache",
-    "InequalityHandling",
-    "JointMultiDataSetIterator",
-    "JointParallelDataSetIterator",
-    "KFoldIterator",
-    "MultiDataSetIteratorAdapter",
-    "MultiDataSetIteratorSplitter",
-    "MultiDataSetWrapperIterator",
-    "MultipleEpochsIterator",
-    "RandomDataSetIterator",
-    "RandomMultiDataSetIterator",
-    "ReconstructionDataSetIterator",
-    "SamplingDataSetIterator",
-    "WorkspacesShieldDataSetIterator",
-    # --- end family ---
-    # normalizers and pre-processors
-    "NormalizerStandardize",
-    "NormalizerMinMaxScaler",
-    "MultiNormalizerStandardize",
-    "MultiNormalizerMinMaxScaler",
-    "MultiNormalizerHybrid",
-    "ImagePreProcessingScaler",
-    "VGG16ImagePreProcessor",
-    "PermuteDataSetPreProcessor",
-    "RGBtoGrayscaleDataSetPreProcessor",
-    "ImageFlatteningDataSetPreProcessor",
-    "CropAndResizeDataSetPreProcessor",
-    "LabelLastTimeStepPreProcessor",
-    "CombinedPreProcessor",
-    "CompositeDataSetPreProcessor",
-    "CompositeMultiDataSetPreProcessor",
-    "DummyPreProcessor",
-    "load_normalizer",
+    "__version__", "get_include", "get_source_dir", "show_config", "kernels",
+    "set_num_threads", "get_num_threads",
+    "DataSet", "MultiDataSet", "SplitTestAndTrain",
+    *errors.__all__, *iterators.__all__, *preprocessing.__all__,
 ]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

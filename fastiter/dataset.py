@@ -9,52 +9,17 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from fastiter._examples import ExampleOpsMixin
+from fastiter._labels import LabelOpsMixin
+from fastiter._transforms import TransformOpsMixin
+from fastiter._rows import (array_eq, check_count, check_mask, copy_or_none, example_index,
+                            range_index, rows)
 from fastiter._validate import numeric_array
 
 __all__ = ["DataSet", "MultiDataSet"]
 
 
-def _check_mask(name: str, mask: np.ndarray | None, arr: np.ndarray | None,
-                arr_name: str) -> None:
-    if mask is None:
-        return
-    if arr is None:
-        raise ValueError(f"{name} was given but {arr_name} is None; a mask needs its array")
-    if arr.ndim == 3:
-        expected: tuple[int, ...] = (arr.shape[0], arr.shape[2])
-    else:
-        expected = (arr.shape[0],) if mask.ndim == 1 else arr.shape[: mask.ndim]
-    if mask.shape != expected:
-        raise ValueError(f"{name} must have shape {expected} to match {arr_name} of shape "
-                         f"{arr.shape}, got {mask.shape}")
-
-
-def _check_count(names: Sequence[str], arrays: Sequence[np.ndarray | None]) -> None:
-    counts = {n: a.shape[0] for n, a in zip(names, arrays) if a is not None}
-    if counts and len(set(counts.values())) > 1:
-        described = ", ".join(f"{n} has {c}" for n, c in counts.items())
-        raise ValueError(f"every array must hold the same number of examples "
-                         f"(dimension 0): {described}")
-    for n, a in zip(names, arrays):
-        if a is not None and a.ndim == 0:
-            raise ValueError(f"{n} must have at least one dimension (examples), got a scalar")
-
-
-def _rows(arr: np.ndarray | None, index: Any) -> np.ndarray | None:
-    return None if arr is None else arr[index]
-
-
-def _copy(arr: np.ndarray | None) -> np.ndarray | None:
-    return None if arr is None else arr.copy()
-
-
-def _array_eq(a: np.ndarray | None, b: np.ndarray | None) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
-
-
-class DataSet:
+class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
     """One minibatch (or a whole dataset): features, labels and their optional masks.
 
     Parameters
@@ -87,10 +52,10 @@ class DataSet:
         self.labels = numeric_array("labels", labels, allow_none=True)
         self.features_mask = numeric_array("features_mask", features_mask, allow_none=True)
         self.labels_mask = numeric_array("labels_mask", labels_mask, allow_none=True)
-        _check_count(("features", "labels", "features_mask", "labels_mask"),
+        check_count(("features", "labels", "features_mask", "labels_mask"),
                      (self.features, self.labels, self.features_mask, self.labels_mask))
-        _check_mask("features_mask", self.features_mask, self.features, "features")
-        _check_mask("labels_mask", self.labels_mask, self.labels, "labels")
+        check_mask("features_mask", self.features_mask, self.features, "features")
+        check_mask("labels_mask", self.labels_mask, self.labels, "labels")
         if example_metadata is not None:
             example_metadata = list(example_metadata)
             if len(example_metadata) != self.num_examples():
@@ -134,57 +99,28 @@ class DataSet:
             idx = np.arange(len(meta))[index]
             meta = [meta[i] for i in np.atleast_1d(idx)]
         out = DataSet.__new__(DataSet)
-        out.features = _rows(self.features, index)
-        out.labels = _rows(self.labels, index)
-        out.features_mask = _rows(self.features_mask, index)
-        out.labels_mask = _rows(self.labels_mask, index)
+        out.features = rows(self.features, index)
+        out.labels = rows(self.labels, index)
+        out.features_mask = rows(self.features_mask, index)
+        out.labels_mask = rows(self.labels_mask, index)
         out.example_metadata = meta
         out.label_names = self.label_names
         return out
 
     def __getitem__(self, index: Any) -> "DataSet":
-        """One example (kept as a batch of 1) or a slice / index array, as a DataSet."""
-        n = self.num_examples()
-        if isinstance(index, (int, np.integer)):
-            if not -n <= index < n:
-                raise IndexError(f"example index {index} is out of range for a DataSet "
-                                 f"of {n} examples")
-            i = int(index) % n
-            return self._select(slice(i, i + 1))
-        if isinstance(index, slice):
-            return self._select(index)
-        idx = np.asarray(index)
-        if idx.dtype == np.bool_:
-            if idx.shape != (n,):
-                raise IndexError(f"a boolean index must have shape ({n},), got {idx.shape}")
-            idx = np.flatnonzero(idx)
-        if idx.dtype.kind not in "iu":
-            raise IndexError(f"index must be an int, a slice or integer indices, "
-                             f"got dtype {idx.dtype}")
-        if idx.size and (idx.min() < -n or idx.max() >= n):
-            bad = idx[(idx < -n) | (idx >= n)][0]
-            raise IndexError(f"example index {bad} is out of range for a DataSet of "
-                             f"{n} examples")
-        return self._select(idx)
-
-    def get(self, index: int | Sequence[int]) -> "DataSet":
-        """DL4J's ``get``: one example, or the examples at a list of indices."""
-        return self[index]
+        """One example (kept as a batch of 1), a slice, integer indices or a boolean mask."""
+        return self._select(example_index(index, self.num_examples(), "DataSet"))
 
     def get_range(self, start: int, end: int) -> "DataSet":
         """Examples ``start`` (inclusive) to ``end`` (exclusive), masks included."""
-        n = self.num_examples()
-        if not 0 <= start <= end <= n:
-            raise IndexError(f"get_range needs 0 <= start <= end <= {n}, "
-                             f"got start={start}, end={end}")
-        return self._select(slice(start, end))
+        return self._select(range_index(start, end, self.num_examples()))
 
     # --- copying and comparing ------------------------------------------------------
     def copy(self) -> "DataSet":
         """A deep copy, metadata and label names included."""
         out = self._select(slice(None))
         for name in ("features", "labels", "features_mask", "labels_mask"):
-            setattr(out, name, _copy(getattr(self, name)))
+            setattr(out, name, copy_or_none(getattr(self, name)))
         out.example_metadata = None if self.example_metadata is None else list(
             self.example_metadata)
         out.label_names = None if self.label_names is None else list(self.label_names)
@@ -197,7 +133,7 @@ class DataSet:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DataSet):
             return NotImplemented
-        return all(_array_eq(getattr(self, n), getattr(other, n))
+        return all(array_eq(getattr(self, n), getattr(other, n))
                    for n in ("features", "labels", "features_mask", "labels_mask"))
 
     __hash__ = None  # type: ignore[assignment]
@@ -247,7 +183,7 @@ class DataSet:
         return out
 
 
-class MultiDataSet:
+class MultiDataSet(ExampleOpsMixin):
     """DL4J's MultiDataSet: lists of feature and label arrays, for multi-input/output models.
 
     Examples
@@ -285,11 +221,11 @@ class MultiDataSet:
                     raise ValueError(f"{mname} must have one entry per {aname} array "
                                      f"({len(arrs)}), got {len(masks)}")
                 for i, (m, a) in enumerate(zip(masks, arrs)):
-                    _check_mask(f"{mname}[{i}]", m, a, f"{aname}[{i}]")
+                    check_mask(f"{mname}[{i}]", m, a, f"{aname}[{i}]")
         allarr = list(self.features) + list(self.labels)
         names = [f"features[{i}]" for i in range(len(self.features))] + \
                 [f"labels[{i}]" for i in range(len(self.labels))]
-        _check_count(names, allarr)
+        check_count(names, allarr)
         if example_metadata is not None:
             example_metadata = list(example_metadata)
             if len(example_metadata) != self.num_examples():
@@ -306,15 +242,21 @@ class MultiDataSet:
     def __len__(self) -> int:
         return self.num_examples()
 
+    def is_empty(self) -> bool:
+        """True when there is no features and no labels array."""
+        return not self.features and not self.labels
+
     def num_features_arrays(self) -> int:
+        """How many features arrays (model inputs) there are."""
         return len(self.features)
 
     def num_labels_arrays(self) -> int:
+        """How many labels arrays (model outputs) there are."""
         return len(self.labels)
 
     def _select(self, index: Any) -> "MultiDataSet":
         def sel(xs: list | None) -> list | None:
-            return None if xs is None else [_rows(x, index) for x in xs]
+            return None if xs is None else [rows(x, index) for x in xs]
         meta = self.example_metadata
         if meta is not None:
             idx = np.arange(len(meta))[index]
@@ -326,25 +268,17 @@ class MultiDataSet:
         return out
 
     def __getitem__(self, index: Any) -> "MultiDataSet":
-        n = self.num_examples()
-        if isinstance(index, (int, np.integer)):
-            if not -n <= index < n:
-                raise IndexError(f"example index {index} is out of range for a "
-                                 f"MultiDataSet of {n} examples")
-            i = int(index) % n
-            index = slice(i, i + 1)
-        return self._select(index)
+        """One example (kept as a batch of 1), a slice, integer indices or a boolean mask."""
+        return self._select(example_index(index, self.num_examples(), "MultiDataSet"))
 
     def get_range(self, start: int, end: int) -> "MultiDataSet":
-        n = self.num_examples()
-        if not 0 <= start <= end <= n:
-            raise IndexError(f"get_range needs 0 <= start <= end <= {n}, "
-                             f"got start={start}, end={end}")
-        return self._select(slice(start, end))
+        """Examples ``start`` (inclusive) to ``end`` (exclusive) of every array and mask."""
+        return self._select(range_index(start, end, self.num_examples()))
 
     def copy(self) -> "MultiDataSet":
+        """A deep copy, metadata included."""
         def cp(xs: list | None) -> list | None:
-            return None if xs is None else [_copy(x) for x in xs]
+            return None if xs is None else [copy_or_none(x) for x in xs]
         out = MultiDataSet.__new__(MultiDataSet)
         out.features, out.labels = cp(self.features), cp(self.labels)
         out.features_masks, out.labels_masks = cp(self.features_masks), cp(self.labels_masks)
@@ -353,6 +287,7 @@ class MultiDataSet:
         return out
 
     def detach(self) -> "MultiDataSet":
+        """A copy that owns its memory (valid after its buffer slot is reused)."""
         return self.copy()
 
     def __eq__(self, other: object) -> bool:
@@ -362,7 +297,7 @@ class MultiDataSet:
         def eq(a: list | None, b: list | None) -> bool:
             a = a or []
             b = b or []
-            return len(a) == len(b) and all(_array_eq(x, y) for x, y in zip(a, b))
+            return len(a) == len(b) and all(array_eq(x, y) for x, y in zip(a, b))
 
         def masks_eq(a: list | None, b: list | None, n: int) -> bool:
             return eq(a if a is not None else [None] * n, b if b is not None else [None] * n)
@@ -383,7 +318,7 @@ class MultiDataSet:
         """Concatenate along examples; each position is merged by the DataSet rules."""
         from fastiter._merge import merge_arrays
 
-        parts = list(datasets)
+        parts = [p for p in datasets if not p.is_empty()]
         if not parts:
             return MultiDataSet()
         nf, nl = len(parts[0].features), len(parts[0].labels)

@@ -1,4 +1,5 @@
 """Iterator interfaces and the iterator families."""
+from fastiter.iterators.adapters import MultiDataSetIteratorAdapter, MultiDataSetWrapperIterator
 from fastiter.iterators.array import ArrayDataSetIterator
 from fastiter.iterators.base import (
     BaseIterator,
@@ -7,69 +8,64 @@ from fastiter.iterators.base import (
     MultiDataSetIterator,
     MultiDataSetPreProcessor,
 )
-
-
-# --- family (issue 5) ---
-from fastiter.iterators.adapters import (
-    MultiDataSetIteratorAdapter,
-    MultiDataSetWrapperIterator,
-)
-from fastiter.iterators.block import (
-    DummyBlockDataSetIterator,
-    DummyBlockMultiDataSetIterator,
-)
+from fastiter.iterators.block import DummyBlockDataSetIterator, DummyBlockMultiDataSetIterator
 from fastiter.iterators.caching import (
     CachingDataSetIterator,
     InFileDataSetCache,
     InMemoryDataSetCache,
 )
-from fastiter.iterators.epochs import (
-    MultipleEpochsIterator,
-)
-from fastiter.iterators.files import (
-    FileDataSetIterator,
-    FileMultiDataSetIterator,
+from fastiter.iterators.epochs import MultipleEpochsIterator
+from fastiter.iterators.files import FileDataSetIterator, FileMultiDataSetIterator
+from fastiter.iterators.inmemory import (
+    ListDataSetIterator,
+    SingletonDataSetIterator,
+    SingletonMultiDataSetIterator,
+    ViewIterator,
 )
 from fastiter.iterators.joint import (
     InequalityHandling,
     JointMultiDataSetIterator,
     JointParallelDataSetIterator,
 )
-from fastiter.iterators.kfold import (
-    KFoldIterator,
-)
+from fastiter.iterators.kfold import KFoldIterator
 from fastiter.iterators.loaders import (
     DataSetLoaderIterator,
     ExistingMiniBatchDataSetIterator,
     FileSplitDataSetIterator,
 )
-from fastiter.iterators.synthetic import (
-    RandomDataSetIterator,
-    RandomMultiDataSetIterator,
+from fastiter.iterators.pairs import DoublesDataSetIterator, FloatsDataSetIterator
+from fastiter.iterators.sampling import SamplingDataSetIterator
+from fastiter.iterators.splitter import DataSetIteratorSplitter, MultiDataSetIteratorSplitter
+from fastiter.iterators.stream import (
+    ExistingDataSetIterator,
+    IteratorDataSetIterator,
+    IteratorMultiDataSetIterator,
 )
-from fastiter.iterators.sampling import (
-    SamplingDataSetIterator,
-)
-from fastiter.iterators.splitter import (
-    DataSetIteratorSplitter,
-    MultiDataSetIteratorSplitter,
-)
+from fastiter.iterators.synthetic import RandomDataSetIterator, RandomMultiDataSetIterator
 from fastiter.iterators.wrappers import (
     EarlyTerminationDataSetIterator,
     EarlyTerminationMultiDataSetIterator,
     ReconstructionDataSetIterator,
     WorkspacesShieldDataSetIterator,
 )
-# --- end family ---
 
 __all__ = [
     "ArrayDataSetIterator",
     "BaseIterator",
     "DataSetIterator",
     "DataSetPreProcessor",
+    "DoublesDataSetIterator",
+    "ExistingDataSetIterator",
+    "FloatsDataSetIterator",
+    "IteratorDataSetIterator",
+    "IteratorMultiDataSetIterator",
+    "ListDataSetIterator",
     "MultiDataSetIterator",
     "MultiDataSetPreProcessor",
-        # --- family (issue 5) ---
+    "SingletonDataSetIterator",
+    "SingletonMultiDataSetIterator",
+    "ViewIterator",
+    # the rest of the family (issue 5)
     "CachingDataSetIterator",
     "DataSetIteratorSplitter",
     "DataSetLoaderIterator",
@@ -96,5 +92,4 @@ __all__ = [
     "ReconstructionDataSetIterator",
     "SamplingDataSetIterator",
     "WorkspacesShieldDataSetIterator",
-    # --- end family ---
 ]

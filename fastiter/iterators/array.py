@@ -7,13 +7,14 @@ import numpy as np
 
 from fastiter._validate import numeric_array, positive_int
 from fastiter.dataset import DataSet
+from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators._order import epoch_permutation, fresh_seed
 from fastiter.iterators.base import DataSetIterator
 
 __all__ = ["ArrayDataSetIterator"]
 
 
-class ArrayDataSetIterator(DataSetIterator):
+class ArrayDataSetIterator(IndexedBatchesMixin, DataSetIterator):
     """Minibatches over ``features`` / ``labels`` arrays (DL4J's INDArrayDataSetIterator).
 
     The last partial batch is kept (DL4J drops it; pass ``drop_last=True`` for that).
@@ -26,8 +27,6 @@ class ArrayDataSetIterator(DataSetIterator):
     >>> [ds.features[:, 0].tolist() for ds in it]
     [[0.0, 2.0], [4.0, 6.0], [8.0]]
     """
-
-    indexable = True
 
     def __init__(self, features: Any, labels: Any = None, batch_size: int = 32,
                  shuffle: bool = False, seed: int | None = None, drop_last: bool = False,
@@ -50,28 +49,12 @@ class ArrayDataSetIterator(DataSetIterator):
         n, b = self._data.num_examples(), self._batch_size
         return n // b if self._drop_last else -(-n // b)
 
-    def has_next(self) -> bool:
-        return self._position < self.num_batches()
-
     def _batch_at(self, index: int) -> DataSet:
         lo = index * self._batch_size
         hi = min(lo + self._batch_size, self._data.num_examples())
         if self._order is None:
             return self._data.get_range(lo, hi).copy()
-        return self._data[self._order[lo:hi]]
-
-    def _next_batch(self, num: int | None) -> DataSet:
-        if num is not None and num != self._batch_size:
-            raise NotImplementedError("ArrayDataSetIterator.next(num) supports only "
-                                      "num=None or num == batch_size")
-        return self._batch_at(self._position)
-
-    def _skip(self, n: int) -> None:
-        if n > self.num_batches():
-            raise ValueError(f"cannot skip to batch {n}: the epoch has {self.num_batches()}")
+        return self._data._select(self._order[lo:hi])
 
     def batch(self) -> int:
         return self._batch_size
-
-    def reset_supported(self) -> bool:
-        return True

@@ -1,0 +1,151 @@
+"""DataSet's label helpers (outcome, counts, filtering, sorting) and conversions.
+
+DL4J reads a class as the argmax of an example's one-hot labels ``[N, C]``; these
+methods do the same and refuse other label ranks with an explanation.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = ["LabelOpsMixin"]
+
+
+class LabelOpsMixin:
+    """Class-label methods of :class:`fastiter.DataSet` (mixed in; needs its fields)."""
+
+    __slots__ = ()
+    features: np.ndarray | None
+    labels: np.ndarray | None
+    features_mask: np.ndarray | None
+    labels_mask: np.ndarray | None
+    example_metadata: list | None
+    label_names: list[str] | None
+
+    def _classes(self, what: str) -> np.ndarray:
+        """The argmax class of every example, for rank-2 one-hot labels."""
+        if self.labels is None:
+            raise ValueError(f"{what} needs labels, but this DataSet has none")
+        if self.labels.ndim != 2:
+            raise ValueError(f"{what} needs one-hot labels of shape [N, C], got labels of "
+                             f"shape {self.labels.shape}")
+        return np.argmax(self.labels, axis=1)
+
+    def _class_list(self, classes: Any, what: str) -> list[int]:
+        values = np.atleast_1d(np.asarray(classes))
+        if values.dtype.kind not in "iu":
+            raise TypeError(f"{what} classes must be integer class indices, "
+                            f"got dtype {values.dtype}")
+        c = self.labels.shape[1]  # type: ignore[union-attr]
+        bad = values[(values < 0) | (values >= c)]
+        if bad.size:
+            raise ValueError(f"{what} class {int(bad[0])} is outside [0, {c}) for labels "
+                             f"with {c} columns")
+        return [int(v) for v in values]
+
+    def outcome(self) -> int:
+        """The class (label argmax) of a single-example DataSet.
+
+        >>> from fastiter import DataSet
+        >>> DataSet(np.zeros((1, 2)), np.array([[0.0, 1.0, 0.0]])).outcome()
+        1
+        """
+        classes = self._classes("outcome()")
+        if classes.shape[0] != 1:
+            raise ValueError(f"outcome() is defined for a DataSet of 1 example, this one "
+                             f"has {classes.shape[0]}; use label_counts() or index first")
+        return int(classes[0])
+
+    def label_counts(self) -> dict[int, int]:
+        """Examples per class (label argmax), for the classes that occur, in class order.
+
+        >>> from fastiter import DataSet
+        >>> DataSet(np.zeros((3, 1)), np.eye(3)[[2, 0, 2]]).label_counts()
+        {0: 1, 2: 2}
+        """
+        classes, counts = np.unique(self._classes("label_counts()"), return_counts=True)
+        return {int(k): int(v) for k, v in zip(classes, counts)}
+
+    def filter_by(self, classes: Sequence[int]) -> Any:
+        """A new DataSet of the examples whose class is among ``classes`` (order kept).
+
+        >>> from fastiter import DataSet
+        >>> ds = DataSet(np.arange(4.0)[:, None], np.eye(3)[[0, 1, 2, 1]])
+        >>> ds.filter_by([1]).features[:, 0].tolist()
+        [1.0, 3.0]
+        """
+        keep = self._class_list(classes, "filter_by")
+        return self._select(np.flatnonzero(np.isin(self._classes("filter_by"), keep)))
+
+    def filter_and_strip(self, classes: Sequence[int]) -> None:
+        """In place: keep the examples of ``classes`` and re-one-hot the labels over them.
+
+        The new label column of a class is its position in ``classes``; label names
+        follow.
+
+        >>> from fastiter import DataSet
+        >>> ds = DataSet(np.arange(4.0)[:, None], np.eye(3)[[0, 1, 2, 1]])
+        >>> ds.filter_and_strip([2, 1])
+        >>> ds.labels.tolist()
+        [[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]
+        """
+        from fastiter.kernels import one_hot
+
+        keep = self._class_list(classes, "filter_and_strip")
+        if len(set(keep)) != len(keep):
+            raise ValueError(f"filter_and_strip classes must be distinct, got {keep}")
+        kept = self.filter_by(keep)
+        remap = np.full(self.labels.shape[1], -1, dtype=np.int64)  # type: ignore[union-attr]
+        remap[keep] = np.arange(len(keep))
+        new_classes = remap[np.argmax(kept.labels, axis=1)]
+        dtype = kept.labels.dtype
+        out_dtype = dtype if dtype in (np.float16, np.float32, np.float64, np.int32,
+                                       np.uint8, np.bool_) else np.float32
+        kept.labels = one_hot(new_classes, len(keep), dtype=out_dtype).astype(dtype, copy=False)
+        if kept.label_names is not None:
+            kept.label_names = [kept.label_names[k] for k in keep]
+        self._assign_from(kept)
+
+    def sort_by_label(self) -> None:
+        """In place: interleave the classes round-robin, then append the rest.
+
+        While every class ``0..C-1`` still has examples, one example of each class is
+        taken in class order; when a class runs out, the remaining examples follow
+        grouped by class.  Within a class the original order is kept (DL4J's order).
+
+        >>> from fastiter import DataSet
+        >>> ds = DataSet(np.arange(6.0)[:, None], np.eye(3)[[0, 0, 1, 2, 2, 2]])
+        >>> ds.sort_by_label()
+        >>> np.argmax(ds.labels, axis=1).tolist()
+        [0, 1, 2, 0, 2, 2]
+        """
+        classes = self._classes("sort_by_label()")
+        queues = [list(np.flatnonzero(classes == c)) for c in range(self.labels.shape[1])]
+        order: list[int] = []
+        heads = [0] * len(queues)
+        done = False
+        while not done:
+            for c, q in enumerate(queues):
+                if heads[c] >= len(q):
+                    done = True
+                    break
+                order.append(q[heads[c]])
+                heads[c] += 1
+        for c, q in enumerate(queues):
+            order.extend(q[heads[c]:])
+        self._assign_from(self._select(np.asarray(order, dtype=np.int64)))
+
+    def to_multi_data_set(self) -> Any:
+        """This DataSet as a MultiDataSet of one input and one output (arrays shared).
+
+        >>> from fastiter import DataSet
+        >>> DataSet(np.zeros((2, 3)), np.ones((2, 1))).to_multi_data_set().num_features_arrays()
+        1
+        """
+        from fastiter.dataset import MultiDataSet
+
+        def one(a: np.ndarray | None) -> list | None:
+            return None if a is None else [a]
+        return MultiDataSet(one(self.features), one(self.labels), one(self.features_mask),
+                            one(self.labels_mask), example_metadata=self.example_metadata)
