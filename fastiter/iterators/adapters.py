@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from fastiter.dataset import DataSet, MultiDataSet
+from fastiter.iterators._indexed import owned
 from fastiter.iterators._wrapping import Wrapper, check_iterator
 from fastiter.iterators.base import DataSetIterator, MultiDataSetIterator
 
-__all__ = ["MultiDataSetWrapperIterator", "MultiDataSetIteratorAdapter",
-           "to_data_set", "to_multi_data_set"]
+__all__ = ["MultiDataSetWrapperIterator", "MultiDataSetIteratorAdapter", "to_data_set"]
 
 
 def to_data_set(mds: MultiDataSet) -> DataSet:
@@ -25,17 +25,6 @@ def to_data_set(mds: MultiDataSet) -> DataSet:
     fm = mds.features_masks[0] if mds.features_masks else None
     lm = mds.labels_masks[0] if mds.labels_masks and mds.labels else None
     return DataSet(feats, labels, fm, lm, example_metadata=mds.example_metadata)
-
-
-def to_multi_data_set(ds: DataSet) -> MultiDataSet:
-    """A DataSet as a MultiDataSet with one input and (if it has labels) one output."""
-    out = MultiDataSet.__new__(MultiDataSet)
-    out.features = [] if ds.features is None else [ds.features]
-    out.labels = [] if ds.labels is None else [ds.labels]
-    out.features_masks = None if ds.features_mask is None else [ds.features_mask]
-    out.labels_masks = None if ds.labels_mask is None or ds.labels is None else [ds.labels_mask]
-    out.example_metadata = ds.example_metadata
-    return out
 
 
 class MultiDataSetWrapperIterator(Wrapper, DataSetIterator):
@@ -65,10 +54,10 @@ class MultiDataSetWrapperIterator(Wrapper, DataSetIterator):
         return self._base.has_next()
 
     def _next_batch(self, num: int | None) -> DataSet:
-        return to_data_set(self._base.next(num))
+        return owned(self, to_data_set(self._base.next(num)))
 
     def _batch_at(self, index: int) -> DataSet:
-        return to_data_set(self._base.batch_at(index))
+        return owned(self, to_data_set(self._base.batch_at(index)))
 
     def num_batches(self) -> int:
         return self._base.num_batches()
@@ -78,7 +67,8 @@ class MultiDataSetIteratorAdapter(Wrapper, MultiDataSetIterator):
     """A DataSetIterator seen as a MultiDataSetIterator of one-input, one-output batches.
 
     Flags come from the base; this iterator's (MultiDataSet) pre-processor is applied
-    here, once per batch, after the base's own.
+    here, once per batch, after the base's own, to a copy (so data the base keeps is never
+    changed).
 
     Examples
     --------
@@ -100,10 +90,10 @@ class MultiDataSetIteratorAdapter(Wrapper, MultiDataSetIterator):
         return self._base.has_next()
 
     def _next_batch(self, num: int | None) -> MultiDataSet:
-        return to_multi_data_set(self._base.next(num))
+        return owned(self, self._base.next(num).to_multi_data_set())
 
     def _batch_at(self, index: int) -> MultiDataSet:
-        return to_multi_data_set(self._base.batch_at(index))
+        return owned(self, self._base.batch_at(index).to_multi_data_set())
 
     def num_batches(self) -> int:
         return self._base.num_batches()

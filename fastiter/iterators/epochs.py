@@ -6,13 +6,15 @@ from typing import Any
 
 from fastiter._validate import positive_int
 from fastiter.dataset import DataSet
-from fastiter.iterators._wrapping import Wrapper, check_state_type
-from fastiter.iterators.base import BaseIterator, DataSetIterator
+from fastiter.iterators._indexed import owned
+from fastiter.iterators._wrapping import DataSetWrapperMixin, Wrapper
+from fastiter.iterators.base import DataSetIterator
+from fastiter.iterators.inmemory import ViewIterator
 
 __all__ = ["MultipleEpochsIterator"]
 
 
-class MultipleEpochsIterator(Wrapper, DataSetIterator):
+class MultipleEpochsIterator(DataSetWrapperMixin, Wrapper, DataSetIterator):
     """Repeats ``base`` for ``num_epochs`` passes, resetting it between passes.
 
     Parameters
@@ -29,7 +31,9 @@ class MultipleEpochsIterator(Wrapper, DataSetIterator):
     Notes
     -----
     ``reset()`` starts again from pass 0.  This iterator's pre-processor is applied to
-    each batch here (as DL4J does), after the base's own.
+    each batch here (as DL4J does), after the base's own, on a copy when the base hands
+    out data it keeps.  Flags and queries come from the base (a DataSet source is a
+    :class:`ViewIterator`: resettable, not async).
 
     Examples
     --------
@@ -48,12 +52,10 @@ class MultipleEpochsIterator(Wrapper, DataSetIterator):
         if isinstance(base, numbers.Integral) and not isinstance(base, bool):
             base, num_epochs = num_epochs, base
         self._num_epochs = positive_int("num_epochs", num_epochs)
-        self._data: DataSet | None = None
         if isinstance(base, DataSet):
-            self._data = base
-            self._batch_size = None if batch_size is None else positive_int(
-                "batch_size", batch_size)
-            self._cursor = 0
+            # a DataSet is served through DL4J's ViewIterator: whole, or batch_by(batch_size)
+            size = max(base.num_examples(), 1) if batch_size is None else batch_size
+            base = ViewIterator(base, size)
         elif isinstance(base, DataSetIterator):
             if batch_size is not None:
                 raise ValueError("batch_size is only for a DataSet source; the base "
@@ -61,38 +63,13 @@ class MultipleEpochsIterator(Wrapper, DataSetIterator):
             if self._num_epochs > 1 and not base.reset_supported():
                 raise ValueError(f"num_epochs={self._num_epochs} needs a base that can "
                                  f"reset, and {type(base).__name__} cannot")
-            self._base = base
         else:
             raise TypeError(f"base must be a DataSetIterator or a DataSet, "
                             f"got {type(base).__name__}")
+        self._base = base
         self._pass = 0  # completed passes over the source in this epoch
 
-    # --- the DataSet source ---------------------------------------------------------
-    def _data_batches(self) -> int:
-        assert self._data is not None
-        if self._batch_size is None:
-            return 1
-        return -(-self._data.num_examples() // self._batch_size)
-
-    def _data_next(self) -> DataSet:
-        assert self._data is not None
-        if self._batch_size is None:
-            out = self._data.copy()
-        else:
-            lo = self._cursor * self._batch_size
-            hi = min(lo + self._batch_size, self._data.num_examples())
-            out = self._data.get_range(lo, hi).copy()
-        self._cursor += 1
-        return out
-
-    # --- the contract ---------------------------------------------------------------
     def has_next(self) -> bool:
-        if self._data is not None:
-            if self._cursor >= self._data_batches():
-                if self._pass + 1 >= self._num_epochs:
-                    return False
-                self._pass, self._cursor = self._pass + 1, 0
-            return self._data_batches() > 0
         if self._base.has_next():
             return True
         if self._pass + 1 >= self._num_epochs:
@@ -102,61 +79,18 @@ class MultipleEpochsIterator(Wrapper, DataSetIterator):
         return self._base.has_next()
 
     def _next_batch(self, num: int | None) -> DataSet:
-        if self._data is not None:
-            if num is not None:
-                raise NotImplementedError("MultipleEpochsIterator over a DataSet has a fixed "
-                                          "batch_size; call next() without num")
-            return self._data_next()
-        return self._base.next(num)
+        # a copy when our pre-processor will edit it: a view must not change its source
+        return owned(self, self._base.next(num))
 
     def _restart(self) -> None:
         self._pass = 0
-        if self._data is not None:
-            self._cursor = 0
-        else:
-            self._base.reset()
+        self._base.reset()
 
     def num_batches(self) -> int:
-        per = self._data_batches() if self._data is not None else self._base.num_batches()
-        return per * self._num_epochs
+        return self._base.num_batches() * self._num_epochs
 
-    def reset_supported(self) -> bool:
-        return True if self._data is not None else self._base.reset_supported()
+    def _own_state(self) -> dict[str, Any]:
+        return {"pass": self._pass}
 
-    def async_supported(self) -> bool:
-        return False if self._data is not None else self._base.async_supported()
-
-    def batch(self) -> int:
-        if self._data is not None:
-            return self._batch_size or self._data.num_examples()
-        return self._base.batch()
-
-    def input_columns(self) -> int:
-        return self._data.num_inputs() if self._data is not None else self._base.input_columns()
-
-    def total_outcomes(self) -> int:
-        if self._data is not None:
-            return self._data.num_outcomes()
-        return self._base.total_outcomes()
-
-    def get_labels(self) -> list[str] | None:
-        return self._data.label_names if self._data is not None else self._base.get_labels()
-
-    # --- resumable state ------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        state = BaseIterator.state_dict(self)
-        state["pass"] = self._pass
-        if self._data is not None:
-            state["cursor"] = self._cursor
-        else:
-            state["base"] = self._base.state_dict()
-        return state
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        check_state_type(self, state)
-        if self._data is not None:
-            self._cursor = int(state["cursor"])
-        else:
-            self._base.load_state_dict(state["base"])
+    def _load_own_state(self, state: dict[str, Any]) -> None:
         self._pass = int(state["pass"])
-        self._epoch, self._position = int(state["epoch"]), int(state["position"])

@@ -7,6 +7,7 @@ import numbers
 from typing import Any
 
 from fastiter.dataset import DataSet, MultiDataSet
+from fastiter.iterators._indexed import owned
 from fastiter.iterators._wrapping import check_iterator, check_state_type
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
 
@@ -102,10 +103,10 @@ class JointMultiDataSetIterator(_Children, MultiDataSetIterator):
     def _next_batch(self, num: int | None) -> MultiDataSet:
         if num is not None:
             raise NotImplementedError("JointMultiDataSetIterator.next(num) is not supported")
-        return self._join([c.next() for c in self._children])
+        return self._join([owned(self, c.next()) for c in self._children])
 
     def _batch_at(self, index: int) -> MultiDataSet:
-        return self._join([c.batch_at(index) for c in self._children])
+        return self._join([owned(self, c.batch_at(index)) for c in self._children])
 
     def num_batches(self) -> int:
         return min(c.num_batches() for c in self._children)
@@ -229,7 +230,7 @@ class JointParallelDataSetIterator(_Children, DataSetIterator):
     def _next_batch(self, num: int | None) -> DataSet:
         if num is not None:
             raise NotImplementedError("JointParallelDataSetIterator.next(num) is not supported")
-        batch = self._children[self._cur()].next()
+        batch = owned(self, self._children[self._cur()].next())
         self._turn += 1
         return batch
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from fastiter._validate import positive_int
 from fastiter.dataset import DataSet
+from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators._order import epoch_permutation, fresh_seed
 from fastiter.iterators.base import DataSetIterator
 
@@ -27,7 +28,7 @@ def fold_boundaries(n: int, k: int) -> list[int]:
     return bounds
 
 
-class KFoldIterator(DataSetIterator):
+class KFoldIterator(IndexedBatchesMixin, DataSetIterator):
     """k-fold cross-validation: ``next()`` is the train part (k−1 folds) of fold i, and
     :meth:`test_fold` is the held-out fold i of the last ``next()``.
 
@@ -53,8 +54,6 @@ class KFoldIterator(DataSetIterator):
     >>> it.test_fold().features[:, 0].tolist(), len(train)
     ([0.0, 1.0, 2.0, 3.0], 6)
     """
-
-    indexable = True
 
     def __init__(self, k: Any = 10, dataset: DataSet | None = None,
                  seed: int | None = None) -> None:
@@ -85,9 +84,6 @@ class KFoldIterator(DataSetIterator):
     def num_batches(self) -> int:
         return self._k
 
-    def has_next(self) -> bool:
-        return self._position < self._k
-
     def _fold(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = self._bounds[i], self._bounds[i + 1]
         return (np.concatenate([self._order[:lo], self._order[hi:]]), self._order[lo:hi])
@@ -101,10 +97,6 @@ class KFoldIterator(DataSetIterator):
                                       "part is always k-1 folds")
         self._test = None
         return self._batch_at(self._position)
-
-    def _skip(self, n: int) -> None:
-        if n > self._k:
-            raise ValueError(f"cannot skip to fold {n}: there are {self._k}")
 
     def test_fold(self) -> DataSet:
         """The held-out fold matching the last ``next()`` (pre-processed once)."""
@@ -131,9 +123,6 @@ class KFoldIterator(DataSetIterator):
 
     def get_labels(self) -> list[str] | None:
         return self._data.label_names
-
-    def reset_supported(self) -> bool:
-        return True
 
     def async_supported(self) -> bool:
         return False

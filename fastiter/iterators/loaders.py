@@ -9,6 +9,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from fastiter.dataset import DataSet
+from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators._order import epoch_permutation, fresh_seed
 from fastiter.iterators.base import DataSetIterator
 
@@ -39,10 +40,8 @@ def _as_paths(paths: Any) -> list[str]:
     return out
 
 
-class _PathsIterator(DataSetIterator):
+class _PathsIterator(IndexedBatchesMixin, DataSetIterator):
     """Batch i is ``loader(paths[order[i]])``; indexable, so workers can load in parallel."""
-
-    indexable = True
 
     def _setup(self, paths: Sequence[Any], loader: Any, shuffle: bool,
                seed: int | None) -> None:
@@ -70,9 +69,6 @@ class _PathsIterator(DataSetIterator):
     def num_batches(self) -> int:
         return len(self._paths)
 
-    def has_next(self) -> bool:
-        return self._position < len(self._paths)
-
     def _batch_at(self, index: int) -> DataSet:
         return self._load(index)
 
@@ -81,13 +77,6 @@ class _PathsIterator(DataSetIterator):
             raise NotImplementedError(f"{type(self).__name__}.next(num) is not supported: "
                                       f"each batch is one file")
         return self._load(self._position)
-
-    def _skip(self, n: int) -> None:
-        if n > len(self._paths):
-            raise ValueError(f"cannot skip to batch {n}: there are {len(self._paths)} files")
-
-    def reset_supported(self) -> bool:
-        return True
 
     def async_supported(self) -> bool:
         return True

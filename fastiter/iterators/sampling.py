@@ -8,6 +8,7 @@ import numpy as np
 from fastiter import kernels
 from fastiter._validate import positive_int
 from fastiter.dataset import DataSet
+from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators._order import batch_stream, fresh_seed
 from fastiter.iterators.base import DataSetIterator
 
@@ -29,7 +30,7 @@ def sample_indices(n: int, size: int, replace: bool, seed: int, epoch: int,
     return rng.choice(n, size=size, replace=False)
 
 
-class SamplingDataSetIterator(DataSetIterator):
+class SamplingDataSetIterator(IndexedBatchesMixin, DataSetIterator):
     """``total_batches`` minibatches of ``batch_size`` examples sampled from ``dataset``.
 
     Each batch draws its examples independently (with replacement by default; without
@@ -48,8 +49,6 @@ class SamplingDataSetIterator(DataSetIterator):
     >>> [len(b) for b in it]
     [4, 4, 4]
     """
-
-    indexable = True
 
     def __init__(self, dataset: DataSet, batch_size: int, total_batches: int,
                  replace: bool = True, seed: int | None = None) -> None:
@@ -79,18 +78,8 @@ class SamplingDataSetIterator(DataSetIterator):
         return self._data[sample_indices(n, size, self._replace, self._seed,
                                          self._epoch, index)]
 
-    def _restart(self) -> None:
-        """Nothing to rewind: each batch is a function of (seed, epoch, index)."""
-
-    def _skip(self, n: int) -> None:
-        if n > self._total:
-            raise ValueError(f"cannot skip to batch {n}: the epoch has {self._total}")
-
     def num_batches(self) -> int:
         return self._total
-
-    def has_next(self) -> bool:
-        return self._position < self._total
 
     def _batch_at(self, index: int) -> DataSet:
         return self._draw(index, self._batch_size)
@@ -110,9 +99,6 @@ class SamplingDataSetIterator(DataSetIterator):
 
     def get_labels(self) -> list[str] | None:
         return self._data.label_names
-
-    def reset_supported(self) -> bool:
-        return True
 
     def async_supported(self) -> bool:
         return False

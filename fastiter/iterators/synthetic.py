@@ -18,6 +18,7 @@ from numpy.typing import DTypeLike
 from fastiter import kernels
 from fastiter._validate import positive_int
 from fastiter.dataset import DataSet, MultiDataSet
+from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators._order import batch_stream, fresh_seed
 from fastiter.iterators.base import DataSetIterator, MultiDataSetIterator
 
@@ -100,10 +101,9 @@ def _one_hot(shape: tuple[int, ...], seed: int, stream: int, dt: np.dtype) -> np
     return out if len(shape) == 2 else np.ascontiguousarray(np.moveaxis(out, -1, 1))
 
 
-class _RandomBase:
-    """Shared batch bookkeeping: ``num_minibatches`` indexable batches per epoch."""
-
-    indexable = True
+class _RandomBase(IndexedBatchesMixin):
+    """``num_minibatches`` indexable batches per epoch; ``next(num)`` takes only the
+    batch size the shapes fix."""
 
     def _setup(self, num_minibatches: int, seed: int | None, dtype: DTypeLike) -> None:
         self._n = positive_int("num_minibatches", num_minibatches)
@@ -122,25 +122,6 @@ class _RandomBase:
 
     def num_batches(self) -> int:
         return self._n
-
-    def has_next(self) -> bool:
-        return self._position < self._n
-
-    def _next_batch(self, num: int | None) -> Any:
-        if num is not None:
-            raise NotImplementedError(f"{type(self).__name__}.next(num) is not supported: "
-                                      f"the shapes fix the batch size")
-        return self._batch_at(self._position)
-
-    def _restart(self) -> None:
-        """Nothing to rewind: batches are pure functions of (seed, epoch, index)."""
-
-    def _skip(self, n: int) -> None:
-        if n > self._n:
-            raise ValueError(f"cannot skip to batch {n}: the epoch has {self._n}")
-
-    def reset_supported(self) -> bool:
-        return True
 
     def async_supported(self) -> bool:
         return True
@@ -167,6 +148,7 @@ class RandomMultiDataSetIterator(_RandomBase, MultiDataSetIterator):
         self._labels = [self._spec("labels", x) for x in labels]
         if not self._features and not self._labels:
             raise ValueError("add at least one features or labels array")
+        self._batch_size = (self._features or self._labels)[0][0][0]
 
     @staticmethod
     def _spec(name: str, spec: tuple) -> tuple:
@@ -250,13 +232,14 @@ class RandomDataSetIterator(_RandomBase, DataSetIterator):
         if self._specs[0][0][0] != self._specs[1][0][0]:
             raise ValueError(f"features and labels must share the batch dimension, got "
                              f"{self._specs[0][0]} and {self._specs[1][0]}")
+        self._batch_size = self._specs[0][0][0]
 
     def _batch_at(self, index: int) -> DataSet:
         feats, labels = self._arrays(self._specs, index)
         return DataSet(feats, labels)
 
     def batch(self) -> int:
-        return self._specs[0][0][0]
+        return self._batch_size
 
     def input_columns(self) -> int:
         shp = self._specs[0][0]

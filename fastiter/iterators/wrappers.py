@@ -6,6 +6,7 @@ from typing import Any
 
 from fastiter._validate import positive_int
 from fastiter.dataset import DataSet
+from fastiter.iterators._indexed import owned
 from fastiter.iterators._wrapping import (
     DataSetWrapperMixin,
     ForwardingWrapper,
@@ -145,10 +146,10 @@ class ReconstructionDataSetIterator(DataSetWrapperMixin, Wrapper, DataSetIterato
         return self._base.has_next()
 
     def _next_batch(self, num: int | None) -> DataSet:
-        return _reconstruct(self._base.next(num))
+        return _reconstruct(owned(self, self._base.next(num)))
 
     def _batch_at(self, index: int) -> DataSet:
-        return _reconstruct(self._base.batch_at(index))
+        return _reconstruct(owned(self, self._base.batch_at(index)))
 
     def num_batches(self) -> int:
         return self._base.num_batches()

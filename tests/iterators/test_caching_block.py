@@ -124,3 +124,20 @@ def test_dummy_block_resume():
     fresh = DummyBlockDataSetIterator(base(7, 1))
     fresh.load_state_dict(state)
     assert vals(fresh.next_block(10)) == [[3], [4], [5], [6]]
+
+
+def test_folder_cache_outlives_the_iterator(tmp_path):
+    from fastiter import InFileDataSetCache
+    first = CachingDataSetIterator(base(5, 2), tmp_path / "cache")
+    expected = vals(first)
+    assert (tmp_path / "cache" / "default.complete").exists()
+    # a new process's iterator replays the folder without touching its base
+    again = CachingDataSetIterator(base(5, 2), InFileDataSetCache(tmp_path / "cache"))
+    assert vals(again) == expected and CountingBase.produced == 0
+    cache = InFileDataSetCache(tmp_path / "cache")
+    cache.set_complete("default", False)
+    assert not cache.is_complete("default")
+
+
+def test_folder_cache_resume_across_processes(tmp_path, resumes):
+    resumes(lambda: CachingDataSetIterator(base(9, 2), tmp_path / "c"), 7, epochs=3)

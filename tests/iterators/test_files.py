@@ -192,3 +192,38 @@ def test_loader_iterators_resume(tmp_path, resumes):
         npz_save(tmp_path / f"dataset-{i}.npz", DataSet(np.full((2, 1), i), np.zeros((2, 1))))
     resumes(lambda: ExistingMiniBatchDataSetIterator(tmp_path, "dataset-%d.npz",
                                                      loader=npz_load), 1, epochs=2)
+
+
+def test_datasets_saved_by_dataset_save(tmp_path):
+    """The default loader reads DataSet.save's HDF5 files, labels names and metadata too."""
+    start = 0
+    for i, n in enumerate([3, 5, 2]):
+        ids_ = np.arange(start, start + n, dtype=np.float32)[:, None]
+        DataSet(ids_, ids_ * 2, example_metadata=[f"e{j}" for j in range(start, start + n)],
+                label_names=["y"]).save(tmp_path / f"part-{i}.h5")
+        start += n
+    it = FileDataSetIterator(tmp_path, batch_size=4)
+    out = list(it)
+    assert ids(out) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert out[1].example_metadata == ["e4", "e5", "e6", "e7"]
+    assert it.get_labels() == ["y"] and it.input_columns() == 1
+    one = FileDataSetIterator(tmp_path)
+    assert [len(b) for b in one] == [3, 5, 2]
+
+
+def test_multi_datasets_saved_by_save(tmp_path):
+    for i in range(3):
+        MultiDataSet([np.full((2, 3), i), np.ones((2, 1))], [np.zeros((2, 2))]).save(
+            tmp_path / f"m{i}.h5")
+    it = FileMultiDataSetIterator(tmp_path, batch_size=3, extensions=".h5")
+    out = list(it)
+    assert [len(m) for m in out] == [3, 3]
+    np.testing.assert_array_equal(out[0].features[0][:, 0], [0, 0, 1])
+    assert out[0].num_features_arrays() == 2
+
+
+def test_existing_minibatches_default_pattern(tmp_path):
+    for i in range(4):
+        DataSet(np.full((2, 1), i), np.zeros((2, 1))).save(tmp_path / f"dataset-{i}.h5")
+    it = ExistingMiniBatchDataSetIterator(tmp_path)
+    assert [b[0] for b in ids(it)] == [0, 1, 2, 3]

@@ -134,7 +134,7 @@ def test_validation():
     with pytest.raises(ValueError, match="at least one"):
         RandomMultiDataSetIterator.Builder(1).build()
     with pytest.raises(NotImplementedError):
-        RandomDataSetIterator(1, (2, 2), (2, 2), "ONES", "ONES").next(2)
+        RandomDataSetIterator(1, (2, 2), (2, 2), "ONES", "ONES").next(3)
 
 
 def test_random_iterators_resume(resumes):

@@ -232,3 +232,22 @@ def test_load_state_of_other_type_raises():
     state = EarlyTerminationDataSetIterator(counting(3), 2).state_dict()
     with pytest.raises(ValueError, match="not a ReconstructionDataSetIterator"):
         ReconstructionDataSetIterator(counting(3)).load_state_dict(state)
+
+
+def test_own_pre_processor_never_changes_data_the_base_keeps():
+    from fastiter import JointMultiDataSetIterator, ViewIterator
+    src = DataSet(np.arange(4.0)[:, None], np.zeros((4, 1)))
+    before = src.copy()
+    makers = [lambda: MultipleEpochsIterator(src, 2, batch_size=2),
+              lambda: ReconstructionDataSetIterator(ViewIterator(src, 2)),
+              lambda: MultiDataSetIteratorAdapter(ViewIterator(src, 2)),
+              lambda: MultiDataSetWrapperIterator(
+                  MultiDataSetIteratorAdapter(ViewIterator(src, 2))),
+              lambda: JointMultiDataSetIterator(-1, ViewIterator(src, 2))]
+    for make in makers:
+        it = make()
+        it.pre_processor = Counter()
+        first = list(it)
+        second = list(it)
+        assert first == second  # each epoch processed once, from unchanged data
+        assert src == before, make
