@@ -103,3 +103,72 @@ def test_split_views_partition_the_base(n_extra, parts):
     for v in reversed(views):  # any order: each view seeks the base
         seen = [float(ds.features[0, 0]) for ds in v] + seen
     assert seen == list(range(total))
+
+
+class CountCalls:
+    def __init__(self):
+        self.calls = 0
+
+    def pre_process(self, batch):
+        self.calls += 1
+
+
+def _makers(tmp):
+    from fastiter import (
+        FileMultiDataSetIterator,
+        RandomDataSetIterator,
+        RandomMultiDataSetIterator,
+    )
+    ds = DataSet(np.arange(10.0)[:, None], np.zeros((10, 1)))
+    for i in range(3):
+        p = os.path.join(tmp, f"{i}.h5")
+        if not os.path.exists(p):
+            ds.get_range(3 * i, 3 * i + 3).save(p)
+    base = lambda: ArrayDataSetIterator(np.arange(10.0)[:, None], None, 3)  # noqa: E731
+    return {
+        "early": lambda: EarlyTerminationDataSetIterator(base(), 3),
+        "shield": lambda: WorkspacesShieldDataSetIterator(base()),
+        "reconstruction": lambda: ReconstructionDataSetIterator(base()),
+        "epochs": lambda: MultipleEpochsIterator(base(), 2),
+        "adapter": lambda: MultiDataSetIteratorAdapter(base()),
+        "wrapper": lambda: MultiDataSetWrapperIterator(MultiDataSetIteratorAdapter(base())),
+        "split": lambda: DataSetIteratorSplitter(base(), 4, 0.5).get_train_iterator(),
+        "kfold": lambda: KFoldIterator(3, ds, seed=1),
+        "sampling": lambda: SamplingDataSetIterator(ds, 2, 3, seed=1),
+        "random": lambda: RandomDataSetIterator(3, (2, 2), (2, 2), "ONES", "ONE_HOT", seed=1),
+        "random-multi": lambda: RandomMultiDataSetIterator.Builder(3, seed=1)
+        .add_features((2, 2), "BINARY").build(),
+        "joint": lambda: JointMultiDataSetIterator(-1, base(), base()),
+        "parallel": lambda: JointParallelDataSetIterator([base(), base()], "RELOCATE"),
+        "files": lambda: FileDataSetIterator(tmp, 2),
+        "files-one": lambda: FileDataSetIterator(tmp),
+        "files-multi": lambda: FileMultiDataSetIterator(tmp, 4, loader=lambda p: DataSet.load(p)
+                                                        .to_multi_data_set()),
+        "file-split": lambda: FileSplitDataSetIterator(
+            sorted(os.path.join(tmp, f) for f in os.listdir(tmp)), DataSet.load),
+        "caching": lambda: CachingDataSetIterator(base()),
+    }
+
+
+MAKERS = ["early", "shield", "reconstruction", "epochs", "adapter", "wrapper", "split", "kfold",
+          "sampling", "random", "random-multi", "joint", "parallel", "files", "files-one",
+          "files-multi", "file-split", "caching"]
+
+
+def test_makers_cover_the_list(tmp_path):
+    assert sorted(_makers(str(tmp_path))) == sorted(MAKERS)
+
+
+@pytest.mark.parametrize("name", MAKERS)
+def test_pre_processor_exactly_once_per_batch(tmp_path, name):
+    it = _makers(str(tmp_path))[name]()
+    pp = CountCalls()
+    it.pre_processor = pp
+    n = 0
+    for epoch in range(2):
+        for _ in it:
+            n += 1
+    assert n > 0 and pp.calls == n
+    if it.indexable:
+        it.batch_at(0)
+        assert pp.calls == n + 1
