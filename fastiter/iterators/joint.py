@@ -6,6 +6,7 @@ import enum
 import numbers
 from typing import Any
 
+from fastiter._validate import positive_int
 from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.iterators._indexed import owned
 from fastiter.iterators._wrapping import check_iterator, check_state_type
@@ -172,7 +173,7 @@ class JointParallelDataSetIterator(_Children, DataSetIterator):
                 if not c.reset_supported():
                     raise ValueError(f"the RESET policy resets exhausted sources, and "
                                      f"iterators[{i}] ({type(c).__name__}) cannot reset")
-        self._buffer = int(buffer_per_split)
+        self._buffer = positive_int("buffer_per_split", buffer_per_split)
         self._restart()
 
     def _restart(self) -> None:
@@ -252,3 +253,31 @@ class JointParallelDataSetIterator(_Children, DataSetIterator):
 
     def async_supported(self) -> bool:
         return False
+
+    class Builder:
+        """DL4J's builder: ``Builder(policy).add_source_iterator(it)...build()``.
+
+        >>> from fastiter import ArrayDataSetIterator
+        >>> src = [ArrayDataSetIterator(np.ones((2, 1)), None, 1) for _ in range(2)]
+        >>> it = (JointParallelDataSetIterator.Builder("STOP_EVERYONE")
+        ...       .add_source_iterator(src[0]).add_source_iterator(src[1]).build())
+        >>> len(list(it))
+        4
+        """
+
+        def __init__(self, inequality_handling: Any = "STOP_EVERYONE") -> None:
+            self._policy = inequality_handling
+            self._sources: list[DataSetIterator] = []
+            self._buffer = 4
+
+        def add_source_iterator(self, it: DataSetIterator
+                                ) -> "JointParallelDataSetIterator.Builder":
+            self._sources.append(it)
+            return self
+
+        def set_buffer_size_per_split(self, n: int) -> "JointParallelDataSetIterator.Builder":
+            self._buffer = n
+            return self
+
+        def build(self) -> "JointParallelDataSetIterator":
+            return JointParallelDataSetIterator(self._sources, self._policy, self._buffer)
