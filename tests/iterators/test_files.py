@@ -227,3 +227,15 @@ def test_existing_minibatches_default_pattern(tmp_path):
         DataSet(np.full((2, 1), i), np.zeros((2, 1))).save(tmp_path / f"dataset-{i}.h5")
     it = ExistingMiniBatchDataSetIterator(tmp_path)
     assert [b[0] for b in ids(it)] == [0, 1, 2, 3]
+
+
+def test_several_roots(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    DataSet(np.zeros((2, 1)), np.zeros((2, 1))).save(tmp_path / "a" / "x.h5")
+    DataSet(np.ones((3, 1)), np.zeros((3, 1))).save(tmp_path / "b" / "y.h5")
+    it = FileDataSetIterator([tmp_path / "a", tmp_path / "b"])
+    assert [len(b) for b in it] == [2, 3]
+    (tmp_path / "c").mkdir()
+    with pytest.raises(ValueError, match="no files found"):
+        FileDataSetIterator([tmp_path / "a", tmp_path / "c"])
