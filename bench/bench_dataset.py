@@ -104,3 +104,37 @@ def test_save_load_ceiling_raw_bytes(benchmark, big, tmp_path):
         return path.read_bytes()
 
     benchmark(round_trip)
+
+
+@pytest.fixture(scope="module")
+def table():
+    rng = np.random.default_rng(9)
+    return (rng.normal(1.0, 1.0, (100_000, 64)).astype(np.float32),
+            np.eye(10, dtype=np.float32)[rng.integers(0, 10, 100_000)])
+
+
+def test_shuffled_epoch_fastiter(benchmark, table):
+    from fastiter import ArrayDataSetIterator
+
+    benchmark.group = "shuffled epoch 100000x64, batch 1024"
+    it = ArrayDataSetIterator(*table, batch_size=1024, shuffle=True, seed=1)
+    benchmark(lambda: sum(len(b) for b in it))
+
+
+def test_shuffled_epoch_numpy_fancy_index(benchmark, table):
+    benchmark.group = "shuffled epoch 100000x64, batch 1024"
+    x, y = table
+    perm = np.random.default_rng(1).permutation(len(x))
+
+    def epoch():
+        return sum(len(x[perm[lo:lo + 1024]]) + 0 * len(y[perm[lo:lo + 1024]])
+                   for lo in range(0, len(x), 1024))
+
+    benchmark(epoch)
+
+
+def test_shuffled_epoch_ceiling_copy(benchmark, table):
+    benchmark.group = "shuffled epoch 100000x64, batch 1024"
+    x, y = table
+    dx, dy = np.empty_like(x), np.empty_like(y)
+    benchmark(lambda: (np.copyto(dx, x), np.copyto(dy, y)))

@@ -8,8 +8,14 @@
  */
 #include "random_xform.h"
 
+#include "fastiter.h"
+
 #include <math.h>
 #include <string.h>
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define FI_XF_AVX2 1
+#endif
 
 #define LN2_F 0.693147180559945309f
 #define LN2_D 0.693147180559945309
@@ -42,20 +48,21 @@ int fi_xf_int_range_fits(int dtype, int64_t low, uint64_t range)
  * atanh series on a mantissa folded into [sqrt(1/2), sqrt(2)). */
 static inline float neg2_log_f(uint32_t k, int bits)
 {
-    float x = (float)k;
+    float x = (float)(int32_t)k;
     uint32_t b;
     memcpy(&b, &x, 4);
-    int32_t e = (int32_t)(b >> 23) - 127;
     uint32_t mb = (b & 0x7FFFFFu) | 0x3F800000u;
+    /* Fold m > sqrt(2) (bits 0x3FB504F3) to m / 2 by decrementing its exponent: bit
+     * arithmetic rather than a branch, so the loop vectorises. */
+    uint32_t big = (uint32_t)0 - (uint32_t)(mb > 0x3FB504F3u);
+    mb -= big & 0x00800000u;
+    int32_t e = (int32_t)(b >> 23) - 127 + (int32_t)(big & 1u);
     float m;
     memcpy(&m, &mb, 4);
-    int big = m > 1.41421356f;
-    m = big ? m * 0.5f : m;
-    e += big;
     float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
     float lnm = 2.0f * s * (1.0f + s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9)))));
-    float r2 = 2.0f * ((float)(bits - e) * LN2_F - lnm);
-    return r2 > 0.0f ? r2 : 0.0f;
+    /* >= 0: e == bits only when m <= 1, and lnm < ln 2 otherwise */
+    return 2.0f * ((float)(bits - e) * LN2_F - lnm);
 }
 
 static inline double neg2_log_d(uint64_t k, int bits)
@@ -83,10 +90,13 @@ static inline void cos_sin_f(uint32_t q, float x, float *c, float *s)
     float x2 = x * x;
     float sx = x * (1.0f + x2 * (-1.0f / 6 + x2 * (1.0f / 120 + x2 * (-1.0f / 5040 + x2 * (1.0f / 362880)))));
     float cx = 1.0f + x2 * (-0.5f + x2 * (1.0f / 24 + x2 * (-1.0f / 720 + x2 * (1.0f / 40320 + x2 * (-1.0f / 3628800)))));
-    int swap = (int)(q & 1u);
-    float cc = swap ? sx : cx, ss = swap ? cx : sx;
-    *c = ((q + 1u) & 2u) ? -cc : cc;
-    *s = (q & 2u) ? -ss : ss;
+    uint32_t sb, cb, swap = (uint32_t)0 - (q & 1u);
+    memcpy(&sb, &sx, 4);
+    memcpy(&cb, &cx, 4);
+    uint32_t rc = ((cb & ~swap) | (sb & swap)) ^ (((q + 1u) & 2u) << 30);
+    uint32_t rs = ((sb & ~swap) | (cb & swap)) ^ ((q & 2u) << 30);
+    memcpy(c, &rc, 4);
+    memcpy(s, &rs, 4);
 }
 
 static const double SIN_C[9] = {1.0, -1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880,
@@ -110,17 +120,58 @@ static inline void cos_sin_d(uint32_t q, double x, double *c, double *s)
     *s = (q & 2u) ? -ss : ss;
 }
 
+/* Box-Muller on contiguous arrays of radius words and angle words: kept free of
+ * strided access and branches so that the compiler vectorises it (one copy per
+ * instruction set, see NORMAL_PAIRS below). */
+static inline __attribute__((always_inline)) void
+box_muller_f32(const uint32_t *wr, const uint32_t *wa, int64_t np, float *zc, float *zs)
+{
+    for (int64_t m = 0; m < np; m++) {
+        float r = sqrtf(neg2_log_f((wr[m] >> 8) + 1u, 24));
+        float x = ((float)(int32_t)((wa[m] >> 7) & 0x7FFFFFu) + 0.5f) *
+                      (float)(HALF_PI_D / 8388608.0) - (float)QUARTER_PI_D;
+        float c, s;
+        cos_sin_f(wa[m] >> 30, x, &c, &s);
+        zc[m] = r * c;
+        zs[m] = r * s;
+    }
+}
+
+static void box_muller_f32_base(const uint32_t *wr, const uint32_t *wa, int64_t np,
+                                float *zc, float *zs)
+{
+    box_muller_f32(wr, wa, np, zc, zs);
+}
+
+#ifdef FI_XF_AVX2
+__attribute__((target("avx2"))) static void
+box_muller_f32_avx2(const uint32_t *wr, const uint32_t *wa, int64_t np, float *zc, float *zs)
+{
+    box_muller_f32(wr, wa, np, zc, zs);
+}
+#endif
+
+#define BM_BATCH 256
+
 static void normal_f32(const uint32_t *w, int64_t ne, float *out)
 {
-    for (int64_t m = 0; m < ne / 2; m++) {
-        uint32_t wr = w[2 * m], wa = w[2 * m + 1];
-        float r = sqrtf(neg2_log_f((wr >> 8) + 1u, 24));
-        float x = ((float)((wa >> 7) & 0x7FFFFFu) + 0.5f) * (float)(HALF_PI_D / 8388608.0) -
-                  (float)QUARTER_PI_D;
-        float c, s;
-        cos_sin_f(wa >> 30, x, &c, &s);
-        out[2 * m] = r * c;
-        out[2 * m + 1] = r * s;
+    uint32_t wr[BM_BATCH], wa[BM_BATCH];
+    float zc[BM_BATCH], zs[BM_BATCH];
+    for (int64_t m0 = 0; m0 < ne / 2; m0 += BM_BATCH) {
+        int64_t np = ne / 2 - m0 < BM_BATCH ? ne / 2 - m0 : BM_BATCH;
+        for (int64_t m = 0; m < np; m++) {
+            wr[m] = w[2 * (m0 + m)];
+            wa[m] = w[2 * (m0 + m) + 1];
+        }
+#ifdef FI_XF_AVX2
+        if (fi_random_simd_level() == 1) box_muller_f32_avx2(wr, wa, np, zc, zs);
+        else
+#endif
+            box_muller_f32_base(wr, wa, np, zc, zs);
+        for (int64_t m = 0; m < np; m++) {
+            out[2 * (m0 + m)] = zc[m];
+            out[2 * (m0 + m) + 1] = zs[m];
+        }
     }
 }
 

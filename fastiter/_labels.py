@@ -121,20 +121,18 @@ class LabelOpsMixin:
         [0, 1, 2, 0, 2, 2]
         """
         classes = self._classes("sort_by_label()")
-        queues = [list(np.flatnonzero(classes == c)) for c in range(self.labels.shape[1])]
-        order: list[int] = []
-        heads = [0] * len(queues)
-        done = False
-        while not done:
-            for c, q in enumerate(queues):
-                if heads[c] >= len(q):
-                    done = True
-                    break
-                order.append(q[heads[c]])
-                heads[c] += 1
-        for c, q in enumerate(queues):
-            order.extend(q[heads[c]:])
-        self._assign_from(self._select(np.asarray(order, dtype=np.int64)))
+        n, c = classes.shape[0], self.labels.shape[1]  # type: ignore[union-attr]
+        counts = np.bincount(classes, minlength=c)
+        rounds = int(counts.min()) if n else 0      # full rounds: every class has one
+        stop = int(np.argmax(counts == rounds))     # the class that ends the last round
+        # each example's rank within its class, in original order
+        order = np.argsort(classes, kind="stable")
+        rank = np.empty(n, np.int64)
+        rank[order] = np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts)
+        key = np.where(rank < rounds, rank * c + classes,
+                       np.where((rank == rounds) & (classes < stop), rounds * c + classes,
+                                (rounds + 1) * c + classes.astype(np.int64) * n + rank))
+        self._assign_from(self._select(np.argsort(key, kind="stable")))
 
     def to_multi_data_set(self) -> Any:
         """This DataSet as a MultiDataSet of one input and one output (arrays shared).

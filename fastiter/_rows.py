@@ -68,7 +68,7 @@ def example_index(index: Any, n: int, kind: str) -> slice | np.ndarray:
         bad = idx[(idx < -n) | (idx >= n)][0]
         raise IndexError(f"example index {bad} is out of range for a {kind} of "
                          f"{n} examples")
-    return idx
+    return np.where(idx < 0, idx + n, idx) if idx.min() < 0 else idx
 
 
 def range_index(start: int, end: int, n: int) -> slice:
@@ -80,7 +80,18 @@ def range_index(start: int, end: int, n: int) -> slice:
 
 
 def rows(arr: np.ndarray | None, index: Any) -> np.ndarray | None:
-    return None if arr is None else arr[index]
+    """``arr[index]``: a view for a slice, a gathered copy for an array of row numbers.
+
+    Gathers go through the native kernel (the one implementation of the hot path);
+    ``index`` must then hold non-negative row numbers, as :func:`example_index` returns.
+    """
+    if arr is None:
+        return None
+    if isinstance(index, np.ndarray) and arr.flags.c_contiguous:
+        from fastiter.kernels import gather
+
+        return gather(arr, index)
+    return arr[index]
 
 
 def copy_or_none(arr: np.ndarray | None) -> np.ndarray | None:

@@ -108,6 +108,8 @@ def default_cases(quick: bool = False) -> list[Case]:
         out.nbytes, ceiling=lambda: out.fill(1.0)))
     from fastiter.preprocessing import _bench_cases
     cases += _bench_cases.cases(quick)
+    from fastiter.iterators import _bench_cases as _iterator_cases
+    cases += _iterator_cases.cases(quick)
     return cases
 
 

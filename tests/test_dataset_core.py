@@ -151,3 +151,14 @@ def test_multidataset_merge():
     assert m.example_metadata == ["a", "b"]
     with pytest.raises(ValueError, match="different numbers of arrays"):
         MultiDataSet.merge([a, MultiDataSet([np.ones((1, 2, 3))] * 2, [np.ones((1, 1))])])
+
+
+def test_data_objects_pickle_for_worker_processes():
+    import copy
+    import pickle
+
+    ds = DataSet(np.ones((2, 2)), np.zeros((2, 1)), example_metadata=[1, 2], label_names=["a"])
+    back = pickle.loads(pickle.dumps(ds))
+    assert back == ds and back.example_metadata == [1, 2] and back.label_names == ["a"]
+    m = ds.to_multi_data_set()
+    assert pickle.loads(pickle.dumps(m)) == m and copy.deepcopy(ds) == ds

@@ -126,3 +126,21 @@ def test_a_dataset_subclass_saves_and_loads_as_a_dataset(tmp_path):
     Mine(np.ones((1, 2))).save(tmp_path / "x.h5")
     assert DataSet.load(tmp_path / "x.h5") == DataSet(np.ones((1, 2)))
     assert isinstance(Mine.load(tmp_path / "x.h5"), Mine)
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.uint16, np.int64, np.float16,
+                                   np.float32, np.float64])
+def test_every_numeric_dtype_round_trips(tmp_path, dtype):
+    x = (np.arange(12).reshape(3, 4) % 3).astype(dtype)
+    DataSet(x, x[:, :2], labels_mask=np.array([1, 0, 1], dtype)).save(tmp_path / "x.h5")
+    back = DataSet.load(tmp_path / "x.h5")
+    assert back.features.dtype == dtype and back.labels_mask.dtype == dtype
+    np.testing.assert_array_equal(back.features, x)
+
+
+def test_empty_objects_round_trip(tmp_path):
+    DataSet().save(tmp_path / "d.h5")
+    assert DataSet.load(tmp_path / "d.h5").is_empty()
+    MultiDataSet().save(tmp_path / "m.h5")
+    back = MultiDataSet.load(tmp_path / "m.h5")
+    assert back.is_empty() and back.features == [] and back.features_masks is None

@@ -216,3 +216,14 @@ def test_multidataset_shuffle_sample_and_lists_keep_rows_aligned():
     assert [len(p) for p in multi(5).batch_by(2)] == [2, 2, 1]
     assert MultiDataSet.merge([MultiDataSet(), multi(2)]) == multi(2)
     assert MultiDataSet().is_empty() and not multi().is_empty()
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_index_arrays_gather_like_numpy_for_any_layout(layout):
+    base = np.arange(60.0).reshape(6, 10)
+    x = {"C": base, "F": np.asfortranarray(base), "strided": base[:, ::2]}[layout]
+    ds = DataSet(x, example_metadata=list("abcdef"))
+    picked = ds[[-1, 0, 3, -2]]
+    np.testing.assert_array_equal(picked.features, x[[5, 0, 3, 4]])
+    assert picked.example_metadata == ["f", "a", "d", "e"]
+    assert picked.features.flags.c_contiguous or layout != "C"

@@ -82,3 +82,57 @@ def test_multidataset_split_and_batch_round_trip(ds, data):
     assert MultiDataSet.merge([train, test]) == m
     assert MultiDataSet.merge(m.batch_by(data.draw(st.integers(1, 5)))) == m
     assert MultiDataSet.merge(m.as_list()) == m
+
+
+@given(st.lists(st.tuples(st.integers(1, 4), st.integers(1, 6)), min_size=1, max_size=6),
+       st.integers(1, 5), st.integers(0, 2**31))
+def test_merge_pads_like_a_reference_and_re_merges_to_itself(shapes, b, seed):
+    rng = np.random.default_rng(seed)
+    pieces = [DataSet(rng.normal(size=(k, 2, t)) + 5, rng.normal(size=(k, 1, t)) + 5)
+              for k, t in shapes]
+    merged = DataSet.merge(pieces)
+    t_max = max(t for _, t in shapes)
+    ref = np.zeros((sum(k for k, _ in shapes), 2, t_max))
+    ref_mask = np.zeros((ref.shape[0], t_max))
+    row = 0
+    for p in pieces:
+        k, _, t = p.features.shape
+        ref[row:row + k, :, :t] = p.features
+        ref_mask[row:row + k, :t] = 1
+        row += k
+    np.testing.assert_array_equal(merged.features, ref)
+    if len({t for _, t in shapes}) > 1:
+        np.testing.assert_array_equal(merged.features_mask, ref_mask)
+        np.testing.assert_array_equal(merged.labels_mask, ref_mask)
+    else:
+        assert merged.features_mask is None
+    # the merged, masked data set survives split / batch_by / merge unchanged
+    assert DataSet.merge(merged.batch_by(b)) == merged
+    if len(merged) > 1:
+        assert DataSet.merge(list(merged.split_test_and_train(1))) == merged
+
+
+def sort_by_label_reference(classes, c):
+    """The loop DL4J's sortByLabel intends: one per class per round, then the rest."""
+    queues = [[i for i, k in enumerate(classes) if k == cls] for cls in range(c)]
+    order, heads = [], [0] * c
+    while True:
+        for cls in range(c):
+            if heads[cls] >= len(queues[cls]):
+                break
+            order.append(queues[cls][heads[cls]])
+            heads[cls] += 1
+        else:
+            continue
+        break
+    for cls in range(c):
+        order.extend(queues[cls][heads[cls]:])
+    return order
+
+
+@given(st.lists(st.integers(0, 3), max_size=40), st.integers(4, 5))
+def test_sort_by_label_matches_the_round_robin_reference(classes, c):
+    ds = DataSet(np.arange(len(classes), dtype=float)[:, None],
+                 np.eye(c)[np.asarray(classes, dtype=np.int64)].reshape(len(classes), c))
+    ds.sort_by_label()
+    assert ds.features[:, 0].astype(int).tolist() == sort_by_label_reference(classes, c)

@@ -66,9 +66,6 @@ def test_example_statistics():
 
 
 def test_normalize_standardizes_each_feature():
-    pytest.importorskip("fastiter.preprocessing",
-                        reason="normalize() delegates to fastiter.preprocessing, "
-                               "which has not landed on this branch yet")
     x = np.random.default_rng(1).normal(3.0, 2.0, size=(50, 4))
     ds = DataSet(x.copy())
     ds.normalize()

@@ -46,11 +46,152 @@ static void test_one_hot_bad_label_leaves_output(void)
     CHECK(fi_one_hot_i16_f16(labels, 3, 1, 0, out, &bad) == FI_EINVAL);
 }
 
+static void test_one_hot_zeroed_and_large(void)
+{
+    /* large enough for the pool: 50000 labels, C = 7, both entry points agree */
+    enum { NL = 50000, NC = 7 };
+    int32_t *labels = malloc(sizeof(int32_t) * NL);
+    float *a = malloc(sizeof(float) * NL * NC), *b = calloc(NL * NC, sizeof(float));
+    for (int i = 0; i < NL; i++) labels[i] = (int32_t)((i * 2654435761u) % NC);
+    memset(a, 0xFF, sizeof(float) * NL * NC);
+    CHECK(fi_one_hot(labels, FI_INT32, NL, 1, NC, a, FI_FLOAT32, NULL) == FI_OK);
+    CHECK(fi_one_hot_zeroed(labels, FI_INT32, NL, 1, NC, b, FI_FLOAT32, NULL) == FI_OK);
+    CHECK(memcmp(a, b, sizeof(float) * NL * NC) == 0);
+    for (int i = 0; i < NL; i += 997) CHECK(a[i * NC + labels[i]] == 1.0f);
+    labels[40000] = NC;
+    labels[45000] = -1;
+    int64_t bad = -1;
+    CHECK(fi_one_hot(labels, FI_INT32, NL, 1, NC, a, FI_FLOAT32, &bad) == FI_ERANGE);
+    CHECK(bad == 40000); /* the first bad label, whichever thread saw it */
+    free(labels);
+    free(a);
+    free(b);
+}
+
 static void test_one_hot_empty(void)
 {
     CHECK(fi_one_hot(NULL, FI_INT32, 0, 1, 4, NULL, FI_FLOAT32, NULL) == FI_OK);
     CHECK(fi_dtype_size(FI_FLOAT16) == 2 && fi_dtype_size(FI_NDTYPES) == 0);
     CHECK(strcmp(fi_status_str(FI_ERANGE), "value out of range") == 0);
+}
+
+
+/* Two sequences of F=2 float rows: lengths 3 and 1, T=4, one aligned end, NFT and NTF. */
+static void test_pad_layouts_and_mask(void)
+{
+    const float a[6] = {1, 2, 3, 4, 5, 6}, b[2] = {7, 8};
+    const void *seqs[2] = {a, b};
+    const int64_t src_begin[2] = {0, 0}, count[2] = {3, 1}, start[2] = {0, 3};
+    const float pad = -1.0f, one = 1.0f;
+    float ntf[16], nft[16], mask[8];
+    int64_t bad = -1;
+    CHECK(fi_pad_sequences(seqs, src_begin, count, start, 2, 2, 4, sizeof(float),
+                           FI_LAYOUT_NTF, &pad, ntf, mask, sizeof(float), &one, &bad) == FI_OK);
+    const float want_ntf[16] = {1, 2, 3, 4, 5, 6, -1, -1, -1, -1, -1, -1, -1, -1, 7, 8};
+    const float want_mask[8] = {1, 1, 1, 0, 0, 0, 0, 1};
+    for (int k = 0; k < 16; k++) CHECK(ntf[k] == want_ntf[k]);
+    for (int k = 0; k < 8; k++) CHECK(mask[k] == want_mask[k]);
+    CHECK(fi_pad_sequences(seqs, src_begin, count, start, 2, 2, 4, sizeof(float),
+                           FI_LAYOUT_NFT, &pad, nft, NULL, 0, NULL, &bad) == FI_OK);
+    for (int i = 0; i < 2; i++)
+        for (int f = 0; f < 2; f++)
+            for (int t = 0; t < 4; t++)
+                CHECK(nft[(i * 2 + f) * 4 + t] == ntf[(i * 4 + t) * 2 + f]);
+    CHECK(bad == -1);
+}
+
+static void test_pad_truncation_and_bad_start(void)
+{
+    const uint8_t a[5] = {1, 2, 3, 4, 5};
+    const void *seqs[2] = {a, NULL}; /* a length-0 sequence may have no data */
+    const int64_t src_begin[2] = {2, 0}, count[2] = {3, 0}, start[2] = {0, 0};
+    const uint8_t pad = 9, one = 1;
+    uint8_t out[6], mask[6];
+    int64_t bad = -1;
+    CHECK(fi_pad_sequences(seqs, src_begin, count, start, 2, 1, 3, 1, FI_LAYOUT_NFT, &pad,
+                           out, mask, 1, &one, &bad) == FI_OK);
+    const uint8_t want[6] = {3, 4, 5, 9, 9, 9}, wmask[6] = {1, 1, 1, 0, 0, 0};
+    CHECK(memcmp(out, want, 6) == 0 && memcmp(mask, wmask, 6) == 0);
+    const int64_t late[2] = {0, 4};
+    memset(out, 0xEE, sizeof out);
+    CHECK(fi_pad_sequences(seqs, src_begin, count, late, 2, 1, 3, 1, FI_LAYOUT_NFT, &pad,
+                           out, NULL, 0, NULL, &bad) == FI_EINVAL);
+    CHECK(bad == 1 && out[0] == 0xEE);
+    CHECK(fi_pad_sequences(seqs, src_begin, count, start, 2, 1, 3, 1, 7, &pad, out, NULL, 0,
+                           NULL, &bad) == FI_EINVAL);
+}
+
+static void test_gather_and_collate(void)
+{
+    int16_t src[5][3];
+    for (int r = 0; r < 5; r++)
+        for (int c = 0; c < 3; c++) src[r][c] = (int16_t)(r * 10 + c);
+    const int64_t idx[4] = {4, 0, 4, 2};
+    int16_t out[4][3];
+    int64_t bad = -1;
+    CHECK(fi_gather(src, 5, sizeof src[0], sizeof src[0], idx, 4, out, &bad) == FI_OK);
+    for (int k = 0; k < 4; k++) CHECK(memcmp(out[k], src[idx[k]], sizeof src[0]) == 0);
+    /* every other row: a row stride of two rows */
+    CHECK(fi_gather(src, 3, 2 * sizeof src[0], sizeof src[0], idx + 1, 1, out, &bad) == FI_OK);
+    CHECK(out[0][0] == 0);
+    const int64_t badidx[3] = {1, 5, -1};
+    memset(out, 0x5A, sizeof out);
+    CHECK(fi_gather(src, 5, sizeof src[0], sizeof src[0], badidx, 3, out, &bad) == FI_ERANGE);
+    CHECK(bad == 1 && out[0][0] == 0x5A5A);
+    const void *items[3] = {src[3], src[1], src[3]};
+    CHECK(fi_collate(items, 3, sizeof src[0], out) == FI_OK);
+    CHECK(out[0][2] == 32 && out[1][0] == 10 && out[2][1] == 31);
+    const void *none[1] = {NULL};
+    CHECK(fi_collate(none, 1, 4, out) == FI_EINVAL);
+}
+
+static void test_random(void)
+{
+    /* Random123 known answer: counter 0, key 0 */
+    uint32_t w[8];
+    CHECK(fi_random_bits(0, 0, 0, 8, w) == FI_OK);
+    CHECK(w[0] == 0x6627e8d5u && w[3] == 0x9b00dbd8u);
+    uint32_t part[3];
+    CHECK(fi_random_bits(0, 0, 5, 3, part) == FI_OK);
+    CHECK(memcmp(part, w + 5, sizeof part) == 0);
+    static float u[5000], u2[5000], z[5000];
+    CHECK(fi_random_uniform(42, 1, 0, 5000, u, FI_FLOAT32) == FI_OK);
+    CHECK(fi_random_uniform(42, 1, 0, 1237, u2, FI_FLOAT32) == FI_OK);
+    CHECK(fi_random_uniform(42, 1, 1237, 5000 - 1237, u2 + 1237, FI_FLOAT32) == FI_OK);
+    CHECK(memcmp(u, u2, sizeof u) == 0);
+    double mean = 0;
+    for (int k = 0; k < 5000; k++) {
+        CHECK(u[k] >= 0.0f && u[k] < 1.0f);
+        mean += u[k] / 5000.0;
+    }
+    CHECK(mean > 0.47 && mean < 0.53);
+    CHECK(fi_random_normal(42, 1, 3, 5000, z, FI_FLOAT32) == FI_OK);
+    double m2 = 0;
+    for (int k = 0; k < 5000; k++) m2 += (double)z[k] * z[k] / 5000.0;
+    CHECK(m2 > 0.9 && m2 < 1.1);
+    int8_t ints[1000];
+    CHECK(fi_random_integers(7, 0, 0, 1000, -3, 5, ints, FI_INT8) == FI_OK);
+    for (int k = 0; k < 1000; k++) CHECK(ints[k] >= -3 && ints[k] <= 1);
+    CHECK(fi_random_integers(7, 0, 0, 10, 120, 10, ints, FI_INT8) == FI_EINVAL);
+    double bin[100];
+    CHECK(fi_random_binary(7, 0, 0, 100, 1.0, bin, FI_FLOAT64) == FI_OK);
+    for (int k = 0; k < 100; k++) CHECK(bin[k] == 1.0);
+    CHECK(fi_random_binary(7, 0, 0, 100, 1.5, bin, FI_FLOAT64) == FI_EINVAL);
+    uint8_t oh[20 * 6];
+    CHECK(fi_random_one_hot(7, 0, 0, 20, 6, oh, FI_BOOL) == FI_OK);
+    for (int r = 0; r < 20; r++) {
+        int s = 0;
+        for (int c = 0; c < 6; c++) s += oh[r * 6 + c];
+        CHECK(s == 1);
+    }
+    /* the scalar and SIMD paths agree bit for bit */
+    static float simd[3001], scalar[3001];
+    CHECK(fi_random_set_simd_level(1) == FI_OK);
+    CHECK(fi_random_normal(3, 9, 1, 3001, simd, FI_FLOAT32) == FI_OK);
+    CHECK(fi_random_set_simd_level(0) == FI_OK && fi_random_simd_level() == 0);
+    CHECK(fi_random_normal(3, 9, 1, 3001, scalar, FI_FLOAT32) == FI_OK);
+    CHECK(fi_random_set_simd_level(-1) == FI_OK && fi_random_set_simd_level(2) == FI_EINVAL);
+    CHECK(memcmp(simd, scalar, sizeof simd) == 0);
 }
 
 int main(void)
@@ -59,6 +200,11 @@ int main(void)
     test_one_hot_time_series();
     test_one_hot_bad_label_leaves_output();
     test_one_hot_empty();
+    test_one_hot_zeroed_and_large();
+    test_pad_layouts_and_mask();
+    test_pad_truncation_and_bad_start();
+    test_gather_and_collate();
+    test_random();
     if (failures) {
         fprintf(stderr, "test_kernels: %d check(s) failed\n", failures);
         return 1;

@@ -12,7 +12,7 @@ from libc.stdint cimport uintptr_t
 cimport numpy as cnp
 
 from fastiter._core.fastiter cimport (
-    fi_one_hot, fi_status_str, FI_OK, FI_ERANGE, FI_EINVAL,
+    fi_one_hot, fi_one_hot_zeroed, fi_status_str, FI_OK, FI_ERANGE, FI_EINVAL,
     FI_BOOL, FI_INT8, FI_INT16, FI_INT32, FI_INT64, FI_UINT8, FI_UINT16,
     FI_FLOAT16, FI_FLOAT32, FI_FLOAT64,
     fi_pad_sequences, fi_gather, fi_collate,
@@ -64,11 +64,12 @@ def status_message(int status):
     return fi_status_str(status).decode()
 
 
-def one_hot_into(label_t[:, ::1] labels, onehot_out_t[:, :, ::1] out, int out_code):
+def one_hot_into(label_t[:, ::1] labels, onehot_out_t[:, :, ::1] out, int out_code,
+                 bint zeroed=False):
     """Write one_hot(labels) into out ([outer, C, inner]); return -1 or the bad position.
 
     out_code is the fi_dtype of out's elements (it disambiguates uint8/bool and
-    uint16/float16, which share a memoryview type).
+    uint16/float16, which share a memoryview type).  zeroed: out is all zeros already.
     """
     cdef int64_t outer = labels.shape[0], inner = labels.shape[1]
     cdef int64_t num_classes = out.shape[1]
@@ -79,8 +80,12 @@ def one_hot_into(label_t[:, ::1] labels, onehot_out_t[:, :, ::1] out, int out_co
     if outer * inner == 0:
         return -1
     with nogil:
-        status = fi_one_hot(&labels[0, 0], _label_code(&labels[0, 0]), outer, inner,
-                            num_classes, &out[0, 0, 0], out_code, &bad)
+        if zeroed:
+            status = fi_one_hot_zeroed(&labels[0, 0], _label_code(&labels[0, 0]), outer,
+                                       inner, num_classes, &out[0, 0, 0], out_code, &bad)
+        else:
+            status = fi_one_hot(&labels[0, 0], _label_code(&labels[0, 0]), outer, inner,
+                                num_classes, &out[0, 0, 0], out_code, &bad)
     if status == FI_ERANGE:
         return bad
     if status != FI_OK:
@@ -153,16 +158,20 @@ def pad_into(uintptr_t[::1] ptrs, const int64_t[::1] src_begin, const int64_t[::
 
 # ------------------------------------------------------------- batch assembly
 
-def gather_into(cnp.ndarray src, const int64_t[::1] indices, cnp.ndarray out,
+def gather_into(cnp.ndarray src, cnp.ndarray indices, cnp.ndarray out,
                 int64_t row_bytes, int64_t stride):
-    """Rows src[indices] into out; return -1 or the first bad position."""
-    cdef int64_t bad = -1, n = indices.shape[0]
+    """Rows src[indices] into out; return -1 or the first bad position.
+
+    indices must be a C-contiguous int64 array (the caller checks; this is the hot
+    path of every batch, so it takes raw arrays rather than typed memoryviews)."""
+    cdef int64_t bad = -1, n = cnp.PyArray_SIZE(indices)
     cdef int status
+    cdef const int64_t *ip = <const int64_t *>cnp.PyArray_DATA(indices)
     if n == 0:
         return -1
     with nogil:
         status = fi_gather(cnp.PyArray_DATA(src), cnp.PyArray_DIM(src, 0), stride,
-                           <size_t>row_bytes, &indices[0], n, cnp.PyArray_DATA(out), &bad)
+                           <size_t>row_bytes, ip, n, cnp.PyArray_DATA(out), &bad)
     if status == FI_ERANGE:
         return bad
     if status != FI_OK:

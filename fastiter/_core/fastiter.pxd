@@ -31,6 +31,8 @@ cdef extern from "fastiter.h" nogil:
 
     int fi_one_hot(const void *labels, int label_dtype, int64_t outer, int64_t inner,
                    int64_t num_classes, void *out, int out_dtype, int64_t *bad_index)
+    int fi_one_hot_zeroed(const void *labels, int label_dtype, int64_t outer, int64_t inner,
+                          int64_t num_classes, void *out, int out_dtype, int64_t *bad_index)
 
     ctypedef enum fi_layout:
         FI_LAYOUT_NTF

@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from fastiter._validate import numeric_array, positive_int
+from fastiter._validate import positive_int
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators._order import epoch_permutation, fresh_seed
@@ -41,6 +41,10 @@ class ArrayDataSetIterator(IndexedBatchesMixin, DataSetIterator):
         self._restart()
 
     def _restart(self) -> None:
+        if self._shuffle and self._seed is None:
+            raise ValueError("a shuffling ArrayDataSetIterator needs a seed; the state "
+                             "loaded has seed=None (take it from this iterator's "
+                             "state_dict())")
         n = self._data.num_examples()
         self._order = (epoch_permutation(n, self._seed, self._epoch)
                        if self._shuffle else None)

@@ -186,13 +186,24 @@ class BaseIterator(Generic[T], abc.ABC):
         """Resume so that the next batches equal an uninterrupted run's from ``state``."""
         if state.get("type") not in (None, type(self).__name__):
             raise ValueError(f"state is for a {state.get('type')}, not a {type(self).__name__}")
-        position = int(state["position"])
-        if position < 0:
-            raise ValueError(f"state position must be >= 0, got {position}")
-        self._epoch = int(state["epoch"])
-        self._seed = state.get("seed")
-        self._position = 0
-        self._restart()
+        missing = [k for k in ("epoch", "position") if k not in state]
+        if missing:
+            raise ValueError(f"state is missing {missing}; pass a dict from state_dict()")
+        position, epoch = int(state["position"]), int(state["epoch"])
+        if position < 0 or epoch < 0:
+            raise ValueError(f"state position and epoch must be >= 0, got position="
+                             f"{position}, epoch={epoch}")
+        if self.indexable and position > self.num_batches():
+            raise ValueError(f"state position {position} is past the end of an epoch of "
+                             f"{self.num_batches()} batches")
+        old = (self._epoch, self._seed, self._position)
+        self._epoch, self._seed, self._position = epoch, state.get("seed"), 0
+        try:
+            self._restart()
+        except Exception:
+            # _restart refuses before changing anything; keep the iterator as it was
+            self._epoch, self._seed, self._position = old
+            raise
         self._skip(position)
         self._position = position
 

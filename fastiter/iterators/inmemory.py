@@ -69,16 +69,21 @@ class ListDataSetIterator(IndexedBatchesMixin, DataSetIterator):
         self._cursor = min(n * self._batch_size, len(self._items))
 
     def state_dict(self) -> dict[str, Any]:
+        """The base state plus ``cursor``, the list position (which ``next(num)`` moves)."""
         return {**super().state_dict(), "cursor": self._cursor}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        super().load_state_dict(state)
-        if "cursor" in state:
-            cursor = int(state["cursor"])
-            if not 0 <= cursor <= len(self._items):
-                raise ValueError(f"state cursor must be in [0, {len(self._items)}], "
-                                 f"got {cursor}")
-            self._cursor = cursor
+        if "cursor" not in state:
+            super().load_state_dict(state)
+            return
+        cursor, position = int(state["cursor"]), int(state.get("position", -1))
+        if not 0 <= cursor <= len(self._items) or position < 0:
+            raise ValueError(f"state cursor must be in [0, {len(self._items)}] and position "
+                             f">= 0, got cursor={cursor}, position={position}")
+        # after next(num) calls the position (batches returned) need not match the
+        # cursor, so restore the epoch at 0 and then set both as saved
+        super().load_state_dict({**state, "position": 0})
+        self._cursor, self._position = cursor, position
 
     def batch(self) -> int:
         return self._batch_size

@@ -96,11 +96,12 @@ class ExistingDataSetIterator(_StreamState, DataSetIterator):
         super().__init__()
         _check_source("iterable", iterable)
         self._source = iterable
-        self._resettable = iter(iterable) is not iterable
+        first = iter(iterable)  # once: iter() may be costly (a loader starting workers)
+        self._resettable = first is not iterable
         self.indexable = isinstance(iterable, Sequence)
         self._labels = None if labels is None else list(labels)
         self._returned = 0
-        self._pull = _Pulling(iterable, DataSet, "iterable")
+        self._pull = _Pulling(first, DataSet, "iterable")
 
     def has_next(self) -> bool:
         return self._pull.peek() is not None

@@ -64,6 +64,9 @@ def gather(source: Any, indices: Any, out: np.ndarray | None = None) -> np.ndarr
     array([[4, 5],
            [0, 1]])
     """
+    fast = _gather_fast(source, indices, out)
+    if fast is not None:
+        return fast
     src, row_bytes, stride = _source_rows(source)
     idx = np.asarray(indices)
     if idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu"):
@@ -81,6 +84,29 @@ def gather(source: Any, indices: Any, out: np.ndarray | None = None) -> np.ndarr
     if bad >= 0:
         raise IndexError(f"indices[{bad}] = {idx[bad]} is out of range for a source of "
                          f"{src.shape[0]} rows (valid: 0 to {src.shape[0] - 1})")
+    return out
+
+
+_I64 = np.dtype(np.int64)
+
+
+def _gather_fast(source: Any, indices: Any, out: np.ndarray | None) -> np.ndarray | None:
+    """The per-batch hot path: C-contiguous source, int64 indices, matching out.  Returns
+    None to fall back to the general path (which also produces the error messages)."""
+    if not (type(source) is np.ndarray and type(indices) is np.ndarray
+            and indices.dtype == _I64 and indices.ndim == 1 and source.ndim >= 1
+            and source.size and source.flags.c_contiguous and indices.flags.c_contiguous
+            and not source.dtype.hasobject):
+        return None
+    shape = indices.shape + source.shape[1:]
+    if out is None:
+        out = np.empty(shape, source.dtype)
+    elif not (type(out) is np.ndarray and out.shape == shape and out.dtype == source.dtype
+              and out.flags.c_contiguous and out.flags.writeable):
+        return None
+    row_bytes = source.nbytes // source.shape[0]
+    if _kernels.gather_into(source, indices, out, row_bytes, row_bytes) >= 0:
+        return None  # bad index: the general path raises the IndexError
     return out
 
 

@@ -78,8 +78,10 @@ def one_hot(labels: Any, num_classes: int, dtype: DTypeLike = np.float32,
                          f"got {axis}")
     ax = axis % nd
     shape = lab.shape[:ax] + (int(num_classes),) + lab.shape[ax:]
-    if out is None:
-        out = np.empty(shape, dtype=odt)
+    zeroed = out is None
+    if zeroed:
+        # fresh zero pages (calloc) let the kernel write only the ones
+        out = np.zeros(shape, dtype=odt)
     else:
         check_out(out, shape, odt)
     outer = int(np.prod(lab.shape[:ax], dtype=np.int64))
@@ -88,7 +90,7 @@ def one_hot(labels: Any, num_classes: int, dtype: DTypeLike = np.float32,
     view = out.reshape(outer, int(num_classes), inner)
     if odt in _OUT_VIEW:
         view = view.view(_OUT_VIEW[odt])
-    bad = _kernels.one_hot_into(lab2, view, FI_DTYPE_CODES[odt])
+    bad = _kernels.one_hot_into(lab2, view, FI_DTYPE_CODES[odt], zeroed)
     if bad >= 0:
         pos = [int(i) for i in np.unravel_index(bad, lab.shape)] if lab.ndim else []
         raise ValueError(f"labels{pos} = {lab2.reshape(-1)[bad]} is outside "

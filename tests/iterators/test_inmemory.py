@@ -120,3 +120,16 @@ def test_pairs_iterators_accept_a_generator_and_validate():
         FloatsDataSetIterator([], 2)
     with pytest.raises(ValueError, match="batch_size must be >= 1, got -2"):
         FloatsDataSetIterator(pairs(2), -2)
+
+
+def test_list_iterator_resume_after_many_small_next_num_calls():
+    it = ListDataSetIterator(numbered(7).as_list(), batch_size=3)
+    for _ in range(5):
+        it.next(1)       # 5 batches returned, more than the nominal 3 per epoch
+    state = it.state_dict()
+    again = ListDataSetIterator(numbered(7).as_list(), batch_size=3)
+    again.load_state_dict(state)
+    assert again.state_dict() == state
+    assert col0(again.next()) == col0(it.next()) == [5, 6]
+    with pytest.raises(ValueError, match="cursor must be in"):
+        again.load_state_dict({**state, "cursor": 8})

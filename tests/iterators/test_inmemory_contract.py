@@ -167,3 +167,52 @@ def test_merging_an_epoch_gives_back_the_data(n, b, t):
         assert merged == ds and merged.example_metadata == ds.example_metadata
     arr = ArrayDataSetIterator(ds.features, ds.labels, b, features_mask=ds.features_mask)
     assert DataSet.merge(list(arr)) == DataSet(ds.features, ds.labels, ds.features_mask)
+
+
+@ALL
+def test_bad_states_are_refused_before_anything_changes(make):
+    it = make()
+    it.next()
+    before = it.state_dict()
+    with pytest.raises(ValueError, match=r"missing \['epoch'\]"):
+        it.load_state_dict({"position": 0})
+    with pytest.raises(ValueError, match="must be >= 0"):
+        it.load_state_dict({"epoch": 0, "position": -1})
+    with pytest.raises(ValueError, match="past the end of an epoch"):
+        it.load_state_dict({"epoch": 0, "position": len(it) + 1})
+    with pytest.raises(ValueError, match="state is for a Foo"):
+        it.load_state_dict({"type": "Foo", "epoch": 0, "position": 0})
+    assert it.state_dict() == before
+
+
+def test_shuffling_state_without_a_seed_is_refused():
+    it = FACTORIES["array_shuffled"]()
+    it.next()
+    before = it.state_dict()
+    with pytest.raises(ValueError, match="needs a seed"):
+        it.load_state_dict({"epoch": 3, "position": 0, "seed": None})
+    assert it.state_dict() == before
+    rest = epoch_rest(it)
+    fresh = FACTORIES["array_shuffled"]()
+    fresh.next()
+    assert rest == epoch_rest(fresh)
+
+
+def epoch_rest(it):
+    return [feats(it.next()) for _ in range(len(it) - it.state_dict()["position"])]
+
+
+def test_concurrent_batch_at_on_large_shuffled_batches_matches_sequential():
+    # large enough batches that the native gather may use its thread pool
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40_000, 64)).astype(np.float32)
+    y = rng.normal(size=(40_000, 3)).astype(np.float32)
+    seq = [b.features for b in ArrayDataSetIterator(x, y, 8_000, shuffle=True, seed=3)]
+    it = ArrayDataSetIterator(x, y, 8_000, shuffle=True, seed=3)
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            got = list(pool.map(lambda i: it.batch_at(i).features, range(len(it))))
+            assert all(np.array_equal(a, b) for a, b in zip(got, seq))
+    perm = np.random.Generator(np.random.PCG64(np.random.SeedSequence([3, 0]))).permutation(
+        len(x))
+    np.testing.assert_array_equal(np.concatenate(seq), x[perm])

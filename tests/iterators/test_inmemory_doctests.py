@@ -6,6 +6,7 @@ import pytest
 
 
 @pytest.mark.parametrize("module", ["fastiter.iterators.inmemory", "fastiter.iterators.stream",
+                                    "fastiter.iterators._bench_cases",
                                     "fastiter.iterators.pairs", "fastiter.iterators.array"])
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module))

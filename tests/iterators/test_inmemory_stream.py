@@ -143,3 +143,59 @@ def test_rebatching_shapes_come_from_the_next_item_without_consuming_it():
     assert [len(b) for b in it] == [2, 1]
     with pytest.raises(NotImplementedError, match="no batch left"):
         it.input_columns()
+
+
+def test_rebatching_multi_resume_into_a_fresh_stream():
+    def make():
+        items = (MultiDataSet([np.arange(i, i + 2, dtype=float)[:, None]], []) for i in
+                 range(0, 10, 2))
+        return IteratorMultiDataSetIterator(items, 3)
+
+    it = make()
+    it.next(), it.next()
+    state = it.state_dict()
+    rest = [b.features[0][:, 0].tolist() for b in it]
+    fresh = make()
+    fresh.load_state_dict(state)
+    assert [b.features[0][:, 0].tolist() for b in fresh] == rest == [[6, 7, 8], [9]]
+
+
+def test_existing_calls_iter_once_per_epoch():
+    class Counting:
+        calls = 0
+
+        def __iter__(self):
+            Counting.calls += 1
+            return iter([rows(0, 1)])
+
+    it = ExistingDataSetIterator(Counting())
+    assert Counting.calls == 1
+    list(it), list(it)
+    assert Counting.calls == 2
+
+
+class Doubler:
+    def pre_process(self, ds):
+        ds.features *= 2
+
+
+@pytest.mark.parametrize("sizes", [[3, 3], [2, 5, 1], [6]])
+def test_stream_pre_processor_never_edits_the_items(sizes):
+    bounds = np.cumsum([0] + sizes)
+    items = [rows(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    for it in (IteratorDataSetIterator(iter(items), 3), ExistingDataSetIterator(items)):
+        it.pre_processor = Doubler()
+        got = [v for b in it for v in col0(b)]
+        assert got == [2.0 * v for v in range(int(bounds[-1]))]
+    assert [v for d in items for v in col0(d)] == list(range(int(bounds[-1])))
+
+
+def test_rebatching_pads_time_series_of_different_lengths():
+    a = DataSet(np.ones((2, 1, 3)), np.ones((2, 1, 3)))
+    b = DataSet(np.ones((1, 1, 5)), np.ones((1, 1, 5)))
+    first, second, third = IteratorDataSetIterator(iter([a, b, a]), 2)  # 5 examples
+    assert first.features_mask is None and first.features.shape == (2, 1, 3)
+    assert second.features.shape == (2, 1, 5)
+    assert second.features_mask.tolist() == [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]]
+    assert second.features[1, 0].tolist() == [1, 1, 1, 0, 0]
+    assert third.features.shape == (1, 1, 3) and third.features_mask is None

@@ -52,6 +52,14 @@ FI_DECLARE_ONE_HOT_ALL_OUT(uint16_t, u16)
 int fi_one_hot(const void *labels, int label_dtype, int64_t outer, int64_t inner,
                int64_t num_classes, void *out, int out_dtype, int64_t *bad_index);
 
+/*
+ * fi_one_hot for an out that is already all zeros (fresh calloc / mmap memory): only
+ * the ones are written, which saves the zeroing pass the kernel's page faults already
+ * paid for.  Same contract otherwise.
+ */
+int fi_one_hot_zeroed(const void *labels, int label_dtype, int64_t outer, int64_t inner,
+                      int64_t num_classes, void *out, int out_dtype, int64_t *bad_index);
+
 
 /* Output layouts of padded sequence batches. */
 typedef enum fi_layout {
