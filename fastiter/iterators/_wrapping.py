@@ -22,12 +22,21 @@ def check_iterator(name: str, value: Any, kind: type = BaseIterator) -> Any:
     return value
 
 
-def check_state_type(obj: Any, state: dict[str, Any]) -> None:
-    """Refuse a state dict written by another iterator class."""
+def check_state_type(obj: Any, state: dict[str, Any],
+                     required: tuple[str, ...] = ("epoch", "position")) -> None:
+    """Refuse, before anything changes, a state dict of another iterator class, one with
+    missing keys, or a negative epoch or position."""
     if not isinstance(state, dict):
         raise TypeError(f"state must be a dict from state_dict(), got {type(state).__name__}")
     if state.get("type") not in (None, type(obj).__name__):
         raise ValueError(f"state is for a {state.get('type')}, not a {type(obj).__name__}")
+    missing = [k for k in required if k not in state]
+    if missing:
+        raise ValueError(f"state is missing {missing}; pass a dict from "
+                         f"{type(obj).__name__}.state_dict()")
+    for key in ("epoch", "position"):
+        if key in state and int(state[key]) < 0:
+            raise ValueError(f"state {key} must be >= 0, got {state[key]}")
 
 
 def advance(it: BaseIterator, n: int) -> None:
@@ -53,8 +62,10 @@ class Wrapper:
     def _restart(self) -> None:
         self._base.reset()
 
+    _own_keys: tuple[str, ...] = ()
+
     def _own_state(self) -> dict[str, Any]:
-        """Extra fields of this wrapper (JSON-safe); subclasses extend."""
+        """Extra fields of this wrapper (JSON-safe), named in ``_own_keys``."""
         return {}
 
     def _load_own_state(self, state: dict[str, Any]) -> None:
@@ -67,7 +78,7 @@ class Wrapper:
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        check_state_type(self, state)
+        check_state_type(self, state, ("epoch", "position", "base") + self._own_keys)
         self._base.load_state_dict(state["base"])
         self._epoch = int(state["epoch"])
         self._position = int(state["position"])

@@ -59,7 +59,7 @@ class _Block:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Resume the base from :meth:`state_dict`."""
-        check_state_type(self, state)
+        check_state_type(self, state, ("base",))
         self._base.load_state_dict(state["base"])
 
     def __iter__(self) -> Any:

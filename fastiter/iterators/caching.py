@@ -180,7 +180,8 @@ class CachingDataSetIterator(DataSetWrapperMixin, Wrapper, DataSetIterator):
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        check_state_type(self, state)
+        check_state_type(self, state, ("epoch", "position", "from_cache",
+                                       "filled_from_start", "base"))
         self._base.load_state_dict(state["base"])
         self._epoch, self._position = int(state["epoch"]), int(state["position"])
         self._from_cache = bool(state["from_cache"])

@@ -89,6 +89,8 @@ class MultipleEpochsIterator(DataSetWrapperMixin, Wrapper, DataSetIterator):
     def num_batches(self) -> int:
         return self._base.num_batches() * self._num_epochs
 
+    _own_keys = ("pass",)
+
     def _own_state(self) -> dict[str, Any]:
         return {"pass": self._pass}
 

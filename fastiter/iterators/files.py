@@ -146,7 +146,9 @@ class _FileBatches:
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        check_state_type(self, state)
+        check_state_type(self, state, ("epoch", "position", "next_file", "pending"))
+        if self._shuffle and state.get("seed") is None:
+            raise ValueError("state of a shuffling iterator must hold its seed")
         self._epoch, self._seed = int(state["epoch"]), state.get("seed")
         self._restart()
         self._position = int(state["position"])

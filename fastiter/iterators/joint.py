@@ -42,8 +42,8 @@ class _Children:
         state["children"] = [c.state_dict() for c in self._children]
         return state
 
-    def _load_children(self, state: dict[str, Any]) -> None:
-        check_state_type(self, state)
+    def _load_children(self, state: dict[str, Any], extra: tuple[str, ...] = ()) -> None:
+        check_state_type(self, state, ("epoch", "position", "children") + extra)
         if len(state["children"]) != len(self._children):
             raise ValueError(f"state has {len(state['children'])} children, this iterator "
                              f"has {len(self._children)}")
@@ -245,7 +245,7 @@ class JointParallelDataSetIterator(_Children, DataSetIterator):
         return self._children_state(state)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self._load_children(state)
+        self._load_children(state, ("turn", "alive", "ended_once", "depleted"))
         self._turn = int(state["turn"])
         self._alive = [bool(x) for x in state["alive"]]
         self._ended_once = [bool(x) for x in state["ended_once"]]

@@ -213,7 +213,7 @@ class _SplitView:
                 "base": sp._base.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        check_state_type(self, state)
+        check_state_type(self, state, ("epoch", "position", "part", "cursor", "base"))
         if int(state["part"]) != self._part:
             raise ValueError(f"state is for part {state['part']}, this view is part "
                              f"{self._part}")

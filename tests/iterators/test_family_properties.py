@@ -172,3 +172,22 @@ def test_pre_processor_exactly_once_per_batch(tmp_path, name):
     if it.indexable:
         it.batch_at(0)
         assert pp.calls == n + 1
+
+
+@pytest.mark.parametrize("name", MAKERS)
+def test_bad_states_are_refused_before_anything_changes(tmp_path, name):
+    make = _makers(str(tmp_path))[name]
+    it = make()
+    it.next()
+    state = it.state_dict()
+    expected = make()
+    expected.next()
+    for key in [k for k in state if k not in ("type", "seed", "termination_point")]:
+        bad = {k: v for k, v in state.items() if k != key}
+        with pytest.raises(ValueError, match="missing"):
+            it.load_state_dict(bad)
+    with pytest.raises(ValueError, match="not a"):
+        it.load_state_dict({**state, "type": "SomethingElse"})
+    with pytest.raises(ValueError, match=">= 0"):
+        it.load_state_dict({**state, "position": -1})
+    assert it.next() == expected.next()  # the refused loads left it where it was
