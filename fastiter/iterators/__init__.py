@@ -22,11 +22,7 @@ from fastiter.iterators.inmemory import (
     SingletonMultiDataSetIterator,
     ViewIterator,
 )
-from fastiter.iterators.joint import (
-    InequalityHandling,
-    JointMultiDataSetIterator,
-    JointParallelDataSetIterator,
-)
+from fastiter.iterators.joint import JointMultiDataSetIterator
 from fastiter.iterators.kfold import KFoldIterator
 from fastiter.iterators.loaders import (
     DataSetLoaderIterator,
@@ -34,6 +30,7 @@ from fastiter.iterators.loaders import (
     FileSplitDataSetIterator,
 )
 from fastiter.iterators.pairs import DoublesDataSetIterator, FloatsDataSetIterator
+from fastiter.iterators.parallel import InequalityHandling, JointParallelDataSetIterator
 from fastiter.iterators.sampling import SamplingDataSetIterator
 from fastiter.iterators.splitter import DataSetIteratorSplitter, MultiDataSetIteratorSplitter
 from fastiter.iterators.stream import (

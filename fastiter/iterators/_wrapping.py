@@ -22,6 +22,20 @@ def check_iterator(name: str, value: Any, kind: type = BaseIterator) -> Any:
     return value
 
 
+def distinct_iterators(iterators: tuple) -> list[DataSetIterator]:
+    """Children given as ``*iterators`` or as one list: at least one, each a distinct
+    DataSetIterator."""
+    if len(iterators) == 1 and isinstance(iterators[0], (list, tuple)):
+        iterators = tuple(iterators[0])
+    if not iterators:
+        raise ValueError("give at least one DataSetIterator")
+    out = [check_iterator(f"iterators[{i}]", it, DataSetIterator)
+           for i, it in enumerate(iterators)]
+    if len({id(it) for it in out}) != len(out):
+        raise ValueError("the same iterator was given twice; each child must be distinct")
+    return out
+
+
 def check_state_type(obj: Any, state: dict[str, Any],
                      required: tuple[str, ...] = ("epoch", "position")) -> None:
     """Refuse, before anything changes, a state dict of another iterator class, one with

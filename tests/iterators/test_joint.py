@@ -4,13 +4,15 @@ import doctest
 import numpy as np
 import pytest
 
+import fastiter
+
 from fastiter import (
     ArrayDataSetIterator,
     InequalityHandling,
     JointMultiDataSetIterator,
     JointParallelDataSetIterator,
 )
-from fastiter.iterators import joint
+from fastiter.iterators import joint, parallel
 
 
 def src(n, start=0.0, batch=1, **kw):
@@ -22,8 +24,9 @@ def vals(batches):
     return [None if b is None else float(b.features[0, 0]) for b in batches]
 
 
-def test_doctests():
-    res = doctest.testmod(joint, extraglobs={"np": np})
+@pytest.mark.parametrize("module", [joint, parallel])
+def test_doctests(module):
+    res = doctest.testmod(module, extraglobs={"np": np})
     assert res.attempted > 0 and res.failed == 0
 
 
@@ -112,3 +115,59 @@ def test_joint_parallel_resume(resumes, policy):
 def test_joint_multi_resume(resumes):
     resumes(lambda: JointMultiDataSetIterator(1, src(6, shuffle=True, seed=4), src(7, 50)),
             4, epochs=2)
+
+
+class ReadAhead(fastiter.DataSetIterator):
+    """A stand-in prefetcher: pulls ``buffer`` batches ahead of the consumer, and (like
+    the async wrapper) cannot save a position of its own."""
+
+    def __init__(self, base, buffer):
+        super().__init__()
+        self.base, self.buffer, self.queue, self.closed = base, buffer, [], False
+        self._fill()
+
+    def _fill(self):
+        while len(self.queue) < self.buffer and self.base.has_next():
+            self.queue.append(self.base.next())
+
+    def has_next(self):
+        self._fill()
+        return bool(self.queue)
+
+    def _next_batch(self, num):
+        return self.queue.pop(0)
+
+    def _restart(self):
+        self.queue = []
+        self.base.reset()
+
+    def reset_supported(self):
+        return self.base.reset_supported()
+
+    def close(self):
+        self.closed = True
+
+    def state_dict(self):
+        raise fastiter.UnsupportedOperationError("no position of its own")
+
+
+@pytest.mark.parametrize("policy", ["STOP_EVERYONE", "PASS_NULL", "RELOCATE", "RESET"])
+def test_prefetched_sources_give_the_same_batches_and_resume(resumes, policy):
+    def make(prefetch):
+        return JointParallelDataSetIterator(
+            [src(3, shuffle=True, seed=1), src(5, 100)], policy, 2, prefetch=prefetch)
+    plain = [vals([b]) for b in make(None)]
+    assert [vals([b]) for b in make(ReadAhead)] == plain
+    resumes(lambda: make(ReadAhead), 3, epochs=2)
+
+
+def test_close_and_builder_prefetch():
+    with JointParallelDataSetIterator.Builder("RELOCATE").add_source_iterator(src(2)) \
+            .add_source_iterator(src(3, 10)).prefetch(ReadAhead).build() as it:
+        assert vals(list(it)) == [0, 10, 1, 11, 12]
+        wrappers = list(it._children)
+    assert all(w.closed for w in wrappers)
+    with pytest.raises(TypeError, match="prefetch must be a callable"):
+        JointParallelDataSetIterator([src(1)], prefetch=3)
+    with pytest.raises(ValueError, match="buffer_per_split must be >= 1"):
+        JointParallelDataSetIterator([src(1)], buffer_per_split=0)
