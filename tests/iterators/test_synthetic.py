@@ -143,3 +143,9 @@ def test_random_iterators_resume(resumes):
     resumes(lambda: RandomMultiDataSetIterator.Builder(4, seed=9)
             .add_features((2, 3), Values.BINARY).add_labels((2, 2), Values.ONE_HOT).build(),
             6, epochs=3)
+
+
+def test_batch_streams_are_distinct():
+    streams = {stream_of(e, b, a) for e in range(10) for b in range(300) for a in range(3)}
+    assert len(streams) == 10 * 300 * 3
+    assert all(0 <= s < 1 << 64 for s in streams)
