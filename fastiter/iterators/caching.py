@@ -33,18 +33,23 @@ class InMemoryDataSetCache:
         self._complete: set[str] = set()
 
     def is_complete(self, namespace: str) -> bool:
+        """Whether a full pass of ``namespace`` is stored."""
         return namespace in self._complete
 
     def set_complete(self, namespace: str, value: bool) -> None:
+        """Mark (or unmark) ``namespace`` as holding a full pass."""
         (self._complete.add if value else self._complete.discard)(namespace)
 
     def contains(self, key: str) -> bool:
+        """Whether batch ``key`` is stored."""
         return key in self._store
 
     def get(self, key: str) -> DataSet:
+        """A copy of batch ``key``."""
         return self._store[key].copy()
 
     def put(self, key: str, ds: DataSet) -> None:
+        """Store a copy of ``ds`` as batch ``key``."""
         self._store[key] = ds.copy()
 
 
@@ -63,9 +68,11 @@ class InFileDataSetCache:
         return os.path.join(self._folder, f"{namespace}.complete")
 
     def is_complete(self, namespace: str) -> bool:
+        """Whether the ``<namespace>.complete`` marker exists."""
         return os.path.exists(self._marker(namespace))
 
     def set_complete(self, namespace: str, value: bool) -> None:
+        """Write the marker atomically (or remove it)."""
         marker = self._marker(namespace)
         if value:
             tmp = marker + ".tmp"
@@ -76,12 +83,15 @@ class InFileDataSetCache:
             os.remove(marker)
 
     def contains(self, key: str) -> bool:
+        """Whether ``<key>.h5`` exists."""
         return os.path.exists(self._path(key))
 
     def get(self, key: str) -> DataSet:
+        """``DataSet.load`` of ``<key>.h5``."""
         return DataSet.load(self._path(key))  # type: ignore[attr-defined]
 
     def put(self, key: str, ds: DataSet) -> None:
+        """``ds.save`` to ``<key>.h5`` (atomic, replacing)."""
         ds.save(self._path(key), overwrite=True)  # type: ignore[attr-defined]
 
 

@@ -113,6 +113,7 @@ class KFoldIterator(IndexedBatchesMixin, DataSetIterator):
         return self._bounds[i + 1] - self._bounds[i]
 
     def total_examples(self) -> int:
+        """N, the examples split into folds."""
         return self._data.num_examples()
 
     def input_columns(self) -> int:

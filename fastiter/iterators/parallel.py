@@ -233,10 +233,12 @@ class JointParallelDataSetIterator(DataSetIterator):
 
         def add_source_iterator(self, it: DataSetIterator
                                 ) -> "JointParallelDataSetIterator.Builder":
+            """Add a source (each must be distinct and support async)."""
             self._sources.append(it)
             return self
 
         def set_buffer_size_per_split(self, n: int) -> "JointParallelDataSetIterator.Builder":
+            """Batches each source's prefetcher may run ahead."""
             self._buffer = n
             return self
 
@@ -246,5 +248,6 @@ class JointParallelDataSetIterator(DataSetIterator):
             return self
 
         def build(self) -> "JointParallelDataSetIterator":
+            """The iterator over the sources added so far."""
             return JointParallelDataSetIterator(self._sources, self._policy, self._buffer,
                                                 self._prefetch)

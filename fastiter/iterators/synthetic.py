@@ -182,15 +182,18 @@ class RandomMultiDataSetIterator(_RandomBase, MultiDataSetIterator):
 
         def add_features(self, shape: Any, order: Any = "c",
                          values: Any = None) -> "RandomMultiDataSetIterator.Builder":
+            """Add a features array: shape (batch first), order 'c'/'f', Values."""
             self._features.append(self._spec(shape, order, values))
             return self
 
         def add_labels(self, shape: Any, order: Any = "c",
                        values: Any = None) -> "RandomMultiDataSetIterator.Builder":
+            """Add a labels array: shape (batch first), order 'c'/'f', Values."""
             self._labels.append(self._spec(shape, order, values))
             return self
 
         def build(self) -> "RandomMultiDataSetIterator":
+            """The iterator over the arrays added so far."""
             return RandomMultiDataSetIterator(self._n, self._features, self._labels,
                                               self._seed, self._dtype)
 
