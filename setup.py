@@ -19,6 +19,7 @@ CSRC = HERE / "csrc"
 NATIVE = {
     "_kernels": ["kernels.c", "pad.c", "gather.c", "philox.c", "random_xform.c",
                  "threads.c"],
+    "_csv": ["csv.c"],
 }
 
 # -ffp-contract=off: no FMA fusion, so float results do not depend on the SIMD path.

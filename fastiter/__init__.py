@@ -15,13 +15,25 @@ from __future__ import annotations
 import os
 import sys
 
-from fastiter import errors, iterators, kernels, preprocessing
+from fastiter import datasets, errors, iterators, kernels, preprocessing, records
 from fastiter._examples import SplitTestAndTrain
 from fastiter.dataset import DataSet, MultiDataSet
+from fastiter.datasets import (  # the iterators; helpers stay in fastiter.datasets
+    CifarDataSetIterator,
+    DatasetNotFoundError,
+    EmnistDataSetIterator,
+    EMnistSet,
+    IrisDataSetIterator,
+    LFWDataSetIterator,
+    MnistDataSetIterator,
+    TinyImageNetDataSetIterator,
+    UciSequenceDataSetIterator,
+)
 from fastiter.errors import *  # noqa: F401,F403  (curated: errors.__all__)
 from fastiter.iterators import *  # noqa: F401,F403
 from fastiter.kernels import get_num_threads, set_num_threads
 from fastiter.preprocessing import *  # noqa: F401,F403
+from fastiter.records import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
 
@@ -29,8 +41,26 @@ __all__ = [
     "__version__", "get_include", "get_source_dir", "show_config", "kernels",
     "set_num_threads", "get_num_threads",
     "DataSet", "MultiDataSet", "SplitTestAndTrain",
-    *errors.__all__, *iterators.__all__, *preprocessing.__all__,
+    *errors.__all__, *iterators.__all__, *preprocessing.__all__, *records.__all__,
+    "datasets", "CifarDataSetIterator", "DatasetNotFoundError", "EmnistDataSetIterator",
+    "EMnistSet", "IrisDataSetIterator", "LFWDataSetIterator", "MnistDataSetIterator",
+    "TinyImageNetDataSetIterator", "UciSequenceDataSetIterator",
+    # netCDF (imported lazily: xarray is slow to import)
+    "NetCDFDataSetIterator", "HDF5DataSetIterator", "save_chunks", "split_by_chunks",
+    "chunk_paths",
 ]
+
+_LAZY_NETCDF = ("NetCDFDataSetIterator", "HDF5DataSetIterator", "save_chunks",
+                "split_by_chunks", "chunk_paths")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_NETCDF:
+        import fastiter.netcdf
+
+        return getattr(fastiter.netcdf, name)
+    raise AttributeError(f"module 'fastiter' has no attribute {name!r}")
+
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 

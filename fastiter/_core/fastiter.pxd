@@ -70,3 +70,19 @@ cdef extern from "fastiter.h" nogil:
     int fi_get_num_threads()
     int fi_pool_live_threads()
     void fi_pool_shutdown()
+
+cdef extern from "fastiter/csv.h" nogil:
+    ctypedef struct fi_csv_error:
+        int64_t line
+        int64_t column
+        int64_t offset
+        int64_t length
+        int kind
+
+    int FI_CSV_ENUMBER
+    int FI_CSV_EFIELDS
+
+    int fi_csv_parse_f64(const char *buf, size_t len, char delim, int64_t ncols,
+                         int is_last, double *out, int64_t *row_line, int64_t max_rows,
+                         int64_t *nrows,
+                         size_t *consumed, int64_t *nlines, fi_csv_error *err)

@@ -1,0 +1,129 @@
+"""MNIST from IDX files to batches: fastiter's iterator against a plain numpy reader.
+
+The data is 60,000 random 28x28 images (pixels 1..255, so no all-zero pages) and labels
+written as real IDX files.  Both sides produce, for every batch of a shuffled epoch,
+float32 features scaled to [0, 1] and float32 one-hot labels.  The ceiling copies the
+same number of float32 feature bytes, batch by batch, into a preallocated buffer.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fastiter import kernels
+from fastiter.datasets import MnistDataSetIterator, pixels_to_float, write_idx
+
+N, BATCH, SEED = 60_000, 128, 123
+
+
+@pytest.fixture(scope="module")
+def mnist_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mnist")
+    rng = np.random.default_rng(2026)
+    write_idx(folder / "train-images-idx3-ubyte",
+              rng.integers(1, 256, (N, 28, 28), dtype=np.uint8))
+    write_idx(folder / "train-labels-idx1-ubyte", rng.integers(0, 10, N).astype(np.uint8))
+    return folder
+
+
+def numpy_reader(folder):
+    """What one writes without a library: read the IDX payloads, fancy-index per batch."""
+    x = np.fromfile(folder / "train-images-idx3-ubyte", np.uint8, offset=16).reshape(N, 784)
+    y = np.fromfile(folder / "train-labels-idx1-ubyte", np.uint8, offset=8)
+    return x, y
+
+
+def numpy_epoch(x, y, epoch):
+    order = np.random.default_rng([SEED, epoch]).permutation(N)
+    eye = np.eye(10, dtype=np.float32)
+    total = 0.0
+    for lo in range(0, N, BATCH):
+        idx = order[lo:lo + BATCH]
+        feats = x[idx].astype(np.float32) / 255.0
+        labels = eye[y[idx]]
+        total += feats[0, 0] + labels[0, 0]
+    return total
+
+
+def fastiter_epoch(it):
+    total = 0.0
+    for ds in it:  # a new epoch (reshuffled) each time
+        total += ds.features[0, 0] + ds.labels[0, 0]
+    return total
+
+
+def test_mnist_epoch_fastiter(benchmark, mnist_files):
+    benchmark.group = "mnist epoch: 60k IDX images, batch 128, shuffled"
+    it = MnistDataSetIterator(BATCH, train=True, seed=SEED, data_dir=mnist_files)
+    fastiter_epoch(it)  # warm-up outside the timed region
+    benchmark(fastiter_epoch, it)
+    first = it.batch_at(0)
+    assert first.features.shape == (BATCH, 784) and first.labels.sum() == BATCH
+
+
+def test_mnist_epoch_numpy_fancy_indexing(benchmark, mnist_files):
+    benchmark.group = "mnist epoch: 60k IDX images, batch 128, shuffled"
+    x, y = numpy_reader(mnist_files)
+    numpy_epoch(x, y, 0)
+    epochs = iter(range(1, 10**6))
+    benchmark(lambda: numpy_epoch(x, y, next(epochs)))
+
+
+def test_mnist_epoch_ceiling_copy(benchmark, mnist_files):
+    benchmark.group = "mnist epoch: 60k IDX images, batch 128, shuffled"
+    src = np.random.default_rng(1).random((N, 784), dtype=np.float32) + 0.5
+    out = np.empty((BATCH, 784), np.float32)
+
+    def copy_epoch():
+        for lo in range(0, N - BATCH + 1, BATCH):
+            np.copyto(out, src[lo:lo + BATCH])
+        return out[0, 0]
+
+    copy_epoch()
+    benchmark(copy_epoch)
+
+
+def test_mnist_open_and_epoch_fastiter(benchmark, mnist_files):
+    benchmark.group = "mnist open + epoch"
+    benchmark(lambda: fastiter_epoch(MnistDataSetIterator(BATCH, train=True, seed=SEED,
+                                                          data_dir=mnist_files)))
+
+
+def test_mnist_open_and_epoch_numpy(benchmark, mnist_files):
+    benchmark.group = "mnist open + epoch"
+    benchmark(lambda: numpy_epoch(*numpy_reader(mnist_files), 0))
+
+
+# --- where one batch's time goes (evidence for the bound, one stage per case) ----------
+@pytest.fixture(scope="module")
+def stage_inputs():
+    rng = np.random.default_rng(7)
+    pixels = rng.integers(1, 256, (N, 784), dtype=np.uint8)
+    one_hot = kernels.one_hot(rng.integers(0, 10, N), 10)
+    idx = rng.permutation(N)[:BATCH]
+    return pixels, one_hot, idx, pixels[idx]
+
+
+def test_stage_gather_pixels_kernel(benchmark, stage_inputs):
+    benchmark.group = "mnist batch stages, batch 128"
+    pixels, _, idx, _ = stage_inputs
+    benchmark(kernels.gather, pixels, idx)
+
+
+def test_stage_gather_one_hot_rows_kernel(benchmark, stage_inputs):
+    benchmark.group = "mnist batch stages, batch 128"
+    _, one_hot, idx, _ = stage_inputs
+    benchmark(kernels.gather, one_hot, idx)
+
+
+def test_stage_convert_to_float(benchmark, stage_inputs):
+    benchmark.group = "mnist batch stages, batch 128"
+    block = stage_inputs[3]
+    benchmark(pixels_to_float, block)
+
+
+def test_stage_ceiling_copy_float_batch(benchmark, stage_inputs):
+    benchmark.group = "mnist batch stages, batch 128"
+    src = pixels_to_float(stage_inputs[3]) + np.float32(0.5)
+    out = np.empty_like(src)
+    benchmark(np.copyto, out, src)

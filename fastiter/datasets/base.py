@@ -1,0 +1,247 @@
+"""BaseDatasetIterator: minibatches over a dataset held in memory as pixels + class ids.
+
+Every benchmark dataset with a fixed example table (MNIST, EMNIST, CIFAR-10, Iris, UCI)
+is this iterator over a source array: features ``[N, ...]`` (uint8 pixels or float32)
+and integer class ids ``[N]``.  A batch is one kernel gather of its rows, one
+conversion to float32 when the source is uint8, and one kernel one-hot of its labels.
+
+Order (DL4J's MnistDataFetcher, generalised): without shuffle the first
+``num_examples`` rows in file order.  With shuffle, epoch 0 uses the first
+``num_examples`` of a permutation of all rows (so a subset is a random subset), and
+every later epoch reshuffles *that same subset*.  All permutations derive from
+``(seed, epoch)``, so an epoch can be rebuilt anywhere (resume, async workers).
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Callable
+
+import numpy as np
+
+from fastiter import kernels
+from fastiter._validate import positive_int
+from fastiter.dataset import DataSet
+from fastiter.iterators._order import epoch_permutation
+from fastiter.iterators.base import DataSetIterator
+
+__all__ = ["BaseDatasetIterator", "gather_rows", "pixels_to_float", "PIXEL_MODES"]
+
+# pixel > 30 becomes 1, as DL4J's MnistDataFetcher binarizes
+BINARIZE_THRESHOLD = 30
+_INV_255 = np.float32(1.0 / 255.0)
+# Up to this size the one-hot rows of every example are built once (one kernel call) and
+# a batch's labels become a row gather, saving a kernel call per batch.
+ONE_HOT_TABLE_BYTES = 64 << 20
+
+
+def gather_rows(source: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``source[index]`` along axis 0 into a fresh C-contiguous array, by the gather kernel."""
+    return kernels.gather(source, index)
+
+
+PIXEL_MODES = ("scale", "binarize", "raw")
+
+
+def pixels_to_float(pixels: np.ndarray, mode: str = "scale",
+                    out: np.ndarray | None = None) -> np.ndarray:
+    """uint8 pixels to float32 in one pass.
+
+    ``mode``: ``"scale"`` gives ``p / 255``; ``"binarize"`` gives ``1 if p > 30 else 0``
+    (DL4J's MNIST binarization); ``"raw"`` keeps 0..255 (DL4J's image record readers).
+
+    Examples
+    --------
+    >>> p = np.array([0, 30, 31, 255], np.uint8)
+    >>> [round(v, 3) for v in pixels_to_float(p).tolist()]
+    [0.0, 0.118, 0.122, 1.0]
+    >>> pixels_to_float(p, "binarize").tolist()
+    [0.0, 0.0, 1.0, 1.0]
+    """
+    if mode not in PIXEL_MODES:
+        raise ValueError(f"mode must be one of {PIXEL_MODES}, got {mode!r}")
+    if out is None:
+        out = np.empty(pixels.shape, np.float32)
+    if mode == "binarize":
+        np.greater(pixels, BINARIZE_THRESHOLD, out=out, casting="unsafe")
+        return out
+    # a plain cast then an in-place float multiply: measured faster than one mixed-type
+    # ufunc call, which casts through small buffers
+    np.copyto(out, pixels, casting="unsafe")
+    if mode == "scale":
+        np.multiply(out, _INV_255, out=out)
+    return out
+
+
+class BaseDatasetIterator(DataSetIterator):
+    """Batches over an in-memory example table (DL4J's BaseDatasetIterator + fetcher).
+
+    Parameters
+    ----------
+    batch : int
+        Examples per batch (>= 1); the last batch of an epoch may be smaller.
+    num_examples : int or None
+        How many examples one epoch covers; ``None`` or a negative value means all.
+    features : ndarray ``[N, ...]`` or None
+        uint8 pixels (converted per batch) or float32 rows (gathered as they are); None
+        when a subclass builds features itself (``_features_for``).
+    class_ids : ndarray ``[N]`` of int
+        Class of each row, in ``[0, num_classes)``.
+    num_classes : int
+        Width of the one-hot labels.
+    shuffle : bool
+        Shuffle as described in the module docstring, from ``seed``.
+    seed : int
+        Seed of every permutation.
+    pixel_mode : {"scale", "binarize", "raw"}
+        How uint8 features become float32 (see :func:`pixels_to_float`).
+    label_names : list of str, optional
+        Class names, returned by :meth:`get_labels` and attached to each batch.
+    feature_shape : tuple, optional
+        Per-example shape of the emitted features (e.g. ``(1, 28, 28)``); default the
+        source's trailing shape.
+
+    Examples
+    --------
+    >>> x = np.arange(12, dtype=np.uint8).reshape(6, 2)
+    >>> it = BaseDatasetIterator(4, None, x, np.array([0, 1, 2, 0, 1, 2]), 3)
+    >>> [ds.features.shape for ds in it]
+    [(4, 2), (2, 2)]
+    """
+
+    indexable = True
+
+    def __init__(self, batch: int, num_examples: int | None, features: np.ndarray | None,
+                 class_ids: np.ndarray, num_classes: int, *, shuffle: bool = False,
+                 seed: int = 123, pixel_mode: str = "scale",
+                 label_names: list[str] | None = None,
+                 feature_shape: tuple[int, ...] | None = None,
+                 label_fn: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+        super().__init__()
+        self._batch = positive_int("batch", batch)
+        total = len(class_ids)
+        if features is not None and int(features.shape[0]) != total:
+            raise ValueError(f"class_ids must have one entry per example "
+                             f"({features.shape[0]}), got {total}")
+        if num_examples is not None and (isinstance(num_examples, (bool, np.bool_)) or
+                                         not isinstance(num_examples, numbers.Integral)):
+            raise TypeError(f"num_examples must be an integer (negative or None for all), "
+                            f"got {num_examples!r}")
+        n = total if num_examples is None or not 0 <= num_examples <= total \
+            else int(num_examples)
+        # A private, writable copy: ids read from a file are often a read-only view, which
+        # the one-hot kernel's typed memoryview refuses; the copy is N small integers.
+        self._features, self._class_ids = features, np.array(class_ids)
+        self._num_classes = int(num_classes)
+        if pixel_mode not in PIXEL_MODES:
+            raise ValueError(f"pixel_mode must be one of {PIXEL_MODES}, got {pixel_mode!r}")
+        self._n, self._shuffle, self._pixel_mode = n, bool(shuffle), pixel_mode
+        self._seed = int(seed)
+        self._label_names = None if label_names is None else list(label_names)
+        if feature_shape is None and features is None:
+            raise ValueError("feature_shape is required when features is None")
+        self._feature_shape = tuple(feature_shape or features.shape[1:])
+        self._label_fn = label_fn
+        self._one_hot_table = None
+        if label_fn is None and total * self._num_classes * 4 <= ONE_HOT_TABLE_BYTES:
+            self._one_hot_table = kernels.one_hot(self._class_ids, self._num_classes,
+                                                  dtype=np.float32)
+        self._cursor = 0
+        self._subset = self._draw_subset()
+        self._order = self._subset
+        self._restart()
+
+    # --- order --------------------------------------------------------------------
+    def _draw_subset(self) -> np.ndarray:
+        """The examples of every epoch: a seeded random ``num_examples`` when shuffling."""
+        if not self._shuffle:
+            return np.arange(self._n)
+        return epoch_permutation(len(self._class_ids), self._seed, 0)[:self._n]
+
+    def _restart(self) -> None:
+        self._cursor = 0
+        if self._shuffle and self._epoch > 0:
+            self._order = self._subset[epoch_permutation(self._n, self._seed, self._epoch)]
+        else:
+            self._order = self._subset
+
+    def _features_for(self, index: np.ndarray) -> np.ndarray:
+        """float32 features of rows ``index``; subclasses without a table override this."""
+        feats = gather_rows(self._features, index)
+        if feats.dtype != np.float32:
+            feats = pixels_to_float(feats, self._pixel_mode)
+        return feats
+
+    def _rows(self, index: np.ndarray) -> DataSet:
+        feats = self._features_for(index).reshape((len(index),) + self._feature_shape)
+        if self._one_hot_table is not None:
+            labels = gather_rows(self._one_hot_table, index)
+        else:
+            labels = self._labels_for(gather_rows(self._class_ids, index))
+        return DataSet(feats, labels, label_names=self._label_names)
+
+    def _labels_for(self, ids: np.ndarray) -> np.ndarray:
+        if self._label_fn is not None:
+            return self._label_fn(ids)
+        return kernels.one_hot(ids, self._num_classes, dtype=np.float32)
+
+    # --- the iterator hooks -----------------------------------------------------------
+    def has_next(self) -> bool:
+        return self._cursor < self._n
+
+    def _next_batch(self, num: int | None) -> DataSet:
+        k = self._batch if num is None else positive_int("num", num)
+        lo, hi = self._cursor, min(self._cursor + k, self._n)
+        self._cursor = hi
+        return self._rows(self._order[lo:hi])
+
+    def _skip(self, n: int) -> None:
+        if n > self.num_batches():
+            raise ValueError(f"cannot skip to batch {n}: the epoch has {self.num_batches()}")
+        self._cursor = min(n * self._batch, self._n)
+
+    def _batch_at(self, index: int) -> DataSet:
+        lo = index * self._batch
+        return self._rows(self._order[lo:min(lo + self._batch, self._n)])
+
+    def num_batches(self) -> int:
+        return -(-self._n // self._batch)
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state["cursor"] = self._cursor
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        seed = state.get("seed")
+        if seed is not None and int(seed) != self._seed:
+            self._seed = int(seed)  # the saved run's subset and orders, not this one's
+            self._subset = self._draw_subset()
+        super().load_state_dict(state)
+        if "cursor" in state:
+            cursor = int(state["cursor"])
+            if not 0 <= cursor <= self._n:
+                raise ValueError(f"state cursor must be in [0, {self._n}], got {cursor}")
+            self._cursor = cursor
+
+    # --- DL4J's accessors ---------------------------------------------------------------
+    def batch(self) -> int:
+        return self._batch
+
+    def reset_supported(self) -> bool:
+        return True
+
+    def async_supported(self) -> bool:
+        return True
+
+    def num_examples(self) -> int:
+        """Examples in one epoch (``num_examples`` clipped to what the data holds)."""
+        return self._n
+
+    def input_columns(self) -> int:
+        return int(np.prod(self._feature_shape))
+
+    def total_outcomes(self) -> int:
+        return self._num_classes
+
+    def get_labels(self) -> list[str] | None:
+        return None if self._label_names is None else list(self._label_names)

@@ -1,0 +1,73 @@
+"""BaseDatasetIterator's batch arithmetic and order, as properties over random settings."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fastiter.datasets import BaseDatasetIterator, pixels_to_float
+
+
+def _table(total):
+    rng = np.random.default_rng(total)
+    pixels = rng.integers(1, 256, (total, 3), dtype=np.uint8)
+    pixels[:, 0] = np.arange(total) % 256  # column 0 identifies the row (total <= 256)
+    return pixels, (np.arange(total) % 4).astype(np.uint8)
+
+
+def _rows_of(ds):
+    return (ds.features[:, 0] * 255).round().astype(int)
+
+
+@given(total=st.integers(1, 120), batch=st.integers(1, 50),
+       num=st.one_of(st.none(), st.integers(-3, 150)), shuffle=st.booleans(),
+       seed=st.integers(0, 2**32), epochs=st.integers(1, 3))
+def test_epochs_cover_the_subset_in_batches(total, batch, num, shuffle, seed, epochs):
+    pixels, ids = _table(total)
+    it = BaseDatasetIterator(batch, num, pixels, ids, 4, shuffle=shuffle, seed=seed)
+    n = total if num is None or not 0 <= num <= total else num
+    assert it.num_examples() == n and it.num_batches() == -(-n // batch)
+    seen = []
+    for epoch in range(epochs):
+        if epoch:
+            it.reset()
+        batches = []
+        while it.has_next():
+            batches.append(it.next())
+        sizes = [len(b) for b in batches]
+        assert sizes == [batch] * (n // batch) + ([n % batch] if n % batch else [])
+        rows = np.concatenate([_rows_of(b) for b in batches]) if batches else np.array([])
+        assert len(set(rows.tolist())) == n
+        for i, b in enumerate(batches):  # random access agrees with the cursor
+            np.testing.assert_array_equal(it.batch_at(i).features, b.features)
+            np.testing.assert_array_equal(b.labels.argmax(1), ids[_rows_of(b)])
+        seen.append(sorted(rows.tolist()))
+        if not shuffle:
+            assert rows.tolist() == list(range(n))
+    assert all(s == seen[0] for s in seen)  # every epoch: the same subset
+
+
+@pytest.mark.parametrize("mode", ["scale", "binarize", "raw"])
+def test_pixels_to_float_matches_a_reference(mode):
+    p = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    want = {"scale": p / 255.0, "binarize": (p > 30) * 1.0, "raw": p * 1.0}[mode]
+    out = np.empty(p.shape, np.float32)
+    got = pixels_to_float(p, mode, out=out)
+    assert got is out and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_constructor_checks():
+    pixels, ids = _table(10)
+    with pytest.raises(ValueError, match="one entry per example"):
+        BaseDatasetIterator(2, None, pixels, ids[:5], 4)
+    with pytest.raises(ValueError, match="pixel_mode"):
+        BaseDatasetIterator(2, None, pixels, ids, 4, pixel_mode="gamma")
+    with pytest.raises(TypeError, match="num_examples"):
+        BaseDatasetIterator(2, 3.0, pixels, ids, 4)
+    with pytest.raises(ValueError, match="outside"):
+        BaseDatasetIterator(2, None, pixels, ids, 3)  # a class id of 3 with 3 classes
+    with pytest.raises(ValueError, match="state cursor"):
+        BaseDatasetIterator(2, None, pixels, ids, 4).load_state_dict(
+            {"epoch": 0, "position": 0, "seed": 123, "cursor": 99})
