@@ -5,7 +5,7 @@ import tempfile
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fastiter import (
@@ -191,3 +191,24 @@ def test_bad_states_are_refused_before_anything_changes(tmp_path, name):
     with pytest.raises(ValueError, match=">= 0"):
         it.load_state_dict({**state, "position": -1})
     assert it.next() == expected.next()  # the refused loads left it where it was
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(0, 7), min_size=1, max_size=6), st.integers(1, 9),
+       st.booleans(), st.integers(0, 40))
+def test_file_rebatching_resumes_anywhere(resumes, sizes, batch, shuffle, k):
+    # (the fixture is a pure function, so sharing it between examples is safe)
+    with tempfile.TemporaryDirectory() as d:
+        store, start = {}, 0
+        for i, n in enumerate(sizes):
+            path = os.path.join(d, f"f{i}.bin")
+            open(path, "wb").close()
+            store[path] = DataSet(np.arange(start, start + n, dtype=np.float64)[:, None])
+            start += n
+
+        def make():
+            return FileDataSetIterator(d, batch, shuffle=shuffle, seed=5,
+                                       loader=store.__getitem__)
+        total = 2 * len(list(make()))
+        if 0 < k < total:
+            resumes(make, k, epochs=2)
