@@ -212,3 +212,30 @@ def test_file_rebatching_resumes_anywhere(resumes, sizes, batch, shuffle, k):
         total = 2 * len(list(make()))
         if 0 < k < total:
             resumes(make, k, epochs=2)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(1, 5), min_size=1, max_size=3),
+       st.sampled_from(["STOP_EVERYONE", "PASS_NULL", "RESET", "RELOCATE"]),
+       st.integers(1, 30))
+def test_joint_parallel_resumes_anywhere(resumes, lengths, policy, k):
+    def make():
+        return JointParallelDataSetIterator(
+            [ArrayDataSetIterator(np.arange(n, dtype=float)[:, None] + 10 * i, None, 1)
+             for i, n in enumerate(lengths)], policy)
+    total = 2 * len(list(make()))
+    if 0 < k < total:
+        resumes(make, k, epochs=2)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(1, 6), min_size=1, max_size=4), st.data())
+def test_split_views_resume_anywhere(resumes, parts, data):
+    part = data.draw(st.integers(0, len(parts) - 1))
+    if parts[part] < 2:
+        return
+
+    def make():
+        base = ArrayDataSetIterator(np.arange(sum(parts), dtype=float)[:, None], None, 1)
+        return DataSetIteratorSplitter(base, splits=parts).get_iterators()[part]
+    resumes(make, data.draw(st.integers(1, 2 * parts[part] - 1)), epochs=2)
