@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--years", type=int, default=30, help="years of monthly data (default 30)")
     d.add_argument("--ny", type=int, default=205, help="grid rows (rasm: 205)")
     d.add_argument("--nx", type=int, default=275, help="grid columns (rasm: 275)")
-    d.add_argument("--window", type=int, default=12, help="sequence window in months")
+    d.add_argument("--window", type=int, default=6,
+                   help="sequence window in months (windows stay inside one file)")
     d.add_argument("--batch-size", type=int, default=16, help="minibatch size")
     d.add_argument("--workers", type=int, default=None,
                    help="writer processes and async producers (default: all cores)")

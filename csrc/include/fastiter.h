@@ -10,6 +10,7 @@
 #include "fastiter/common.h"
 #include "fastiter/kernels.h"
 #include "fastiter/csv.h"
+#include "fastiter/ring.h"
 #include "fastiter/random.h"
 #include "fastiter/threads.h"
 

@@ -1,6 +1,12 @@
 """Iterator interfaces and the iterator families."""
 from fastiter.iterators.adapters import MultiDataSetIteratorAdapter, MultiDataSetWrapperIterator
 from fastiter.iterators.array import ArrayDataSetIterator
+from fastiter.iterators.async_ import AsyncDataSetIterator, AsyncMultiDataSetIterator
+from fastiter.iterators.async_shield import (
+    AsyncShieldDataSetIterator,
+    AsyncShieldMultiDataSetIterator,
+    prefetch,
+)
 from fastiter.iterators.base import (
     BaseIterator,
     DataSetIterator,
@@ -48,6 +54,11 @@ from fastiter.iterators.wrappers import (
 
 __all__ = [
     "ArrayDataSetIterator",
+    "AsyncDataSetIterator",
+    "AsyncMultiDataSetIterator",
+    "AsyncShieldDataSetIterator",
+    "AsyncShieldMultiDataSetIterator",
+    "prefetch",
     "BaseIterator",
     "DataSetIterator",
     "DataSetPreProcessor",
