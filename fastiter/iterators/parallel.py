@@ -33,6 +33,23 @@ def _policy(value: Any) -> InequalityHandling:
                          f"{[p.value for p in InequalityHandling]}, got {value!r}") from None
 
 
+def _async_prefetch(source: DataSetIterator, buffer: int) -> DataSetIterator:
+    from fastiter.iterators.async_ import AsyncDataSetIterator
+
+    return AsyncDataSetIterator(source, queue_size=max(2, buffer))
+
+
+def _prefetcher(prefetch: Any) -> Callable[[DataSetIterator, int], DataSetIterator] | None:
+    if prefetch == "async":
+        return _async_prefetch
+    if prefetch is None or prefetch is False:
+        return None
+    if callable(prefetch):
+        return prefetch
+    raise TypeError(f"prefetch must be 'async', a callable (source, buffer) -> iterator, "
+                    f"or None; got {prefetch!r}")
+
+
 class JointParallelDataSetIterator(DataSetIterator):
     """Round-robins several DataSetIterators: batch i comes from source ``i mod n``.
 
@@ -47,11 +64,13 @@ class JointParallelDataSetIterator(DataSetIterator):
         Distinct sources, each with ``async_supported()``.
     inequality_handling : InequalityHandling or its name
     buffer_per_split : int
-        Batches each source's prefetcher may run ahead.
-    prefetch : callable, optional
-        ``prefetch(source, buffer_per_split)`` wraps a source in a prefetching iterator
-        (for example ``AsyncDataSetIterator``); None reads the sources on the calling
-        thread.  ``close()`` (or leaving a ``with`` block) closes the wrappers.
+        Batches each source's prefetcher may run ahead (at least 2 for the async one).
+    prefetch : "async", callable or None
+        How each source is prefetched: ``"async"`` (the default, as DL4J) wraps it in an
+        :class:`~fastiter.iterators.async_.AsyncDataSetIterator` on its own producer
+        thread; a callable ``prefetch(source, buffer_per_split)`` returns any wrapper;
+        None reads the sources on the calling thread.  ``close()`` (or leaving a
+        ``with`` block) joins the prefetch threads.
 
     Notes
     -----
@@ -71,8 +90,8 @@ class JointParallelDataSetIterator(DataSetIterator):
 
     def __init__(self, iterators: Any, inequality_handling: Any = "STOP_EVERYONE",
                  buffer_per_split: int = 4,
-                 prefetch: Callable[[DataSetIterator, int], DataSetIterator] | None = None
-                 ) -> None:
+                 prefetch: str | Callable[[DataSetIterator, int], DataSetIterator] | None
+                 = "async") -> None:
         super().__init__()
         self._sources = distinct_iterators((iterators,))
         for i, c in enumerate(self._sources):
@@ -86,10 +105,7 @@ class JointParallelDataSetIterator(DataSetIterator):
                     raise ValueError(f"the RESET policy resets exhausted sources, and "
                                      f"iterators[{i}] ({type(c).__name__}) cannot reset")
         self._buffer = positive_int("buffer_per_split", buffer_per_split)
-        if prefetch is not None and not callable(prefetch):
-            raise TypeError(f"prefetch must be a callable (source, buffer) -> iterator or "
-                            f"None, got {type(prefetch).__name__}")
-        self._prefetch = prefetch
+        self._prefetch = _prefetcher(prefetch)
         # taken before any prefetcher starts, so a resume can rebuild each source exactly
         self._initial = [s.state_dict() for s in self._sources]
         n = len(self._sources)
@@ -229,7 +245,7 @@ class JointParallelDataSetIterator(DataSetIterator):
             self._policy = inequality_handling
             self._sources: list[DataSetIterator] = []
             self._buffer = 4
-            self._prefetch: Any = None
+            self._prefetch: Any = "async"
 
         def add_source_iterator(self, it: DataSetIterator
                                 ) -> "JointParallelDataSetIterator.Builder":
@@ -243,7 +259,7 @@ class JointParallelDataSetIterator(DataSetIterator):
             return self
 
         def prefetch(self, factory: Any) -> "JointParallelDataSetIterator.Builder":
-            """Wrap each source with ``factory(source, buffer)`` (None: no prefetch)."""
+            """``"async"`` (default), ``factory(source, buffer)``, or None for no prefetch."""
             self._prefetch = factory
             return self
 

@@ -167,7 +167,25 @@ def test_close_and_builder_prefetch():
         assert vals(list(it)) == [0, 10, 1, 11, 12]
         wrappers = list(it._children)
     assert all(w.closed for w in wrappers)
-    with pytest.raises(TypeError, match="prefetch must be a callable"):
+    with pytest.raises(TypeError, match="prefetch must be .async., a callable"):
         JointParallelDataSetIterator([src(1)], prefetch=3)
     with pytest.raises(ValueError, match="buffer_per_split must be >= 1"):
         JointParallelDataSetIterator([src(1)], buffer_per_split=0)
+
+
+@pytest.mark.parametrize("policy", ["STOP_EVERYONE", "PASS_NULL", "RELOCATE", "RESET"])
+def test_async_prefetch_is_the_default_and_changes_nothing(resumes, policy):
+    from fastiter._core._ring import native_thread_count
+    from fastiter.iterators.async_ import AsyncDataSetIterator
+
+    def make(prefetch="async"):
+        return JointParallelDataSetIterator(
+            [src(3, shuffle=True, seed=1), src(5, 100)], policy, 2, prefetch=prefetch)
+    ref = make(None)
+    plain = [vals(list(ref)) for _ in range(2)]  # two epochs (the shuffle differs)
+    before = native_thread_count()
+    with make() as it:
+        assert all(isinstance(c, AsyncDataSetIterator) for c in it._children)
+        assert [vals(list(it)) for _ in range(2)] == plain
+    assert native_thread_count() == before  # close() joined every producer
+    resumes(make, 3, epochs=2)
