@@ -1,4 +1,5 @@
 """Iterator interfaces and the iterator families."""
+from fastiter.iterators.adapters import MultiDataSetIteratorAdapter, MultiDataSetWrapperIterator
 from fastiter.iterators.array import ArrayDataSetIterator
 from fastiter.iterators.async_ import AsyncDataSetIterator, AsyncMultiDataSetIterator
 from fastiter.iterators.async_shield import (
@@ -13,17 +14,42 @@ from fastiter.iterators.base import (
     MultiDataSetIterator,
     MultiDataSetPreProcessor,
 )
+from fastiter.iterators.block import DummyBlockDataSetIterator, DummyBlockMultiDataSetIterator
+from fastiter.iterators.caching import (
+    CachingDataSetIterator,
+    InFileDataSetCache,
+    InMemoryDataSetCache,
+)
+from fastiter.iterators.epochs import MultipleEpochsIterator
+from fastiter.iterators.files import FileDataSetIterator, FileMultiDataSetIterator
 from fastiter.iterators.inmemory import (
     ListDataSetIterator,
     SingletonDataSetIterator,
     SingletonMultiDataSetIterator,
     ViewIterator,
 )
+from fastiter.iterators.joint import JointMultiDataSetIterator
+from fastiter.iterators.kfold import KFoldIterator
+from fastiter.iterators.loaders import (
+    DataSetLoaderIterator,
+    ExistingMiniBatchDataSetIterator,
+    FileSplitDataSetIterator,
+)
 from fastiter.iterators.pairs import DoublesDataSetIterator, FloatsDataSetIterator
+from fastiter.iterators.parallel import InequalityHandling, JointParallelDataSetIterator
+from fastiter.iterators.sampling import SamplingDataSetIterator
+from fastiter.iterators.splitter import DataSetIteratorSplitter, MultiDataSetIteratorSplitter
 from fastiter.iterators.stream import (
     ExistingDataSetIterator,
     IteratorDataSetIterator,
     IteratorMultiDataSetIterator,
+)
+from fastiter.iterators.synthetic import RandomDataSetIterator, RandomMultiDataSetIterator
+from fastiter.iterators.wrappers import (
+    EarlyTerminationDataSetIterator,
+    EarlyTerminationMultiDataSetIterator,
+    ReconstructionDataSetIterator,
+    WorkspacesShieldDataSetIterator,
 )
 
 __all__ = [
@@ -47,4 +73,31 @@ __all__ = [
     "SingletonDataSetIterator",
     "SingletonMultiDataSetIterator",
     "ViewIterator",
+    # the rest of the family (issue 5)
+    "CachingDataSetIterator",
+    "DataSetIteratorSplitter",
+    "DataSetLoaderIterator",
+    "DummyBlockDataSetIterator",
+    "DummyBlockMultiDataSetIterator",
+    "EarlyTerminationDataSetIterator",
+    "EarlyTerminationMultiDataSetIterator",
+    "ExistingMiniBatchDataSetIterator",
+    "FileDataSetIterator",
+    "FileMultiDataSetIterator",
+    "FileSplitDataSetIterator",
+    "InFileDataSetCache",
+    "InMemoryDataSetCache",
+    "InequalityHandling",
+    "JointMultiDataSetIterator",
+    "JointParallelDataSetIterator",
+    "KFoldIterator",
+    "MultiDataSetIteratorAdapter",
+    "MultiDataSetIteratorSplitter",
+    "MultiDataSetWrapperIterator",
+    "MultipleEpochsIterator",
+    "RandomDataSetIterator",
+    "RandomMultiDataSetIterator",
+    "ReconstructionDataSetIterator",
+    "SamplingDataSetIterator",
+    "WorkspacesShieldDataSetIterator",
 ]
