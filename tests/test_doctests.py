@@ -40,7 +40,7 @@ def test_docstring_examples(name, tmp_path, monkeypatch):
 # interfaces, enums and statistics holders are described by the classes that use them
 NO_EXAMPLE_NEEDED = {"BaseIterator", "DataSetPreProcessor", "MultiDataSetIterator",
                      "MultiDataSetPreProcessor", "RecordReader", "SequenceRecordReader",
-                     "RecordRefs", "AlignmentMode", "EMnistSet", "DistributionStats",
+                     "RecordRefs", "AlignmentMode", "EMnistSet", "InequalityHandling", "DistributionStats",
                      "MinMaxStats"}
 
 

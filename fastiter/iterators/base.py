@@ -27,6 +27,7 @@ from several threads at once and must not move the iterator's own cursor.
 from __future__ import annotations
 
 import abc
+import functools
 from typing import Any, Generic, Iterator, Protocol, TypeVar, runtime_checkable
 
 from fastiter.dataset import DataSet, MultiDataSet
@@ -206,11 +207,27 @@ class BaseIterator(Generic[T], abc.ABC):
             raise
         self._skip(position)
         self._position = position
+        self._resumed = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("load_state_dict")
+        if own is not None:
+            # every override marks the iterator resumed, so the next `for` loop continues
+            # the restored epoch instead of starting a new one
+            @functools.wraps(own)
+            def load_state_dict(self: Any, state: dict[str, Any]) -> None:
+                own(self, state)
+                self._resumed = True
+
+            cls.load_state_dict = load_state_dict  # type: ignore[method-assign]
 
     # --- Python iteration -----------------------------------------------------------
     def __iter__(self) -> Iterator[T]:
         """One epoch.  Resets first when reset is supported and the epoch has begun."""
-        if self._position > 0 and self.reset_supported():
+        if getattr(self, "_resumed", False):
+            self._resumed = False  # continue the epoch load_state_dict restored
+        elif self._position > 0 and self.reset_supported():
             self.reset()
         return self
 

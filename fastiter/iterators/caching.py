@@ -55,7 +55,15 @@ class InMemoryDataSetCache:
 
 class InFileDataSetCache:
     """Batches saved with ``DataSet.save`` as ``folder/<key>.h5``; a ``<namespace>.complete``
-    marker records a finished pass, so a later process can replay the cache."""
+    marker records a finished pass, so a later process can replay the cache.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> c = InFileDataSetCache(tempfile.mkdtemp())
+    >>> c.put("ns-0", DataSet(np.ones((1, 1)))); c.contains("ns-0"), c.is_complete("ns")
+    (True, False)
+    """
 
     def __init__(self, folder: Any) -> None:
         self._folder = os.fspath(folder)

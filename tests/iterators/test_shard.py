@@ -60,3 +60,19 @@ def test_shard_needs_random_access():
 
     with pytest.raises(UnsupportedOperationError, match="indexable"):
         Stream().shard(0, 2)
+
+
+def test_for_loop_after_load_state_dict_continues_the_restored_epoch():
+    x = np.arange(10.0)[:, None]
+    it = ArrayDataSetIterator(x, batch_size=2, shuffle=True, seed=5)
+    it.next(), it.next()
+    state = it.state_dict()
+    rest = []
+    while it.has_next():
+        rest.append(it.next().features[:, 0].tolist())
+    fresh = ArrayDataSetIterator(x, batch_size=2, shuffle=True, seed=5)
+    fresh.next()
+    fresh.load_state_dict(state)
+    assert [ds.features[:, 0].tolist() for ds in fresh] == rest
+    # the next loop is a new epoch again
+    assert len([ds for ds in fresh]) == 5
