@@ -122,3 +122,16 @@ def random_integers(seed, stream, first, n, low, high):
 def random_binary(seed, stream, first, n, p):
     thr = int(p * 4294967296.0 + 0.5)
     return random_bits(seed, stream, first, n).astype(np.uint64) < thr
+
+
+def gather_scaled(source, indices, scale=1.0, threshold=None, dtype=np.float32):
+    """Row by row: pick the uint8 row, binarize if asked, cast, then one multiply."""
+    src = np.asarray(source)
+    rows = range(src.shape[0]) if indices is None else [int(i) for i in indices]
+    dtype = np.dtype(dtype)
+    out = np.empty((len(rows),) + src.shape[1:], dtype)
+    for k, r in enumerate(rows):
+        row = src[r]
+        value = (row > threshold).astype(dtype) if threshold is not None else row.astype(dtype)
+        out[k] = value * dtype.type(scale)
+    return out
