@@ -62,6 +62,8 @@ NATIVE_SIGNATURES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "random_uniform": (_i, (_u64, _u64, _i64, _i64, _p, _i)),
     "random_normal": (_i, (_u64, _u64, _i64, _i64, _p, _i)),
     "random_integers": (_i, (_u64, _u64, _i64, _i64, _i64, _u64, _p, _i)),
+    "gather_scaled_u8": (_i, (_p, _i64, _i64, _i64, _p, _i64, ctypes.c_double, _i, _p, _i,
+                              _p)),
 }
 
 

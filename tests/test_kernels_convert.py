@@ -107,3 +107,24 @@ def test_empty_batch_and_numpy_scalar_scale():
     assert kernels.gather_scaled(src, np.array([], np.int64)).shape == (0, 4)
     got = kernels.gather_scaled(src, np.array([2]), np.float32(0.25))
     assert got.tolist() == [[0.25] * 4]
+
+
+def test_njit_code_calls_the_fused_kernel(rng):
+    pytest.importorskip("numba")
+    from fastiter import jit as fjit
+
+    c_gather_scaled = fjit.native("gather_scaled_u8")
+
+    @fjit.jit_native
+    def batch(src, idx, out, bad):
+        return c_gather_scaled(src.ctypes, src.shape[0], src.strides[0], src.shape[1],
+                               idx.ctypes, idx.size, 1.0, 30, out.ctypes, fjit.FI_FLOAT64,
+                               bad.ctypes)
+
+    src = rng.integers(0, 256, (20, 9), dtype=np.uint8)
+    out = np.empty((3, 9))
+    bad = np.full(1, -1, np.int64)
+    assert batch(src, np.array([4, 0, 19]), out, bad) == 0
+    np.testing.assert_array_equal(out, reference.gather_scaled(src, [4, 0, 19], 1.0, 30,
+                                                               np.float64))
+    assert batch(src, np.array([4, 20, 1]), out, bad) == -2 and bad[0] == 1  # FI_ERANGE
