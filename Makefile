@@ -55,3 +55,12 @@ tsan:
 
 clean:
 	rm -rf build dist *.egg-info fastiter/_core/*.c fastiter/_core/*.so fastiter/include fastiter/src
+
+# The embedding examples (csrc/examples, see examples/c/README.md), built as a C user would.
+.PHONY: examples
+examples:
+	@mkdir -p build/examples
+	$(CC) $(CFLAGS_C) csrc/examples/ring_batches.c $(CSRC) -lm -o build/examples/ring_batches
+	./build/examples/ring_batches
+	$(CC) $(CFLAGS_C) -shared -fPIC csrc/examples/ring_capsule.c $(CSRC) -lm \
+		-o build/examples/libring_capsule.so

@@ -16,6 +16,7 @@ import os
 import sys
 
 from fastiter import datasets, errors, iterators, kernels, preprocessing, records
+from fastiter._core._ring import Ring, RingClosed
 from fastiter._examples import SplitTestAndTrain
 from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.datasets import (  # the iterators; helpers stay in fastiter.datasets
@@ -45,7 +46,23 @@ __all__ = [
     "datasets", "CifarDataSetIterator", "DatasetNotFoundError", "EmnistDataSetIterator",
     "EMnistSet", "IrisDataSetIterator", "LFWDataSetIterator", "MnistDataSetIterator",
     "TinyImageNetDataSetIterator", "UciSequenceDataSetIterator",
+    # netCDF (imported lazily: xarray is slow to import)
+    "NetCDFDataSetIterator", "HDF5DataSetIterator", "save_chunks", "split_by_chunks",
+    "chunk_paths",
+    "Ring", "RingClosed",
 ]
+
+_LAZY_NETCDF = ("NetCDFDataSetIterator", "HDF5DataSetIterator", "save_chunks",
+                "split_by_chunks", "chunk_paths")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_NETCDF:
+        import fastiter.netcdf
+
+        return getattr(fastiter.netcdf, name)
+    raise AttributeError(f"module 'fastiter' has no attribute {name!r}")
+
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -6,31 +6,17 @@ import sys
 import time
 from typing import Sequence
 
-import numpy as np
-
 __all__ = ["main"]
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from fastiter import ArrayDataSetIterator, DataSet, kernels
+    from fastiter.demo import run_demo
 
-    rng = np.random.default_rng(args.seed)
-    n, f, c = args.examples, 16, 10
-    features = rng.standard_normal((n, f)).astype(np.float32)
-    labels = kernels.one_hot(rng.integers(0, c, n), c)
-    full = DataSet(features, labels)
-    it = ArrayDataSetIterator(features, labels, batch_size=args.batch_size, shuffle=True,
-                              seed=args.seed)
     t0 = time.perf_counter()
-    seen = 0
-    batches = 0
-    for ds in it:
-        seen += ds.num_examples()
-        batches += 1
-    dt = time.perf_counter() - t0
-    print(f"fastiter demo: {full}")
-    print(f"  {batches} batches of up to {it.batch()} examples, {seen} examples, "
-          f"{batches / dt:,.0f} batches/s")
+    run_demo(out=args.out, years=args.years, ny=args.ny, nx=args.nx, window=args.window,
+             batch_size=args.batch_size, workers=args.workers, seed=args.seed,
+             compare=not args.no_compare)
+    print(f"demo finished in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
@@ -50,10 +36,21 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fastiter", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("demo", help="run the main job on the embedded default dataset")
-    d.add_argument("--examples", type=int, default=10_000, help="examples to generate")
-    d.add_argument("--batch-size", type=int, default=256, help="minibatch size")
+    d = sub.add_parser("demo", help="run the whole mission end to end on a generated "
+                                    "rasm-shaped dataset (no downloads)")
+    d.add_argument("--out", default=None,
+                   help="keep the netCDF files in this folder (default: a temporary one)")
+    d.add_argument("--years", type=int, default=30, help="years of monthly data (default 30)")
+    d.add_argument("--ny", type=int, default=205, help="grid rows (rasm: 205)")
+    d.add_argument("--nx", type=int, default=275, help="grid columns (rasm: 275)")
+    d.add_argument("--window", type=int, default=6,
+                   help="sequence window in months (windows stay inside one file)")
+    d.add_argument("--batch-size", type=int, default=16, help="minibatch size")
+    d.add_argument("--workers", type=int, default=None,
+                   help="writer processes and async producers (default: all cores)")
     d.add_argument("--seed", type=int, default=123, help="random seed")
+    d.add_argument("--no-compare", action="store_true",
+                   help="skip the xr.save_mfdataset comparison")
     d.set_defaults(func=_cmd_demo)
     b = sub.add_parser("bench", help="benchmark kernels, iterators and the writer "
                                      "against their peers")
@@ -63,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=_cmd_bench)
     sub.add_parser("config", help="print the build configuration").set_defaults(
         func=lambda a: (__import__("fastiter").show_config(), 0)[1])
+    from fastiter.netcdf.cli import add_parser as add_split_parser
+
+    add_split_parser(sub)
     return p
 
 

@@ -11,6 +11,7 @@
 #include "fastiter/kernels.h"
 #include "fastiter/convert.h"
 #include "fastiter/csv.h"
+#include "fastiter/ring.h"
 #include "fastiter/random.h"
 #include "fastiter/threads.h"
 

@@ -34,6 +34,33 @@ cdef extern from "fastiter.h" nogil:
     int fi_one_hot_zeroed(const void *labels, int label_dtype, int64_t outer, int64_t inner,
                           int64_t num_classes, void *out, int out_dtype, int64_t *bad_index)
 
+    # ring.h: the SPSC ring and native threads
+    ctypedef struct fi_ring:
+        pass
+    ctypedef struct fi_thread:
+        pass
+    int64_t FI_RING_FOREVER
+    int64_t FI_RING_NOWAIT
+    size_t FI_RING_MAX_CAPACITY
+
+    int64_t fi_now_ns()
+    int fi_ring_create(size_t min_capacity, fi_ring **out)
+    void fi_ring_destroy(fi_ring *ring)
+    size_t fi_ring_capacity(const fi_ring *ring)
+    size_t fi_ring_size(const fi_ring *ring)
+    int fi_ring_push(fi_ring *ring, void *item, int64_t deadline_ns)
+    int fi_ring_pop(fi_ring *ring, void **item, int64_t deadline_ns)
+    size_t fi_ring_push_some(fi_ring *ring, void **items, size_t n)
+    size_t fi_ring_pop_some(fi_ring *ring, void **items, size_t n)
+    void fi_ring_close(fi_ring *ring)
+    int fi_ring_is_closed(const fi_ring *ring)
+
+    int fi_thread_start(fi_thread **out, void (*fn)(void *) noexcept nogil, void *arg)
+    int fi_thread_join(fi_thread *thread)
+    int fi_thread_join_until(fi_thread *thread, int64_t deadline_ns)
+    void fi_thread_detach(fi_thread *thread)
+    int fi_thread_done(const fi_thread *thread)
+    int64_t fi_thread_live_count()
     ctypedef enum fi_layout:
         FI_LAYOUT_NTF
         FI_LAYOUT_NFT

@@ -1,0 +1,202 @@
+"""Producers on native threads feeding SPSC rings: the engine under the async iterators.
+
+A :class:`Pipeline` owns, for one epoch, ``W`` rings and ``W`` native producer threads.
+Producer ``k`` makes items ``k, k + W, k + 2W, ...`` and pushes them, in that order,
+into ring ``k``; the consumer pops item ``i`` from ring ``i % W``.  The consumer
+therefore sees the items in exactly the order of the sequence, whatever ``W``.
+
+The producer *always* ends its ring from a ``finally`` block, so the consumer can never
+wait forever on a dead producer (the hang of DL4J #7828): an exception becomes a
+:class:`Failure` item at the position where it happened, followed by the close.
+
+Nothing here holds a reference to the iterator that owns the pipeline, so that iterator
+can be garbage-collected (and its finalizer can stop the threads) while they run.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import weakref
+from typing import Any, Callable, Iterable, Iterator
+
+from fastiter._core._ring import NativeThread, Ring, RingClosed
+
+__all__ = ["END", "Failure", "Pipeline", "register_for_exit"]
+
+#: What :meth:`Pipeline.pop` returns once the sequence is over.
+END = object()
+
+#: How long interpreter exit waits for a producer stuck in user code before leaving it.
+EXIT_JOIN_SECONDS = 5.0
+
+
+class Failure:
+    """An exception raised by a producer, carried to the consumer at its position."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def reraise(self) -> None:
+        """Raise the original exception; its traceback still starts in the producer."""
+        exc, self.exc = self.exc, None  # break the frame cycle once delivered
+        raise exc  # type: ignore[misc]
+
+
+def _produce(items: Iterator[Any], ring: Ring) -> None:
+    """Run on a producer thread: push every item, then end the ring, whatever happens."""
+    push = ring.push
+    try:
+        for item in items:
+            push(item)
+    except RingClosed:
+        pass  # the consumer stopped us
+    except BaseException as exc:  # noqa: BLE001 - every error goes to the consumer
+        try:
+            ring.push(Failure(exc))
+        except RingClosed:
+            pass
+    finally:
+        ring.close()
+
+
+class Pipeline:
+    """``W`` native producers, each filling its own ring, read round-robin.
+
+    Parameters
+    ----------
+    sources : list of callables
+        ``sources[k]()`` returns the iterator of producer ``k``'s items (called on that
+        producer's thread, so even building it overlaps the consumer).
+    capacity : int
+        Slots per ring.
+    on_stop : callable, optional
+        Called by :meth:`stop` after closing the rings, to release producers blocked
+        outside a ring (for example waiting for a pooled buffer slot).
+
+    Examples
+    --------
+    >>> p = Pipeline([lambda: iter(range(0, 6, 2)), lambda: iter(range(1, 6, 2))], 4)
+    >>> out = []
+    >>> while (x := p.pop()) is not END:
+    ...     out.append(x)
+    >>> p.stop(), out
+    (True, [0, 1, 2, 3, 4, 5])
+    """
+
+    def __init__(self, sources: list[Callable[[], Iterable[Any]]], capacity: int,
+                 on_stop: Callable[[], None] | None = None) -> None:
+        self._rings = [Ring(capacity) for _ in sources]
+        self._on_stop = on_stop
+        self._count = 0
+        self._ended = False
+        self._threads: list[NativeThread] = []
+        for k, (source, ring) in enumerate(zip(sources, self._rings)):
+            def run(source=source, ring=ring) -> None:
+                try:
+                    items = iter(source())
+                except BaseException as exc:  # noqa: BLE001
+                    items = _raising(exc)
+                _produce(items, ring)
+            self._threads.append(NativeThread(run, name=f"fastiter-producer-{k}"))
+        started = []
+        try:
+            for t in self._threads:
+                t.start()
+                started.append(t)
+        except BaseException:
+            self._threads = started  # stop() joins exactly the ones that run
+            self.stop()
+            raise
+
+    def pop(self) -> Any:
+        """The next item (blocking), a :class:`Failure`, or :data:`END`."""
+        if self._ended:
+            return END
+        rings = self._rings
+        try:
+            item = rings[self._count % len(rings)].pop() if len(rings) > 1 else rings[0].pop()
+        except RingClosed:
+            self._ended = True
+            return END
+        self._count += 1
+        return item
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop the producers, join their threads and drop what the rings still hold.
+
+        Returns True when every thread was joined; with ``timeout``, threads still busy
+        in user code after it are detached (they end when their current item is done).
+        """
+        self._ended = True
+        for r in self._rings:
+            r.close()
+        if self._on_stop is not None:
+            self._on_stop()
+        joined = True
+        for t in self._threads:
+            try:
+                ok = t.join(timeout)
+            except RuntimeError:  # stop() called on a producer thread itself
+                ok = False
+            if not ok:
+                t.detach()
+                joined = False
+        self._threads = []
+        if joined:
+            for r in self._rings:
+                try:
+                    r.drain()
+                except RuntimeError:
+                    pass  # a consumer on another thread is still leaving pop(); the ring
+                          # releases its items when it is freed
+        return joined
+
+
+def _raising(exc: BaseException) -> Iterator[Any]:
+    raise exc
+    yield  # pragma: no cover - makes this a generator
+
+
+# --- interpreter exit -----------------------------------------------------------------
+_LIVE: "weakref.WeakSet[Any]" = weakref.WeakSet()
+_LIVE_LOCK = threading.Lock()
+
+
+def register_for_exit(obj: Any) -> None:
+    """Close ``obj`` (anything with ``_shutdown(timeout)``) at interpreter exit."""
+    with _LIVE_LOCK:
+        _LIVE.add(obj)
+
+
+# Pipelines inherited by a forked child: their threads do not exist there, so they must
+# never be joined or freed (freeing would detach pthread handles that are not threads).
+_FORK_ORPHANS: list[Any] = []
+
+
+def _after_fork_in_child() -> None:
+    global _LIVE
+    for obj in list(_LIVE):
+        runner = getattr(obj, "_runner", None)
+        if runner is not None and runner.pipeline is not None:
+            _FORK_ORPHANS.append(runner.pipeline)
+            runner.pipeline = None
+            runner.forked = True
+    _LIVE = weakref.WeakSet()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+@atexit.register
+def _close_all_at_exit() -> None:
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for obj in live:
+        try:
+            obj._shutdown(EXIT_JOIN_SECONDS)
+        except Exception:  # noqa: BLE001 - exit must go on
+            pass

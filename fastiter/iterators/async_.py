@@ -1,0 +1,353 @@
+"""Asynchronous prefetch: DL4J's AsyncDataSetIterator family on native threads.
+
+Batches are produced on native threads (pthreads created by the C core, calling into
+Python with the GIL held) and handed to the consumer through lock-free SPSC rings
+(``csrc/ring.c``); every wait happens with the GIL released.
+
+Order and workers
+-----------------
+With ``workers=1`` a single producer calls ``base.next()`` until the epoch ends, so any
+iterator can be wrapped.  With ``workers=W > 1`` the base must offer *random access*:
+``indexable = True``, ``num_batches()`` and a thread-safe ``batch_at(i)`` (see
+:mod:`fastiter.iterators.base`).  Producer ``k`` builds batches ``k, k+W, k+2W, ...``
+into its own ring and the consumer reads the rings round-robin, so the sequence is
+identical to the base's whatever ``W``.  A base without random access falls back to
+one producer.
+
+The pre-processor runs on the producer (it is the base's: setting it on the wrapper
+forwards it inward).  Set it before iterating; batches already prefetched keep the
+pre-processor they were made with.
+
+Errors and lifecycle
+--------------------
+An exception in a producer reaches the consumer at the position where it happened,
+with its original type and traceback; the iterator is then finished (``has_next()`` is
+False until ``reset()``).  ``reset()`` stops and joins the producers, drops what they
+had prefetched and restarts; ``close()``, the ``with`` statement, garbage collection and
+interpreter exit all join every thread.  Breaking out of a ``for`` loop leaves the
+producers parked (no CPU) until one of those happens.
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable, Iterable, Iterator
+
+from fastiter._validate import positive_int
+from fastiter.errors import NoSuchElementError, UnsupportedOperationError
+from fastiter.iterators._pipeline import END, Failure, Pipeline, register_for_exit
+from fastiter.iterators._pool import BufferPool
+from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
+
+__all__ = [
+    "AsyncDataSetIterator",
+    "AsyncMultiDataSetIterator",
+]
+
+
+class _Runner:
+    """The mutable state a finalizer needs: the live pipeline (never the iterator)."""
+
+    __slots__ = ("pipeline", "forked", "__weakref__")
+
+    def __init__(self) -> None:
+        self.pipeline: Pipeline | None = None
+        self.forked = False  # set in a forked child whose pipeline was left behind
+
+    def check_not_forked(self, owner: Any) -> None:
+        if self.forked:
+            raise RuntimeError(f"this {type(owner).__name__} was prefetching when the process "
+                               f"forked; its producer threads do not exist in the child. "
+                               f"Call reset() here, or create the iterator after the fork")
+
+    def stop(self, timeout: float | None = None) -> None:
+        p, self.pipeline = self.pipeline, None
+        if p is not None:
+            p.stop(timeout)
+
+
+def _sequential(base: BaseIterator) -> Iterator[Any]:
+    while base.has_next():
+        yield base.next()
+
+
+def _strided(base: BaseIterator, start: int, step: int, stop: int) -> Iterator[Any]:
+    for i in range(start, stop, step):
+        yield base.batch_at(i)
+
+
+class _AsyncMixin:
+    """The shared implementation; the public classes add the right interface."""
+
+    _base_type: type = BaseIterator
+
+    def _setup(self, base: Any, queue_size: int, workers: int, reuse_buffers: bool) -> None:
+        if not isinstance(base, self._base_type):
+            raise TypeError(f"base must be a {self._base_type.__name__}, "
+                            f"got {type(base).__name__}")
+        queue_size = positive_int("queue_size", queue_size)
+        if queue_size < 2:
+            raise ValueError(f"queue_size must be >= 2 (DL4J's minimum), got {queue_size}")
+        workers = positive_int("workers", workers)
+        self.base = base
+        self.queue_size = queue_size
+        self.workers = workers
+        #: producers actually used: ``workers`` for a random-access base, else 1
+        self.producers = workers if workers > 1 and getattr(base, "indexable", False) else 1
+        self.reuse_buffers = bool(reuse_buffers)
+        self._pool = BufferPool(queue_size + 1, self.producers) if reuse_buffers else None
+        self._runner = _Runner()
+        self._finalizer = weakref.finalize(self, _Runner.stop, self._runner)
+        self._pending: Any = None
+        self._finished = False
+        self._base_start = base._position  # the base's position when this epoch began
+        register_for_exit(self)
+
+    # --- the pipeline -------------------------------------------------------------
+    def _start(self) -> Pipeline:
+        self._runner.check_not_forked(self)
+        base, w = self.base, self.producers
+        if w > 1:
+            start, n = base._position, base.num_batches()
+            sources: list[Callable[[], Iterable[Any]]] = [
+                (lambda k=k: _strided(base, start + k, w, n)) for k in range(w)]
+        else:
+            sources = [lambda: _sequential(base)]
+        on_stop = None
+        if self._pool is not None:
+            pool = self._pool
+            counters = [iter(range(k, 1 << 62, w)) for k in range(w)]
+            # Producer k fills batches k, k+W, ... of this run; counters[k] is only
+            # touched by producer k's thread.
+            befores = [lambda b, c=c: pool.fill(next(c), b) for c in counters]
+            sources = [(lambda s=s, f=f: (f(b) for b in s())) for s, f in zip(sources, befores)]
+            on_stop = pool.close
+        pipeline = Pipeline(sources, self.queue_size, on_stop=on_stop)
+        self._runner.pipeline = pipeline
+        self._consumed_in_run = 0
+        return pipeline
+
+    def _shutdown(self, timeout: float | None = None) -> None:
+        self._runner.stop(timeout)
+        self._pending = None
+
+    def _restarted(self) -> None:
+        """After reset()/load_state_dict(): a fresh start is fine even in a forked child."""
+        self._runner.forked = False
+        self._finished = False
+
+    def _fetch(self) -> Any:
+        """Pop the next item of this epoch (blocking), or END."""
+        pipeline = self._runner.pipeline
+        if pipeline is None:
+            pipeline = self._start()
+        if self._pool is not None:
+            self._pool.asked(self._consumed_in_run)
+        try:
+            item = pipeline.pop()
+        except BaseException:
+            # Interrupted while waiting (e.g. KeyboardInterrupt): leave no thread behind.
+            self._finish()
+            raise
+        self._consumed_in_run += 1
+        return item
+
+    def _finish(self) -> None:
+        self._finished = True
+        self._shutdown()
+
+    # --- the iterator contract ----------------------------------------------------
+    def has_next(self) -> bool:
+        """Whether another batch (or a producer error to raise) is waiting; may block."""
+        if self._pending is not None:
+            return True
+        if self._finished:
+            return False
+        item = self._fetch()
+        if item is END:
+            self._finish()
+            return False
+        self._pending = item
+        return True
+
+    def next(self, num: int | None = None) -> Any:
+        """The next prefetched batch; a producer's exception is re-raised here."""
+        if num is not None:
+            raise NotImplementedError(f"{type(self).__name__}.next(num) is not supported: "
+                                      f"batches are prefetched at the base's size")
+        if not self.has_next():
+            raise NoSuchElementError(f"{type(self).__name__} has no more batches "
+                                     f"({self._position} returned); call reset()")
+        return self.__next__()
+
+    def __next__(self) -> Any:
+        # The hot path of `for batch in it`: one call, no has_next()/next() round trip.
+        item = self._pending
+        if item is None:
+            if self._finished:
+                raise StopIteration
+            item = self._fetch()
+            if item is END:
+                self._finish()
+                raise StopIteration
+        else:
+            self._pending = None
+        if type(item) is Failure:
+            self._finish()
+            item.reraise()
+        self._position += 1
+        return item
+
+    def _next_batch(self, num: int | None) -> Any:  # pragma: no cover - next() overrides
+        raise AssertionError("unreachable: next() is overridden")
+
+    def reset(self) -> None:
+        """Stop and join the producers, drop prefetched batches, reset the base."""
+        if not self.base.reset_supported():
+            raise UnsupportedOperationError(f"{type(self).__name__} over "
+                                            f"{type(self.base).__name__} cannot be reset")
+        self._shutdown()
+        if self._pool is not None:
+            self._pool.start_epoch()  # batches of the old epoch must not look valid
+        self.base.reset()
+        self._epoch += 1
+        self._position = 0
+        self._base_start = self.base._position
+        self._restarted()
+
+    def close(self) -> None:
+        """Stop and join every producer thread; the iterator is then exhausted.
+
+        ``reset()`` starts it again.
+        """
+        self._finish()
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def reset_supported(self) -> bool:
+        return self.base.reset_supported()
+
+    def async_supported(self) -> bool:
+        """False: an async iterator is never wrapped in another."""
+        return False
+
+    @property
+    def pre_processor(self) -> Any:
+        """The base's pre-processor (it runs on the producer threads)."""
+        return self.base.pre_processor
+
+    @pre_processor.setter
+    def pre_processor(self, value: Any) -> None:
+        self.base.pre_processor = value
+
+    def num_batches(self) -> int:
+        return self.base.num_batches()
+
+    def state_dict(self) -> dict[str, Any]:
+        """The consumer's position (not the producers', which run ahead), JSON-safe.
+
+        Holds the base's own state rewound to the batch the consumer will get next, so
+        ``load_state_dict`` on a fresh wrapper over a fresh base resumes exactly there.
+        """
+        base_state = dict(self.base.state_dict())
+        base_state["position"] = self._base_start + self._position
+        return {"type": type(self).__name__, "epoch": self._epoch,
+                "position": self._position, "base": base_state}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Stop the producers, move the base to ``state`` and prefetch from there."""
+        if state.get("type") not in (None, type(self).__name__):
+            raise ValueError(f"state is for a {state.get('type')}, not a {type(self).__name__}")
+        if "base" not in state:
+            raise ValueError("state has no 'base' entry; pass a dict from state_dict()")
+        self._shutdown()
+        if self._pool is not None:
+            self._pool.start_epoch()
+        self.base.load_state_dict(state["base"])
+        self._epoch = int(state["epoch"])
+        self._position = int(state["position"])
+        self._base_start = self.base._position - self._position
+        self._restarted()
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({type(self.base).__name__}, queue_size="
+                f"{self.queue_size}, workers={self.workers}, "
+                f"reuse_buffers={self.reuse_buffers})")
+
+
+class AsyncDataSetIterator(_AsyncMixin, DataSetIterator):
+    """Prefetches a :class:`DataSetIterator` on native threads (DL4J's AsyncDataSetIterator).
+
+    Parameters
+    ----------
+    base : DataSetIterator
+        The iterator to prefetch.
+    queue_size : int, default 8
+        Batches each producer may run ahead (at least 2; each ring's capacity is this
+        rounded up to a power of two).  Below about 64, an in-memory base whose batches
+        cost nothing pays two GIL hand-offs per ring fill, i.e. per ``queue_size``
+        batches; a base that releases the GIL (I/O, native kernels) does not.
+    workers : int, default 1
+        Producer threads; more than one needs a random-access base (``indexable``),
+        otherwise one is used.  The order of batches never depends on it.
+    reuse_buffers : bool, default False
+        Copy batches into ``queue_size + 1 + workers`` recycled slots.  A batch is valid
+        until ``queue_size + 1`` more batches have been requested; using it later raises
+        :class:`~fastiter.errors.StaleBatchError`.  ``ds.detach()`` keeps a copy.
+
+    Examples
+    --------
+    >>> from fastiter import ArrayDataSetIterator
+    >>> base = ArrayDataSetIterator(np.arange(20.0).reshape(10, 2), np.ones((10, 1)), 4)
+    >>> with AsyncDataSetIterator(base, queue_size=2, workers=2) as it:
+    ...     [float(ds.features[0, 0]) for ds in it]
+    [0.0, 8.0, 16.0]
+    """
+
+    _base_type = DataSetIterator
+
+    def __init__(self, base: DataSetIterator, queue_size: int = 8, workers: int = 1,
+                 reuse_buffers: bool = False) -> None:
+        DataSetIterator.__init__(self)
+        self._setup(base, queue_size, workers, reuse_buffers)
+
+    def batch(self) -> int:
+        return self.base.batch()
+
+    def input_columns(self) -> int:
+        return self.base.input_columns()
+
+    def total_outcomes(self) -> int:
+        return self.base.total_outcomes()
+
+    def get_labels(self) -> list[str] | None:
+        return self.base.get_labels()
+
+
+class AsyncMultiDataSetIterator(_AsyncMixin, MultiDataSetIterator):
+    """Prefetches a :class:`MultiDataSetIterator` on native threads.
+
+    Same parameters and guarantees as :class:`AsyncDataSetIterator`.
+
+    Examples
+    --------
+    >>> from fastiter import MultiDataSet
+    >>> class Two(MultiDataSetIterator):
+    ...     def __init__(self): super().__init__(); self.i = 0
+    ...     def has_next(self): return self.i < 2
+    ...     def _next_batch(self, num):
+    ...         self.i += 1; return MultiDataSet([np.full((1, 1), self.i)], [np.ones((1, 1))])
+    >>> with AsyncMultiDataSetIterator(Two()) as it:
+    ...     [int(m.features[0][0, 0]) for m in it]
+    [1, 2]
+    """
+
+    _base_type = MultiDataSetIterator
+
+    def __init__(self, base: MultiDataSetIterator, queue_size: int = 8, workers: int = 1,
+                 reuse_buffers: bool = False) -> None:
+        MultiDataSetIterator.__init__(self)
+        self._setup(base, queue_size, workers, reuse_buffers)

@@ -1,0 +1,184 @@
+"""Encode once: one CF encoding for the whole Dataset, applied identically to every file.
+
+Left to itself, xarray encodes each file on its own: each gets ``days since <its own
+first time>`` (xarray#2827), coordinates get ``_FillValue: NaN`` (#5448) and stale
+``chunksizes`` from the source break the write (#1225).  :func:`plan_encoding` fixes
+each variable's encoding once from the whole Dataset; :func:`encode_piece` then runs
+xarray's own CF encoders (``encode_dataset_coordinates``, ``cf_encoder`` and the netCDF4
+store's variable encoders) on one piece with that plan, so every file agrees and
+``open_mfdataset`` recombines them exactly.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import xarray as xr
+from xarray import conventions
+from xarray.backends import netCDF4_ as _nc4  # the store's own variable encoders
+from xarray.coding.times import encode_cf_datetime, encode_cf_timedelta
+
+__all__ = ["plan_encoding", "encode_piece", "EncodedVariable", "EncodedPiece"]
+
+_STALE = ("source", "original_shape", "chunksizes", "preferred_chunks", "contiguous")
+
+
+def _compression_encoding(compression: Any) -> dict[str, Any]:
+    """``compression`` as netCDF4 keywords: None, a zlib level 0-9, or a dict."""
+    if compression is None or compression is False or compression == 0:
+        return {}
+    if isinstance(compression, numbers.Integral) and not isinstance(compression, bool):
+        if not 1 <= compression <= 9:
+            raise ValueError(f"compression must be a zlib level 1-9 (or None), got {compression}")
+        # Shuffle + level 1 is both faster and smaller than level 1 alone on float fields.
+        return {"zlib": True, "complevel": int(compression), "shuffle": True}
+    if isinstance(compression, Mapping):
+        return dict(compression)
+    raise TypeError(f"compression must be None, a zlib level 1-9 or a dict of netCDF4 "
+                    f"encoding keywords, got {compression!r}")
+
+
+def _is_time_like(var: xr.Variable) -> str | None:
+    if var.dtype.kind == "M":
+        return "datetime"
+    if var.dtype.kind == "m":
+        return "timedelta"
+    if var.dtype == object and var.size:
+        first = np.asarray(var[(0,) * var.ndim].values).item()
+        if hasattr(first, "calendar") and hasattr(first, "strftime"):
+            return "datetime"
+    return None
+
+
+def _sample(var: xr.Variable) -> np.ndarray:
+    """All values of small or numpy-backed variables; the first one of lazy ones."""
+    if var.chunks is None:
+        return np.asarray(var.values).ravel()
+    return np.asarray(var[(0,) * var.ndim].values).ravel()
+
+
+def _pin_time(var: xr.Variable, enc: dict[str, Any], kind: str) -> None:
+    """Fix units, calendar and dtype once from the whole variable (xarray#2827)."""
+    values = _sample(var)
+    if kind == "datetime":
+        num, units, calendar = encode_cf_datetime(values, enc.get("units"), enc.get("calendar"))
+        enc.setdefault("calendar", calendar)
+    else:
+        num, units = encode_cf_timedelta(values, enc.get("units"))
+    enc.setdefault("units", units)
+    enc.setdefault("dtype", np.asarray(num).dtype)
+
+
+def plan_encoding(ds: xr.Dataset, encoding: Mapping[str, Mapping[str, Any]] | None = None,
+                  compression: Any = None) -> dict[str, dict[str, Any]]:
+    """Each variable's encoding, fixed once for every file written from ``ds``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The whole Dataset (before splitting).
+    encoding : dict, optional
+        Per-variable overrides, as in ``Dataset.to_netcdf(encoding=...)``.
+    compression : int or dict, optional
+        A zlib level (shuffle is switched on) or netCDF4 keywords, applied to every data
+        variable that has no compression of its own.
+
+    Examples
+    --------
+    >>> from fastiter.netcdf import make_rasm
+    >>> plan = plan_encoding(make_rasm(n_time=3, ny=2, nx=2), compression=1)
+    >>> plan["time"]["units"], plan["xc"]["_FillValue"], plan["Tair"]["complevel"]
+    ('days since 0001-01-01', None, 1)
+    """
+    encoding = dict(encoding or {})
+    unknown = set(encoding) - set(ds.variables)
+    if unknown:
+        raise ValueError(f"encoding names variables {sorted(unknown)} that ds does not "
+                         f"have; its variables are {sorted(map(str, ds.variables))}")
+    comp = _compression_encoding(compression)
+    plan: dict[str, dict[str, Any]] = {}
+    for name, var in ds.variables.items():
+        enc = {k: v for k, v in var.encoding.items() if k not in _STALE}
+        user = dict(encoding.get(name, {}))
+        enc.update(user)
+        if "chunksizes" in user:
+            enc["chunksizes"] = tuple(user["chunksizes"])
+        kind = _is_time_like(var)
+        if kind is not None:
+            _pin_time(var, enc, kind)
+        if name in ds.coords:
+            enc.setdefault("_FillValue", None)  # no NaN fill on coordinates (#5448)
+        elif comp and var.ndim > 0 and not any(k in enc for k in ("zlib", "compression")):
+            enc.update(comp)
+        plan[str(name)] = enc
+    return plan
+
+
+@dataclass
+class EncodedVariable:
+    """One variable ready for ``createVariable``: everything but the (lazy) data."""
+
+    name: str
+    dims: tuple[str, ...]
+    datatype: Any
+    fill_value: Any
+    create: dict[str, Any]
+    attrs: dict[str, Any]
+    data: Any
+
+
+@dataclass
+class EncodedPiece:
+    """A piece encoded for writing: dimension sizes, variables and global attributes."""
+
+    dims: dict[str, int]
+    unlimited: set[str]
+    variables: list[EncodedVariable] = field(default_factory=list)
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+def _clamp_chunks(create: dict[str, Any], shape: tuple[int, ...], unlimited_dim: bool) -> None:
+    """Chunk sizes never larger than this file's shape (#1440)."""
+    sizes = create.get("chunksizes")
+    if sizes is None:
+        return
+    if len(sizes) != len(shape):
+        raise ValueError(f"chunksizes {tuple(sizes)} has {len(sizes)} entries for a "
+                         f"variable of rank {len(shape)}")
+    if 0 in shape and not unlimited_dim:
+        del create["chunksizes"]
+        return
+    create["chunksizes"] = tuple(max(1, min(int(c), s)) if s else int(c)
+                                 for c, s in zip(sizes, shape))
+
+
+def encode_piece(piece: xr.Dataset, plan: Mapping[str, Mapping[str, Any]],
+                 unlimited_dims: Any = None) -> EncodedPiece:
+    """Run xarray's CF encoding on one piece with the fixed ``plan``.
+
+    The returned data may still be lazy (dask); the writer materialises one variable at
+    a time, so memory stays near one chunk.
+    """
+    unlimited = set(unlimited_dims or piece.encoding.get("unlimited_dims", ()) or ())
+    piece = piece.copy(deep=False)
+    for name, var in piece.variables.items():
+        var.encoding = dict(plan.get(str(name), {}))
+    variables, attrs = conventions.encode_dataset_coordinates(piece)
+    variables, attrs = conventions.cf_encoder(variables, attrs)
+    out = EncodedPiece(dims={str(k): int(v) for k, v in piece.sizes.items()},
+                       unlimited={str(u) for u in unlimited}, attrs=dict(attrs))
+    for name, var in variables.items():
+        var = _nc4._force_native_endianness(var)
+        var = _nc4._encode_nc4_variable(var, name=name)
+        vattrs = dict(var.attrs)
+        fill = vattrs.pop("_FillValue", None)
+        datatype = _nc4._nc4_dtype(var)
+        create = _nc4._extract_nc4_variable_encoding(var, raise_on_invalid=True,
+                                                     unlimited_dims=list(unlimited))
+        create.pop("_FillValue", None)
+        _clamp_chunks(create, var.shape, any(d in unlimited for d in var.dims))
+        out.variables.append(EncodedVariable(str(name), tuple(map(str, var.dims)), datatype,
+                                             fill, create, vattrs, var.data))
+    return out

@@ -1,0 +1,221 @@
+"""One file, written by whichever process or cluster worker runs the job.
+
+A :class:`FileJob` carries the piece (numpy data, or a lazy dask graph that the worker
+computes itself), the fixed encoding plan and the target path.  :func:`run_job` encodes
+the piece, writes it with netCDF4 (or h5netcdf) directly to a temporary name in the
+target folder, closes it, optionally fsyncs, checksums it and ``os.replace``-s it into
+place.  Any failure removes the temporary file and is re-raised as a
+:class:`ChunkWriteError` naming the file and the chunk and carrying the traceback.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from fastiter.netcdf.encoding import EncodedPiece, EncodedVariable, encode_piece
+
+__all__ = ["FileJob", "FileResult", "ChunkWriteError", "run_job", "file_checksum",
+           "temp_path_for", "TEMP_MARK"]
+
+TEMP_MARK = ".tmp-"
+
+#: netCDF-C and HDF5 are not thread-safe: threads in one process take turns on them.
+HDF5_LOCK = threading.Lock()
+
+
+class ChunkWriteError(RuntimeError):
+    """Writing one file failed; the message names the file, the chunk and the cause."""
+
+    def __init__(self, message: str, path: str = "", chunk: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+        self.chunk = chunk
+
+    def __reduce__(self) -> Any:  # keep path/chunk across process boundaries
+        return (type(self), (self.args[0], self.path, self.chunk))
+
+
+@dataclass
+class FileJob:
+    """Everything one worker needs to write one file (small unless data is numpy)."""
+
+    index: int
+    path: str
+    chunk: str
+    piece: xr.Dataset
+    plan: dict[str, dict[str, Any]]
+    engine: str = "netcdf4"
+    unlimited_dims: tuple[str, ...] = ()
+    checksum: str | None = "sha256"
+    fsync: bool = False
+    use_lock: bool = False
+    fault: tuple[int, str] | None = field(default=None, repr=False)
+
+
+@dataclass
+class FileResult:
+    """What the manifest records for a finished file."""
+
+    index: int
+    path: str
+    size: int
+    checksum: str | None
+    algorithm: str | None
+    seconds: float
+    nbytes: int
+
+
+def temp_path_for(path: str) -> str:
+    """A unique hidden temporary name next to ``path`` (same folder, so rename is atomic)."""
+    folder, name = os.path.split(path)
+    return os.path.join(folder, f".{name}{TEMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+def file_checksum(path: str, algorithm: str = "sha256", block: int = 1 << 22) -> str:
+    """Hex digest of a file, read in 4 MiB blocks."""
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for buf in iter(lambda: f.read(block), b""):
+            h.update(buf)
+    return h.hexdigest()
+
+
+def _materialise(data: Any) -> np.ndarray:
+    if hasattr(data, "compute") and not isinstance(data, np.ndarray):
+        import dask
+
+        # This process writes one file: compute its piece here, not on a shared pool.
+        with dask.config.set(scheduler="synchronous"):
+            data = data.compute()
+    return np.asarray(data)
+
+
+def _maybe_fault(job: FileJob, stage: str) -> None:
+    """Test hook: die or raise at a given stage of a given file's write."""
+    if job.fault is None or job.fault[0] != job.index:
+        return
+    mode = job.fault[1]
+    if mode == "exit" and stage == "mid-write":
+        os._exit(3)
+    if mode == "raise" and stage == "mid-write":
+        raise OSError(f"injected failure while writing chunk {job.index}")
+
+
+def _write_netcdf4(path: str, enc: EncodedPiece, job: FileJob) -> int:
+    import netCDF4
+
+    nbytes = 0
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as nc:
+        for dim, size in enc.dims.items():
+            nc.createDimension(dim, None if dim in enc.unlimited else size)
+        for v in enc.variables:
+            var = nc.createVariable(v.name, v.datatype, v.dims, fill_value=v.fill_value,
+                                    **v.create)
+            var.setncatts(v.attrs)
+            var.set_auto_maskandscale(False)
+            data = _materialise(v.data)
+            nbytes += data.nbytes
+            if data.ndim == 0:
+                var.assignValue(data)
+            elif data.size:
+                var[...] = data
+            _maybe_fault(job, "mid-write")
+        nc.setncatts(enc.attrs)
+    return nbytes
+
+
+def _h5netcdf_kwargs(v: EncodedVariable) -> dict[str, Any]:
+    create = dict(v.create)
+    kw: dict[str, Any] = {}
+    comp = create.pop("compression", None)
+    if comp == "zlib":
+        kw["compression"] = "gzip"
+        kw["compression_opts"] = create.pop("complevel", 4)
+    elif comp is not None:
+        raise ValueError(f"engine='h5netcdf' supports zlib compression only, got {comp!r}")
+    create.pop("complevel", None)
+    kw["shuffle"] = bool(create.pop("shuffle", False)) and comp is not None
+    if create.pop("fletcher32", False):
+        kw["fletcher32"] = True
+    if create.get("chunksizes") is not None:
+        kw["chunks"] = tuple(create.pop("chunksizes"))
+    create.pop("chunksizes", None)
+    create.pop("contiguous", None)
+    if create:
+        raise ValueError(f"engine='h5netcdf' cannot honour encoding {sorted(create)} of "
+                         f"variable {v.name!r}; use engine='netcdf4'")
+    return kw
+
+
+def _write_h5netcdf(path: str, enc: EncodedPiece, job: FileJob) -> int:
+    import h5netcdf
+
+    nbytes = 0
+    with h5netcdf.File(path, "w") as f:
+        f.dimensions = {d: (None if d in enc.unlimited else s) for d, s in enc.dims.items()}
+        for v in enc.variables:
+            data = _materialise(v.data)
+            nbytes += data.nbytes
+            var = f.create_variable(v.name, v.dims, dtype=v.datatype, fillvalue=v.fill_value,
+                                    **_h5netcdf_kwargs(v))
+            if data.size:
+                var[...] = data
+            for k, val in v.attrs.items():
+                var.attrs[k] = val
+            _maybe_fault(job, "mid-write")
+        for k, val in enc.attrs.items():
+            f.attrs[k] = val
+    return nbytes
+
+
+_ENGINES = {"netcdf4": _write_netcdf4, "h5netcdf": _write_h5netcdf}
+
+
+def _write_and_replace(job: FileJob) -> FileResult:
+    t0 = time.perf_counter()
+    enc = encode_piece(job.piece, job.plan, job.unlimited_dims)
+    tmp = temp_path_for(job.path)
+    try:
+        if job.use_lock:
+            # Compute outside the lock so threads overlap compute with the writes.
+            for v in enc.variables:
+                v.data = _materialise(v.data)
+            with HDF5_LOCK:
+                nbytes = _ENGINES[job.engine](tmp, enc, job)
+        else:
+            nbytes = _ENGINES[job.engine](tmp, enc, job)
+        if job.fsync:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        digest = file_checksum(tmp, job.checksum) if job.checksum else None
+        size = os.path.getsize(tmp)
+        os.replace(tmp, job.path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return FileResult(job.index, job.path, size, digest, job.checksum,
+                      time.perf_counter() - t0, nbytes)
+
+
+def run_job(job: FileJob) -> FileResult:
+    """Write ``job.piece`` to ``job.path`` atomically; the worker-side entry point."""
+    try:
+        return _write_and_replace(job)
+    except Exception as err:
+        tb = traceback.format_exc()
+        raise ChunkWriteError(f"writing {job.path} (chunk {job.index}: {job.chunk}) failed: "
+                              f"{type(err).__name__}: {err}\n--- worker traceback ---\n{tb}",
+                              job.path, job.chunk) from None

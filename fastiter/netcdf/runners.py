@@ -1,0 +1,143 @@
+"""Running file jobs: serial, on threads, on a process pool or on a dask cluster.
+
+Whatever the runner, at most ``max_in_flight`` jobs are submitted at a time, so memory
+stays near one piece per worker, and results are yielded as files finish.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+from typing import Any, Callable, Iterable, Iterator
+
+from fastiter.netcdf.filejob import ChunkWriteError, FileJob, FileResult, run_job
+
+__all__ = ["run_jobs", "default_workers", "PARALLEL_MODES"]
+
+PARALLEL_MODES = ("processes", "threads", "serial")
+
+
+def default_workers() -> int:
+    """The CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _process_context(start_method: str | None) -> Any:
+    """A forkserver context by default: children never inherit the parent's threads.
+
+    Forking a parent that runs thread pools (dask's, fastiter's C workers) can deadlock
+    a child on a lock held at fork time; the fork server is a clean single-threaded
+    process that preloads the writer so each worker starts in milliseconds.
+    """
+    method = start_method or ("forkserver" if "forkserver" in
+                              multiprocessing.get_all_start_methods() else "spawn")
+    if method not in multiprocessing.get_all_start_methods():
+        raise ValueError(f"start_method must be one of "
+                         f"{multiprocessing.get_all_start_methods()}, got {method!r}")
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload(["fastiter.netcdf.filejob"])
+    return ctx
+
+
+def _died(jobs: Iterable[FileJob], cause: BaseException) -> ChunkWriteError:
+    jobs = list(jobs)
+    names = ", ".join(f"{j.path} (chunk {j.index}: {j.chunk})" for j in jobs)
+    first = jobs[0] if jobs else None
+    return ChunkWriteError(f"a worker process died (killed or crashed) while writing one "
+                           f"of: {names}; no partial file was left under a final name "
+                           f"({type(cause).__name__}: {cause})",
+                           first.path if first else "", first.chunk if first else "")
+
+
+def _run_executor(executor: cf.Executor, jobs: Iterator[FileJob], limit: int
+                  ) -> Iterator[FileResult]:
+    pending: dict[cf.Future, FileJob] = {}
+    try:
+        for job in jobs:
+            pending[executor.submit(run_job, job)] = job
+            while len(pending) >= limit:
+                yield from _drain(pending, cf.FIRST_COMPLETED)
+        while pending:
+            yield from _drain(pending, cf.FIRST_COMPLETED)
+    except cf.process.BrokenProcessPool as err:
+        raise _died(pending.values(), err) from None
+    finally:
+        for fut in pending:
+            fut.cancel()
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _drain(pending: dict, how: str) -> Iterator[FileResult]:
+    done, _ = cf.wait(list(pending), return_when=how)
+    for fut in done:
+        pending.pop(fut)
+        yield fut.result()
+
+
+def _run_distributed(client: Any, jobs: Iterator[FileJob], limit: int
+                     ) -> Iterator[FileResult]:
+    from distributed import as_completed
+
+    futures = []
+    ac = as_completed()
+    try:
+        for job in jobs:
+            fut = client.submit(run_job, job, pure=False, key=f"fastiter-write-{job.index}-"
+                                f"{os.path.basename(job.path)}-{id(job):x}")
+            futures.append(fut)
+            ac.add(fut)
+            while ac.count() >= limit:
+                yield next(ac).result()
+        for fut in ac:
+            yield fut.result()
+    finally:
+        for fut in futures:
+            if not fut.done():
+                fut.cancel()
+
+
+def run_jobs(jobs: Iterable[FileJob], parallel: Any = "processes", workers: int | None = None,
+             start_method: str | None = None) -> Iterator[FileResult]:
+    """Yield a :class:`FileResult` per job as files finish; raise the first failure."""
+    jobs = iter(jobs)
+    if parallel == "serial":
+        yield from map(run_job, jobs)
+        return
+    if parallel in ("processes", "threads"):
+        n = workers or default_workers()
+        if parallel == "threads":
+            ex: cf.Executor = cf.ThreadPoolExecutor(n, thread_name_prefix="fastiter-nc")
+        else:
+            ex = cf.ProcessPoolExecutor(n, mp_context=_process_context(start_method))
+        yield from _run_executor(ex, jobs, 2 * n)
+        return
+    if hasattr(parallel, "submit") and hasattr(parallel, "scheduler_info"):
+        n = workers or max(1, len(parallel.scheduler_info().get("workers", {})))
+        yield from _run_distributed(parallel, jobs, 2 * n)
+        return
+    raise ValueError(f"parallel must be one of {PARALLEL_MODES} or a distributed.Client, "
+                     f"got {parallel!r}")
+
+
+def make_progress(total: int, enabled: bool, desc: str) -> Callable[[int], None]:
+    """A tqdm bar counting files (a no-op when disabled); returns (update, close)."""
+    if not enabled:
+        return _Null()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="file", desc=desc, leave=True)
+
+
+class _Null:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def set_postfix_str(self, s: str) -> None:
+        pass
