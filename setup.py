@@ -18,7 +18,7 @@ CSRC = HERE / "csrc"
 # module name under fastiter._core -> the csrc/ translation units it links
 NATIVE = {
     "_kernels": ["kernels.c", "pad.c", "gather.c", "philox.c", "random_xform.c",
-                 "threads.c"],
+                 "threads.c", "convert.c"],
     "_csv": ["csv.c"],
     "_ring": ["ring.c", "ring_thread.c"],
 }

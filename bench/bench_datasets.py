@@ -116,6 +116,18 @@ def test_stage_gather_one_hot_rows_kernel(benchmark, stage_inputs):
     benchmark(kernels.gather, one_hot, idx)
 
 
+def test_stage_fused_gather_scaled_kernel(benchmark, stage_inputs):
+    benchmark.group = "mnist batch stages, batch 128"
+    pixels, _, idx, _ = stage_inputs
+    benchmark(kernels.gather_scaled, pixels, idx, 1 / 255)
+
+
+def test_stage_numpy_fancy_index_and_convert(benchmark, stage_inputs):
+    benchmark.group = "mnist batch stages, batch 128"
+    pixels, _, idx, _ = stage_inputs
+    benchmark(lambda: pixels[idx].astype(np.float32) / 255.0)
+
+
 def test_stage_convert_to_float(benchmark, stage_inputs):
     benchmark.group = "mnist batch stages, batch 128"
     block = stage_inputs[3]

@@ -106,6 +106,16 @@ def default_cases(quick: bool = False) -> list[Case]:
          "torch one_hot().float()": (lambda: torch.nn.functional.one_hot(tl, c).float())
          if torch else None},
         out.nbytes, ceiling=lambda: out.fill(1.0)))
+    rows, b = (10_000 if quick else 60_000), 128  # MNIST-shaped image batches
+    pixels = rng.integers(1, 256, (rows, 784), dtype=np.uint8)
+    pick = rng.permutation(rows)[:b]
+    batch = np.empty((b, 784), np.float32)
+    floats = rng.random((b, 784), dtype=np.float32) + np.float32(0.5)
+    cases.append(Case(
+        f"gather_scaled {b}x784 u8->f32 out=",
+        lambda: kernels.gather_scaled(pixels, pick, 1 / 255, out=batch),
+        {"numpy fancy+astype/255": lambda: pixels[pick].astype(np.float32) / 255.0},
+        batch.nbytes, ceiling=lambda: np.copyto(batch, floats)))
     from fastiter.preprocessing import _bench_cases
     cases += _bench_cases.cases(quick)
     from fastiter.iterators import _bench_cases as _iterator_cases

@@ -66,6 +66,8 @@ NATIVE_SIGNATURES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "random_one_hot": (_i, (_u64, _u64, _i64, _i64, _i64, _p, _i)),
     "random_bits": (_i, (_u64, _u64, _i64, _i64, _p)),
     "collate": (_i, (_p, _i64, _sz, _p)),
+    "gather_scaled_u8": (_i, (_p, _i64, _i64, _i64, _p, _i64, ctypes.c_double, _i, _p, _i,
+                              _p)),
 }
 
 

@@ -144,3 +144,16 @@ def align_labels(labels, lengths, mode="align_end", max_length=None,
     if labels.ndim == 1:
         return batch[:, :, 0], mask
     return (batch.transpose(0, 2, 1) if layout == "NFT" else batch), mask
+
+
+def gather_scaled(source, indices, scale=1.0, threshold=None, dtype=np.float32):
+    """Row by row: pick the uint8 row, binarize if asked, cast, then one multiply."""
+    src = np.asarray(source)
+    rows = range(src.shape[0]) if indices is None else [int(i) for i in indices]
+    dtype = np.dtype(dtype)
+    out = np.empty((len(rows),) + src.shape[1:], dtype)
+    for k, r in enumerate(rows):
+        row = src[r]
+        value = (row > threshold).astype(dtype) if threshold is not None else row.astype(dtype)
+        out[k] = value * dtype.type(scale)
+    return out

@@ -9,6 +9,7 @@
 
 #include "fastiter/common.h"
 #include "fastiter/kernels.h"
+#include "fastiter/convert.h"
 #include "fastiter/csv.h"
 #include "fastiter/ring.h"
 #include "fastiter/random.h"

@@ -324,3 +324,44 @@ cdef api int fastiter_random_one_hot(uint64_t seed, uint64_t stream, int64_t fir
 cdef api int fastiter_random_bits(uint64_t seed, uint64_t stream, int64_t first, int64_t n,
                                   uint32_t *out) noexcept nogil:
     return fi_random_bits(seed, stream, first, n, out)
+
+
+# ----------------------------------------------- fused gather + uint8 -> float (convert.h)
+
+from fastiter._core.fastiter cimport fi_gather_scaled_u8, FI_NO_THRESHOLD
+
+
+def gather_scaled_into(cnp.ndarray src, object indices, cnp.ndarray out, int64_t row_len,
+                       int64_t stride, double scale, int threshold):
+    """scale * v(src rows) into out (float32 or float64); return -1 or the first bad position.
+
+    src is uint8 with rows of row_len contiguous bytes stride bytes apart; indices is a
+    C-contiguous int64 array, or None for rows 0..len(out)-1.  threshold -1: none.  The
+    caller (fastiter.kernels.gather_scaled) checks layouts, dtypes and the threshold."""
+    cdef int64_t bad = -1, n = cnp.PyArray_DIM(out, 0) if cnp.PyArray_NDIM(out) else 0
+    cdef const int64_t *ip = NULL
+    cdef int code = FI_FLOAT64 if cnp.PyArray_TYPE(out) == cnp.NPY_FLOAT64 else FI_FLOAT32
+    cdef int status
+    if indices is not None:
+        ip = <const int64_t *>cnp.PyArray_DATA(<cnp.ndarray>indices)
+        n = cnp.PyArray_SIZE(<cnp.ndarray>indices)
+    if n == 0:
+        return -1
+    with nogil:
+        status = fi_gather_scaled_u8(<const uint8_t *>cnp.PyArray_DATA(src),
+                                     cnp.PyArray_DIM(src, 0), stride, row_len, ip, n, scale,
+                                     threshold, cnp.PyArray_DATA(out), code, &bad)
+    if status == FI_ERANGE:
+        return bad
+    if status != FI_OK:
+        raise KernelError(f"fi_gather_scaled_u8: {status_message(status)}")
+    return -1
+
+
+cdef api int fastiter_gather_scaled_u8(const uint8_t *src, int64_t src_rows,
+                                       int64_t src_stride, int64_t row_len,
+                                       const int64_t *indices, int64_t n, double scale,
+                                       int threshold, void *out, int out_dtype,
+                                       int64_t *bad_index) noexcept nogil:
+    return fi_gather_scaled_u8(src, src_rows, src_stride, row_len, indices, n, scale,
+                               threshold, out, out_dtype, bad_index)

@@ -1,7 +1,7 @@
 # Declarations of the public C API (csrc/include/fastiter.h) for Cython code.
 # Other Cython extensions can `cimport fastiter._core.fastiter` and build against
 # fastiter.get_include().
-from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 
 cdef extern from "fastiter.h" nogil:
     ctypedef enum fi_status:
@@ -113,3 +113,9 @@ cdef extern from "fastiter/csv.h" nogil:
                          int is_last, double *out, int64_t *row_line, int64_t max_rows,
                          int64_t *nrows,
                          size_t *consumed, int64_t *nlines, fi_csv_error *err)
+
+cdef extern from "fastiter/convert.h" nogil:
+    int FI_NO_THRESHOLD
+    int fi_gather_scaled_u8(const uint8_t *src, int64_t src_rows, int64_t src_stride,
+                            int64_t row_len, const int64_t *indices, int64_t n, double scale,
+                            int threshold, void *out, int out_dtype, int64_t *bad_index)

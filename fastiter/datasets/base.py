@@ -2,8 +2,9 @@
 
 Every benchmark dataset with a fixed example table (MNIST, EMNIST, CIFAR-10, Iris, UCI)
 is this iterator over a source array: features ``[N, ...]`` (uint8 pixels or float32)
-and integer class ids ``[N]``.  A batch is one kernel gather of its rows, one
-conversion to float32 when the source is uint8, and one kernel one-hot of its labels.
+and integer class ids ``[N]``.  A batch is one kernel call for its features (a fused
+gather + float conversion of uint8 pixels, or a plain gather of float32 rows) and one
+row gather (or one-hot kernel) for its labels.
 
 Order (DL4J's MnistDataFetcher, generalised): without shuffle the first
 ``num_examples`` rows in file order.  With shuffle, epoch 0 uses the first
@@ -28,7 +29,9 @@ __all__ = ["BaseDatasetIterator", "gather_rows", "pixels_to_float", "PIXEL_MODES
 
 # pixel > 30 becomes 1, as DL4J's MnistDataFetcher binarizes
 BINARIZE_THRESHOLD = 30
-_INV_255 = np.float32(1.0 / 255.0)
+# pixel mode -> (scale, threshold) of the fused gather_scaled kernel
+_PIXEL_MAPS = {"scale": (1.0 / 255.0, None), "binarize": (1.0, BINARIZE_THRESHOLD),
+               "raw": (1.0, None)}
 # Up to this size the one-hot rows of every example are built once (one kernel call) and
 # a batch's labels become a row gather, saving a kernel call per batch.
 ONE_HOT_TABLE_BYTES = 64 << 20
@@ -44,7 +47,7 @@ PIXEL_MODES = ("scale", "binarize", "raw")
 
 def pixels_to_float(pixels: np.ndarray, mode: str = "scale",
                     out: np.ndarray | None = None) -> np.ndarray:
-    """uint8 pixels to float32 in one pass.
+    """uint8 pixels to float32 in one pass (the ``gather_scaled`` kernel over all rows).
 
     ``mode``: ``"scale"`` gives ``p / 255``; ``"binarize"`` gives ``1 if p > 30 else 0``
     (DL4J's MNIST binarization); ``"raw"`` keeps 0..255 (DL4J's image record readers).
@@ -59,17 +62,12 @@ def pixels_to_float(pixels: np.ndarray, mode: str = "scale",
     """
     if mode not in PIXEL_MODES:
         raise ValueError(f"mode must be one of {PIXEL_MODES}, got {mode!r}")
-    if out is None:
-        out = np.empty(pixels.shape, np.float32)
-    if mode == "binarize":
-        np.greater(pixels, BINARIZE_THRESHOLD, out=out, casting="unsafe")
-        return out
-    # a plain cast then an in-place float multiply: measured faster than one mixed-type
-    # ufunc call, which casts through small buffers
-    np.copyto(out, pixels, casting="unsafe")
-    if mode == "scale":
-        np.multiply(out, _INV_255, out=out)
-    return out
+    pixels = np.asarray(pixels)
+    if pixels.dtype != np.uint8 or pixels.ndim == 0:
+        raise TypeError(f"pixels must be a uint8 array of at least one axis, got "
+                        f"{pixels.dtype} of shape {pixels.shape}")
+    scale, threshold = _PIXEL_MAPS[mode]
+    return kernels.gather_scaled(pixels, None, scale, threshold=threshold, out=out)
 
 
 class BaseDatasetIterator(DataSetIterator):
@@ -166,10 +164,11 @@ class BaseDatasetIterator(DataSetIterator):
 
     def _features_for(self, index: np.ndarray) -> np.ndarray:
         """float32 features of rows ``index``; subclasses without a table override this."""
+        if self._features.dtype == np.uint8:
+            scale, threshold = _PIXEL_MAPS[self._pixel_mode]
+            return kernels.gather_scaled(self._features, index, scale, threshold=threshold)
         feats = gather_rows(self._features, index)
-        if feats.dtype != np.float32:
-            feats = pixels_to_float(feats, self._pixel_mode)
-        return feats
+        return feats if feats.dtype == np.float32 else feats.astype(np.float32)
 
     def _rows(self, index: np.ndarray) -> DataSet:
         feats = self._features_for(index).reshape((len(index),) + self._feature_shape)

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fastiter.datasets import BaseDatasetIterator, pixels_to_float
+from fastiter.iterators._order import epoch_permutation
 
 
 def _table(total):
@@ -56,6 +57,29 @@ def test_pixels_to_float_matches_a_reference(mode):
     got = pixels_to_float(p, mode, out=out)
     assert got is out and got.dtype == np.float32
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["scale", "binarize", "raw"])
+def test_batch_features_are_the_pixel_rows_converted(mode):
+    rng = np.random.default_rng(5)
+    pixels = rng.integers(0, 256, (40, 2, 5), dtype=np.uint8)
+    it = BaseDatasetIterator(16, None, pixels, np.zeros(40, np.uint8), 1, shuffle=True,
+                             seed=3, pixel_mode=mode)
+    for i in range(it.num_batches()):
+        rows = epoch_permutation(40, 3, 0)[i * 16:(i + 1) * 16]  # epoch 0's order
+        block = pixels[rows].astype(np.float32)
+        want = {"scale": block * np.float32(1 / 255), "binarize": (pixels[rows] > 30) * 1.0,
+                "raw": block}[mode]
+        got = it.batch_at(i).features
+        assert got.dtype == np.float32 and got.shape == (len(rows), 2, 5)
+        np.testing.assert_array_equal(got, want)
+
+
+def test_pixels_to_float_rejects_non_pixels():
+    with pytest.raises(TypeError, match="pixels must be a uint8 array.*float64"):
+        pixels_to_float(np.ones(3))
+    with pytest.raises(ValueError, match="mode must be one of"):
+        pixels_to_float(np.ones(3, np.uint8), "gamma")
 
 
 def test_constructor_checks():
