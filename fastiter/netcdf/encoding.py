@@ -178,7 +178,13 @@ def encode_piece(piece: xr.Dataset, plan: Mapping[str, Mapping[str, Any]],
         create = _nc4._extract_nc4_variable_encoding(var, raise_on_invalid=True,
                                                      unlimited_dims=list(unlimited))
         create.pop("_FillValue", None)
-        _clamp_chunks(create, var.shape, any(d in unlimited for d in var.dims))
+        has_unlimited = any(d in unlimited for d in var.dims)
+        _clamp_chunks(create, var.shape, has_unlimited)
+        if (var.ndim and not has_unlimited and create.get("compression") is None
+                and create.get("chunksizes") is None and not create.get("fletcher32")
+                and datatype is not str):
+            # One contiguous extent: HDF5 writes it in one go, no chunk index.
+            create.setdefault("contiguous", True)
         out.variables.append(EncodedVariable(str(name), tuple(map(str, var.dims)), datatype,
                                              fill, create, vattrs, var.data))
     return out

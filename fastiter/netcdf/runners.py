@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import itertools
 import os
+import sys
 from typing import Any, Callable, Iterable, Iterator
 
 from fastiter.netcdf.filejob import ChunkWriteError, FileJob, FileResult, run_job
@@ -25,15 +27,30 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _process_context(start_method: str | None) -> Any:
-    """A forkserver context by default: children never inherit the parent's threads.
+#: Jobs handed to forked workers by inheritance, keyed by a per-call token.
+_INHERITED: dict[int, list[FileJob]] = {}
+_TOKENS = itertools.count()
 
-    Forking a parent that runs thread pools (dask's, fastiter's C workers) can deadlock
-    a child on a lock held at fork time; the fork server is a clean single-threaded
-    process that preloads the writer so each worker starts in milliseconds.
+
+def _run_inherited(token: int, pos: int) -> FileResult:
+    return run_job(_INHERITED[token][pos])
+
+
+def _process_context(start_method: str | None) -> Any:
+    """``fork`` on Linux by default, so workers inherit the pieces instead of unpickling them.
+
+    A numpy-backed piece, or a dask piece whose graph holds an in-memory source
+    (``from_array``), would otherwise be pickled per file, and such a graph carries the
+    whole source array.  Forking is done with care: all workers fork at once inside the
+    first submit while xarray's HDF5/netCDF locks are held (no parent thread is inside
+    the libraries), and a child only ever runs :func:`run_job` (numpy, netCDF4 and a
+    synchronous dask compute), never a parent thread pool.  ``'forkserver'`` or
+    ``'spawn'`` start clean processes and pickle each job instead (then the calling
+    script needs an ``if __name__ == '__main__':`` guard).
     """
-    method = start_method or ("forkserver" if "forkserver" in
-                              multiprocessing.get_all_start_methods() else "spawn")
+    methods = multiprocessing.get_all_start_methods()
+    method = start_method or ("fork" if sys.platform.startswith("linux") and "fork" in
+                              methods else "spawn")
     if method not in multiprocessing.get_all_start_methods():
         raise ValueError(f"start_method must be one of "
                          f"{multiprocessing.get_all_start_methods()}, got {method!r}")
@@ -49,16 +66,46 @@ def _died(jobs: Iterable[FileJob], cause: BaseException) -> ChunkWriteError:
     first = jobs[0] if jobs else None
     return ChunkWriteError(f"a worker process died (killed or crashed) while writing one "
                            f"of: {names}; no partial file was left under a final name "
-                           f"({type(cause).__name__}: {cause})",
+                           f"({type(cause).__name__}: {cause}). If it happened at start-up, "
+                           f"the calling script may lack the `if __name__ == '__main__':` "
+                           f"guard that the forkserver/spawn start methods need.",
                            first.path if first else "", first.chunk if first else "")
 
 
-def _run_executor(executor: cf.Executor, jobs: Iterator[FileJob], limit: int
-                  ) -> Iterator[FileResult]:
+def _child_init() -> None:
+    """In a forked worker: free the library locks the parent held while forking.
+
+    The parent holds xarray's HDF5/netCDF locks across the fork (so no parent thread is
+    inside HDF5 at that instant); the child, single-threaded, releases its copies.
+    """
+    from xarray.backends.locks import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
+
+    from fastiter.netcdf.filejob import HDF5_LOCK
+
+    for lock in (XR_HDF5, XR_NETCDFC, HDF5_LOCK):
+        if lock.locked():
+            lock.release()
+
+
+def _submit_first(executor: cf.Executor, fn: Callable, *args: Any) -> cf.Future:
+    """The first submit forks every worker: do it while no thread is inside HDF5."""
+    from xarray.backends.locks import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
+
+    with XR_HDF5, XR_NETCDFC:
+        return executor.submit(fn, *args)
+
+
+def _run_executor(executor: cf.Executor, jobs: Iterator[FileJob], limit: int,
+                  inherit: bool = False) -> Iterator[FileResult]:
     pending: dict[cf.Future, FileJob] = {}
+    token = next(_TOKENS)
+    if inherit:
+        _INHERITED[token] = jobs = list(jobs)
     try:
-        for job in jobs:
-            pending[executor.submit(run_job, job)] = job
+        for pos, job in enumerate(jobs):
+            args = (_run_inherited, token, pos) if inherit else (run_job, job)
+            fut = _submit_first(executor, *args) if pos == 0 else executor.submit(*args)
+            pending[fut] = job
             while len(pending) >= limit:
                 yield from _drain(pending, cf.FIRST_COMPLETED)
         while pending:
@@ -69,6 +116,7 @@ def _run_executor(executor: cf.Executor, jobs: Iterator[FileJob], limit: int
         for fut in pending:
             fut.cancel()
         executor.shutdown(wait=True, cancel_futures=True)
+        _INHERITED.pop(token, None)
 
 
 def _drain(pending: dict, how: str) -> Iterator[FileResult]:
@@ -112,8 +160,10 @@ def run_jobs(jobs: Iterable[FileJob], parallel: Any = "processes", workers: int 
         if parallel == "threads":
             ex: cf.Executor = cf.ThreadPoolExecutor(n, thread_name_prefix="fastiter-nc")
         else:
-            ex = cf.ProcessPoolExecutor(n, mp_context=_process_context(start_method))
-        yield from _run_executor(ex, jobs, 2 * n)
+            ctx = _process_context(start_method)
+            ex = cf.ProcessPoolExecutor(n, mp_context=ctx, initializer=_child_init)
+        yield from _run_executor(ex, jobs, 2 * n,
+                                 parallel == "processes" and ctx.get_start_method() == "fork")
         return
     if hasattr(parallel, "submit") and hasattr(parallel, "scheduler_info"):
         n = workers or max(1, len(parallel.scheduler_info().get("workers", {})))

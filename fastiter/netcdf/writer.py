@@ -119,7 +119,7 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
     engine : {'netcdf4', 'h5netcdf'}
         The library each worker writes with.
     parallel : {'processes', 'threads', 'serial'} or distributed.Client
-        ``'processes'`` (default): a pool of ``workers`` processes (fork server), one
+        ``'processes'`` (default): a pool of ``workers`` processes, one
         file per process at a time.  ``'threads'``: computes overlap but HDF5 writes take
         turns.  A ``distributed.Client``: one task per file on the cluster; each task
         computes its own piece from the dask graph (so lazily-loaded or generated data
@@ -149,7 +149,8 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
     fsync : bool
         fsync each file before renaming it into place.
     start_method : str, optional
-        Process start method for ``parallel='processes'`` (default ``forkserver``).
+        Process start method for ``parallel="processes"``: ``fork`` (Linux default; workers
+        inherit the pieces, nothing is pickled), ``forkserver`` or ``spawn``.
 
     Returns
     -------

@@ -1,0 +1,215 @@
+"""The parallel chunked netCDF writer against xarray's ways of writing many files.
+
+Data: the synthetic rasm stand-in, chunked by 12 along time.  ``FASTITER_BENCH_SCALE=k``
+uses the full 205 x 275 grid and ``36 * k`` months (k=67 is about 1.1 GB); without it a
+tiny grid keeps the ``--benchmark-disable`` smoke run fast.  Every case writes to a
+fresh folder (cleared outside the timed region); figures are page-cache writes unless
+the name says fsync.  Each case's MB/s is stored in ``extra_info``.
+
+Groups (fastiter and its peers side by side, ceilings in the same run):
+- ``netcdf-compute``: ``np.sqrt(np.sin(ds)**2 + np.cos(ds)**2)`` then write, compute
+  included; peers: ``split_by_chunks`` + ``xr.save_mfdataset`` (dask default scheduler),
+  ``compute=False`` + one ``dask.compute``, one ``to_netcdf``; limits: compute only, and
+  compute + raw ``.npy`` by the same number of processes.
+- ``netcdf-write``: a numpy-backed Dataset already computed, uncompressed; ceiling: raw
+  ``.npy`` by the same number of processes.
+- ``netcdf-zlib1``: the same with zlib level 1 + shuffle on both sides.
+- ``netcdf-cluster``: ``LocalCluster(2 workers x 1 thread)``, lazily generated data (the
+  workers produce their own pieces); fastiter vs ``xr.save_mfdataset`` on that cluster.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+xr = pytest.importorskip("xarray")
+dask = pytest.importorskip("dask")
+
+from fastiter.netcdf import chunk_paths, make_rasm, save_chunks, split_by_chunks  # noqa: E402
+
+SCALE = os.environ.get("FASTITER_BENCH_SCALE")
+SHAPE = (36 * int(SCALE), 205, 275) if SCALE else (36, 20, 30)
+ROUNDS = 3 if SCALE else 1
+WORKERS = 2
+CHUNK = 12
+
+
+@pytest.fixture(scope="module")
+def source():
+    n, ny, nx = SHAPE
+    return make_rasm(n_time=n, ny=ny, nx=nx, seed=2026)
+
+
+@pytest.fixture
+def outdir(tmp_path):
+    return str(tmp_path / "out")
+
+
+def _fresh(path):
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+
+
+def _run(benchmark, fn, outdir, nbytes):
+    benchmark.pedantic(fn, setup=lambda: _fresh(outdir), rounds=ROUNDS, iterations=1,
+                       warmup_rounds=0)
+    if benchmark.stats is not None:  # None under --benchmark-disable
+        best = benchmark.stats.stats.min
+        benchmark.extra_info["MB/s"] = round(nbytes / best / 1e6, 1)
+        benchmark.extra_info["MB"] = round(nbytes / 1e6, 1)
+
+
+def _lazy(ds):
+    d = ds.chunk({"time": CHUNK})
+    return np.sqrt(np.sin(d) ** 2 + np.cos(d) ** 2)
+
+
+def _split(ds, outdir):
+    pieces = list(split_by_chunks(ds, {"time": CHUNK}))
+    return pieces, chunk_paths(pieces, root=outdir)
+
+
+# --- the raw .npy ceiling: forked workers inherit the pieces, like fastiter's ----------
+_PIECES: list = []
+
+
+def _npy_one(i, path, compute):
+    p = _PIECES[i]
+    arr = p.Tair.data
+    if compute:
+        with dask.config.set(scheduler="synchronous"):
+            arr = arr.compute()
+    np.save(path, np.asarray(arr))
+    return i
+
+
+def _npy_pool(pieces, outdir, compute):
+    _PIECES[:] = pieces
+    ctx = multiprocessing.get_context("fork")
+    with cf.ProcessPoolExecutor(WORKERS, mp_context=ctx) as ex:
+        list(ex.map(_npy_one, range(len(pieces)),
+                    [f"{outdir}/p{i}.npy" for i in range(len(pieces))],
+                    [compute] * len(pieces)))
+
+
+# --- compute included ------------------------------------------------------------------
+@pytest.mark.benchmark(group="netcdf-compute")
+def test_compute_fastiter(benchmark, source, outdir):
+    _run(benchmark, lambda: save_chunks(_lazy(source), outdir, workers=WORKERS,
+                                        progress=False, checksum=None), outdir, source.nbytes)
+
+
+@pytest.mark.benchmark(group="netcdf-compute")
+def test_compute_fastiter_sha256(benchmark, source, outdir):
+    _run(benchmark, lambda: save_chunks(_lazy(source), outdir, workers=WORKERS,
+                                        progress=False), outdir, source.nbytes)
+
+
+@pytest.mark.benchmark(group="netcdf-compute")
+def test_compute_xr_save_mfdataset(benchmark, source, outdir):
+    _run(benchmark, lambda: xr.save_mfdataset(*_split(_lazy(source), outdir)), outdir,
+         source.nbytes)
+
+
+@pytest.mark.benchmark(group="netcdf-compute")
+def test_compute_xr_save_mfdataset_delayed(benchmark, source, outdir):
+    def go():
+        dask.compute(xr.save_mfdataset(*_split(_lazy(source), outdir), compute=False))
+    _run(benchmark, go, outdir, source.nbytes)
+
+
+@pytest.mark.benchmark(group="netcdf-compute")
+def test_compute_xr_single_to_netcdf(benchmark, source, outdir):
+    _run(benchmark, lambda: _lazy(source).to_netcdf(f"{outdir}/one.nc"), outdir,
+         source.nbytes)
+
+
+@pytest.mark.benchmark(group="netcdf-compute")
+def test_compute_limit_compute_only(benchmark, source, outdir):
+    _run(benchmark, lambda: _lazy(source).compute(), outdir, source.nbytes)
+
+
+@pytest.mark.benchmark(group="netcdf-compute")
+def test_compute_limit_npy_processes(benchmark, source, outdir):
+    _run(benchmark, lambda: _npy_pool(_split(_lazy(source), outdir)[0], outdir, True),
+         outdir, source.nbytes)
+
+
+# --- pure write, uncompressed and zlib1+shuffle -----------------------------------------
+@pytest.mark.benchmark(group="netcdf-write")
+def test_write_fastiter(benchmark, source, outdir):
+    _run(benchmark, lambda: save_chunks(source, outdir, chunks={"time": CHUNK},
+                                        workers=WORKERS, progress=False, checksum=None),
+         outdir, source.nbytes)
+
+
+@pytest.mark.benchmark(group="netcdf-write")
+def test_write_fastiter_fsync(benchmark, source, outdir):
+    _run(benchmark, lambda: save_chunks(source, outdir, chunks={"time": CHUNK},
+                                        workers=WORKERS, progress=False, checksum=None,
+                                        fsync=True), outdir, source.nbytes)
+
+
+@pytest.mark.benchmark(group="netcdf-write")
+def test_write_xr_save_mfdataset(benchmark, source, outdir):
+    _run(benchmark, lambda: xr.save_mfdataset(*_split(source, outdir)), outdir,
+         source.nbytes)
+
+
+@pytest.mark.benchmark(group="netcdf-write")
+def test_write_ceiling_npy_processes(benchmark, source, outdir):
+    _run(benchmark, lambda: _npy_pool(_split(source, outdir)[0], outdir, False), outdir,
+         source.nbytes)
+
+
+ZLIB1 = {"zlib": True, "complevel": 1, "shuffle": True}
+
+
+@pytest.mark.benchmark(group="netcdf-zlib1")
+def test_zlib1_fastiter(benchmark, source, outdir):
+    _run(benchmark, lambda: save_chunks(source, outdir, chunks={"time": CHUNK},
+                                        workers=WORKERS, progress=False, checksum=None,
+                                        compression=1), outdir, source.nbytes)
+
+
+@pytest.mark.benchmark(group="netcdf-zlib1")
+def test_zlib1_xr_save_mfdataset(benchmark, source, outdir):
+    zsrc = source.copy(deep=False)
+    zsrc.Tair.encoding = dict(ZLIB1)  # travels with every piece, as users set it
+
+    def go():
+        xr.save_mfdataset(*_split(zsrc, outdir))
+    _run(benchmark, go, outdir, source.nbytes)
+
+
+# --- on a LocalCluster(2 x 1) -----------------------------------------------------------
+@pytest.fixture(scope="module")
+def cluster_client():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        yield client
+
+
+def _generated():
+    n, ny, nx = SHAPE
+    d = make_rasm(n_time=n, ny=ny, nx=nx, seed=2026, chunks={"time": CHUNK})
+    return np.sqrt(np.sin(d) ** 2 + np.cos(d) ** 2)
+
+
+@pytest.mark.benchmark(group="netcdf-cluster")
+def test_cluster_fastiter(benchmark, cluster_client, source, outdir):
+    _run(benchmark, lambda: save_chunks(_generated(), outdir, parallel=cluster_client,
+                                        progress=False, checksum=None), outdir, source.nbytes)
+
+
+@pytest.mark.benchmark(group="netcdf-cluster")
+def test_cluster_xr_save_mfdataset(benchmark, cluster_client, source, outdir):
+    _run(benchmark, lambda: xr.save_mfdataset(*_split(_generated(), outdir)), outdir,
+         source.nbytes)
