@@ -72,5 +72,16 @@ def _extensions():
     })
 
 
+def _record_build_info():
+    """Write the flags the extensions are built with, for fastiter.show_config()."""
+    import json
+    import sysconfig
+
+    info = {"cflags": CFLAGS, "cc": sysconfig.get_config_var("CC"),
+            "modules": {m: srcs for m, srcs in NATIVE.items()}}
+    (HERE / "fastiter" / "_core" / "build_info.json").write_text(json.dumps(info, indent=1))
+
+
 _ship_c_sources()
+_record_build_info()
 setup(ext_modules=_extensions(), cmdclass={"build_ext": NumpyBuildExt})

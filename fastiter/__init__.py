@@ -88,12 +88,44 @@ def get_source_dir() -> str:
 
 
 def show_config(file=None) -> None:
-    """Print the versions, the include folder and the native build's facts."""
+    """Print the versions, the native build's flags, the thread pool and the SIMD path.
+
+    >>> import io; buf = io.StringIO(); show_config(buf)
+    >>> "threads" in buf.getvalue() and "cflags" in buf.getvalue()
+    True
+    """
+    import json
+    import platform
+
     import numpy
 
+    from fastiter._core import _kernels
+
     out = file or sys.stdout
-    print(f"fastiter {__version__}", file=out)
-    print(f"  python   {sys.version.split()[0]}", file=out)
-    print(f"  numpy    {numpy.__version__}", file=out)
-    print(f"  include  {get_include()}", file=out)
-    print(f"  sources  {get_source_dir()}", file=out)
+    info_path = os.path.join(_HERE, "_core", "build_info.json")
+    with open(info_path) if os.path.exists(info_path) else open(os.devnull) as fh:
+        text = fh.read()
+    info = json.loads(text) if text else {}
+    rows = [
+        ("fastiter", __version__),
+        ("python", sys.version.split()[0]),
+        ("numpy", numpy.__version__),
+        ("machine", f"{platform.machine()}, {os.cpu_count()} cores"),
+        ("threads", f"{kernels.get_num_threads()} (FASTITER_NUM_THREADS="
+                    f"{os.environ.get('FASTITER_NUM_THREADS', 'unset')})"),
+        ("simd", ["scalar", "AVX2", "AVX-512"][_kernels.simd_level()]),
+        ("cc", info.get("cc", "unknown")),
+        ("cflags", " ".join(info.get("cflags", [])) or "unknown"),
+        ("include", get_include()),
+        ("sources", get_source_dir()),
+    ]
+    for key in ("numba", "xarray", "netCDF4", "h5py", "dask", "torch"):
+        mod = sys.modules.get(key)
+        if mod is None:
+            try:
+                mod = __import__(key)
+            except ImportError:
+                continue
+        rows.append((key, getattr(mod, "__version__", "?")))
+    for key, value in rows:
+        print(f"  {key:<9} {value}", file=out)
