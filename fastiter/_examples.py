@@ -91,6 +91,24 @@ class ExampleOpsMixin:
     def _select(self: S, index: Any) -> S:  # pragma: no cover - provided by the data class
         raise NotImplementedError
 
+    def to_torch(self) -> dict[str, Any]:
+        """The arrays as torch tensors sharing this batch's memory (DLPack), by field name.
+
+        Needs ``pip install fastiter[torch]``; see :func:`fastiter.interop.to_torch`.
+        """
+        from fastiter.interop import to_torch
+
+        return to_torch(self)
+
+    def to_jax(self) -> dict[str, Any]:
+        """The arrays as JAX arrays through DLPack, by field name.
+
+        Needs ``pip install fastiter[jax]``; see :func:`fastiter.interop.to_jax`.
+        """
+        from fastiter.interop import to_jax
+
+        return to_jax(self)
+
     def _assign_from(self, other: Any) -> None:
         for name in type(self).__slots__:
             if name != "__weakref__":

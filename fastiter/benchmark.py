@@ -84,7 +84,7 @@ def _optional(module: str) -> Any:
 
 
 def default_cases(quick: bool = False) -> list[Case]:
-    """The kernel cases at realistic sizes (smaller with ``quick``)."""
+    """Kernel, iterator and writer cases at realistic sizes (smaller with ``quick``)."""
     from fastiter import kernels
 
     torch = _optional("torch")
@@ -120,6 +120,8 @@ def default_cases(quick: bool = False) -> list[Case]:
     cases += _bench_cases.cases(quick)
     from fastiter.iterators import _bench_cases as _iterator_cases
     cases += _iterator_cases.cases(quick)
+    from fastiter.netcdf import _bench_cases as _writer_cases
+    cases += _writer_cases.cases(quick)
     return cases
 
 

@@ -92,20 +92,31 @@ class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
         return all(a is None for a in (self.features, self.labels,
                                        self.features_mask, self.labels_mask))
 
+    @classmethod
+    def _trusted(cls, features: np.ndarray | None, labels: np.ndarray | None = None,
+                 features_mask: np.ndarray | None = None,
+                 labels_mask: np.ndarray | None = None, example_metadata: list | None = None,
+                 label_names: list[str] | None = None) -> "DataSet":
+        """Wrap arrays the library just built and checked, skipping validation.
+
+        Batch assembly calls this once per batch; the constructor's checks cost about as
+        much as assembling a small batch.  Never for user-supplied arrays.
+        """
+        out = cls.__new__(cls)
+        out.features, out.labels = features, labels
+        out.features_mask, out.labels_mask = features_mask, labels_mask
+        out.example_metadata, out.label_names = example_metadata, label_names
+        return out
+
     # --- selecting examples ---------------------------------------------------------
     def _select(self, index: Any) -> "DataSet":
         meta = self.example_metadata
         if meta is not None:
             idx = np.arange(len(meta))[index]
             meta = [meta[i] for i in np.atleast_1d(idx)]
-        out = DataSet.__new__(DataSet)
-        out.features = rows(self.features, index)
-        out.labels = rows(self.labels, index)
-        out.features_mask = rows(self.features_mask, index)
-        out.labels_mask = rows(self.labels_mask, index)
-        out.example_metadata = meta
-        out.label_names = self.label_names
-        return out
+        return DataSet._trusted(rows(self.features, index), rows(self.labels, index),
+                                rows(self.features_mask, index),
+                                rows(self.labels_mask, index), meta, self.label_names)
 
     def __getitem__(self, index: Any) -> "DataSet":
         """One example (kept as a batch of 1), a slice, integer indices or a boolean mask."""

@@ -15,3 +15,4 @@ settings.load_profile("ci")
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+pytest_plugins = ["pytester"]
