@@ -70,7 +70,9 @@ def test_batch_methods_hand_over_and_name_the_missing_extra(monkeypatch):
         ds.to_jax()
 
 
-def test_pytest_plugin_fixtures(pytester):
+def test_pytest_plugin_fixtures(pytester, monkeypatch):
+    # load the plugin explicitly whether or not its entry point is installed
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     pytester.makepyfile("""
         import numpy as np
 
