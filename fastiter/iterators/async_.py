@@ -93,8 +93,12 @@ class _AsyncMixin:
         self.workers = workers
         #: producers actually used: ``workers`` for a random-access base, else 1
         self.producers = workers if workers > 1 and getattr(base, "indexable", False) else 1
-        self.reuse_buffers = bool(reuse_buffers)
-        self._pool = BufferPool(queue_size + 1, self.producers) if reuse_buffers else None
+        #: False when the base answers async_supported() False (a shield, another async
+        #: iterator, an iterator reusing its arrays): its batches are then fetched on the
+        #: consumer's thread, unprefetched, as DL4J's contract asks
+        self.prefetching = bool(base.async_supported())
+        self.reuse_buffers = bool(reuse_buffers) and self.prefetching
+        self._pool = BufferPool(queue_size + 1, self.producers) if self.reuse_buffers else None
         self._runner = _Runner()
         self._finalizer = weakref.finalize(self, _Runner.stop, self._runner)
         self._pending: Any = None
@@ -137,6 +141,8 @@ class _AsyncMixin:
 
     def _fetch(self) -> Any:
         """Pop the next item of this epoch (blocking), or END."""
+        if not self.prefetching:
+            return self.base.next() if self.base.has_next() else END
         pipeline = self._runner.pipeline
         if pipeline is None:
             pipeline = self._start()

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from fastiter import (
+    ArrayDataSetIterator,
     AsyncDataSetIterator,
     AsyncMultiDataSetIterator,
     AsyncShieldDataSetIterator,
@@ -418,3 +419,24 @@ def test_close_from_another_thread_wakes_a_blocked_consumer(census):
     t.join(timeout=20)
     assert not t.is_alive()
     assert result and all(r in (True, False) for r in result)
+
+
+def test_async_wrapper_honours_a_base_that_refuses_async():
+    from fastiter._core._ring import native_thread_count
+
+    x = np.arange(14.0)[:, None]
+    before = native_thread_count()
+    shield = AsyncShieldDataSetIterator(ArrayDataSetIterator(x, batch_size=4))
+    with AsyncDataSetIterator(shield, workers=2) as it:
+        assert not it.prefetching
+        got = []
+        for ds in it:
+            assert native_thread_count() == before  # nothing runs ahead of the consumer
+            got.append(ds.features[:, 0].tolist())
+        it.reset()
+        again = [ds.features[:, 0].tolist() for ds in it]
+    assert got == again == [ds.features[:, 0].tolist()
+                            for ds in ArrayDataSetIterator(x, batch_size=4)]
+    prefetched = AsyncDataSetIterator(ArrayDataSetIterator(x, batch_size=4))
+    assert prefetched.prefetching
+    prefetched.close()

@@ -76,3 +76,4 @@ def test_for_loop_after_load_state_dict_continues_the_restored_epoch():
     assert [ds.features[:, 0].tolist() for ds in fresh] == rest
     # the next loop is a new epoch again
     assert len([ds for ds in fresh]) == 5
+
