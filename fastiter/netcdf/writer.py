@@ -14,7 +14,6 @@ errno 11/37/38: set ``HDF5_USE_FILE_LOCKING=FALSE`` in the environment.
 """
 from __future__ import annotations
 
-import glob
 import os
 import time
 from typing import Any, Callable, Mapping, Sequence
@@ -54,15 +53,27 @@ def _check_args(engine: str, parallel: Any, checksum: str | None) -> None:
 
 
 def _remove_stale_temps(paths: Sequence[str]) -> None:
-    """Delete temporaries a killed worker left next to our targets (never final files)."""
+    """Delete temporaries a killed worker left next to our targets (never final files).
+
+    One directory listing per folder: a glob per target compiled a pattern per file,
+    which cost ~40 ms of serial parent time per 60 files.
+    """
+    folders: dict[str, set[str]] = {}
     for p in paths:
         folder, name = os.path.split(p)
-        for tmp in glob.glob(os.path.join(glob.escape(folder or "."),
-                                          f".{glob.escape(name)}{TEMP_MARK}*")):
-            try:
-                os.remove(tmp)
-            except FileNotFoundError:
-                pass
+        folders.setdefault(folder or ".", set()).add(f".{name}{TEMP_MARK}")
+    for folder, stems in folders.items():
+        try:
+            names = os.listdir(folder)
+        except FileNotFoundError:
+            continue
+        for entry in names:
+            cut = entry.rfind(TEMP_MARK)  # the suffix after it never holds the mark
+            if cut > 0 and entry[:cut + len(TEMP_MARK)] in stems:
+                try:
+                    os.remove(os.path.join(folder, entry))
+                except FileNotFoundError:
+                    pass
 
 
 def _refuse_existing(paths: Sequence[str], skip: set[str], overwrite: bool,
