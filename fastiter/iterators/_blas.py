@@ -81,6 +81,8 @@ def acquire(producers: int) -> None:
 def release(producers: int) -> None:
     """That pipeline stopped: give the BLAS pool back its size when none is left."""
     with _lock:
+        if _state["live"] <= 0:
+            return  # a pipeline inherited across fork, already forgotten here
         _state["live"] -= 1
         _state["producers"] -= producers
         api = _api[0] if _api else None
@@ -91,3 +93,18 @@ def release(producers: int) -> None:
             _state["saved"] = None
         else:
             api[1](max(1, min(_state["saved"], _cores() - _state["producers"])))
+
+
+def _after_fork_in_child() -> None:
+    # The parent's pipelines have no threads in the child and are never stopped there
+    # (see _pipeline._after_fork_in_child), so their cap would otherwise stay forever.
+    global _lock
+    _lock = threading.Lock()  # the parent's may have been held across the fork
+    saved, api = _state["saved"], (_api[0] if _api else None)
+    _state.update(live=0, producers=0, saved=None)
+    if api is not None and saved is not None:
+        api[1](saved)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

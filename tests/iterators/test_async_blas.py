@@ -1,6 +1,8 @@
 """While producers run, the BLAS pool is shrunk to the cores they leave free; it comes back."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -62,3 +64,24 @@ def test_stop_twice_releases_once(blas):
     it.close()
     it.close()
     assert get() == 2 and _blas._state["live"] == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_gets_the_full_pool_back(blas):
+    get, put = blas
+    put(2)
+    with AsyncDataSetIterator(_base(), 4) as it:
+        next(iter(it))
+        capped = get()
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - child
+            os.write(w, bytes([get(), _blas._state["live"]]))
+            os._exit(0)
+        os.close(w)
+        child = os.read(r, 2)
+        os.close(r)
+        os.waitpid(pid, 0)
+    assert capped == min(2, max(1, _blas._cores() - 1))
+    assert tuple(child) == (2, 0)
+    assert get() == 2
