@@ -21,6 +21,7 @@ import weakref
 from typing import Any, Callable, Iterable, Iterator
 
 from fastiter._core._ring import NativeThread, Ring, RingClosed
+from fastiter.iterators import _blas
 
 __all__ = ["END", "Failure", "Pipeline", "register_for_exit"]
 
@@ -93,6 +94,9 @@ class Pipeline:
         self._count = 0
         self._ended = False
         self._threads: list[NativeThread] = []
+        # BLAS workers spinning beside the producers oversubscribe the cores (_blas.py)
+        self._blas_producers = len(sources)
+        _blas.acquire(self._blas_producers)
         for k, (source, ring) in enumerate(zip(sources, self._rings)):
             def run(source=source, ring=ring) -> None:
                 try:
@@ -133,6 +137,9 @@ class Pipeline:
         self._ended = True
         for r in self._rings:
             r.close()
+        if self._blas_producers:
+            _blas.release(self._blas_producers)
+            self._blas_producers = 0
         if self._on_stop is not None:
             self._on_stop()
         joined = True
