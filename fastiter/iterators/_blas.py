@@ -8,7 +8,8 @@ pipelined epoch was slower than running producer and consumer back to back.  Whi
 least one pipeline is live, the pool is limited to the cores the producers leave free
 (at least one); the original size comes back when the last pipeline stops.
 
-Only a BLAS already loaded by this process is touched (found through its exported
+Set ``FASTITER_BLAS_CAP=0`` to leave the pool alone.  Only a BLAS already loaded by
+this process is touched (found through its exported
 ``*set_num_threads*`` symbol); without one, everything here is a no-op.
 """
 from __future__ import annotations
@@ -68,8 +69,8 @@ def acquire(producers: int) -> None:
         _state["live"] += 1
         _state["producers"] += producers
         api = _lookup()
-        if api is None:
-            return
+        if api is None or os.environ.get("FASTITER_BLAS_CAP", "1").strip() == "0":
+            return  # FASTITER_BLAS_CAP=0: leave the BLAS pool alone
         get, put = api
         if _state["saved"] is None:
             _state["saved"] = get()

@@ -85,3 +85,12 @@ def test_forked_child_gets_the_full_pool_back(blas):
     assert capped == min(2, max(1, _blas._cores() - 1))
     assert tuple(child) == (2, 0)
     assert get() == 2
+
+
+def test_cap_can_be_turned_off(blas, monkeypatch):
+    get, put = blas
+    put(2)
+    monkeypatch.setenv("FASTITER_BLAS_CAP", "0")
+    with AsyncDataSetIterator(_base(), 4) as it:
+        seen = [get() for _ in it]
+    assert seen and set(seen) == {2} and get() == 2
