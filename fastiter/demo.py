@@ -149,6 +149,9 @@ def _stream_step(paths: list[str], window: int, batch_size: int, seed: int, work
     model = _SoftmaxModel(first.features.shape[1], len(SEASONS))
     echo(f"\n[3] pipeline: NetCDFDataSetIterator(window={window}) -> NormalizerStandardize "
          f"-> SeasonSequences (numba + one-hot kernel) -> AsyncDataSetIterator(workers="
+         f"{workers}; {workers if base.indexable else 1} producer thread(s): a shuffled "
+         f"netCDF stream has no random access)" if not base.indexable else
+         f"-> SeasonSequences (numba + one-hot kernel) -> AsyncDataSetIterator(workers="
          f"{workers})")
     echo(f"    batch: features {first.features.dtype}{list(first.features.shape)}, "
          f"labels {list(first.labels.shape)} one-hot, masks {list(first.features_mask.shape)}")
