@@ -75,7 +75,36 @@ def _strided(base: BaseIterator, start: int, step: int, stop: int) -> Iterator[A
         yield base.batch_at(i)
 
 
-class _AsyncMixin:
+class _ForwardToBase:
+    """Answers that belong to ``self.base``, shared by the async iterators and the shields.
+
+    The pre-processor lives on the base (set here, applied there once, on the producer
+    for the async iterators), and neither kind is ever wrapped in another prefetcher.
+    """
+
+    base: Any
+
+    def reset_supported(self) -> bool:
+        return self.base.reset_supported()
+
+    def async_supported(self) -> bool:
+        """False: never wrapped in another async prefetcher."""
+        return False
+
+    @property
+    def pre_processor(self) -> Any:
+        """The base's pre-processor (forwarded inward, applied once by the base)."""
+        return self.base.pre_processor
+
+    @pre_processor.setter
+    def pre_processor(self, value: Any) -> None:
+        self.base.pre_processor = value
+
+    def num_batches(self) -> int:
+        return self.base.num_batches()
+
+
+class _AsyncMixin(_ForwardToBase):
     """The shared implementation; the public classes add the right interface."""
 
     _base_type: type = BaseIterator
@@ -232,25 +261,6 @@ class _AsyncMixin:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-    def reset_supported(self) -> bool:
-        return self.base.reset_supported()
-
-    def async_supported(self) -> bool:
-        """False: an async iterator is never wrapped in another."""
-        return False
-
-    @property
-    def pre_processor(self) -> Any:
-        """The base's pre-processor (it runs on the producer threads)."""
-        return self.base.pre_processor
-
-    @pre_processor.setter
-    def pre_processor(self, value: Any) -> None:
-        self.base.pre_processor = value
-
-    def num_batches(self) -> int:
-        return self.base.num_batches()
 
     def state_dict(self) -> dict[str, Any]:
         """The consumer's position (not the producers', which run ahead), JSON-safe.

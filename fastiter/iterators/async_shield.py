@@ -6,7 +6,7 @@ from typing import Any, Iterable, Iterator, TypeVar
 
 from fastiter._validate import positive_int
 from fastiter.iterators._pipeline import END, Failure, Pipeline, register_for_exit
-from fastiter.iterators.async_ import _Runner
+from fastiter.iterators.async_ import _ForwardToBase, _Runner
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
 
 __all__ = [
@@ -19,7 +19,7 @@ __all__ = [
 T = TypeVar("T")
 
 
-class _ShieldMixin:
+class _ShieldMixin(_ForwardToBase):
     """Pass every call through to the base, but answer ``async_supported() == False``."""
 
     _base_type: type = BaseIterator
@@ -45,24 +45,6 @@ class _ShieldMixin:
         self.base.reset()
         self._epoch += 1
         self._position = 0
-
-    def reset_supported(self) -> bool:
-        return self.base.reset_supported()
-
-    def async_supported(self) -> bool:
-        """False: this wrapper exists to keep async prefetch away from its base."""
-        return False
-
-    @property
-    def pre_processor(self) -> Any:
-        return self.base.pre_processor
-
-    @pre_processor.setter
-    def pre_processor(self, value: Any) -> None:
-        self.base.pre_processor = value
-
-    def num_batches(self) -> int:
-        return self.base.num_batches()
 
 
 class AsyncShieldDataSetIterator(_ShieldMixin, DataSetIterator):
