@@ -104,6 +104,24 @@ class _ForwardToBase:
         return self.base.num_batches()
 
 
+class _DataSetQueries:
+    """DataSetIterator's shape and label questions, answered by ``self.base``."""
+
+    base: Any
+
+    def batch(self) -> int:
+        return self.base.batch()
+
+    def input_columns(self) -> int:
+        return self.base.input_columns()
+
+    def total_outcomes(self) -> int:
+        return self.base.total_outcomes()
+
+    def get_labels(self) -> list[str] | None:
+        return self.base.get_labels()
+
+
 class _AsyncMixin(_ForwardToBase):
     """The shared implementation; the public classes add the right interface."""
 
@@ -294,7 +312,7 @@ class _AsyncMixin(_ForwardToBase):
                 f"reuse_buffers={self.reuse_buffers})")
 
 
-class AsyncDataSetIterator(_AsyncMixin, DataSetIterator):
+class AsyncDataSetIterator(_AsyncMixin, _DataSetQueries, DataSetIterator):
     """Prefetches a :class:`DataSetIterator` on native threads (DL4J's AsyncDataSetIterator).
 
     Parameters
@@ -329,18 +347,6 @@ class AsyncDataSetIterator(_AsyncMixin, DataSetIterator):
                  reuse_buffers: bool = False) -> None:
         DataSetIterator.__init__(self)
         self._setup(base, queue_size, workers, reuse_buffers)
-
-    def batch(self) -> int:
-        return self.base.batch()
-
-    def input_columns(self) -> int:
-        return self.base.input_columns()
-
-    def total_outcomes(self) -> int:
-        return self.base.total_outcomes()
-
-    def get_labels(self) -> list[str] | None:
-        return self.base.get_labels()
 
 
 class AsyncMultiDataSetIterator(_AsyncMixin, MultiDataSetIterator):

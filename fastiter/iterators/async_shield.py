@@ -6,7 +6,7 @@ from typing import Any, Iterable, Iterator, TypeVar
 
 from fastiter._validate import positive_int
 from fastiter.iterators._pipeline import END, Failure, Pipeline, register_for_exit
-from fastiter.iterators.async_ import _ForwardToBase, _Runner
+from fastiter.iterators.async_ import _DataSetQueries, _ForwardToBase, _Runner
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
 
 __all__ = [
@@ -47,7 +47,7 @@ class _ShieldMixin(_ForwardToBase):
         self._position = 0
 
 
-class AsyncShieldDataSetIterator(_ShieldMixin, DataSetIterator):
+class AsyncShieldDataSetIterator(_ShieldMixin, _DataSetQueries, DataSetIterator):
     """A pass-through that answers ``async_supported() == False`` (DL4J's shield).
 
     Examples
@@ -63,18 +63,6 @@ class AsyncShieldDataSetIterator(_ShieldMixin, DataSetIterator):
     def __init__(self, base: DataSetIterator) -> None:
         DataSetIterator.__init__(self)
         self._wrap(base)
-
-    def batch(self) -> int:
-        return self.base.batch()
-
-    def input_columns(self) -> int:
-        return self.base.input_columns()
-
-    def total_outcomes(self) -> int:
-        return self.base.total_outcomes()
-
-    def get_labels(self) -> list[str] | None:
-        return self.base.get_labels()
 
 
 class AsyncShieldMultiDataSetIterator(_ShieldMixin, MultiDataSetIterator):
