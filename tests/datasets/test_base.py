@@ -75,6 +75,30 @@ def test_batch_features_are_the_pixel_rows_converted(mode):
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("mode", ["scale", "binarize", "raw"])
+@pytest.mark.parametrize("shape", [None, (1, 2, 5)])
+def test_one_call_batches_equal_the_general_path(mode, shape):
+    """uint8 tables take one native call per batch; a float table (or a subclass with its
+    own features) takes the general path.  Both must give the same batches."""
+    rng = np.random.default_rng(9)
+    pixels, ids = rng.integers(0, 256, (50, 10), dtype=np.uint8), rng.integers(0, 7, 50)
+    kw = dict(shuffle=True, seed=11, pixel_mode=mode, feature_shape=shape,
+              label_names=list("abcdefg"))
+    fast = BaseDatasetIterator(12, 45, pixels, ids, 7, **kw)
+    general = BaseDatasetIterator(12, 45, pixels, ids, 7, **kw)
+    general._direct = None
+    assert fast._direct is not None
+    for _ in range(2):  # two epochs: the reshuffled order too
+        got, want = list(fast), list(general)
+        assert len(got) == len(want) == 4
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a.features, b.features)
+            np.testing.assert_array_equal(a.labels, b.labels)
+            assert a.features.dtype == a.labels.dtype == np.float32
+            assert a.features.shape[1:] == (shape or (10,)) and a.label_names == list("abcdefg")
+    np.testing.assert_array_equal(fast.batch_at(3).labels, general.batch_at(3).labels)
+
+
 def test_pixels_to_float_rejects_non_pixels():
     with pytest.raises(TypeError, match="pixels must be a uint8 array.*float64"):
         pixels_to_float(np.ones(3))
