@@ -119,3 +119,50 @@ def test_constructor_checks():
     with pytest.raises(ValueError, match="state cursor"):
         BaseDatasetIterator(2, None, pixels, ids, 4).load_state_dict(
             {"epoch": 0, "position": 0, "seed": 123, "cursor": 99})
+
+
+class _Doubler:
+    def pre_process(self, ds):
+        ds.features *= 2
+
+
+def test_python_iteration_equals_the_next_contract():
+    """`for` (a one-frame __next__) and DL4J's has_next/next give the same batches, the
+    pre-processor once per batch, and the same resumable position."""
+    rng = np.random.default_rng(4)
+    pixels, ids = rng.integers(0, 256, (30, 4), dtype=np.uint8), rng.integers(0, 3, 30)
+    a = BaseDatasetIterator(7, None, pixels, ids, 3, shuffle=True, seed=2)
+    b = BaseDatasetIterator(7, None, pixels, ids, 3, shuffle=True, seed=2)
+    a.pre_processor = b.pre_processor = _Doubler()
+    got = []
+    for ds in a:
+        got.append(ds)
+        if len(got) == 3:
+            break
+    assert a.state_dict() == b.state_dict() | {"position": 3, "cursor": 21}
+    while True:  # the rest of the epoch through __next__ (a new `for` would reset)
+        try:
+            got.append(next(a))
+        except StopIteration:
+            break
+    want = []
+    while b.has_next():
+        want.append(b.next())
+    assert len(got) == len(want) == 5
+    for x, y in zip(got, want):
+        np.testing.assert_array_equal(x.features, y.features)
+        np.testing.assert_array_equal(x.labels, y.labels)
+    assert got[0].features.max() > 1.0  # doubled once: pixels / 255 * 2
+    assert a.state_dict() == b.state_dict()
+    with pytest.raises(StopIteration):
+        next(a)
+
+
+def test_subclass_overriding_a_hook_keeps_the_base_chain():
+    class Capped(BaseDatasetIterator):
+        def has_next(self):  # stops after two batches
+            return self._position < 2 and super().has_next()
+
+    pixels = np.arange(40, dtype=np.uint8).reshape(10, 4)
+    it = Capped(3, None, pixels, np.zeros(10, np.uint8), 1)
+    assert [len(ds) for ds in it] == [3, 3]
