@@ -112,6 +112,31 @@ def test_gzip_size_mismatch_and_damage_are_format_errors(tmp_path):
 
 
 # --- MNIST ------------------------------------------------------------------------
+def test_gz_files_are_extracted_once_and_the_copies_preferred(tmp_path, digits):
+    x, y = digits
+    _write_mnist(tmp_path, TRAIN, x, y, gz=True)
+    first = MnistDataSetIterator(50, 100, data_dir=tmp_path, download=False).next()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted([*TRAIN, *(n + ".gz" for n in TRAIN)])  # no temp files left
+    np.testing.assert_array_equal(read_idx(tmp_path / TRAIN[0]), x)
+    # later opens read the plain copies: the .gz may even be gone
+    for n in TRAIN:
+        (tmp_path / (n + ".gz")).unlink()
+    again = MnistDataSetIterator(50, 100, data_dir=tmp_path, download=False).next()
+    np.testing.assert_array_equal(again.features, first.features)
+    np.testing.assert_array_equal(again.labels, first.labels)
+
+
+def test_damaged_gz_is_not_extracted_and_raises(tmp_path, digits):
+    x, y = digits
+    _write_mnist(tmp_path, TRAIN, x, y, gz=True)
+    gz = tmp_path / (TRAIN[0] + ".gz")
+    gz.write_bytes(gz.read_bytes()[:-30])
+    with pytest.raises(FormatError, match="damaged gzip"):
+        MnistDataSetIterator(50, 100, data_dir=tmp_path, download=False)
+    assert not (tmp_path / TRAIN[0]).exists()
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+
 def test_unshuffled_batches_are_the_file_rows_scaled(mnist_dir, digits):
     x, y = digits
     it = MnistDataSetIterator(32, 100, data_dir=mnist_dir, download=False)
