@@ -119,3 +119,9 @@ cdef extern from "fastiter/convert.h" nogil:
     int fi_gather_scaled_u8(const uint8_t *src, int64_t src_rows, int64_t src_stride,
                             int64_t row_len, const int64_t *indices, int64_t n, double scale,
                             int threshold, void *out, int out_dtype, int64_t *bad_index)
+    int fi_gather_scaled_labeled_u8(const uint8_t *src, int64_t src_rows,
+                                    int64_t src_stride, int64_t row_len,
+                                    const int64_t *indices, int64_t n, double scale,
+                                    int threshold, void *out, int out_dtype,
+                                    const void *label_rows, size_t label_row_bytes,
+                                    void *labels_out, int64_t *bad_index)
