@@ -97,6 +97,7 @@ def _submit_first(executor: cf.Executor, fn: Callable, *args: Any) -> cf.Future:
         import netCDF4  # noqa: F401
     except ImportError:  # pragma: no cover - engine='h5netcdf' without netCDF4
         pass
+    import h5py  # noqa: F401  (reads the first file's layout, see layout.py)
 
     from xarray.backends.locks import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
 

@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import xarray as xr
 
-from fastiter.netcdf.encoding import plan_encoding
+from fastiter.netcdf.encoding import encode_pieces, plan_encoding
 from fastiter.netcdf.filejob import TEMP_MARK, ChunkWriteError, FileJob, FileResult
 from fastiter.netcdf.manifest import completed_files, manifest_path, write_manifest
 from fastiter.netcdf.naming import chunk_paths
@@ -196,8 +196,12 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
                if 0 <= e.get("index", -1) < len(paths)
                and os.path.abspath(paths[e["index"]]) == os.path.abspath(e["path"])}
     todo = [i for i in range(len(paths)) if i not in entries]
+    # Local runners get each piece encoded already (one encoder run for the whole
+    # Dataset); cluster tasks encode their own piece, so only the lazy piece travels.
+    encoded = (encode_pieces(ds, plan, slices, unlimited) if isinstance(parallel, str)
+               else [None] * len(slices))
     jobs = (FileJob(i, paths[i], descs[i], pieces[i], plan, engine, unlimited, checksum,
-                    fsync, parallel == "threads", _fault) for i in todo)
+                    fsync, parallel == "threads", _fault, encoded[i]) for i in todo)
     bar = make_progress(len(paths), progress, f"writing {prefix}*.nc")
     bar.update(len(paths) - len(todo))
     nbytes = 0
