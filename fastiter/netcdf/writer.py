@@ -205,12 +205,14 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
     bar = make_progress(len(paths), progress, f"writing {prefix}*.nc")
     bar.update(len(paths) - len(todo))
     nbytes = 0
+    results = run_jobs(jobs, parallel, workers, start_method)
     try:
-        for r in run_jobs(jobs, parallel, workers, start_method):
+        for r in results:
             entries[r.index] = _entry(r, descs[r.index])
             nbytes += r.nbytes
             bar.update(1)
     except BaseException:
+        results.close()  # stop and reap the workers before clearing their temporaries
         _remove_stale_temps(paths)
         write_manifest(mpath, entries.values(), complete=False, total=len(paths),
                        engine=engine)

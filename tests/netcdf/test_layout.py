@@ -1,5 +1,6 @@
 """Layout reuse and encode-once: byte-identical to netCDF4 writing every file itself."""
 import hashlib
+import json
 import os
 
 import numpy as np
@@ -76,8 +77,6 @@ def test_layout_manifest_checksums_hashed_in_memory_match_the_files(tmp_path):
     ds = make_rasm(n_time=48, ny=5, nx=6)
     paths = save_chunks(ds, str(tmp_path), chunks={"time": 12}, parallel="serial",
                         progress=False)
-    import json
-
     doc = json.loads((tmp_path / "filename.manifest.json").read_text())
     for entry, path in zip(doc["files"], paths):
         with open(path, "rb") as f:
@@ -148,3 +147,62 @@ def test_layout_on_processes_and_threads_round_trips(tmp_path):
         paths = _write(tmp_path, "par", ds, {"time": 12}, True, parallel)
         with xr.open_mfdataset(paths, combine="by_coords") as back:
             xr.testing.assert_identical(back.load(), ds)
+
+
+def _gone(pid):
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True  # reaped already
+    return False
+
+
+def test_fork_pool_reaps_children_when_the_caller_is_interrupted(tmp_path, monkeypatch):
+    from fastiter.netcdf import forkpool, writer
+
+    class Interrupting:
+        def update(self, n=1):
+            if n:
+                raise KeyboardInterrupt
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(writer, "make_progress", lambda *a: Interrupting())
+    ds = make_rasm(n_time=12 * 20, ny=30, nx=40, chunks={"time": 12})
+    with pytest.raises(KeyboardInterrupt):
+        save_chunks(ds, str(tmp_path), workers=2)
+    assert len(forkpool.last_children) == 2
+    assert all(_gone(pid) for pid in forkpool.last_children)
+    names = os.listdir(tmp_path)
+    assert not [n for n in names if ".tmp-" in n], names
+    for n in names:
+        if n.endswith(".nc"):
+            with xr.open_dataset(tmp_path / n) as f:  # whatever is final is complete
+                assert f.sizes["time"] == 12
+    assert json.loads((tmp_path / "filename.manifest.json").read_text())["complete"] is False
+
+
+def test_fork_pool_early_close_and_errors(tmp_path):
+    from fastiter.netcdf import forkpool
+    from fastiter.netcdf.filejob import FileJob
+    from fastiter.netcdf.runners import run_jobs
+
+    ds = make_rasm(n_time=12 * 8, ny=6, nx=7)
+    plan = plan_encoding(ds)
+    slices = chunk_slices(ds, {"time": 12})
+    jobs = [FileJob(i, str(tmp_path / f"f{i}.nc"), "", ds.isel(s), plan, checksum=None)
+            for i, s in enumerate(slices)]
+    gen = run_jobs(jobs, "processes", 2)
+    first = next(gen)
+    gen.close()
+    assert all(_gone(pid) for pid in forkpool.last_children)
+    assert os.path.exists(first.path)
+    # every job exactly once, results carry what the manifest needs
+    results = list(run_jobs([FileJob(j.index, str(tmp_path / f"g{j.index}.nc"), "", j.piece,
+                                     plan, checksum="md5") for j in jobs], "processes", 3))
+    assert sorted(r.index for r in results) == list(range(8))
+    for r in results:
+        with open(r.path, "rb") as f:
+            assert r.checksum == hashlib.md5(f.read()).hexdigest()
+        assert r.size == os.path.getsize(r.path) and r.nbytes > 0
