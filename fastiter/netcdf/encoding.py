@@ -21,6 +21,8 @@ from xarray import conventions
 from xarray.backends import netCDF4_ as _nc4  # the store's own variable encoders
 from xarray.coding.times import encode_cf_datetime, encode_cf_timedelta
 
+from fastiter.netcdf.blocks import block_of, optimise
+
 __all__ = ["plan_encoding", "encode_piece", "encode_pieces", "EncodedVariable", "EncodedPiece"]
 
 _STALE = ("source", "original_shape", "chunksizes", "preferred_chunks", "contiguous")
@@ -241,13 +243,18 @@ def encode_pieces(ds: xr.Dataset, plan: Mapping[str, Mapping[str, Any]],
     encoders do change stay lazy, one dask chunk per piece, so nothing is copied whole.
     """
     chunks = {d: _block_sizes(slices, d, ds.sizes[d]) for d in (slices[0] if slices else {})}
+    from dask.base import is_dask_collection
+
     stand_in, originals = _lazy_stand_in(ds, chunks)
     whole = encode_piece(stand_in, plan, unlimited_dims)
+    optimised: dict[str, tuple[Any, dict[Any, Any]]] = {}
     for v in whole.variables:
         wrapped = originals.get(v.name)
         if wrapped is not None and v.data is wrapped[0]:
             v.data = wrapped[1]  # untouched by the encoders: write the source itself
-    return [_slice_encoded(whole, s) for s in (slices or [{}])]
+        elif is_dask_collection(v.data) and np.ndim(v.data):
+            optimised[v.name] = optimise(v.data)
+    return [_slice_encoded(whole, s, optimised) for s in (slices or [{}])]
 
 
 def _block_sizes(slices: Sequence[Mapping[str, slice]], dim: str, length: int
@@ -257,13 +264,17 @@ def _block_sizes(slices: Sequence[Mapping[str, slice]], dim: str, length: int
     return tuple(stop - start for start, stop in bounds)
 
 
-def _slice_encoded(whole: EncodedPiece, slices: Mapping[str, slice]) -> EncodedPiece:
+def _slice_encoded(whole: EncodedPiece, slices: Mapping[str, slice],
+                   optimised: Mapping[str, tuple[Any, dict[Any, Any]]]) -> EncodedPiece:
     dims = {d: (len(range(*slices[d].indices(n))) if d in slices else n)
             for d, n in whole.dims.items()}
     out = EncodedPiece(dims=dims, unlimited=set(whole.unlimited), attrs=dict(whole.attrs))
     for v in whole.variables:
         idx = tuple(slices.get(d, slice(None)) for d in v.dims)
-        data = v.data[idx] if any(d in slices for d in v.dims) else v.data
+        if v.name in optimised:
+            data = block_of(*optimised[v.name], idx)
+        else:
+            data = v.data[idx] if any(d in slices for d in v.dims) else v.data
         # Re-finishing the whole's storage choices for this shape gives what encoding
         # the piece alone gives: min(min(c, whole), piece) == min(c, piece).
         create = dict(v.create)

@@ -31,6 +31,8 @@ from fastiter.netcdf.filejob import HDF5_LOCK, ChunkWriteError, FileJob, FileRes
 __all__ = ["run_forked"]
 
 _INDEX = struct.Struct("<i")
+#: Let children keep freed memory for reuse (see _keep_freed_memory).
+TUNE_MALLOC = True
 #: Child pids of the most recent pool (tests check that none is left running).
 last_children: list[int] = []
 
@@ -38,6 +40,8 @@ last_children: list[int] = []
 def _child(jobs: Sequence[FileJob], tasks: int, report: int) -> None:
     """Body of a forked child: take job numbers until the pipe is empty, report each."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides on Ctrl-C
+    if TUNE_MALLOC:
+        _keep_freed_memory()
     code = 0
     try:
         from xarray.backends.locks import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
@@ -69,6 +73,25 @@ def _child(jobs: Sequence[FileJob], tasks: int, report: int) -> None:
         code = 1
     finally:
         os._exit(code)
+
+
+def _keep_freed_memory() -> None:
+    """glibc: serve chunk-sized buffers from the heap and keep freed memory for reuse.
+
+    Computing a piece allocates several chunk-sized temporaries; by default each is a
+    fresh ``mmap`` whose pages fault in and are zeroed again (~1600 faults per 5 MB
+    piece of ``sqrt(sin**2 + cos**2)``; 32 -> 28 ms per piece measured).  A child lives
+    for one call, so not returning freed memory to the OS early costs nothing; its peak
+    stays the same.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: its maximum on 64-bit glibc
+        libc.mallopt(-1, 1 << 30)   # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
 
 
 def _next_index(fd: int) -> bytes:

@@ -206,3 +206,25 @@ def test_fork_pool_early_close_and_errors(tmp_path):
         with open(r.path, "rb") as f:
             assert r.checksum == hashlib.md5(f.read()).hexdigest()
         assert r.size == os.path.getsize(r.path) and r.nbytes > 0
+
+
+def test_lazy_pieces_are_single_blocks_of_one_optimised_graph():
+    import dask.array as da
+
+    from fastiter.netcdf.blocks import LazyBlock
+
+    ds = make_rasm(n_time=40, ny=5, nx=6, chunks={"time": 12})
+    lazy = np.sqrt(np.sin(ds) ** 2 + np.cos(ds) ** 2)
+    slices = chunk_slices(lazy)
+    pieces = encode_pieces(lazy, plan_encoding(lazy), slices)
+    want = lazy.Tair.values
+    for s, piece in zip(slices, pieces):
+        tair = next(v for v in piece.variables if v.name == "Tair")
+        assert isinstance(tair.data, LazyBlock) and len(tair.data.graph) <= 3
+        np.testing.assert_array_equal(tair.data.compute(), want[s["time"]])
+    # a split that does not follow the dask chunks falls back to slicing
+    odd = chunk_slices(lazy, {"time": 10})
+    for s, piece in zip(odd, encode_pieces(lazy, plan_encoding(lazy), odd)):
+        tair = next(v for v in piece.variables if v.name == "Tair")
+        assert isinstance(tair.data, da.Array)
+        np.testing.assert_array_equal(tair.data.compute(), want[s["time"]])
