@@ -18,8 +18,10 @@ import os
 import time
 from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
 import xarray as xr
 
+from fastiter.netcdf import layout
 from fastiter.netcdf.encoding import encode_pieces, plan_encoding
 from fastiter.netcdf.filejob import TEMP_MARK, ChunkWriteError, FileJob, FileResult
 from fastiter.netcdf.manifest import completed_files, manifest_path, write_manifest
@@ -89,6 +91,19 @@ def _refuse_existing(paths: Sequence[str], skip: set[str], overwrite: bool,
                               f"complete an interrupted run.")
 
 
+def _copies_only(encoded: Sequence[Any], engine: str) -> bool:
+    """True when writing is only copying memory: data in numpy, files in reused layouts.
+
+    Then there is nothing for extra processes to compute or compress, and ``os.writev``
+    releases the GIL, so threads do the same work without forking (measured at 17 MB /
+    3 files: 21 -> 11 ms; at 326 MB / 60 files: 132 -> 113 ms).
+    """
+    if not encoded or encoded[0] is None or not layout.ENABLED:
+        return False
+    return all(isinstance(v.data, np.ndarray) for e in encoded for v in e.variables) and all(
+        layout.layout_key(e, engine) is not None for e in (encoded[0], encoded[-1]))
+
+
 def _entry(r: FileResult, chunk: str) -> dict[str, Any]:
     return {"index": r.index, "path": r.path, "chunk": chunk, "size": r.size,
             "checksum": r.checksum, "algorithm": r.algorithm}
@@ -130,8 +145,12 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
     engine : {'netcdf4', 'h5netcdf'}
         The library each worker writes with.
     parallel : {'processes', 'threads', 'serial'} or distributed.Client
-        ``'processes'`` (default): a pool of ``workers`` processes, one
-        file per process at a time.  ``'threads'``: computes overlap but HDF5 writes take
+        ``'processes'`` (default): a pool of ``workers`` forked processes, one
+        file per process at a time, each computing its own piece.  When there is
+        nothing to compute or compress (numpy-backed data, uncompressed, so every file
+        after the first is a memory copy into a reused layout) the copies run on
+        ``workers`` threads instead, which is faster at every size measured and forks
+        nothing; pass ``start_method`` to force processes.  ``'threads'``: computes overlap but HDF5 writes take
         turns.  A ``distributed.Client``: one task per file on the cluster; each task
         computes its own piece from the dask graph (so lazily-loaded or generated data
         never travels through the client) and writes to ``root``, which every worker
@@ -204,12 +223,15 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
     # Dataset); cluster tasks encode their own piece, so only the lazy piece travels.
     encoded = (encode_pieces(ds, plan, slices, unlimited) if local
                else [None] * len(slices))
+    runner = parallel
+    if parallel == "processes" and start_method is None and _copies_only(encoded, engine):
+        runner = "threads"
     jobs = (FileJob(i, paths[i], descs[i], pieces[i], plan, engine, unlimited, checksum,
-                    fsync, parallel == "threads", _fault, encoded[i]) for i in todo)
+                    fsync, runner == "threads", _fault, encoded[i]) for i in todo)
     bar = make_progress(len(paths), progress, f"writing {prefix}*.nc")
     bar.update(len(paths) - len(todo))
     nbytes = 0
-    results = run_jobs(jobs, parallel, workers, start_method)
+    results = run_jobs(jobs, runner, workers, start_method)
     try:
         for r in results:
             entries[r.index] = _entry(r, descs[r.index])

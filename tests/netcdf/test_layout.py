@@ -228,3 +228,24 @@ def test_lazy_pieces_are_single_blocks_of_one_optimised_graph():
         tair = next(v for v in piece.variables if v.name == "Tair")
         assert isinstance(tair.data, da.Array)
         np.testing.assert_array_equal(tair.data.compute(), want[s["time"]])
+
+
+def test_processes_run_plain_copies_on_threads_and_forks_for_real_work(tmp_path, monkeypatch):
+    from fastiter.netcdf import runners
+
+    forked = []
+    real = runners.run_forked
+
+    def spy(jobs, n, died):
+        forked.append(len(jobs))
+        return real(jobs, n, died)
+
+    monkeypatch.setattr(runners, "run_forked", spy)
+    ds = make_rasm(n_time=36, ny=6, nx=7)
+    paths = save_chunks(ds, str(tmp_path / "a"), chunks={"time": 12}, progress=False)
+    assert forked == []  # numpy data, uncompressed: memory copies on threads
+    save_chunks(ds, str(tmp_path / "b"), chunks={"time": 12}, progress=False, compression=1)
+    save_chunks(ds.chunk({"time": 12}), str(tmp_path / "c"), progress=False)
+    assert forked == [3, 3]
+    with xr.open_mfdataset(paths, combine="by_coords") as back:
+        xr.testing.assert_identical(back.load(), ds)
