@@ -1,10 +1,14 @@
 """The parallel chunked netCDF writer: ``save_chunks`` and a ``save_mfdataset`` drop-in.
 
 Why it is faster than ``xr.save_mfdataset``: that writes the files one after another
-and holds one process-wide HDF5 lock around every write.  Here one process owns one
-file: the pieces are encoded with one shared plan (:mod:`fastiter.netcdf.encoding`) and
-each worker computes its own piece and writes it with netCDF4 directly
+and holds one process-wide HDF5 lock around every write.  Here the whole Dataset is
+encoded once (:mod:`fastiter.netcdf.encoding`, sliced per piece), lazy pieces are single
+blocks of one graph optimised once (:mod:`fastiter.netcdf.blocks`), and a lean pool of
+forked workers (:mod:`fastiter.netcdf.forkpool`) computes and writes one file each
 (:mod:`fastiter.netcdf.filejob`), so compute, compression and writes run in parallel.
+Uncompressed files after the first of each structure reuse its byte layout
+(:mod:`fastiter.netcdf.layout`): one ``writev`` of header bytes and data, byte-identical
+to what netCDF4 writes.
 
 Safety: every target is checked before any work starts (nothing is overwritten unless
 ``overwrite=True``); each file appears under its final name only once complete
