@@ -9,9 +9,13 @@ cluster as fast as a plain process pool:
   array a lazy graph closes over) in every job: ~1 MB per task for rasm, which the
   client pickled, the scheduler unpickled and re-pickled and the worker unpickled again,
   60 times.  :class:`_JobPacker` pickles each job with a ``persistent_id`` hook: a large
-  array met in an earlier job is scattered (broadcast) once and every later job refers
-  to it; the task receives the arrays as its dependencies and unpickles the job with
-  them.  Jobs shrink to a few KB.
+  array or graph layer met in an earlier job is pushed once to every worker's stash
+  (``client.run``) and later jobs refer to it by key.  Jobs shrink to a few KB.  The
+  stash is deliberately not a scattered future the tasks depend on: the scheduler only
+  places a task on a worker holding one of its dependencies, and the active memory
+  manager soon drops broadcast replicas to one, after which every task went to that one
+  worker (measured: half speed).  A worker without the stash (restarted, or joined
+  mid-call) gets the job again with everything inline.
 - **The worker reuses freed memory.** A nanny starts workers with
   ``MALLOC_TRIM_THRESHOLD_`` set, which also turns off glibc's adaptive mmap threshold:
   every array over 128 KiB is then a fresh ``mmap`` whose pages fault in (zeroed) and
@@ -117,38 +121,36 @@ class _Recorder:
 
 
 class _JobPacker:
-    """Turns jobs into ``(payload, {key: future})``; shared arrays are scattered once."""
+    """Turns jobs into ``(payload, keys)``; objects several jobs share are stashed once."""
 
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self.futures: dict[str, Any] = {}
+    def __init__(self, client: Any, call: str) -> None:
+        self.client, self.call = client, call
+        self.stashed: dict[str, Any] = {}
         self.seen: dict[str, Any] = {}  # also keeps the keyed objects alive (ids stay unique)
 
-    def pack(self, job: FileJob) -> tuple[bytes, dict[str, Any]]:
-        rec = _Recorder(self.futures)
+    def pack(self, job: FileJob) -> tuple[bytes, tuple[str, ...]]:
+        rec = _Recorder(self.stashed)
         payload = rec.dumps(job)
         again = {k: a for k, a in rec.met.items() if k in self.seen}
         self.seen.update(rec.met)
         if again:
-            # Broadcast: a copy on every worker, so the scheduler places tasks by load,
-            # not next to the one worker that would otherwise hold the array.
-            keys = list(again)
-            futs = self.client.scatter([_Box(again[k]) for k in keys], broadcast=True,
-                                       hash=False)
-            self.futures.update(zip(keys, futs))
-            rec = _Recorder(self.futures)
+            self.client.run(_stash, self.call, _Box(again))
+            self.stashed.update(again)
+            rec = _Recorder(self.stashed)
             payload = rec.dumps(job)
-        return payload, {k: self.futures[k] for k in rec.used}
+        return payload, tuple(sorted(rec.used))
+
+    def inline(self, job: FileJob) -> bytes:
+        """The job with every shared object inside (for a worker that lacks the stash)."""
+        return _Recorder({}).dumps(job)
 
     def release(self) -> None:
-        if self.futures:
-            self.client.cancel(list(self.futures.values()))
-        self.futures.clear()
+        self.stashed.clear()
         self.seen.clear()
 
 
 class _Box:
-    """Wraps a scattered object so that scatter never unpacks a Mapping-like layer."""
+    """Carries stashed objects through ``client.run`` as one opaque argument."""
 
     __slots__ = ("value",)
 
@@ -160,12 +162,37 @@ class _Box:
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, payload: bytes, shared: dict[str, _Box]) -> None:
+    def __init__(self, payload: bytes, shared: dict[str, Any]) -> None:
         super().__init__(io.BytesIO(payload))
         self.shared = shared
 
     def persistent_load(self, pid: Any) -> Any:
-        return self.shared[pid].value
+        return self.shared[pid]
+
+
+class StashMissing(RuntimeError):
+    """A worker lacks the shared objects of this call (it restarted or joined late)."""
+
+
+#: Per call id, the objects its jobs share; a few calls at most (a client that died
+#: mid-call cannot clean up, so the oldest entries are dropped).
+_STASH: dict[str, dict[str, Any]] = {}
+_STASH_LOCK = threading.Lock()
+_STASH_CALLS = 4
+
+
+def _stash(call: str, box: _Box) -> None:
+    with _STASH_LOCK:
+        _STASH.setdefault(call, {}).update(box.value)
+        while len(_STASH) > _STASH_CALLS:
+            _STASH.pop(next(iter(_STASH)))
+
+
+def _finish_call(call: str) -> None:
+    """End of a save: drop its stash and hand the heap back (see :func:`_release_heap`)."""
+    with _STASH_LOCK:
+        _STASH.pop(call, None)
+    _release_heap()
 
 
 # --- worker side ------------------------------------------------------------------------
@@ -228,9 +255,13 @@ def _release_heap() -> bool:
         return True
 
 
-def _write_task(index: int, path: str, chunk: str, payload: bytes,
-                shared: dict[str, _Box]) -> FileResult:
-    """The cluster task: rebuild the job from its payload and the shared arrays, write."""
+def _write_task(index: int, path: str, chunk: str, payload: bytes, call: str,
+                used: tuple[str, ...]) -> FileResult:
+    """The cluster task: rebuild the job from its payload and the stash, then write."""
+    with _STASH_LOCK:
+        shared = dict(_STASH.get(call, {}))
+    if any(k not in shared for k in used):
+        raise StashMissing(call)
     try:
         job = _Unpickler(payload, shared).load()
     except Exception as err:
@@ -287,37 +318,46 @@ def run_distributed(client: Any, jobs: Iterable[FileJob], limit: int | None = No
 
     ``limit`` bounds the tasks in flight (default: twice the cluster's threads).
     """
-    from distributed import KilledWorker, as_completed
+    from distributed import as_completed
 
     limit = limit or 2 * cluster_threads(client)
     call = uuid.uuid4().hex[:12]
-    packer = _JobPacker(client)
+    packer = _JobPacker(client, call)
     pending: dict[Any, FileJob] = {}
     ac = as_completed()
+
+    def submit(job: FileJob, payload: bytes, used: tuple[str, ...], attempt: str) -> None:
+        fut = client.submit(_write_task, job.index, job.path, job.chunk, payload, call, used,
+                            key=f"fastiter-write-{call}-{job.index}{attempt}", pure=False)
+        pending[fut] = job
+        ac.add(fut)
+
     try:
         for job in jobs:
-            payload, shared = packer.pack(job)
-            fut = client.submit(_write_task, job.index, job.path, job.chunk, payload, shared,
-                                key=f"fastiter-write-{call}-{job.index}", pure=False)
-            pending[fut] = job
-            ac.add(fut)
+            submit(job, *packer.pack(job), "")
             while len(pending) >= limit:
-                yield _collect(next(ac), pending, KilledWorker)
-        for fut in ac:
-            yield _collect(fut, pending, KilledWorker)
+                yield from _collect(next(ac), pending, packer, submit)
+        while pending:
+            yield from _collect(next(ac), pending, packer, submit)
     finally:
         for fut in pending:
             fut.cancel()
         packer.release()
         try:
-            client.run(_release_heap)
+            client.run(_finish_call, call)
         except Exception:  # pragma: no cover - cluster gone; nothing left to restore
             pass
 
 
-def _collect(fut: Any, pending: dict[Any, FileJob], killed: type) -> FileResult:
+def _collect(fut: Any, pending: dict[Any, FileJob], packer: _JobPacker,
+             submit: Any) -> Iterator[FileResult]:
+    """The finished task's result; a job whose worker lacked the stash goes again inline."""
+    from distributed import KilledWorker
+
     job = pending.pop(fut)
     try:
-        return fut.result()
-    except killed as err:
+        yield fut.result()
+    except StashMissing:
+        submit(job, packer.inline(job), (), "-inline")
+    except KilledWorker as err:
         raise _lost(job, err) from None
