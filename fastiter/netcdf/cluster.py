@@ -24,9 +24,9 @@ cluster as fast as a plain process pool:
   While a save runs, :func:`_reuse_heap` sets the thresholds glibc's adaptive mode
   would reach; when it ends, :func:`_release_heap` restores the nanny's settings and
   trims the heap, so memory still goes back to the system between calls.
-- **Bounded, short round trips.** At most ``2 x`` the cluster's threads tasks are in
-  flight (memory stays near one piece per thread, and the client never holds more than
-  that many payloads); results are tiny :class:`FileResult` records.
+- **Bounded, batched round trips.** At most ``4 x`` the cluster's threads tasks are in
+  flight, topped up in batches (a task holds no data until it runs, so memory stays
+  near one piece per thread); results are tiny :class:`FileResult` records.
 """
 from __future__ import annotations
 
@@ -316,27 +316,40 @@ def run_distributed(client: Any, jobs: Iterable[FileJob], limit: int | None = No
                     ) -> Iterator[FileResult]:
     """Yield a :class:`FileResult` per job as the cluster finishes it; raise the first failure.
 
-    ``limit`` bounds the tasks in flight (default: twice the cluster's threads).
+    ``limit`` bounds the tasks in flight (default: four per cluster thread).  They are
+    submitted in batches (one ``client.map``, one message to the scheduler) whenever
+    half have finished, which cost the client and scheduler less CPU per file than a
+    submit per finished file; on a 2-core machine that CPU is taken from the workers.
     """
     from distributed import as_completed
 
-    limit = limit or 2 * cluster_threads(client)
+    limit = max(2, limit or 4 * cluster_threads(client))
     call = uuid.uuid4().hex[:12]
     packer = _JobPacker(client, call)
     pending: dict[Any, FileJob] = {}
     ac = as_completed()
 
-    def submit(job: FileJob, payload: bytes, used: tuple[str, ...], attempt: str) -> None:
-        fut = client.submit(_write_task, job.index, job.path, job.chunk, payload, call, used,
-                            key=f"fastiter-write-{call}-{job.index}{attempt}", pure=False)
-        pending[fut] = job
-        ac.add(fut)
+    def submit(batch: list[tuple[FileJob, bytes, tuple[str, ...]]], attempt: str = "") -> None:
+        if not batch:
+            return
+        js, payloads, used = zip(*batch)
+        futs = client.map(_write_task, [j.index for j in js], [j.path for j in js],
+                          [j.chunk for j in js], payloads, [call] * len(js), used,
+                          key=[f"fastiter-write-{call}-{j.index}{attempt}" for j in js],
+                          pure=False)
+        pending.update(zip(futs, js))
+        ac.update(futs)
 
     try:
+        batch: list[tuple[FileJob, bytes, tuple[str, ...]]] = []
         for job in jobs:
-            submit(job, *packer.pack(job), "")
-            while len(pending) >= limit:
-                yield from _collect(next(ac), pending, packer, submit)
+            batch.append((job, *packer.pack(job)))
+            if len(pending) + len(batch) >= limit:
+                submit(batch)
+                batch = []
+                while len(pending) > limit // 2:
+                    yield from _collect(next(ac), pending, packer, submit)
+        submit(batch)
         while pending:
             yield from _collect(next(ac), pending, packer, submit)
     finally:
@@ -358,6 +371,6 @@ def _collect(fut: Any, pending: dict[Any, FileJob], packer: _JobPacker,
     try:
         yield fut.result()
     except StashMissing:
-        submit(job, packer.inline(job), (), "-inline")
+        submit([(job, packer.inline(job), ())], "-inline")
     except KilledWorker as err:
         raise _lost(job, err) from None
