@@ -123,28 +123,6 @@ def _drain(pending: dict, how: str) -> Iterator[FileResult]:
         yield fut.result()
 
 
-def _run_distributed(client: Any, jobs: Iterator[FileJob], limit: int
-                     ) -> Iterator[FileResult]:
-    from distributed import as_completed
-
-    futures = []
-    ac = as_completed()
-    try:
-        for job in jobs:
-            fut = client.submit(run_job, job, pure=False, key=f"fastiter-write-{job.index}-"
-                                f"{os.path.basename(job.path)}-{id(job):x}")
-            futures.append(fut)
-            ac.add(fut)
-            while ac.count() >= limit:
-                yield next(ac).result()
-        for fut in ac:
-            yield fut.result()
-    finally:
-        for fut in futures:
-            if not fut.done():
-                fut.cancel()
-
-
 def run_jobs(jobs: Iterable[FileJob], parallel: Any = "processes", workers: int | None = None,
              start_method: str | None = None) -> Iterator[FileResult]:
     """Yield a :class:`FileResult` per job as files finish; raise the first failure."""
@@ -166,8 +144,9 @@ def run_jobs(jobs: Iterable[FileJob], parallel: Any = "processes", workers: int 
         yield from _run_executor(ex, jobs, 2 * n)
         return
     if hasattr(parallel, "submit") and hasattr(parallel, "scheduler_info"):
-        n = workers or max(1, len(parallel.scheduler_info().get("workers", {})))
-        yield from _run_distributed(parallel, jobs, 2 * n)
+        from fastiter.netcdf.cluster import run_distributed
+
+        yield from run_distributed(parallel, jobs, 2 * workers if workers else None)
         return
     raise ValueError(f"parallel must be one of {PARALLEL_MODES} or a distributed.Client, "
                      f"got {parallel!r}")
