@@ -154,8 +154,8 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
         nothing to compute or compress (numpy-backed data, uncompressed, so every file
         after the first is a memory copy into a reused layout) the copies run on
         ``workers`` threads instead, which is faster at every size measured and forks
-        nothing; pass ``start_method`` to force processes.  ``'threads'``: computes overlap but HDF5 writes take
-        turns.  A ``distributed.Client``: one task per file on the cluster; each task
+        nothing; pass ``start_method`` to force processes.  ``'threads'``: computes
+        overlap but HDF5 writes take turns.  A ``distributed.Client``: one task per file on the cluster; each task
         computes its own piece from the dask graph (so lazily-loaded or generated data
         never travels through the client) and writes to ``root``, which every worker
         must see at the same path.
