@@ -52,6 +52,10 @@ cdef extern from "fastiter.h" nogil:
     int fi_ring_pop(fi_ring *ring, void **item, int64_t deadline_ns)
     size_t fi_ring_push_some(fi_ring *ring, void **items, size_t n)
     size_t fi_ring_pop_some(fi_ring *ring, void **items, size_t n)
+    int fi_ring_wait_items(fi_ring *ring, size_t want, int64_t linger_ns,
+                           int64_t deadline_ns)
+    int fi_ring_wait_room(fi_ring *ring, size_t want, int64_t linger_ns,
+                          int64_t deadline_ns)
     void fi_ring_close(fi_ring *ring)
     int fi_ring_is_closed(const fi_ring *ring)
 
