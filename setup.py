@@ -20,7 +20,7 @@ NATIVE = {
     "_kernels": ["kernels.c", "pad.c", "gather.c", "philox.c", "random_xform.c",
                  "threads.c", "convert.c"],
     "_csv": ["csv.c"],
-    "_ring": ["ring.c", "ring_thread.c"],
+    "_ring": ["ring.c", "ring_wait.c", "ring_thread.c"],
 }
 
 # -ffp-contract=off: no FMA fusion, so float results do not depend on the SIMD path.

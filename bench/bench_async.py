@@ -5,6 +5,13 @@ a threading prefetcher, torch's DataLoader when installed).  Derived figures (it
 µs per batch, epoch time over the max(P, C) x batches limit) go into ``extra_info``,
 with P and C measured in the same run.  The machine is shared: read ratios, not
 absolute times.
+
+Overlap limits: the issue's limit takes C from one warm batch, which fits in this
+machine's 2 MB-per-core L2; inside an epoch every batch is new data (24 x 2 MB), and C
+measured over such a loop is ~1.4x the warm figure (0.95 vs 0.68 ms here).  So the
+overlap test reports the epoch against the issue's limit and against the in-loop and
+both-running limits; a plain threading+Queue(8) prefetcher lands at the same ratios as
+fastiter, which is the sign that the gap to 1.05x is the limit, not the hand-off.
 """
 from __future__ import annotations
 
@@ -25,18 +32,30 @@ import fastiter
 from fastiter import AsyncDataSetIterator, DataSet, DataSetIterator, kernels
 from fastiter._core._ring import Ring
 
-HANDOFF_ITEMS = 200_000
-RING_SOURCES = ("ring.c", "ring_thread.c")
+RING_SOURCES = ("ring.c", "ring_wait.c", "ring_thread.c")
 ROWS, COLS, BATCH, BATCHES = 200_000, 128, 4096, 24
 
 
 # --- Python-to-Python hand-off --------------------------------------------------------------
-def _handoff(put, get, n=HANDOFF_ITEMS):
-    """Items/s moved from a producer thread to this thread through put/get.
+# How the issue's figures (SimpleQueue ~18 M/s, Queue(8) ~0.44 M/s, i.e. 41x apart) can
+# be compared: both are items/s between two threads, and the ratio is what carries over
+# between machines.  Every case moves the same number of items, so the time column is
+# comparable across rows (the previous session read that column across cases of
+# different sizes and reported "5.2x Queue(8)"; the rates were ~50x apart).  Two
+# methods, reported side by side:
+# - "C-level loops": put via map(), get via islice(iter(get, None)): no interpreter loop
+#   around the calls, so the figure is the hand-off itself (our fair method).
+# - "Python for-loops": `for i in range(n): put(i)` and `for _ in range(n): get()`, as a
+#   quick measurement of the issue's kind would be written.
+# Queue(8) is Python code (a Condition per put and get) and pays a contended GIL
+# hand-off every few items, so it is ~0.15 M/s either way; the unbounded SimpleQueue
+# and Ring(65536) run laps of thousands of items per GIL switch.  A small ring (Ring(8))
+# has the same laps as Queue(8): its rate is set by the per-lap GIL hand-off, which
+# the ring's batched waits (csrc/ring_wait.c) make uncontended.
+HANDOFF_ITEMS = 50_000
 
-    Both loops run at C level (map / islice over iter(get, ...)), so the figure is the
-    cost of the hand-off itself rather than of the interpreter loop around it.
-    """
+
+def _c_level(put, get, n):
     t = threading.Thread(target=lambda: collections.deque(map(put, range(n)), maxlen=0))
     t0 = time.perf_counter()
     t.start()
@@ -47,13 +66,28 @@ def _handoff(put, get, n=HANDOFF_ITEMS):
     return n / dt
 
 
-# name -> (factory of (put, get), items): the bounded cases hand over the GIL every few
-# items, so fewer items give the same rate.
+def _python_loops(put, get, n):
+    def produce():
+        for i in range(n):
+            put(i)
+    t = threading.Thread(target=produce)
+    t0 = time.perf_counter()
+    t.start()
+    total = 0
+    for _ in range(n):
+        total += get()
+    dt = time.perf_counter() - t0
+    t.join()
+    assert total == n * (n - 1) // 2
+    return n / dt
+
+
+HANDOFF_METHODS = {"C-level loops": _c_level, "Python for-loops": _python_loops}
 HANDOFF_CASES = {
-    "fastiter Ring(65536)": (lambda: _put_get(Ring(1 << 16)), HANDOFF_ITEMS),
-    "fastiter Ring(8)": (lambda: _put_get(Ring(8)), HANDOFF_ITEMS // 10),
-    "queue.SimpleQueue": (lambda: _put_get(queue.SimpleQueue()), HANDOFF_ITEMS),
-    "queue.Queue(8)": (lambda: _put_get(queue.Queue(8)), HANDOFF_ITEMS // 10),
+    "fastiter Ring(65536)": lambda: _put_get(Ring(1 << 16)),
+    "fastiter Ring(8)": lambda: _put_get(Ring(8)),
+    "queue.SimpleQueue": lambda: _put_get(queue.SimpleQueue()),
+    "queue.Queue(8)": lambda: _put_get(queue.Queue(8)),
 }
 
 
@@ -61,14 +95,16 @@ def _put_get(q):
     return (q.push, q.pop) if isinstance(q, Ring) else (q.put, q.get)
 
 
+@pytest.mark.parametrize("method", list(HANDOFF_METHODS))
 @pytest.mark.parametrize("case", list(HANDOFF_CASES))
-def test_handoff_python(benchmark, case):
-    benchmark.group = "handoff python->python"
+def test_handoff_python(benchmark, case, method):
+    """items/s in extra_info; compare rows of one group (one method)."""
+    benchmark.group = f"handoff python->python, {HANDOFF_ITEMS} items ({method})"
     rates = []
-    factory, n = HANDOFF_CASES[case]
-    if benchmark.disabled:
-        n //= 20
-    benchmark.pedantic(lambda: rates.append(_handoff(*factory(), n=n)), rounds=3, iterations=1)
+    n = HANDOFF_ITEMS // 20 if benchmark.disabled else HANDOFF_ITEMS
+    run = HANDOFF_METHODS[method]
+    benchmark.pedantic(lambda: rates.append(run(*HANDOFF_CASES[case](), n)),
+                       rounds=3, iterations=1)
     benchmark.extra_info["items_per_s"] = max(rates)
 
 
@@ -132,9 +168,10 @@ def small_batches(bench_rng):
 @pytest.mark.parametrize("queue_size", [0, 8, 64],
                          ids=["direct", "fastiter async q=8", "fastiter async q=64"])
 def test_overhead_per_batch(benchmark, small_batches, queue_size):
-    """(async - direct) / 5000 is the overhead per batch; with a base this cheap both
-    sides want the GIL, so each ring fill costs two GIL hand-offs, amortised over
-    queue_size batches."""
+    """(async - direct) / 5000 is the overhead per batch.  With a base this cheap both
+    sides want the GIL, so each lap of the ring costs two GIL hand-offs, amortised over
+    queue_size batches; the ring's batched waits make them uncontended (no futex sleep),
+    which is what brings queue_size=8 close to queue_size=64."""
     benchmark.group = "overhead per batch (5000 in-memory batches)"
     wrapped = queue_size > 0
 
@@ -203,7 +240,38 @@ def pipeline_data(bench_rng):
     while _median_time(lambda: consume(ds, work)) < p and work < 64:
         work += 1
     c = _median_time(lambda: consume(ds, work))
-    return src, labels, order, work, p, c
+    limits = _loop_limits(base, work)
+    return src, labels, order, work, p, c, limits
+
+
+def _loop_limits(base, work, reps=3):
+    """Per-batch P and C measured inside loops like the pipeline's, in this run.
+
+    The issue's limit, max(P, C) x batches, takes P and C from one warm batch in
+    isolation.  Inside an epoch each side also allocates and page-faults fresh 2 MB
+    arrays, and when both run at once they share caches, memory bandwidth and the
+    hypervisor's attention.  So three fairer limits: each side's own epoch loop
+    (``P_loop``, ``C_loop`` over prebuilt batches), and both loops running at once in two
+    threads with no hand-off between them (``both``): what perfect overlap could reach
+    on this machine.
+    """
+    batches = [base._batch_at(i) for i in range(base.n)]
+
+    def producer():
+        for i in range(base.n):
+            base._batch_at(i)
+
+    def consumer():
+        for ds in batches:
+            consume(ds, work)
+
+    def both():
+        t = threading.Thread(target=producer)
+        t.start()
+        consumer()
+        t.join()
+    return {name: _median_time(fn, reps) / base.n
+            for name, fn in (("P_loop", producer), ("C_loop", consumer), ("both", both))}
 
 
 def _median_time(fn, reps=7):
@@ -243,21 +311,32 @@ class _TorchBatches:
         return ds.features, ds.labels
 
 
-def _loaders(base, case):
+def _loader(base, case):
+    """What one epoch iterates: built once, as a training loop would (the async iterators
+    are reset by each ``for``, so reuse_buffers keeps its warm slots; DataLoader starts
+    its workers per epoch, as it does without persistent_workers)."""
     if case == "serial":
-        return iter(base)
+        return base
     if case == "fastiter async":
         return AsyncDataSetIterator(base, 8)
     if case == "fastiter async reuse_buffers":
         # batches land in recycled slots: no page faults once the pool is warm
         return AsyncDataSetIterator(base, 8, reuse_buffers=True)
     if case == "threading+Queue(8)":
-        return _threading_prefetch(base)
+        return _Restartable(lambda: _threading_prefetch(base))
     torch = pytest.importorskip("torch")
     workers = 0 if case.endswith("0)") else 2
     loader = torch.utils.data.DataLoader(_TorchBatches(base), batch_size=None,
                                          num_workers=workers)
-    return (DataSet(x.numpy(), y.numpy()) for x, y in loader)
+    return _Restartable(lambda: (DataSet(x.numpy(), y.numpy()) for x, y in loader))
+
+
+class _Restartable:
+    def __init__(self, make):
+        self.make = make
+
+    def __iter__(self):
+        return iter(self.make())
 
 
 OVERLAP_CASES = ["serial", "fastiter async", "fastiter async reuse_buffers",
@@ -267,30 +346,62 @@ OVERLAP_CASES = ["serial", "fastiter async", "fastiter async reuse_buffers",
 
 @pytest.mark.parametrize("case", OVERLAP_CASES)
 def test_overlap(benchmark, pipeline_data, case):
-    src, labels, order, work, p, c = pipeline_data
+    """extra_info: ``over_limit`` is the issue's ratio (epoch / max(P, C) x batches with
+    isolated warm P and C); ``over_loop_limit`` uses each side's own epoch loop and
+    ``over_both`` the two loops run at once with no hand-off (see _loop_limits)."""
+    src, labels, order, work, p, c, limits = pipeline_data
     benchmark.group = "overlap: gather producer P, numpy consumer C"
+    it = _loader(GatherBase(src, labels, order, BATCH, BATCHES), case)
 
     def epoch():
-        it = _loaders(GatherBase(src, labels, order, BATCH, BATCHES), case)
         n = sum(1 for ds in it if consume(ds, work) is not None)
-        if hasattr(it, "close"):
-            it.close()
         assert n == BATCHES
     benchmark.pedantic(epoch, rounds=3, iterations=1, warmup_rounds=1)
-    limit = max(p, c) * BATCHES
-    benchmark.extra_info.update(P_ms=p * 1e3, C_ms=c * 1e3, limit_s=limit,
-                                over_limit=benchmark.stats.stats.min / limit
-                                if benchmark.stats else None)
+    if hasattr(it, "close"):
+        it.close()
+    best = benchmark.stats.stats.min if benchmark.stats else None
+    info = {"P_ms": p * 1e3, "C_ms": c * 1e3, **{k + "_ms": v * 1e3 for k, v in limits.items()}}
+    if best is not None:
+        info.update(over_limit=best / (max(p, c) * BATCHES),
+                    over_loop_limit=best / (max(limits["P_loop"], limits["C_loop"]) * BATCHES),
+                    over_both=best / (limits["both"] * BATCHES))
+    benchmark.extra_info.update(info)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_scaling_producer_bound(benchmark, pipeline_data, workers):
+@pytest.mark.parametrize("case", ["fastiter workers=1", "fastiter workers=2",
+                                  "ceiling: 2 plain threads, no ring"])
+def test_scaling_producer_bound(benchmark, pipeline_data, case):
+    """workers=2 over workers=1 is the issue's ratio (target 0.6).  The ceiling splits
+    the same batch_at calls over two plain threads with nothing between them: how far
+    two producers can scale on this machine at all.
+
+    What limits it here (measured with getrusage and glibc's tunables): every batch is a
+    fresh 2 MB array freed on the consumer's thread; glibc hands that memory back to the
+    kernel (arena trimming), so the next allocation page-faults, ~2000 minor faults per
+    epoch with one producer and ~8500 with two, which contend on the process's memory
+    map.  With MALLOC_TRIM_THRESHOLD_/MALLOC_MMAP_THRESHOLD_/MALLOC_TOP_PAD_ set large
+    (no faults) the same epochs gave workers=2 / workers=1 = 15.5 / 29.9 ms = 0.52x,
+    against 30.6 / 35.8 ms = 0.85x with the defaults in the same session.
+    """
     src, labels, order, *_ = pipeline_data
     benchmark.group = "scaling: producer-bound (P >> C)"
+    base = GatherBase(src, labels, order, BATCH, BATCHES, repeat=4)
+    if case.startswith("ceiling"):
+        def epoch():
+            def half(k):
+                for i in range(k, BATCHES, 2):
+                    base.batch_at(i)  # dropped at once, as a consumer would
+            ts = [threading.Thread(target=half, args=(k,)) for k in (0, 1)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+    else:
+        it = AsyncDataSetIterator(base, 8, workers=int(case[-1]))
 
-    def epoch():
-        base = GatherBase(src, labels, order, BATCH, BATCHES, repeat=4)
-        with AsyncDataSetIterator(base, 8, workers=workers) as it:
+        def epoch():
             n = sum(1 for ds in it if ds.features[0, 0] > 0)
-        assert n == BATCHES
+            assert n == BATCHES
     benchmark.pedantic(epoch, rounds=3, iterations=1, warmup_rounds=1)
+    if not case.startswith("ceiling"):
+        it.close()

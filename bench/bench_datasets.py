@@ -1,7 +1,13 @@
 """MNIST from IDX files to batches: fastiter's iterator against a plain numpy reader.
 
 The data is 60,000 random 28x28 images (pixels 1..255, so no all-zero pages) and labels
-written as real IDX files.  Both sides produce, for every batch of a shuffled epoch,
+written as real (uncompressed) IDX files.  "open" is everything from the file names to
+the first batch: fastiter memory-maps the pixel file, the numpy reader ``np.fromfile``-s it.
+
+The numpy peer's time depends on the process's malloc state: its two 400 KB float
+temporaries per batch can make glibc return and re-fault the heap top every batch
+(measured 3x slower, ~190 page faults per batch).  Compare minima, which are its good
+state.  Both sides produce, for every batch of a shuffled epoch,
 float32 features scaled to [0, 1] and float32 one-hot labels.  The ceiling copies the
 same number of float32 feature bytes, batch by batch, into a preallocated buffer.
 """
@@ -94,6 +100,16 @@ def test_mnist_open_and_epoch_numpy(benchmark, mnist_files):
     benchmark(lambda: numpy_epoch(*numpy_reader(mnist_files), 0))
 
 
+def test_mnist_open_fastiter(benchmark, mnist_files):
+    benchmark.group = "mnist open only"
+    benchmark(MnistDataSetIterator, BATCH, train=True, seed=SEED, data_dir=mnist_files)
+
+
+def test_mnist_open_numpy(benchmark, mnist_files):
+    benchmark.group = "mnist open only"
+    benchmark(numpy_reader, mnist_files)
+
+
 # --- where one batch's time goes (evidence for the bound, one stage per case) ----------
 @pytest.fixture(scope="module")
 def stage_inputs():
@@ -120,6 +136,20 @@ def test_stage_fused_gather_scaled_kernel(benchmark, stage_inputs):
     benchmark.group = "mnist batch stages, batch 128"
     pixels, _, idx, _ = stage_inputs
     benchmark(kernels.gather_scaled, pixels, idx, 1 / 255)
+
+
+def test_stage_one_call_batch_kernel(benchmark, stage_inputs):
+    """What the iterator runs per batch: features and one-hot rows in one native call."""
+    benchmark.group = "mnist batch stages, batch 128"
+    pixels, one_hot, idx, _ = stage_inputs
+    benchmark(kernels.gather_scaled_labeled, pixels, idx, one_hot, 1 / 255, shape=(784,))
+
+
+def test_stage_iterator_batch_at(benchmark, mnist_files):
+    """The whole per-batch path of the iterator (kernel + Python), batch 1 of an epoch."""
+    benchmark.group = "mnist batch stages, batch 128"
+    it = MnistDataSetIterator(BATCH, train=True, seed=SEED, data_dir=mnist_files)
+    benchmark(it.batch_at, 1)
 
 
 def test_stage_numpy_fancy_index_and_convert(benchmark, stage_inputs):

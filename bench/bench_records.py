@@ -1,7 +1,7 @@
 """Record-reader benchmarks: CSV to classification batches, and sequence files to aligned,
 masked batches, each beside its peer and an I/O ceiling in the same run.
 
-Sizes follow FASTITER_BENCH_SCALE (1.0 = the issue's sizes: 10^6 rows x 20 columns and
+Sizes follow FASTITER_BENCH_RECORDS_FRACTION (1.0 = the issue's sizes: 10^6 rows x 20 columns and
 10,000 sequences of 1..200 steps).  Without it, a real run uses 1.0 and a smoke run
 (``--benchmark-disable``) uses 0.01 so that it stays fast.
 """
@@ -28,7 +28,7 @@ SEQS, MAX_T, SEQ_F, SEQ_BATCH = 10_000, 200, 8, 64
 
 @pytest.fixture(scope="session")
 def scale(request):
-    env = os.environ.get("FASTITER_BENCH_SCALE")
+    env = os.environ.get("FASTITER_BENCH_RECORDS_FRACTION")
     if env:
         return float(env)
     return 0.01 if request.config.getoption("benchmark_disable", False) else 1.0

@@ -9,6 +9,7 @@
 #include "fastiter.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 typedef struct convert_job {
     const uint8_t *src;
@@ -185,4 +186,23 @@ int fi_gather_scaled_u8(const uint8_t *src, int64_t src_rows, int64_t src_stride
     const int64_t out_row_bytes = row_len * (f64 ? 8 : 4);
     fi_parallel_for(n, convert_rows_per_chunk(out_row_bytes), pick_range(), &jb);
     return FI_OK;
+}
+
+int fi_gather_scaled_labeled_u8(const uint8_t *src, int64_t src_rows, int64_t src_stride,
+                                int64_t row_len, const int64_t *indices, int64_t n,
+                                double scale, int threshold, void *out, int out_dtype,
+                                const void *label_rows, size_t label_row_bytes,
+                                void *labels_out, int64_t *bad_index)
+{
+    if (label_row_bytes > 0 && n > 0 && (!label_rows || !labels_out)) return FI_EINVAL;
+    /* validates everything (indices included) before writing anything */
+    const int status = fi_gather_scaled_u8(src, src_rows, src_stride, row_len, indices, n,
+                                           scale, threshold, out, out_dtype, bad_index);
+    if (status != FI_OK || n == 0 || label_row_bytes == 0) return status;
+    if (!indices) { /* the identity: the first n label rows, already checked n <= rows */
+        memcpy(labels_out, label_rows, (size_t)n * label_row_bytes);
+        return FI_OK;
+    }
+    return fi_gather(label_rows, src_rows, (int64_t)label_row_bytes, label_row_bytes,
+                     indices, n, labels_out, bad_index);
 }

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE  /* syscall(), for membarrier */
 
 #include "fastiter.h"
+#include "ring_impl.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -28,39 +29,6 @@
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
 #endif
-
-#define FI_CACHE_LINE 64
-/* Spin this many polls (each with a pause hint), then yield a few times, then park.
- * Short on purpose: the machine's cores are shared, and a parked wait costs ~10 us. */
-#define FI_SPIN_POLLS 200
-#define FI_YIELD_POLLS 4
-
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define FI_CPU_RELAX() __builtin_ia32_pause()
-#elif defined(__GNUC__) && defined(__aarch64__)
-#define FI_CPU_RELAX() __asm__ __volatile__("yield")
-#else
-#define FI_CPU_RELAX() ((void)0)
-#endif
-
-struct fi_ring {
-    /* Consumer's line: written by pop, read by the producer only to refresh its cache. */
-    _Alignas(FI_CACHE_LINE) atomic_size_t head;
-    size_t tail_cache;
-    /* Producer's line. */
-    _Alignas(FI_CACHE_LINE) atomic_size_t tail;
-    size_t head_cache;
-    /* Read-only after creation. */
-    _Alignas(FI_CACHE_LINE) size_t mask;
-    void **slots;
-    /* Cold: closing and parking.  `parked` counts threads that are, or are about to
-     * be, waiting on `cond`; the fast path reads it after a fence to decide whether a
-     * wake-up is owed (a Dekker handshake with the waiter's increment-then-recheck). */
-    _Alignas(FI_CACHE_LINE) atomic_int closed;
-    atomic_int parked;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-};
 
 static int asymmetric_barriers(void);
 
@@ -106,6 +74,8 @@ int fi_ring_create(size_t min_capacity, fi_ring **out)
     atomic_init(&r->tail, 0);
     atomic_init(&r->closed, 0);
     atomic_init(&r->parked, 0);
+    atomic_init(&r->consumer_waiting, 0);
+    atomic_init(&r->producer_waiting, 0);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -255,6 +225,24 @@ static inline int try_pop(fi_ring *r, void **item)
 
 typedef int (*fi_attempt)(fi_ring *r, void *arg);
 
+/* Whether the consumer could pop (refreshing its cached tail), without popping. */
+static int attempt_items(fi_ring *r, void *unused)
+{
+    (void)unused;
+    size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
+    return r->tail_cache != head;
+}
+
+/* Whether the producer could push (refreshing its cached head), without pushing. */
+static int attempt_room(fi_ring *r, void *unused)
+{
+    (void)unused;
+    size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    r->head_cache = atomic_load_explicit(&r->head, memory_order_acquire);
+    return tail - r->head_cache <= r->mask;
+}
+
 static int attempt_push(fi_ring *r, void *item)
 {
     return try_push(r, item);
@@ -268,8 +256,8 @@ static int attempt_pop(fi_ring *r, void *out)
 /* The slow path shared by push and pop: spin, yield, then park until `attempt`
  * succeeds, the ring closes, or the deadline passes.  A producer gives up as soon as
  * the ring is closed; a consumer keeps draining until it is closed and empty. */
-static int wait_for(fi_ring *r, fi_attempt attempt, void *arg, int give_up_on_close,
-                    int64_t deadline_ns)
+static int wait_loop(fi_ring *r, fi_attempt attempt, void *arg, int give_up_on_close,
+                     int64_t deadline_ns)
 {
     for (int i = 0; i < FI_SPIN_POLLS + FI_YIELD_POLLS; i++) {
         if (give_up_on_close && atomic_load_explicit(&r->closed, memory_order_acquire))
@@ -313,9 +301,35 @@ static int wait_for(fi_ring *r, fi_attempt attempt, void *arg, int give_up_on_cl
     }
     atomic_fetch_sub_explicit(&r->parked, 1, memory_order_relaxed);
     pthread_mutex_unlock(&r->lock);
-    if (status == FI_OK)
+    return status;
+}
+
+/* wait_loop, advertising meanwhile that this side is blocked, so that a lingering
+ * other side can stop (ring_wait.c).  The flag is a hint: no correctness rests on it. */
+static int wait_for(fi_ring *r, fi_attempt attempt, void *arg, int producer,
+                    int64_t deadline_ns)
+{
+    if (deadline_ns <= 0)  /* a try, not a wait */
+        return wait_loop(r, attempt, arg, producer, deadline_ns);
+    atomic_int *flag = producer ? &r->producer_waiting : &r->consumer_waiting;
+    atomic_store_explicit(flag, 1, memory_order_relaxed);
+    int status = wait_loop(r, attempt, arg, producer, deadline_ns);
+    atomic_store_explicit(flag, 0, memory_order_relaxed);
+    /* A push or pop that succeeded here published an index the other side may be
+     * parked on; a bare wait published nothing. */
+    if (status == FI_OK && attempt != attempt_items && attempt != attempt_room)
         wake_if_parked(r);
     return status;
+}
+
+int fi_ring__await(fi_ring *r, int producer, int64_t deadline_ns)
+{
+    if (producer) {
+        if (atomic_load_explicit(&r->closed, memory_order_acquire))
+            return FI_ECLOSED;
+        return attempt_room(r, NULL) ? FI_OK : wait_for(r, attempt_room, NULL, 1, deadline_ns);
+    }
+    return attempt_items(r, NULL) ? FI_OK : wait_for(r, attempt_items, NULL, 0, deadline_ns);
 }
 
 int fi_ring_push(fi_ring *r, void *item, int64_t deadline_ns)

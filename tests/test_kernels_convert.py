@@ -128,3 +128,69 @@ def test_njit_code_calls_the_fused_kernel(rng):
     np.testing.assert_array_equal(out, reference.gather_scaled(src, [4, 0, 19], 1.0, 30,
                                                                np.float64))
     assert batch(src, np.array([4, 20, 1]), out, bad) == -2 and bad[0] == 1  # FI_ERANGE
+
+
+# --- gather_scaled_labeled: features and label rows of one batch in one call ------------
+@given(data=st.data(), dt=st.sampled_from(FLOATS), scale=SCALES, threshold=THRESHOLDS,
+       label_dt=st.sampled_from([np.float32, np.float64, np.int8, np.uint8]))
+def test_gather_scaled_labeled_matches_reference(data, dt, scale, threshold, label_dt):
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=20))
+    src = data.draw(hnp.arrays(np.uint8, shape))
+    table = data.draw(hnp.arrays(label_dt, (shape[0], data.draw(st.integers(0, 5))),
+                                 elements=st.integers(-3, 3) if label_dt != np.uint8
+                                 else st.integers(0, 3)))
+    idx = np.array(data.draw(st.lists(st.integers(0, shape[0] - 1), max_size=12)), np.int64)
+    x, y = kernels.gather_scaled_labeled(src, idx, table, scale, threshold=threshold,
+                                         dtype=dt)
+    np.testing.assert_array_equal(x, reference.gather_scaled(src, idx, scale, threshold, dt))
+    assert x.dtype == dt and x.shape == (len(idx),) + shape[1:]
+    np.testing.assert_array_equal(y, table[idx])
+    assert y.dtype == table.dtype and y.flags.c_contiguous and x.flags.c_contiguous
+
+
+def test_gather_scaled_labeled_reshapes_and_accepts_other_layouts(rng):
+    src = rng.integers(0, 256, (50, 784), dtype=np.uint8)
+    ids = rng.integers(0, 10, 50)
+    table = kernels.one_hot(ids, 10)
+    idx = rng.permutation(50)[:17]
+    x, y = kernels.gather_scaled_labeled(src, idx, table, 1 / 255, shape=(1, 28, 28))
+    assert x.shape == (17, 1, 28, 28)
+    np.testing.assert_array_equal(x.reshape(17, 784),
+                                  reference.gather_scaled(src, idx, 1 / 255, None, np.float32))
+    np.testing.assert_array_equal(y.argmax(1), ids[idx])
+    x2, y2 = kernels.gather_scaled_labeled(np.asfortranarray(src), idx.tolist(), table, 1 / 255,
+                                           shape=[1, 28, 28])
+    np.testing.assert_array_equal(x2, x)
+    np.testing.assert_array_equal(y2, y)
+
+
+@pytest.mark.parametrize("bad, pos", [([0, 5], 1), ([-1, 0], 0), ([2, 1, 99], 2)])
+def test_gather_scaled_labeled_bad_index_names_position(bad, pos):
+    src = np.zeros((5, 3), np.uint8)
+    with pytest.raises(IndexError, match=rf"indices\[{pos}\]"):
+        kernels.gather_scaled_labeled(src, np.array(bad), np.eye(5, dtype=np.float32))
+
+
+def test_gather_scaled_labeled_rejects_bad_arguments():
+    src, table = np.zeros((4, 6), np.uint8), np.zeros((4, 2), np.float32)
+    with pytest.raises(TypeError, match="uint8"):
+        kernels.gather_scaled_labeled(src.astype(np.int16), [0], table)
+    with pytest.raises(ValueError, match="one row per source row"):
+        kernels.gather_scaled_labeled(src, [0], table[:3])
+    for shape in [(5,), (2, 2), (-6,)]:
+        with pytest.raises(ValueError, match="row length 6"):
+            kernels.gather_scaled_labeled(src, [0], table, shape=shape)
+    with pytest.raises(ValueError, match="shape"):  # the fast path's own check
+        kernels.gather_scaled_labeled(src, np.array([0]), table, 1.0, shape=(4,))
+    with pytest.raises(ValueError, match="threshold"):
+        kernels.gather_scaled_labeled(src, [0], table, threshold=256)
+    with pytest.raises(TypeError, match="dtype"):
+        kernels.gather_scaled_labeled(src, [0], table, dtype=np.int32)
+    with pytest.raises(TypeError, match="indices"):
+        kernels.gather_scaled_labeled(src, [[0]], table)
+
+
+def test_gather_scaled_labeled_empty_batch():
+    x, y = kernels.gather_scaled_labeled(np.ones((3, 4), np.uint8), np.array([], np.int64),
+                                         np.ones((3, 2), np.float32), 0.5)
+    assert x.shape == (0, 4) and y.shape == (0, 2)

@@ -3,7 +3,8 @@
  * main thread consumes them, and the program prints the hand-off rate.
  *
  *   cc -std=c11 -O2 -pthread -I$(python -c 'import fastiter; print(fastiter.get_include())') \
- *      ring_handoff.c <get_source_dir()>/ring.c <get_source_dir()>/ring_thread.c -o ring_handoff
+ *      ring_handoff.c <get_source_dir()>/ring.c <get_source_dir()>/ring_wait.c \
+ *      <get_source_dir()>/ring_thread.c -o ring_handoff
  *   ./ring_handoff [items] [single|bulk]
  *
  * "bulk" moves up to 1024 items per index update (fi_ring_push_some / fi_ring_pop_some),

@@ -77,6 +77,48 @@ static void test_bad_input_writes_nothing(void)
     CHECK(fi_gather_scaled_u8(src, 2, 2, 2, idx, 0, 1.0, -1, f, FI_FLOAT32, NULL) == FI_OK);
 }
 
+static void test_labeled_batch(void)
+{
+    const uint8_t src[3][2] = {{0, 255}, {51, 102}, {30, 31}};
+    const float table[3][3] = {{1, 0, 0}, {0, 0, 1}, {0, 1, 0}};
+    const int64_t idx[4] = {1, 2, 0, 1};
+    float f[8], lab[4][3];
+    CHECK(fi_gather_scaled_labeled_u8(&src[0][0], 3, 2, 2, idx, 4, 1.0 / 255,
+                                      FI_NO_THRESHOLD, f, FI_FLOAT32, table, sizeof table[0],
+                                      lab, NULL) == FI_OK);
+    for (int k = 0; k < 4; k++) {
+        for (int j = 0; j < 2; j++)
+            CHECK(f[k * 2 + j] == (float)src[idx[k]][j] * (float)(1.0 / 255));
+        CHECK(memcmp(lab[k], table[idx[k]], sizeof lab[k]) == 0);
+    }
+    /* binarized, identity order */
+    CHECK(fi_gather_scaled_labeled_u8(&src[0][0], 3, 2, 2, NULL, 3, 1.0, 30, f, FI_FLOAT32,
+                                      table, sizeof table[0], lab, NULL) == FI_OK);
+    const float want[6] = {0, 1, 1, 1, 0, 1};
+    for (int i = 0; i < 6; i++) CHECK(f[i] == want[i]);
+    CHECK(memcmp(lab, table, sizeof table) == 0);
+    /* a bad index or a missing label buffer writes neither output */
+    const int64_t badidx[2] = {0, 3};
+    int64_t bad = -1;
+    memset(f, 0xAB, sizeof f);
+    memset(lab, 0xAB, sizeof lab);
+    CHECK(fi_gather_scaled_labeled_u8(&src[0][0], 3, 2, 2, badidx, 2, 1.0, -1, f, FI_FLOAT32,
+                                      table, sizeof table[0], lab, &bad) == FI_ERANGE);
+    CHECK(bad == 1);
+    CHECK(fi_gather_scaled_labeled_u8(&src[0][0], 3, 2, 2, idx, 2, 1.0, -1, f, FI_FLOAT32,
+                                      NULL, sizeof table[0], lab, NULL) == FI_EINVAL);
+    CHECK(fi_gather_scaled_labeled_u8(&src[0][0], 3, 2, 2, idx, 2, 1.0, -1, f, FI_FLOAT32,
+                                      table, sizeof table[0], NULL, NULL) == FI_EINVAL);
+    unsigned char pf[sizeof f], pl[sizeof lab];
+    memset(pf, 0xAB, sizeof pf);
+    memset(pl, 0xAB, sizeof pl);
+    CHECK(memcmp(f, pf, sizeof f) == 0 && memcmp(lab, pl, sizeof lab) == 0);
+    /* no labels asked for: the features alone */
+    CHECK(fi_gather_scaled_labeled_u8(&src[0][0], 3, 2, 2, idx, 2, 1.0, -1, f, FI_FLOAT32,
+                                      NULL, 0, NULL, NULL) == FI_OK);
+    CHECK(f[0] == 51.0f && f[3] == 31.0f);
+}
+
 /* Large enough for the pool to split it; odd row length to exercise the loop tails. */
 static void test_large_batch_on_pool(void)
 {
@@ -111,6 +153,7 @@ int main(void)
     test_threshold_and_identity();
     test_strided_rows();
     test_bad_input_writes_nothing();
+    test_labeled_batch();
     test_large_batch_on_pool();
     fi_pool_shutdown();
     if (failures) {

@@ -328,7 +328,9 @@ cdef api int fastiter_random_bits(uint64_t seed, uint64_t stream, int64_t first,
 
 # ----------------------------------------------- fused gather + uint8 -> float (convert.h)
 
-from fastiter._core.fastiter cimport fi_gather_scaled_u8, FI_NO_THRESHOLD
+from fastiter._core.fastiter cimport (
+    fi_gather_scaled_u8, fi_gather_scaled_labeled_u8, FI_NO_THRESHOLD,
+)
 
 
 def gather_scaled_into(cnp.ndarray src, object indices, cnp.ndarray out, int64_t row_len,
@@ -356,6 +358,62 @@ def gather_scaled_into(cnp.ndarray src, object indices, cnp.ndarray out, int64_t
     if status != FI_OK:
         raise KernelError(f"fi_gather_scaled_u8: {status_message(status)}")
     return -1
+
+
+def gather_scaled_labeled(cnp.ndarray src, cnp.ndarray indices, cnp.ndarray label_rows,
+                          tuple shape, double scale, int threshold, bint f64):
+    """A new (features, labels) pair: features ``[len(indices), *shape]`` of float32
+    (float64 when f64) from the uint8 rows of src, scaled (threshold -1: none), and labels
+    ``[len(indices), ...]``: the rows of label_rows (one per source row, any dtype).
+
+    Checks the layouts itself (it allocates, so it must never be handed a wrong array);
+    returns None when an index is out of range, for the caller to explain."""
+    cdef int64_t bad = -1, n, row_len, label_bytes
+    cdef int status, i, nd = len(shape) + 1
+    cdef cnp.npy_intp fdims[32]
+    cdef cnp.npy_intp ldims[32]
+    cdef cnp.ndarray feats, labels
+    if (cnp.PyArray_TYPE(src) != cnp.NPY_UINT8 or cnp.PyArray_NDIM(src) < 1
+            or not cnp.PyArray_IS_C_CONTIGUOUS(src)):
+        raise TypeError("src must be a C-contiguous uint8 array of at least one axis")
+    if (cnp.PyArray_TYPE(indices) != cnp.NPY_INT64 or cnp.PyArray_NDIM(indices) != 1
+            or not cnp.PyArray_IS_C_CONTIGUOUS(indices)):
+        raise TypeError("indices must be a C-contiguous 1-D int64 array")
+    if (cnp.PyArray_NDIM(label_rows) < 1 or not cnp.PyArray_IS_C_CONTIGUOUS(label_rows)
+            or cnp.PyArray_DIM(label_rows, 0) != cnp.PyArray_DIM(src, 0)):
+        raise ValueError("label_rows must be C-contiguous with one row per source row")
+    if nd > 32:
+        raise ValueError(f"shape has {nd - 1} axes; at most 31 are supported")
+    n = cnp.PyArray_SIZE(indices)
+    row_len = cnp.PyArray_SIZE(src) // cnp.PyArray_DIM(src, 0) if cnp.PyArray_DIM(src, 0) else 0
+    fdims[0] = n
+    for i in range(1, nd):
+        fdims[i] = shape[i - 1]
+        if fdims[i] < 0:
+            raise ValueError(f"shape must have non-negative sizes, got {shape}")
+    if cnp.PyArray_MultiplyList(fdims + 1, nd - 1) != row_len:
+        raise ValueError(f"shape {shape} does not hold a source row of {row_len} pixels")
+    feats = cnp.PyArray_EMPTY(nd, fdims, cnp.NPY_FLOAT64 if f64 else cnp.NPY_FLOAT32, 0)
+    label_bytes = cnp.PyArray_NBYTES(label_rows) // cnp.PyArray_DIM(label_rows, 0) \
+        if cnp.PyArray_DIM(label_rows, 0) else 0
+    if cnp.PyArray_NDIM(label_rows) > 32:
+        raise ValueError("label_rows has more than 32 axes")
+    for i in range(cnp.PyArray_NDIM(label_rows)):
+        ldims[i] = cnp.PyArray_DIM(label_rows, i)
+    ldims[0] = n
+    labels = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(label_rows), ldims,
+                               cnp.PyArray_TYPE(label_rows), 0)
+    with nogil:
+        status = fi_gather_scaled_labeled_u8(
+            <const uint8_t *>cnp.PyArray_DATA(src), cnp.PyArray_DIM(src, 0), row_len,
+            row_len, <const int64_t *>cnp.PyArray_DATA(indices), n, scale, threshold,
+            cnp.PyArray_DATA(feats), FI_FLOAT64 if f64 else FI_FLOAT32,
+            cnp.PyArray_DATA(label_rows), <size_t>label_bytes, cnp.PyArray_DATA(labels), &bad)
+    if status == FI_ERANGE:
+        return None
+    if status != FI_OK:
+        raise KernelError(f"fi_gather_scaled_labeled_u8: {status_message(status)}")
+    return feats, labels
 
 
 cdef api int fastiter_gather_scaled_u8(const uint8_t *src, int64_t src_rows,

@@ -18,12 +18,20 @@ from fastiter._core.fastiter cimport (
     FI_RING_FOREVER, FI_RING_NOWAIT, FI_RING_MAX_CAPACITY,
     fi_now_ns, fi_ring_create, fi_ring_destroy, fi_ring_capacity, fi_ring_size,
     fi_ring_push, fi_ring_pop, fi_ring_close, fi_ring_is_closed,
+    fi_ring_wait_items, fi_ring_wait_room,
     fi_thread_start, fi_thread_join_until, fi_thread_detach, fi_thread_done,
     fi_thread_live_count,
 )
 
 # A blocked wait wakes this often (ns) to let the main thread see signals.
 cdef int64_t SLICE_NS = 50_000_000
+
+# How long a blocked side lingers after the other side's last move (fi_ring_wait_items):
+# several times the gap between two pushes of a cheap Python producer (~0.5 us).
+cdef int64_t DEFAULT_LINGER_NS = 5_000
+# More than any ring holds: linger until the other side blocks or goes quiet, since a
+# full (or empty) ring alone does not mean the other side has let go of the GIL yet.
+cdef size_t LINGER_ALL = <size_t>-1
 
 
 class RingClosed(Exception):
@@ -60,6 +68,7 @@ cdef class Ring:
     cdef bint pushing, popping, objects
     cdef bint view_only      # a from_capsule view of a ring owned elsewhere
     cdef object keepalive    # that view's capsule
+    cdef int64_t linger_ns
 
     def __cinit__(self, capacity, kind="object"):
         if kind not in ("object", "int"):
@@ -69,6 +78,7 @@ cdef class Ring:
             raise TypeError(f"capacity must be an int, got {type(capacity).__name__}")
         if not 1 <= capacity <= FI_RING_MAX_CAPACITY:
             raise ValueError(f"capacity must be in [1, {FI_RING_MAX_CAPACITY}], got {capacity}")
+        self.linger_ns = DEFAULT_LINGER_NS
         cdef int st = fi_ring_create(<size_t>capacity, &self.ring)
         if st == FI_ENOMEM:
             raise MemoryError(f"cannot allocate a ring of {capacity} slots")
@@ -100,6 +110,27 @@ cdef class Ring:
             raise TypeError("address is only for kind='int' rings: C code cannot own "
                             "Python references")
         return <size_t>self.ring
+
+    @property
+    def linger(self):
+        """Seconds a blocked push (pop) keeps spinning, GIL released, after the other
+        side's last move, before returning to take the GIL (default 5 us).
+
+        Once the first slot (item) is there, waiting on until the other side blocks
+        saves the contended GIL hand-off of returning while it still runs Python; 0
+        returns at once.
+        """
+        return self.linger_ns / 1e9
+
+    @linger.setter
+    def linger(self, value):
+        try:
+            t = float(value)
+        except (TypeError, ValueError):
+            t = -1.0
+        if isinstance(value, bool) or not 0 <= t <= 1:
+            raise ValueError(f"linger must be a number of seconds in [0, 1], got {value!r}")
+        self.linger_ns = <int64_t>(t * 1e9)
 
     @property
     def capacity(self):
@@ -150,6 +181,8 @@ cdef class Ring:
         return False
 
     cdef int _wait_push(self, void *item, int64_t deadline) except? -99:
+        # Wait for room with the GIL released, lingering while the consumer drains
+        # (fi_ring_wait_room), then push holding the GIL: the single producer is us.
         cdef int st = FI_ETIMEDOUT
         cdef int64_t until
         while True:
@@ -157,7 +190,9 @@ cdef class Ring:
             if deadline < until:
                 until = deadline
             with nogil:
-                st = fi_ring_push(self.ring, item, until)
+                st = fi_ring_wait_room(self.ring, LINGER_ALL, self.linger_ns, until)
+            if st == FI_OK:
+                return fi_ring_push(self.ring, item, FI_RING_NOWAIT)
             if st != FI_ETIMEDOUT or until == deadline:
                 return st
             PyErr_CheckSignals()  # raises, e.g. KeyboardInterrupt, in the main thread
@@ -196,7 +231,9 @@ cdef class Ring:
             if deadline < until:
                 until = deadline
             with nogil:
-                st = fi_ring_pop(self.ring, item, until)
+                st = fi_ring_wait_items(self.ring, LINGER_ALL, self.linger_ns, until)
+            if st == FI_OK:
+                return fi_ring_pop(self.ring, item, FI_RING_NOWAIT)
             if st != FI_ETIMEDOUT or until == deadline:
                 return st
             if st == FI_ETIMEDOUT:

@@ -52,6 +52,10 @@ cdef extern from "fastiter.h" nogil:
     int fi_ring_pop(fi_ring *ring, void **item, int64_t deadline_ns)
     size_t fi_ring_push_some(fi_ring *ring, void **items, size_t n)
     size_t fi_ring_pop_some(fi_ring *ring, void **items, size_t n)
+    int fi_ring_wait_items(fi_ring *ring, size_t want, int64_t linger_ns,
+                           int64_t deadline_ns)
+    int fi_ring_wait_room(fi_ring *ring, size_t want, int64_t linger_ns,
+                          int64_t deadline_ns)
     void fi_ring_close(fi_ring *ring)
     int fi_ring_is_closed(const fi_ring *ring)
 
@@ -119,3 +123,9 @@ cdef extern from "fastiter/convert.h" nogil:
     int fi_gather_scaled_u8(const uint8_t *src, int64_t src_rows, int64_t src_stride,
                             int64_t row_len, const int64_t *indices, int64_t n, double scale,
                             int threshold, void *out, int out_dtype, int64_t *bad_index)
+    int fi_gather_scaled_labeled_u8(const uint8_t *src, int64_t src_rows,
+                                    int64_t src_stride, int64_t row_len,
+                                    const int64_t *indices, int64_t n, double scale,
+                                    int threshold, void *out, int out_dtype,
+                                    const void *label_rows, size_t label_row_bytes,
+                                    void *labels_out, int64_t *bad_index)

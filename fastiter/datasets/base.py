@@ -143,6 +143,11 @@ class BaseDatasetIterator(DataSetIterator):
         if label_fn is None and total * self._num_classes * 4 <= ONE_HOT_TABLE_BYTES:
             self._one_hot_table = kernels.one_hot(self._class_ids, self._num_classes,
                                                   dtype=np.float32)
+        self._direct = self._direct_args()
+        cls = type(self)
+        self._chain = any(getattr(cls, h) is not getattr(BaseDatasetIterator, h)
+                          for h in ("has_next", "_next_batch", "next",
+                                    "_apply_pre_processor"))
         self._cursor = 0
         self._subset = self._draw_subset()
         self._order = self._subset
@@ -170,7 +175,24 @@ class BaseDatasetIterator(DataSetIterator):
         feats = gather_rows(self._features, index)
         return feats if feats.dtype == np.float32 else feats.astype(np.float32)
 
+    def _direct_args(self) -> tuple | None:
+        """The arguments of the one-call batch path, when it applies: uint8 pixels that
+        the base's own ``_features_for`` converts, and labels from the one-hot table."""
+        src = self._features
+        if (self._one_hot_table is None or type(src) is not np.ndarray
+                or type(self)._features_for is not BaseDatasetIterator._features_for
+                or src.dtype != np.uint8 or not src.flags.c_contiguous):
+            return None
+        scale, threshold = _PIXEL_MAPS[self._pixel_mode]
+        return src, self._one_hot_table, float(scale), threshold
+
     def _rows(self, index: np.ndarray) -> DataSet:
+        if self._direct is not None:
+            # one native call builds both arrays (the per-batch overhead is the cost here)
+            src, table, scale, threshold = self._direct
+            feats, labels = kernels.gather_scaled_labeled(
+                src, index, table, scale, threshold=threshold, shape=self._feature_shape)
+            return DataSet._trusted(feats, labels, label_names=self._label_names)
         feats = self._features_for(index).reshape((len(index),) + self._feature_shape)
         if self._one_hot_table is not None:
             labels = gather_rows(self._one_hot_table, index)
@@ -193,6 +215,24 @@ class BaseDatasetIterator(DataSetIterator):
         lo, hi = self._cursor, min(self._cursor + k, self._n)
         self._cursor = hi
         return self._rows(self._order[lo:hi])
+
+    def __next__(self) -> DataSet:
+        # DataSetIterator.__next__ -> has_next -> next -> has_next -> _next_batch, in
+        # one frame: the same steps (cursor, position, pre-processor), measured ~1 us of
+        # the ~5 us per-batch Python cost.  Subclasses that override those hooks get
+        # the base's chain back.
+        if self._chain:
+            return super().__next__()
+        lo = self._cursor
+        if lo >= self._n:
+            raise StopIteration
+        hi = lo + self._batch
+        self._cursor = hi = hi if hi < self._n else self._n
+        batch = self._rows(self._order[lo:hi])
+        self._position += 1
+        if self._pre_processor is not None:
+            self._pre_processor.pre_process(batch)
+        return batch
 
     def _skip(self, n: int) -> None:
         if n > self.num_batches():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-__all__ = ["IndexedBatchesMixin", "owned"]
+__all__ = ["IndexedBatchesMixin", "HeldDataSetMixin", "owned"]
 
 B = TypeVar("B")
 
@@ -64,3 +64,26 @@ class IndexedBatchesMixin:
     def reset_supported(self) -> bool:
         """Always True: the held data can be walked again."""
         return True
+
+
+class HeldDataSetMixin:
+    """Queries answered by the one DataSet (``_data``) an in-memory iterator holds.
+
+    Such iterators report ``async_supported() == False``, as DL4J's do: their batches are
+    cheap views or slices of data already in memory, so a prefetch thread would add a
+    hand-off and gain nothing.
+    """
+
+    _data: Any
+
+    def input_columns(self) -> int:
+        return self._data.num_inputs()
+
+    def total_outcomes(self) -> int:
+        return self._data.num_outcomes()
+
+    def get_labels(self) -> list[str] | None:
+        return self._data.label_names
+
+    def async_supported(self) -> bool:
+        return False

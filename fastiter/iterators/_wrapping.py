@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastiter.iterators._indexed import owned
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
 
 __all__: list[str] = []
@@ -100,17 +101,24 @@ class Wrapper:
         self._load_own_state(state)
 
 
-class ForwardingWrapper(Wrapper):
-    """A wrapper whose pre-processor lives on the base (set here, applied there once)."""
+class PreProcessorOnBase:
+    """The pre-processor property of an object over ``_base``: set here, kept (and
+    applied, once) by the base, as DL4J's wrappers forward it inward."""
+
+    _base: BaseIterator
 
     @property
     def pre_processor(self) -> Any:
-        """The base iterator's pre-processor: wrappers forward it inward, as DL4J's do."""
+        """The base iterator's pre-processor."""
         return self._base.pre_processor
 
     @pre_processor.setter
     def pre_processor(self, value: Any) -> None:
         self._base.pre_processor = value
+
+
+class ForwardingWrapper(PreProcessorOnBase, Wrapper):
+    """A wrapper whose pre-processor lives on the base (set here, applied there once)."""
 
     @property
     def indexable(self) -> bool:  # type: ignore[override]
@@ -119,6 +127,34 @@ class ForwardingWrapper(Wrapper):
     def _batch_at(self, index: int) -> Any:
         # the base applies the (forwarded) pre-processor; ours is always None
         return self._base.batch_at(index)
+
+
+class MappedWrapper(Wrapper):
+    """A wrapper whose batches are the base's, each passed through :meth:`_map`.
+
+    Sequential and random access both go through the base, so this wrapper is indexable
+    exactly when the base is; its own pre-processor is applied by the base class, after
+    ``_map``.
+    """
+
+    def _map(self, batch: Any) -> Any:
+        raise NotImplementedError
+
+    @property
+    def indexable(self) -> bool:  # type: ignore[override]
+        return self._base.indexable
+
+    def has_next(self) -> bool:
+        return self._base.has_next()
+
+    def _next_batch(self, num: int | None) -> Any:
+        return self._map(owned(self, self._base.next(num)))
+
+    def _batch_at(self, index: int) -> Any:
+        return self._map(owned(self, self._base.batch_at(index)))
+
+    def num_batches(self) -> int:
+        return self._base.num_batches()
 
 
 class DataSetWrapperMixin:

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from fastiter.dataset import DataSet, MultiDataSet
-from fastiter.iterators._indexed import owned
-from fastiter.iterators._wrapping import Wrapper, check_iterator
+from fastiter.iterators._wrapping import MappedWrapper, check_iterator
 from fastiter.iterators.base import DataSetIterator, MultiDataSetIterator
 
 __all__ = ["MultiDataSetWrapperIterator", "MultiDataSetIteratorAdapter", "to_data_set"]
@@ -27,7 +26,7 @@ def to_data_set(mds: MultiDataSet) -> DataSet:
     return DataSet(feats, labels, fm, lm, example_metadata=mds.example_metadata)
 
 
-class MultiDataSetWrapperIterator(Wrapper, DataSetIterator):
+class MultiDataSetWrapperIterator(MappedWrapper, DataSetIterator):
     """A MultiDataSetIterator with one input and one output, seen as a DataSetIterator.
 
     A batch without labels gets labels = features; a batch with more than one input or
@@ -46,24 +45,11 @@ class MultiDataSetWrapperIterator(Wrapper, DataSetIterator):
         super().__init__()
         self._base = check_iterator("base", base, MultiDataSetIterator)
 
-    @property
-    def indexable(self) -> bool:  # type: ignore[override]
-        return self._base.indexable
-
-    def has_next(self) -> bool:
-        return self._base.has_next()
-
-    def _next_batch(self, num: int | None) -> DataSet:
-        return owned(self, to_data_set(self._base.next(num)))
-
-    def _batch_at(self, index: int) -> DataSet:
-        return owned(self, to_data_set(self._base.batch_at(index)))
-
-    def num_batches(self) -> int:
-        return self._base.num_batches()
+    def _map(self, batch: MultiDataSet) -> DataSet:
+        return to_data_set(batch)
 
 
-class MultiDataSetIteratorAdapter(Wrapper, MultiDataSetIterator):
+class MultiDataSetIteratorAdapter(MappedWrapper, MultiDataSetIterator):
     """A DataSetIterator seen as a MultiDataSetIterator of one-input, one-output batches.
 
     Flags come from the base; this iterator's (MultiDataSet) pre-processor is applied
@@ -82,18 +68,5 @@ class MultiDataSetIteratorAdapter(Wrapper, MultiDataSetIterator):
         super().__init__()
         self._base = check_iterator("base", base, DataSetIterator)
 
-    @property
-    def indexable(self) -> bool:  # type: ignore[override]
-        return self._base.indexable
-
-    def has_next(self) -> bool:
-        return self._base.has_next()
-
-    def _next_batch(self, num: int | None) -> MultiDataSet:
-        return owned(self, self._base.next(num).to_multi_data_set())
-
-    def _batch_at(self, index: int) -> MultiDataSet:
-        return owned(self, self._base.batch_at(index).to_multi_data_set())
-
-    def num_batches(self) -> int:
-        return self._base.num_batches()
+    def _map(self, batch: DataSet) -> MultiDataSet:
+        return batch.to_multi_data_set()

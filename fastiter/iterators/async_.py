@@ -321,9 +321,10 @@ class AsyncDataSetIterator(_AsyncMixin, _DataSetQueries, DataSetIterator):
         The iterator to prefetch.
     queue_size : int, default 8
         Batches each producer may run ahead (at least 2; each ring's capacity is this
-        rounded up to a power of two).  Below about 64, an in-memory base whose batches
-        cost nothing pays two GIL hand-offs per ring fill, i.e. per ``queue_size``
-        batches; a base that releases the GIL (I/O, native kernels) does not.
+        rounded up to a power of two).  A base whose batches cost next to nothing and
+        hold the GIL pays two GIL hand-offs per lap of the ring, i.e. per
+        ``queue_size`` batches; the ring's waits make them uncontended (about 1-1.6 us
+        per batch in all at 8, 0.6-1.3 us at 64, on a 2-vCPU VM).
     workers : int, default 1
         Producer threads; more than one needs a random-access base (``indexable``),
         otherwise one is used.  The order of batches never depends on it.

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastiter._validate import positive_int
-from fastiter.iterators._wrapping import check_iterator, check_state_type
+from fastiter.iterators._wrapping import PreProcessorOnBase, check_iterator, check_state_type
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
 
 __all__ = ["DummyBlockDataSetIterator", "DummyBlockMultiDataSetIterator"]
 
 
-class _Block:
+class _Block(PreProcessorOnBase):
     """``next_block(max_n)`` returns up to ``max_n`` of the base's batches at once."""
 
     _kind: type = BaseIterator
@@ -43,15 +43,6 @@ class _Block:
 
     def async_supported(self) -> bool:
         return self._base.async_supported()
-
-    @property
-    def pre_processor(self) -> Any:
-        """The base's pre-processor."""
-        return self._base.pre_processor
-
-    @pre_processor.setter
-    def pre_processor(self, value: Any) -> None:
-        self._base.pre_processor = value
 
     def state_dict(self) -> dict[str, Any]:
         """The base's position (the block wrapper keeps no state of its own)."""

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from fastiter._validate import positive_int
 from fastiter.dataset import DataSet, MultiDataSet
-from fastiter.iterators._indexed import IndexedBatchesMixin, owned
+from fastiter.iterators._indexed import HeldDataSetMixin, IndexedBatchesMixin, owned
 from fastiter.iterators.base import DataSetIterator, MultiDataSetIterator
 
 __all__ = ["ListDataSetIterator", "ViewIterator", "SingletonDataSetIterator",
@@ -95,7 +95,7 @@ class ListDataSetIterator(IndexedBatchesMixin, DataSetIterator):
         return self._items[0].label_names if self._items else None
 
 
-class ViewIterator(IndexedBatchesMixin, DataSetIterator):
+class ViewIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIterator):
     """Consecutive slices of ``batch_size`` examples of one DataSet (DL4J's ViewIterator).
 
     The last slice may be smaller.  Slices are views (metadata and masks included) unless
@@ -126,14 +126,8 @@ class ViewIterator(IndexedBatchesMixin, DataSetIterator):
     def batch(self) -> int:
         return self._batch_size
 
-    def async_supported(self) -> bool:
-        return False
 
-    def get_labels(self) -> list[str] | None:
-        return self._data.label_names
-
-
-class SingletonDataSetIterator(IndexedBatchesMixin, DataSetIterator):
+class SingletonDataSetIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIterator):
     """One DataSet, returned once per epoch (DL4J's SingletonDataSetIterator).
 
     The pre-processor is applied to a copy each time, so it acts exactly once on every
@@ -161,12 +155,6 @@ class SingletonDataSetIterator(IndexedBatchesMixin, DataSetIterator):
 
     def batch(self) -> int:
         return self._batch_size
-
-    def async_supported(self) -> bool:
-        return False
-
-    def get_labels(self) -> list[str] | None:
-        return self._data.label_names
 
 
 class SingletonMultiDataSetIterator(IndexedBatchesMixin, MultiDataSetIterator):

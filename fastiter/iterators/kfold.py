@@ -8,7 +8,7 @@ import numpy as np
 
 from fastiter._validate import positive_int
 from fastiter.dataset import DataSet
-from fastiter.iterators._indexed import IndexedBatchesMixin
+from fastiter.iterators._indexed import HeldDataSetMixin, IndexedBatchesMixin
 from fastiter.iterators._order import epoch_permutation, fresh_seed
 from fastiter.iterators.base import DataSetIterator
 
@@ -28,7 +28,7 @@ def fold_boundaries(n: int, k: int) -> list[int]:
     return bounds
 
 
-class KFoldIterator(IndexedBatchesMixin, DataSetIterator):
+class KFoldIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIterator):
     """k-fold cross-validation: ``next()`` is the train part (k−1 folds) of fold i, and
     :meth:`test_fold` is the held-out fold i of the last ``next()``.
 
@@ -115,15 +115,3 @@ class KFoldIterator(IndexedBatchesMixin, DataSetIterator):
     def total_examples(self) -> int:
         """N, the examples split into folds."""
         return self._data.num_examples()
-
-    def input_columns(self) -> int:
-        return self._data.num_inputs()
-
-    def total_outcomes(self) -> int:
-        return self._data.num_outcomes()
-
-    def get_labels(self) -> list[str] | None:
-        return self._data.label_names
-
-    def async_supported(self) -> bool:
-        return False

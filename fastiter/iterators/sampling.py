@@ -8,7 +8,7 @@ import numpy as np
 from fastiter import kernels
 from fastiter._validate import positive_int
 from fastiter.dataset import DataSet
-from fastiter.iterators._indexed import IndexedBatchesMixin
+from fastiter.iterators._indexed import HeldDataSetMixin, IndexedBatchesMixin
 from fastiter.iterators._order import batch_stream, fresh_seed
 from fastiter.iterators.base import DataSetIterator
 
@@ -30,7 +30,7 @@ def sample_indices(n: int, size: int, replace: bool, seed: int, epoch: int,
     return rng.choice(n, size=size, replace=False)
 
 
-class SamplingDataSetIterator(IndexedBatchesMixin, DataSetIterator):
+class SamplingDataSetIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIterator):
     """``total_batches`` minibatches of ``batch_size`` examples sampled from ``dataset``.
 
     Each batch draws its examples independently (with replacement by default; without
@@ -90,15 +90,3 @@ class SamplingDataSetIterator(IndexedBatchesMixin, DataSetIterator):
 
     def batch(self) -> int:
         return self._batch_size
-
-    def input_columns(self) -> int:
-        return self._data.num_inputs()
-
-    def total_outcomes(self) -> int:
-        return self._data.num_outcomes()
-
-    def get_labels(self) -> list[str] | None:
-        return self._data.label_names
-
-    def async_supported(self) -> bool:
-        return False

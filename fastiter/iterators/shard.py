@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastiter._validate import positive_int
+from fastiter.iterators._wrapping import PreProcessorOnBase
 from fastiter.iterators.base import BaseIterator, DataSetIterator
 from fastiter.errors import UnsupportedOperationError
 
@@ -25,7 +26,7 @@ def shard_indices(num_batches: int, rank: int, world_size: int) -> range:
     return range(rank, num_batches, world_size)
 
 
-class ShardedIterator(DataSetIterator):
+class ShardedIterator(PreProcessorOnBase, DataSetIterator):
     """Batches ``rank, rank + world_size, ...`` of an indexable iterator.
 
     Built by ``it.shard(rank, world_size)``.  The base must be ``indexable`` (random
@@ -86,14 +87,6 @@ class ShardedIterator(DataSetIterator):
 
     def get_labels(self) -> list[str] | None:
         return self._base.get_labels()
-
-    @property
-    def pre_processor(self) -> Any:
-        return self._base.pre_processor
-
-    @pre_processor.setter
-    def pre_processor(self, value: Any) -> None:
-        self._base.pre_processor = value
 
     def _apply_pre_processor(self, batch: Any) -> None:
         self._base._apply_pre_processor(batch)

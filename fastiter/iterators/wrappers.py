@@ -6,11 +6,10 @@ from typing import Any
 
 from fastiter._validate import positive_int
 from fastiter.dataset import DataSet
-from fastiter.iterators._indexed import owned
 from fastiter.iterators._wrapping import (
     DataSetWrapperMixin,
     ForwardingWrapper,
-    Wrapper,
+    MappedWrapper,
     check_iterator,
 )
 from fastiter.iterators.base import DataSetIterator, MultiDataSetIterator
@@ -119,7 +118,7 @@ def _reconstruct(ds: DataSet) -> DataSet:
     return ds
 
 
-class ReconstructionDataSetIterator(DataSetWrapperMixin, Wrapper, DataSetIterator):
+class ReconstructionDataSetIterator(DataSetWrapperMixin, MappedWrapper, DataSetIterator):
     """The base's batches with labels replaced by a copy of the features (autoencoders).
 
     Differs from DL4J: the labels are a copy (not the same array), the labels mask is the
@@ -138,21 +137,8 @@ class ReconstructionDataSetIterator(DataSetWrapperMixin, Wrapper, DataSetIterato
         super().__init__()
         self._base = check_iterator("base", base, DataSetIterator)
 
-    @property
-    def indexable(self) -> bool:  # type: ignore[override]
-        return self._base.indexable
-
-    def has_next(self) -> bool:
-        return self._base.has_next()
-
-    def _next_batch(self, num: int | None) -> DataSet:
-        return _reconstruct(owned(self, self._base.next(num)))
-
-    def _batch_at(self, index: int) -> DataSet:
-        return _reconstruct(owned(self, self._base.batch_at(index)))
-
-    def num_batches(self) -> int:
-        return self._base.num_batches()
+    def _map(self, batch: DataSet) -> DataSet:
+        return _reconstruct(batch)
 
     def total_outcomes(self) -> int:
         return self._base.input_columns()

@@ -16,7 +16,7 @@ array([[0., 1.],
 from fastiter.kernels._align import align_labels
 from fastiter.kernels._batch import collate, gather
 from fastiter.kernels._common import FI_DTYPE_CODES
-from fastiter.kernels._convert import gather_scaled
+from fastiter.kernels._convert import gather_scaled, gather_scaled_labeled
 from fastiter.kernels._onehot import one_hot
 from fastiter.kernels._pad import pad_sequences
 from fastiter.kernels._random import (
@@ -42,6 +42,7 @@ __all__ = [
     "gather",
     "collate",
     "gather_scaled",
+    "gather_scaled_labeled",
     "random_uniform",
     "random_normal",
     "random_integers",

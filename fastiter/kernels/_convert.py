@@ -16,7 +16,7 @@ from fastiter._core import _kernels
 from fastiter.kernels._batch import _source_rows
 from fastiter.kernels._common import check_out
 
-__all__ = ["gather_scaled"]
+__all__ = ["gather_scaled", "gather_scaled_labeled"]
 
 _U8, _I64 = np.dtype(np.uint8), np.dtype(np.int64)
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -120,6 +120,105 @@ def _fast(source: Any, indices: Any, scale: Any, threshold: Any, dtype: Any,
     if _kernels.gather_scaled_into(source, indices, out, row_len, row_len, scale, thr) >= 0:
         return None  # bad index: the general path raises the IndexError
     return out
+
+
+def gather_scaled_labeled(source: Any, indices: Any, label_rows: Any, scale: float = 1.0, *,
+                          threshold: int | None = None, shape: tuple[int, ...] | None = None,
+                          dtype: Any = np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """A labelled batch in one native call: :func:`gather_scaled` of the pixel rows and
+    the matching rows of a per-example label table.
+
+    The per-batch step of an image dataset: ``label_rows`` is built once (e.g. the
+    one-hot rows of every example, by :func:`one_hot`), so a batch is one kernel call
+    (``fi_gather_scaled_labeled_u8``) instead of two.
+
+    Parameters
+    ----------
+    source : ndarray of uint8, ``[R, ...]``
+        Pixel rows, C-contiguous (other layouts are copied first).
+    indices : array_like of int, ``[B]``
+        Rows in ``[0, R)``; negative indices are **not** wrapped.
+    label_rows : ndarray, ``[R, ...]``
+        One label row per source row, of any dtype (C-contiguous; copied otherwise).
+    scale, threshold, dtype
+        As for :func:`gather_scaled`.
+    shape : tuple of int, optional
+        Per-example shape of the features (e.g. ``(1, 28, 28)``); its product must be
+        the source row length.  Default: ``source.shape[1:]``.
+
+    Returns
+    -------
+    (features, labels) : tuple of ndarray
+        ``features[k] = scale * v(source[indices[k]])`` reshaped to ``shape``;
+        ``labels[k] = label_rows[indices[k]]``.
+
+    Raises
+    ------
+    IndexError
+        If an index is negative or ``>= R``, naming its position; nothing is written.
+    TypeError, ValueError
+        For a non-uint8 source, mismatched row counts, a bad shape, dtype or threshold.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastiter.kernels import gather_scaled_labeled, one_hot
+    >>> px = np.array([[0, 255], [51, 102]], np.uint8)
+    >>> x, y = gather_scaled_labeled(px, [1, 1, 0], one_hot([2, 0], 3), 0.5)
+    >>> x
+    array([[ 25.5,  51. ],
+           [ 25.5,  51. ],
+           [  0. , 127.5]], dtype=float32)
+    >>> y
+    array([[1., 0., 0.],
+           [1., 0., 0.],
+           [0., 0., 1.]], dtype=float32)
+    """
+    if (type(source) is np.ndarray and type(indices) is np.ndarray
+            and type(label_rows) is np.ndarray and type(scale) is float
+            and (threshold is None or type(threshold) is int and 0 <= threshold <= 255)
+            and type(shape) is tuple and (dtype is np.float32 or dtype is np.float64)
+            and source.dtype == _U8 and indices.dtype == _I64 and source.ndim >= 1
+            and source.flags.c_contiguous and indices.flags.c_contiguous
+            and label_rows.flags.c_contiguous and label_rows.ndim >= 1
+            and len(label_rows) == len(source) and indices.ndim == 1):
+        # the per-batch hot path: the Cython entry checks layouts and shape itself
+        got = _kernels.gather_scaled_labeled(source, indices, label_rows, shape, scale,
+                                             -1 if threshold is None else threshold,
+                                             dtype is np.float64)
+        if got is not None:
+            return got
+    src = np.ascontiguousarray(source)
+    if src.dtype != _U8 or src.ndim == 0:
+        raise TypeError(f"source must be a uint8 array (pixels) of at least one axis, got "
+                        f"dtype {src.dtype} and shape {src.shape}")
+    labs = np.ascontiguousarray(label_rows)
+    if labs.ndim == 0 or len(labs) != len(src):
+        raise ValueError(f"label_rows must have one row per source row ({len(src)}), got "
+                         f"shape {labs.shape}")
+    row_len = src.size // src.shape[0] if src.shape[0] else int(np.prod(src.shape[1:]))
+    shape = src.shape[1:] if shape is None else _check_shape(shape, row_len)
+    f64 = _check_dtype(dtype) == np.float64
+    scale = _check_scale(scale)
+    thr = _check_threshold(threshold)
+    idx = _check_indices(indices)
+    got = _kernels.gather_scaled_labeled(src, idx, labs, tuple(shape), scale, thr, f64)
+    if got is None:
+        bad = int(np.flatnonzero((idx < 0) | (idx >= len(src)))[0])
+        raise IndexError(f"indices[{bad}] = {idx[bad]} is out of range for a source of "
+                         f"{len(src)} rows (valid: 0 to {len(src) - 1})")
+    return got
+
+
+def _check_shape(shape: Any, row_len: int) -> tuple[int, ...]:
+    try:
+        dims = tuple(int(d) for d in shape)
+    except TypeError:
+        raise TypeError(f"shape must be a tuple of ints, got {shape!r}") from None
+    if any(d < 0 for d in dims) or int(np.prod(dims, dtype=np.int64)) != row_len:
+        raise ValueError(f"shape must be non-negative sizes whose product is the source "
+                         f"row length {row_len}, got {shape!r}")
+    return dims
 
 
 def _check_dtype(dtype: Any) -> np.dtype:

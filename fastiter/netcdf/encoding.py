@@ -10,9 +10,10 @@ store's variable encoders) on one piece with that plan, so every file agrees and
 """
 from __future__ import annotations
 
+import itertools
 import numbers
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import xarray as xr
@@ -20,7 +21,9 @@ from xarray import conventions
 from xarray.backends import netCDF4_ as _nc4  # the store's own variable encoders
 from xarray.coding.times import encode_cf_datetime, encode_cf_timedelta
 
-__all__ = ["plan_encoding", "encode_piece", "EncodedVariable", "EncodedPiece"]
+from fastiter.netcdf.blocks import block_of, optimise
+
+__all__ = ["plan_encoding", "encode_piece", "encode_pieces", "EncodedVariable", "EncodedPiece"]
 
 _STALE = ("source", "original_shape", "chunksizes", "preferred_chunks", "contiguous")
 
@@ -178,13 +181,107 @@ def encode_piece(piece: xr.Dataset, plan: Mapping[str, Mapping[str, Any]],
         create = _nc4._extract_nc4_variable_encoding(var, raise_on_invalid=True,
                                                      unlimited_dims=list(unlimited))
         create.pop("_FillValue", None)
-        has_unlimited = any(d in unlimited for d in var.dims)
-        _clamp_chunks(create, var.shape, has_unlimited)
-        if (var.ndim and not has_unlimited and create.get("compression") is None
-                and create.get("chunksizes") is None and not create.get("fletcher32")
-                and datatype is not str):
-            # One contiguous extent: HDF5 writes it in one go, no chunk index.
-            create.setdefault("contiguous", True)
         out.variables.append(EncodedVariable(str(name), tuple(map(str, var.dims)), datatype,
                                              fill, create, vattrs, var.data))
+        _finish_create(out.variables[-1], var.shape, unlimited)
+    return out
+
+
+def _finish_create(v: EncodedVariable, shape: tuple[int, ...], unlimited: set[str]) -> None:
+    """Per-file storage choices: chunk sizes clamped to this shape, else contiguous."""
+    create = v.create
+    has_unlimited = any(d in unlimited for d in v.dims)
+    _clamp_chunks(create, shape, has_unlimited)
+    if (len(shape) and not has_unlimited and create.get("compression") is None
+            and create.get("chunksizes") is None and not create.get("fletcher32")
+            and v.datatype is not str):
+        # One contiguous extent: HDF5 writes it in one go, no chunk index.
+        create.setdefault("contiguous", True)
+
+
+#: numpy variables at least this big are encoded lazily (one dask chunk per piece), so
+#: encoding the whole Dataset at once never copies it whole.
+_LAZY_BYTES = 1 << 20
+
+
+def _lazy_stand_in(ds: xr.Dataset, chunks: Mapping[str, tuple[int, ...]]
+                   ) -> tuple[xr.Dataset, dict[str, tuple[Any, np.ndarray]]]:
+    """``ds`` with its big numpy variables wrapped as dask arrays chunked like the split."""
+    import uuid
+
+    import dask.array as da
+    from dask.array.core import slices_from_chunks
+
+    originals: dict[str, tuple[Any, np.ndarray]] = {}
+    out = ds.copy(deep=False)
+    for name, var in ds.variables.items():
+        if (name in ds.indexes or var.chunks is not None or var.nbytes < _LAZY_BYTES
+                or var.dtype.kind not in "biufcmM"):
+            continue
+        data = np.asarray(var.data)
+        blocks = tuple(chunks.get(d, (n,)) for d, n in zip(var.dims, data.shape))
+        # Built by hand: da.from_array copies the whole array and hashes it for a name.
+        name_ = f"fastiter-src-{uuid.uuid4().hex}"
+        keys = itertools.product([name_], *(range(len(b)) for b in blocks))
+        graph = dict(zip(keys, (data[s] for s in slices_from_chunks(blocks))))
+        wrapped = da.Array(graph, name_, chunks=blocks, dtype=data.dtype)
+        out[name] = var.copy(deep=False, data=wrapped)
+        out[name].encoding = dict(var.encoding)
+        originals[str(name)] = (wrapped, data)
+    return out, originals
+
+
+def encode_pieces(ds: xr.Dataset, plan: Mapping[str, Mapping[str, Any]],
+                  slices: Sequence[Mapping[str, slice]], unlimited_dims: Any = None
+                  ) -> list[EncodedPiece]:
+    """:func:`encode_piece` for every ``ds.isel(s)``, running xarray's encoders only once.
+
+    CF encoding is elementwise along the split dimensions, so encoding the whole
+    Dataset and slicing the result gives each piece's encoding (tests check they agree)
+    for the price of one call instead of one per piece (~1 ms each).  Big numpy
+    variables that the encoders leave unchanged are sliced as zero-copy views; ones the
+    encoders do change stay lazy, one dask chunk per piece, so nothing is copied whole.
+    """
+    chunks = {d: _block_sizes(slices, d, ds.sizes[d]) for d in (slices[0] if slices else {})}
+    from dask.base import is_dask_collection
+
+    stand_in, originals = _lazy_stand_in(ds, chunks)
+    whole = encode_piece(stand_in, plan, unlimited_dims)
+    optimised: dict[str, tuple[Any, dict[Any, Any]]] = {}
+    for v in whole.variables:
+        wrapped = originals.get(v.name)
+        if wrapped is not None and v.data is wrapped[0]:
+            v.data = wrapped[1]  # untouched by the encoders: write the source itself
+        elif is_dask_collection(v.data) and np.ndim(v.data):
+            optimised[v.name] = optimise(v.data)
+    return [_slice_encoded(whole, s, optimised) for s in (slices or [{}])]
+
+
+def _block_sizes(slices: Sequence[Mapping[str, slice]], dim: str, length: int
+                 ) -> tuple[int, ...]:
+    """The split along ``dim`` as dask chunk sizes (pieces tile each split dimension)."""
+    bounds = sorted({s[dim].indices(length)[:2] for s in slices})
+    return tuple(stop - start for start, stop in bounds)
+
+
+def _slice_encoded(whole: EncodedPiece, slices: Mapping[str, slice],
+                   optimised: Mapping[str, tuple[Any, dict[Any, Any]]]) -> EncodedPiece:
+    dims = {d: (len(range(*slices[d].indices(n))) if d in slices else n)
+            for d, n in whole.dims.items()}
+    out = EncodedPiece(dims=dims, unlimited=set(whole.unlimited), attrs=dict(whole.attrs))
+    for v in whole.variables:
+        idx = tuple(slices.get(d, slice(None)) for d in v.dims)
+        if v.name in optimised:
+            data = block_of(*optimised[v.name], idx)
+        else:
+            data = v.data[idx] if any(d in slices for d in v.dims) else v.data
+        # Re-finishing the whole's storage choices for this shape gives what encoding
+        # the piece alone gives: min(min(c, whole), piece) == min(c, piece).
+        create = dict(v.create)
+        piece_var = EncodedVariable(v.name, v.dims, v.datatype, v.fill_value, create,
+                                    dict(v.attrs), data)
+        _finish_create(piece_var, tuple(dims[d] if d in dims else n
+                                        for d, n in zip(v.dims, np.shape(v.data))),
+                       whole.unlimited)
+        out.variables.append(piece_var)
     return out

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from fastiter.netcdf import layout
 from fastiter.netcdf.encoding import EncodedPiece, EncodedVariable, encode_piece
 
 __all__ = ["FileJob", "FileResult", "ChunkWriteError", "run_job", "file_checksum",
@@ -59,6 +60,9 @@ class FileJob:
     fsync: bool = False
     use_lock: bool = False
     fault: tuple[int, str] | None = field(default=None, repr=False)
+    #: The piece already encoded with ``plan`` (the parent encodes once for all pieces);
+    #: when None the worker encodes ``piece`` itself.
+    encoded: EncodedPiece | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -182,26 +186,67 @@ def _write_h5netcdf(path: str, enc: EncodedPiece, job: FileJob) -> int:
 _ENGINES = {"netcdf4": _write_netcdf4, "h5netcdf": _write_h5netcdf}
 
 
+def _write_with_library(tmp: str, enc: EncodedPiece, job: FileJob) -> int:
+    """netCDF4/h5netcdf write; the first file of a structure also records its layout."""
+    key = layout.layout_key(enc, job.engine) if layout.ENABLED else None
+    if job.use_lock:
+        # Compute outside the lock so threads overlap compute with the writes.
+        for v in enc.variables:
+            v.data = _materialise(v.data)
+        with HDF5_LOCK:
+            nbytes = _ENGINES[job.engine](tmp, enc, job)
+            if key is not None and layout.lookup(key) is False:
+                layout.remember(key, tmp, _shapes(enc))
+        return nbytes
+    nbytes = _ENGINES[job.engine](tmp, enc, job)
+    if key is not None and layout.lookup(key) is False:
+        layout.remember(key, tmp, _shapes(enc))
+    return nbytes
+
+
+def _shapes(enc: EncodedPiece) -> dict[str, tuple[int, ...]]:
+    return {v.name: tuple(np.shape(v.data)) for v in enc.variables}
+
+
+def _layout_arrays(enc: EncodedPiece, lay: layout.Layout) -> dict[str, np.ndarray] | None:
+    """The encoded data as C-contiguous arrays of the file's dtypes; None if a cast is due."""
+    arrays = {}
+    for v in enc.variables:
+        data = v.data = _materialise(v.data)
+        if data.dtype != lay.dtypes.get(v.name):
+            return None  # netCDF4 would convert: let it
+        arrays[v.name] = np.ascontiguousarray(data)
+    return arrays
+
+
+def _write_file(tmp: str, enc: EncodedPiece, job: FileJob) -> tuple[int, str | None]:
+    """Write ``tmp``; returns (data bytes, digest if already computed while writing)."""
+    key = layout.layout_key(enc, job.engine) if layout.ENABLED else None
+    lay = layout.lookup(key) if key is not None else None
+    if isinstance(lay, layout.Layout):
+        arrays = _layout_arrays(enc, lay)
+        if arrays is not None:
+            digest = layout.write_with_layout(tmp, lay, arrays, job.checksum,
+                                              between=lambda: _maybe_fault(job, "mid-write"))
+            return sum(a.nbytes for a in arrays.values()), digest
+    return _write_with_library(tmp, enc, job), None
+
+
 def _write_and_replace(job: FileJob) -> FileResult:
     t0 = time.perf_counter()
-    enc = encode_piece(job.piece, job.plan, job.unlimited_dims)
+    enc = job.encoded if job.encoded is not None else encode_piece(job.piece, job.plan,
+                                                                   job.unlimited_dims)
     tmp = temp_path_for(job.path)
     try:
-        if job.use_lock:
-            # Compute outside the lock so threads overlap compute with the writes.
-            for v in enc.variables:
-                v.data = _materialise(v.data)
-            with HDF5_LOCK:
-                nbytes = _ENGINES[job.engine](tmp, enc, job)
-        else:
-            nbytes = _ENGINES[job.engine](tmp, enc, job)
+        nbytes, digest = _write_file(tmp, enc, job)
         if job.fsync:
             fd = os.open(tmp, os.O_RDONLY)
             try:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        digest = file_checksum(tmp, job.checksum) if job.checksum else None
+        if job.checksum and digest is None:
+            digest = file_checksum(tmp, job.checksum)
         size = os.path.getsize(tmp)
         os.replace(tmp, job.path)
     except BaseException:

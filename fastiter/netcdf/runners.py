@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
-import itertools
 import os
 import sys
 from typing import Any, Callable, Iterable, Iterator
 
 from fastiter.netcdf.filejob import ChunkWriteError, FileJob, FileResult, run_job
+from fastiter.netcdf.forkpool import run_forked
 
 __all__ = ["run_jobs", "default_workers", "PARALLEL_MODES"]
 
@@ -27,26 +27,16 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-#: Jobs handed to forked workers by inheritance, keyed by a per-call token.
-_INHERITED: dict[int, list[FileJob]] = {}
-_TOKENS = itertools.count()
-
-
-def _run_inherited(token: int, pos: int) -> FileResult:
-    return run_job(_INHERITED[token][pos])
-
-
 def _process_context(start_method: str | None) -> Any:
     """``fork`` on Linux by default, so workers inherit the pieces instead of unpickling them.
 
     A numpy-backed piece, or a dask piece whose graph holds an in-memory source
     (``from_array``), would otherwise be pickled per file, and such a graph carries the
-    whole source array.  Forking is done with care: all workers fork at once inside the
-    first submit while xarray's HDF5/netCDF locks are held (no parent thread is inside
-    the libraries), and a child only ever runs :func:`run_job` (numpy, netCDF4 and a
-    synchronous dask compute), never a parent thread pool.  ``'forkserver'`` or
-    ``'spawn'`` start clean processes and pickle each job instead (then the calling
-    script needs an ``if __name__ == '__main__':`` guard).
+    whole source array.  ``fork`` runs on the lean pool of :mod:`fastiter.netcdf.forkpool`
+    (children fork while the library locks are held and only ever run :func:`run_job`).
+    ``'forkserver'`` or ``'spawn'`` start clean processes in a ``ProcessPoolExecutor`` and
+    pickle each job instead (then the calling script needs an
+    ``if __name__ == '__main__':`` guard).
     """
     methods = multiprocessing.get_all_start_methods()
     method = start_method or ("fork" if sys.platform.startswith("linux") and "fork" in
@@ -97,6 +87,7 @@ def _submit_first(executor: cf.Executor, fn: Callable, *args: Any) -> cf.Future:
         import netCDF4  # noqa: F401
     except ImportError:  # pragma: no cover - engine='h5netcdf' without netCDF4
         pass
+    import h5py  # noqa: F401  (reads the first file's layout, see layout.py)
 
     from xarray.backends.locks import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
 
@@ -104,16 +95,14 @@ def _submit_first(executor: cf.Executor, fn: Callable, *args: Any) -> cf.Future:
         return executor.submit(fn, *args)
 
 
-def _run_executor(executor: cf.Executor, jobs: Iterator[FileJob], limit: int,
-                  inherit: bool = False) -> Iterator[FileResult]:
+def _run_executor(executor: cf.Executor, jobs: Iterator[FileJob], limit: int
+                  ) -> Iterator[FileResult]:
+    """Threads, or processes started by ``spawn``/``forkserver`` (jobs are pickled)."""
     pending: dict[cf.Future, FileJob] = {}
-    token = next(_TOKENS)
-    if inherit:
-        _INHERITED[token] = jobs = list(jobs)
     try:
         for pos, job in enumerate(jobs):
-            args = (_run_inherited, token, pos) if inherit else (run_job, job)
-            fut = _submit_first(executor, *args) if pos == 0 else executor.submit(*args)
+            fut = (_submit_first(executor, run_job, job) if pos == 0
+                   else executor.submit(run_job, job))
             pending[fut] = job
             while len(pending) >= limit:
                 yield from _drain(pending, cf.FIRST_COMPLETED)
@@ -125,7 +114,6 @@ def _run_executor(executor: cf.Executor, jobs: Iterator[FileJob], limit: int,
         for fut in pending:
             fut.cancel()
         executor.shutdown(wait=True, cancel_futures=True)
-        _INHERITED.pop(token, None)
 
 
 def _drain(pending: dict, how: str) -> Iterator[FileResult]:
@@ -144,13 +132,16 @@ def run_jobs(jobs: Iterable[FileJob], parallel: Any = "processes", workers: int 
         return
     if parallel in ("processes", "threads"):
         n = workers or default_workers()
+        if parallel == "processes":
+            ctx = _process_context(start_method)
+            if ctx.get_start_method() == "fork":
+                yield from run_forked(list(jobs), n, _died)
+                return
         if parallel == "threads":
             ex: cf.Executor = cf.ThreadPoolExecutor(n, thread_name_prefix="fastiter-nc")
         else:
-            ctx = _process_context(start_method)
             ex = cf.ProcessPoolExecutor(n, mp_context=ctx, initializer=_child_init)
-        yield from _run_executor(ex, jobs, 2 * n,
-                                 parallel == "processes" and ctx.get_start_method() == "fork")
+        yield from _run_executor(ex, jobs, 2 * n)
         return
     if hasattr(parallel, "submit") and hasattr(parallel, "scheduler_info"):
         from fastiter.netcdf.cluster import run_distributed

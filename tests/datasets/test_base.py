@@ -75,6 +75,30 @@ def test_batch_features_are_the_pixel_rows_converted(mode):
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("mode", ["scale", "binarize", "raw"])
+@pytest.mark.parametrize("shape", [None, (1, 2, 5)])
+def test_one_call_batches_equal_the_general_path(mode, shape):
+    """uint8 tables take one native call per batch; a float table (or a subclass with its
+    own features) takes the general path.  Both must give the same batches."""
+    rng = np.random.default_rng(9)
+    pixels, ids = rng.integers(0, 256, (50, 10), dtype=np.uint8), rng.integers(0, 7, 50)
+    kw = dict(shuffle=True, seed=11, pixel_mode=mode, feature_shape=shape,
+              label_names=list("abcdefg"))
+    fast = BaseDatasetIterator(12, 45, pixels, ids, 7, **kw)
+    general = BaseDatasetIterator(12, 45, pixels, ids, 7, **kw)
+    general._direct = None
+    assert fast._direct is not None
+    for _ in range(2):  # two epochs: the reshuffled order too
+        got, want = list(fast), list(general)
+        assert len(got) == len(want) == 4
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a.features, b.features)
+            np.testing.assert_array_equal(a.labels, b.labels)
+            assert a.features.dtype == a.labels.dtype == np.float32
+            assert a.features.shape[1:] == (shape or (10,)) and a.label_names == list("abcdefg")
+    np.testing.assert_array_equal(fast.batch_at(3).labels, general.batch_at(3).labels)
+
+
 def test_pixels_to_float_rejects_non_pixels():
     with pytest.raises(TypeError, match="pixels must be a uint8 array.*float64"):
         pixels_to_float(np.ones(3))
@@ -95,3 +119,50 @@ def test_constructor_checks():
     with pytest.raises(ValueError, match="state cursor"):
         BaseDatasetIterator(2, None, pixels, ids, 4).load_state_dict(
             {"epoch": 0, "position": 0, "seed": 123, "cursor": 99})
+
+
+class _Doubler:
+    def pre_process(self, ds):
+        ds.features *= 2
+
+
+def test_python_iteration_equals_the_next_contract():
+    """`for` (a one-frame __next__) and DL4J's has_next/next give the same batches, the
+    pre-processor once per batch, and the same resumable position."""
+    rng = np.random.default_rng(4)
+    pixels, ids = rng.integers(0, 256, (30, 4), dtype=np.uint8), rng.integers(0, 3, 30)
+    a = BaseDatasetIterator(7, None, pixels, ids, 3, shuffle=True, seed=2)
+    b = BaseDatasetIterator(7, None, pixels, ids, 3, shuffle=True, seed=2)
+    a.pre_processor = b.pre_processor = _Doubler()
+    got = []
+    for ds in a:
+        got.append(ds)
+        if len(got) == 3:
+            break
+    assert a.state_dict() == b.state_dict() | {"position": 3, "cursor": 21}
+    while True:  # the rest of the epoch through __next__ (a new `for` would reset)
+        try:
+            got.append(next(a))
+        except StopIteration:
+            break
+    want = []
+    while b.has_next():
+        want.append(b.next())
+    assert len(got) == len(want) == 5
+    for x, y in zip(got, want):
+        np.testing.assert_array_equal(x.features, y.features)
+        np.testing.assert_array_equal(x.labels, y.labels)
+    assert got[0].features.max() > 1.0  # doubled once: pixels / 255 * 2
+    assert a.state_dict() == b.state_dict()
+    with pytest.raises(StopIteration):
+        next(a)
+
+
+def test_subclass_overriding_a_hook_keeps_the_base_chain():
+    class Capped(BaseDatasetIterator):
+        def has_next(self):  # stops after two batches
+            return self._position < 2 and super().has_next()
+
+    pixels = np.arange(40, dtype=np.uint8).reshape(10, 4)
+    it = Capped(3, None, pixels, np.zeros(10, np.uint8), 1)
+    assert [len(ds) for ds in it] == [3, 3]

@@ -158,8 +158,10 @@ def test_mnist_iterator_downloads_verifies_and_reads(http_server, tmp_path, monk
     monkeypatch.setenv("FASTITER_DATA_HOME", str(tmp_path / "home"))
     it = MnistDataSetIterator(100, 100, train=False)
     np.testing.assert_array_equal(it.next().labels.argmax(1), y)
+    # the verified downloads, and their plain copies extracted once (as DL4J does)
     assert sorted(p.name for p in (tmp_path / "home" / "mnist").iterdir()) == \
-        ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+        ["t10k-images-idx3-ubyte", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte",
+         "t10k-labels-idx1-ubyte.gz"]
 
     bad = (Resource(test_res[0].filename, test_res[0].url, "md5:" + "0" * 32), test_res[1])
     monkeypatch.setitem(mnist_mod.MNIST_RESOURCES, False, bad)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import mmap
 import struct
 
 import numpy as np
@@ -64,7 +65,78 @@ def test_idx_rejects_foreign_and_truncated(tmp_path):
         write_idx(tmp_path / "c", np.zeros(2, np.complex64))
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.float64])
+def test_plain_byte_files_are_mapped_read_only_others_copied(tmp_path, dtype):
+    arr = (np.arange(60).reshape(5, 12) - 7).astype(dtype)
+    write_idx(tmp_path / "p", arr)
+    mapped, copied = read_idx(tmp_path / "p"), read_idx(tmp_path / "p", use_mmap=False)
+    for back in (mapped, copied):
+        assert back.dtype == np.dtype(dtype) and back.dtype.isnative
+        np.testing.assert_array_equal(back, arr)
+    assert copied.flags.writeable and not _is_mapped(copied)
+    # only byte files are mapped (wider types are byte-swapped into a new array)
+    assert _is_mapped(mapped) == (np.dtype(dtype).itemsize == 1) != mapped.flags.writeable
+
+
+def _is_mapped(arr):
+    while isinstance(arr, (np.ndarray, memoryview)):
+        arr = arr.base if isinstance(arr, np.ndarray) else arr.obj
+    return isinstance(arr, mmap.mmap)
+
+
+def test_empty_plain_and_gzip_files(tmp_path):
+    for name in ("e", "e.gz"):
+        write_idx(tmp_path / name, np.zeros((0, 28, 28), np.uint8))
+        assert read_idx(tmp_path / name).shape == (0, 28, 28)
+
+
+def test_gzip_size_mismatch_and_damage_are_format_errors(tmp_path):
+    good = _mnist_header(2) + bytes(range(256)) * 6 + bytes(32)  # 2 * 784 data bytes
+    (tmp_path / "short.gz").write_bytes(gzip.compress(good[:-10]))
+    with pytest.raises(FormatError, match="holds 1558 data bytes.*needs 1568"):
+        read_idx(tmp_path / "short.gz")
+    (tmp_path / "long.gz").write_bytes(gzip.compress(good + bytes(70000)))
+    with pytest.raises(FormatError, match="holds 71568 data bytes.*needs 1568"):
+        read_idx(tmp_path / "long.gz")
+    (tmp_path / "huge.gz").write_bytes(gzip.compress(b"\x00\x00\x08\x03" +
+                                                     struct.pack(">III", 2**32 - 1, 2**32 - 1,
+                                                                 2**32 - 1)))
+    with pytest.raises(FormatError, match="huge.gz"):
+        read_idx(tmp_path / "huge.gz")
+    (tmp_path / "cut.gz").write_bytes(gzip.compress(good)[:-20])
+    with pytest.raises(FormatError, match="damaged gzip"):
+        read_idx(tmp_path / "cut.gz")
+    (tmp_path / "head.gz").write_bytes(gzip.compress(b"\x00\x00\x08\x03\x00"))
+    with pytest.raises(FormatError, match="truncated inside its IDX header"):
+        read_idx(tmp_path / "head.gz")
+
+
 # --- MNIST ------------------------------------------------------------------------
+def test_gz_files_are_extracted_once_and_the_copies_preferred(tmp_path, digits):
+    x, y = digits
+    _write_mnist(tmp_path, TRAIN, x, y, gz=True)
+    first = MnistDataSetIterator(50, 100, data_dir=tmp_path, download=False).next()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted([*TRAIN, *(n + ".gz" for n in TRAIN)])  # no temp files left
+    np.testing.assert_array_equal(read_idx(tmp_path / TRAIN[0]), x)
+    # later opens read the plain copies: the .gz may even be gone
+    for n in TRAIN:
+        (tmp_path / (n + ".gz")).unlink()
+    again = MnistDataSetIterator(50, 100, data_dir=tmp_path, download=False).next()
+    np.testing.assert_array_equal(again.features, first.features)
+    np.testing.assert_array_equal(again.labels, first.labels)
+
+
+def test_damaged_gz_is_not_extracted_and_raises(tmp_path, digits):
+    x, y = digits
+    _write_mnist(tmp_path, TRAIN, x, y, gz=True)
+    gz = tmp_path / (TRAIN[0] + ".gz")
+    gz.write_bytes(gz.read_bytes()[:-30])
+    with pytest.raises(FormatError, match="damaged gzip"):
+        MnistDataSetIterator(50, 100, data_dir=tmp_path, download=False)
+    assert not (tmp_path / TRAIN[0]).exists()
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+
 def test_unshuffled_batches_are_the_file_rows_scaled(mnist_dir, digits):
     x, y = digits
     it = MnistDataSetIterator(32, 100, data_dir=mnist_dir, download=False)

@@ -169,7 +169,7 @@ def test_c_example_embeds_the_ring(tmp_path, sanitize, mode):
 
     src = ROOT / "csrc" / "examples" / "ring_handoff.c"
     exe = compile_c([str(src), *(str(Path(fastiter.get_source_dir()) / f)
-                                for f in ("ring.c", "ring_thread.c"))],
+                                for f in ("ring.c", "ring_wait.c", "ring_thread.c"))],
                     tmp_path / "ring_handoff", sanitize)
     res = subprocess.run([str(exe), "300000", mode], capture_output=True, text=True,
                          timeout=300)
@@ -217,7 +217,7 @@ def test_c_threads_push_python_pops(tmp_path):
     src = tmp_path / "producer.c"
     src.write_text(C_PRODUCER)
     lib_path = compile_c([str(src), *(str(Path(fastiter.get_source_dir()) / f)
-                                for f in ("ring.c", "ring_thread.c"))],
+                                for f in ("ring.c", "ring_wait.c", "ring_thread.c"))],
                          tmp_path / "libproducer.so", None, ["-shared", "-fPIC"])
     lib = ctypes.CDLL(str(lib_path))
     lib.start_producer.argtypes = [ctypes.c_void_p, ctypes.c_long]
@@ -248,3 +248,52 @@ def test_ring_header_is_public():
     header = (inc / "fastiter" / "ring.h").read_text()
     assert '#include "fastiter/ring.h"' in (inc / "fastiter.h").read_text()
     assert "Python.h" not in header and "fi_ring_push" in header
+
+
+def test_linger_setting():
+    r = Ring(4)
+    assert r.linger == pytest.approx(5e-6)
+    r.linger = 0
+    assert r.linger == 0
+    r.linger = 2e-4
+    assert r.linger == pytest.approx(2e-4)
+    for bad in (-1e-6, 2, "soon", None, True):
+        with pytest.raises(ValueError, match="linger"):
+            r.linger = bad
+
+
+@pytest.mark.parametrize("linger", [0, 5e-6, 1e-3])
+@pytest.mark.parametrize("capacity", [2, 8])
+def test_small_ring_handoff_between_python_threads(capacity, linger):
+    """Batched waits on both sides (the GIL-friendly path) keep order and count."""
+    r = Ring(capacity)
+    r.linger = linger
+    n = 20_000
+
+    def produce():
+        for i in range(n):
+            r.push(i)
+        r.close()
+    t = threading.Thread(target=produce)
+    t.start()
+    got = []
+    while True:
+        try:
+            got.append(r.pop(timeout=30))
+        except RingClosed:
+            break
+    t.join()
+    assert got == list(range(n))
+
+
+def test_pop_timeout_still_honoured_with_a_long_linger():
+    r = Ring(8)
+    r.linger = 0.5
+    t0 = time.perf_counter()
+    with pytest.raises(TimeoutError):
+        r.pop(timeout=0.05)
+    assert time.perf_counter() - t0 < 0.45
+    r.push("x")
+    t0 = time.perf_counter()
+    assert r.pop(timeout=5) == "x"  # an item already there: no wait at all
+    assert time.perf_counter() - t0 < 0.45

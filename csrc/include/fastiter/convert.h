@@ -39,6 +39,23 @@ int fi_gather_scaled_u8(const uint8_t *src, int64_t src_rows, int64_t src_stride
                         int64_t row_len, const int64_t *indices, int64_t n, double scale,
                         int threshold, void *out, int out_dtype, int64_t *bad_index);
 
+/*
+ * One labelled batch in one call: the features as fi_gather_scaled_u8 (same arguments),
+ * and labels_out[k] = the label_row_bytes bytes of row indices[k] of label_rows (one
+ * row per source row, contiguous, e.g. a one-hot table built once by fi_one_hot);
+ * indices == NULL means rows 0..n-1 of both, as for fi_gather_scaled_u8.
+ * This is what an image dataset's iterator does per batch; one call instead of two
+ * keeps the per-batch overhead of the caller (a Python iterator) to one crossing.
+ *
+ * Requires label_rows and labels_out non-NULL when label_row_bytes > 0, not
+ * overlapping out.  Returns as fi_gather_scaled_u8; on any error nothing is written.
+ */
+int fi_gather_scaled_labeled_u8(const uint8_t *src, int64_t src_rows, int64_t src_stride,
+                                int64_t row_len, const int64_t *indices, int64_t n,
+                                double scale, int threshold, void *out, int out_dtype,
+                                const void *label_rows, size_t label_row_bytes,
+                                void *labels_out, int64_t *bad_index);
+
 #ifdef __cplusplus
 }
 #endif

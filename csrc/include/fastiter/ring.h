@@ -87,6 +87,33 @@ size_t fi_ring_push_some(fi_ring *ring, void *const *items, size_t n);
 size_t fi_ring_pop_some(fi_ring *ring, void **items, size_t n);
 
 /*
+ * Batched waits: wait, without popping, until an item is ready; then keep spinning
+ * while fewer than `want` are ready and the producer is still pushing (a push at most
+ * linger_ns after its previous one), and return as soon as `want` are ready, the
+ * producer itself blocks in the ring, or it goes quiet.  `want` may exceed the
+ * capacity, meaning "until the producer blocks or goes quiet".  Consumer thread only.
+ * Returns FI_OK (at least one item ready, even if the deadline passed while lingering),
+ * FI_ETIMEDOUT (none by deadline_ns) or FI_ECLOSED (closed and empty).  The first
+ * wait spins, yields and parks as fi_ring_pop does; the linger never parks and lasts
+ * at most linger_ns after the producer's last push.  want <= 1 or linger_ns <= 0 gives
+ * a plain wait.
+ *
+ * For callers that pay a fixed cost per wake-up, e.g. a Python thread that must take
+ * the GIL from the producer next: returning once the producer blocks (it has released
+ * the GIL by then) turns a contended GIL hand-off, a futex sleep and wake-up, into an
+ * uncontended one, once per lap instead of once per item.
+ */
+int fi_ring_wait_items(fi_ring *ring, size_t want, int64_t linger_ns, int64_t deadline_ns);
+
+/*
+ * The producer's twin: wait until a slot is free, then linger while the consumer keeps
+ * popping, until `want` slots are free, the consumer blocks, or it goes quiet.
+ * Producer thread only.  Returns FI_OK (at least one slot free), FI_ETIMEDOUT, or
+ * FI_ECLOSED (the ring is closed, at once).
+ */
+int fi_ring_wait_room(fi_ring *ring, size_t want, int64_t linger_ns, int64_t deadline_ns);
+
+/*
  * Close the ring and wake every thread waiting in push or pop.  Idempotent; any thread.
  * Later pushes fail with FI_ECLOSED; pops drain what is left, then fail with FI_ECLOSED.
  */
