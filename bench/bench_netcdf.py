@@ -1,6 +1,6 @@
 """The parallel chunked netCDF writer against xarray's ways of writing many files.
 
-Data: the synthetic rasm stand-in, chunked by 12 along time.  ``FASTITER_BENCH_SCALE=k``
+Data: the synthetic rasm stand-in, chunked by 12 along time.  ``FASTITER_BENCH_NETCDF_SCALE=k``
 uses the full 205 x 275 grid and ``36 * k`` months (k=67 is about 1.1 GB); without it a
 tiny grid keeps the ``--benchmark-disable`` smoke run fast.  Every case writes to a
 fresh folder (cleared outside the timed region); figures are page-cache writes unless
@@ -34,7 +34,7 @@ dask = pytest.importorskip("dask")
 
 from fastiter.netcdf import chunk_paths, make_rasm, save_chunks, split_by_chunks  # noqa: E402
 
-SCALE = os.environ.get("FASTITER_BENCH_SCALE")
+SCALE = os.environ.get("FASTITER_BENCH_NETCDF_SCALE")
 SHAPE = (36 * int(SCALE), 205, 275) if SCALE else (36, 20, 30)
 ROUNDS = 3 if SCALE else 1
 WORKERS = 2
