@@ -165,7 +165,7 @@ cdef class Ring:
         if st == FI_ETIMEDOUT and timeout != 0:
             self.pushing = True
             try:
-                st = self._wait_push(item, _deadline(timeout))
+                st = self._wait(True, item, NULL, _deadline(timeout))
             except BaseException:
                 if self.objects:
                     Py_DECREF(obj)  # interrupted: the item never entered the ring
@@ -180,9 +180,12 @@ cdef class Ring:
             raise RingClosed("push on a closed ring")
         return False
 
-    cdef int _wait_push(self, void *item, int64_t deadline) except? -99:
-        # Wait for room with the GIL released, lingering while the consumer drains
-        # (fi_ring_wait_room), then push holding the GIL: the single producer is us.
+    cdef int _wait(self, bint for_room, void *item, void **out,
+                   int64_t deadline) except? -99:
+        # Wait for room (push) or an item (pop) with the GIL released, lingering while
+        # the other side keeps moving (fi_ring_wait_room / fi_ring_wait_items), then do
+        # the push or pop holding the GIL: this side is the ring's single producer or
+        # consumer.  Waits run in slices so that signals (KeyboardInterrupt) get through.
         cdef int st = FI_ETIMEDOUT
         cdef int64_t until
         while True:
@@ -190,9 +193,14 @@ cdef class Ring:
             if deadline < until:
                 until = deadline
             with nogil:
-                st = fi_ring_wait_room(self.ring, LINGER_ALL, self.linger_ns, until)
+                if for_room:
+                    st = fi_ring_wait_room(self.ring, LINGER_ALL, self.linger_ns, until)
+                else:
+                    st = fi_ring_wait_items(self.ring, LINGER_ALL, self.linger_ns, until)
             if st == FI_OK:
-                return fi_ring_push(self.ring, item, FI_RING_NOWAIT)
+                if for_room:
+                    return fi_ring_push(self.ring, item, FI_RING_NOWAIT)
+                return fi_ring_pop(self.ring, out, FI_RING_NOWAIT)
             if st != FI_ETIMEDOUT or until == deadline:
                 return st
             PyErr_CheckSignals()  # raises, e.g. KeyboardInterrupt, in the main thread
@@ -210,7 +218,7 @@ cdef class Ring:
         if st == FI_ETIMEDOUT and timeout != 0:
             self.popping = True
             try:
-                st = self._wait_pop(&item, _deadline(timeout))
+                st = self._wait(False, NULL, &item, _deadline(timeout))
             finally:
                 self.popping = False
         if st == FI_OK:
@@ -222,22 +230,6 @@ cdef class Ring:
         if st == FI_ECLOSED:
             raise RingClosed("the ring is closed and empty")
         raise TimeoutError(f"no item arrived within {timeout} s")
-
-    cdef int _wait_pop(self, void **item, int64_t deadline) except? -99:
-        cdef int st = FI_ETIMEDOUT
-        cdef int64_t until
-        while True:
-            until = fi_now_ns() + SLICE_NS
-            if deadline < until:
-                until = deadline
-            with nogil:
-                st = fi_ring_wait_items(self.ring, LINGER_ALL, self.linger_ns, until)
-            if st == FI_OK:
-                return fi_ring_pop(self.ring, item, FI_RING_NOWAIT)
-            if st != FI_ETIMEDOUT or until == deadline:
-                return st
-            if st == FI_ETIMEDOUT:
-                PyErr_CheckSignals()
 
     def close(self):
         """Refuse further pushes and wake every waiter; items inside can still be popped."""
