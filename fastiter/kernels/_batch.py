@@ -33,6 +33,17 @@ def _source_rows(source: Any) -> tuple[np.ndarray, int, int]:
     return src, row_bytes, max(stride, row_bytes, 1)
 
 
+def check_indices(indices: Any) -> np.ndarray:
+    """``indices`` as a C-contiguous int64 row-number array (TypeError/IndexError otherwise)."""
+    idx = np.asarray(indices)
+    if idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu"):
+        raise TypeError(f"indices must be a 1-D integer array, got shape {idx.shape} and "
+                        f"dtype {idx.dtype}")
+    if idx.dtype.kind == "u" and idx.size and idx.max() > np.iinfo(np.int64).max:
+        raise IndexError("indices contain a value beyond int64")
+    return np.ascontiguousarray(idx, dtype=np.int64)
+
+
 def gather(source: Any, indices: Any, out: np.ndarray | None = None) -> np.ndarray:
     """Copy rows ``source[indices]`` into a C-contiguous batch.
 
@@ -68,13 +79,7 @@ def gather(source: Any, indices: Any, out: np.ndarray | None = None) -> np.ndarr
     if fast is not None:
         return fast
     src, row_bytes, stride = _source_rows(source)
-    idx = np.asarray(indices)
-    if idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu"):
-        raise TypeError(f"indices must be a 1-D integer array, got shape {idx.shape} and "
-                        f"dtype {idx.dtype}")
-    if idx.dtype.kind == "u" and idx.size and idx.max() > np.iinfo(np.int64).max:
-        raise IndexError("indices contain a value beyond int64")
-    idx = np.ascontiguousarray(idx, dtype=np.int64)
+    idx = check_indices(indices)
     shape = (idx.size,) + src.shape[1:]
     if out is None:
         out = np.empty(shape, src.dtype)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from fastiter._core import _kernels
-from fastiter.kernels._batch import _source_rows
+from fastiter.kernels._batch import _source_rows, check_indices
 from fastiter.kernels._common import check_out
 
 __all__ = ["gather_scaled", "gather_scaled_labeled"]
@@ -83,7 +83,7 @@ def gather_scaled(source: Any, indices: Any = None, scale: float = 1.0, *,
     out_dtype = _check_dtype(dtype)
     scale = _check_scale(scale)
     thr = _check_threshold(threshold)
-    idx = None if indices is None else _check_indices(indices)
+    idx = None if indices is None else check_indices(indices)
     rows = src.shape[0] if idx is None else idx.size
     shape = (rows,) + src.shape[1:]
     if out is None:
@@ -201,7 +201,7 @@ def gather_scaled_labeled(source: Any, indices: Any, label_rows: Any, scale: flo
     f64 = _check_dtype(dtype) == np.float64
     scale = _check_scale(scale)
     thr = _check_threshold(threshold)
-    idx = _check_indices(indices)
+    idx = check_indices(indices)
     got = _kernels.gather_scaled_labeled(src, idx, labs, tuple(shape), scale, thr, f64)
     if got is None:
         bad = int(np.flatnonzero((idx < 0) | (idx >= len(src)))[0])
@@ -249,13 +249,3 @@ def _check_threshold(threshold: Any) -> int:
     if not 0 <= t <= 255:
         raise ValueError(f"threshold must be in [0, 255] (a uint8 pixel level), got {t}")
     return t
-
-
-def _check_indices(indices: Any) -> np.ndarray:
-    idx = np.asarray(indices)
-    if idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu"):
-        raise TypeError(f"indices must be a 1-D integer array, got shape {idx.shape} and "
-                        f"dtype {idx.dtype}")
-    if idx.dtype.kind == "u" and idx.size and idx.max() > np.iinfo(np.int64).max:
-        raise IndexError("indices contain a value beyond int64")
-    return np.ascontiguousarray(idx, dtype=np.int64)
