@@ -30,8 +30,6 @@ cluster as fast as a plain process pool:
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import io
 import os
 import pickle
@@ -41,6 +39,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
+from fastiter.netcdf._heap import MMAP_MAX, libc, set_thresholds
 from fastiter.netcdf.filejob import ChunkWriteError, FileJob, FileResult, run_job
 
 __all__ = ["run_distributed", "cluster_threads"]
@@ -196,20 +195,11 @@ def _finish_call(call: str) -> None:
 
 
 # --- worker side ------------------------------------------------------------------------
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 _HEAP_LOCK = threading.Lock()
 _HEAP_STATE = {"reusing": False}
 #: glibc's adaptive mode tops out at 32 MiB for the mmap threshold, twice that for trim.
-_REUSE_MMAP, _REUSE_TRIM = 32 << 20, 64 << 20
-
-
-def _libc() -> Any:
-    import platform
-
-    if platform.libc_ver()[0] != "glibc":
-        return None
-    name = ctypes.util.find_library("c")
-    return ctypes.CDLL(name) if name else None
+_REUSE_MMAP, _REUSE_TRIM = MMAP_MAX, 64 << 20
+_libc = libc
 
 
 def _pinned_thresholds() -> tuple[int, int] | None:
@@ -233,12 +223,8 @@ def _reuse_heap() -> None:
     with _HEAP_LOCK:
         if _HEAP_STATE["reusing"] or _pinned_thresholds() is None:
             return
-        libc = _libc()
-        if libc is None:
-            return
-        libc.mallopt(_M_MMAP_THRESHOLD, _REUSE_MMAP)
-        libc.mallopt(_M_TRIM_THRESHOLD, _REUSE_TRIM)
-        _HEAP_STATE["reusing"] = True
+        if set_thresholds(_REUSE_MMAP, _REUSE_TRIM):
+            _HEAP_STATE["reusing"] = True
 
 
 def _release_heap() -> bool:
@@ -246,11 +232,9 @@ def _release_heap() -> bool:
     with _HEAP_LOCK:
         if not _HEAP_STATE["reusing"]:
             return False
-        pinned, libc = _pinned_thresholds(), _libc()
-        if pinned is not None and libc is not None:
-            libc.mallopt(_M_TRIM_THRESHOLD, pinned[0])
-            libc.mallopt(_M_MMAP_THRESHOLD, pinned[1])
-            libc.malloc_trim(0)
+        pinned = _pinned_thresholds()
+        if pinned is not None and set_thresholds(mmap=pinned[1], trim=pinned[0]):
+            libc().malloc_trim(0)
         _HEAP_STATE["reusing"] = False
         return True
 

@@ -26,6 +26,7 @@ import traceback
 import warnings
 from typing import Any, Callable, Iterator, Sequence
 
+from fastiter.netcdf._heap import MMAP_MAX, set_thresholds
 from fastiter.netcdf.filejob import HDF5_LOCK, ChunkWriteError, FileJob, FileResult, run_job
 
 __all__ = ["run_forked"]
@@ -84,14 +85,7 @@ def _keep_freed_memory() -> None:
     for one call, so not returning freed memory to the OS early costs nothing; its peak
     stays the same.
     """
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None)
-        libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: its maximum on 64-bit glibc
-        libc.mallopt(-1, 1 << 30)   # M_TRIM_THRESHOLD
-    except (OSError, AttributeError):  # pragma: no cover - not glibc
-        pass
+    set_thresholds(MMAP_MAX, 1 << 30)  # trim only what exceeds 1 GiB
 
 
 def _next_index(fd: int) -> bytes:
