@@ -21,6 +21,7 @@ NATIVE = {
                  "threads.c", "convert.c"],
     "_csv": ["csv.c"],
     "_ring": ["ring.c", "ring_wait.c", "ring_thread.c"],
+    "_alloc": ["blockcache.c"],
 }
 
 # -ffp-contract=off: no FMA fusion, so float results do not depend on the SIMD path.

@@ -9,8 +9,9 @@ import fastiter
 from cbuild import ROOT, c_sources, compile_c, run
 
 C_TESTS = sorted((ROOT / "csrc" / "tests").glob("test_*.c"))
-# The ring buffer's tests also run under ThreadSanitizer; everything under ASan+UBSan.
-TSAN_TESTS = [p for p in C_TESTS if "ring" in p.name or "threads" in p.name]
+# The threaded parts (ring, thread pool, block cache) also run under ThreadSanitizer;
+# everything under ASan+UBSan.
+TSAN_TESTS = [p for p in C_TESTS if any(k in p.name for k in ("ring", "threads", "blockcache"))]
 
 
 def test_get_include_has_the_public_header():

@@ -12,6 +12,7 @@
 #include "fastiter/convert.h"
 #include "fastiter/csv.h"
 #include "fastiter/ring.h"
+#include "fastiter/blockcache.h"
 #include "fastiter/random.h"
 #include "fastiter/threads.h"
 

@@ -129,3 +129,22 @@ cdef extern from "fastiter/convert.h" nogil:
                                     int threshold, void *out, int out_dtype,
                                     const void *label_rows, size_t label_row_bytes,
                                     void *labels_out, int64_t *bad_index)
+
+cdef extern from "fastiter/blockcache.h" nogil:
+    ctypedef struct fi_blockcache:
+        pass
+    ctypedef struct fi_blockcache_stats:
+        uint64_t hits
+        uint64_t misses
+        size_t cached_blocks
+        size_t cached_bytes
+    size_t FI_BLOCKCACHE_MAX_BLOCKS
+    int fi_blockcache_create(size_t min_bytes, size_t max_blocks, size_t max_bytes,
+                             fi_blockcache **out)
+    void *fi_blockcache_alloc(fi_blockcache *c, size_t n)
+    void *fi_blockcache_calloc(fi_blockcache *c, size_t nelem, size_t elsize)
+    void *fi_blockcache_realloc(fi_blockcache *c, void *p, size_t n)
+    void fi_blockcache_free(fi_blockcache *c, void *p)
+    void fi_blockcache_set_limits(fi_blockcache *c, size_t max_blocks, size_t max_bytes)
+    void fi_blockcache_get_stats(fi_blockcache *c, fi_blockcache_stats *out)
+    void fi_blockcache_destroy(fi_blockcache *c)

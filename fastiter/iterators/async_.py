@@ -34,7 +34,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 from fastiter._validate import positive_int
 from fastiter.errors import NoSuchElementError, UnsupportedOperationError
-from fastiter.iterators._pipeline import END, Failure, Pipeline, register_for_exit
+from fastiter._core._alloc import BlockCache
+from fastiter.iterators._pipeline import END, Failure, Pipeline, block_cache, register_for_exit
 from fastiter.iterators._pool import BufferPool
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
 
@@ -45,13 +46,15 @@ __all__ = [
 
 
 class _Runner:
-    """The mutable state a finalizer needs: the live pipeline (never the iterator)."""
+    """The mutable state a finalizer needs: the live pipeline and the producers' block
+    cache, kept across epochs so that its blocks stay warm (never the iterator)."""
 
-    __slots__ = ("pipeline", "forked", "__weakref__")
+    __slots__ = ("pipeline", "forked", "cache", "__weakref__")
 
     def __init__(self) -> None:
         self.pipeline: Pipeline | None = None
         self.forked = False  # set in a forked child whose pipeline was left behind
+        self.cache: BlockCache | None = None
 
     def check_not_forked(self, owner: Any) -> None:
         if self.forked:
@@ -63,6 +66,18 @@ class _Runner:
         p, self.pipeline = self.pipeline, None
         if p is not None:
             p.stop(timeout)
+
+    def close(self, timeout: float | None = None) -> None:
+        """Stop, and hand the cached blocks back (arrays still alive keep theirs)."""
+        self.stop(timeout)
+        if self.cache is not None:
+            self.cache.set_limits(0, 0)
+
+    def start(self, sources: list[Callable[[], Iterable[Any]]], capacity: int,
+              on_stop: Callable[[], None] | None = None) -> Pipeline:
+        self.cache = block_cache(self.cache, capacity * len(sources))
+        self.pipeline = Pipeline(sources, capacity, on_stop=on_stop, cache=self.cache)
+        return self.pipeline
 
 
 def _sequential(base: BaseIterator) -> Iterator[Any]:
@@ -147,7 +162,7 @@ class _AsyncMixin(_ForwardToBase):
         self.reuse_buffers = bool(reuse_buffers) and self.prefetching
         self._pool = BufferPool(queue_size + 1, self.producers) if self.reuse_buffers else None
         self._runner = _Runner()
-        self._finalizer = weakref.finalize(self, _Runner.stop, self._runner)
+        self._finalizer = weakref.finalize(self, _Runner.close, self._runner)
         self._pending: Any = None
         self._finished = False
         self._base_start = base._position  # the base's position when this epoch began
@@ -172,8 +187,7 @@ class _AsyncMixin(_ForwardToBase):
             befores = [lambda b, c=c: pool.fill(next(c), b) for c in counters]
             sources = [(lambda s=s, f=f: (f(b) for b in s())) for s, f in zip(sources, befores)]
             on_stop = pool.close
-        pipeline = Pipeline(sources, self.queue_size, on_stop=on_stop)
-        self._runner.pipeline = pipeline
+        pipeline = self._runner.start(sources, self.queue_size, on_stop=on_stop)
         self._consumed_in_run = 0
         return pipeline
 
@@ -273,6 +287,7 @@ class _AsyncMixin(_ForwardToBase):
         ``reset()`` starts it again.
         """
         self._finish()
+        self._runner.close()
 
     def __enter__(self) -> Any:
         return self

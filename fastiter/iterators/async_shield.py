@@ -5,7 +5,7 @@ import weakref
 from typing import Any, Iterable, Iterator, TypeVar
 
 from fastiter._validate import positive_int
-from fastiter.iterators._pipeline import END, Failure, Pipeline, register_for_exit
+from fastiter.iterators._pipeline import END, Failure, register_for_exit
 from fastiter.iterators.async_ import _DataSetQueries, _ForwardToBase, _Runner
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
 
@@ -92,8 +92,8 @@ class Prefetcher(Iterator[T]):
         if not hasattr(iterable, "__iter__"):
             raise TypeError(f"iterable must be iterable, got {type(iterable).__name__}")
         self._runner = _Runner()
-        self._runner.pipeline = Pipeline([lambda: iter(iterable)], n)
-        self._finalizer = weakref.finalize(self, _Runner.stop, self._runner)
+        self._runner.start([lambda: iter(iterable)], n)
+        self._finalizer = weakref.finalize(self, _Runner.close, self._runner)
         register_for_exit(self)
 
     def __iter__(self) -> "Prefetcher[T]":
@@ -122,7 +122,7 @@ class Prefetcher(Iterator[T]):
 
     def close(self) -> None:
         """Stop and join the producer thread; later ``next()`` raises StopIteration."""
-        self._runner.stop()
+        self._runner.close()
 
     def __enter__(self) -> "Prefetcher[T]":
         return self
