@@ -2,7 +2,7 @@
  * The block cache (see fastiter/blockcache.h).
  *
  * A short array of free blocks behind a spinlock: the critical sections are a scan of
- * at most max_blocks entries (tens in practice) and a swap, far shorter than a futex
+ * at most max_blocks entries (tens in practice) and a short move, far shorter than a futex
  * round trip, and the lock is contended only when a producer allocates while the
  * consumer frees.  Every live cache is on one list, and a pthread_atfork handler takes
  * all their locks before fork() and releases them on both sides afterwards (as glibc's
@@ -94,12 +94,14 @@ int fi_blockcache_create(size_t min_bytes, size_t max_blocks, size_t max_bytes,
     return FI_OK;
 }
 
-/* A cached block that fits n (capacity in [n, n + n/4], the smallest), or NULL. */
+/* The cached block that fits n (capacity in [n, n + n/4]) best, or NULL.  Among equal
+ * fits the most recently freed wins: its lines are the likeliest still to be in a cache,
+ * and a write to a cold block first reads it from memory. */
 static header *take(fi_blockcache *c, size_t n) {
     size_t limit = n + n / 4;
     lock(c);
     size_t best = c->count;
-    for (size_t i = 0; i < c->count; i++) {
+    for (size_t i = c->count; i-- > 0;) {
         size_t cap = c->blocks[i]->capacity;
         if (cap >= n && cap <= limit && (best == c->count || cap < c->blocks[best]->capacity)) {
             best = i;
@@ -109,7 +111,8 @@ static header *take(fi_blockcache *c, size_t n) {
     header *h = NULL;
     if (best < c->count) {
         h = c->blocks[best];
-        c->blocks[best] = c->blocks[--c->count];
+        c->count--;  /* keep the rest in the order they were freed */
+        memmove(&c->blocks[best], &c->blocks[best + 1], (c->count - best) * sizeof *c->blocks);
         c->bytes -= h->capacity;
         c->hits++;
     } else {
