@@ -59,6 +59,21 @@ static void test_reuse_and_fit(void)
     fi_blockcache_free(c, y);
     CHECK(fi_blockcache_alloc(c, 3500) == y);            /* 3800 and 4096 fit: the smaller */
     fi_blockcache_free(c, y);
+
+    /* equal fits: the most recently freed first (the likeliest to be in a cache) */
+    char *p1 = fi_blockcache_alloc(c, 5000), *p2 = fi_blockcache_alloc(c, 5000);
+    char *p3 = fi_blockcache_alloc(c, 5000);
+    fi_blockcache_free(c, p1);
+    fi_blockcache_free(c, p2);
+    fi_blockcache_free(c, p3);
+    CHECK(fi_blockcache_alloc(c, 5000) == p3);
+    CHECK(fi_blockcache_alloc(c, 5000) == p2);
+    fi_blockcache_free(c, p2);
+    CHECK(fi_blockcache_alloc(c, 5000) == p2);
+    CHECK(fi_blockcache_alloc(c, 5000) == p1);
+    fi_blockcache_free(c, p1);
+    fi_blockcache_free(c, p2);
+    fi_blockcache_free(c, p3);
     fi_blockcache_destroy(c);  /* frees the cached blocks (ASan's leak check) */
 }
 
