@@ -38,6 +38,7 @@ import pytest
 import fastiter
 from fastiter import AsyncDataSetIterator, DataSet, DataSetIterator, kernels
 from fastiter._core._ring import Ring
+from fastiter.iterators._indexed import IndexedBatchesMixin
 
 RING_SOURCES = ("ring.c", "ring_wait.c", "ring_thread.c")
 ROWS, COLS, BATCH, BATCHES = 200_000, 128, 4096, 24
@@ -193,36 +194,22 @@ def test_overhead_per_batch(benchmark, small_batches, queue_size):
 
 
 # --- overlap and scaling: a gather producer, a GIL-releasing numpy consumer -------------------
-class GatherBase(DataSetIterator):
+class GatherBase(IndexedBatchesMixin, DataSetIterator):
     """Shuffled minibatches gathered with fastiter.kernels.gather (random access)."""
-
-    indexable = True
 
     def __init__(self, src, labels, order, batch, batches, repeat=1):
         super().__init__()
-        self.src, self.labels, self.b, self.n, self.repeat = src, labels, batch, batches, repeat
-        self.order = order
+        self.src, self.labels, self.n, self.repeat = src, labels, batches, repeat
+        self.order, self._batch_size = order, batch
 
     def num_batches(self):
         return self.n
 
-    def has_next(self):
-        return self._position < self.n
-
     def _batch_at(self, i):
-        idx = self.order[i * self.b:(i + 1) * self.b]
+        idx = self.order[i * self._batch_size:(i + 1) * self._batch_size]
         for _ in range(self.repeat - 1):  # a heavier producer for the scaling case: extra
             kernels.gather(self.src, idx)  # passes allocating as decode/augment work would
         return DataSet(kernels.gather(self.src, idx), kernels.gather(self.labels, idx))
-
-    def _next_batch(self, num):
-        return self._batch_at(self._position)
-
-    def _restart(self):
-        pass
-
-    def reset_supported(self):
-        return True
 
 
 def consume(ds, work):

@@ -12,6 +12,7 @@ from hypothesis import given, settings, strategies as st
 
 from fastiter import AsyncDataSetIterator, DataSet, DataSetIterator, prefetch
 from fastiter._core._alloc import BlockCache, handler_name
+from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators._pipeline import CACHE_ENV, CACHE_MIN_BYTES
 
 _get_handler_name = getattr(np, "_core", np.core).multiarray.get_handler_name
@@ -22,33 +23,19 @@ def array_handler(a: np.ndarray) -> str:
     return _get_handler_name(a)
 
 
-class FreshBase(DataSetIterator):
+class FreshBase(IndexedBatchesMixin, DataSetIterator):
     """Batch i is a new (rows, cols) array full of i: every batch is a fresh large block."""
-
-    indexable = True
 
     def __init__(self, n=12, rows=64, cols=512):
         super().__init__()
-        self.n, self.rows, self.cols = n, rows, cols
+        self.n, self.rows, self.cols, self._batch_size = n, rows, cols, rows
 
     def num_batches(self):
         return self.n
 
-    def has_next(self):
-        return self._position < self.n
-
     def _batch_at(self, i):
         return DataSet(np.full((self.rows, self.cols), i, np.float32),
                        np.full((self.rows, 2), -i, np.float32))
-
-    def _next_batch(self, num):
-        return self._batch_at(self._position)
-
-    def _restart(self):
-        pass
-
-    def reset_supported(self):
-        return True
 
 
 def in_thread(fn):
