@@ -344,9 +344,13 @@ class AsyncDataSetIterator(_AsyncMixin, _DataSetQueries, DataSetIterator):
         Producer threads; more than one needs a random-access base (``indexable``),
         otherwise one is used.  The order of batches never depends on it.
     reuse_buffers : bool, default False
-        Copy batches into ``queue_size + 1 + workers`` recycled slots.  A batch is valid
-        until ``queue_size + 1`` more batches have been requested; using it later raises
+        DL4J's cyclic workspace: at most ``queue_size + 1 + workers`` batches exist at
+        once, each held by a recycled slot, and their memory cycles through the
+        producers' block cache.  A batch is valid until ``queue_size + 1`` more batches
+        have been requested; using it later raises
         :class:`~fastiter.errors.StaleBatchError`.  ``ds.detach()`` keeps a copy.
+        The price of that window is depth: each producer runs at most one batch ahead
+        of the consumer, so a pipeline whose two sides jitter overlaps less well.
 
     Examples
     --------

@@ -10,6 +10,7 @@ import textwrap
 import threading
 import time
 import traceback
+import weakref
 
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ from fastiter import (
     AsyncShieldDataSetIterator,
     AsyncShieldMultiDataSetIterator,
     DataSet,
+    DataSetIterator,
     MultiDataSet,
     MultiDataSetIterator,
     NoSuchElementError,
@@ -298,6 +300,60 @@ def test_reuse_buffers_stale_after_reset(census):
     with pytest.raises(StaleBatchError):
         ds.num_examples()
     assert [int(d.features[0, 1]) for d in it] == list(range(6))
+    it.close()
+
+
+class TrackedBase(DataSetIterator):
+    """Batch i is a fresh array full of i; counts how many of its arrays are alive."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.n, self.alive, self.made = n, 0, {}
+        self.lock = threading.Lock()
+
+    def has_next(self):
+        return self._position < self.n
+
+    def _next_batch(self, num):
+        i = self._position
+        x = np.full((8, 3), float(i))
+        with self.lock:
+            self.alive += 1
+        weakref.finalize(x, self._dead)
+        self.made[i] = weakref.ref(x)
+        return DataSet(x, np.zeros((8, 1)))
+
+    def _dead(self):
+        with self.lock:
+            self.alive -= 1
+
+    def _restart(self):
+        pass
+
+    def reset_supported(self):
+        return True
+
+
+@pytest.mark.parametrize("queue_size", [2, 4])
+def test_reuse_buffers_copies_nothing_and_bounds_live_batches(queue_size, census):
+    base = TrackedBase(40)
+    it = AsyncDataSetIterator(base, queue_size, reuse_buffers=True)
+    slots = queue_size + 2  # DL4J's cyclic workspace size for one producer
+    held, taken = [], []
+    for i, ds in enumerate(it):
+        assert ds.features is base.made[i]()  # the base's own array: no copy
+        taken.append(ds.features)  # an array taken out is never overwritten
+        held.append(ds)  # holding stale DataSets does not keep their arrays alive
+        del ds
+        time.sleep(0.002)  # let the producer run as far ahead as it may
+        gc.collect()
+        assert base.alive - len(taken) <= slots, "more batches alive than slots"
+        if i > queue_size:
+            assert not held[i - queue_size - 1].is_valid()
+    assert [float(x[0, 0]) for x in taken] == [float(i) for i in range(40)]
+    del taken
+    gc.collect()
+    assert base.alive <= slots  # only what the last slots still hold
     it.close()
 
 
