@@ -9,6 +9,8 @@
  * malloc does with its arenas), so a child never inherits a lock held by a thread that
  * does not exist there.
  */
+#define _GNU_SOURCE  /* madvise(MADV_HUGEPAGE) */
+
 #include "fastiter.h"
 
 #include <pthread.h>
@@ -16,14 +18,18 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
-/* Every block starts with this header; the caller's pointer is just past it. */
-typedef struct header {
+/* Every block starts with this header; the caller's pointer is just past it.  Its size
+ * is a multiple of malloc's alignment (16 bytes on x86-64), which the pointer keeps. */
+typedef union header {
     size_t capacity;  /* usable bytes after the header */
-    size_t pad;       /* keeps the caller's pointer 16-byte aligned */
+    max_align_t align_;
 } header;
 
-_Static_assert(sizeof(header) == 16, "the header keeps malloc's 16-byte alignment");
+/* numpy's own allocator asks for transparent huge pages from this size on */
+#define HUGEPAGE_FROM ((size_t)4 << 20)
 
 struct fi_blockcache {
     atomic_flag lock;
@@ -122,11 +128,28 @@ static header *take(fi_blockcache *c, size_t n) {
     return h;
 }
 
+/* As numpy's default allocator does, so that large batches keep their huge pages (and
+ * fewer faults and TLB misses) where THP is in "madvise" mode. */
+static void advise_hugepages(void *p, size_t n) {
+#if defined(MADV_HUGEPAGE)
+    if (n < HUGEPAGE_FROM) return;
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0) return;
+    uintptr_t begin = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t end = ((uintptr_t)p + n) & ~((uintptr_t)page - 1);
+    if (end > begin) madvise((void *)begin, end - begin, MADV_HUGEPAGE);  /* a hint only */
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
 static void *fresh(size_t n, int zeroed) {
     if (n > SIZE_MAX - sizeof(header)) return NULL;
     header *h = zeroed ? calloc(1, sizeof(header) + n) : malloc(sizeof(header) + n);
     if (h == NULL) return NULL;
     h->capacity = n;
+    advise_hugepages(user_ptr(h), n);
     return user_ptr(h);
 }
 
@@ -186,11 +209,13 @@ void fi_blockcache_set_limits(fi_blockcache *c, size_t max_blocks, size_t max_by
     lock(c);
     c->max_blocks = max_blocks;
     c->max_bytes = max_bytes;
-    while (c->count > max_blocks || c->bytes > max_bytes) {
-        header *h = c->blocks[--c->count];
+    while (c->count - ndrop > max_blocks || c->bytes > max_bytes) {
+        header *h = c->blocks[ndrop];  /* the oldest first: the newest are the warmest */
         c->bytes -= h->capacity;
         drop[ndrop++] = h;
     }
+    c->count -= ndrop;
+    memmove(c->blocks, c->blocks + ndrop, c->count * sizeof *c->blocks);
     unlock(c);
     for (size_t i = 0; i < ndrop; i++) free(drop[i]);  /* outside the lock: munmap is slow */
 }

@@ -41,11 +41,14 @@ static void test_reuse_and_fit(void)
     CHECK(x != a);                                       /* too small for the request */
     fi_blockcache_free(c, x);
     CHECK(stats(c).cached_blocks == 2);
-    fi_blockcache_set_limits(c, 1, 1 << 20);             /* drops the last one cached */
-    char *b = fi_blockcache_alloc(c, 4000);              /* 4096 <= 4000 + 1000 */
-    CHECK(b == a);
-    CHECK(stats(c).hits == 1 && stats(c).misses == 2 && stats(c).cached_blocks == 0);
+    CHECK(fi_blockcache_alloc(c, 4000) == a);            /* 4096 <= 4000 + 1000 */
+    CHECK(stats(c).hits == 1 && stats(c).misses == 2 && stats(c).cached_blocks == 1);
+    fi_blockcache_free(c, a);
+    fi_blockcache_set_limits(c, 1, 1 << 20);             /* drops the oldest: x */
+    CHECK(stats(c).cached_blocks == 1 && stats(c).cached_bytes == 4096);
     fi_blockcache_set_limits(c, 8, 1 << 20);
+    char *b = fi_blockcache_alloc(c, 4000);
+    CHECK(b == a);
     fi_blockcache_free(c, b);
     char *big = fi_blockcache_alloc(c, 3000);            /* 4096 > 3000 + 750: not this one */
     CHECK(big != a);
@@ -133,6 +136,14 @@ static void test_calloc_realloc_and_overflow(void)
     CHECK(n != NULL);
     fi_blockcache_free(c, n);
     fi_blockcache_free(c, NULL);
+
+    /* a block past the huge-page threshold: advised, then used like any other */
+    size_t big_n = (size_t)5 << 20;
+    unsigned char *big = fi_blockcache_alloc(c, big_n);
+    CHECK(big != NULL);
+    memset(big, 3, big_n);
+    CHECK(big[0] == 3 && big[big_n - 1] == 3);
+    fi_blockcache_free(c, big);
 
     CHECK(fi_blockcache_calloc(c, SIZE_MAX / 2, 4) == NULL);
     CHECK(fi_blockcache_alloc(c, SIZE_MAX - 4) == NULL);

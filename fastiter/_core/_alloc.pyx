@@ -6,7 +6,7 @@ thread's context (:meth:`BlockCache.install`), every numpy array that thread all
 takes its data from the cache, and each array keeps a reference to the capsule, so the
 cache lives until the last such array is freed, on whatever thread that happens.
 """
-from cpython.pycapsule cimport PyCapsule_New, PyCapsule_GetPointer
+from cpython.pycapsule cimport PyCapsule_New, PyCapsule_GetPointer, PyCapsule_IsValid
 from libc.stdint cimport uint8_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport strncpy
@@ -44,6 +44,8 @@ cdef void *_malloc(void *ctx, size_t n) noexcept nogil:
 
 
 cdef void *_calloc(void *ctx, size_t nelem, size_t elsize) noexcept nogil:
+    # A cache hit is cleared with memset while numpy still holds the GIL (its default
+    # calloc lets go for large sizes); producers rarely ask for large zeroed arrays.
     return fi_blockcache_calloc(<fi_blockcache *>ctx, nelem, elsize)
 
 
@@ -122,6 +124,10 @@ cdef class BlockCache:
     @staticmethod
     def restore(previous):
         """Put back the handler :meth:`install` returned."""
+        if not PyCapsule_IsValid(previous, CAPSULE_NAME):
+            # anything else would break every later numpy allocation in this context
+            raise TypeError(f"previous must be the numpy memory handler install() "
+                            f"returned, got {type(previous).__name__}")
         return PyDataMem_SetHandler(previous)
 
     def set_limits(self, size_t max_blocks, size_t max_bytes):

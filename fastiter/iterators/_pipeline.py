@@ -103,15 +103,17 @@ class Pipeline:
         _blas.acquire(self._blas_producers)
         for k, (source, ring) in enumerate(zip(sources, self._rings)):
             def run(source=source, ring=ring) -> None:
-                previous = cache.install() if cache is not None else None
+                previous = None
+                try:  # whatever fails here still reaches the consumer through the ring
+                    if cache is not None:
+                        previous = cache.install()
+                    items = iter(source())
+                except BaseException as exc:  # noqa: BLE001
+                    items = _raising(exc)
                 try:
-                    try:
-                        items = iter(source())
-                    except BaseException as exc:  # noqa: BLE001
-                        items = _raising(exc)
                     _produce(items, ring)
                 finally:
-                    if cache is not None:
+                    if previous is not None:
                         BlockCache.restore(previous)
             self._threads.append(NativeThread(run, name=f"fastiter-producer-{k}"))
         started = []
@@ -187,9 +189,11 @@ def block_cache(cache: BlockCache | None, batches_in_flight: int) -> BlockCache 
     again, and two producers faulting at once contend on the process's memory map
     (measured: ~2,000 faults per 24-batch epoch with one producer, ~8,500 with two).
     Recycling the blocks keeps their pages mapped.  ``cache`` is the one kept from the
-    previous epoch, re-armed here; the caller sets its limits to 0 on close.
+    previous epoch, re-armed here; the caller sets its limits to 0 on close.  Between
+    epochs (and in an exhausted iterator never closed) it keeps at most the blocks of
+    about four pipelines' worth of batches, and never more than CACHE_MAX_BYTES.
     """
-    if os.environ.get(CACHE_ENV, "1").strip() in ("0", "false", "no", "off"):
+    if os.environ.get(CACHE_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
         return None
     # each batch holds a few large arrays (features, labels, masks), and the consumer
     # may hold a few batches beyond those in the rings

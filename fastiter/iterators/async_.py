@@ -75,7 +75,11 @@ class _Runner:
 
     def start(self, sources: list[Callable[[], Iterable[Any]]], capacity: int,
               on_stop: Callable[[], None] | None = None) -> Pipeline:
-        self.cache = block_cache(self.cache, capacity * len(sources))
+        in_flight = (1 << (capacity - 1).bit_length()) * len(sources)  # rings round up
+        cache = block_cache(self.cache, in_flight)
+        if cache is None and self.cache is not None:
+            self.cache.set_limits(0, 0)  # turned off since the last epoch: let go now
+        self.cache = cache
         self.pipeline = Pipeline(sources, capacity, on_stop=on_stop, cache=self.cache)
         return self.pipeline
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 from fastiter import AsyncDataSetIterator, DataSet, DataSetIterator, prefetch
 from fastiter._core._alloc import BlockCache, handler_name
 from fastiter.iterators._indexed import IndexedBatchesMixin
-from fastiter.iterators._pipeline import CACHE_ENV, CACHE_MIN_BYTES
+from fastiter.iterators._pipeline import CACHE_ENV, CACHE_MIN_BYTES, END, Failure, Pipeline
 
 _get_handler_name = getattr(np, "_core", np.core).multiarray.get_handler_name
 CACHED = "fastiter_blockcache"
@@ -95,9 +95,23 @@ def test_arrays_outlive_the_cache_object_and_its_close():
     del keep  # frees into a cache whose limits are 0: straight to the system
 
 
-def test_bad_limits():
+def test_bad_limits_and_restore():
     with pytest.raises(ValueError, match="max_blocks must be <= 4096, got 5000"):
         BlockCache(max_blocks=5000)
+    with pytest.raises(TypeError, match="previous must be the numpy memory handler"):
+        BlockCache.restore(None)
+    assert handler_name() == "default_allocator"
+
+
+def test_a_failing_install_reaches_the_consumer_instead_of_hanging():
+    class Broken:
+        def install(self):
+            raise MemoryError("no context for the handler")
+    p = Pipeline([lambda: iter(range(3))], 2, cache=Broken())
+    item = p.pop()
+    assert type(item) is Failure and isinstance(item.exc, MemoryError)
+    assert p.pop() is END
+    assert p.stop()
 
 
 @settings(max_examples=60, deadline=None)
@@ -134,6 +148,22 @@ def test_producer_batches_come_from_the_cache_and_are_right(workers):
     assert it._runner.cache.stats()["cached_blocks"] == 0  # close hands them back
 
 
+def test_reset_after_close_caches_again_and_turning_it_off_empties_it(monkeypatch):
+    it = AsyncDataSetIterator(FreshBase(), 4)
+    list(it)
+    it.close()
+    cache = it._runner.cache
+    assert cache.stats()["cached_blocks"] == 0
+    it.reset()
+    list(it)
+    assert cache.stats()["cached_blocks"] > 0  # re-armed by the new epoch
+    monkeypatch.setenv(CACHE_ENV, "Off")
+    it.reset()
+    assert {array_handler(ds.features) for ds in it} == {"default_allocator"}
+    assert cache.stats()["cached_blocks"] == 0 and it._runner.cache is None
+    it.close()
+
+
 def test_batches_kept_by_the_consumer_stay_intact():
     it = AsyncDataSetIterator(FreshBase(n=30), 2, workers=2)
     kept = list(it)
@@ -164,9 +194,11 @@ def test_prefetch_uses_it_too():
     assert got == [(i, CACHED) for i in range(4)]
 
 
-def test_forked_child_can_allocate_and_free():
-    """fork() while producers churn blocks: the child frees arrays from the cache and
-    allocates through it without deadlock (the C atfork handler holds the cache lock)."""
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_forked_child_can_free_and_allocate_through_the_cache():
+    """The child frees arrays from the parent's cache and allocates through it.  (A lock
+    held across fork() is covered in C, by test_blockcache.c: from Python every cache
+    call holds the GIL, which the forking thread has.)"""
     it = AsyncDataSetIterator(FreshBase(n=10_000), 8, workers=2)
     first = next(iter(it))
     pid = os.fork()

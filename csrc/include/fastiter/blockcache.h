@@ -10,8 +10,10 @@
  * n bytes when its capacity is between n and n + n/4, the smallest such block first).
  *
  * Smaller requests pass straight to malloc.  Every block, cached or not, carries a
- * 16-byte header holding its capacity, so any block may be freed or reallocated through
- * the cache that made it, from any thread; pointers keep malloc's 16-byte alignment.
+ * header holding its capacity (sizeof(max_align_t) bytes, 16 on x86-64), so any block
+ * may be freed or reallocated through the cache that made it, from any thread; pointers
+ * keep malloc's alignment.  New blocks of 4 MiB or more are advised to use transparent
+ * huge pages, as numpy's own allocator does.
  * Caches are fork-safe: a pthread_atfork handler holds their locks across fork().
  * The cache is the allocator behind a numpy PyDataMem_Handler in fastiter's async
  * producers, and a C pipeline can use it the same way for its own batch buffers.
@@ -52,8 +54,9 @@ void *fi_blockcache_calloc(fi_blockcache *c, size_t nelem, size_t elsize);
 void *fi_blockcache_realloc(fi_blockcache *c, void *p, size_t n);
 void fi_blockcache_free(fi_blockcache *c, void *p);
 
-/* Change the limits; blocks over the new limits are freed now (0, 0 empties the cache
- * and makes every later free go straight to the system). */
+/* Change the limits; blocks over the new limits are freed now, the least recently
+ * freed first (0, 0 empties the cache and makes every later free go straight to the
+ * system). */
 void fi_blockcache_set_limits(fi_blockcache *c, size_t max_blocks, size_t max_bytes);
 
 void fi_blockcache_get_stats(fi_blockcache *c, fi_blockcache_stats *out);
