@@ -317,7 +317,7 @@ def _loader(base, case):
     if case == "fastiter async":
         return AsyncDataSetIterator(base, 8)
     if case == "fastiter async reuse_buffers":
-        # batches land in recycled slots: no page faults once the pool is warm
+        # queue_size + 2 slots: the producer runs at most one batch ahead
         return AsyncDataSetIterator(base, 8, reuse_buffers=True)
     if case == "threading+Queue(8)":
         return _Restartable(lambda: _threading_prefetch(base))
