@@ -37,6 +37,7 @@ from fastiter.errors import NoSuchElementError, UnsupportedOperationError
 from fastiter._core._alloc import BlockCache
 from fastiter.iterators._pipeline import END, Failure, Pipeline, block_cache, register_for_exit
 from fastiter.iterators._pool import BufferPool
+from fastiter.iterators._wrapping import DataSetWrapperMixin
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
 
 __all__ = [
@@ -103,6 +104,11 @@ class _ForwardToBase:
 
     base: Any
 
+    @property
+    def _base(self) -> Any:
+        # the name the wrappers' shared query mixin (DataSetWrapperMixin) reads
+        return self.base
+
     def reset_supported(self) -> bool:
         return self.base.reset_supported()
 
@@ -121,24 +127,6 @@ class _ForwardToBase:
 
     def num_batches(self) -> int:
         return self.base.num_batches()
-
-
-class _DataSetQueries:
-    """DataSetIterator's shape and label questions, answered by ``self.base``."""
-
-    base: Any
-
-    def batch(self) -> int:
-        return self.base.batch()
-
-    def input_columns(self) -> int:
-        return self.base.input_columns()
-
-    def total_outcomes(self) -> int:
-        return self.base.total_outcomes()
-
-    def get_labels(self) -> list[str] | None:
-        return self.base.get_labels()
 
 
 class _AsyncMixin(_ForwardToBase):
@@ -331,7 +319,7 @@ class _AsyncMixin(_ForwardToBase):
                 f"reuse_buffers={self.reuse_buffers})")
 
 
-class AsyncDataSetIterator(_AsyncMixin, _DataSetQueries, DataSetIterator):
+class AsyncDataSetIterator(_AsyncMixin, DataSetWrapperMixin, DataSetIterator):
     """Prefetches a :class:`DataSetIterator` on native threads (DL4J's AsyncDataSetIterator).
 
     Parameters

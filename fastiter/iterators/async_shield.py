@@ -6,7 +6,8 @@ from typing import Any, Iterable, Iterator, TypeVar
 
 from fastiter._validate import positive_int
 from fastiter.iterators._pipeline import END, Failure, register_for_exit
-from fastiter.iterators.async_ import _DataSetQueries, _ForwardToBase, _Runner
+from fastiter.iterators._wrapping import DataSetWrapperMixin
+from fastiter.iterators.async_ import _ForwardToBase, _Runner
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
 
 __all__ = [
@@ -47,7 +48,7 @@ class _ShieldMixin(_ForwardToBase):
         self._position = 0
 
 
-class AsyncShieldDataSetIterator(_ShieldMixin, _DataSetQueries, DataSetIterator):
+class AsyncShieldDataSetIterator(_ShieldMixin, DataSetWrapperMixin, DataSetIterator):
     """A pass-through that answers ``async_supported() == False`` (DL4J's shield).
 
     Examples
