@@ -34,7 +34,6 @@ cdef extern from "numpy/arrayobject.h":
         uint8_t version
         PyDataMemAllocator allocator
     object PyDataMem_SetHandler(object handler)
-    object PyDataMem_GetHandler()
 
 cdef const char *CAPSULE_NAME = "mem_handler"  # the name numpy requires
 
@@ -143,9 +142,3 @@ cdef class BlockCache:
         return {"hits": s.hits, "misses": s.misses, "cached_blocks": s.cached_blocks,
                 "cached_bytes": s.cached_bytes}
 
-
-def handler_name():
-    """The name of the calling thread's current numpy allocator."""
-    h = PyDataMem_GetHandler()
-    cdef PyDataMem_Handler *p = <PyDataMem_Handler *>PyCapsule_GetPointer(h, CAPSULE_NAME)
-    return (<bytes>p.name).decode()

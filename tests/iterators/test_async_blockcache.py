@@ -11,10 +11,11 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from fastiter import AsyncDataSetIterator, DataSet, DataSetIterator, prefetch
-from fastiter._core._alloc import BlockCache, handler_name
+from fastiter._core._alloc import BlockCache
 from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators._pipeline import CACHE_ENV, CACHE_MIN_BYTES, END, Failure, Pipeline
 
+# numpy's own: the handler of an array, or with no argument the calling context's
 _get_handler_name = getattr(np, "_core", np.core).multiarray.get_handler_name
 CACHED = "fastiter_blockcache"
 
@@ -52,12 +53,12 @@ def test_installed_only_in_the_calling_threads_context():
     def work():
         prev = cache.install()
         try:
-            return handler_name(), np.ones(4096)
+            return _get_handler_name(), np.ones(4096)
         finally:
             BlockCache.restore(prev)
     name, a = in_thread(work)
     assert name == CACHED and array_handler(a) == CACHED
-    assert handler_name() == "default_allocator"
+    assert _get_handler_name() == "default_allocator"
     assert array_handler(np.ones(4096)) == "default_allocator"
 
 
@@ -100,7 +101,7 @@ def test_bad_limits_and_restore():
         BlockCache(max_blocks=5000)
     with pytest.raises(TypeError, match="previous must be the numpy memory handler"):
         BlockCache.restore(None)
-    assert handler_name() == "default_allocator"
+    assert _get_handler_name() == "default_allocator"
 
 
 def test_a_failing_install_reaches_the_consumer_instead_of_hanging():
