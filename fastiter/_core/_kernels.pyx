@@ -367,7 +367,8 @@ def gather_scaled_labeled(cnp.ndarray src, cnp.ndarray indices, cnp.ndarray labe
     ``[len(indices), ...]``: the rows of label_rows (one per source row, any dtype).
 
     Checks the layouts itself (it allocates, so it must never be handed a wrong array);
-    returns None when an index is out of range, for the caller to explain."""
+    returns the position of the first index out of range instead, for the caller to
+    explain."""
     cdef int64_t bad = -1, n, row_len, label_bytes
     cdef int status, i, nd = len(shape) + 1
     cdef cnp.npy_intp fdims[32]
@@ -410,7 +411,7 @@ def gather_scaled_labeled(cnp.ndarray src, cnp.ndarray indices, cnp.ndarray labe
             cnp.PyArray_DATA(feats), FI_FLOAT64 if f64 else FI_FLOAT32,
             cnp.PyArray_DATA(label_rows), <size_t>label_bytes, cnp.PyArray_DATA(labels), &bad)
     if status == FI_ERANGE:
-        return None
+        return bad
     if status != FI_OK:
         raise KernelError(f"fi_gather_scaled_labeled_u8: {status_message(status)}")
     return feats, labels

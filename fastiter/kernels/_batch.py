@@ -44,6 +44,12 @@ def check_indices(indices: Any) -> np.ndarray:
     return np.ascontiguousarray(idx, dtype=np.int64)
 
 
+def index_error(idx: np.ndarray, bad: int, rows: int) -> IndexError:
+    """The error for ``idx[bad]``, the first index a kernel found outside ``[0, rows)``."""
+    return IndexError(f"indices[{bad}] = {idx[bad]} is out of range for a source of "
+                      f"{rows} rows (valid: 0 to {rows - 1})")
+
+
 def gather(source: Any, indices: Any, out: np.ndarray | None = None) -> np.ndarray:
     """Copy rows ``source[indices]`` into a C-contiguous batch.
 
@@ -87,8 +93,7 @@ def gather(source: Any, indices: Any, out: np.ndarray | None = None) -> np.ndarr
         check_out(out, shape, src.dtype)
     bad = _kernels.gather_into(src, idx, out, row_bytes, stride)
     if bad >= 0:
-        raise IndexError(f"indices[{bad}] = {idx[bad]} is out of range for a source of "
-                         f"{src.shape[0]} rows (valid: 0 to {src.shape[0] - 1})")
+        raise index_error(idx, bad, src.shape[0])
     return out
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from fastiter._core import _kernels
-from fastiter.kernels._batch import _source_rows, check_indices
+from fastiter.kernels._batch import _source_rows, check_indices, index_error
 from fastiter.kernels._common import check_out
 
 __all__ = ["gather_scaled", "gather_scaled_labeled"]
@@ -92,8 +92,7 @@ def gather_scaled(source: Any, indices: Any = None, scale: float = 1.0, *,
         check_out(out, shape, out_dtype)
     bad = _kernels.gather_scaled_into(src, idx, out, row_len, stride, scale, thr)
     if bad >= 0:
-        raise IndexError(f"indices[{bad}] = {idx[bad]} is out of range for a source of "
-                         f"{src.shape[0]} rows (valid: 0 to {src.shape[0] - 1})")
+        raise index_error(idx, bad, src.shape[0])
     return out
 
 
@@ -186,7 +185,7 @@ def gather_scaled_labeled(source: Any, indices: Any, label_rows: Any, scale: flo
         got = _kernels.gather_scaled_labeled(source, indices, label_rows, shape, scale,
                                              -1 if threshold is None else threshold,
                                              dtype is np.float64)
-        if got is not None:
+        if type(got) is tuple:
             return got
     src = np.ascontiguousarray(source)
     if src.dtype != _U8 or src.ndim == 0:
@@ -203,10 +202,8 @@ def gather_scaled_labeled(source: Any, indices: Any, label_rows: Any, scale: flo
     thr = _check_threshold(threshold)
     idx = check_indices(indices)
     got = _kernels.gather_scaled_labeled(src, idx, labs, tuple(shape), scale, thr, f64)
-    if got is None:
-        bad = int(np.flatnonzero((idx < 0) | (idx >= len(src)))[0])
-        raise IndexError(f"indices[{bad}] = {idx[bad]} is out of range for a source of "
-                         f"{len(src)} rows (valid: 0 to {len(src) - 1})")
+    if type(got) is not tuple:  # the kernel named the first bad index
+        raise index_error(idx, got, len(src))
     return got
 
 
