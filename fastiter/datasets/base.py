@@ -217,18 +217,15 @@ class BaseDatasetIterator(DataSetIterator):
         return self._rows(self._order[lo:hi])
 
     def __next__(self) -> DataSet:
-        # DataSetIterator.__next__ -> has_next -> next -> has_next -> _next_batch, in
-        # one frame: the same steps (cursor, position, pre-processor), measured ~1 us of
-        # the ~5 us per-batch Python cost.  Subclasses that override those hooks get
-        # the base's chain back.
+        # DataSetIterator.__next__ -> has_next -> next -> has_next -> _next_batch, cut
+        # to one check and one call: the same steps (cursor, position, pre-processor),
+        # measured ~1 us of the ~5 us per-batch Python cost.  Subclasses that override
+        # those hooks get the base's chain back.
         if self._chain:
             return super().__next__()
-        lo = self._cursor
-        if lo >= self._n:
+        if self._cursor >= self._n:
             raise StopIteration
-        hi = lo + self._batch
-        self._cursor = hi = hi if hi < self._n else self._n
-        batch = self._rows(self._order[lo:hi])
+        batch = self._next_batch(None)
         self._position += 1
         if self._pre_processor is not None:
             self._pre_processor.pre_process(batch)
