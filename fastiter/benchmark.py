@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 __all__ = ["Case", "run_cases", "default_cases", "write_report", "plot_ratios",
-           "format_rows", "describe_ratio", "describe_ceiling", "format_seconds"]
+           "format_rows", "format_ratio", "describe_ratio", "describe_ceiling", "format_seconds"]
 
 
 @dataclass
@@ -57,8 +57,19 @@ def format_seconds(seconds: float) -> str:
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
         if seconds >= scale:
             value = seconds / scale
-            return f"{value:.3g} {unit}" if value >= 10 else f"{value:.2f} {unit}"
+            digits = 0 if value >= 100 else 1 if value >= 10 else 2
+            return f"{value:.{digits}f} {unit}"
     return f"{seconds * 1e9:.0f} ns"
+
+
+def format_ratio(ratio: float) -> str:
+    """A ratio with three significant digits, trailing zeros kept.
+
+    >>> format_ratio(5.0), format_ratio(12.94), format_ratio(373.2)
+    ('5.00×', '12.9×', '373×')
+    """
+    digits = 0 if ratio >= 99.95 else 1 if ratio >= 9.995 else 2
+    return f"{ratio:.{digits}f}×"
 
 
 def describe_ratio(ratio: float, peer: str) -> str:
@@ -68,8 +79,8 @@ def describe_ratio(ratio: float, peer: str) -> str:
     ('12.9× faster than numpy', '1.25× slower than torch')
     """
     if ratio >= 1:
-        return f"{ratio:.3g}× faster than {peer}"
-    return f"{1 / ratio:.3g}× slower than {peer}"
+        return f"{format_ratio(ratio)} faster than {peer}"
+    return f"{format_ratio(1 / ratio)} slower than {peer}"
 
 
 def describe_ceiling(x_ceiling: float) -> str:
@@ -78,7 +89,7 @@ def describe_ceiling(x_ceiling: float) -> str:
     >>> describe_ceiling(1.59)
     "1.59× the ceiling's time"
     """
-    return f"{x_ceiling:.3g}× the ceiling's time"
+    return f"{format_ratio(x_ceiling)} the ceiling's time"
 
 
 def _header(width: int) -> str:
@@ -204,7 +215,7 @@ def plot_ratios(rows: list[dict[str, Any]], path: str | Path, title: str = "") -
     colors = ["tab:green" if q >= 1 else "tab:red" for q in ratios]
     ax.barh(ys, [q - 1 for q in ratios], left=1.0, color=colors, height=0.6)
     ax.axvline(1.0, color="k", lw=0.8)
-    lo = min([0.5, *ratios]) / 1.6
+    lo = min([0.5, *ratios]) / 3.0  # room for the labels left of the longest loss
     hi = max([2.0, *ratios]) * 3.0  # room for the labels right of the longest win
     ax.set_xlim(lo, hi)
     ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200,
@@ -213,7 +224,7 @@ def plot_ratios(rows: list[dict[str, Any]], path: str | Path, title: str = "") -
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
     for y, q in zip(ys, ratios):
-        word = f"{q:.3g}× faster" if q >= 1 else f"{1 / q:.3g}× slower"
+        word = f"{format_ratio(q)} faster" if q >= 1 else f"{format_ratio(1 / q)} slower"
         ax.text(q * 1.08 if q >= 1 else q / 1.08, y, word, va="center",
                 ha="left" if q >= 1 else "right", fontsize=8)
     ax.set_yticks(ys, names, fontsize=7)
@@ -230,13 +241,15 @@ def plot_ratios(rows: list[dict[str, Any]], path: str | Path, title: str = "") -
 
 
 def write_report(rows: list[dict[str, Any]], out_dir: str | Path) -> tuple[Path, Path]:
-    """Save ``results.json`` and ``results.png``, a chart of the ratios (``plot_ratios``)."""
+    """Save ``results.png``, a chart of the ratios (``plot_ratios``), and ``results.json``:
+    the rows, the machine, and the chart's value labels as drawn, top to bottom."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     meta = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.machine(),
             "processor": platform.processor(), "python": platform.python_version()}
-    jpath = out / "results.json"
-    jpath.write_text(json.dumps({"meta": meta, "results": rows}, indent=2))
     ppath = out / "results.png"
-    plot_ratios(rows, ppath, title=f"fastiter bench, {meta['date']}")
+    labels = plot_ratios(rows, ppath, title=f"fastiter bench, {meta['date']}")
+    jpath = out / "results.json"
+    jpath.write_text(json.dumps({"meta": meta, "results": rows, "chart_labels": labels},
+                                indent=2, ensure_ascii=False))
     return jpath, ppath
