@@ -142,7 +142,8 @@ def _pipeline(paths: list[str], window: int, batch_size: int, seed: int) -> Any:
 
 def _say(echo: Callable[[str], None], text: str) -> None:
     """An explanation, wrapped to the terminal's usual width and indented under its step."""
-    echo(textwrap.fill(text, width=88, initial_indent="    ", subsequent_indent="    "))
+    echo(textwrap.fill(text, width=88, initial_indent="    ", subsequent_indent="    ",
+                       break_long_words=False, break_on_hyphens=False))
 
 
 def _explain_timings(n: int, t_prod: float, t_cons: float, t_pipe: float, producers: int,
