@@ -164,15 +164,18 @@ def _explain_timings(n: int, t_prod: float, t_cons: float, t_pipe: float, produc
                f"one took {t_pipe / max(best, 1e-9):.2f} × max(P, C): "
                f"{100 * min(max(hidden, 0.0), 1.0):.0f}% of the shorter side was hidden.")
     if t_pipe < t_prod:
-        _say(echo, "The pipeline beat the producer alone: P was timed first, keeping every "
-             "batch in memory (fresh pages for each), while the pipeline recycles batch "
-             "memory through its block cache and reads the files the first pass left in "
-             "the operating system's cache" +
-             (f"; its {producers} producer threads also share P." if producers > 1 else "."))
-    if n < 200 or t_pipe < 1.0:
-        _say(echo, f"A run this small ({n} batches, {t_pipe:.2f} s) is dominated by starting "
-             f"the threads and the first batches; the overlap shows on longer runs (the "
-             f"default is 30 years).")
+        _say(echo, "The pipeline beat the producer alone.  P was timed first and kept all "
+                   "its batches, each in freshly allocated pages the system must fault in; "
+                   "the pipeline's producer threads recycle batch memory through their "
+                   "block cache instead" +
+                   (f", and its {producers} producer threads share P." if producers > 1
+                    else ".") +
+                   "  Timings on a busy machine also vary by 10-20% from run to run.")
+    if hidden < 0.5 and (n < 50 or t_pipe < 0.5):
+        _say(echo, f"A run this small ({n} batches, {t_pipe:.2f} s) is too short for the "
+                   f"overlap to show: starting the threads and filling the ring take a large "
+                   f"share of it.  More --years (the default is 30) give the pipeline time "
+                   f"to settle.")
     k = max(1, n // 10)
     first, last = float(np.mean(losses[:k])), float(np.mean(losses[-k:]))
     _say(echo, f"Training loss, mean of the first {k} batch(es) -> the last {k}: "
