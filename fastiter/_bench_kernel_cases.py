@@ -118,7 +118,7 @@ def _ring_case(quick: bool) -> Any:
                 _handoff(lambda: Ring(1 << 16), n),
                 {"queue.SimpleQueue": _handoff(queue.SimpleQueue, n),
                  "queue.Queue(8)": _handoff(lambda: queue.Queue(8), n)},
-                8 * n, notes=["host CPU steal moves this one by up to 2x between runs"])
+                8 * n, notes=["on a shared VM this rate swings by up to 2× between runs"])
 
 
 def cases(quick: bool = False) -> list[Any]:

@@ -24,11 +24,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from fastiter import benchmark
 
     print(f"fastiter bench{' --quick' if args.quick else ''}: fastiter and its peers on the "
-          f"same inputs, in this process.\n  Each peer line says how many times faster (or "
-          f"slower) fastiter is than that peer: the peer's time / fastiter's time.\n  The "
-          f"ceiling is the time to merely copy or fill the bytes the case produces; "
-          f"\"1.5× the ceiling's time\" means\n  fastiter takes 1.5 times that long "
-          f"(1× would be as fast as memory allows).\n")
+          f"same inputs, in this process.\n"
+          f"  \"N× faster than PEER\" is the peer's time / fastiter's time (\"slower\" when "
+          f"the peer wins).\n"
+          f"  \"N× the ceiling's time\" is fastiter's time / the time to merely copy or fill "
+          f"the bytes\n  the case produces: 1× would be as fast as memory allows.\n")
     cases = benchmark.default_cases(quick=args.quick)
     rows = benchmark.run_cases(cases, repeat=3 if args.quick else 5,
                                min_time=0.02 if args.quick else 0.1)
