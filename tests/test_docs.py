@@ -130,7 +130,7 @@ def test_readme_and_getting_started_run_every_code_block():
 # A path written in the pages (a link, or a file name in backticks) must exist in the
 # repository: a reader has nothing else.
 _LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
-_FILE = re.compile(r"`([\w./-]+\.(?:md|c|h|py|pyx|pxd|toml|png))`")  # sources and pages
+_FILE = re.compile(r"`([\w./-]+\.(?:md|c|h|py|pyx|pxd|toml))`")  # sources and pages
 
 
 @pytest.mark.parametrize("page", [*PAGES, ROOT / "CONTRIBUTING.md"],
