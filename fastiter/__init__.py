@@ -56,11 +56,22 @@ _LAZY_NETCDF = ("NetCDFDataSetIterator", "HDF5DataSetIterator", "save_chunks",
                 "split_by_chunks", "chunk_paths")
 
 
+# Submodules with heavy or optional dependencies, imported on first attribute access
+# (PEP 562) so that ``import fastiter`` stays fast and works without the extras:
+# ``fastiter.jit`` needs numba, ``fastiter.torch`` needs torch, ``fastiter.netcdf``
+# needs xarray.  A missing extra surfaces as the submodule's own ImportError.
+_LAZY_SUBMODULES = ("jit", "torch", "interop", "netcdf", "demo", "benchmark", "cli")
+
+
 def __getattr__(name: str):
     if name in _LAZY_NETCDF:
         import fastiter.netcdf
 
         return getattr(fastiter.netcdf, name)
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"fastiter.{name}")
     raise AttributeError(f"module 'fastiter' has no attribute {name!r}")
 
 
