@@ -56,3 +56,31 @@ def test_peak_rss_is_flat_in_the_number_of_files(tmp_path, runner, layout):
         f"{grew / 2**20:.0f} MiB from {N} to {4 * N} files of {CHUNK_BYTES / 1e6:.1f} MB "
         f"({small / 2**20:.0f} -> {large / 2**20:.0f} MiB); it should stay within a few "
         f"chunks")
+
+
+def _worker_peak() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def test_cluster_worker_peak_rss_is_flat_in_the_number_of_files(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    import numpy as np
+
+    from fastiter.netcdf import make_rasm, save_chunks
+
+    def write(n_files):
+        ds = make_rasm(n_time=12 * n_files, chunks={"time": 12})
+        ds = np.sqrt(np.sin(ds) ** 2 + np.cos(ds) ** 2)
+        save_chunks(ds, str(tmp_path / str(n_files)), parallel=client, progress=False)
+        return client.run(_worker_peak)
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        small = write(N)  # the high-water marks only rise: the second run adds to them
+        large = write(4 * N)
+    grew = max(large[w] - small[w] for w in small)
+    assert grew < TOLERANCE, (f"a cluster worker's peak RSS grew by {grew / 2**20:.0f} MiB "
+                              f"from {N} to {4 * N} files: {small} -> {large}")
