@@ -169,8 +169,25 @@ def _draw(plan: ChunkPlan, ax: Any, max_labels: int) -> None:
     ax.set_ylim(yedges[-1], yedges[0])  # first row on top, as the files are numbered
     ax.figure.colorbar(coll, ax=ax, label="data MB per file", fraction=0.04, pad=0.02)
     _axis_labels(plan, ax, xdim, rowdims, ncols, nrows, yedges)
+    whole = [f"{d} {n}" for d, n in plan.dims.items() if d not in plan.split]
+    title = (f"{nfiles} file{'s' if nfiles != 1 else ''}, {_mb(plan.nbytes)} of data; "
+             f"split along {', '.join(split) or 'nothing'}"
+             + (f"; whole in every file: {', '.join(whole)}" if whole else ""))
+    ax.set_title(title, fontsize=9)  # before the labels measure the laid-out axes
+    labelled = _label_cells(plan, ax, rects, coll, xedges, yedges, ncols, max_labels)
+    if labelled < nfiles:
+        ax.set_title(f"{title}; {labelled} labelled (red outline)", fontsize=9)
 
-    # Label an evenly spread subset; each label may use the space up to its neighbours.
+
+def _label_cells(plan: ChunkPlan, ax: Any, rects: list[Any], coll: Any,
+                 xedges: np.ndarray, yedges: np.ndarray, ncols: int, max_labels: int
+                 ) -> int:
+    """Label an evenly spread subset of cells; each label may use the space up to its
+    labelled neighbours.  Returns how many were labelled."""
+    from matplotlib.patches import Rectangle
+
+    nfiles = len(plan.files)
+    nrows = nfiles // ncols
     kc = min(ncols, max_labels, max(1, math.ceil(math.sqrt(max_labels * ncols / nrows))))
     kr = min(nrows, max(1, max_labels // kc))
     cols, rows = _pick(ncols, kc), _pick(nrows, kr)
@@ -193,8 +210,8 @@ def _draw(plan: ChunkPlan, ax: Any, max_labels: int) -> None:
             if fit is None:
                 continue
             text, fs, rot, w_pt, h_pt = fit
-            shade = (mbs[f.index] - coll.norm.vmin) / max(coll.norm.vmax - coll.norm.vmin,
-                                                          1e-12)
+            shade = ((f.nbytes / 1e6 - coll.norm.vmin)
+                     / max(coll.norm.vmax - coll.norm.vmin, 1e-12))
             x = _inside(rect.get_x() + rect.get_width() / 2, w_pt / 2 / pt_x,
                         float(xedges[0]), float(xedges[-1]))
             y = _inside(rect.get_y() + rect.get_height() / 2, h_pt / 2 / pt_y,
@@ -205,12 +222,7 @@ def _draw(plan: ChunkPlan, ax: Any, max_labels: int) -> None:
                 ax.add_patch(Rectangle(rect.get_xy(), rect.get_width(), rect.get_height(),
                                        fill=False, edgecolor="red", linewidth=1.0))
             labelled += 1
-    whole = [f"{d} {n}" for d, n in plan.dims.items() if d not in plan.split]
-    note = "" if labelled == nfiles else f"; {labelled} labelled (red outline)"
-    ax.set_title(f"{nfiles} file{'s' if nfiles != 1 else ''}, {_mb(plan.nbytes)} of data; "
-                 f"split along {', '.join(split) or 'nothing'}"
-                 + (f"; whole in every file: {', '.join(whole)}" if whole else "")
-                 + note, fontsize=9)
+    return labelled
 
 
 def _axis_labels(plan: ChunkPlan, ax: Any, xdim: str | None, rowdims: list[str],

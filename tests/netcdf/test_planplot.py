@@ -85,7 +85,8 @@ def test_plan_reads_no_data(tmp_path):
     def boom(block):
         raise AssertionError("plot_plan computed data")
 
-    ds = xr.Dataset({"v": (("time", "y"), da.zeros((24, 3), chunks=(6, 3)).map_blocks(boom, dtype=float))},
+    data = da.zeros((24, 3), chunks=(6, 3)).map_blocks(boom, dtype=float)
+    ds = xr.Dataset({"v": (("time", "y"), data)},
                     coords={"time": np.arange(24)})
     plan = plot_plan(ds, naming="index")
     assert len(plan) == 4 and plan.files[0].nbytes == 6 * 3 * 8 + 6 * 8
