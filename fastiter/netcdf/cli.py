@@ -45,6 +45,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="skip files the manifest lists as complete (default: off)")
     p.add_argument("--no-progress", action="store_true",
                    help="hide the progress bar (default: shown)")
+    p.add_argument("--plan", default=None, metavar="IMAGE",
+                   help="draw the chunk plan (grid, file names, sizes) to IMAGE (.png, "
+                        ".svg, .pdf) and exit without writing any data file")
+    p.add_argument("--report", default=None, metavar="FILE",
+                   help="write a report of the run to FILE: timings per file (.html or "
+                        ".json), or dask's performance report (.html) with --scheduler")
     p.set_defaults(func=run_split)
     return p
 
@@ -82,6 +88,24 @@ def _table(stats: dict[str, Any], outdir: str) -> str:
     return "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
 
 
+def _draw_plan(ds: Any, args: argparse.Namespace, outdir: str) -> int:
+    from fastiter.netcdf.planplot import plot_plan
+
+    try:
+        plan = plot_plan(ds, {args.dim: args.size}, root=outdir, prefix=args.prefix,
+                         naming=args.naming, path=args.plan)
+    except ImportError as err:
+        print(f"fastiter split: --plan: {err}", file=sys.stderr)
+        return 2
+    finally:
+        ds.close()
+    sizes = sorted({f.nbytes for f in plan.files})
+    print(f"fastiter split: plan of {len(plan)} files, {plan.nbytes:,} data bytes "
+          f"({sizes[0]:,} to {sizes[-1]:,} per file), drawn to {args.plan}; "
+          f"no data file was written")
+    return 0
+
+
 def run_split(args: argparse.Namespace) -> int:
     """The ``split`` handler: returns the exit code (2 for bad arguments)."""
     from fastiter.netcdf.writer import last_run_stats, save_chunks
@@ -100,6 +124,8 @@ def run_split(args: argparse.Namespace) -> int:
             print(f"fastiter split: the input has no dimension {args.dim!r}; "
                   f"it has {list(ds.dims)}", file=sys.stderr)
             return 2
+        if args.plan:
+            return _draw_plan(ds, args, outdir)
         parallel: Any = "processes"
         if args.scheduler:
             from distributed import Client
@@ -110,7 +136,7 @@ def run_split(args: argparse.Namespace) -> int:
                     engine=args.engine, parallel=parallel, workers=args.workers,
                     compression=args.compress, overwrite=args.overwrite,
                     verify=args.verify, progress=not args.no_progress, resume=args.resume,
-                    naming=args.naming)
+                    naming=args.naming, report=args.report)
         last_run_stats["seconds"] = time.perf_counter() - t0
         print(f"fastiter split: {_inputs(inputs)} -> {outdir}")
         print(_table(last_run_stats, outdir))
