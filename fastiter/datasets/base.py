@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from fastiter import kernels
-from fastiter._validate import positive_int
+from fastiter._validate import positive_int, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._order import epoch_permutation
 from fastiter.iterators.base import DataSetIterator
@@ -133,7 +133,7 @@ class BaseDatasetIterator(DataSetIterator):
         if pixel_mode not in PIXEL_MODES:
             raise ValueError(f"pixel_mode must be one of {PIXEL_MODES}, got {pixel_mode!r}")
         self._n, self._shuffle, self._pixel_mode = n, bool(shuffle), pixel_mode
-        self._seed = int(seed)
+        self._seed = seed_key("seed", seed)
         self._label_names = None if label_names is None else list(label_names)
         if feature_shape is None and features is None:
             raise ValueError("feature_shape is required when features is None")

@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from fastiter import kernels
+from fastiter._validate import seed_key
 from fastiter.datasets.base import PIXEL_MODES, BaseDatasetIterator, pixels_to_float
 from fastiter.datasets.download import Resource, ensure_files, extract_archive
 from fastiter.datasets.home import dataset_dir
@@ -261,7 +262,8 @@ class LFWDataSetIterator(ImageFolderIterator):
         labels = sorted(set(names))
         index = {n: i for i, n in enumerate(labels)}
         # The draw and the split come from the seed alone, so train and test agree.
-        pick = np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(seed), 7])))
+        seed = seed_key("seed", seed)  # once: a Generator would give the base another key
+        pick = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 7])))
         order = pick.permutation(len(files))
         n = len(files) if num_examples is None or num_examples < 0 else min(int(num_examples),
                                                                           len(files))

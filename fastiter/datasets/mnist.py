@@ -12,6 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
+from fastiter._validate import seed_key
 from fastiter.datasets.base import BaseDatasetIterator
 from fastiter.datasets.download import Resource, ensure_files
 from fastiter.datasets.home import dataset_dir
@@ -107,9 +108,7 @@ def _resolve_forms(num_examples, binarize, train, shuffle, seed):
     if num_examples is not None and (isinstance(num_examples, bool)
                                      or not isinstance(num_examples, numbers.Integral)):
         raise TypeError(f"num_examples must be an integer or None, got {num_examples!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
-    return num_examples, bool(binarize), bool(train), bool(shuffle), int(seed)
+    return num_examples, bool(binarize), bool(train), bool(shuffle), seed_key("seed", seed)
 
 
 class MnistDataSetIterator(BaseDatasetIterator):

@@ -5,10 +5,10 @@ from typing import Any
 
 import numpy as np
 
-from fastiter._validate import positive_int
+from fastiter._validate import optional_seed_key, positive_int, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
-from fastiter.iterators._order import epoch_permutation, fresh_seed
+from fastiter.iterators._order import epoch_permutation
 from fastiter.iterators.base import DataSetIterator
 
 __all__ = ["ArrayDataSetIterator"]
@@ -36,7 +36,7 @@ class ArrayDataSetIterator(IndexedBatchesMixin, DataSetIterator):
         self._batch_size = positive_int("batch_size", batch_size)
         self._shuffle = bool(shuffle)
         self._drop_last = bool(drop_last)
-        self._seed = (fresh_seed() if seed is None else int(seed)) if shuffle else seed
+        self._seed = seed_key("seed", seed) if shuffle else optional_seed_key("seed", seed)
         self._order: np.ndarray | None = None
         self._restart()
 

@@ -2,15 +2,14 @@
 optionally shuffled by file and re-batched to any batch size."""
 from __future__ import annotations
 
-import numbers
 import os
 from typing import Any, Sequence
 
 import numpy as np
 
-from fastiter._validate import positive_int
+from fastiter._validate import optional_seed_key, positive_int, seed_key
 from fastiter.dataset import DataSet, MultiDataSet
-from fastiter.iterators._order import epoch_permutation, fresh_seed
+from fastiter.iterators._order import epoch_permutation
 from fastiter.iterators._wrapping import check_state_type
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
 
@@ -57,9 +56,7 @@ class _FileBatches:
         self._batch_size = None if batch_size is None else positive_int("batch_size",
                                                                        batch_size)
         self._shuffle = bool(shuffle)
-        if seed is not None and not isinstance(seed, numbers.Integral):
-            raise TypeError(f"seed must be an int or None, got {seed!r}")
-        self._seed = (fresh_seed() if seed is None else int(seed)) if shuffle else seed
+        self._seed = seed_key("seed", seed) if shuffle else optional_seed_key("seed", seed)
         if loader is None:
             loader = self._kind.load
         if not callable(loader):

@@ -16,10 +16,10 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from fastiter import kernels
-from fastiter._validate import positive_int
+from fastiter._validate import positive_int, seed_key
 from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
-from fastiter.iterators._order import batch_stream, fresh_seed
+from fastiter.iterators._order import batch_stream
 from fastiter.iterators.base import DataSetIterator, MultiDataSetIterator
 
 __all__ = ["Values", "RandomDataSetIterator", "RandomMultiDataSetIterator", "generate"]
@@ -107,10 +107,7 @@ class _RandomBase(IndexedBatchesMixin):
 
     def _setup(self, num_minibatches: int, seed: int | None, dtype: DTypeLike) -> None:
         self._n = positive_int("num_minibatches", num_minibatches)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
-                                 or not 0 <= seed < 1 << 64):
-            raise ValueError(f"seed must be an int in [0, 2**64) or None, got {seed!r}")
-        self._seed = fresh_seed() if seed is None else int(seed)
+        self._seed = seed_key("seed", seed)
         self._dtype = np.dtype(dtype)
         if self._dtype.kind != "f":
             raise TypeError(f"dtype must be a float dtype, got {self._dtype}")

@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from fastiter._core import _kernels
+from fastiter._validate import seed_key
 from fastiter.kernels._common import FI_DTYPE_CODES, check_int, check_out, check_shape
 
 __all__ = ["random_uniform", "random_normal", "random_integers", "random_binary",
@@ -27,7 +28,7 @@ _ONE_HOT_OUT = tuple(np.dtype(t) for t in
 def _prepare(shape: Any, seed: Any, stream: Any, start: Any, dtype: DTypeLike,
              allowed: tuple[np.dtype, ...], out: np.ndarray | None, row: int = 0):
     shp = check_shape(shape) + ((row,) if row else ())
-    seed = check_int("seed", seed, 0, _U64)
+    seed = seed_key("seed", seed)  # an int, None, SeedSequence or Generator
     stream = check_int("stream", stream, 0, _U64)
     start = check_int("start", start, 0, (1 << 61) - 1)
     dt = np.dtype(dtype)
@@ -43,8 +44,10 @@ def _prepare(shape: Any, seed: Any, stream: Any, start: Any, dtype: DTypeLike,
 _DOC_COMMON = """
     shape : int or tuple of int
         Output shape.
-    seed : int
-        Key in ``[0, 2**64)``; the same seed always gives the same numbers.
+    seed : int, None, SeedSequence or Generator
+        The Philox key: an int in ``[0, 2**64)`` is the key itself (the same seed always
+        gives the same numbers); a ``SeedSequence`` gives its first 64-bit word, a
+        ``Generator`` one 64-bit draw, None fresh OS entropy (not reproducible).
     dtype : dtype
     out : ndarray, optional
         Preallocated C-contiguous output of ``shape`` and ``dtype``.

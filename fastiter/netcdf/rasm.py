@@ -19,7 +19,7 @@ import cftime
 import numpy as np
 import xarray as xr
 
-from fastiter._validate import positive_int
+from fastiter._validate import positive_int, seed_key
 
 __all__ = ["make_rasm", "RASM_ATTRS"]
 
@@ -99,8 +99,8 @@ def make_rasm(n_time: int = 36, ny: int = 205, nx: int = 275, *, seed: int = 0,
     ----------
     n_time, ny, nx : int
         Sizes of ``time``, ``y`` and ``x`` (the tutorial file is 36 x 205 x 275).
-    seed : int
-        Seeds the noise; each step's values depend only on ``(seed, step)``.
+    seed : int, None, SeedSequence or Generator
+        Seeds the noise (see :func:`fastiter._validate.seed_key`); each step's values depend only on ``(seed, step)``.
     chunks : dict, optional
         ``{'time': 12}`` returns ``Tair`` as a lazy dask array whose chunks are generated
         on demand (a tiny graph, no embedded data); None returns numpy arrays.
@@ -113,6 +113,7 @@ def make_rasm(n_time: int = 36, ny: int = 205, nx: int = 275, *, seed: int = 0,
     """
     n_time, ny, nx = (positive_int(k, v) for k, v in
                       (("n_time", n_time), ("ny", ny), ("nx", nx)))
+    seed = seed_key("seed", seed)
     times = rasm_times(n_time)
     xc, yc, ocean = _grid(ny, nx)
     month0 = 8  # September, zero-based

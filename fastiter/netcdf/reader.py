@@ -25,9 +25,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from fastiter._validate import positive_int
+from fastiter._validate import optional_seed_key, positive_int, seed_key
 from fastiter.dataset import DataSet
-from fastiter.iterators._order import epoch_permutation, fresh_seed
+from fastiter.iterators._order import epoch_permutation
 from fastiter.iterators.base import DataSetIterator
 
 __all__ = ["NetCDFDataSetIterator", "HDF5DataSetIterator", "expand_paths"]
@@ -147,7 +147,7 @@ class _BlockIterator(DataSetIterator):
                                     (self._window or 1))
         self._shuffle, self._drop_last = bool(shuffle), bool(drop_last)
         self._buffer = positive_int("shuffle_buffer", shuffle_buffer)
-        self._seed = (fresh_seed() if seed is None else int(seed)) if shuffle else seed
+        self._seed = seed_key("seed", seed) if shuffle else optional_seed_key("seed", seed)
         if fill_value is not None and not np.isfinite(fill_value):
             raise ValueError(f"fill_value must be a finite number or None, got {fill_value}")
         self._fill, self._dtype = fill_value, np.dtype(dtype)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from fastiter import kernels
-from fastiter._validate import positive_int
+from fastiter._validate import optional_seed_key, positive_int, seed_key
 from fastiter.dataset import MultiDataSet
 from fastiter.iterators.base import MultiDataSetIterator
 from fastiter.records.alignment import AlignmentMode, align_batch
@@ -243,7 +243,8 @@ class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
             if flag and seed is None:
                 raise ValueError("time_series_random_offset(True) needs a seed "
                                  "(fastiter uses no global randomness)")
-            self._random_offset, self._seed = bool(flag), seed
+            self._random_offset = bool(flag)
+            self._seed = seed_key("seed", seed) if flag else optional_seed_key("seed", seed)
             return self
 
         def collect_metadata(self, flag: bool = True) -> Any:
