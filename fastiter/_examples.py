@@ -13,7 +13,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
-from fastiter._validate import positive_int, seed_key
+from fastiter._validate import SeedLike, positive_int, seed_key
 
 __all__ = ["SplitTestAndTrain", "ExampleOpsMixin"]
 
@@ -110,7 +110,7 @@ class ExampleOpsMixin:
             if name != "__weakref__":
                 setattr(self, name, getattr(other, name))
 
-    def shuffle(self, seed: int | None = None) -> int:
+    def shuffle(self, seed: SeedLike = None) -> int:
         """Reorder the examples in place: arrays, masks and metadata together.
 
         Parameters
@@ -138,7 +138,7 @@ class ExampleOpsMixin:
         return used
 
     def split_test_and_train(self: S, n_or_fraction: int | float,
-                             seed: int | None = None) -> SplitTestAndTrain:
+                             seed: SeedLike = None) -> SplitTestAndTrain:
         """Split into train (the first part) and test (the rest), as DL4J does.
 
         Parameters
@@ -193,7 +193,7 @@ class ExampleOpsMixin:
         """
         return [self._select(slice(i, i + 1)) for i in range(self.num_examples())]
 
-    def sample(self: S, n: int, seed: int | None = None,
+    def sample(self: S, n: int, seed: SeedLike = None,
                with_replacement: bool = False) -> S:
         """``n`` randomly chosen examples, as a new object.
 

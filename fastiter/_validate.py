@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
 
@@ -32,6 +32,9 @@ def numeric_array(name: str, value: Any, *, allow_none: bool = False) -> np.ndar
 
 #: Seeds are Philox / SeedSequence keys in [0, 2**64).
 SEED_LIMIT = 1 << 64
+
+#: What every ``seed=`` accepts (see :func:`seed_key`).
+SeedLike = Union[int, None, np.random.SeedSequence, np.random.Generator]
 
 
 def seed_key(name: str, value: Any) -> int:

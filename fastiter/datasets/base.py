@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from fastiter import kernels
-from fastiter._validate import positive_int, seed_key
+from fastiter._validate import SeedLike, positive_int, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._order import epoch_permutation
 from fastiter.iterators.base import DataSetIterator
@@ -110,7 +110,7 @@ class BaseDatasetIterator(DataSetIterator):
 
     def __init__(self, batch: int, num_examples: int | None, features: np.ndarray | None,
                  class_ids: np.ndarray, num_classes: int, *, shuffle: bool = False,
-                 seed: int = 123, pixel_mode: str = "scale",
+                 seed: SeedLike = 123, pixel_mode: str = "scale",
                  label_names: list[str] | None = None,
                  feature_shape: tuple[int, ...] | None = None,
                  label_fn: Callable[[np.ndarray], np.ndarray] | None = None) -> None:

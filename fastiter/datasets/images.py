@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from fastiter import kernels
-from fastiter._validate import seed_key
+from fastiter._validate import SeedLike, seed_key
 from fastiter.datasets.base import PIXEL_MODES, BaseDatasetIterator, pixels_to_float
 from fastiter.datasets.download import Resource, ensure_files, extract_archive
 from fastiter.datasets.home import dataset_dir
@@ -106,7 +106,7 @@ class ImageFolderIterator(BaseDatasetIterator):
 
     def __init__(self, batch: int, files: Sequence[str | os.PathLike],
                  class_ids: Sequence[int], label_names: Sequence[str],
-                 img_dim: Sequence[int], *, shuffle: bool = False, seed: int = 123,
+                 img_dim: Sequence[int], *, shuffle: bool = False, seed: SeedLike = 123,
                  num_examples: int | None = None, pixel_mode: str = "raw") -> None:
         if pixel_mode not in PIXEL_MODES:
             raise ValueError(f"pixel_mode must be one of {PIXEL_MODES}, got {pixel_mode!r}")
@@ -176,7 +176,7 @@ class TinyImageNetDataSetIterator(ImageFolderIterator):
     (32, 3, 64, 64)
     """
 
-    def __init__(self, batch: int, train: bool = True, seed: int = 123, *,
+    def __init__(self, batch: int, train: bool = True, seed: SeedLike = 123, *,
                  shuffle: bool = True, img_dim: Sequence[int] = (64, 64, 3),
                  num_examples: int | None = None, pixel_mode: str = "raw",
                  data_dir: str | os.PathLike | None = None, download: bool = True) -> None:
@@ -244,7 +244,7 @@ class LFWDataSetIterator(ImageFolderIterator):
 
     def __init__(self, batch: int, num_examples: int | None = None,
                  img_dim: Sequence[int] = (250, 250, 3), use_subset: bool = False,
-                 train: bool = True, split_train_test: float = 1.0, seed: int = 123, *,
+                 train: bool = True, split_train_test: float = 1.0, seed: SeedLike = 123, *,
                  shuffle: bool = False, pixel_mode: str = "raw",
                  data_dir: str | os.PathLike | None = None, download: bool = True) -> None:
         split = float(split_train_test)

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from fastiter._validate import seed_key
+from fastiter._validate import SeedLike, seed_key
 from fastiter.datasets.base import BaseDatasetIterator
 from fastiter.datasets.download import Resource, ensure_files
 from fastiter.datasets.home import dataset_dir
@@ -150,7 +150,7 @@ class MnistDataSetIterator(BaseDatasetIterator):
 
     def __init__(self, batch: int, num_examples: int | bool | None = None,
                  binarize: bool | int = False, train: bool = True,
-                 shuffle: bool | None = None, seed: int = 123, *, flatten: bool = True,
+                 shuffle: bool | None = None, seed: SeedLike = 123, *, flatten: bool = True,
                  data_dir: str | os.PathLike | None = None, download: bool = True) -> None:
         num_examples, binarize, train, shuffle, seed = _resolve_forms(
             num_examples, binarize, train, shuffle, seed)

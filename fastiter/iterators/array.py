@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from fastiter._validate import optional_seed_key, positive_int, seed_key
+from fastiter._validate import SeedLike, optional_seed_key, positive_int, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators._order import epoch_permutation
@@ -29,7 +29,7 @@ class ArrayDataSetIterator(IndexedBatchesMixin, DataSetIterator):
     """
 
     def __init__(self, features: Any, labels: Any = None, batch_size: int = 32,
-                 shuffle: bool = False, seed: int | None = None, drop_last: bool = False,
+                 shuffle: bool = False, seed: SeedLike = None, drop_last: bool = False,
                  features_mask: Any = None, labels_mask: Any = None) -> None:
         super().__init__()
         self._data = DataSet(features, labels, features_mask, labels_mask)

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from fastiter._validate import optional_seed_key, positive_int, seed_key
+from fastiter._validate import SeedLike, optional_seed_key, positive_int, seed_key
 from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.iterators._order import epoch_permutation
 from fastiter.iterators._wrapping import check_state_type
@@ -49,7 +49,7 @@ class _FileBatches:
 
     _kind: type
 
-    def _setup(self, root: Any, batch_size: int | None, shuffle: bool, seed: int | None,
+    def _setup(self, root: Any, batch_size: int | None, shuffle: bool, seed: SeedLike,
                extensions: Any, recursive: bool, loader: Any) -> None:
         roots = root if isinstance(root, (list, tuple)) else [root]
         self._files = [f for r in roots for f in list_files(r, extensions, recursive)]
@@ -190,7 +190,7 @@ class FileDataSetIterator(_FileBatches, DataSetIterator):
     _kind = DataSet
 
     def __init__(self, root: Any, batch_size: int | None = None, shuffle: bool = False,
-                 seed: int | None = None, extensions: Any = None, recursive: bool = True,
+                 seed: SeedLike = None, extensions: Any = None, recursive: bool = True,
                  loader: Any = None) -> None:
         DataSetIterator.__init__(self)
         self._setup(root, batch_size, shuffle, seed, extensions, recursive, loader)
@@ -218,7 +218,7 @@ class FileMultiDataSetIterator(_FileBatches, MultiDataSetIterator):
     _kind = MultiDataSet
 
     def __init__(self, root: Any, batch_size: int | None = None, shuffle: bool = False,
-                 seed: int | None = None, extensions: Any = None, recursive: bool = True,
+                 seed: SeedLike = None, extensions: Any = None, recursive: bool = True,
                  loader: Any = None) -> None:
         MultiDataSetIterator.__init__(self)
         self._setup(root, batch_size, shuffle, seed, extensions, recursive, loader)

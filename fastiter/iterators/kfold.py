@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from fastiter._validate import positive_int, seed_key
+from fastiter._validate import SeedLike, positive_int, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import HeldDataSetMixin, IndexedBatchesMixin
 from fastiter.iterators._order import epoch_permutation
@@ -55,7 +55,7 @@ class KFoldIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIterator):
     """
 
     def __init__(self, k: Any = 10, dataset: DataSet | None = None,
-                 seed: int | None = None) -> None:
+                 seed: SeedLike = None) -> None:
         super().__init__()
         if isinstance(k, DataSet) and dataset is None:
             k, dataset = 10, k

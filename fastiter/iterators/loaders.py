@@ -7,7 +7,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from fastiter._validate import optional_seed_key, seed_key
+from fastiter._validate import SeedLike, optional_seed_key, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators._order import epoch_permutation
@@ -44,7 +44,7 @@ class _PathsIterator(IndexedBatchesMixin, DataSetIterator):
     """Batch i is ``loader(paths[order[i]])``; indexable, so workers can load in parallel."""
 
     def _setup(self, paths: Sequence[Any], loader: Any, shuffle: bool,
-               seed: int | None) -> None:
+               seed: SeedLike) -> None:
         self._paths = _as_paths(paths)
         self._loader = _as_loader(loader)
         self._shuffle = bool(shuffle)
@@ -110,7 +110,7 @@ class DataSetLoaderIterator(_PathsIterator):
     """
 
     def __init__(self, paths: Sequence[Any], loader: Any = default_loader,
-                 shuffle: bool = False, seed: int | None = None) -> None:
+                 shuffle: bool = False, seed: SeedLike = None) -> None:
         super().__init__()
         self._setup(paths, loader, shuffle, seed)
 

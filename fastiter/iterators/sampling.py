@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastiter import kernels
-from fastiter._validate import positive_int, seed_key
+from fastiter._validate import SeedLike, positive_int, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import HeldDataSetMixin, IndexedBatchesMixin
 from fastiter.iterators._order import batch_stream
@@ -50,7 +50,7 @@ class SamplingDataSetIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIter
     """
 
     def __init__(self, dataset: DataSet, batch_size: int, total_batches: int,
-                 replace: bool = True, seed: int | None = None) -> None:
+                 replace: bool = True, seed: SeedLike = None) -> None:
         super().__init__()
         if not isinstance(dataset, DataSet):
             raise TypeError(f"dataset must be a DataSet, got {type(dataset).__name__}")

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from fastiter._core import _kernels
-from fastiter._validate import seed_key
+from fastiter._validate import SeedLike, seed_key
 from fastiter.kernels._common import FI_DTYPE_CODES, check_int, check_out, check_shape
 
 __all__ = ["random_uniform", "random_normal", "random_integers", "random_binary",
@@ -59,7 +59,7 @@ _DOC_COMMON = """
 """
 
 
-def random_uniform(shape: Any, seed: int, dtype: DTypeLike = np.float32,
+def random_uniform(shape: Any, seed: SeedLike, dtype: DTypeLike = np.float32,
                    out: np.ndarray | None = None, stream: int = 0,
                    start: int = 0) -> np.ndarray:
     """Uniform floats on ``[0, 1)`` (24 random bits for float32, 53 for float64).
@@ -74,7 +74,7 @@ def random_uniform(shape: Any, seed: int, dtype: DTypeLike = np.float32,
     return out
 
 
-def random_normal(shape: Any, seed: int, dtype: DTypeLike = np.float32,
+def random_normal(shape: Any, seed: SeedLike, dtype: DTypeLike = np.float32,
                   out: np.ndarray | None = None, stream: int = 0,
                   start: int = 0) -> np.ndarray:
     """Standard normal floats (Box-Muller; elements 2m and 2m+1 form one pair).
@@ -88,7 +88,7 @@ def random_normal(shape: Any, seed: int, dtype: DTypeLike = np.float32,
     return out
 
 
-def random_integers(shape: Any, low: int, high: int, seed: int,
+def random_integers(shape: Any, low: int, high: int, seed: SeedLike,
                     dtype: DTypeLike = np.int64, out: np.ndarray | None = None,
                     stream: int = 0, start: int = 0) -> np.ndarray:
     """Integers in ``[low, high)``, one 32-bit word each by multiply-shift.
@@ -116,7 +116,7 @@ def random_integers(shape: Any, low: int, high: int, seed: int,
     return out
 
 
-def random_binary(shape: Any, p: float, seed: int, dtype: DTypeLike = np.float32,
+def random_binary(shape: Any, p: float, seed: SeedLike, dtype: DTypeLike = np.float32,
                   out: np.ndarray | None = None, stream: int = 0,
                   start: int = 0) -> np.ndarray:
     """Bernoulli(p) draws as 1/0 (``True``/``False`` for bool), e.g. dropout masks.
@@ -134,7 +134,7 @@ def random_binary(shape: Any, p: float, seed: int, dtype: DTypeLike = np.float32
     return out
 
 
-def random_one_hot(shape: Any, num_classes: int, seed: int, dtype: DTypeLike = np.float32,
+def random_one_hot(shape: Any, num_classes: int, seed: SeedLike, dtype: DTypeLike = np.float32,
                    out: np.ndarray | None = None, stream: int = 0,
                    start: int = 0) -> np.ndarray:
     """Random one-hot rows: output ``shape + (num_classes,)``, classes uniform.
@@ -153,7 +153,7 @@ def random_one_hot(shape: Any, num_classes: int, seed: int, dtype: DTypeLike = n
     return out
 
 
-def random_bits(shape: Any, seed: int, out: np.ndarray | None = None, stream: int = 0,
+def random_bits(shape: Any, seed: SeedLike, out: np.ndarray | None = None, stream: int = 0,
                 start: int = 0) -> np.ndarray:
     """The raw uint32 words of the ``(seed, stream)`` Philox sequence.
 

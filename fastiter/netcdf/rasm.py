@@ -19,7 +19,7 @@ import cftime
 import numpy as np
 import xarray as xr
 
-from fastiter._validate import positive_int, seed_key
+from fastiter._validate import SeedLike, positive_int, seed_key
 
 __all__ = ["make_rasm", "RASM_ATTRS"]
 
@@ -91,7 +91,7 @@ def _tair_block(block_info: Any = None, *, yc: np.ndarray,
     return _tair_steps(steps, (month0 + steps) % 12 + 1, yc, ocean, seed)
 
 
-def make_rasm(n_time: int = 36, ny: int = 205, nx: int = 275, *, seed: int = 0,
+def make_rasm(n_time: int = 36, ny: int = 205, nx: int = 275, *, seed: SeedLike = 0,
               chunks: dict[str, int] | None = None) -> xr.Dataset:
     """A Dataset shaped like xarray's ``rasm`` tutorial data, ``n_time`` months long.
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from fastiter import kernels
-from fastiter._validate import optional_seed_key, positive_int, seed_key
+from fastiter._validate import SeedLike, optional_seed_key, positive_int, seed_key
 from fastiter.dataset import MultiDataSet
 from fastiter.iterators.base import MultiDataSetIterator
 from fastiter.records.alignment import AlignmentMode, align_batch
@@ -237,7 +237,7 @@ class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
             self._mode = AlignmentMode.of(mode)
             return self
 
-        def time_series_random_offset(self, flag: bool, seed: int | None = None) -> Any:
+        def time_series_random_offset(self, flag: bool, seed: SeedLike = None) -> Any:
             """Shift each example's sequences by a seeded random number of steps, within
             the room its longest sequence leaves in the batch (ALIGN_START only)."""
             if flag and seed is None:
