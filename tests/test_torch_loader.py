@@ -84,6 +84,27 @@ def test_changing_num_workers_without_set_epoch_refuses():
     assert sorted(ids(DataLoader(ds, batch_size=None, num_workers=2))) == list(range(N))
 
 
+def test_an_async_base_reshuffles_and_resumes():
+    from fastiter import AsyncDataSetIterator
+    from fastiter.torch import IterableDataset
+
+    with AsyncDataSetIterator(shuffled(), queue_size=4) as base:
+        ds = IterableDataset(base)
+        loader = DataLoader(ds, batch_size=None)
+        first, second = ids(loader), ids(loader)
+        assert sorted(first) == sorted(second) == list(range(N)) and first != second
+        run = iter(ds)
+        head = [ids([next(run)]) for _ in range(3)]
+        state = ds.state_dict()
+    epoch2 = shuffled()
+    epoch2.reset(), epoch2.reset()
+    expected = [int(v) for b in epoch2 for v in b.features[:, 0]]
+    with AsyncDataSetIterator(shuffled(seed=99), queue_size=4) as other:
+        resumed = IterableDataset(other)
+        resumed.load_state_dict(state)
+        assert sum(head, []) + ids(DataLoader(resumed, batch_size=None)) == expected
+
+
 # --- len ------------------------------------------------------------------------------
 @pytest.mark.parametrize("world, workers", [(1, 0), (1, 2), (3, 2), (4, 1)])
 def test_len_is_per_rank_and_per_worker(world, workers):
@@ -190,6 +211,10 @@ def test_map_style_over_an_indexable_iterator_and_its_errors():
         ds[N]
     with pytest.raises(TypeError, match="DataSet or an indexable"):
         Dataset(iter([1, 2]))
+    from fastiter import MultiDataSet, SingletonMultiDataSetIterator
+
+    with pytest.raises(TypeError, match="SingletonMultiDataSetIterator"):
+        Dataset(SingletonMultiDataSetIterator(MultiDataSet([X], [Y])))
 
 
 def test_collate_fn_matches_default_collate():

@@ -16,6 +16,7 @@ import numpy as np
 from fastiter import kernels
 from fastiter.dataset import DataSet
 from fastiter.interop import require
+from fastiter.iterators.base import DataSetIterator
 from fastiter.torch._workers import configure_worker_threads
 
 _torch = require("torch")
@@ -94,14 +95,14 @@ class Dataset(_torch.utils.data.Dataset):
         if isinstance(source, DataSet):
             self._data = source
             self._n = source.num_examples()
-        elif getattr(source, "indexable", False) and callable(getattr(source, "batch", None)):
+        elif isinstance(source, DataSetIterator) and getattr(source, "indexable", False):
             self._iter = source
             self._b = int(source.batch())
             nb = source.num_batches()
             self._n = 0 if nb == 0 else (nb - 1) * self._b + len(source.batch_at(nb - 1))
             self._cached: tuple[int, Any] | None = None
         else:
-            raise TypeError(f"source must be a DataSet or an indexable fastiter iterator "
+            raise TypeError(f"source must be a DataSet or an indexable DataSetIterator "
                             f"(random access to its batches), got {type(source).__name__}")
 
     def __len__(self) -> int:
