@@ -211,15 +211,17 @@ class BaseIterator(Generic[T], abc.ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        own = cls.__dict__.get("load_state_dict")
-        if own is not None:
-            # every override marks the iterator resumed, so the next `for` loop continues
-            # the restored epoch instead of starting a new one
-            @functools.wraps(own)
+        # Whatever load_state_dict the class resolves to (its own, an ancestor's or a
+        # mixin's listed before the interface) marks the iterator resumed, so the next
+        # `for` loop continues the restored epoch instead of starting a new one.
+        impl = cls.load_state_dict
+        if not getattr(impl, "_marks_resumed", False):
+            @functools.wraps(impl)
             def load_state_dict(self: Any, state: dict[str, Any]) -> None:
-                own(self, state)
+                impl(self, state)
                 self._resumed = True
 
+            load_state_dict._marks_resumed = True  # type: ignore[attr-defined]
             cls.load_state_dict = load_state_dict  # type: ignore[method-assign]
 
     # --- Python iteration -----------------------------------------------------------

@@ -1,15 +1,14 @@
 """SamplingDataSetIterator: random minibatches drawn from one DataSet."""
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 
 from fastiter import kernels
-from fastiter._validate import positive_int
+from fastiter._validate import SeedLike, positive_int, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import HeldDataSetMixin, IndexedBatchesMixin
-from fastiter.iterators._order import batch_stream, fresh_seed
+from fastiter.iterators._order import batch_stream
 from fastiter.iterators.base import DataSetIterator
 
 __all__ = ["SamplingDataSetIterator"]
@@ -51,7 +50,7 @@ class SamplingDataSetIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIter
     """
 
     def __init__(self, dataset: DataSet, batch_size: int, total_batches: int,
-                 replace: bool = True, seed: int | None = None) -> None:
+                 replace: bool = True, seed: SeedLike = None) -> None:
         super().__init__()
         if not isinstance(dataset, DataSet):
             raise TypeError(f"dataset must be a DataSet, got {type(dataset).__name__}")
@@ -65,11 +64,7 @@ class SamplingDataSetIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIter
             raise ValueError(f"batch_size={batch_size} exceeds the dataset's "
                              f"{dataset.num_examples()} examples; sampling without "
                              f"replacement needs batch_size <= N (or pass replace=True)")
-        if seed is not None and not isinstance(seed, numbers.Integral):
-            raise TypeError(f"seed must be an int or None, got {seed!r}")
-        if seed is not None and not 0 <= seed < 1 << 63:
-            raise ValueError(f"seed must be in [0, 2**63), got {seed}")
-        self._seed = fresh_seed() if seed is None else int(seed)
+        self._seed = seed_key("seed", seed)
 
     def _draw(self, index: int, size: int) -> DataSet:
         n = self._data.num_examples()

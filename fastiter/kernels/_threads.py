@@ -27,6 +27,18 @@ def set_num_threads(n: int) -> None:
     >>> fastiter.set_num_threads(old)
     """
     _kernels.set_num_threads(check_int("n", n, 1, 1024))
+    global _chosen_in
+    _chosen_in = os.getpid()
+
+
+#: the process that last called set_num_threads(): a DataLoader worker keeps a count its
+#: own code chose, and otherwise gets one thread (fastiter.torch)
+_chosen_in: int | None = None
+
+
+def chosen_here() -> bool:
+    """Whether this process chose its thread count (set_num_threads or the environment)."""
+    return _chosen_in == os.getpid() or bool(os.environ.get("FASTITER_NUM_THREADS", "").strip())
 
 
 def get_num_threads() -> int:
