@@ -24,7 +24,7 @@ from fastiter._core._alloc import BlockCache
 from fastiter._core._ring import NativeThread, Ring, RingClosed
 from fastiter.iterators import _blas
 
-__all__ = ["END", "Failure", "Pipeline", "block_cache", "register_for_exit"]
+__all__ = ["END", "CarriedStop", "Failure", "Pipeline", "block_cache", "register_for_exit"]
 
 #: What :meth:`Pipeline.pop` returns once the sequence is over.
 END = object()
@@ -47,6 +47,19 @@ class Failure:
         raise exc  # type: ignore[misc]
 
 
+class CarriedStop(Exception):
+    """A StopIteration raised inside a producer's generator, carried out of it.
+
+    Python turns a StopIteration leaving a generator into RuntimeError (PEP 479); a
+    source generator catches it, raises this instead, and :func:`_produce` hands the
+    consumer the original exception, type and traceback intact.
+    """
+
+    def __init__(self, stop: StopIteration) -> None:
+        super().__init__(stop)
+        self.stop = stop
+
+
 def _produce(items: Iterator[Any], ring: Ring) -> None:
     """Run on a producer thread: push every item, then end the ring, whatever happens."""
     push = ring.push
@@ -56,6 +69,8 @@ def _produce(items: Iterator[Any], ring: Ring) -> None:
     except RingClosed:
         pass  # the consumer stopped us
     except BaseException as exc:  # noqa: BLE001 - every error goes to the consumer
+        if isinstance(exc, CarriedStop):
+            exc = exc.stop
         try:
             ring.push(Failure(exc))
         except RingClosed:
