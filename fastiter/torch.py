@@ -71,7 +71,7 @@ class IterableDataset(_torch.utils.data.IterableDataset):
                              f"across {total} workers/ranks without every shard reading "
                              f"everything; use num_workers=0 and world_size=1, or an "
                              f"indexable iterator")
-        if it.reset_supported() and it._position > 0:
+        if it.reset_supported() and it.position > 0:
             it.reset()
         while it.has_next():
             yield self.convert(it.next())
