@@ -20,6 +20,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from fastiter._cpus import available_cpus
+
 __all__ = ["run_demo", "SeasonSequences"]
 
 SEASONS = ["DJF", "MAM", "JJA", "SON"]
@@ -207,7 +209,7 @@ def run_demo(out: str | None = None, years: int = 30, ny: int = 205, nx: int = 2
         echo(f"[1] generated a rasm-shaped dataset: {dict(ds.sizes)}, "
              f"{_mb(ds.nbytes).strip()}, noleap calendar")
         paths = _write_step(ds, root, workers, echo, compare)
-        stats = _stream_step(paths, window, batch_size, seed, workers or 2, echo)
+        stats = _stream_step(paths, window, batch_size, seed, workers or available_cpus(), echo)
         echo(f"\nfiles kept in {root / 'fastiter'}" if out else "")
         return {"paths": paths, **stats}
     finally:

@@ -20,6 +20,7 @@ import threading
 import weakref
 from typing import Any, Callable, Iterable, Iterator
 
+from fastiter import _env
 from fastiter._core._alloc import BlockCache
 from fastiter._core._ring import NativeThread, Ring, RingClosed
 from fastiter.iterators import _blas
@@ -208,7 +209,7 @@ def block_cache(cache: BlockCache | None, batches_in_flight: int) -> BlockCache 
     epochs (and in an exhausted iterator never closed) it keeps at most the blocks of
     about four pipelines' worth of batches, and never more than CACHE_MAX_BYTES.
     """
-    if os.environ.get(CACHE_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+    if not _env.get(CACHE_ENV):
         return None
     # each batch holds a few large arrays (features, labels, masks), and the consumer
     # may hold a few batches beyond those in the rings
