@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from pathlib import Path
 
 __all__ = ["available_cpus", "affinity_cpus", "cgroup_cpu_limit"]
@@ -100,9 +101,24 @@ def cgroup_cpu_limit(proc_self: str | os.PathLike = "/proc/self",
     return min(limits) if limits else None
 
 
+#: How long a read of the cgroup quota is reused: reading it takes ~80 us of file I/O,
+#: and async pipelines ask at every start; a quota changed at run time (a container
+#: resized in place) is seen within this many seconds.
+QUOTA_TTL_SECONDS = 5.0
+_quota_cache: list[float | None] = [-math.inf, None]  # [monotonic time read, quota]
+
+
+def _quota() -> float | None:
+    now = time.monotonic()
+    if now - _quota_cache[0] > QUOTA_TTL_SECONDS:
+        _quota_cache[:] = [now, cgroup_cpu_limit()]
+    return _quota_cache[1]
+
+
 def available_cpus() -> int:
     """The CPUs this process can keep busy: its affinity mask, capped by its cgroup's CPU
-    quota (rounded up), at least 1.
+    quota (rounded up), at least 1.  The affinity mask is read at every call (a cheap
+    system call), the quota at most every ``QUOTA_TTL_SECONDS``.
 
     Examples
     --------
@@ -110,7 +126,7 @@ def available_cpus() -> int:
     True
     """
     n = affinity_cpus()
-    quota = cgroup_cpu_limit()
+    quota = _quota()
     if quota is not None:
         n = min(n, max(1, math.ceil(quota)))
     return n
