@@ -363,8 +363,10 @@ class AsyncDataSetIterator(_AsyncMixin, DataSetWrapperMixin, DataSetIterator):
         ``queue_size`` batches; the ring's waits make them uncontended (about 1-1.6 us
         per batch in all at 8, 0.6-1.3 us at 64, on a 2-vCPU VM).
     workers : int, default 1
-        Producer threads; more than one needs a random-access base (``indexable``),
-        otherwise one is used.  The order of batches never depends on it.
+        Producer threads, 1 to 256; more than one needs a random-access base
+        (``indexable``), otherwise one is used, and no more are started than the epoch
+        has batches left (``producers`` says how many the current run has).  The order
+        of batches never depends on it.
     reuse_buffers : bool, default False
         DL4J's cyclic workspace: at most ``queue_size + 1 + workers`` batches exist at
         once, each held by a recycled slot, and their memory cycles through the
