@@ -99,7 +99,8 @@ def get_source_dir() -> str:
 
 
 def show_config(file=None) -> None:
-    """Print the versions, the native build's flags, the thread pool and the SIMD path.
+    """Print the versions, the native build's flags, the thread pool, the SIMD path and
+    every ``FASTITER_*`` environment variable with its effective value.
 
     >>> import io; buf = io.StringIO(); show_config(buf)
     >>> "threads" in buf.getvalue() and "cflags" in buf.getvalue()
@@ -110,7 +111,9 @@ def show_config(file=None) -> None:
 
     import numpy
 
+    from fastiter import _env
     from fastiter._core import _kernels
+    from fastiter._cpus import available_cpus
 
     out = file or sys.stdout
     info_path = os.path.join(_HERE, "_core", "build_info.json")
@@ -121,9 +124,9 @@ def show_config(file=None) -> None:
         ("fastiter", __version__),
         ("python", sys.version.split()[0]),
         ("numpy", numpy.__version__),
-        ("machine", f"{platform.machine()}, {os.cpu_count()} cores"),
-        ("threads", f"{kernels.get_num_threads()} (FASTITER_NUM_THREADS="
-                    f"{os.environ.get('FASTITER_NUM_THREADS', 'unset')})"),
+        ("machine", f"{platform.machine()}, {os.cpu_count()} cores, "
+                    f"{available_cpus()} usable (affinity and cgroup quota)"),
+        ("threads", f"{kernels.get_num_threads()} in the native pool"),
         ("simd", ["scalar", "AVX2", "AVX-512"][_kernels.simd_level()]),
         ("cc", info.get("cc", "unknown")),
         ("cflags", " ".join(info.get("cflags", [])) or "unknown"),
@@ -140,3 +143,6 @@ def show_config(file=None) -> None:
         rows.append((key, getattr(mod, "__version__", "?")))
     for key, value in rows:
         print(f"  {key:<9} {value}", file=out)
+    print("environment (name, value set, effective value, meaning):", file=out)
+    for name, raw, value, note in _env.describe():
+        print(f"  {name:<31} {raw:<8} {value}  {note}", file=out)

@@ -21,6 +21,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from fastiter._cpus import available_cpus
+
 __all__ = ["run_demo", "SeasonSequences"]
 
 SEASONS = ["DJF", "MAM", "JJA", "SON"]
@@ -264,7 +266,7 @@ def run_demo(out: str | None = None, years: int = 30, ny: int = 205, nx: int = 2
             _say(echo, f"writing under {root}, a temporary folder removed at the end "
                  f"(--out DIR keeps the files)")
         paths = _write_step(ds, root, workers, echo, compare)
-        stats = _stream_step(paths, window, batch_size, seed, workers or 2, echo)
+        stats = _stream_step(paths, window, batch_size, seed, workers or available_cpus(), echo)
         echo(f"\nkept: {root / 'fastiter'} ({len(paths)} files, "
              f"{sum(os.path.getsize(p) for p in paths) / 1e6:.1f} MB)" if out else
              f"\nremoved the temporary folder {root}")
