@@ -8,6 +8,7 @@ the CPUs this process may use (its affinity mask, capped by its cgroup's CPU quo
 """
 from __future__ import annotations
 
+import os
 import sys
 
 from fastiter import _env
@@ -40,7 +41,13 @@ _chosen_in: int | None = None
 
 def chosen_here() -> bool:
     """Whether this process chose its thread count (set_num_threads or the environment)."""
-    return _chosen_in == os.getpid() or bool(os.environ.get("FASTITER_NUM_THREADS", "").strip())
+    if _chosen_in == os.getpid():
+        return True
+    raw = os.environ.get("FASTITER_NUM_THREADS", "")
+    try:  # a value the pool ignores (unset, or bad and warned about) chose nothing
+        return bool(raw.strip()) and _env.parse("FASTITER_NUM_THREADS", raw) >= 1
+    except ValueError:
+        return False
 
 
 def get_num_threads() -> int:
