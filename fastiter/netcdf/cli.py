@@ -47,10 +47,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="hide the progress bar (default: shown)")
     p.add_argument("--plan", default=None, metavar="IMAGE",
                    help="draw the chunk plan (grid, file names, sizes) to IMAGE (.png, "
-                        ".svg, .pdf) and exit without writing any data file")
+                        ".svg, .pdf) and exit without writing any data file (default: write the data)")
     p.add_argument("--report", default=None, metavar="FILE",
                    help="write a report of the run to FILE: timings per file (.html or "
-                        ".json), or dask's performance report (.html) with --scheduler")
+                        ".json), or dask's performance report (.html) with --scheduler (default: none)")
     p.set_defaults(func=run_split)
     return p
 
