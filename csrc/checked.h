@@ -87,4 +87,17 @@ static inline int fi_mul3_i64(int64_t a, int64_t b, int64_t c, int64_t *out)
     return fi_mul_i64(a, b, &ab) || fi_mul_i64(ab, c, out);
 }
 
+/* 1 unless rows [0, rows) of row_bytes each, stride bytes apart, fit one object: the
+ * end of the last row, (rows - 1) * stride + row_bytes, must be a representable offset.
+ * A row stride of 2^62 over 5 rows would otherwise wrap row 4 onto row 0. */
+static inline int fi_rows_overflow(int64_t rows, int64_t stride, size_t row_bytes)
+{
+    int64_t last;
+    size_t end;
+    if (rows <= 0 || row_bytes == 0)
+        return 0;
+    return fi_mul_i64(rows - 1, stride, &last) || fi_mul_size(1, row_bytes, &end) ||
+           fi_add_i64(last, (int64_t)end, &last);
+}
+
 #endif /* FASTITER_CHECKED_H_ */
