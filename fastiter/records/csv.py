@@ -105,7 +105,7 @@ class _CSVConfig:
                     while True:
                         chunk = f.read(1 << 16)
                         n = count_fields(data, path, self._skip_lines, probe, not chunk)
-                        if n >= 0 or not chunk:
+                        if n > 0 or not chunk:  # 0 or -1: blank so far, or incomplete
                             break
                         data += chunk
                 if n > 0:

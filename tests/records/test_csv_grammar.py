@@ -199,3 +199,14 @@ def test_rfc4180_quotes_in_the_native_parser(tmp_path, monkeypatch):
         assert [m.position for m in metas] == [0, 1, 2, 3, 5]
         np.testing.assert_array_equal(r.load_from_metadata([metas[3]]), [[7, 8, 3]])
     assert r.num_columns() == 3
+
+
+def test_column_count_found_after_long_blank_and_quoted_lines(tmp_path):
+    # the first record starts after 100 KiB of blank lines and spans lines in quotes
+    p = tmp_path / "late.csv"
+    p.write_text("\n" * 100_000 + '1,2,"c,\nat"\n4,5,dog\n')
+    r = CSVRecordReader(paths=str(p), labels=["dog", "c,\nat"])
+    assert r.num_columns() == 3
+    values, refs = r.next_records(5)
+    np.testing.assert_array_equal(values, [[1, 2, 1], [4, 5, 0]])
+    assert [m.position for m in refs.to_list()] == [100_000, 100_002]
