@@ -78,3 +78,23 @@ def test_gather_takes_byte_swapped_indices():
     src = np.arange(12, dtype=np.float32).reshape(6, 2)
     idx = np.array([5, 0, 3], dtype=">i4")
     np.testing.assert_array_equal(kernels.gather(src, idx), src[[5, 0, 3]])
+
+
+def test_gather_scaled_labeled_byte_swapped_labels_keep_their_values():
+    # label rows read from a big-endian file: the values, not the raw bytes, are kept
+    px = np.arange(12, dtype=np.uint8).reshape(6, 2)
+    labels = np.arange(6, dtype=">i4")
+    idx = np.array([5, 0], dtype=">i8")
+    x, y = kernels.gather_scaled_labeled(px, idx, labels)
+    assert y.tolist() == [5, 0] and y.dtype.isnative
+    np.testing.assert_array_equal(x, px[[5, 0]].astype(np.float32))
+    _, y = kernels.gather_scaled_labeled(px, np.array([5, 0]), labels, 1.0, shape=(2,))
+    assert y.tolist() == [5, 0]
+
+
+def test_collate_byte_swapped_items():
+    items = [np.array([1, 2], ">i4"), np.array([3, 4], ">i4")]
+    got = kernels.collate(items)
+    assert got.tolist() == [[1, 2], [3, 4]] and got.dtype.isnative
+    with pytest.raises(ValueError, match="native byte order"):
+        kernels.collate(items, out=np.empty((2, 2), ">i4"))
