@@ -32,7 +32,8 @@ typedef struct csv_ctx {
 } csv_ctx;
 
 static int fi_is_blank(char c) { return c == ' ' || c == '\t'; }
-static int fi_is_digit(char c) { return (unsigned)((unsigned char)c - '0') < 10; }
+/* (char arithmetic: a negative char wraps to a huge unsigned, so it is no digit) */
+static int fi_is_digit(char c) { return (unsigned)(c - '0') < 10; }
 
 /*
  * Read a number starting at s (no leading blanks) by the fast path.  Returns the end of
@@ -221,9 +222,11 @@ static int fi_line_end(const csv_ctx *c, const char *p)
     return c->is_last ? 1 : -1;
 }
 
-static int fi_ends_field(const csv_ctx *c, const char *p)
+/* delim is passed by value, not read through c: a char load may alias every double
+ * stored into the row, so the compiler would reload it after each field. */
+static inline int fi_ends_field(char delim, const char *p)
 {
-    return *p == c->d->delim || *p == '\n' || *p == '\r';
+    return *p == delim || *p == '\n' || *p == '\r';
 }
 
 /* A quoted field starting at the quote fs.  Sets *next past it and its trailing blanks
@@ -260,7 +263,7 @@ static int fi_quoted(const csv_ctx *c, const char *fs, int64_t line, int64_t col
     while (u < end && fi_is_blank(*u)) u++;
     if (u == end && !c->is_last)
         return REC_MORE;
-    if (u < end && !fi_ends_field(c, u))
+    if (u < end && !fi_ends_field(c->d->delim, u))
         return fi_fail(c, FI_CSV_EQUOTE, line, col, fs, u + 1);
     if (row != NULL && col < c->ncols) {
         for (ts = cs; ts < ce && fi_is_blank(*ts); ts++) {}
@@ -273,23 +276,13 @@ static int fi_quoted(const csv_ctx *c, const char *fs, int64_t line, int64_t col
     return REC_ROW;
 }
 
-/* The unquoted field at fs (blanks skipped); sets *next at its delimiter, line end or
- * the buffer's end. */
-static int fi_unquoted(const csv_ctx *c, const char *fs, int64_t line, int64_t col,
-                       double *row, const char **next)
+/* The unquoted field at fs (blanks skipped) that the fast path in fi_record did not
+ * take; sets *next at its delimiter, line end or the buffer's end. */
+static int fi_unquoted(const csv_ctx *c, char delim, const char *fs, int64_t line,
+                       int64_t col, double *row, const char **next)
 {
-    const char *end = c->end, *fe = fs, *t;
-    double v;
-    int numeric = row != NULL && col < c->ncols && col != c->d->label_column;
-    if (numeric && (t = fi_scan_fast(fs, end, &v)) != NULL && t - fs <= FI_CSV_MAX_FIELD) {
-        while (t < end && fi_is_blank(*t)) t++;
-        if (t < end && fi_ends_field(c, t)) {
-            row[col] = v;
-            *next = t;
-            return REC_ROW;
-        }
-    }
-    while (fe < end && !fi_ends_field(c, fe)) fe++;
+    const char *end = c->end, *fe = fs;
+    while (fe < end && !fi_ends_field(delim, fe)) fe++;
     if (fe == end && !c->is_last)
         return REC_MORE;
     *next = fe;
@@ -310,6 +303,10 @@ static int fi_record(const csv_ctx *c, const char *p, int64_t line, double *row,
                      const char **next, int64_t *nl, int64_t *nfields)
 {
     const char *end = c->end, *q = p, *rec_end;
+    const char delim = c->d->delim, quote = c->d->quote;
+    const int64_t ncols = c->ncols, label_col = c->d->label_column;
+    /* numeric columns [0, fast_end) except label_col take the inline fast path */
+    const int64_t fast_end = row != NULL ? ncols : 0;
     int64_t col = 0, lines = 0;
     int r, t;
     while (q < end && fi_is_blank(*q)) q++;
@@ -324,19 +321,40 @@ static int fi_record(const csv_ctx *c, const char *p, int64_t line, double *row,
         return REC_BLANK;
     }
     for (;;) {
-        const char *fs = p;
+        const char *fs = p, *num;
+        double v;
         while (fs < end && fi_is_blank(*fs)) fs++;
-        if (c->d->quote && fs < end && *fs == c->d->quote)
+        /* The fast path, inline: a short number followed by blanks and a delimiter or a
+         * line end (at the buffer's end the slow path decides whether more may follow). */
+        if (col < fast_end && col != label_col && (num = fi_scan_fast(fs, end, &v)) != NULL
+            && num - fs <= FI_CSV_MAX_FIELD) {
+            const char *u = num;
+            while (u < end && fi_is_blank(*u)) u++;
+            if (u < end) {
+                if (*u == delim) {
+                    row[col++] = v;
+                    p = u + 1;
+                    continue;
+                }
+                if (*u == '\n' || *u == '\r') {
+                    row[col++] = v;
+                    p = u;
+                    goto record_end;
+                }
+            }
+        }
+        if (quote && fs < end && *fs == quote)
             r = fi_quoted(c, fs, line + lines, col, row, &p, &lines);
         else
-            r = fi_unquoted(c, fs, line + lines, col, row, &p);
+            r = fi_unquoted(c, delim, fs, line + lines, col, row, &p);
         if (r != REC_ROW)
             return r;
         col++;
-        if (p < end && *p == c->d->delim) {
+        if (p < end && *p == delim) {
             p++;
             continue;
         }
+    record_end:
         rec_end = p;
         if (p < end) {
             t = fi_line_end(c, p);
@@ -347,7 +365,7 @@ static int fi_record(const csv_ctx *c, const char *p, int64_t line, double *row,
         }
         break;
     }
-    if (row != NULL && col != c->ncols)
+    if (row != NULL && col != ncols)
         return fi_fail(c, FI_CSV_EFIELDS, line, col, q, rec_end);
     *next = p;
     *nl = lines;
