@@ -33,6 +33,10 @@ class CSVFormatError(FormatError):
         super().__init__(message)
         self.path, self.line, self.column = path, line, column
 
+    def __reduce__(self) -> tuple:
+        # keeps the location when a worker process sends the error to the caller
+        return type(self), (str(self), self.path, self.line, self.column)
+
 
 def make_dialect(delimiter: str, quote: str, ncols: int,
                  labels: Sequence[str] | None = None, label_column: int = -1) -> _csv.Dialect:

@@ -4,6 +4,7 @@ the same value or the same refusal, and that meaning is the grammar in docs/csv.
 from __future__ import annotations
 
 import math
+import pickle
 import re
 
 import numpy as np
@@ -124,6 +125,9 @@ def test_invalid_utf8_names_file_line_and_column(tmp_path, text):
                                              r"not valid UTF-8") as e:
         list(CSVRecordReader(paths=str(p), **kw).next_records(10))
     assert str(p) in str(e.value) and (e.value.line, e.value.column) == (2, 1)
+    again = pickle.loads(pickle.dumps(e.value))  # as a worker process re-raises it
+    assert (str(again), again.path, again.line, again.column) == (
+        str(e.value), str(p), 2, 1)
 
 
 @pytest.mark.parametrize("text", ["1,2\r3,4\r", '"1",2\r3,"4"\r', "1,2\r\n3,4\r", "1,2\r3,4"])
