@@ -79,14 +79,17 @@ class _CSVConfig:
     def _open_skipped(self, path: str, block: int) -> tuple[Any, bytes]:
         """An open file and its first bytes after the BOM and the skipped lines."""
         f = open(path, "rb")
-        data, eof = b"", False
-        while True:
-            chunk = f.read(block)
-            eof = not chunk
-            data += chunk
-            pos = skip_lines(data, self._skip_lines, eof)
-            if pos is not None:
-                return f, data[pos:]
+        data = b""
+        try:
+            while True:
+                chunk = f.read(block)
+                data += chunk
+                pos = skip_lines(data, self._skip_lines, not chunk)
+                if pos is not None:
+                    return f, data[pos:]
+        except BaseException:
+            f.close()
+            raise
 
     def _read_file(self, path: str) -> tuple[bytes, int]:
         """The file's bytes after the skipped lines, and how many lines were skipped."""
