@@ -3,6 +3,7 @@
  * Both are pure copies; the pool splits large batches by rows.
  */
 #include "fastiter.h"
+#include "checked.h"
 
 #include <string.h>
 
@@ -37,7 +38,10 @@ static int64_t rows_per_chunk(size_t row_bytes)
 int fi_gather(const void *src, int64_t src_rows, int64_t src_stride, size_t row_bytes,
               const int64_t *indices, int64_t n, void *out, int64_t *bad_index)
 {
-    if (n < 0 || src_rows < 0 || (row_bytes > 0 && src_stride < (int64_t)row_bytes))
+    size_t out_bytes;
+    if (n < 0 || src_rows < 0 || src_stride < 0 ||
+        (row_bytes > 0 && src_stride < (int64_t)row_bytes) ||
+        fi_rows_overflow(src_rows, src_stride, row_bytes) || fi_mul_size(n, row_bytes, &out_bytes))
         return FI_EINVAL;
     for (int64_t k = 0; k < n; k++) {
         if (indices[k] < 0 || indices[k] >= src_rows) {
@@ -66,7 +70,8 @@ static void collate_range(void *ctx, int64_t begin, int64_t end)
 
 int fi_collate(const void *const *srcs, int64_t n, size_t item_bytes, void *out)
 {
-    if (n < 0) return FI_EINVAL;
+    size_t out_bytes;
+    if (n < 0 || fi_mul_size(n, item_bytes, &out_bytes)) return FI_EINVAL;
     if (n == 0 || item_bytes == 0) return FI_OK;
     for (int64_t k = 0; k < n; k++)
         if (!srcs[k]) return FI_EINVAL;

@@ -75,7 +75,8 @@ static void run_chunks(fi_job *job)
         int64_t c = atomic_fetch_add_explicit(&job->cursor, 1, memory_order_relaxed);
         if (c >= job->nchunks) return;
         int64_t begin = c * job->chunk;
-        int64_t end = begin + job->chunk < job->n ? begin + job->chunk : job->n;
+        /* begin < n, so n - begin cannot overflow where begin + chunk could */
+        int64_t end = job->n - begin > job->chunk ? begin + job->chunk : job->n;
         job->fn(job->ctx, begin, end);
     }
 }
@@ -251,7 +252,7 @@ void fi_parallel_for(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx)
     job.ctx = ctx;
     job.n = n;
     job.chunk = chunk;
-    job.nchunks = (n + chunk - 1) / chunk;
+    job.nchunks = n / chunk + (n % chunk != 0);  /* n + chunk - 1 could overflow */
     atomic_init(&job.cursor, 0);
     pthread_mutex_lock(&pool.lock);
     int have_workers = pool.nworkers > 0;
