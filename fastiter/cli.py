@@ -93,7 +93,9 @@ def _missing_extra_parser(sub, name: str, error: ImportError) -> None:
     def fail(args: argparse.Namespace) -> int:
         raise error
 
-    sub.add_parser(name, help=f"(not installed: {error})").set_defaults(func=fail)
+    p = sub.add_parser(name, help=f"(not installed: {error})")
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=fail)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("config", help="print the build configuration, or the C library's "
                                       "flags and paths",
                        description="Without options: versions, build flags, threads and "
-                                   "SIMD path.  With options: each asked value, in order, "
+                                   "SIMD path.  With options: the asked values, "
                                    "on one line (like pkg-config).")
     for key, text in _CONFIG_FLAGS.items():
         c.add_argument("--" + key.replace("_", "-"), action="store_true", help=text)
