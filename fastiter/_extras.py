@@ -27,7 +27,7 @@ EXTRAS = {
 def missing_extra_message(feature: str, extra: str, missing: Iterable[str]) -> str:
     names = ", ".join(missing)
     return (f"{feature} needs {names}, which {'is' if ',' not in names else 'are'} not "
-            f"installed; install the {extra!r} extra: pip install 'fastiter[{extra}]'")
+            f"installed; install the {extra!r} extra: pip install fastiter[{extra}]")
 
 
 def require_extra(extra: str, feature: str, modules: Iterable[str] | None = None) -> None:
@@ -40,7 +40,7 @@ def require_extra(extra: str, feature: str, modules: Iterable[str] | None = None
     >>> require_extra("jit", "fastiter.jit", ["no_such_module_xyz"])
     Traceback (most recent call last):
     ...
-    ImportError: fastiter.jit needs no_such_module_xyz, which is not installed; install the 'jit' extra: pip install 'fastiter[jit]'
+    ImportError: fastiter.jit needs no_such_module_xyz, which is not installed; install the 'jit' extra: pip install fastiter[jit]
     """
     wanted = EXTRAS[extra] if modules is None else tuple(modules)
     missing = [m for m in wanted if importlib.util.find_spec(m) is None]

@@ -44,7 +44,7 @@ examples:
   fastiter split in.nc out/ --size 12
   fastiter config --cflags --libs    flags to compile and link C code against fastiter
 
-Commands beyond the iterators need extras, e.g. pip install 'fastiter[netcdf]'."""
+Commands beyond the iterators need extras, e.g. pip install fastiter[netcdf]."""
 
 # fastiter config FLAG -> what it prints (the C library's paths and flags)
 _CONFIG_FLAGS = {
@@ -78,7 +78,7 @@ def _config_value(key: str) -> str:
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
-    keys = [k for k in _CONFIG_FLAGS if getattr(args, k)]
+    keys = args.config_keys or []
     if not keys:
         import fastiter
 
@@ -130,10 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("config", help="print the build configuration, or the C library's "
                                       "flags and paths",
                        description="Without options: versions, build flags, threads and "
-                                   "SIMD path.  With options: the asked values, "
+                                   "SIMD path.  With options: the asked values in the order "
+                                   "asked, "
                                    "on one line (like pkg-config).")
     for key, text in _CONFIG_FLAGS.items():
-        c.add_argument("--" + key.replace("_", "-"), action="store_true", help=text)
+        c.add_argument("--" + key.replace("_", "-"), action="append_const",
+                       dest="config_keys", const=key, help=text)
     c.set_defaults(func=_cmd_config)
     try:
         from fastiter.netcdf.cli import add_parser as add_split_parser
@@ -149,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except ImportError as exc:
-        if "pip install 'fastiter[" not in str(exc):
+        if "pip install fastiter[" not in str(exc):
             raise
         print(f"fastiter {args.command}: {exc}", file=sys.stderr)
         return 2

@@ -262,8 +262,8 @@ def test_core_install_runs_the_iterators_and_names_the_missing_extras(core_venv,
                 __import__(mod)
             except ImportError as exc:
                 msgs[mod] = str(exc)
-        assert "pip install 'fastiter[netcdf]'" in msgs["fastiter.netcdf"], msgs
-        assert "pip install 'fastiter[jit]'" in msgs["fastiter.jit"], msgs
+        assert "pip install fastiter[netcdf]" in msgs["fastiter.netcdf"], msgs
+        assert "pip install fastiter[jit]" in msgs["fastiter.jit"], msgs
         try:
             fastiter.save_chunks
         except ImportError as exc:
@@ -276,6 +276,6 @@ def test_core_install_runs_the_iterators_and_names_the_missing_extras(core_venv,
     assert "usage: fastiter" in sh(core_venv / "fastiter", "--help", cwd=work)
     res = subprocess.run([core_venv / "fastiter", "split", "a.nc", "out"], cwd=work,
                          capture_output=True, text=True, env=_env())
-    assert res.returncode == 2 and "pip install 'fastiter[netcdf]'" in res.stderr, res.stderr
+    assert res.returncode == 2 and "pip install fastiter[netcdf]" in res.stderr, res.stderr
     stats = json.loads((work / "core-install.json").read_text())
     assert stats["distributions"] <= 6, stats
