@@ -89,3 +89,29 @@ def test_the_extras_table_matches_pyproject():
     extras = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]
     assert set(EXTRAS) <= set(extras)
     assert all("==" not in req for reqs in extras.values() for req in reqs)
+
+
+def test_setup_py_only_declares_the_build(tmp_path):
+    """Reading setup.py (a metadata query, an sdist) writes nothing and needs no Cython:
+    cythonizing, copying csrc/ and build_info.json belong to build_ext."""
+    from pathlib import Path
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "setup.py").exists():
+        pytest.skip("not run from a source tree")
+    for name in ("setup.py", "pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(root / name, tmp_path / name)
+    shutil.copytree(root / "csrc", tmp_path / "csrc")
+    (tmp_path / "fastiter" / "_core").mkdir(parents=True)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    # Cython and numpy hidden: declaring the build must not import them
+    code = ("import sys, runpy; sys.modules['Cython'] = None; sys.modules['numpy'] = None; "
+            "sys.argv = ['setup.py', '--version']; runpy.run_path('setup.py', run_name='__main__')")
+    res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().splitlines()[-1] == fastiter.__version__
+    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")
+                   if ".egg-info" not in str(p))
+    assert after == before
