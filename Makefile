@@ -34,12 +34,13 @@ demo: install
 test: install-test
 	$(VPY) -m pytest tests $(PYTEST_ARGS)
 	$(VPY) -m pytest bench --benchmark-disable -q -p no:randomly
-	$(MAKE) packaging
+	$(PACKAGING_TESTS)
 
 # The sdist, a wheel built from it offline in a fresh venv, the smoke test and the C
 # library linked three ways in another, the core alone in a third (tests/test_packaging.py).
+PACKAGING_TESTS = $(VPY) -m pytest tests/test_packaging.py --packaging -q -p no:randomly
 packaging: install-test
-	$(VPY) -m pytest tests/test_packaging.py --packaging -q -p no:randomly $(PYTEST_ARGS)
+	$(PACKAGING_TESTS)
 
 sdist: $(VENV)/.created
 	$(PIP) install -q build
