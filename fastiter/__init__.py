@@ -39,7 +39,7 @@ from fastiter.records import *  # noqa: F401,F403
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__", "get_include", "get_source_dir", "show_config", "kernels",
+    "__version__", "get_include", "get_source_dir", "get_library_dir", "show_config", "kernels",
     "set_num_threads", "get_num_threads",
     "DataSet", "MultiDataSet", "SplitTestAndTrain",
     *errors.__all__, *iterators.__all__, *preprocessing.__all__, *records.__all__,
@@ -98,6 +98,23 @@ def get_source_dir() -> str:
     return os.path.join(os.path.dirname(_HERE), "csrc")
 
 
+def get_library_dir() -> str:
+    """The folder holding ``libfastiter.so``, ``libfastiter.a`` and their build files.
+
+    Beside the libraries lie ``pkgconfig/fastiter.pc`` and ``cmake/fastiter/`` (the
+    CMake package); ``fastiter config --libs`` prints the link flags.  See docs/c-api.md.
+
+    >>> os.path.exists(os.path.join(get_library_dir(), "libfastiter.so"))
+    True
+    """
+    lib = os.path.join(_HERE, "lib")
+    if not os.path.exists(os.path.join(lib, "libfastiter.so")):
+        raise FileNotFoundError(
+            f"{lib} holds no libfastiter.so: this fastiter was not built by its own "
+            f"build_ext (from a checkout: python setup.py build_ext --inplace)")
+    return lib
+
+
 def show_config(file=None) -> None:
     """Print the versions, the native build's flags, the thread pool, the SIMD path and
     every ``FASTITER_*`` environment variable with its effective value.
@@ -132,6 +149,7 @@ def show_config(file=None) -> None:
         ("cflags", " ".join(info.get("cflags", [])) or "unknown"),
         ("include", get_include()),
         ("sources", get_source_dir()),
+        ("library", os.path.join(_HERE, "lib")),
     ]
     for key in ("numba", "xarray", "netCDF4", "h5py", "dask", "torch"):
         mod = sys.modules.get(key)

@@ -16,6 +16,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from fastiter._extras import require_extra
+
+require_extra("bench", "fastiter.benchmark", ["matplotlib"])
+
 __all__ = ["Case", "run_cases", "default_cases", "write_report", "plot_ratios",
            "format_rows", "format_ratio", "describe_ratio", "describe_ceiling", "format_seconds"]
 

@@ -37,8 +37,77 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+DESCRIPTION = """\
+fastiter: DL4J's dataset iterators for Python, with native hot paths and a parallel
+chunked netCDF writer.  Run "fastiter COMMAND --help" for a command's options."""
+
+EPILOG = """\
+examples:
+  fastiter demo --years 2            the whole pipeline on a small generated data set
+  fastiter bench --quick             fastiter against its peers, ratios in a report
+  fastiter split in.nc out/ --size 12
+  fastiter config --cflags --libs    flags to compile and link C code against fastiter
+
+Commands beyond the iterators need extras, e.g. pip install fastiter[netcdf]."""
+
+# fastiter config FLAG -> what it prints (the C library's paths and flags)
+_CONFIG_FLAGS = {
+    "cflags": "compiler flags: -I for fastiter.h",
+    "libs": "linker flags for libfastiter.so (with an rpath)",
+    "static_libs": "linker arguments for libfastiter.a",
+    "includedir": "the folder holding fastiter.h",
+    "libdir": "the folder holding libfastiter.so and libfastiter.a",
+    "pkgconfigdir": "the folder holding fastiter.pc (for PKG_CONFIG_PATH)",
+    "cmakedir": "the folder holding fastiterConfig.cmake (for fastiter_DIR)",
+    "sourcedir": "the folder holding the C sources, to compile them in",
+    "prefix": "the installed package's folder (for CMAKE_PREFIX_PATH)",
+}
+
+
+def _config_value(key: str) -> str:
+    import os
+
+    import fastiter
+
+    inc = fastiter.get_include()
+    if key in ("cflags", "includedir", "sourcedir", "prefix"):
+        return {"cflags": f"-I{inc}", "includedir": inc,
+                "sourcedir": fastiter.get_source_dir(),
+                "prefix": os.path.dirname(os.path.abspath(fastiter.__file__))}[key]
+    lib = fastiter.get_library_dir()
+    return {"libs": f"-L{lib} -Wl,-rpath,{lib} -lfastiter",
+            "static_libs": f"{os.path.join(lib, 'libfastiter.a')} -pthread -lm",
+            "libdir": lib, "pkgconfigdir": os.path.join(lib, "pkgconfig"),
+            "cmakedir": os.path.join(lib, "cmake", "fastiter")}[key]
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    keys = args.config_keys or []
+    if not keys:
+        import fastiter
+
+        fastiter.show_config()
+        return 0
+    print(" ".join(_config_value(k) for k in keys))
+    return 0
+
+
+def _missing_extra_parser(sub, name: str, error: ImportError) -> None:
+    """A command whose extra is not installed: listed, and explains itself when run."""
+    def fail(args: argparse.Namespace) -> int:
+        raise error
+
+    p = sub.add_parser(name, help=f"(not installed: {error})")
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=fail)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="fastiter", description=__doc__)
+    from fastiter import __version__
+
+    p = argparse.ArgumentParser(prog="fastiter", description=DESCRIPTION, epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"fastiter {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser(
         "demo", help="run the whole mission end to end on a generated rasm-shaped dataset "
@@ -78,21 +147,34 @@ def build_parser() -> argparse.ArgumentParser:
                    help="smaller sizes and fewer repeats: every workload family once, in "
                         "well under a minute (default: the full sizes, a few minutes)")
     b.set_defaults(func=_cmd_bench)
-    sub.add_parser("config", help="print versions, build flags, threads and SIMD path "
-                                  "(the same as fastiter.show_config())",
-                   description="Print the versions of fastiter and its dependencies, the "
-                               "compiler flags of the native core, the thread pool size and "
-                               "the SIMD path in use.").set_defaults(
-        func=lambda a: (__import__("fastiter").show_config(), 0)[1])
-    from fastiter.netcdf.cli import add_parser as add_split_parser
-
-    add_split_parser(sub)
+    c = sub.add_parser("config", help="print the build configuration, or the C library's "
+                                      "flags and paths",
+                       description="Without options: versions, build flags, threads and "
+                                   "SIMD path.  With options: the asked values in the order "
+                                   "asked, "
+                                   "on one line (like pkg-config).")
+    for key, text in _CONFIG_FLAGS.items():
+        c.add_argument("--" + key.replace("_", "-"), action="append_const",
+                       dest="config_keys", const=key, help=text)
+    c.set_defaults(func=_cmd_config)
+    try:
+        from fastiter.netcdf.cli import add_parser as add_split_parser
+    except ImportError as exc:  # the netcdf extra is not installed
+        _missing_extra_parser(sub, "split", exc)
+    else:
+        add_split_parser(sub)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ImportError as exc:
+        if "pip install fastiter[" not in str(exc):
+            raise
+        print(f"fastiter {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

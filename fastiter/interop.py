@@ -21,9 +21,11 @@ def require(module: str) -> Any:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        extra = _EXTRAS.get(module.split(".")[0], module)
-        raise ImportError(f"{module} is needed for this; install it with "
-                          f"`pip install fastiter[{extra}]`") from exc
+        from fastiter._extras import missing_extra_message
+
+        root = module.split(".")[0]
+        raise ImportError(missing_extra_message("this", _EXTRAS.get(root, root), [root]),
+                          name=root) from exc
 
 
 def batch_arrays(batch: Any) -> dict[str, Any]:

@@ -33,7 +33,10 @@ from typing import Any, Callable
 import numpy as np
 
 from fastiter import _env
+from fastiter._extras import require_extra
 from fastiter.kernels._common import FI_DTYPE_CODES
+
+require_extra("jit", "fastiter.jit")
 
 __all__ = ["JIT_OPTIONS", "jit", "jit_native", "jit_enabled", "set_jit_enabled", "native",
            "NATIVE_SIGNATURES", "FI_BOOL", "FI_INT32", "FI_INT64", "FI_FLOAT32",

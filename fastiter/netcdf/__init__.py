@@ -10,6 +10,11 @@ Examples
 >>> with xr.open_mfdataset(paths, combine="by_coords") as back:
 ...     xr.testing.assert_identical(back.load(), ds)
 """
+from fastiter._extras import require_extra
+
+require_extra("netcdf", "fastiter.netcdf")
+
+# (imported after the check, so a missing library gives the message above)
 from fastiter.netcdf.encoding import plan_encoding
 from fastiter.netcdf.filejob import ChunkWriteError
 from fastiter.netcdf.naming import chunk_paths

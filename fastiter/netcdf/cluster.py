@@ -39,8 +39,11 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
+from fastiter._extras import require_extra
 from fastiter.netcdf._heap import MMAP_MAX, libc, set_thresholds
 from fastiter.netcdf.filejob import ChunkWriteError, FileJob, FileResult, run_job
+
+require_extra("distributed", "writing on a dask.distributed cluster")
 
 __all__ = ["run_distributed", "cluster_threads"]
 

@@ -17,9 +17,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import xarray as xr
-from xarray import conventions
-from xarray.backends import netCDF4_ as _nc4  # the store's own variable encoders
-from xarray.coding.times import encode_cf_datetime, encode_cf_timedelta
+
+from fastiter.netcdf import _xarray_private as _xp  # the store's own encoders (private)
+from fastiter.netcdf._xarray_private import encode_cf_datetime, encode_cf_timedelta
 
 from fastiter.netcdf.blocks import block_of, optimise
 
@@ -168,18 +168,18 @@ def encode_piece(piece: xr.Dataset, plan: Mapping[str, Mapping[str, Any]],
     piece = piece.copy(deep=False)
     for name, var in piece.variables.items():
         var.encoding = dict(plan.get(str(name), {}))
-    variables, attrs = conventions.encode_dataset_coordinates(piece)
-    variables, attrs = conventions.cf_encoder(variables, attrs)
+    variables, attrs = _xp.encode_dataset_coordinates(piece)
+    variables, attrs = _xp.cf_encoder(variables, attrs)
     out = EncodedPiece(dims={str(k): int(v) for k, v in piece.sizes.items()},
                        unlimited={str(u) for u in unlimited}, attrs=dict(attrs))
     for name, var in variables.items():
-        var = _nc4._force_native_endianness(var)
-        var = _nc4._encode_nc4_variable(var, name=name)
+        var = _xp.force_native_endianness(var)
+        var = _xp.encode_nc4_variable(var, name=name)
         vattrs = dict(var.attrs)
         fill = vattrs.pop("_FillValue", None)
-        datatype = _nc4._nc4_dtype(var)
-        create = _nc4._extract_nc4_variable_encoding(var, raise_on_invalid=True,
-                                                     unlimited_dims=list(unlimited))
+        datatype = _xp.nc4_dtype(var)
+        create = _xp.extract_nc4_variable_encoding(var, raise_on_invalid=True,
+                                                   unlimited_dims=list(unlimited))
         create.pop("_FillValue", None)
         out.variables.append(EncodedVariable(str(name), tuple(map(str, var.dims)), datatype,
                                              fill, create, vattrs, var.data))

@@ -45,7 +45,7 @@ def _child(jobs: Sequence[FileJob], tasks: int, report: int) -> None:
         _keep_freed_memory()
     code = 0
     try:
-        from xarray.backends.locks import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
+        from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
 
         for lock in (XR_HDF5, XR_NETCDFC, HDF5_LOCK):  # held by the parent across fork
             if lock.locked():
@@ -118,7 +118,7 @@ def _fork_children(jobs: Sequence[FileJob], n: int, pipe: "_TaskPipe") -> dict[i
     except ImportError:  # pragma: no cover - engine='h5netcdf' without netCDF4
         pass
     import h5py  # noqa: F401
-    from xarray.backends.locks import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
+    from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
 
     children: dict[int, int] = {}
     with XR_HDF5, XR_NETCDFC, HDF5_LOCK, warnings.catch_warnings():

@@ -66,7 +66,7 @@ def _child_init() -> None:
     The parent holds xarray's HDF5/netCDF locks across the fork (so no parent thread is
     inside HDF5 at that instant); the child, single-threaded, releases its copies.
     """
-    from xarray.backends.locks import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
+    from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
 
     from fastiter.netcdf.filejob import HDF5_LOCK
 
@@ -87,7 +87,7 @@ def _submit_first(executor: cf.Executor, fn: Callable, *args: Any) -> cf.Future:
         pass
     import h5py  # noqa: F401  (reads the first file's layout, see layout.py)
 
-    from xarray.backends.locks import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
+    from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
 
     with XR_HDF5, XR_NETCDFC:
         return executor.submit(fn, *args)

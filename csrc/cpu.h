@@ -1,0 +1,12 @@
+/*
+ * Which SIMD path the run-time dispatch may take (internal to csrc/).
+ */
+#ifndef FASTITER_CPU_H
+#define FASTITER_CPU_H
+
+/* 2 = AVX-512 (with AVX2), 1 = AVX2, 0 = scalar only: what the CPU offers, capped at 0
+ * when the environment variable FASTITER_DISABLE_SIMD is set to anything but "" or "0".
+ * Read once per process; every SIMD dispatch in csrc/ asks this function. */
+int fi_cpu_simd_level(void);
+
+#endif
