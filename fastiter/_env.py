@@ -60,6 +60,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "run fastiter.jit functions as plain Python (read at import)"),
     Setting("FASTITER_NC_LAYOUT", "bool", True,
             "write netCDF data through the cached HDF5 layout (read at import)"),
+    Setting("FASTITER_DISABLE_SIMD", "bool", False,
+            "run the portable scalar loops instead of AVX2/AVX-512 (read by the C core "
+            "at its first kernel call)"),
     Setting("FASTITER_DATA_HOME", "path", _default_data_home,
             "folder of the benchmark datasets"),
     Setting("FASTITER_BENCH_RECORDS_FRACTION", "float", None,

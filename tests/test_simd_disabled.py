@@ -36,6 +36,26 @@ def test_the_variable_forces_the_scalar_path():
     assert _child(raise_code, FASTITER_DISABLE_SIMD="1") == "0"
 
 
+@pytest.mark.parametrize("raw", ["1", " TRUE ", "yes", "On", "0", "false", "no", " OFF",
+                                 "", "2", "maybe", "true-ish"])
+def test_c_and_python_read_the_variable_alike(raw):
+    """The C core and fastiter._env agree on every value; a bad one warns and means off."""
+    code = ("import warnings; warnings.simplefilter('ignore'); "
+            "from fastiter import _env; from fastiter._core import _kernels; "
+            "print(int(_env.get('FASTITER_DISABLE_SIMD')), _kernels.simd_level() == 0)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "FASTITER_DISABLE_SIMD": raw}, timeout=120)
+    assert res.returncode == 0, res.stderr
+    python_says, scalar = res.stdout.split()
+    cpu_level = _child("from fastiter._core import _kernels; print(_kernels.simd_level())",
+                       FASTITER_DISABLE_SIMD="0")
+    assert python_says == ("1" if raw.strip().lower() in ("1", "true", "yes", "on") else "0")
+    if cpu_level != "0":  # on a CPU without SIMD both readings are scalar anyway
+        assert scalar == str(python_says == "1")
+    bad = raw.strip().lower() not in ("", "1", "true", "yes", "on", "0", "false", "no", "off")
+    assert ("FASTITER_DISABLE_SIMD" in res.stderr) == bad
+
+
 @pytest.mark.slow
 def test_kernel_references_pass_on_the_scalar_path():
     level = _child("from fastiter._core import _kernels; print(_kernels.simd_level())")
