@@ -16,6 +16,8 @@ from fastiter.netcdf.naming import chunk_paths
 from fastiter.netcdf.rasm import make_rasm
 from fastiter.netcdf.reader import HDF5DataSetIterator, NetCDFDataSetIterator
 from fastiter.netcdf.split import split_by_chunks
+from fastiter.netcdf.result import SaveResult
+from fastiter.netcdf.resume import ResumeError, TargetsExistError
 from fastiter.netcdf.writer import VerificationError, save_chunks, save_mfdataset
 
 __all__ = [
@@ -27,6 +29,9 @@ __all__ = [
     "save_mfdataset",
     "ChunkWriteError",
     "VerificationError",
+    "ResumeError",
+    "TargetsExistError",
+    "SaveResult",
     "NetCDFDataSetIterator",
     "HDF5DataSetIterator",
 ]

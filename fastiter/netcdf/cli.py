@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from typing import Any
 
 __all__ = ["add_parser", "run_split"]
@@ -32,7 +31,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="zlib level 1-9 with shuffle (default: uncompressed)")
     p.add_argument("--verify", action="store_true", help="re-open and compare every file")
     p.add_argument("--overwrite", action="store_true", help="replace existing files")
-    p.add_argument("--resume", action="store_true", help="skip files the manifest lists")
+    p.add_argument("--resume", action="store_true",
+                   help="complete an interrupted run: keep the files the manifest records "
+                        "whose bytes still match it, rewrite the others")
+    p.add_argument("--strict", action="store_true",
+                   help="with --resume: refuse (listing them) instead of rewriting files "
+                        "that changed since they were written")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run_split)
     return p
@@ -50,22 +54,40 @@ def _open(inputs: list[str], dim: str, size: int) -> Any:
     return xr.open_mfdataset(inputs, combine="by_coords", chunks=chunks)
 
 
-def _table(stats: dict[str, Any], outdir: str) -> str:
-    secs = max(stats["seconds"], 1e-9)
-    rows = [("files", f"{stats['files']} ({stats['written']} written)"),
-            ("data bytes", f"{stats['nbytes']:,}"),
-            ("file bytes", f"{stats['file_bytes']:,}"),
-            ("time", f"{secs:.2f} s"),
-            ("data MB/s", f"{stats['nbytes'] / secs / 1e6:,.1f}"),
+#: Library wording -> command-line wording, for messages that name an argument.
+_CLI_WORDS = (("resume='strict'", "--resume --strict"), ("overwrite=True", "--overwrite"),
+              ("overwrite=False", "--overwrite was not given"), ("resume=True", "--resume"))
+
+
+def _cli_words(message: str) -> str:
+    for lib, cli in _CLI_WORDS:
+        message = message.replace(lib, cli)
+    return message
+
+
+def _table(res: Any, outdir: str, workers: Any) -> str:
+    files = f"{len(res)} ({len(res.written)} written"
+    files += f", {len(res.skipped)} kept by --resume" if res.skipped else ""
+    files += f", {len(res.rewritten)} of them rewritten as changed" if res.rewritten else ""
+    files += f", {res.empty} empty pieces skipped" if res.empty else ""
+    rows = [("files", files + ")"),
+            ("runner", res.runner + (f" ({workers} workers)" if workers else "")),
+            ("data bytes", f"{res.nbytes:,}"),
+            ("file bytes", f"{res.file_bytes:,}"),
+            ("time", f"{res.seconds:.2f} s"),
+            ("data MB/s", f"{res.mb_per_s:,.1f}"),
             ("output", outdir),
-            ("manifest", stats["manifest"])]
+            ("manifest", res.manifest)]
+    if res.verified:
+        rows.append(("verified", f"passed: all {len(res)} files re-open identical to "
+                                 f"their pieces"))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
 
 
 def run_split(args: argparse.Namespace) -> int:
     """The ``split`` handler: returns the exit code (2 for bad arguments)."""
-    from fastiter.netcdf.writer import last_run_stats, save_chunks
+    from fastiter.netcdf.writer import save_chunks
 
     if len(args.paths) < 2:
         print("fastiter split: give at least one INPUT and the OUTDIR", file=sys.stderr)
@@ -81,24 +103,27 @@ def run_split(args: argparse.Namespace) -> int:
             print(f"fastiter split: the input has no dimension {args.dim!r}; "
                   f"it has {list(ds.dims)}", file=sys.stderr)
             return 2
-        parallel: Any = "processes"
+        if args.strict and not args.resume:
+            print("fastiter split: --strict only applies with --resume", file=sys.stderr)
+            return 2
+        parallel: Any = "auto"
         if args.scheduler:
             from distributed import Client
 
             client = parallel = Client(args.scheduler)
-        t0 = time.perf_counter()
-        save_chunks(ds, outdir, prefix=args.prefix, chunks={args.dim: args.size},
-                    engine=args.engine, parallel=parallel, workers=args.workers,
-                    compression=args.compress, overwrite=args.overwrite,
-                    verify=args.verify, progress=not args.no_progress, resume=args.resume,
-                    naming=args.naming)
-        last_run_stats["seconds"] = time.perf_counter() - t0
-        print(f"fastiter split: {', '.join(inputs)} -> {outdir}")
-        print(_table(last_run_stats, outdir))
+        res = save_chunks(ds, outdir, prefix=args.prefix, chunks={args.dim: args.size},
+                          engine=args.engine, parallel=parallel, workers=args.workers,
+                          compression=args.compress, overwrite=args.overwrite,
+                          verify=args.verify, progress=not args.no_progress,
+                          resume="strict" if args.strict else args.resume,
+                          naming=args.naming)
+        shown = inputs[0] if len(inputs) == 1 else f"{len(inputs)} input files"
+        print(f"fastiter split: {shown} -> {outdir}")
+        print(_table(res, outdir, args.workers))
         ds.close()
         return 0
     except (ValueError, TypeError, FileExistsError, FileNotFoundError) as err:
-        print(f"fastiter split: {err}", file=sys.stderr)
+        print(f"fastiter split: {_cli_words(str(err))}", file=sys.stderr)
         return 2
     finally:
         if client is not None:

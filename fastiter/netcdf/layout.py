@@ -18,7 +18,6 @@ is written by netCDF4 as before.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import struct
 import threading
@@ -148,19 +147,19 @@ def _read_layout(path: str, shapes: dict[str, tuple[int, ...]]) -> Layout | None
 
 def write_with_layout(path: str, layout: Layout, arrays: dict[str, np.ndarray],
                       checksum: str | None = None,
-                      between: Callable[[], None] | None = None) -> str | None:
+                      between: Callable[[], None] | None = None) -> list | None:
     """Write ``layout`` with ``arrays`` as its data to the new file ``path``.
 
-    Returns the hex digest of the bytes written (hashed from memory, so the file is
-    not read back) when ``checksum`` names an algorithm.  ``between`` runs after the
-    first extent is written (a test hook for a crash mid-file).
+    Returns the file's integrity regions (:func:`fastiter.netcdf.integrity.buffer_regions`:
+    one per header run and per variable's data, hashed from memory, so the file is not
+    read back) when ``checksum`` names an algorithm.  ``between`` runs after the first
+    extent is written (a test hook for a crash mid-file).
     """
     bufs: list[Any] = []
     for gap, (name, nbytes) in zip(layout.gaps, layout.extents):
         bufs.append(gap)
         bufs.append(memoryview(arrays[name]).cast("B"))
     bufs.append(layout.gaps[-1])
-    h = hashlib.new(checksum) if checksum else None
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
                  0o666)
     try:
@@ -174,10 +173,10 @@ def write_with_layout(path: str, layout: Layout, arrays: dict[str, np.ndarray],
             _writev_all(fd, bufs_left[i:i + _IOV_MAX])
     finally:
         os.close(fd)
-    if h is not None:
-        for b in bufs:
-            h.update(b)
-        return h.hexdigest()
+    if checksum:
+        from fastiter.netcdf.integrity import buffer_regions
+
+        return buffer_regions(bufs, checksum)
     return None
 
 
