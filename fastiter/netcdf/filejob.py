@@ -113,8 +113,8 @@ def _materialise(data: Any) -> np.ndarray:
     return np.asarray(data)
 
 
-#: Test hook (never a public argument): ``(index, 'raise' | 'exit')`` makes the write of
-#: file ``index`` raise or kill its process mid-file.  The environment variable
+#: Test hook (never a public argument): ``(index, 'raise' | 'exit' | 'sleep')`` makes the
+#: write of file ``index`` raise, kill its process or stall mid-file.  The environment variable
 #: ``FASTITER_NC_FAULT=index:mode`` does the same for a whole test process.
 FAULT: tuple[int, str] | None = None
 
@@ -139,6 +139,8 @@ def _maybe_fault(job: FileJob, stage: str) -> None:
         os._exit(3)
     if mode == "raise" and stage == "mid-write":
         raise OSError(f"injected failure while writing chunk {job.index}")
+    if mode == "sleep" and stage == "mid-write":  # hold the file open (a Ctrl-C test)
+        time.sleep(120)
 
 
 def _write_netcdf4(path: str, enc: EncodedPiece, job: FileJob,

@@ -53,10 +53,15 @@ def atomic_write_text(path: str, text: str) -> None:
 
 
 def write_manifest(path: str, entries: Iterable[dict[str, Any]], *, complete: bool,
-                   total: int, engine: str, source: dict[str, str] | None = None) -> None:
+                   total: int, engine: str, source: dict[str, str] | None = None,
+                   claimed: Iterable[str] = ()) -> None:
     """Record ``entries`` (one dict per finished file) at ``path``.
 
-    Paths are stored relative to the manifest's folder so the set can be moved.
+    ``claimed`` lists the targets this run is writing (each checked absent, or allowed
+    to be replaced, before the run started): a file found there later without an entry
+    (its worker finished it but the run stopped before hearing so) is this run's own, to
+    rewrite, never someone else's.  Paths are stored relative to the manifest's folder
+    so the set can be moved.
     """
     folder = os.path.dirname(os.path.abspath(path))
     files = []
@@ -67,7 +72,8 @@ def write_manifest(path: str, entries: Iterable[dict[str, Any]], *, complete: bo
     doc = {"format": FORMAT, "version": VERSION, "complete": bool(complete),
            "expected_files": int(total), "engine": engine,
            "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-           "source": source, "files": files}
+           "source": source, "files": files,
+           "claimed": sorted(os.path.relpath(os.path.abspath(p), folder) for p in claimed)}
     atomic_write_text(path, json.dumps(doc, indent=1) + "\n")
 
 
@@ -87,5 +93,7 @@ def read_manifest(path: str) -> dict[str, Any]:
     folder = os.path.dirname(os.path.abspath(path))
     for e in doc["files"]:
         e["path"] = os.path.normpath(os.path.join(folder, e["path"]))
+    doc["claimed"] = [os.path.normpath(os.path.join(folder, p))
+                      for p in doc.get("claimed", [])]
     return doc
 

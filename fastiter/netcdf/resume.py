@@ -52,15 +52,23 @@ def _listing(paths: Sequence[str]) -> str:
 
 def own_entries(doc: Mapping[str, Any] | None, paths: Sequence[str]
                 ) -> dict[int, dict[str, Any]]:
-    """The manifest's entries recorded at this run's index and path."""
+    """The manifest's entries recorded at this run's index and path.
+
+    A target the manifest claims but has no entry for (a worker finished it as the run
+    stopped) is own too, with nothing recorded to verify it by: resume rewrites it.
+    """
     if not doc:
         return {}
-    out = {}
+    out: dict[int, dict[str, Any]] = {}
     for e in doc.get("files", []):
         i = e.get("index", -1)
         if (isinstance(i, int) and 0 <= i < len(paths)
                 and os.path.abspath(paths[i]) == os.path.abspath(e.get("path", ""))):
             out[i] = e
+    claimed = {os.path.abspath(p) for p in doc.get("claimed", [])}
+    for i, p in enumerate(paths):
+        if i not in out and os.path.abspath(p) in claimed:
+            out[i] = {"index": i, "path": p}
     return out
 
 

@@ -321,8 +321,10 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
 
     def manifest(complete: bool) -> None:
         write_manifest(mpath, entries.values(), complete=complete, total=len(paths),
-                       engine=engine, source=f["fingerprint"])
+                       engine=engine, source=f["fingerprint"],
+                       claimed=[] if complete else [paths[i] for i in todo])
 
+    manifest(False)  # claims the targets first: whatever a worker finishes is ours
     results = run_jobs(jobs, runner, workers, start_method)
     try:
         for r in results:

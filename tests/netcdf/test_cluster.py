@@ -21,7 +21,7 @@ def client():
     # A death is reported at once (no silent re-runs), so the killed-worker case is quick.
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
             distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                     dashboard_address=None) as cluster, \
+                                     dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as c:
         yield c
 
@@ -150,3 +150,25 @@ def test_heap_settings_only_touched_when_the_environment_pinned_them(monkeypatch
     finally:
         assert C._release_heap() is True
     assert C._HEAP_STATE["reusing"] is False
+
+
+def test_auto_uses_the_active_client_for_save_chunks_and_save_mfdataset(tmp_path, client,
+                                                                       monkeypatch):
+    """The seed's usage: ``Client()`` then a save; the writes go to that cluster."""
+    from fastiter.netcdf import save_mfdataset, split_by_chunks, writer
+
+    ds = make_rasm(n_time=24, ny=5, nx=6, chunks={"time": 12})
+    res = save_chunks(ds, str(tmp_path / "a"), progress=False)
+    assert res.runner == "distributed"
+    xr.testing.assert_identical(_reopen(res), ds.compute())
+    used = []
+    real = writer.run_jobs
+
+    def spy(jobs, parallel, *args):
+        used.append(parallel)
+        return real(jobs, parallel, *args)
+
+    monkeypatch.setattr(writer, "run_jobs", spy)
+    pieces = list(split_by_chunks(ds))
+    save_mfdataset(pieces, [str(tmp_path / f"m{i}.nc") for i in range(len(pieces))])
+    assert used == [client]

@@ -131,14 +131,23 @@ def test_case3_lazy_source_fingerprint_uses_the_dask_token(tmp_path, ds):
 
 def test_case4_the_chunk_error_is_raised_not_the_manifest_one(tmp_path, ds, monkeypatch):
     root = tmp_path / "r"
-    root.mkdir()
-    # the manifest cannot be written: its temporary name is taken by a folder
-    (root / f"filename.manifest.json.tmp-{os.getpid()}").mkdir()
     monkeypatch.setenv("FASTITER_NC_FAULT", "1:raise")
+
+    def fail_and_break_the_folder(block, block_info=None):
+        # while chunk 1 is written, the folder stops taking the manifest: its
+        # temporary name is taken by a folder
+        if block_info[0]["chunk-location"][0] == 1:
+            (root / f"filename.manifest.json.tmp-{os.getpid()}").mkdir()
+        return block
+
+    lazy = ds.chunk({"time": 6})
+    lazy["v"] = lazy.v.copy(data=lazy.v.data.map_blocks(fail_and_break_the_folder,
+                                                        dtype=lazy.v.dtype))
     with pytest.raises(ChunkWriteError, match="filename_1.nc") as info:
-        save_chunks(ds, str(root), **KW)
+        save_chunks(lazy, str(root), **{**KW, "chunks": None})
+    assert "injected failure" in str(info.value)
     notes = "\n".join(getattr(info.value, "__notes__", []))
-    assert "manifest" in notes  # the clean-up failure is kept, not substituted
+    assert "manifest" in notes and "IsADirectoryError" in notes  # kept, not substituted
 
 
 def test_case6_url_is_refused_before_anything_is_created(tmp_path, ds, monkeypatch):
@@ -153,3 +162,25 @@ def test_case6_file_url_works(tmp_path, ds):
     assert all(p.startswith(str(tmp_path / "out")) for p in paths)
     xr.testing.assert_identical(_reopen(paths), ds)
     assert not (tmp_path / "file:").exists()
+
+
+def test_a_claimed_file_without_a_record_is_rewritten_not_refused(tmp_path, ds):
+    """A worker finished a file as the run stopped: the manifest claims it, lists no
+    record for it; resume rewrites it (it is ours, but nothing proves its bytes)."""
+    root = str(tmp_path / "r")
+    paths = save_chunks(ds, root, **KW)
+    mpath = os.path.join(root, "filename.manifest.json")
+    doc = _manifest(root)
+    doc["files"] = [e for e in doc["files"] if e["index"] != 2]
+    doc["claimed"], doc["complete"] = ["filename_2.nc"], False
+    with open(mpath, "w") as f:
+        json.dump(doc, f)
+    with pytest.raises(ResumeError, match="no checksum was recorded"):
+        save_chunks(ds, root, **KW, resume="strict")
+    again = save_chunks(ds, root, **KW, resume=True)
+    assert again.rewritten == [paths[2]] and again.written == [paths[2]]
+    doc["claimed"] = []
+    with open(mpath, "w") as f:
+        json.dump(doc, f)
+    with pytest.raises(FileExistsError, match="filename_2.nc"):
+        save_chunks(ds, root, **KW, resume=True)

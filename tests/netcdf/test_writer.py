@@ -279,7 +279,7 @@ def test_local_cluster(tmp_path, monkeypatch):
     distributed = pytest.importorskip("distributed")
     ds = make_rasm(n_time=24, ny=10, nx=12, chunks={"time": 12})
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         paths = save_chunks(ds, str(tmp_path), parallel=client, progress=False)
         monkeypatch.setenv("FASTITER_NC_FAULT", "0:raise")
@@ -287,3 +287,14 @@ def test_local_cluster(tmp_path, monkeypatch):
             save_chunks(ds, str(tmp_path / "bad"), parallel=client, progress=False)
     assert [os.path.basename(p) for p in paths] == RASM_NAMES[:2]
     xr.testing.assert_identical(_reopen(paths), ds.compute())
+
+
+def test_auto_runs_processes_without_a_client_and_says_which_ran(tmp_path):
+    lazy = make_rasm(n_time=24, ny=5, nx=6, chunks={"time": 12})
+    res = save_chunks(lazy, str(tmp_path / "a"), progress=False, workers=2)
+    assert res.runner == "processes" and len(res.written) == 2 and res.nbytes > 0
+    res = save_chunks(lazy.compute(), str(tmp_path / "b"), chunks={"time": 12},
+                      progress=False, workers=2)
+    assert res.runner == "threads"  # numpy data into reused layouts: copies only
+    assert res.seconds > 0 and res.mb_per_s > 0 and res.file_bytes >= res.nbytes
+    assert res.stats()["runner"] == "threads"
