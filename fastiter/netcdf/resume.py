@@ -21,11 +21,13 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import xarray as xr
 
+from fastiter.netcdf.encoding import encode_piece
 from fastiter.netcdf.fingerprint import differences
 from fastiter.netcdf.integrity import check_file, content_digests
+from fastiter.netcdf.manifest import read_manifest
 
 __all__ = ["ResumeError", "TargetsExistError", "own_entries", "refuse_existing",
-           "check_source", "verify_own", "check_content"]
+           "check_source", "verify_own", "check_content", "plan_resume"]
 
 
 class ResumeError(ValueError):
@@ -156,3 +158,28 @@ def check_content(ds: xr.Dataset, keep: Mapping[int, Mapping[str, Any]],
                           "were written from, and resuming would mix the two; nothing "
                           "was written:\n  " + _listing(diff) + "\nPass overwrite=True "
                           "(without resume) to write them again.", differences=diff)
+
+
+def plan_resume(ds: xr.Dataset, f: dict[str, Any], mpath: str, overwrite: bool,
+                resume: Any) -> tuple[dict[int, Any], list[int]]:
+    """(kept manifest entries by index, indices rewritten because their bytes changed).
+
+    ``f`` is the writer's plan: ``paths``, ``slices``, ``plan``, ``unlimited``,
+    ``encoded`` (None per piece on a cluster) and ``fingerprint``.
+    """
+    paths = f["paths"]
+    doc = read_manifest(mpath) if resume and os.path.exists(mpath) else None
+    if doc is not None:
+        check_source(doc, f["fingerprint"], mpath)
+    own = own_entries(doc, paths)
+    refuse_existing(paths, own, overwrite, resume)
+    if not resume:
+        return {}, []
+    keep, bad = verify_own(own, paths, strict=resume == "strict")
+    if keep:
+        encoded = f["encoded"]
+        if encoded[0] is None:  # cluster: encode just the pieces to compare, here
+            encoded = {i: encode_piece(ds.isel(f["slices"][i]) if f["slices"][i] else ds,
+                                       f["plan"], f["unlimited"]) for i in keep}
+        check_content(ds, keep, encoded, paths)
+    return keep, bad

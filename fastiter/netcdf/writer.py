@@ -33,11 +33,10 @@ from fastiter.netcdf.encoding import check_encoded, encode_piece, encode_pieces,
 from fastiter.netcdf.filejob import TEMP_MARK, ChunkWriteError, FileJob, FileResult, fault_hook
 from fastiter.netcdf.fingerprint import source_fingerprint
 from fastiter.netcdf.integrity import ALGORITHMS, DEFAULT
-from fastiter.netcdf.manifest import manifest_path, read_manifest, write_manifest
+from fastiter.netcdf.manifest import manifest_path, write_manifest
 from fastiter.netcdf.naming import chunk_paths, local_path
 from fastiter.netcdf.result import SaveResult
-from fastiter.netcdf.resume import (ResumeError, TargetsExistError, check_content,
-                                    check_source, own_entries, refuse_existing, verify_own)
+from fastiter.netcdf.resume import ResumeError, TargetsExistError, plan_resume
 from fastiter.netcdf.runners import make_progress, run_jobs
 from fastiter.netcdf.split import chunk_slices, describe_slices
 
@@ -185,27 +184,6 @@ def _plan_files(ds: xr.Dataset, root: str, prefix: str, chunks: Any, naming: Any
             "fingerprint": source_fingerprint(ds, plan, all_slices, engine)}
 
 
-def _resume_plan(ds: xr.Dataset, f: dict[str, Any], mpath: str, overwrite: bool,
-                 resume: Any) -> tuple[dict[int, Any], list[int]]:
-    """(kept manifest entries by index, indices rewritten because their bytes changed)."""
-    paths = f["paths"]
-    doc = read_manifest(mpath) if resume and os.path.exists(mpath) else None
-    if doc is not None:
-        check_source(doc, f["fingerprint"], mpath)
-    own = own_entries(doc, paths)
-    refuse_existing(paths, own, overwrite, resume)
-    if not resume:
-        return {}, []
-    keep, bad = verify_own(own, paths, strict=resume == "strict")
-    if keep:
-        encoded = f["encoded"]
-        if encoded[0] is None:  # cluster: encode just the pieces to compare, here
-            encoded = {i: encode_piece(ds.isel(f["slices"][i]) if f["slices"][i] else ds,
-                                       f["plan"], f["unlimited"]) for i in keep}
-        check_content(ds, keep, encoded, paths)
-    return keep, bad
-
-
 def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
                 chunks: Mapping[str, Any] | None = None, *, engine: str = "netcdf4",
                 parallel: Any = "auto", workers: int | None = None,
@@ -303,7 +281,7 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
     f = _plan_files(ds, root, prefix, chunks, naming, engine, encoding, compression, local)
     paths, encoded = f["paths"], f["encoded"]
     mpath = manifest_path(root, prefix)
-    keep, bad = _resume_plan(ds, f, mpath, overwrite, resume)
+    keep, bad = plan_resume(ds, f, mpath, overwrite, resume)
     os.makedirs(root or ".", exist_ok=True)
     _remove_stale_temps(paths)
     todo = [i for i in range(len(paths)) if i not in keep]
