@@ -80,11 +80,10 @@ def test_case2_someone_elses_file_is_never_overwritten(tmp_path, ds):
     assert sorted(os.listdir(root)) == ["filename_1.nc"]
 
 
-def test_case2_a_file_replaced_after_the_run_is_not_ours(tmp_path, ds):
+def test_case2_a_recorded_file_replaced_later_is_rewritten_as_ours(tmp_path, ds):
     root = str(tmp_path / "r")
     paths = save_chunks(ds, root, **KW)
     os.remove(paths[1])
-    # not in the manifest's own record any more: someone else's file, same name
     with open(paths[1], "wb") as f:
         f.write(b"x" * os.path.getsize(paths[0]))
     # the manifest still lists it: it is ours, but corrupt, so resume rewrites it
