@@ -22,6 +22,7 @@ import zlib
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
+import xxhash  # imported here so forked workers inherit it
 
 __all__ = ["ALGORITHMS", "DEFAULT", "new_hash", "buffer_regions", "file_regions",
            "content_digests", "summary_digest", "check_file"]
@@ -47,8 +48,6 @@ class _Crc32:
 def new_hash(algorithm: str) -> Any:
     """A fresh hash object with ``update``/``hexdigest`` for ``algorithm``."""
     if algorithm == "xxh3":
-        import xxhash
-
         return xxhash.xxh3_64()
     if algorithm == "crc32":
         return _Crc32()
@@ -59,8 +58,6 @@ def new_hash(algorithm: str) -> Any:
 
 def _digest(buf: Any, algorithm: str) -> str:
     if algorithm == "xxh3":
-        import xxhash
-
         return xxhash.xxh3_64_hexdigest(buf)
     h = new_hash(algorithm)
     h.update(buf)
