@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import zlib
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import xxhash  # imported here so forked workers inherit it
 
-__all__ = ["ALGORITHMS", "DEFAULT", "new_hash", "buffer_regions", "file_regions",
+__all__ = ["ALGORITHMS", "DEFAULT", "new_hash", "write_hashed", "buffer_regions",
+           "file_regions",
            "content_digests", "summary_digest", "check_file"]
 
 DEFAULT = "xxh3"
@@ -62,6 +64,35 @@ def _digest(buf: Any, algorithm: str) -> str:
     h = new_hash(algorithm)
     h.update(buf)
     return h.hexdigest()
+
+
+#: Blocks small enough to stay in L2 between being written and being hashed.
+_HOT_BLOCK = 1 << 18
+
+
+def write_hashed(fd: int, bufs: Sequence[Any], algorithm: str,
+                 after_second: Callable[[], None] | None = None) -> list[list[Any]]:
+    """Write ``bufs`` to ``fd`` in order; return their regions, hashed on the way.
+
+    Each 256 KiB block is hashed right after ``write`` copied it, while it is still in
+    cache, so the record costs a second pass over cached bytes rather than over main
+    memory (one ``writev`` then hashing everything measured about 25% slower at 1 GB).
+    ``after_second`` runs once the first two buffers are written (a crash-test hook).
+    """
+    regions = []
+    for k, b in enumerate(bufs):
+        mv = memoryview(b).cast("B")
+        h = new_hash(algorithm)
+        for off in range(0, len(mv), _HOT_BLOCK):
+            block = mv[off:off + _HOT_BLOCK]
+            done = 0
+            while done < len(block):
+                done += os.write(fd, block[done:])
+            h.update(block)
+        regions.append([len(mv), h.hexdigest()])
+        if k == 1 and after_second is not None:
+            after_second()
+    return regions
 
 
 def buffer_regions(bufs: Iterable[Any], algorithm: str) -> list[list[Any]]:
@@ -107,8 +138,6 @@ def check_file(path: str, record: Mapping[str, Any]) -> str | None:
     Every byte is re-read and re-hashed against its region; the size alone is never
     trusted.  A record without regions (no checksum was kept) never matches.
     """
-    import os
-
     regions = record.get("regions")
     algorithm = record.get("algorithm")
     if not regions or not algorithm:

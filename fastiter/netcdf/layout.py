@@ -150,10 +150,10 @@ def write_with_layout(path: str, layout: Layout, arrays: dict[str, np.ndarray],
                       between: Callable[[], None] | None = None) -> list | None:
     """Write ``layout`` with ``arrays`` as its data to the new file ``path``.
 
-    Returns the file's integrity regions (:func:`fastiter.netcdf.integrity.buffer_regions`:
-    one per header run and per variable's data, hashed from memory, so the file is not
-    read back) when ``checksum`` names an algorithm.  ``between`` runs after the first
-    extent is written (a test hook for a crash mid-file).
+    Returns the file's integrity regions when ``checksum`` names an algorithm: one per
+    header run and per variable's data, each block hashed from memory as it is written
+    (:func:`fastiter.netcdf.integrity.write_hashed`), so the file is never read back.
+    ``between`` runs after the first extent is written (a test hook for a crash mid-file).
     """
     bufs: list[Any] = []
     for gap, (name, nbytes) in zip(layout.gaps, layout.extents):
@@ -163,6 +163,10 @@ def write_with_layout(path: str, layout: Layout, arrays: dict[str, np.ndarray],
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
                  0o666)
     try:
+        if checksum:
+            from fastiter.netcdf.integrity import write_hashed
+
+            return write_hashed(fd, bufs, checksum, between)
         if between is not None:
             _writev_all(fd, bufs[:2])
             between()
@@ -173,10 +177,6 @@ def write_with_layout(path: str, layout: Layout, arrays: dict[str, np.ndarray],
             _writev_all(fd, bufs_left[i:i + _IOV_MAX])
     finally:
         os.close(fd)
-    if checksum:
-        from fastiter.netcdf.integrity import buffer_regions
-
-        return buffer_regions(bufs, checksum)
     return None
 
 
