@@ -9,8 +9,9 @@ inside those data extents (checked byte for byte in tests/netcdf/test_layout.py)
 So a process writes the first file of each structure with netCDF4, records where each
 variable's data sits (h5py reads the offsets) and keeps the bytes between the extents.
 Each later file of that structure is then the recorded header bytes with the new data
-in between, written with one ``os.writev`` straight from the arrays: no HDF5 call, no
-copy, no library lock.  The result is byte-identical to what netCDF4 would write.
+in between, written in 1 MiB ``os.write`` blocks straight from the arrays (hashed for
+the integrity record on the way, :func:`fastiter.netcdf.integrity.write_hashed`): no
+HDF5 call, no copy, no library lock.  The result is byte-identical to what netCDF4 would write.
 
 Anything that does not fit (compression, chunked storage, unlimited dimensions,
 strings, a dtype cast netCDF4 would do, a variable HDF5 did not store as one extent)
@@ -35,7 +36,6 @@ ENABLED = os.environ.get("FASTITER_NC_LAYOUT", "1") != "0"
 _MAX_LAYOUTS = 16
 _CACHE: OrderedDict[tuple, Layout | None] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
-_IOV_MAX = 512  # well under Linux's 1024
 
 
 @dataclass(frozen=True)
@@ -163,29 +163,9 @@ def write_with_layout(path: str, layout: Layout, arrays: dict[str, np.ndarray],
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
                  0o666)
     try:
-        if checksum:
-            from fastiter.netcdf.integrity import write_hashed
+        from fastiter.netcdf.integrity import write_hashed
 
-            return write_hashed(fd, bufs, checksum, between)
-        if between is not None:
-            _writev_all(fd, bufs[:2])
-            between()
-            bufs_left = bufs[2:]
-        else:
-            bufs_left = bufs
-        for i in range(0, len(bufs_left), _IOV_MAX):
-            _writev_all(fd, bufs_left[i:i + _IOV_MAX])
+        return write_hashed(fd, bufs, checksum, between)
     finally:
         os.close(fd)
-    return None
 
-
-def _writev_all(fd: int, bufs: list[Any]) -> None:
-    views = [memoryview(b).cast("B") for b in bufs if len(b)]
-    while views:
-        n = os.writev(fd, views)
-        while views and n >= len(views[0]):
-            n -= len(views[0])
-            views.pop(0)
-        if views and n:
-            views[0] = views[0][n:]
