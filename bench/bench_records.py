@@ -13,7 +13,7 @@ import os
 import numpy as np
 import pytest
 
-from fastiter import kernels
+from fastiter import _env, kernels
 from fastiter.records import (
     CSVRecordReader,
     CSVSequenceRecordReader,
@@ -28,9 +28,9 @@ SEQS, MAX_T, SEQ_F, SEQ_BATCH = 10_000, 200, 8, 64
 
 @pytest.fixture(scope="session")
 def scale(request):
-    env = os.environ.get("FASTITER_BENCH_RECORDS_FRACTION")
-    if env:
-        return float(env)
+    env = _env.get("FASTITER_BENCH_RECORDS_FRACTION")
+    if env is not None:
+        return env
     return 0.01 if request.config.getoption("benchmark_disable", False) else 1.0
 
 

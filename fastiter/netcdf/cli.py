@@ -13,31 +13,49 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``split`` on an ``argparse`` sub-parser collection."""
     p = subparsers.add_parser(
         "split", help="split netCDF file(s) into one file per chunk, in parallel",
-        description="Open INPUT... as one dataset (combined by coordinates), split it every "
+        usage="fastiter split [options] INPUT [INPUT ...] OUTDIR",
+        description="Open the INPUT files as one dataset (combined by coordinates), split it every "
                     "SIZE steps along DIM and write the pieces to OUTDIR in parallel, "
                     "atomically, with a manifest.")
-    p.add_argument("paths", nargs="+", metavar="INPUT... OUTDIR",
-                   help="input netCDF file(s), then the output folder")
+    p.add_argument("paths", nargs="+", metavar="INPUT [INPUT ...] OUTDIR",
+                   help="one or more input netCDF files, then the output folder")
     p.add_argument("--dim", default="time", help="dimension to split along (default time)")
     p.add_argument("--size", type=int, default=12, help="steps per output file (default 12)")
-    p.add_argument("--prefix", default="filename", help="output file-name stem")
+    p.add_argument("--prefix", default="filename",
+                   help="output file-name stem (default: filename)")
     p.add_argument("--naming", choices=("time", "index"), default="time",
-                   help="name files by first/last time value or by index")
-    p.add_argument("--engine", choices=("netcdf4", "h5netcdf"), default="netcdf4")
-    p.add_argument("--workers", type=int, default=None, help="worker processes")
+                   help="name files by their first and last time value, or by chunk "
+                        "index (default: time)")
+    p.add_argument("--engine", choices=("netcdf4", "h5netcdf"), default="netcdf4",
+                   help="library that writes the files; h5netcdf needs the h5netcdf "
+                        "extra (default: netcdf4)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes (default: one per core)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="dask.distributed scheduler address; workers must share OUTDIR")
+                   help="dask.distributed scheduler address; workers must share OUTDIR "
+                        "(default: local processes)")
     p.add_argument("--compress", type=int, default=None, metavar="LEVEL",
                    help="zlib level 1-9 with shuffle (default: uncompressed)")
-    p.add_argument("--verify", action="store_true", help="re-open and compare every file")
-    p.add_argument("--overwrite", action="store_true", help="replace existing files")
+    p.add_argument("--verify", action="store_true",
+                   help="re-open every file and compare it with its piece (default: off)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace existing files (default: refuse to)")
     p.add_argument("--resume", action="store_true",
                    help="complete an interrupted run: keep the files the manifest records "
-                        "whose bytes still match it, rewrite the others")
+                        "whose bytes still match it, rewrite the others (default: off)")
     p.add_argument("--strict", action="store_true",
                    help="with --resume: refuse (listing them) instead of rewriting files "
-                        "that changed since they were written")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+                        "that changed since they were written (default: off)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="hide the progress bar (default: shown)")
+    p.add_argument("--plan", default=None, metavar="IMAGE",
+                   help="draw the chunk plan (grid, file names, sizes) to IMAGE (.png, "
+                        ".svg, .pdf) and exit without writing any data file (default: "
+                        "write the files)")
+    p.add_argument("--report", default=None, metavar="FILE",
+                   help="write a report of the run to FILE: timings per file (.html or "
+                        ".json), or dask's performance report (.html) with --scheduler "
+                        "(default: no report)")
     p.set_defaults(func=run_split)
     return p
 
@@ -52,6 +70,14 @@ def _open(inputs: list[str], dim: str, size: int) -> Any:
     if len(inputs) == 1:
         return xr.open_dataset(inputs[0], chunks=chunks)
     return xr.open_mfdataset(inputs, combine="by_coords", chunks=chunks)
+
+
+def _inputs(inputs: list[str]) -> str:
+    """The inputs in a few words: a long list of paths would bury the summary."""
+    if len(inputs) == 1:
+        return inputs[0]
+    return f"{len(inputs)} input files ({os.path.basename(inputs[0])} ... " \
+           f"{os.path.basename(inputs[-1])})"
 
 
 #: Library wording -> command-line wording, for messages that name an argument.
@@ -85,6 +111,24 @@ def _table(res: Any, outdir: str, workers: Any) -> str:
     return "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
 
 
+def _draw_plan(ds: Any, args: argparse.Namespace, outdir: str) -> int:
+    from fastiter.netcdf.planplot import plot_plan
+
+    try:
+        plan = plot_plan(ds, {args.dim: args.size}, root=outdir, prefix=args.prefix,
+                         naming=args.naming, path=args.plan)
+    except ImportError as err:
+        print(f"fastiter split: --plan: {err}", file=sys.stderr)
+        return 2
+    finally:
+        ds.close()
+    sizes = sorted({f.nbytes for f in plan.files})
+    print(f"fastiter split: plan of {len(plan)} files, {plan.nbytes:,} data bytes "
+          f"({sizes[0]:,} to {sizes[-1]:,} per file), drawn to {args.plan}; "
+          f"no data file was written")
+    return 0
+
+
 def run_split(args: argparse.Namespace) -> int:
     """The ``split`` handler: returns the exit code (2 for bad arguments)."""
     from fastiter.netcdf.writer import save_chunks
@@ -106,6 +150,8 @@ def run_split(args: argparse.Namespace) -> int:
         if args.strict and not args.resume:
             print("fastiter split: --strict only applies with --resume", file=sys.stderr)
             return 2
+        if args.plan:
+            return _draw_plan(ds, args, outdir)
         parallel: Any = "auto"
         if args.scheduler:
             from distributed import Client
@@ -116,9 +162,8 @@ def run_split(args: argparse.Namespace) -> int:
                           compression=args.compress, overwrite=args.overwrite,
                           verify=args.verify, progress=not args.no_progress,
                           resume="strict" if args.strict else args.resume,
-                          naming=args.naming)
-        shown = inputs[0] if len(inputs) == 1 else f"{len(inputs)} input files"
-        print(f"fastiter split: {shown} -> {outdir}")
+                          naming=args.naming, report=args.report)
+        print(f"fastiter split: {_inputs(inputs)} -> {outdir}")
         print(_table(res, outdir, args.workers))
         ds.close()
         return 0

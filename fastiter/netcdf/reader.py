@@ -25,9 +25,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from fastiter._validate import positive_int
+from fastiter._validate import SeedLike, optional_seed_key, positive_int, seed_key
 from fastiter.dataset import DataSet
-from fastiter.iterators._order import epoch_permutation, fresh_seed
+from fastiter.iterators._order import epoch_permutation
 from fastiter.iterators.base import DataSetIterator
 
 __all__ = ["NetCDFDataSetIterator", "HDF5DataSetIterator", "expand_paths"]
@@ -135,7 +135,7 @@ class _BlockIterator(DataSetIterator):
     def __init__(self, paths: list[str], reader: _FileReader, lengths: list[int],
                  features: list[str], labels: list[str], batch_size: int,
                  window: int | None, stride: int | None, read_size: int | None,
-                 shuffle: bool, seed: int | None, shuffle_buffer: int,
+                 shuffle: bool, seed: SeedLike, shuffle_buffer: int,
                  fill_value: float | None, drop_nan_columns: bool, dtype: Any,
                  drop_last: bool) -> None:
         super().__init__()
@@ -147,7 +147,7 @@ class _BlockIterator(DataSetIterator):
                                     (self._window or 1))
         self._shuffle, self._drop_last = bool(shuffle), bool(drop_last)
         self._buffer = positive_int("shuffle_buffer", shuffle_buffer)
-        self._seed = (fresh_seed() if seed is None else int(seed)) if shuffle else seed
+        self._seed = seed_key("seed", seed) if shuffle else optional_seed_key("seed", seed)
         if fill_value is not None and not np.isfinite(fill_value):
             raise ValueError(f"fill_value must be a finite number or None, got {fill_value}")
         self._fill, self._dtype = fill_value, np.dtype(dtype)
@@ -322,7 +322,7 @@ class NetCDFDataSetIterator(_BlockIterator):
 
     def __init__(self, paths_or_glob: Any, features: Any = ("Tair",), labels: Any = None,
                  dim: str = "time", batch_size: int = 32, window: int | None = None,
-                 shuffle: bool = False, seed: int | None = None, *,
+                 shuffle: bool = False, seed: SeedLike = None, *,
                  stride: int | None = None, read_size: int | None = None,
                  shuffle_buffer: int = 4, fill_value: float | None = None,
                  drop_nan_columns: bool = False, dtype: Any = np.float32,
@@ -355,7 +355,7 @@ class HDF5DataSetIterator(_BlockIterator):
 
     def __init__(self, paths_or_glob: Any, features: Any, labels: Any = None, axis: int = 0,
                  batch_size: int = 32, window: int | None = None, shuffle: bool = False,
-                 seed: int | None = None, *, stride: int | None = None,
+                 seed: SeedLike = None, *, stride: int | None = None,
                  read_size: int | None = None, shuffle_buffer: int = 4,
                  fill_value: float | None = None, drop_nan_columns: bool = False,
                  dtype: Any = np.float32, drop_last: bool = False) -> None:

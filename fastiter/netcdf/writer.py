@@ -37,6 +37,7 @@ from fastiter.netcdf.manifest import manifest_path, write_manifest
 from fastiter.netcdf.naming import chunk_paths, local_path
 from fastiter.netcdf.result import SaveResult
 from fastiter.netcdf.resume import ResumeError, TargetsExistError, plan_resume
+from fastiter.netcdf.report import check_report, record_run
 from fastiter.netcdf.runners import make_progress, run_jobs
 from fastiter.netcdf.split import chunk_slices, describe_slices
 
@@ -192,7 +193,8 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
                 progress: bool = True, resume: bool | str = False,
                 naming: str | Callable[[int, xr.Dataset], str] = "time",
                 checksum: str | None = DEFAULT, fsync: bool = False,
-                start_method: str | None = None) -> SaveResult:
+                start_method: str | None = None, report: str | os.PathLike | None = None
+                ) -> SaveResult:
     """Write one netCDF file per chunk of ``ds``, in parallel, atomically.
 
     Parameters
@@ -253,6 +255,13 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
     start_method : str, optional
         Process start method for ``parallel="processes"``: ``fork`` (Linux default; workers
         inherit the pieces, nothing is pickled), ``forkserver`` or ``spawn``.
+    report : str or os.PathLike, optional
+        Write a report of the run there when it ends (also when it fails).  On a
+        ``distributed`` cluster: dask's ``performance_report`` (an ``.html`` page; needs
+        bokeh, ``pip install 'fastiter[diagnostics]'``).  Otherwise fastiter's timing
+        summary, as JSON for a ``.json`` name or HTML for ``.html``: the runner, the
+        totals, and per file its path, chunk, bytes and seconds.  An existing report of
+        that name is replaced.
 
     Returns
     -------
@@ -282,6 +291,7 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
     paths, encoded = f["paths"], f["encoded"]
     mpath = manifest_path(root, prefix)
     keep, bad = plan_resume(ds, f, mpath, overwrite, resume)
+    report = check_report(report, runner, protected=[mpath, *paths])
     os.makedirs(root or ".", exist_ok=True)
     _remove_stale_temps(paths)
     todo = [i for i in range(len(paths)) if i not in keep]
@@ -303,7 +313,8 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
                        claimed=[] if complete else [paths[i] for i in todo])
 
     manifest(False)  # claims the targets first: whatever a worker finishes is ours
-    results = run_jobs(jobs, runner, workers, start_method)
+    results = record_run(run_jobs(jobs, runner, workers, start_method), report, runner,
+                         requested=parallel, workers=workers, chunks=descs, total=len(paths))
     try:
         for r in results:
             entries[r.index] = _entry(r, descs[r.index])
