@@ -115,20 +115,14 @@ def _materialise(data: Any) -> np.ndarray:
 
 
 #: Test hook (never a public argument): ``(index, 'raise' | 'exit' | 'sleep')`` makes the
-#: write of file ``index`` raise, kill its process or stall mid-file.  The environment variable
-#: ``FASTITER_NC_FAULT=index:mode`` does the same for a whole test process.
+#: write of file ``index`` raise, kill its process or stall mid-file.  ``save_chunks``
+#: reads it when it starts and hands it to the jobs (forked, threaded or on a cluster).
 FAULT: tuple[int, str] | None = None
 
 
 def fault_hook() -> tuple[int, str] | None:
-    """The fault to inject, from :data:`FAULT` or ``FASTITER_NC_FAULT``; None normally."""
-    if FAULT is not None:
-        return FAULT
-    spec = os.environ.get("FASTITER_NC_FAULT")
-    if not spec:
-        return None
-    index, _, mode = spec.partition(":")
-    return int(index), mode
+    """The fault tests asked to inject (:data:`FAULT`); None normally."""
+    return FAULT
 
 
 def _maybe_fault(job: FileJob, stage: str) -> None:

@@ -10,6 +10,7 @@ distributed = pytest.importorskip("distributed")
 dask = pytest.importorskip("dask")
 
 from fastiter.netcdf import ChunkWriteError, make_rasm, save_chunks  # noqa: E402
+from fastiter.netcdf import filejob  # noqa: E402
 from fastiter.netcdf import cluster as C  # noqa: E402
 from fastiter.netcdf.encoding import plan_encoding  # noqa: E402
 from fastiter.netcdf.filejob import TEMP_MARK, FileJob  # noqa: E402
@@ -112,7 +113,7 @@ def test_worker_without_stash_refuses_then_gets_the_job_inline(tmp_path, client)
 
 def test_cluster_error_names_file_and_chunk_with_traceback(tmp_path, client, monkeypatch):
     ds = make_rasm(n_time=36, ny=5, nx=6, chunks={"time": 12})
-    monkeypatch.setenv("FASTITER_NC_FAULT", "1:raise")
+    monkeypatch.setattr(filejob, "FAULT", (1, "raise"))
     with pytest.raises(ChunkWriteError, match=r"chunk 1: time=12:24") as info:
         save_chunks(ds, str(tmp_path), parallel=client, progress=False)
     assert "worker traceback" in str(info.value) and "injected failure" in str(info.value)
@@ -123,10 +124,10 @@ def test_cluster_error_names_file_and_chunk_with_traceback(tmp_path, client, mon
 def test_killed_cluster_worker_leaves_no_partial_file_and_resume_completes(tmp_path, client,
                                                                           monkeypatch):
     ds = _expr(make_rasm(n_time=48, ny=10, nx=12, chunks={"time": 12}))
-    monkeypatch.setenv("FASTITER_NC_FAULT", "2:exit")
+    monkeypatch.setattr(filejob, "FAULT", (2, "exit"))
     with pytest.raises(ChunkWriteError, match=r"chunk 2: time=24:36.*died"):
         save_chunks(ds, str(tmp_path), parallel=client, progress=False)
-    monkeypatch.delenv("FASTITER_NC_FAULT")
+    monkeypatch.setattr(filejob, "FAULT", None)
     names = os.listdir(tmp_path)
     assert not [n for n in names if TEMP_MARK in n]
     assert "filename_1982-09-16_1983-08-17.nc" not in names

@@ -17,7 +17,8 @@ from fastiter.netcdf.filejob import TEMP_MARK
 
 SCRIPT = textwrap.dedent("""
     import json, os, sys
-    from fastiter.netcdf import forkpool, make_rasm, save_chunks
+    from fastiter.netcdf import filejob, forkpool, make_rasm, save_chunks
+    filejob.FAULT = (1, "sleep")  # chunk 1 stalls mid-file until the Ctrl-C
     ds = make_rasm(n_time=48, ny=8, nx=9, chunks={"time": 12})
     try:
         save_chunks(ds, sys.argv[1], parallel="processes", workers=2, progress=False)
@@ -35,8 +36,7 @@ SCRIPT = textwrap.dedent("""
 
 def test_ctrl_c_leaves_no_temporary_no_partial_file_and_no_child(tmp_path):
     out = tmp_path / "out"
-    env = dict(os.environ, FASTITER_NC_FAULT="1:sleep")
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(out)], env=env,
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # wait until chunk 1 is being written

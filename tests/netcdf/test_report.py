@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from fastiter.netcdf import filejob
 from fastiter.netcdf import ChunkWriteError, make_rasm, save_chunks
 from fastiter.netcdf import report as R
 
@@ -76,7 +77,7 @@ def test_report_says_which_runner_ran_when_processes_fall_back_to_threads(tmp_pa
 
 def test_failed_run_reports_and_raises_its_own_error(tmp_path, monkeypatch):
     rep = tmp_path / "r.json"
-    monkeypatch.setenv("FASTITER_NC_FAULT", "2:raise")
+    monkeypatch.setattr(filejob, "FAULT", (2, "raise"))
     with pytest.raises(ChunkWriteError, match="injected failure"):
         save_chunks(_ds(), str(tmp_path / "out"), chunks={"time": 12}, parallel="serial",
                     progress=False, naming="index", report=str(rep))
@@ -92,7 +93,7 @@ def test_report_failure_during_a_failed_run_is_chained_not_substituted(tmp_path,
         raise OSError("disk full while writing the report")
 
     monkeypatch.setattr(R._Recorder, "write", broken)
-    monkeypatch.setenv("FASTITER_NC_FAULT", "1:raise")
+    monkeypatch.setattr(filejob, "FAULT", (1, "raise"))
     with pytest.raises(ChunkWriteError, match="injected failure") as info:
         save_chunks(_ds(), str(tmp_path / "out"), chunks={"time": 12}, parallel="serial",
                     progress=False, report=str(tmp_path / "r.json"))

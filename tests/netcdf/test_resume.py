@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from fastiter.netcdf import filejob
 from fastiter.netcdf import ChunkWriteError, ResumeError, save_chunks
 
 KW = dict(chunks={"time": 6}, naming="index", parallel="serial", progress=False)
@@ -130,7 +131,7 @@ def test_case3_lazy_source_fingerprint_uses_the_dask_token(tmp_path, ds):
 
 def test_case4_the_chunk_error_is_raised_not_the_manifest_one(tmp_path, ds, monkeypatch):
     root = tmp_path / "r"
-    monkeypatch.setenv("FASTITER_NC_FAULT", "1:raise")
+    monkeypatch.setattr(filejob, "FAULT", (1, "raise"))
 
     def fail_and_break_the_folder(block, block_info=None):
         # while chunk 1 is written, the folder stops taking the manifest: its

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from fastiter.netcdf import filejob
 from fastiter.netcdf import (ChunkWriteError, chunk_paths, make_rasm, save_chunks,
                              save_mfdataset, split_by_chunks)
 
@@ -194,7 +195,7 @@ def test_manifest_records_sizes_and_checksums(tmp_path, checksum, layout_on, mon
 
 def test_worker_error_names_file_and_chunk(tmp_path, monkeypatch):
     ds = make_rasm(ny=3, nx=4)
-    monkeypatch.setenv("FASTITER_NC_FAULT", "1:raise")
+    monkeypatch.setattr(filejob, "FAULT", (1, "raise"))
     with pytest.raises(ChunkWriteError) as info:
         save_chunks(ds, str(tmp_path), chunks={"time": 12}, progress=False, workers=2)
     msg = str(info.value)
@@ -207,10 +208,10 @@ def test_worker_error_names_file_and_chunk(tmp_path, monkeypatch):
 
 def test_killed_worker_leaves_no_partial_file_and_resume_completes(tmp_path, monkeypatch):
     ds = make_rasm(n_time=48, ny=8, nx=9, chunks={"time": 12})
-    monkeypatch.setenv("FASTITER_NC_FAULT", "2:exit")
+    monkeypatch.setattr(filejob, "FAULT", (2, "exit"))
     with pytest.raises(ChunkWriteError, match="died"):
         save_chunks(ds, str(tmp_path), progress=False, workers=2, parallel="processes")
-    monkeypatch.delenv("FASTITER_NC_FAULT")
+    monkeypatch.setattr(filejob, "FAULT", None)
     names = sorted(os.listdir(tmp_path))
     assert not [n for n in names if ".tmp-" in n], names
     finals = [n for n in names if n.endswith(".nc")]
@@ -282,7 +283,7 @@ def test_local_cluster(tmp_path, monkeypatch):
                                   dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         paths = save_chunks(ds, str(tmp_path), parallel=client, progress=False)
-        monkeypatch.setenv("FASTITER_NC_FAULT", "0:raise")
+        monkeypatch.setattr(filejob, "FAULT", (0, "raise"))
         with pytest.raises(ChunkWriteError, match="chunk 0"):
             save_chunks(ds, str(tmp_path / "bad"), parallel=client, progress=False)
     assert [os.path.basename(p) for p in paths] == RASM_NAMES[:2]
