@@ -13,12 +13,13 @@ __all__ = ["EXTRAS", "require_extra", "missing_extra_message"]
 
 # extra -> the import names it provides (the [project.optional-dependencies] of pyproject.toml)
 EXTRAS = {
-    "netcdf": ("xarray", "dask", "netCDF4", "cftime"),
+    "netcdf": ("xarray", "dask", "netCDF4", "cftime", "xxhash"),
     "distributed": ("distributed",),
     "jit": ("numba",),
     "torch": ("torch",),
     "jax": ("jax",),
     "images": ("PIL",),
+    "diagnostics": ("bokeh", "matplotlib"),
     "bench": ("pytest_benchmark", "pandas", "matplotlib"),
     "h5netcdf": ("h5netcdf",),
 }

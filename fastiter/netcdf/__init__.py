@@ -22,6 +22,8 @@ from fastiter.netcdf.planplot import ChunkPlan, PlannedFile, plot_plan
 from fastiter.netcdf.rasm import make_rasm
 from fastiter.netcdf.reader import HDF5DataSetIterator, NetCDFDataSetIterator
 from fastiter.netcdf.split import split_by_chunks
+from fastiter.netcdf.result import SaveResult
+from fastiter.netcdf.resume import ResumeError, TargetsExistError
 from fastiter.netcdf.writer import VerificationError, save_chunks, save_mfdataset
 
 __all__ = [
@@ -33,6 +35,9 @@ __all__ = [
     "save_mfdataset",
     "ChunkWriteError",
     "VerificationError",
+    "ResumeError",
+    "TargetsExistError",
+    "SaveResult",
     "plot_plan",
     "ChunkPlan",
     "PlannedFile",

@@ -15,12 +15,13 @@ import inspect
 
 import xarray
 from xarray import conventions as _conventions
+from xarray.backends import common as _common
 from xarray.backends import locks as _locks
 from xarray.backends import netCDF4_ as _nc4
 from xarray.coding import times as _times
 
 __all__ = ["encode_dataset_coordinates", "cf_encoder", "force_native_endianness",
-           "encode_nc4_variable", "nc4_dtype", "extract_nc4_variable_encoding",
+           "encode_nc4_variable", "nc4_dtype", "encode_cf_variable", "ensure_dtype_not_object", "extract_nc4_variable_encoding",
            "encode_cf_datetime", "encode_cf_timedelta", "HDF5_LOCK", "NETCDFC_LOCK",
            "EXPECTED"]
 
@@ -28,6 +29,8 @@ __all__ = ["encode_dataset_coordinates", "cf_encoder", "force_native_endianness"
 EXPECTED = {
     (_conventions, "encode_dataset_coordinates"): ("dataset",),
     (_conventions, "cf_encoder"): ("variables", "attributes"),
+    (_conventions, "encode_cf_variable"): ("var", "needs_copy", "name"),
+    (_common, "ensure_dtype_not_object"): ("var", "name"),
     (_nc4, "_force_native_endianness"): ("var",),
     (_nc4, "_encode_nc4_variable"): ("var", "name"),
     (_nc4, "_nc4_dtype"): ("var",),
@@ -68,6 +71,8 @@ if _problems:
 
 encode_dataset_coordinates = _conventions.encode_dataset_coordinates
 cf_encoder = _conventions.cf_encoder
+encode_cf_variable = _conventions.encode_cf_variable
+ensure_dtype_not_object = _common.ensure_dtype_not_object
 force_native_endianness = _nc4._force_native_endianness
 encode_nc4_variable = _nc4._encode_nc4_variable
 nc4_dtype = _nc4._nc4_dtype

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from typing import Any
 
 __all__ = ["add_parser", "run_split"]
@@ -42,15 +41,21 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true",
                    help="replace existing files (default: refuse to)")
     p.add_argument("--resume", action="store_true",
-                   help="skip files the manifest lists as complete (default: off)")
+                   help="complete an interrupted run: keep the files the manifest records "
+                        "whose bytes still match it, rewrite the others (default: off)")
+    p.add_argument("--strict", action="store_true",
+                   help="with --resume: refuse (listing them) instead of rewriting files "
+                        "that changed since they were written (default: off)")
     p.add_argument("--no-progress", action="store_true",
                    help="hide the progress bar (default: shown)")
     p.add_argument("--plan", default=None, metavar="IMAGE",
                    help="draw the chunk plan (grid, file names, sizes) to IMAGE (.png, "
-                        ".svg, .pdf) and exit without writing any data file (default: write the data)")
+                        ".svg, .pdf) and exit without writing any data file (default: "
+                        "write the files)")
     p.add_argument("--report", default=None, metavar="FILE",
                    help="write a report of the run to FILE: timings per file (.html or "
-                        ".json), or dask's performance report (.html) with --scheduler (default: none)")
+                        ".json), or dask's performance report (.html) with --scheduler "
+                        "(default: no report)")
     p.set_defaults(func=run_split)
     return p
 
@@ -75,15 +80,33 @@ def _inputs(inputs: list[str]) -> str:
            f"{os.path.basename(inputs[-1])})"
 
 
-def _table(stats: dict[str, Any], outdir: str) -> str:
-    secs = max(stats["seconds"], 1e-9)
-    rows = [("files", f"{stats['files']} ({stats['written']} written)"),
-            ("data bytes", f"{stats['nbytes']:,}"),
-            ("file bytes", f"{stats['file_bytes']:,}"),
-            ("time", f"{secs:.2f} s"),
-            ("data MB/s", f"{stats['nbytes'] / secs / 1e6:,.1f}"),
+#: Library wording -> command-line wording, for messages that name an argument.
+_CLI_WORDS = (("resume='strict'", "--resume --strict"), ("overwrite=True", "--overwrite"),
+              ("overwrite=False", "--overwrite was not given"), ("resume=True", "--resume"))
+
+
+def _cli_words(message: str) -> str:
+    for lib, cli in _CLI_WORDS:
+        message = message.replace(lib, cli)
+    return message
+
+
+def _table(res: Any, outdir: str, workers: Any) -> str:
+    files = f"{len(res)} ({len(res.written)} written"
+    files += f", {len(res.skipped)} kept by --resume" if res.skipped else ""
+    files += f", {len(res.rewritten)} of them rewritten as changed" if res.rewritten else ""
+    files += f", {res.empty} empty pieces skipped" if res.empty else ""
+    rows = [("files", files + ")"),
+            ("runner", res.runner + (f" ({workers} workers)" if workers else "")),
+            ("data bytes", f"{res.nbytes:,}"),
+            ("file bytes", f"{res.file_bytes:,}"),
+            ("time", f"{res.seconds:.2f} s"),
+            ("data MB/s", f"{res.mb_per_s:,.1f}"),
             ("output", outdir),
-            ("manifest", stats["manifest"])]
+            ("manifest", res.manifest)]
+    if res.verified:
+        rows.append(("verified", f"passed: all {len(res)} files re-open identical to "
+                                 f"their pieces"))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
 
@@ -108,7 +131,7 @@ def _draw_plan(ds: Any, args: argparse.Namespace, outdir: str) -> int:
 
 def run_split(args: argparse.Namespace) -> int:
     """The ``split`` handler: returns the exit code (2 for bad arguments)."""
-    from fastiter.netcdf.writer import last_run_stats, save_chunks
+    from fastiter.netcdf.writer import save_chunks
 
     if len(args.paths) < 2:
         print("fastiter split: give at least one INPUT and the OUTDIR", file=sys.stderr)
@@ -124,26 +147,28 @@ def run_split(args: argparse.Namespace) -> int:
             print(f"fastiter split: the input has no dimension {args.dim!r}; "
                   f"it has {list(ds.dims)}", file=sys.stderr)
             return 2
+        if args.strict and not args.resume:
+            print("fastiter split: --strict only applies with --resume", file=sys.stderr)
+            return 2
         if args.plan:
             return _draw_plan(ds, args, outdir)
-        parallel: Any = "processes"
+        parallel: Any = "auto"
         if args.scheduler:
             from distributed import Client
 
             client = parallel = Client(args.scheduler)
-        t0 = time.perf_counter()
-        save_chunks(ds, outdir, prefix=args.prefix, chunks={args.dim: args.size},
-                    engine=args.engine, parallel=parallel, workers=args.workers,
-                    compression=args.compress, overwrite=args.overwrite,
-                    verify=args.verify, progress=not args.no_progress, resume=args.resume,
-                    naming=args.naming, report=args.report)
-        last_run_stats["seconds"] = time.perf_counter() - t0
+        res = save_chunks(ds, outdir, prefix=args.prefix, chunks={args.dim: args.size},
+                          engine=args.engine, parallel=parallel, workers=args.workers,
+                          compression=args.compress, overwrite=args.overwrite,
+                          verify=args.verify, progress=not args.no_progress,
+                          resume="strict" if args.strict else args.resume,
+                          naming=args.naming, report=args.report)
         print(f"fastiter split: {_inputs(inputs)} -> {outdir}")
-        print(_table(last_run_stats, outdir))
+        print(_table(res, outdir, args.workers))
         ds.close()
         return 0
     except (ValueError, TypeError, FileExistsError, FileNotFoundError) as err:
-        print(f"fastiter split: {err}", file=sys.stderr)
+        print(f"fastiter split: {_cli_words(str(err))}", file=sys.stderr)
         return 2
     finally:
         if client is not None:

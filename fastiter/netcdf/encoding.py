@@ -23,7 +23,8 @@ from fastiter.netcdf._xarray_private import encode_cf_datetime, encode_cf_timede
 
 from fastiter.netcdf.blocks import block_of, optimise
 
-__all__ = ["plan_encoding", "encode_piece", "encode_pieces", "EncodedVariable", "EncodedPiece"]
+__all__ = ["plan_encoding", "encode_piece", "encode_pieces", "check_encoded",
+           "EncodedVariable", "EncodedPiece"]
 
 _STALE = ("source", "original_shape", "chunksizes", "preferred_chunks", "contiguous")
 
@@ -55,23 +56,25 @@ def _is_time_like(var: xr.Variable) -> str | None:
     return None
 
 
-def _sample(var: xr.Variable) -> np.ndarray:
-    """All values of small or numpy-backed variables; the first one of lazy ones."""
-    if var.chunks is None:
-        return np.asarray(var.values).ravel()
-    return np.asarray(var[(0,) * var.ndim].values).ravel()
+def _pin_time(name: str, var: xr.Variable, enc: dict[str, Any], kind: str) -> None:
+    """Fix units, calendar and dtype once from the whole variable (xarray#2827).
 
-
-def _pin_time(var: xr.Variable, enc: dict[str, Any], kind: str) -> None:
-    """Fix units, calendar and dtype once from the whole variable (xarray#2827)."""
-    values = _sample(var)
-    if kind == "datetime":
-        num, units, calendar = encode_cf_datetime(values, enc.get("units"), enc.get("calendar"))
-        enc.setdefault("calendar", calendar)
-    else:
-        num, units = encode_cf_timedelta(values, enc.get("units"))
+    xarray's own encoder sees the whole variable, so it chooses what ``to_netcdf``
+    would: units that hold every value of numpy data exactly, and for lazy data its
+    fixed ``<unit> since 1970-01-01`` int64 (never a guess from one sample).
+    """
+    data = var.data if var.chunks is not None else np.asarray(var.values)
+    try:
+        if kind == "datetime":
+            num, units, calendar = encode_cf_datetime(data, enc.get("units"),
+                                                      enc.get("calendar"), enc.get("dtype"))
+            enc.setdefault("calendar", calendar)
+        else:
+            num, units = encode_cf_timedelta(data, enc.get("units"), enc.get("dtype"))
+    except (ValueError, TypeError, OverflowError) as err:
+        raise type(err)(f"variable {name!r} ({kind} values) cannot be encoded: {err}") from err
     enc.setdefault("units", units)
-    enc.setdefault("dtype", np.asarray(num).dtype)
+    enc.setdefault("dtype", num.dtype)
 
 
 def plan_encoding(ds: xr.Dataset, encoding: Mapping[str, Mapping[str, Any]] | None = None,
@@ -108,9 +111,13 @@ def plan_encoding(ds: xr.Dataset, encoding: Mapping[str, Mapping[str, Any]] | No
         enc.update(user)
         if "chunksizes" in user:
             enc["chunksizes"] = tuple(user["chunksizes"])
+        if var.dtype.kind == "c":
+            raise TypeError(f"variable {name!r} is complex ({var.dtype}); netCDF has no "
+                            f"complex type that xarray reads back by default, so nothing "
+                            f"was written. Store its .real and .imag as two variables.")
         kind = _is_time_like(var)
         if kind is not None:
-            _pin_time(var, enc, kind)
+            _pin_time(str(name), var, enc, kind)
         if name in ds.coords:
             enc.setdefault("_FillValue", None)  # no NaN fill on coordinates (#5448)
         elif comp and var.ndim > 0 and not any(k in enc for k in ("zlib", "compression")):
@@ -169,22 +176,62 @@ def encode_piece(piece: xr.Dataset, plan: Mapping[str, Mapping[str, Any]],
     for name, var in piece.variables.items():
         var.encoding = dict(plan.get(str(name), {}))
     variables, attrs = _xp.encode_dataset_coordinates(piece)
-    variables, attrs = _xp.cf_encoder(variables, attrs)
+    try:
+        variables, attrs = _xp.cf_encoder(variables, attrs)
+    except Exception as err:
+        _name_the_variable(err, variables)
+        raise
     out = EncodedPiece(dims={str(k): int(v) for k, v in piece.sizes.items()},
                        unlimited={str(u) for u in unlimited}, attrs=dict(attrs))
     for name, var in variables.items():
-        var = _xp.force_native_endianness(var)
-        var = _xp.encode_nc4_variable(var, name=name)
-        vattrs = dict(var.attrs)
-        fill = vattrs.pop("_FillValue", None)
-        datatype = _xp.nc4_dtype(var)
-        create = _xp.extract_nc4_variable_encoding(var, raise_on_invalid=True,
-                                                   unlimited_dims=list(unlimited))
-        create.pop("_FillValue", None)
-        out.variables.append(EncodedVariable(str(name), tuple(map(str, var.dims)), datatype,
-                                             fill, create, vattrs, var.data))
-        _finish_create(out.variables[-1], var.shape, unlimited)
+        try:
+            out.variables.append(_encode_nc4(str(name), var, unlimited))
+        except (ValueError, TypeError) as err:
+            raise type(err)(f"variable {name!r} cannot be written: {err}") from err
     return out
+
+
+def _name_the_variable(err: Exception, variables: Mapping[Any, xr.Variable]) -> None:
+    """Re-raise a CF encoding error with the name of the variable that caused it."""
+    for name, var in variables.items():
+        try:
+            _xp.encode_cf_variable(var, name=name)
+        except Exception:  # noqa: BLE001 - this is the variable; say so
+            if isinstance(err, (ValueError, TypeError)):
+                raise type(err)(f"variable {name!r} cannot be encoded: {err}") from err
+            return
+
+
+def _encode_nc4(name: str, var: xr.Variable, unlimited: set[str]) -> EncodedVariable:
+    if var.dtype == object:
+        # Variable-length strings: xarray infers the type from every value, loading a
+        # lazy variable to do so (and warning); the values are needed here anyway.
+        var = _xp.ensure_dtype_not_object(var.load() if var.chunks is not None else var, name)
+    var = _xp.force_native_endianness(var)
+    var = _xp.encode_nc4_variable(var, name=name)
+    vattrs = dict(var.attrs)
+    fill = vattrs.pop("_FillValue", None)
+    datatype = _xp.nc4_dtype(var)
+    create = _xp.extract_nc4_variable_encoding(var, raise_on_invalid=True,
+                                                 unlimited_dims=list(unlimited))
+    create.pop("_FillValue", None)
+    out = EncodedVariable(name, tuple(map(str, var.dims)), datatype, fill, create, vattrs,
+                          var.data)
+    _finish_create(out, var.shape, unlimited)
+    return out
+
+
+def check_encoded(enc: EncodedPiece, engine: str) -> None:
+    """Refuse, before anything is written, what the worker's library would refuse."""
+    for v in enc.variables:
+        dt = v.datatype
+        if dt is not str and not (isinstance(dt, np.dtype) and dt.kind in "biufS"):
+            raise TypeError(f"variable {v.name!r} encodes to {dt!r}, which netCDF4 cannot "
+                            f"store; nothing was written")
+        if engine == "h5netcdf":
+            from fastiter.netcdf.filejob import _h5netcdf_kwargs
+
+            _h5netcdf_kwargs(v)
 
 
 def _finish_create(v: EncodedVariable, shape: tuple[int, ...], unlimited: set[str]) -> None:
@@ -192,7 +239,8 @@ def _finish_create(v: EncodedVariable, shape: tuple[int, ...], unlimited: set[st
     create = v.create
     has_unlimited = any(d in unlimited for d in v.dims)
     _clamp_chunks(create, shape, has_unlimited)
-    if (len(shape) and not has_unlimited and create.get("compression") is None
+    if (len(shape) and 0 not in shape and not has_unlimited
+            and create.get("compression") is None
             and create.get("chunksizes") is None and not create.get("fletcher32")
             and v.datatype is not str):
         # One contiguous extent: HDF5 writes it in one go, no chunk index.

@@ -3,14 +3,14 @@
 A :class:`FileJob` carries the piece (numpy data, or a lazy dask graph that the worker
 computes itself), the fixed encoding plan and the target path.  :func:`run_job` encodes
 the piece, writes it with netCDF4 (or h5netcdf) directly to a temporary name in the
-target folder, closes it, optionally fsyncs, checksums it and ``os.replace``-s it into
-place.  Any failure removes the temporary file and is re-raised as a
+target folder, closes it, optionally fsyncs, records its integrity regions and the
+digest of each variable's data (:mod:`fastiter.netcdf.integrity`) and ``os.replace``-s it
+into place.  Any failure removes the temporary file and is re-raised as a
 :class:`ChunkWriteError` naming the file and the chunk and carrying the traceback.
 """
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import threading
 import time
@@ -24,9 +24,10 @@ import xarray as xr
 
 from fastiter.netcdf import layout
 from fastiter.netcdf.encoding import EncodedPiece, EncodedVariable, encode_piece
+from fastiter.netcdf.integrity import content_digests, file_regions, summary_digest
 
 __all__ = ["FileJob", "FileResult", "ChunkWriteError", "run_job", "file_checksum",
-           "temp_path_for", "TEMP_MARK"]
+           "temp_path_for", "fault_hook", "TEMP_MARK"]
 
 TEMP_MARK = ".tmp-"
 
@@ -57,7 +58,7 @@ class FileJob:
     plan: dict[str, dict[str, Any]]
     engine: str = "netcdf4"
     unlimited_dims: tuple[str, ...] = ()
-    checksum: str | None = "sha256"
+    checksum: str | None = "xxh3"
     fsync: bool = False
     use_lock: bool = False
     fault: tuple[int, str] | None = field(default=None, repr=False)
@@ -68,7 +69,11 @@ class FileJob:
 
 @dataclass
 class FileResult:
-    """What the manifest records for a finished file."""
+    """What the manifest records for a finished file.
+
+    ``record`` holds the integrity regions (``[[length, digest], ...]``) and the
+    ``content`` digest of each variable's data; None when no checksum was asked for.
+    """
 
     index: int
     path: str
@@ -77,6 +82,7 @@ class FileResult:
     algorithm: str | None
     seconds: float
     nbytes: int
+    record: dict[str, Any] | None = None
 
 
 def temp_path_for(path: str) -> str:
@@ -85,13 +91,15 @@ def temp_path_for(path: str) -> str:
     return os.path.join(folder, f".{name}{TEMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
 
-def file_checksum(path: str, algorithm: str = "sha256", block: int = 1 << 22) -> str:
-    """Hex digest of a file, read in 4 MiB blocks."""
-    h = hashlib.new(algorithm)
-    with open(path, "rb") as f:
-        for buf in iter(lambda: f.read(block), b""):
-            h.update(buf)
-    return h.hexdigest()
+def file_checksum(path: str, algorithm: str = "xxh3") -> str:
+    """Hex digest of a file's single region (see :mod:`fastiter.netcdf.integrity`)."""
+    return file_regions(path, algorithm)[0][1]
+
+
+def _note(job: FileJob, content: dict[str, str] | None, name: str, data: np.ndarray) -> None:
+    """Record the digest of one variable's data while it is in memory."""
+    if job.checksum and content is not None:
+        content.update(content_digests({name: data}, job.checksum))
 
 
 def _materialise(data: Any) -> np.ndarray:
@@ -106,6 +114,17 @@ def _materialise(data: Any) -> np.ndarray:
     return np.asarray(data)
 
 
+#: Test hook (never a public argument): ``(index, 'raise' | 'exit' | 'sleep')`` makes the
+#: write of file ``index`` raise, kill its process or stall mid-file.  ``save_chunks``
+#: reads it when it starts and hands it to the jobs (forked, threaded or on a cluster).
+FAULT: tuple[int, str] | None = None
+
+
+def fault_hook() -> tuple[int, str] | None:
+    """The fault tests asked to inject (:data:`FAULT`); None normally."""
+    return FAULT
+
+
 def _maybe_fault(job: FileJob, stage: str) -> None:
     """Test hook: die or raise at a given stage of a given file's write."""
     if job.fault is None or job.fault[0] != job.index:
@@ -115,9 +134,12 @@ def _maybe_fault(job: FileJob, stage: str) -> None:
         os._exit(3)
     if mode == "raise" and stage == "mid-write":
         raise OSError(f"injected failure while writing chunk {job.index}")
+    if mode == "sleep" and stage == "mid-write":  # hold the file open (a Ctrl-C test)
+        time.sleep(120)
 
 
-def _write_netcdf4(path: str, enc: EncodedPiece, job: FileJob) -> int:
+def _write_netcdf4(path: str, enc: EncodedPiece, job: FileJob,
+                   content: dict[str, str] | None = None) -> int:
     import netCDF4
 
     nbytes = 0
@@ -130,6 +152,7 @@ def _write_netcdf4(path: str, enc: EncodedPiece, job: FileJob) -> int:
             var.setncatts(v.attrs)
             var.set_auto_maskandscale(False)
             data = _materialise(v.data)
+            _note(job, content, v.name, data)
             nbytes += data.nbytes
             if data.ndim == 0:
                 var.assignValue(data)
@@ -163,7 +186,8 @@ def _h5netcdf_kwargs(v: EncodedVariable) -> dict[str, Any]:
     return kw
 
 
-def _write_h5netcdf(path: str, enc: EncodedPiece, job: FileJob) -> int:
+def _write_h5netcdf(path: str, enc: EncodedPiece, job: FileJob,
+                    content: dict[str, str] | None = None) -> int:
     import h5netcdf
 
     nbytes = 0
@@ -171,6 +195,7 @@ def _write_h5netcdf(path: str, enc: EncodedPiece, job: FileJob) -> int:
         f.dimensions = {d: (None if d in enc.unlimited else s) for d, s in enc.dims.items()}
         for v in enc.variables:
             data = _materialise(v.data)
+            _note(job, content, v.name, data)
             nbytes += data.nbytes
             var = f.create_variable(v.name, v.dims, dtype=v.datatype, fillvalue=v.fill_value,
                                     **_h5netcdf_kwargs(v))
@@ -187,19 +212,21 @@ def _write_h5netcdf(path: str, enc: EncodedPiece, job: FileJob) -> int:
 _ENGINES = {"netcdf4": _write_netcdf4, "h5netcdf": _write_h5netcdf}
 
 
-def _write_with_library(tmp: str, enc: EncodedPiece, job: FileJob) -> int:
+def _write_with_library(tmp: str, enc: EncodedPiece, job: FileJob,
+                        content: dict[str, str]) -> int:
     """netCDF4/h5netcdf write; the first file of a structure also records its layout."""
     key = layout.layout_key(enc, job.engine) if layout.ENABLED else None
     if job.use_lock:
         # Compute outside the lock so threads overlap compute with the writes.
         for v in enc.variables:
             v.data = _materialise(v.data)
+            _note(job, content, v.name, v.data)  # hashed outside the lock too
         with HDF5_LOCK:
             nbytes = _ENGINES[job.engine](tmp, enc, job)
             if key is not None and layout.lookup(key) is False:
                 layout.remember(key, tmp, _shapes(enc))
         return nbytes
-    nbytes = _ENGINES[job.engine](tmp, enc, job)
+    nbytes = _ENGINES[job.engine](tmp, enc, job, content)
     if key is not None and layout.lookup(key) is False:
         layout.remember(key, tmp, _shapes(enc))
     return nbytes
@@ -220,17 +247,22 @@ def _layout_arrays(enc: EncodedPiece, lay: layout.Layout) -> dict[str, np.ndarra
     return arrays
 
 
-def _write_file(tmp: str, enc: EncodedPiece, job: FileJob) -> tuple[int, str | None]:
-    """Write ``tmp``; returns (data bytes, digest if already computed while writing)."""
+def _write_file(tmp: str, enc: EncodedPiece, job: FileJob
+                ) -> tuple[int, list | None, dict[str, str]]:
+    """Write ``tmp``; returns (data bytes, regions if hashed while writing, content)."""
     key = layout.layout_key(enc, job.engine) if layout.ENABLED else None
     lay = layout.lookup(key) if key is not None else None
     if isinstance(lay, layout.Layout):
         arrays = _layout_arrays(enc, lay)
         if arrays is not None:
-            digest = layout.write_with_layout(tmp, lay, arrays, job.checksum,
-                                              between=lambda: _maybe_fault(job, "mid-write"))
-            return sum(a.nbytes for a in arrays.values()), digest
-    return _write_with_library(tmp, enc, job), None
+            regions = layout.write_with_layout(tmp, lay, arrays, job.checksum,
+                                               between=lambda: _maybe_fault(job, "mid-write"))
+            # The data regions sit between the header runs: digests of each variable.
+            content = ({name: regions[2 * i + 1][1] for i, (name, _) in
+                        enumerate(lay.extents)} if regions else {})
+            return sum(a.nbytes for a in arrays.values()), regions, content
+    content: dict[str, str] = {}
+    return _write_with_library(tmp, enc, job, content), None, content
 
 
 def _own_copy(enc: EncodedPiece) -> EncodedPiece:
@@ -251,23 +283,31 @@ def _write_and_replace(job: FileJob) -> FileResult:
            else encode_piece(job.piece, job.plan, job.unlimited_dims))
     tmp = temp_path_for(job.path)
     try:
-        nbytes, digest = _write_file(tmp, enc, job)
+        nbytes, regions, content = _write_file(tmp, enc, job)
         if job.fsync:
             fd = os.open(tmp, os.O_RDONLY)
             try:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        if job.checksum and digest is None:
-            digest = file_checksum(tmp, job.checksum)
+        if job.checksum and regions is None:
+            regions = file_regions(tmp, job.checksum)
         size = os.path.getsize(tmp)
         os.replace(tmp, job.path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    except BaseException as err:
+        try:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        except OSError as cleanup:  # the write's own error stays the one raised
+            err.add_note(f"removing the temporary file {tmp} also failed: {cleanup!r}")
         raise
+    record = None
+    digest = None
+    if job.checksum:
+        record = {"algorithm": job.checksum, "regions": regions, "content": content}
+        digest = summary_digest(regions, job.checksum)
     return FileResult(job.index, job.path, size, digest, job.checksum,
-                      time.perf_counter() - t0, nbytes)
+                      time.perf_counter() - t0, nbytes, record)
 
 
 def run_job(job: FileJob) -> FileResult:

@@ -64,7 +64,7 @@ def _child(jobs: Sequence[FileJob], tasks: int, report: int) -> None:
                 break
             _send(report, {"done": pos, "size": r.size, "checksum": r.checksum,
                            "algorithm": r.algorithm, "seconds": r.seconds,
-                           "nbytes": r.nbytes})
+                           "nbytes": r.nbytes, "record": r.record})
     except BaseException:  # noqa: BLE001 - anything else still reaches the parent
         try:
             _send(report, {"error": f"worker process failed:\n{traceback.format_exc()}",
@@ -241,7 +241,8 @@ def _collect(jobs: list[FileJob], children: dict[int, int], pipe: _TaskPipe,
                     finished.add(msg["done"])
                     job = jobs[msg["done"]]
                     yield FileResult(job.index, job.path, msg["size"], msg["checksum"],
-                                     msg["algorithm"], msg["seconds"], msg["nbytes"])
+                                     msg["algorithm"], msg["seconds"], msg["nbytes"],
+                                     msg.get("record"))
                 else:
                     running.pop(fd, None)
                     failure = failure or ChunkWriteError(msg["error"], msg["path"],

@@ -9,8 +9,9 @@ inside those data extents (checked byte for byte in tests/netcdf/test_layout.py)
 So a process writes the first file of each structure with netCDF4, records where each
 variable's data sits (h5py reads the offsets) and keeps the bytes between the extents.
 Each later file of that structure is then the recorded header bytes with the new data
-in between, written with one ``os.writev`` straight from the arrays: no HDF5 call, no
-copy, no library lock.  The result is byte-identical to what netCDF4 would write.
+in between, written in 1 MiB ``os.write`` blocks straight from the arrays (hashed for
+the integrity record on the way, :func:`fastiter.netcdf.integrity.write_hashed`): no
+HDF5 call, no copy, no library lock.  The result is byte-identical to what netCDF4 would write.
 
 Anything that does not fit (compression, chunked storage, unlimited dimensions,
 strings, a dtype cast netCDF4 would do, a variable HDF5 did not store as one extent)
@@ -18,7 +19,6 @@ is written by netCDF4 as before.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import struct
 import threading
@@ -38,7 +38,6 @@ ENABLED = _env.get("FASTITER_NC_LAYOUT")
 _MAX_LAYOUTS = 16
 _CACHE: OrderedDict[tuple, Layout | None] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
-_IOV_MAX = 512  # well under Linux's 1024
 
 
 @dataclass(frozen=True)
@@ -150,45 +149,25 @@ def _read_layout(path: str, shapes: dict[str, tuple[int, ...]]) -> Layout | None
 
 def write_with_layout(path: str, layout: Layout, arrays: dict[str, np.ndarray],
                       checksum: str | None = None,
-                      between: Callable[[], None] | None = None) -> str | None:
+                      between: Callable[[], None] | None = None) -> list | None:
     """Write ``layout`` with ``arrays`` as its data to the new file ``path``.
 
-    Returns the hex digest of the bytes written (hashed from memory, so the file is
-    not read back) when ``checksum`` names an algorithm.  ``between`` runs after the
-    first extent is written (a test hook for a crash mid-file).
+    Returns the file's integrity regions when ``checksum`` names an algorithm: one per
+    header run and per variable's data, each block hashed from memory as it is written
+    (:func:`fastiter.netcdf.integrity.write_hashed`), so the file is never read back.
+    ``between`` runs after the first extent is written (a test hook for a crash mid-file).
     """
     bufs: list[Any] = []
     for gap, (name, nbytes) in zip(layout.gaps, layout.extents):
         bufs.append(gap)
         bufs.append(memoryview(arrays[name]).cast("B"))
     bufs.append(layout.gaps[-1])
-    h = hashlib.new(checksum) if checksum else None
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
                  0o666)
     try:
-        if between is not None:
-            _writev_all(fd, bufs[:2])
-            between()
-            bufs_left = bufs[2:]
-        else:
-            bufs_left = bufs
-        for i in range(0, len(bufs_left), _IOV_MAX):
-            _writev_all(fd, bufs_left[i:i + _IOV_MAX])
+        from fastiter.netcdf.integrity import write_hashed
+
+        return write_hashed(fd, bufs, checksum, between)
     finally:
         os.close(fd)
-    if h is not None:
-        for b in bufs:
-            h.update(b)
-        return h.hexdigest()
-    return None
 
-
-def _writev_all(fd: int, bufs: list[Any]) -> None:
-    views = [memoryview(b).cast("B") for b in bufs if len(b)]
-    while views:
-        n = os.writev(fd, views)
-        while views and n >= len(views[0]):
-            n -= len(views[0])
-            views.pop(0)
-        if views and n:
-            views[0] = views[0][n:]

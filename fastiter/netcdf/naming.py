@@ -2,15 +2,49 @@
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import xarray as xr
 
-__all__ = ["chunk_paths", "format_date"]
+__all__ = ["chunk_paths", "format_date", "local_path"]
 
 Naming = Callable[[int, xr.Dataset], str]
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def local_path(path: Any, what: str = "path") -> str:
+    """``path`` as a local path: ``file://`` URLs are unwrapped, other schemes refused.
+
+    Refusing here, before anything is created, keeps a URL from turning into a local
+    folder named ``s3:``.
+
+    >>> local_path("file:///tmp/out"), local_path("out/a.nc")
+    ('/tmp/out', 'out/a.nc')
+    >>> local_path("s3://bucket/out", "root")
+    Traceback (most recent call last):
+    ...
+    ValueError: root 's3://bucket/out' is a URL with scheme 's3'; fastiter writes local paths and file:// URLs only, so nothing was created. Write to a local or mounted folder (e.g. s3fs, gcsfuse) or copy the files there afterwards.
+    """
+    path = os.fspath(path)
+    m = _SCHEME.match(path)
+    if m is None:
+        return path
+    scheme = m.group(1).lower()
+    if scheme == "file":
+        from urllib.parse import unquote, urlparse
+
+        url = urlparse(path)
+        if url.netloc not in ("", "localhost"):
+            raise ValueError(f"{what} {path!r} names host {url.netloc!r}; a file:// URL "
+                             f"must be local (file:///path)")
+        return unquote(url.path)
+    raise ValueError(f"{what} {path!r} is a URL with scheme {scheme!r}; fastiter writes "
+                     f"local paths and file:// URLs only, so nothing was created. Write to "
+                     f"a local or mounted folder (e.g. s3fs, gcsfuse) or copy the files "
+                     f"there afterwards.")
 
 
 def format_date(value: Any, fmt: str = "%Y-%m-%d") -> str:

@@ -7,18 +7,21 @@ blocks of one graph optimised once (:mod:`fastiter.netcdf.blocks`), and a lean p
 forked workers (:mod:`fastiter.netcdf.forkpool`) computes and writes one file each
 (:mod:`fastiter.netcdf.filejob`), so compute, compression and writes run in parallel.
 Uncompressed files after the first of each structure reuse its byte layout
-(:mod:`fastiter.netcdf.layout`): one ``writev`` of header bytes and data, byte-identical
-to what netCDF4 writes.
+(:mod:`fastiter.netcdf.layout`): header bytes and data written straight from memory,
+byte-identical to what netCDF4 writes.
 
-Safety: every target is checked before any work starts (nothing is overwritten unless
-``overwrite=True``); each file appears under its final name only once complete
-(temp name + ``os.replace``); a JSON manifest with sizes and checksums is written last,
-and ``resume=True`` skips what it lists.  On NFS, HDF5's file locking may fail with
-errno 11/37/38: set ``HDF5_USE_FILE_LOCKING=FALSE`` in the environment.
+Safety: the whole plan is encoded and checked, and every target is checked, before the
+first byte is written (nothing is overwritten unless ``overwrite=True``); each file
+appears under its final name only once complete (temp name + ``os.replace``); a JSON
+manifest with each file's integrity record and the source fingerprint is kept as files
+finish, and ``resume=True`` keeps only files whose bytes still match that record and
+whose source is this one (:mod:`fastiter.netcdf.resume`).  On NFS, HDF5's file locking
+may fail with errno 11/37/38: set ``HDF5_USE_FILE_LOCKING=FALSE`` in the environment.
 """
 from __future__ import annotations
 
 import os
+import sys
 import time
 from typing import Any, Callable, Mapping, Sequence
 
@@ -26,37 +29,60 @@ import numpy as np
 import xarray as xr
 
 from fastiter.netcdf import layout
-from fastiter.netcdf.encoding import encode_pieces, plan_encoding
-from fastiter.netcdf.filejob import TEMP_MARK, ChunkWriteError, FileJob, FileResult
-from fastiter.netcdf.manifest import completed_files, manifest_path, write_manifest
-from fastiter.netcdf.naming import chunk_paths
+from fastiter.netcdf.encoding import check_encoded, encode_piece, encode_pieces, plan_encoding
+from fastiter.netcdf.filejob import TEMP_MARK, ChunkWriteError, FileJob, FileResult, fault_hook
+from fastiter.netcdf.fingerprint import source_fingerprint
+from fastiter.netcdf.integrity import ALGORITHMS, DEFAULT
+from fastiter.netcdf.manifest import manifest_path, write_manifest
+from fastiter.netcdf.naming import chunk_paths, local_path
+from fastiter.netcdf.result import SaveResult
+from fastiter.netcdf.resume import ResumeError, TargetsExistError, plan_resume
 from fastiter.netcdf.report import check_report, record_run
 from fastiter.netcdf.runners import make_progress, run_jobs
 from fastiter.netcdf.split import chunk_slices, describe_slices
 
 __all__ = ["save_chunks", "save_mfdataset", "VerificationError", "ChunkWriteError",
-           "last_run_stats"]
+           "ResumeError", "TargetsExistError", "SaveResult"]
 
 ENGINES = ("netcdf4", "h5netcdf")
+#: Seconds between manifest updates while files finish (a killed parent loses at most this).
+MANIFEST_EVERY = 1.0
 
 
 class VerificationError(ValueError):
     """``verify=True`` found a file that does not re-open identical to its piece."""
 
 
-#: Facts about the most recent :func:`save_chunks` call in this process (for the CLI).
-last_run_stats: dict[str, Any] = {}
-
-
-def _check_args(engine: str, parallel: Any, checksum: str | None) -> None:
+def _check_args(engine: str, parallel: Any, checksum: str | None, resume: Any) -> None:
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    if checksum is not None and checksum not in ("sha256", "sha1", "md5", "blake2b"):
-        raise ValueError(f"checksum must be 'sha256', 'sha1', 'md5', 'blake2b' or None, "
-                         f"got {checksum!r}")
-    if isinstance(parallel, str) and parallel not in ("processes", "threads", "serial"):
-        raise ValueError(f"parallel must be 'processes', 'threads', 'serial' or a "
+    if checksum is not None and checksum not in ALGORITHMS:
+        raise ValueError(f"checksum must be one of {ALGORITHMS} or None, got {checksum!r}")
+    if isinstance(parallel, str) and parallel not in ("auto", "processes", "threads",
+                                                      "serial"):
+        raise ValueError(f"parallel must be 'auto', 'processes', 'threads', 'serial' or a "
                          f"distributed.Client, got {parallel!r}")
+    if resume not in (False, True, "strict"):
+        raise ValueError(f"resume must be False, True or 'strict', got {resume!r}")
+
+
+def active_client() -> Any:
+    """The active ``distributed.Client``, or None (distributed is never imported here)."""
+    if "distributed" not in sys.modules:
+        return None
+    from distributed import default_client
+
+    try:
+        return default_client()
+    except ValueError:
+        return None
+
+
+def resolve_parallel(parallel: Any) -> Any:
+    """``'auto'``: the active distributed client when there is one, else processes."""
+    if parallel == "auto":
+        return active_client() or "processes"
+    return parallel
 
 
 def _remove_stale_temps(paths: Sequence[str]) -> None:
@@ -83,23 +109,10 @@ def _remove_stale_temps(paths: Sequence[str]) -> None:
                     pass
 
 
-def _refuse_existing(paths: Sequence[str], skip: set[str], overwrite: bool,
-                     resume: bool) -> None:
-    if overwrite or resume:
-        return
-    existing = [p for p in paths if os.path.abspath(p) not in skip and os.path.exists(p)]
-    if existing:
-        shown = "\n  ".join(existing[:20]) + ("\n  ..." if len(existing) > 20 else "")
-        raise FileExistsError(f"{len(existing)} target file(s) already exist and "
-                              f"overwrite=False; nothing was written:\n  {shown}\n"
-                              f"Pass overwrite=True to replace them or resume=True to "
-                              f"complete an interrupted run.")
-
-
 def _copies_only(encoded: Sequence[Any], engine: str) -> bool:
     """True when writing is only copying memory: data in numpy, files in reused layouts.
 
-    Then there is nothing for extra processes to compute or compress, and ``os.writev``
+    Then there is nothing for extra processes to compute or compress, and ``os.write``
     releases the GIL, so threads do the same work without forking (measured at 17 MB /
     3 files: 21 -> 11 ms; at 326 MB / 60 files: 132 -> 113 ms).
     """
@@ -110,8 +123,11 @@ def _copies_only(encoded: Sequence[Any], engine: str) -> bool:
 
 
 def _entry(r: FileResult, chunk: str) -> dict[str, Any]:
-    return {"index": r.index, "path": r.path, "chunk": chunk, "size": r.size,
-            "checksum": r.checksum, "algorithm": r.algorithm}
+    e = {"index": r.index, "path": r.path, "chunk": chunk, "size": r.size,
+         "checksum": r.checksum, "algorithm": r.algorithm}
+    if r.record:
+        e.update(regions=r.record["regions"], content=r.record["content"])
+    return e
 
 
 def _verify(paths: Sequence[str], pieces: Sequence[xr.Dataset], engine: str) -> None:
@@ -127,16 +143,58 @@ def _verify(paths: Sequence[str], pieces: Sequence[xr.Dataset], engine: str) -> 
                                 + "\n  ".join(bad))
 
 
+def _non_empty(ds: xr.Dataset, slices: list[dict[str, slice]]) -> list[dict[str, slice]]:
+    """The pieces that hold data; the first piece alone when every piece is empty."""
+    def size(s: Mapping[str, slice], d: str) -> int:
+        return len(range(*s[d].indices(ds.sizes[d])))
+
+    kept = [s for s in slices if all(size(s, d) for d in s)]
+    return kept or slices[:1]
+
+
+def _also(err: BaseException, what: str, fn: Callable[[], Any]) -> None:
+    """Run a clean-up step; its failure is noted on ``err``, never raised instead of it."""
+    try:
+        fn()
+    except Exception as second:  # noqa: BLE001 - kept on the error being raised
+        err.add_note(f"while {what} after this error, {type(second).__name__}: {second} "
+                     f"also happened")
+
+
+def _plan_files(ds: xr.Dataset, root: str, prefix: str, chunks: Any, naming: Any,
+                engine: str, encoding: Any, compression: Any, local: bool) -> dict[str, Any]:
+    """Everything decided before the first byte: pieces, paths, plan, encoded pieces."""
+    all_slices = chunk_slices(ds, chunks)
+    slices = _non_empty(ds, all_slices)
+    plan = plan_encoding(ds, encoding, compression)
+    base = ds if callable(naming) or not local else ds.drop_vars(list(ds.data_vars))
+    pieces = [base.isel(s) if s else base for s in slices]
+    paths = [local_path(p, "a file name from naming")
+             for p in chunk_paths(pieces, prefix=prefix, root=root, naming=naming)]
+    unlimited = tuple(ds.encoding.get("unlimited_dims", ()) or ())
+    # Local runners get each piece encoded already (one encoder run for the whole
+    # Dataset); cluster tasks encode their own piece, so only the lazy piece travels,
+    # and the first piece is encoded here only to refuse a bad plan before any work.
+    encoded = (encode_pieces(ds, plan, slices, unlimited) if local
+               else [None] * len(slices))
+    check_encoded(encoded[0] if local else
+                  encode_piece(ds.isel(slices[0]) if slices[0] else ds, plan, unlimited),
+                  engine)
+    return {"slices": slices, "empty": len(all_slices) - len(slices), "plan": plan,
+            "pieces": pieces, "paths": paths, "unlimited": unlimited, "encoded": encoded,
+            "fingerprint": source_fingerprint(ds, plan, all_slices, engine)}
+
+
 def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
                 chunks: Mapping[str, Any] | None = None, *, engine: str = "netcdf4",
-                parallel: Any = "processes", workers: int | None = None,
+                parallel: Any = "auto", workers: int | None = None,
                 encoding: Mapping[str, Mapping[str, Any]] | None = None,
                 compression: Any = None, overwrite: bool = False, verify: bool = False,
-                progress: bool = True, resume: bool = False,
+                progress: bool = True, resume: bool | str = False,
                 naming: str | Callable[[int, xr.Dataset], str] = "time",
-                checksum: str | None = "sha256", fsync: bool = False,
-                start_method: str | None = None, report: str | os.PathLike | None = None,
-                _fault: tuple[int, str] | None = None) -> list[str]:
+                checksum: str | None = DEFAULT, fsync: bool = False,
+                start_method: str | None = None, report: str | os.PathLike | None = None
+                ) -> SaveResult:
     """Write one netCDF file per chunk of ``ds``, in parallel, atomically.
 
     Parameters
@@ -144,43 +202,54 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
     ds : xarray.Dataset
         Dask-backed (split by its chunks) or numpy-backed (pass ``chunks``).
     root, prefix : str
-        Output folder (created if missing) and file-name stem; see :func:`chunk_paths`.
+        Output folder (created if missing; a local path or a ``file://`` URL, any other
+        URL scheme is refused before anything is created) and file-name stem; see
+        :func:`chunk_paths`.
     chunks : dict, optional
-        ``{dim: size}`` to split by instead of the dask chunks.
+        ``{dim: size}`` or ``{dim: (size, ...)}`` to split by instead of the dask chunks.
+        Pieces of length zero get no file (there is no data to write); a dimension of
+        length zero gives one file holding the empty Dataset.
     engine : {'netcdf4', 'h5netcdf'}
         The library each worker writes with.
-    parallel : {'processes', 'threads', 'serial'} or distributed.Client
-        ``'processes'`` (default): a pool of ``workers`` forked processes, one
-        file per process at a time, each computing its own piece.  When there is
-        nothing to compute or compress (numpy-backed data, uncompressed, so every file
-        after the first is a memory copy into a reused layout) the copies run on
-        ``workers`` threads instead, which is faster at every size measured and forks
-        nothing; pass ``start_method`` to force processes.  ``'threads'``: computes
-        overlap but HDF5 writes take turns.  A ``distributed.Client``: one task per file on the cluster; each task
-        computes its own piece from the dask graph (so lazily-loaded or generated data
-        never travels through the client) and writes to ``root``, which every worker
-        must see at the same path.
+    parallel : {'auto', 'processes', 'threads', 'serial'} or distributed.Client
+        ``'auto'`` (default): the active ``distributed.Client`` when there is one,
+        otherwise ``'processes'``.  ``'processes'``: a pool of ``workers`` forked
+        processes, one file per process at a time, each computing its own piece.  When
+        there is nothing to compute or compress (numpy-backed data, uncompressed, so
+        every file after the first is a memory copy into a reused layout) the copies
+        run on ``workers`` threads instead, which is faster at every size measured and
+        forks nothing; pass ``start_method`` to force processes.  ``'threads'``:
+        computes overlap but HDF5 writes take turns.  A ``distributed.Client``: one
+        task per file on the cluster; each task computes its own piece from the dask
+        graph and writes to ``root``, which every worker must see at the same path.
+        The result's ``runner`` says which ran.
     workers : int, optional
         Processes/threads (default: the usable CPUs); in-flight files are bounded to
-        twice this, so memory stays near one piece per worker.
+        twice this.
     encoding : dict, optional
         Per-variable encoding overrides, as in ``Dataset.to_netcdf``.
     compression : int or dict, optional
         zlib level for every data variable (shuffle on), or netCDF4 keywords.
     overwrite : bool
-        Replace existing targets.  Otherwise any existing target is an error raised
-        before anything is written, listing them.
+        Replace existing targets.  Otherwise any existing target that this run's
+        manifest does not record as its own is an error raised before anything is
+        written, listing them.
     verify : bool
         Re-open every file and check it is identical to its piece.
     progress : bool
         Show a tqdm progress bar.
-    resume : bool
-        Skip files the manifest lists as complete (present with the recorded size);
-        rewrite the rest.
+    resume : {False, True, 'strict'}
+        Complete an interrupted run: keep each file the manifest records whose bytes
+        still match the digests recorded when it was written, after checking that this
+        source is the one it was written from (else :class:`ResumeError`, saying what
+        differs); rewrite the others.  ``'strict'`` refuses instead of rewriting a
+        changed file, listing them.
     naming : {'time', 'index'} or callable
         See :func:`chunk_paths`.
     checksum : str or None
-        Hash recorded in the manifest per file (None records sizes only).
+        The hash of each file's integrity record: ``'xxh3'`` (default; memory speed),
+        ``'sha256'``, ``'sha1'``, ``'md5'`` or ``'blake2b'``.  With None nothing can be
+        verified, so ``resume`` rewrites every file.
     fsync : bool
         fsync each file before renaming it into place.
     start_method : str, optional
@@ -196,8 +265,9 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
 
     Returns
     -------
-    list of str
-        The paths, in chunk order.
+    SaveResult
+        A list of the paths in chunk order, with ``nbytes``, ``seconds``, ``mb_per_s``,
+        ``runner``, ``written``, ``skipped`` and ``rewritten``.
 
     Examples
     --------
@@ -209,41 +279,40 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
     >>> [os.path.basename(p) for p in paths]  # doctest: +NORMALIZE_WHITESPACE
     ['filename_1980-09-16_1981-08-17.nc', 'filename_1981-09-16_1982-08-17.nc',
      'filename_1982-09-16_1983-08-17.nc']
+    >>> paths.runner, len(paths.written)
+    ('serial', 3)
     """
-    _check_args(engine, parallel, checksum)
+    _check_args(engine, parallel, checksum, resume)
     t0 = time.perf_counter()
-    slices = chunk_slices(ds, chunks)
-    local = isinstance(parallel, str)
-    # Local workers get encoded pieces, so the pieces here only name the files: slicing
-    # just the coordinates skips a dask getitem per piece (~1 ms each, serial).
-    base = ds if callable(naming) or not local else ds.drop_vars(list(ds.data_vars))
-    pieces = [base.isel(s) if s else base for s in slices]
-    paths = chunk_paths(pieces, prefix=prefix, root=root, naming=naming)
+    root = local_path(root, "root")
+    runner = resolve_parallel(parallel)
+    local = isinstance(runner, str)
+    f = _plan_files(ds, root, prefix, chunks, naming, engine, encoding, compression, local)
+    paths, encoded = f["paths"], f["encoded"]
     mpath = manifest_path(root, prefix)
-    done = completed_files(mpath) if resume else {}
-    _refuse_existing(paths, set(done), overwrite, resume)
-    report = check_report(report, parallel, protected=[mpath, *paths])
-    plan = plan_encoding(ds, encoding, compression)
+    keep, bad = plan_resume(ds, f, mpath, overwrite, resume)
+    report = check_report(report, runner, protected=[mpath, *paths])
     os.makedirs(root or ".", exist_ok=True)
     _remove_stale_temps(paths)
-    unlimited = tuple(ds.encoding.get("unlimited_dims", ()) or ())
-    descs = [describe_slices(s) for s in slices]
-    entries = {e["index"]: e for e in done.values()
-               if 0 <= e.get("index", -1) < len(paths)
-               and os.path.abspath(paths[e["index"]]) == os.path.abspath(e["path"])}
-    todo = [i for i in range(len(paths)) if i not in entries]
-    # Local runners get each piece encoded already (one encoder run for the whole
-    # Dataset); cluster tasks encode their own piece, so only the lazy piece travels.
-    encoded = (encode_pieces(ds, plan, slices, unlimited) if local
-               else [None] * len(slices))
-    runner = parallel
-    if parallel == "processes" and start_method is None and _copies_only(encoded, engine):
+    todo = [i for i in range(len(paths)) if i not in keep]
+    if runner == "processes" and start_method is None and _copies_only(encoded, engine):
         runner = "threads"
-    jobs = (FileJob(i, paths[i], descs[i], pieces[i], plan, engine, unlimited, checksum,
-                    fsync, runner == "threads", _fault, encoded[i]) for i in todo)
+    fault = fault_hook()
+    descs = [describe_slices(s) for s in f["slices"]]
+    jobs = (FileJob(i, paths[i], descs[i], f["pieces"][i], f["plan"], engine,
+                    f["unlimited"], checksum, fsync, runner == "threads", fault, encoded[i])
+            for i in todo)
+    entries = {i: e for i, e in keep.items()}
     bar = make_progress(len(paths), progress, f"writing {prefix}*.nc")
     bar.update(len(paths) - len(todo))
-    nbytes = 0
+    nbytes, last = 0, time.monotonic()
+
+    def manifest(complete: bool) -> None:
+        write_manifest(mpath, entries.values(), complete=complete, total=len(paths),
+                       engine=engine, source=f["fingerprint"],
+                       claimed=[] if complete else [paths[i] for i in todo])
+
+    manifest(False)  # claims the targets first: whatever a worker finishes is ours
     results = record_run(run_jobs(jobs, runner, workers, start_method), report, runner,
                          requested=parallel, workers=workers, chunks=descs, total=len(paths))
     try:
@@ -251,22 +320,27 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
             entries[r.index] = _entry(r, descs[r.index])
             nbytes += r.nbytes
             bar.update(1)
-    except BaseException:
-        results.close()  # stop and reap the workers before clearing their temporaries
-        _remove_stale_temps(paths)
-        write_manifest(mpath, entries.values(), complete=False, total=len(paths),
-                       engine=engine)
+            if time.monotonic() - last >= MANIFEST_EVERY:
+                manifest(False)
+                last = time.monotonic()
+    except BaseException as err:
+        # Stop and reap the workers before clearing their temporaries; a failure of
+        # any clean-up step is noted on the error that happened, which is the one raised.
+        _also(err, "stopping the workers", results.close)
+        _also(err, "removing temporary files", lambda: _remove_stale_temps(paths))
+        _also(err, f"writing the manifest {mpath}", lambda: manifest(False))
         raise
     finally:
         bar.close()
-    write_manifest(mpath, entries.values(), complete=True, total=len(paths), engine=engine)
+    manifest(True)
     if verify:
-        _verify(paths, [ds.isel(s) if s else ds for s in slices], engine)
-    last_run_stats.clear()
-    last_run_stats.update(files=len(paths), written=len(todo), nbytes=nbytes,
-                          file_bytes=sum(e["size"] for e in entries.values()),
-                          seconds=time.perf_counter() - t0, manifest=mpath)
-    return paths
+        _verify(paths, [ds.isel(s) if s else ds for s in f["slices"]], engine)
+    return SaveResult(paths, nbytes=nbytes, file_bytes=sum(e["size"] for e in entries.values()),
+                      seconds=time.perf_counter() - t0,
+                      runner=runner if local else "distributed",
+                      written=[paths[i] for i in todo], skipped=[paths[i] for i in keep],
+                      rewritten=[paths[i] for i in bad], empty=f["empty"], verified=verify,
+                      manifest=mpath)
 
 
 def save_mfdataset(datasets: Sequence[xr.Dataset], paths: Sequence[str], mode: str = "w",
@@ -275,9 +349,11 @@ def save_mfdataset(datasets: Sequence[xr.Dataset], paths: Sequence[str], mode: s
     """Drop-in for ``xarray.save_mfdataset`` that runs fastiter's parallel engine.
 
     Each Dataset is encoded on its own (as xarray does) and written to its path by a
-    worker process.  As with xarray's ``mode='w'``, existing files are replaced.
-    Extra keywords: ``parallel``, ``workers``, ``encoding``, ``compression``,
-    ``progress`` (default False), ``checksum``, ``fsync``, ``start_method``.
+    worker.  As with xarray's ``mode='w'``, existing files are replaced.  Like xarray,
+    the writes go to the active ``distributed.Client`` when there is one
+    (``parallel='auto'``, the default), else to forked processes.  Extra keywords:
+    ``parallel``, ``workers``, ``encoding``, ``compression``, ``progress`` (default
+    False), ``checksum``, ``fsync``, ``start_method``.
 
     Examples
     --------
@@ -295,7 +371,7 @@ def save_mfdataset(datasets: Sequence[xr.Dataset], paths: Sequence[str], mode: s
     if groups is not None or format not in (None, "NETCDF4"):
         raise NotImplementedError("groups and formats other than NETCDF4 are not supported; "
                                   "use xarray.save_mfdataset for those")
-    datasets, paths = list(datasets), [os.fspath(p) for p in paths]
+    datasets, paths = list(datasets), [local_path(p, "a path") for p in paths]
     if len(datasets) != len(paths):
         raise ValueError(f"must supply lists of the same length for datasets and paths, "
                          f"got {len(datasets)} datasets and {len(paths)} paths")
@@ -310,11 +386,12 @@ def save_mfdataset(datasets: Sequence[xr.Dataset], paths: Sequence[str], mode: s
 
 
 def _write_many(datasets: Sequence[xr.Dataset], paths: Sequence[str], engine: str, *,
-                parallel: Any = "processes", workers: int | None = None,
+                parallel: Any = "auto", workers: int | None = None,
                 encoding: Mapping[str, Any] | None = None, compression: Any = None,
                 progress: bool = False, checksum: str | None = None, fsync: bool = False,
                 start_method: str | None = None) -> None:
-    _check_args(engine, parallel, checksum)
+    _check_args(engine, parallel, checksum, False)
+    parallel = resolve_parallel(parallel)
     jobs = (FileJob(i, p, f"dataset {i}", d, plan_encoding(d, encoding, compression), engine,
                     tuple(d.encoding.get("unlimited_dims", ()) or ()), checksum, fsync,
                     parallel == "threads")

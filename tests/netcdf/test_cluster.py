@@ -10,6 +10,7 @@ distributed = pytest.importorskip("distributed")
 dask = pytest.importorskip("dask")
 
 from fastiter.netcdf import ChunkWriteError, make_rasm, save_chunks  # noqa: E402
+from fastiter.netcdf import filejob  # noqa: E402
 from fastiter.netcdf import cluster as C  # noqa: E402
 from fastiter.netcdf.encoding import plan_encoding  # noqa: E402
 from fastiter.netcdf.filejob import TEMP_MARK, FileJob  # noqa: E402
@@ -21,7 +22,7 @@ def client():
     # A death is reported at once (no silent re-runs), so the killed-worker case is quick.
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
             distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                     dashboard_address=None) as cluster, \
+                                     dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as c:
         yield c
 
@@ -110,19 +111,23 @@ def test_worker_without_stash_refuses_then_gets_the_job_inline(tmp_path, client)
         xr.testing.assert_identical(back.load(), ds)
 
 
-def test_cluster_error_names_file_and_chunk_with_traceback(tmp_path, client):
+def test_cluster_error_names_file_and_chunk_with_traceback(tmp_path, client, monkeypatch):
     ds = make_rasm(n_time=36, ny=5, nx=6, chunks={"time": 12})
+    monkeypatch.setattr(filejob, "FAULT", (1, "raise"))
     with pytest.raises(ChunkWriteError, match=r"chunk 1: time=12:24") as info:
-        save_chunks(ds, str(tmp_path), parallel=client, progress=False, _fault=(1, "raise"))
+        save_chunks(ds, str(tmp_path), parallel=client, progress=False)
     assert "worker traceback" in str(info.value) and "injected failure" in str(info.value)
     assert info.value.path.endswith("filename_1981-09-16_1982-08-17.nc")
     assert not [n for n in os.listdir(tmp_path) if TEMP_MARK in n]
 
 
-def test_killed_cluster_worker_leaves_no_partial_file_and_resume_completes(tmp_path, client):
+def test_killed_cluster_worker_leaves_no_partial_file_and_resume_completes(tmp_path, client,
+                                                                          monkeypatch):
     ds = _expr(make_rasm(n_time=48, ny=10, nx=12, chunks={"time": 12}))
+    monkeypatch.setattr(filejob, "FAULT", (2, "exit"))
     with pytest.raises(ChunkWriteError, match=r"chunk 2: time=24:36.*died"):
-        save_chunks(ds, str(tmp_path), parallel=client, progress=False, _fault=(2, "exit"))
+        save_chunks(ds, str(tmp_path), parallel=client, progress=False)
+    monkeypatch.setattr(filejob, "FAULT", None)
     names = os.listdir(tmp_path)
     assert not [n for n in names if TEMP_MARK in n]
     assert "filename_1982-09-16_1983-08-17.nc" not in names
@@ -146,3 +151,25 @@ def test_heap_settings_only_touched_when_the_environment_pinned_them(monkeypatch
     finally:
         assert C._release_heap() is True
     assert C._HEAP_STATE["reusing"] is False
+
+
+def test_auto_uses_the_active_client_for_save_chunks_and_save_mfdataset(tmp_path, client,
+                                                                       monkeypatch):
+    """The seed's usage: ``Client()`` then a save; the writes go to that cluster."""
+    from fastiter.netcdf import save_mfdataset, split_by_chunks, writer
+
+    ds = make_rasm(n_time=24, ny=5, nx=6, chunks={"time": 12})
+    res = save_chunks(ds, str(tmp_path / "a"), progress=False)
+    assert res.runner == "distributed"
+    xr.testing.assert_identical(_reopen(res), ds.compute())
+    used = []
+    real = writer.run_jobs
+
+    def spy(jobs, parallel, *args):
+        used.append(parallel)
+        return real(jobs, parallel, *args)
+
+    monkeypatch.setattr(writer, "run_jobs", spy)
+    pieces = list(split_by_chunks(ds))
+    save_mfdataset(pieces, [str(tmp_path / f"m{i}.nc") for i in range(len(pieces))])
+    assert used == [client]

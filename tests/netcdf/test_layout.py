@@ -9,6 +9,7 @@ import pytest
 import xarray as xr
 
 from fastiter.netcdf import layout, make_rasm, save_chunks
+from fastiter.netcdf.integrity import check_file
 from fastiter.netcdf.encoding import encode_piece, encode_pieces, plan_encoding
 from fastiter.netcdf.split import chunk_slices
 
@@ -79,8 +80,20 @@ def test_layout_manifest_checksums_hashed_in_memory_match_the_files(tmp_path):
                         progress=False)
     doc = json.loads((tmp_path / "filename.manifest.json").read_text())
     for entry, path in zip(doc["files"], paths):
-        with open(path, "rb") as f:
-            assert entry["checksum"] == hashlib.sha256(f.read()).hexdigest()
+        assert check_file(path, entry) is None
+    # the later files were hashed from memory, one region per writev buffer
+    # (time, xc, yc and Tair: 4 data regions between 5 header runs)
+    assert [len(e["regions"]) for e in doc["files"]] == [1, 9, 9, 9]
+    paths = save_chunks(ds, str(tmp_path / "s"), chunks={"time": 12}, parallel="serial",
+                        progress=False, checksum="sha256")
+    doc = json.loads((tmp_path / "s" / "filename.manifest.json").read_text())
+    with open(paths[2], "rb") as f:
+        data = f.read()
+    pos = 0
+    for n, digest in doc["files"][2]["regions"]:
+        assert hashlib.sha256(data[pos:pos + n]).hexdigest() == digest
+        pos += n
+    assert pos == len(data)
 
 
 def test_layout_not_used_where_it_cannot_apply(tmp_path):
@@ -203,8 +216,7 @@ def test_fork_pool_early_close_and_errors(tmp_path):
                                      plan, checksum="md5") for j in jobs], "processes", 3))
     assert sorted(r.index for r in results) == list(range(8))
     for r in results:
-        with open(r.path, "rb") as f:
-            assert r.checksum == hashlib.md5(f.read()).hexdigest()
+        assert r.record["algorithm"] == "md5" and check_file(r.path, r.record) is None
         assert r.size == os.path.getsize(r.path) and r.nbytes > 0
 
 

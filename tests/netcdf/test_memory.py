@@ -77,7 +77,7 @@ def test_cluster_worker_peak_rss_is_flat_in_the_number_of_files(tmp_path):
         return client.run(_worker_peak)
 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         small = write(N)  # the high-water marks only rise: the second run adds to them
         large = write(4 * N)

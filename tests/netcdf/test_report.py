@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from fastiter.netcdf import filejob
 from fastiter.netcdf import ChunkWriteError, make_rasm, save_chunks
 from fastiter.netcdf import report as R
 
@@ -70,14 +71,16 @@ def test_report_says_which_runner_ran_when_processes_fall_back_to_threads(tmp_pa
     save_chunks(_ds(), str(tmp_path / "out"), chunks={"time": 12}, progress=False,
                 report=str(rep))
     s = json.loads(rep.read_text())
-    assert s["requested"] == "processes" and s["runner"] in ("processes", "threads")
+    # the default is parallel="auto": processes here (no client), threads for copies only
+    assert s["requested"] == "auto" and s["runner"] in ("processes", "threads")
 
 
-def test_failed_run_reports_and_raises_its_own_error(tmp_path):
+def test_failed_run_reports_and_raises_its_own_error(tmp_path, monkeypatch):
     rep = tmp_path / "r.json"
+    monkeypatch.setattr(filejob, "FAULT", (2, "raise"))
     with pytest.raises(ChunkWriteError, match="injected failure"):
         save_chunks(_ds(), str(tmp_path / "out"), chunks={"time": 12}, parallel="serial",
-                    progress=False, naming="index", report=str(rep), _fault=(2, "raise"))
+                    progress=False, naming="index", report=str(rep))
     s = json.loads(rep.read_text())
     assert s["status"].startswith("failed: ChunkWriteError")
     assert [f["index"] for f in s["files"]] == [0, 1]
@@ -90,9 +93,10 @@ def test_report_failure_during_a_failed_run_is_chained_not_substituted(tmp_path,
         raise OSError("disk full while writing the report")
 
     monkeypatch.setattr(R._Recorder, "write", broken)
+    monkeypatch.setattr(filejob, "FAULT", (1, "raise"))
     with pytest.raises(ChunkWriteError, match="injected failure") as info:
         save_chunks(_ds(), str(tmp_path / "out"), chunks={"time": 12}, parallel="serial",
-                    progress=False, report=str(tmp_path / "r.json"), _fault=(1, "raise"))
+                    progress=False, report=str(tmp_path / "r.json"))
     notes = getattr(info.value, "__notes__", None)
     if notes is not None:  # Python 3.11+
         assert any("disk full while writing the report" in n for n in notes)
@@ -153,7 +157,7 @@ def test_cluster_writes_dasks_performance_report(tmp_path):
     ds = np.sqrt(np.sin(_ds(lazy=True)) ** 2 + np.cos(_ds(lazy=True)) ** 2)
     rep = tmp_path / "perf.html"
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         with pytest.raises(ValueError, match="performance_report, an HTML page"):
             save_chunks(ds, str(tmp_path / "out"), parallel=client, progress=False,

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from fastiter.netcdf import filejob
 from fastiter.netcdf import (ChunkWriteError, chunk_paths, make_rasm, save_chunks,
                              save_mfdataset, split_by_chunks)
 
@@ -160,25 +161,43 @@ def test_overwrite_refused_lists_files_before_any_work(tmp_path):
     xr.testing.assert_identical(_reopen(paths), ds)
 
 
-def test_manifest_records_sizes_and_checksums(tmp_path):
+@pytest.mark.parametrize("checksum", ["xxh3", "sha256"])
+@pytest.mark.parametrize("layout_on", [True, False])
+def test_manifest_records_sizes_and_checksums(tmp_path, checksum, layout_on, monkeypatch):
+    """Each file's regions tile it and re-hash to the record, whichever path wrote it."""
     import hashlib
 
+    import xxhash
+
+    from fastiter.netcdf import layout
+
+    monkeypatch.setattr(layout, "ENABLED", layout_on)
     ds = make_rasm(ny=3, nx=4)
     paths = save_chunks(ds, str(tmp_path), chunks={"time": 12}, progress=False,
-                        parallel="serial")
+                        parallel="serial", checksum=checksum)
     doc = json.loads((tmp_path / "filename.manifest.json").read_text())
-    assert doc["complete"] and doc["expected_files"] == 3
+    assert doc["complete"] and doc["expected_files"] == 3 and doc["source"]
+    new = xxhash.xxh3_64 if checksum == "xxh3" else hashlib.sha256
     for e, p in zip(doc["files"], paths):
         assert e["path"] == os.path.basename(p) and e["size"] == os.path.getsize(p)
+        assert e["algorithm"] == checksum
         with open(p, "rb") as f:
-            assert e["checksum"] == hashlib.sha256(f.read()).hexdigest()
+            data = f.read()
+        pos = 0
+        for n, digest in e["regions"]:
+            assert new(data[pos:pos + n]).hexdigest() == digest
+            pos += n
+        assert pos == len(data)
+        # the data digests are those of the values written
+        tair = xr.open_dataset(p, mask_and_scale=False).Tair.values
+        assert e["content"]["Tair"] == new(tair.tobytes()).hexdigest()
 
 
-def test_worker_error_names_file_and_chunk(tmp_path):
+def test_worker_error_names_file_and_chunk(tmp_path, monkeypatch):
     ds = make_rasm(ny=3, nx=4)
+    monkeypatch.setattr(filejob, "FAULT", (1, "raise"))
     with pytest.raises(ChunkWriteError) as info:
-        save_chunks(ds, str(tmp_path), chunks={"time": 12}, progress=False, workers=2,
-                    _fault=(1, "raise"))
+        save_chunks(ds, str(tmp_path), chunks={"time": 12}, progress=False, workers=2)
     msg = str(info.value)
     assert RASM_NAMES[1] in msg and "time=12:24" in msg and "injected failure" in msg
     assert "worker traceback" in msg and "Traceback" in msg
@@ -187,10 +206,12 @@ def test_worker_error_names_file_and_chunk(tmp_path):
     assert not [n for n in os.listdir(tmp_path) if ".tmp-" in n]
 
 
-def test_killed_worker_leaves_no_partial_file_and_resume_completes(tmp_path):
+def test_killed_worker_leaves_no_partial_file_and_resume_completes(tmp_path, monkeypatch):
     ds = make_rasm(n_time=48, ny=8, nx=9, chunks={"time": 12})
+    monkeypatch.setattr(filejob, "FAULT", (2, "exit"))
     with pytest.raises(ChunkWriteError, match="died"):
-        save_chunks(ds, str(tmp_path), progress=False, workers=2, _fault=(2, "exit"))
+        save_chunks(ds, str(tmp_path), progress=False, workers=2, parallel="processes")
+    monkeypatch.setattr(filejob, "FAULT", None)
     names = sorted(os.listdir(tmp_path))
     assert not [n for n in names if ".tmp-" in n], names
     finals = [n for n in names if n.endswith(".nc")]
@@ -255,15 +276,26 @@ def test_bad_arguments(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-def test_local_cluster(tmp_path):
+def test_local_cluster(tmp_path, monkeypatch):
     distributed = pytest.importorskip("distributed")
     ds = make_rasm(n_time=24, ny=10, nx=12, chunks={"time": 12})
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         paths = save_chunks(ds, str(tmp_path), parallel=client, progress=False)
+        monkeypatch.setattr(filejob, "FAULT", (0, "raise"))
         with pytest.raises(ChunkWriteError, match="chunk 0"):
-            save_chunks(ds, str(tmp_path / "bad"), parallel=client, progress=False,
-                        _fault=(0, "raise"))
+            save_chunks(ds, str(tmp_path / "bad"), parallel=client, progress=False)
     assert [os.path.basename(p) for p in paths] == RASM_NAMES[:2]
     xr.testing.assert_identical(_reopen(paths), ds.compute())
+
+
+def test_auto_runs_processes_without_a_client_and_says_which_ran(tmp_path):
+    lazy = make_rasm(n_time=24, ny=5, nx=6, chunks={"time": 12})
+    res = save_chunks(lazy, str(tmp_path / "a"), progress=False, workers=2)
+    assert res.runner == "processes" and len(res.written) == 2 and res.nbytes > 0
+    res = save_chunks(lazy.compute(), str(tmp_path / "b"), chunks={"time": 12},
+                      progress=False, workers=2)
+    assert res.runner == "threads"  # numpy data into reused layouts: copies only
+    assert res.seconds > 0 and res.mb_per_s > 0 and res.file_bytes >= res.nbytes
+    assert res.stats()["runner"] == "threads"
