@@ -1,0 +1,354 @@
+"""The one reader of netCDF/HDF5 variables: paths, lengths, and slabs read into a buffer.
+
+Every netCDF/HDF5 consumer in fastiter (``NetCDFDataSetIterator``,
+``HDF5DataSetIterator`` and the record readers) reads through :class:`VariableSource`,
+so they agree on path order, errors and decoding:
+
+- **Paths**: a path, a list, or a glob sorted naturally (``f_2`` before ``f_10``).
+- **Errors**: a missing file is ``FileNotFoundError``; a missing variable, a missing
+  record dimension or a per-file width that differs is ``ValueError`` naming the file.
+- **Reading**: files that are HDF5 underneath (netCDF4, HDF5) are read with h5py, the
+  slab going straight into the caller's buffer (HDF5 converts the dtype on the way).
+  netCDF3 files are read through netCDF4 with masking and scaling off.
+- **Decoding** follows xarray's CF decoding, and only where a variable asks for it:
+  values equal to ``_FillValue`` or ``missing_value`` become NaN, then
+  ``scale_factor`` and ``add_offset`` apply.  A float variable whose fill is NaN (rasm)
+  needs no pass at all.  ``_Unsigned`` is refused rather than misread.
+- **Handles** stay open in a bounded LRU (:class:`~fastiter._nchandles.HandleCache`).
+"""
+from __future__ import annotations
+
+import glob
+import os
+import re
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from fastiter._nchandles import HandleCache
+
+__all__ = ["resolve_paths", "VariableSource", "VarInfo"]
+
+_NETCDF4_LOCK = threading.Lock()  # netCDF-C is not thread-safe; h5py locks itself
+_PHONY = b"This is a netCDF dimension but not a netCDF variable"
+
+
+def _natural_key(path: str) -> list[Any]:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path)]
+
+
+def resolve_paths(paths: Any, name: str = "paths") -> list[str]:
+    """A path, a list of paths or a glob pattern, as a list of existing files.
+
+    Glob matches are sorted naturally (``seq_2`` before ``seq_10``).
+
+    >>> resolve_paths([__file__]) == [__file__]
+    True
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        p = os.fspath(paths)
+        if glob.has_magic(p):
+            found = sorted(glob.glob(p), key=_natural_key)
+            if not found:
+                raise FileNotFoundError(f"{name}: the pattern {p!r} matches no file")
+            return found
+        items = [p]
+    elif isinstance(paths, (list, tuple)):
+        items = [os.fspath(x) for x in paths]
+    else:
+        raise TypeError(f"{name} must be a path, a list of paths or a glob pattern, "
+                        f"got {type(paths).__name__}")
+    if not items:
+        raise ValueError(f"{name} must name at least one file, got an empty list")
+    for p in items:
+        if not os.path.isfile(p):
+            raise FileNotFoundError(f"{name}: no such file {p!r}")
+    return items
+
+
+@dataclass(frozen=True)
+class VarInfo:
+    """One variable in one file: where its record axis is and how to decode it."""
+
+    axis: int
+    shape: tuple[int, ...]
+    fills: tuple[float, ...]      # values that mean "missing" (NaN fills left out)
+    scale: float | None
+    offset: float | None
+
+    @property
+    def width(self) -> int:
+        return int(np.prod(self.shape[:self.axis] + self.shape[self.axis + 1:],
+                           dtype=np.int64))
+
+    @property
+    def plain(self) -> bool:
+        """Whether the raw values are the decoded values (no fill, scale or offset)."""
+        return not self.fills and self.scale is None and self.offset is None
+
+
+def _attr(attrs: Any, key: str) -> Any:
+    v = attrs.get(key) if hasattr(attrs, "get") else getattr(attrs, key, None)
+    if v is None:
+        return None
+    a = np.asarray(v)
+    return a.reshape(-1) if a.dtype.kind in "biuf" else v
+
+
+def _decoding(path: str, name: str, attrs: Any, dtype: np.dtype) -> tuple:
+    if _attr(attrs, "_Unsigned") is not None:
+        raise ValueError(f"{path}: variable {name!r} has _Unsigned, which fastiter does "
+                         f"not decode; convert the file or read it with xarray")
+    fills: list[float] = []
+    for key in ("_FillValue", "missing_value"):
+        v = _attr(attrs, key)
+        if v is not None:
+            fills += [float(x) for x in np.asarray(v, np.float64) if not np.isnan(x)]
+    scale, offset = _attr(attrs, "scale_factor"), _attr(attrs, "add_offset")
+    if dtype.kind not in "biuf":
+        raise ValueError(f"{path}: variable {name!r} has dtype {dtype}, not a number")
+    return (tuple(dict.fromkeys(fills)), None if scale is None else float(scale[0]),
+            None if offset is None else float(offset[0]))
+
+
+def _open_any(path: str) -> Any:
+    import h5py
+
+    if h5py.is_hdf5(path):
+        return h5py.File(path, "r")
+    import netCDF4
+
+    with _NETCDF4_LOCK:
+        nc = netCDF4.Dataset(path, "r")
+        nc.set_auto_maskandscale(False)
+    return nc
+
+
+class VariableSource:
+    """Files × variables along a record dimension, read as ``[steps, columns]`` slabs.
+
+    A record (step) ``r`` of file ``k`` is every variable's slice at ``r`` along the
+    record dimension, flattened (C order) and concatenated in the order given.
+
+    Parameters
+    ----------
+    paths : str, path or sequence
+        A file, a list of files or a glob (natural order).
+    variables : sequence of str
+        Variable (netCDF) or dataset (HDF5 path) names.
+    dim : str or int
+        The record dimension's name (netCDF) or axis number (HDF5).
+    max_open : int
+        Open files kept in the handle cache.
+
+    Examples
+    --------
+    >>> import h5py, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.h5")
+    >>> with h5py.File(p, "w") as f:
+    ...     f["x"] = np.arange(6.0).reshape(3, 2)
+    >>> src = VariableSource(p, ["x"], 0)
+    >>> out = np.empty((2, 2), np.float32)
+    >>> src.read_into(0, 1, 3, out).tolist()
+    [[2.0, 3.0], [4.0, 5.0]]
+    >>> src.close()
+    """
+
+    def __init__(self, paths: Any, variables: Sequence[str], dim: str | int,
+                 max_open: int = 64) -> None:
+        self.files = resolve_paths(paths, "paths")
+        if isinstance(variables, str) or not variables or \
+                not all(isinstance(v, str) for v in variables):
+            raise ValueError(f"variables must be a non-empty list of names, got {variables!r}")
+        if isinstance(dim, bool) or not isinstance(dim, (str, int, np.integer)):
+            raise TypeError(f"dim must be a dimension name or an axis number, got {dim!r}")
+        self.variables, self.dim = list(variables), dim if isinstance(dim, str) else int(dim)
+        self.handles = HandleCache(_open_any, max_open)
+        self._finalizer = weakref.finalize(self, HandleCache.close, self.handles)
+        self.info: list[list[VarInfo]] = [self._describe(p) for p in self.files]
+        widths = [v.width for v in self.info[0]]
+        for path, infos in zip(self.files, self.info):
+            w = [v.width for v in infos]
+            if w != widths:
+                raise ValueError(f"{path}: values per record {w} differ from the first "
+                                 f"file's {widths} (variables {self.variables})")
+        self.widths = widths
+        self.columns = int(sum(widths))
+        self.lengths = [infos[0].shape[infos[0].axis] for infos in self.info]
+
+    # --- description ------------------------------------------------------------------
+    def _describe(self, path: str) -> list[VarInfo]:
+        out = []
+        with self.handles.lease(path) as f:
+            for name in self.variables:
+                var = self._variable(f, path, name)
+                axis = self._axis(f, var, path, name)
+                dtype = np.dtype(var.dtype)
+                fills, scale, offset = _decoding(path, name, self._attrs(var), dtype)
+                out.append(VarInfo(axis, tuple(int(s) for s in var.shape), fills, scale,
+                                   offset))
+        n = {v.shape[v.axis] for v in out}
+        if len(n) > 1:
+            raise ValueError(f"{path}: variables {self.variables} have different numbers of "
+                             f"records along {self.dim!r}: {[v.shape[v.axis] for v in out]}")
+        return out
+
+    @staticmethod
+    def _is_h5(f: Any) -> bool:
+        return not hasattr(f, "variables")
+
+    def _variable(self, f: Any, path: str, name: str) -> Any:
+        if self._is_h5(f):
+            import h5py
+
+            var = f.get(name)
+            if not isinstance(var, h5py.Dataset) or var.attrs.get("NAME") == _PHONY:
+                names = sorted(k for k, v in f.items() if isinstance(v, h5py.Dataset)
+                               and v.attrs.get("NAME") != _PHONY)
+                raise ValueError(f"{path}: no variable {name!r}; it has {names}")
+            return var
+        if name not in f.variables:
+            raise ValueError(f"{path}: no variable {name!r}; it has {sorted(f.variables)}")
+        return f.variables[name]
+
+    def _axis(self, f: Any, var: Any, path: str, name: str) -> int:
+        ndim = len(var.shape)
+        if isinstance(self.dim, int):
+            if not -ndim <= self.dim < ndim:
+                raise ValueError(f"{path}: record axis {self.dim!r} is not an axis of "
+                                 f"variable {name!r} with shape {var.shape}")
+            return self.dim % ndim
+        dims = self._dim_names(f, var)
+        if self.dim not in dims:
+            raise ValueError(f"{path}: variable {name!r} has dimensions {tuple(dims)}, "
+                             f"not the record dimension {self.dim!r}")
+        return dims.index(self.dim)
+
+    @staticmethod
+    def _dim_names(f: Any, var: Any) -> list[str | None]:
+        if hasattr(var, "dimensions"):
+            return list(var.dimensions)
+        names: list[str | None] = []
+        for d in var.dims:
+            try:
+                names.append(d[0].name.rsplit("/", 1)[-1])
+            except (IndexError, RuntimeError):  # no scale attached
+                names.append(d.label or None)
+        return names
+
+    @staticmethod
+    def _attrs(var: Any) -> Any:
+        return var.attrs if hasattr(var, "attrs") else {k: var.getncattr(k)
+                                                        for k in var.ncattrs()}
+
+    def chunk_steps(self) -> int:
+        """The largest storage chunk along the record dimension (1 when contiguous)."""
+        best = 1
+        with self.handles.lease(self.files[0]) as f:
+            for name, info in zip(self.variables, self.info[0]):
+                var = self._variable(f, self.files[0], name)
+                c = var.chunks if self._is_h5(f) else var.chunking()
+                if c not in (None, "contiguous"):
+                    best = max(best, int(c[info.axis]))
+        return best
+
+    # --- reading ----------------------------------------------------------------------
+    def read(self, k: int, lo: int, hi: int, dtype: Any = np.float64) -> np.ndarray:
+        """Steps ``[lo, hi)`` of file ``k`` as a new ``[hi - lo, columns]`` array."""
+        return self.read_into(k, lo, hi, np.empty((hi - lo, self.columns), dtype))
+
+    def read_into(self, k: int, lo: int, hi: int, out: np.ndarray) -> np.ndarray:
+        """Steps ``[lo, hi)`` of file ``k`` decoded into ``out`` (``[hi - lo, columns]``,
+        C-contiguous, floating); returns ``out``."""
+        n = hi - lo
+        if not (0 <= lo <= hi <= self.lengths[k]):
+            raise IndexError(f"steps [{lo}, {hi}) are outside file {self.files[k]} with "
+                             f"{self.lengths[k]} steps")
+        if out.shape != (n, self.columns) or out.dtype.kind != "f" or \
+                not out.flags.c_contiguous:
+            raise ValueError(f"out must be a C-contiguous float array of shape "
+                             f"{(n, self.columns)}, got {out.shape} {out.dtype}")
+        if n == 0:
+            return out
+        path, at = self.files[k], 0
+        with self.handles.lease(path) as f:
+            for name, info in zip(self.variables, self.info[k]):
+                var = self._variable(f, path, name) if not self._is_h5(f) else f[name]
+                if self._is_h5(f) and info.axis == 0 and info.plain:
+                    _h5_read_columns(var, lo, hi, out, at, info.width)
+                else:
+                    raw = self._raw(f, var, info, lo, hi)
+                    _decode_into(raw, info, out[:, at:at + info.width])
+                at += info.width
+        return out
+
+    def _raw(self, f: Any, var: Any, info: VarInfo, lo: int, hi: int) -> np.ndarray:
+        key = tuple(slice(lo, hi) if i == info.axis else slice(None)
+                    for i in range(len(info.shape)))
+        if self._is_h5(f):
+            raw = var[key]
+        else:
+            with _NETCDF4_LOCK:
+                raw = np.asarray(var[key])
+        return np.moveaxis(raw, info.axis, 0).reshape(hi - lo, -1)
+
+    def coordinate(self, k: int) -> tuple[np.ndarray, dict[str, Any]] | None:
+        """The raw values and attributes of file ``k``'s ``dim`` coordinate, or None."""
+        if not isinstance(self.dim, str):
+            return None
+        path = self.files[k]
+        with self.handles.lease(path) as f:
+            try:
+                var = self._variable(f, path, self.dim)
+            except ValueError:
+                return None
+            attrs = {key: (v.decode() if isinstance(v, bytes) else v)
+                     for key, v in dict(self._attrs(var)).items()}
+            if self._is_h5(f):
+                return np.asarray(var[()]), attrs
+            with _NETCDF4_LOCK:
+                return np.asarray(var[:]), attrs
+
+    def close(self) -> None:
+        """Close every open file (the source reopens files if used again)."""
+        self.handles.close()
+
+
+def _h5_read_columns(var: Any, lo: int, hi: int, out: np.ndarray, at: int,
+                     width: int) -> None:
+    """``var[lo:hi]`` (record axis 0) straight into columns ``[at, at + width)`` of
+    ``out``: one HDF5 read, converting the dtype on the way, no intermediate array."""
+    from h5py import h5s
+
+    n = hi - lo
+    if width == out.shape[1]:
+        var.read_direct(out.reshape((n,) + tuple(var.shape[1:])), np.s_[lo:hi])
+        return
+    fspace = var.id.get_space()
+    fspace.select_hyperslab((lo,) + (0,) * (var.ndim - 1), (n,) + tuple(var.shape[1:]))
+    mspace = h5s.create_simple(out.shape)
+    mspace.select_hyperslab((0, at), (n, width))
+    var.id.read(mspace, fspace, out)
+
+
+def _decode_into(raw: np.ndarray, info: VarInfo, dst: np.ndarray) -> None:
+    """xarray's CF decoding of ``raw`` into ``dst``: fills to NaN, then scale, offset."""
+    if info.plain:
+        dst[...] = raw
+        return
+    missing = None
+    for v in info.fills:
+        hit = raw == v
+        missing = hit if missing is None else missing | hit
+    vals = raw.astype(np.float64) if (info.scale is not None or info.offset is not None
+                                     or raw.dtype.kind != "f") else raw
+    if info.scale is not None:
+        vals = vals * info.scale
+    if info.offset is not None:
+        vals = vals + info.offset
+    dst[...] = vals
+    if missing is not None:
+        dst[missing] = np.nan
