@@ -18,9 +18,6 @@ so they agree on path order, errors and decoding:
 """
 from __future__ import annotations
 
-import glob
-import os
-import re
 import threading
 import weakref
 from dataclasses import dataclass
@@ -29,44 +26,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from fastiter._nchandles import HandleCache
+from fastiter._paths import resolve_paths
 
 __all__ = ["resolve_paths", "VariableSource", "VarInfo"]
 
 _NETCDF4_LOCK = threading.Lock()  # netCDF-C is not thread-safe; h5py locks itself
 _PHONY = b"This is a netCDF dimension but not a netCDF variable"
-
-
-def _natural_key(path: str) -> list[Any]:
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path)]
-
-
-def resolve_paths(paths: Any, name: str = "paths") -> list[str]:
-    """A path, a list of paths or a glob pattern, as a list of existing files.
-
-    Glob matches are sorted naturally (``seq_2`` before ``seq_10``).
-
-    >>> resolve_paths([__file__]) == [__file__]
-    True
-    """
-    if isinstance(paths, (str, os.PathLike)):
-        p = os.fspath(paths)
-        if glob.has_magic(p):
-            found = sorted(glob.glob(p), key=_natural_key)
-            if not found:
-                raise FileNotFoundError(f"{name}: the pattern {p!r} matches no file")
-            return found
-        items = [p]
-    elif isinstance(paths, (list, tuple)):
-        items = [os.fspath(x) for x in paths]
-    else:
-        raise TypeError(f"{name} must be a path, a list of paths or a glob pattern, "
-                        f"got {type(paths).__name__}")
-    if not items:
-        raise ValueError(f"{name} must name at least one file, got an empty list")
-    for p in items:
-        if not os.path.isfile(p):
-            raise FileNotFoundError(f"{name}: no such file {p!r}")
-    return items
 
 
 @dataclass(frozen=True)
@@ -260,22 +225,25 @@ class VariableSource:
         """Steps ``[lo, hi)`` of file ``k`` as a new ``[hi - lo, columns]`` array."""
         return self.read_into(k, lo, hi, np.empty((hi - lo, self.columns), dtype))
 
-    def read_into(self, k: int, lo: int, hi: int, out: np.ndarray) -> np.ndarray:
-        """Steps ``[lo, hi)`` of file ``k`` decoded into ``out`` (``[hi - lo, columns]``,
-        C-contiguous, floating); returns ``out``."""
+    def read_into(self, k: int, lo: int, hi: int, out: np.ndarray,
+                  variables: slice = slice(None)) -> np.ndarray:
+        """Steps ``[lo, hi)`` of file ``k`` decoded into ``out``, a C-contiguous float
+        ``[hi - lo, columns]`` array (the columns of ``self.variables[variables]``)."""
         n = hi - lo
+        names, infos = self.variables[variables], self.info[k][variables]
+        columns = sum(v.width for v in infos)
         if not (0 <= lo <= hi <= self.lengths[k]):
             raise IndexError(f"steps [{lo}, {hi}) are outside file {self.files[k]} with "
                              f"{self.lengths[k]} steps")
-        if out.shape != (n, self.columns) or out.dtype.kind != "f" or \
+        if out.shape != (n, columns) or out.dtype.kind != "f" or \
                 not out.flags.c_contiguous:
             raise ValueError(f"out must be a C-contiguous float array of shape "
-                             f"{(n, self.columns)}, got {out.shape} {out.dtype}")
+                             f"{(n, columns)}, got {out.shape} {out.dtype}")
         if n == 0:
             return out
         path, at = self.files[k], 0
         with self.handles.lease(path) as f:
-            for name, info in zip(self.variables, self.info[k]):
+            for name, info in zip(names, infos):
                 var = self._variable(f, path, name) if not self._is_h5(f) else f[name]
                 if self._is_h5(f) and info.axis == 0 and info.plain:
                     _h5_read_columns(var, lo, hi, out, at, info.width)

@@ -215,7 +215,8 @@ def _child_sum(it, q):
 
 def test_forked_child_opens_its_own_handles(series):
     _, paths = series
-    it = NetCDFDataSetIterator(paths, "Tair", batch_size=5, window=6, stride=1)
+    # small blocks: more than the staging cache holds, so the child must read files
+    it = NetCDFDataSetIterator(paths, "Tair", batch_size=5, window=6, stride=1, read_size=4)
     total = float(np.nansum(windows(it)))
     parent_handles = it._source.handles._open.copy()
     q = mp.get_context("fork").Queue()
