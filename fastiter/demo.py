@@ -147,12 +147,11 @@ def _stream_step(paths: list[str], window: int, batch_size: int, seed: int, work
     base.pre_processor = CombinedPreProcessor(norm, SeasonSequences())
     first = base.batch_at(0) if base.indexable else base.next()
     model = _SoftmaxModel(first.features.shape[1], len(SEASONS))
+    producers = ("" if base.indexable else f"; 1 producer thread: the netCDF stream has "
+                 f"no random access")
     echo(f"\n[3] pipeline: NetCDFDataSetIterator(window={window}) -> NormalizerStandardize "
          f"-> SeasonSequences (numba + one-hot kernel) -> AsyncDataSetIterator(workers="
-         f"{workers}; {workers if base.indexable else 1} producer thread(s): a shuffled "
-         f"netCDF stream has no random access)" if not base.indexable else
-         f"-> SeasonSequences (numba + one-hot kernel) -> AsyncDataSetIterator(workers="
-         f"{workers})")
+         f"{workers}{producers})")
     echo(f"    batch: features {first.features.dtype}{list(first.features.shape)}, "
          f"labels {list(first.labels.shape)} one-hot, masks {list(first.features_mask.shape)}")
     base.reset()
