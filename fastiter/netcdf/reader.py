@@ -137,6 +137,8 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
     def _restart(self) -> None:
         self._order = EpochOrder(self._plan, self._shuffle, self._seed, self._epoch,
                                  self._buffer)
+        with self._cache_lock:  # an epoch re-reads its blocks: staging is not a data cache
+            self._cache.clear()
 
     # --- handles ----------------------------------------------------------------------
     def open_files(self) -> list[str]:
