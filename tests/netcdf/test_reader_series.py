@@ -283,3 +283,29 @@ def test_missing_dimension_and_bad_arguments(series, tmp_path):
     shutil.copy(paths[0], copy)
     with pytest.raises(SeriesError, match="overlaps"):
         NetCDFDataSetIterator([copy, paths[0]], "Tair", window=6)
+
+
+def test_torch_loader_workers_and_ranks_split_an_epoch(series):
+    torch = pytest.importorskip("torch")
+    from fastiter.torch import IterableDataset
+
+    _, paths = series
+    kw = dict(batch_size=4, window=6, stride=1, shuffle=True, seed=2, fill_value=0.0)
+    want = [b.features for b in NetCDFDataSetIterator(paths, "Tair", **kw)]
+    got = {}
+    for rank in range(2):
+        it = NetCDFDataSetIterator(paths, "Tair", **kw)
+        windows(it)  # the parent has open files and staged blocks before the fork
+        loader = torch.utils.data.DataLoader(IterableDataset(it, rank=rank, world_size=2),
+                                             batch_size=None, num_workers=2,
+                                             multiprocessing_context="fork")
+        for j, b in enumerate(loader):
+            got.setdefault(rank, []).append(b["features"].numpy())
+    # shard s of S = 4 takes batches s, s + 4: rank r's worker w is shard 2r + w, and the
+    # loader alternates its two workers
+    shards = {s: [want[i] for i in range(s, len(want), 4)] for s in range(4)}
+    for rank in range(2):
+        order = [x for pair in zip(shards[2 * rank], shards[2 * rank + 1]) for x in pair]
+        assert len(got[rank]) == len(shards[2 * rank]) + len(shards[2 * rank + 1])
+        for a, b in zip(got[rank], order):
+            np.testing.assert_array_equal(a, b)
