@@ -48,6 +48,8 @@ from fastiter.netcdf.series import Series, order_files
 
 __all__ = ["NetCDFDataSetIterator", "HDF5DataSetIterator"]
 
+_SCRATCH_BYTES = 4 << 20  # column-selected reads go through this much, reused
+
 
 def _names(arg: str, value: Any, allow_none: bool) -> list[str]:
     if value is None and allow_none:
@@ -114,6 +116,7 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
             self.feature_columns = np.flatnonzero(~np.isnan(first[0]))
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._local = threading.local()
         self._restart()
 
     def _series(self, within: bool, allow_gaps: bool) -> Series:
@@ -158,12 +161,32 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
         self.close()
 
     # --- reading ----------------------------------------------------------------------
-    def _read_steps(self, lo: int, hi: int, out: np.ndarray, variables: slice) -> None:
-        """Global steps ``[lo, hi)`` into ``out``, file by file, no intermediate copy."""
+    def _read_steps(self, lo: int, hi: int, out: np.ndarray, variables: slice,
+                    columns: np.ndarray | None = None) -> None:
+        """Global steps ``[lo, hi)`` into ``out``, file by file: straight in, or with
+        ``columns`` through a small reused scratch buffer and one ``take`` per piece."""
         at = 0
         for j, a, b in self._plan.pieces(lo, hi):
-            self._source.read_into(self.series.order[j], a, b, out[at:at + b - a], variables)
-            at += b - a
+            k = self.series.order[j]
+            if columns is None:
+                self._source.read_into(k, a, b, out[at:at + b - a], variables)
+                at += b - a
+                continue
+            width = self._nx if variables.start == 0 else self._source.columns - self._nx
+            sub = max(1, _SCRATCH_BYTES // max(width * out.itemsize, 1))
+            for c in range(a, b, sub):
+                n = min(sub, b - c)
+                raw = self._scratch(n * width, out.dtype)[:n * width].reshape(n, width)
+                self._source.read_into(k, c, c + n, raw, variables)
+                np.take(raw, columns, axis=1, out=out[at:at + n])
+                at += n
+
+    def _scratch(self, size: int, dtype: np.dtype) -> np.ndarray:
+        """A per-thread buffer reused across reads (fresh pages cost a fault each)."""
+        buf = getattr(self._local, "buf", None)
+        if buf is None or buf.size < size or buf.dtype != dtype:
+            buf = self._local.buf = np.empty(size, dtype)
+        return buf
 
     def _finish(self, x: np.ndarray) -> np.ndarray:
         if self._fill is not None:
@@ -174,16 +197,16 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
         spans = [self._plan.block_span(b) for b in members]
         rows = sum(hi - lo for lo, hi in spans)
         nf, src = self._nf, self._source
-        raw = np.empty((rows, self._nx), self._dtype)
+        cols = self.feature_columns
+        x = np.empty((rows, self._nx if cols is None else cols.size), self._dtype)
         y = np.empty((rows, src.columns - self._nx), self._dtype) if nf < len(
             src.variables) else None
         base, span_lo, at = {}, {}, 0
         for b, (lo, hi) in zip(members, spans):
-            self._read_steps(lo, hi, raw[at:at + hi - lo], slice(0, nf))
+            self._read_steps(lo, hi, x[at:at + hi - lo], slice(0, nf), cols)
             if y is not None:
                 self._read_steps(lo, hi, y[at:at + hi - lo], slice(nf, None))
             base[b], span_lo[b], at = at, lo, at + hi - lo
-        x = raw if self.feature_columns is None else np.take(raw, self.feature_columns, 1)
         return _Staged(self._finish(x), None if y is None else self._finish(y), base, span_lo)
 
     def _staged(self, members: tuple[int, ...]) -> _Staged:
