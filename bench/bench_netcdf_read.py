@@ -122,6 +122,7 @@ def test_async_two_producers(benchmark, data):
     consume = min(_time_passes(held, consumer) for _ in range(3))
 
     def pipelined() -> None:
+        base.reset()  # two producers start at the base's position: the epoch's start
         with AsyncDataSetIterator(base, queue_size=4, workers=2) as it:
             assert it.producers == 2
             for b in it:
