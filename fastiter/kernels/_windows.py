@@ -1,11 +1,10 @@
 """Windows of consecutive rows gathered from one staging block, in one native call.
 
 A window starting at row ``s`` of a C-contiguous ``[S, F]`` block is the ``T`` rows
-``block[s:s + T]``.  Windows overlap (stride < window), which ``fi_gather`` refuses
-(its rows may not overlap), so the gather is ``fi_pad_sequences`` with every example a
-full-length slice of the block: a ``memcpy`` per window for ``NTF`` (``[N, T, F]``), and
-for DL4J's ``NFT`` (``[N, F, T]``) each window transposed on the way.  No
-``sliding_window_view``, no intermediate copy; large batches run on the native pool.
+``block[s:s + T]``; windows overlap when the stride is below ``T``.  ``fi_gather_windows``
+(csrc/gather.c) copies each: one ``memcpy`` for ``NTF`` (``[N, T, F]``), and for DL4J's
+``NFT`` (``[N, F, T]``) a tiled transpose.  No ``sliding_window_view``, no intermediate
+copy; large batches run on the native pool.
 """
 from __future__ import annotations
 
@@ -78,9 +77,7 @@ def gather_windows(block: np.ndarray, starts: Any, window: int, layout: str = "N
         check_out(out, shape, block.dtype)
     if idx.size == 0 or feats == 0:
         return out
-    es, n = block.itemsize, idx.size
-    ptrs = np.full(n, block.ctypes.data, np.uintp)
-    count = np.full(n, window, np.int64)
-    _kernels.pad_into(ptrs, idx, count, np.zeros(n, np.int64), feats,
-                      1 if layout == "NFT" else 0, bytes(es), out, None, b"")
+    bad = _kernels.gather_windows_into(block, idx, out, window, 1 if layout == "NFT" else 0)
+    if bad >= 0:  # pragma: no cover - the range check above makes this unreachable
+        raise index_error(idx, bad, valid)
     return out
