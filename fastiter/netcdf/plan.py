@@ -4,9 +4,10 @@ The series' files are laid end to end on one *global step* axis.  An example is 
 step, or a window of ``window`` steps starting every ``stride`` steps inside a segment
 (a continuous run of files; see :mod:`fastiter.netcdf.series`).  Examples are cut into
 *blocks* of ``block_steps`` consecutive global steps of starts (across file boundaries:
-a block's steps are read file by file into one staging buffer), the unit read at once.  An epoch's order is a pure function of ``(seed, epoch)``: blocks
-permuted, then the examples of ``shuffle_buffer`` consecutive blocks (a *group*)
-mixed, so reads stay block-sized while the order is shuffled.
+a block's steps are read file by file into one staging buffer), the unit read at
+once.  An epoch's order is a pure function of ``(seed, epoch)``: blocks permuted, then
+the examples of ``shuffle_buffer`` consecutive blocks (a *group*) mixed, so reads stay
+block-sized while the order is shuffled.
 """
 from __future__ import annotations
 
