@@ -10,8 +10,9 @@ Groups (fastiter, its peers and the ``np.copyto`` ceiling side by side):
 - ``netcdf-read-windows-{warm,cold}``: windows of 6, stride 1, batch 8,
   ``drop_nan_columns=True``, across file boundaries;
 - ``netcdf-read-async``: ``AsyncDataSetIterator(workers=2)`` over the windows workload with
-  a consumer calibrated to be as heavy as the read; ``extra_info`` holds the read alone,
-  the consumer alone and the ratio epoch / max(read, consume).
+  a compute-bound consumer (``np.sin``, GIL released) calibrated to be as heavy as the
+  read; ``extra_info`` holds the read alone, the consumer alone and the ratio
+  epoch / max(read, consume).
 Cold rounds evict the files first (fsync + ``posix_fadvise(DONTNEED)``, checked with
 ``fincore`` when it is installed: ``extra_info['resident_pages_after_evict']``).
 Each case stores MB/s and batches/s in ``extra_info``.
@@ -90,15 +91,24 @@ def test_read(benchmark, data, workload, runner, cache):
 
 
 class _Consumer:
-    """CPU work on each batch that releases the GIL (numpy ufunc loops), ``k`` passes."""
+    """Compute-bound work on each batch that releases the GIL, as a training step is:
+    ``np.sin`` over the first ``m`` values, ``k`` times (a memory-bound consumer would
+    measure the machine's shared memory bandwidth instead of the overlap)."""
 
-    def __init__(self, k: int) -> None:
-        self.k = k
+    def __init__(self, m: int | None = None, k: int = 1) -> None:
+        self.m, self.k = m, k
 
     def __call__(self, x: np.ndarray) -> None:
-        tmp = np.empty_like(x)
+        flat = x.reshape(-1)[:self.m]
+        tmp = np.empty_like(flat)
         for _ in range(self.k):
-            np.multiply(x, np.float32(1.0001), out=tmp)
+            np.sin(flat, out=tmp)
+
+    def scaled(self, factor: float, size: int) -> "_Consumer":
+        """A consumer ``factor`` times as heavy (over batches of ``size`` values)."""
+        total = factor * self.k * (self.m or size)
+        k = max(1, int(total // size))
+        return _Consumer(max(1, int(total / k)), k)
 
 
 def _epoch(it, consume) -> float:
@@ -116,9 +126,9 @@ def test_async_two_producers(benchmark, data):
     base = data.iterator("windows")
     read = min(_epoch(base, len) for _ in range(3))
     held = [b.features.copy() for b in base]
-    one = _Consumer(1)
+    one = _Consumer()
     per_pass = min(_time_passes(held, one) for _ in range(3))
-    consumer = _Consumer(max(1, round(read / max(per_pass, 1e-9))))
+    consumer = one.scaled(read / max(per_pass, 1e-9), held[0].size)
     consume = min(_time_passes(held, consumer) for _ in range(3))
 
     def pipelined() -> None:
@@ -134,7 +144,7 @@ def test_async_two_producers(benchmark, data):
         best = benchmark.stats.stats.min
         _record(benchmark, data, "windows", {
             "read_alone_s": round(read, 4), "consume_alone_s": round(consume, 4),
-            "consumer_passes": consumer.k,
+            "consumer_values": consumer.m, "consumer_passes": consumer.k,
             "epoch_over_max_read_consume": round(best / max(read, consume), 3)})
 
 
