@@ -21,6 +21,7 @@ so they agree on path order, errors and decoding:
 """
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from dataclasses import dataclass
@@ -271,6 +272,9 @@ class VariableSource:
         row = info.width * info.dtype.itemsize
         whole = info.dtype == out.dtype and info.width == out.shape[1]
         step = max(1, _PREAD_BYTES // max(row, 1))
+        if hi - lo > step:  # several pieces: ask the kernel to read ahead all of them
+            os.posix_fadvise(fd, info.storage + lo * row, (hi - lo) * row,
+                             os.POSIX_FADV_WILLNEED)
         for a in range(lo, hi, step):
             b = min(hi, a + step)
             if whole:
@@ -341,8 +345,6 @@ def _storage(var: Any) -> int | None:
 
 
 def _pread_exact(fd: int, buf: memoryview, offset: int) -> None:
-    import os
-
     done = 0
     while done < len(buf):
         n = os.preadv(fd, [buf[done:]], offset + done)

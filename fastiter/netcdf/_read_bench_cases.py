@@ -252,7 +252,7 @@ def cases(quick: bool = False) -> list[Any]:
 
     root = tempfile.mkdtemp(prefix="fastiter-read-bench-")
     atexit.register(shutil.rmtree, root, True)
-    bench = ReadBench(root, n_files=6 if quick else 30)
+    bench = ReadBench(root, n_files=6, ny=41, nx=55) if quick else ReadBench(root)
     atexit.register(bench.close)
     out = []
     for workload in ("steps", "windows"):
