@@ -15,6 +15,19 @@ from setuptools.command.build_ext import build_ext
 HERE = Path(__file__).parent.resolve()
 CSRC = HERE / "csrc"
 
+
+def _read_env(name):
+    """``name`` as fastiter/_env.py reads every FASTITER_* variable (loaded by path: the
+    package cannot be imported before it is built)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("_fastiter_env", HERE / "fastiter" / "_env.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up there
+    spec.loader.exec_module(mod)
+    return mod.get(name)
+
 # module name under fastiter._core -> the csrc/ translation units it links
 NATIVE = {
     "_kernels": ["kernels.c", "pad.c", "gather.c", "philox.c", "random_xform.c",
@@ -27,7 +40,7 @@ NATIVE = {
 # -ffp-contract=off: no FMA fusion, so float results do not depend on the SIMD path.
 CFLAGS = ["-O3", "-std=gnu11", "-fno-strict-aliasing", "-ffp-contract=off", "-fno-math-errno",
           "-Wall", "-Wno-unused-function"]
-if os.environ.get("FASTITER_DEBUG"):
+if _read_env("FASTITER_DEBUG"):
     CFLAGS = ["-O0", "-g", "-std=gnu11"]
 
 

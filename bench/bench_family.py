@@ -27,7 +27,8 @@ def _epoch(it):
 
 def test_sampling_fastiter(benchmark, dataset):
     benchmark.group = "sampling epoch 100 x 256 of 100k x 128 f32"
-    it = SamplingDataSetIterator(dataset, BATCH, BATCHES, seed=1)
+    it = SamplingDataSetIterator(dataset, BATCH, total_batches=BATCHES, replace=True,
+                                 seed=1)
     assert benchmark(_epoch, it) == BATCH * BATCHES
 
 

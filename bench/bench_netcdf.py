@@ -33,10 +33,11 @@ import pytest
 xr = pytest.importorskip("xarray")
 dask = pytest.importorskip("dask")
 
+from fastiter import _env  # noqa: E402
 from fastiter.netcdf import chunk_paths, make_rasm, save_chunks, split_by_chunks  # noqa: E402
 
-SCALE = os.environ.get("FASTITER_BENCH_NETCDF_SCALE")
-SHAPE = (36 * int(SCALE), 205, 275) if SCALE else (36, 20, 30)
+SCALE = _env.get("FASTITER_BENCH_NETCDF_SCALE")
+SHAPE = (36 * SCALE, 205, 275) if SCALE else (36, 20, 30)
 ROUNDS = 3 if SCALE else 1
 WORKERS = 2
 CHUNK = 12

@@ -13,7 +13,7 @@ import os
 import numpy as np
 import pytest
 
-from fastiter import kernels
+from fastiter import _env, kernels
 from fastiter.records import (
     CSVRecordReader,
     CSVSequenceRecordReader,
@@ -28,9 +28,9 @@ SEQS, MAX_T, SEQ_F, SEQ_BATCH = 10_000, 200, 8, 64
 
 @pytest.fixture(scope="session")
 def scale(request):
-    env = os.environ.get("FASTITER_BENCH_RECORDS_FRACTION")
-    if env:
-        return float(env)
+    env = _env.get("FASTITER_BENCH_RECORDS_FRACTION")
+    if env is not None:
+        return env
     return 0.01 if request.config.getoption("benchmark_disable", False) else 1.0
 
 
@@ -160,3 +160,49 @@ def test_sequences_ceiling_read_files(benchmark, sequence_files):
                 total += len(f.read())
         return total
     assert benchmark.pedantic(run, rounds=3, iterations=1) > 0
+
+
+# --- a CSV with one quoted field (issue 17 item 7) ----------------------------------------
+QUOTED_ROWS = 500_000
+
+
+@pytest.fixture(scope="session")
+def one_quoted_csv(tmp_path_factory, scale):
+    """QUOTED_ROWS x 2 small integers; the very first field is quoted.  Before fastiter
+    kept quoted fields in its C parser, that one quote sent the whole file through
+    Python's csv module."""
+    n = max(int(QUOTED_ROWS * scale), 1000)
+    path = tmp_path_factory.mktemp("records") / "one_quoted.csv"
+    i = np.arange(n)
+    body = "\n".join(f"{a},{b}" for a, b in zip(i.tolist(), (i * 7 % 1000).tolist()))
+    path.write_text('"' + body.replace(",", '",', 1) + "\n")
+    return str(path), n
+
+
+def test_csv_one_quoted_field_fastiter(benchmark, one_quoted_csv):
+    path, n = one_quoted_csv
+    benchmark.group = "csv with one quoted field -> float64 array"
+
+    def run():
+        return len(CSVRecordReader(paths=path).next_records(n + 1)[0])
+    assert benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1) == n
+
+
+def test_csv_one_quoted_field_pandas(benchmark, one_quoted_csv):
+    pd = pytest.importorskip("pandas")
+    path, n = one_quoted_csv
+    benchmark.group = "csv with one quoted field -> float64 array"
+
+    def run():
+        return len(pd.read_csv(path, header=None, engine="c").to_numpy(np.float64))
+    assert benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1) == n
+
+
+def test_csv_one_quoted_field_ceiling_read_bytes(benchmark, one_quoted_csv):
+    path, _ = one_quoted_csv
+    benchmark.group = "csv with one quoted field -> float64 array"
+
+    def run():
+        with open(path, "rb") as f:
+            return len(f.read())
+    assert benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1) > 0

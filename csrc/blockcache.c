@@ -104,7 +104,7 @@ int fi_blockcache_create(size_t min_bytes, size_t max_blocks, size_t max_bytes,
  * fits the most recently freed wins: its lines are the likeliest still to be in a cache,
  * and a write to a cold block first reads it from memory. */
 static header *take(fi_blockcache *c, size_t n) {
-    size_t limit = n + n / 4;
+    size_t limit = n > SIZE_MAX - n / 4 ? SIZE_MAX : n + n / 4;
     lock(c);
     size_t best = c->count;
     for (size_t i = c->count; i-- > 0;) {
@@ -191,8 +191,8 @@ void fi_blockcache_free(fi_blockcache *c, void *p) {
     header *h = header_of(p);
     if (h->capacity >= c->min_bytes) {
         lock(c);
-        if (c->count < c->max_blocks && c->bytes + h->capacity <= c->max_bytes
-                && h->capacity <= c->max_bytes) {
+        if (c->count < c->max_blocks && h->capacity <= c->max_bytes
+                && c->bytes <= c->max_bytes - h->capacity) {  /* no wrapping sum */
             c->blocks[c->count++] = h;
             c->bytes += h->capacity;
             h = NULL;

@@ -7,6 +7,7 @@
  * paths do one IEEE multiply per element (-ffp-contract=off), so their bits agree.
  */
 #include "fastiter.h"
+#include "checked.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -163,7 +164,12 @@ int fi_gather_scaled_u8(const uint8_t *src, int64_t src_rows, int64_t src_stride
                         int64_t row_len, const int64_t *indices, int64_t n, double scale,
                         int threshold, void *out, int out_dtype, int64_t *bad_index)
 {
-    if (n < 0 || src_rows < 0 || row_len < 0 || (row_len > 0 && src_stride < row_len))
+    int64_t cells;
+    size_t out_bytes;
+    if (n < 0 || src_rows < 0 || row_len < 0 || (row_len > 0 && src_stride < row_len) ||
+        fi_rows_overflow(src_rows, src_stride, (size_t)row_len) ||
+        fi_mul_i64(n, row_len, &cells) ||
+        fi_mul_size(cells, out_dtype == FI_FLOAT64 ? 8 : 4, &out_bytes))
         return FI_EINVAL;
     if (out_dtype != FI_FLOAT32 && out_dtype != FI_FLOAT64) return FI_EINVAL;
     if (threshold != FI_NO_THRESHOLD && (threshold < 0 || threshold > 255)) return FI_EINVAL;
@@ -194,7 +200,11 @@ int fi_gather_scaled_labeled_u8(const uint8_t *src, int64_t src_rows, int64_t sr
                                 const void *label_rows, size_t label_row_bytes,
                                 void *labels_out, int64_t *bad_index)
 {
+    size_t label_bytes;
     if (label_row_bytes > 0 && n > 0 && (!label_rows || !labels_out)) return FI_EINVAL;
+    if (n >= 0 && (fi_mul_size(n, label_row_bytes, &label_bytes) ||
+                   fi_rows_overflow(src_rows, (int64_t)label_row_bytes, label_row_bytes)))
+        return FI_EINVAL;
     /* validates everything (indices included) before writing anything */
     const int status = fi_gather_scaled_u8(src, src_rows, src_stride, row_len, indices, n,
                                            scale, threshold, out, out_dtype, bad_index);

@@ -3,8 +3,8 @@
  * Both are pure copies; the pool splits large batches by rows.
  */
 #include "fastiter.h"
+#include "checked.h"
 
-#include <stdint.h>
 #include <string.h>
 
 typedef struct gather_job {
@@ -38,7 +38,10 @@ static int64_t rows_per_chunk(size_t row_bytes)
 int fi_gather(const void *src, int64_t src_rows, int64_t src_stride, size_t row_bytes,
               const int64_t *indices, int64_t n, void *out, int64_t *bad_index)
 {
-    if (n < 0 || src_rows < 0 || (row_bytes > 0 && src_stride < (int64_t)row_bytes))
+    size_t out_bytes;
+    if (n < 0 || src_rows < 0 || src_stride < 0 ||
+        (row_bytes > 0 && src_stride < (int64_t)row_bytes) ||
+        fi_rows_overflow(src_rows, src_stride, row_bytes) || fi_mul_size(n, row_bytes, &out_bytes))
         return FI_EINVAL;
     for (int64_t k = 0; k < n; k++) {
         if (indices[k] < 0 || indices[k] >= src_rows) {
@@ -67,7 +70,8 @@ static void collate_range(void *ctx, int64_t begin, int64_t end)
 
 int fi_collate(const void *const *srcs, int64_t n, size_t item_bytes, void *out)
 {
-    if (n < 0) return FI_EINVAL;
+    size_t out_bytes;
+    if (n < 0 || fi_mul_size(n, item_bytes, &out_bytes)) return FI_EINVAL;
     if (n == 0 || item_bytes == 0) return FI_OK;
     for (int64_t k = 0; k < n; k++)
         if (!srcs[k]) return FI_EINVAL;
@@ -141,11 +145,13 @@ int fi_gather_windows(const void *src, int64_t src_rows, int64_t features, size_
                       const int64_t *starts, int64_t n, int64_t window, int layout,
                       void *out, int64_t *bad_index)
 {
+    size_t row_bytes, window_bytes, out_bytes, src_bytes;
     if (n < 0 || src_rows < 0 || features < 0 || window < 1 ||
-        (layout != FI_LAYOUT_NTF && layout != FI_LAYOUT_NFT))
-        return FI_EINVAL;
-    if (features > 0 && elem_size > 0 &&
-        (uint64_t)window > (uint64_t)SIZE_MAX / (uint64_t)features / elem_size)
+        (layout != FI_LAYOUT_NTF && layout != FI_LAYOUT_NFT) ||
+        fi_mul_size(features, elem_size, &row_bytes) ||
+        fi_mul_size(window, row_bytes, &window_bytes) ||
+        fi_mul_size(n, window_bytes, &out_bytes) ||
+        fi_mul_size(src_rows, row_bytes, &src_bytes))
         return FI_EINVAL;
     for (int64_t k = 0; k < n; k++) {
         if (starts[k] < 0 || starts[k] > src_rows - window) {
@@ -155,7 +161,6 @@ int fi_gather_windows(const void *src, int64_t src_rows, int64_t features, size_
     }
     if (n == 0 || features == 0 || elem_size == 0) return FI_OK;
     windows_job j = {src, features, window, elem_size, starts, layout, out};
-    fi_parallel_for(n, rows_per_chunk((size_t)(window * features) * elem_size),
-                    windows_range, &j);
+    fi_parallel_for(n, rows_per_chunk(window_bytes), windows_range, &j);
     return FI_OK;
 }

@@ -2,6 +2,7 @@
  * Batch-assembly kernels: the one implementation of each hot path (see kernels.h).
  */
 #include "fastiter.h"
+#include "checked.h"
 #include "stream_store.h"
 
 #include <stdatomic.h>
@@ -39,6 +40,9 @@ size_t fi_dtype_size(int dtype)
  * block out, so the output crosses the memory bus once, as a write only.
  */
 #define OH_BLOCK_BYTES 8192
+/* Every output type divides the block, so a staged block is whole elements. */
+_Static_assert(OH_BLOCK_BYTES % sizeof(double) == 0 && OH_BLOCK_BYTES % 64 == 0,
+               "one-hot staging block");
 
 typedef struct oh_job {
     const void *labels;
@@ -68,8 +72,14 @@ static void oh_write_range(void *ctx, int64_t begin, int64_t end)
 
 static int one_hot_run(oh_job *j, int64_t outer, size_t out_size, int64_t *bad_index)
 {
+    int64_t n, cells;
+    size_t bytes;
     if (j->num_classes < 1 || outer < 0 || j->inner < 0) return FI_EINVAL;
-    const int64_t n = outer * j->inner;
+    /* The output has outer * num_classes * inner elements: a shape whose byte size does
+     * not fit an object is refused before any index is formed from it. */
+    if (fi_mul_i64(outer, j->inner, &n) || fi_mul3_i64(outer, j->num_classes, j->inner, &cells)
+        || fi_mul_size(cells, out_size, &bytes))
+        return FI_EINVAL;
     if (n == 0) return FI_OK;
     atomic_init(&j->first_bad, INT64_MAX);
     fi_parallel_for(n, 1 << 15, oh_check_range, j);

@@ -6,6 +6,7 @@
  * 1, 2, 4 and 8 get typed loops the compiler can vectorize; others go byte-wise.
  */
 #include "fastiter.h"
+#include "checked.h"
 #include "stream_store.h"
 
 #include <string.h>
@@ -74,6 +75,7 @@ static void copy_column(unsigned char *dst, const unsigned char *src, int64_t co
 
 /* An example's output up to this size is built in an L1 buffer and streamed out. */
 #define PAD_STAGE_BYTES 16384
+_Static_assert(PAD_STAGE_BYTES % 64 == 0, "the staging buffer is whole cache lines");
 
 static void pad_one(const pad_job *j, int64_t i)
 {
@@ -137,9 +139,20 @@ int fi_pad_sequences(const void *const *seqs, const int64_t *src_begin,
         (layout != FI_LAYOUT_NTF && layout != FI_LAYOUT_NFT) ||
         (mask && (mask_elem_size == 0 || !mask_one)))
         return FI_EINVAL;
+    /* out holds n * steps * features elements and mask n * steps: every offset the
+     * kernel forms is below these, so checking them once covers the loops. */
+    int64_t cells, mask_cells, src_end;
+    size_t bytes;
+    if (fi_mul3_i64(n, steps, features, &cells) || fi_mul_size(cells, elem_size, &bytes) ||
+        fi_mul_i64(n, steps, &mask_cells) ||
+        (mask && fi_mul_size(mask_cells, mask_elem_size, &bytes)))
+        return FI_EINVAL;
     for (int64_t i = 0; i < n; i++) {
         if (src_begin[i] < 0 || count[i] < 0 || start[i] < 0 || start[i] > steps ||
-            count[i] > steps - start[i] || (count[i] > 0 && features > 0 && !seqs[i])) {
+            count[i] > steps - start[i] || (count[i] > 0 && features > 0 && !seqs[i]) ||
+            fi_add_i64(src_begin[i], count[i], &src_end) ||
+            fi_mul_i64(src_end, features, &src_end) ||
+            fi_mul_size(src_end, elem_size, &bytes)) {
             if (bad_index) *bad_index = i;
             return FI_EINVAL;
         }
@@ -150,7 +163,11 @@ int fi_pad_sequences(const void *const *seqs, const int64_t *src_begin,
                  mask, mask_one};
     /* About 64 KiB of output per chunk: large enough to amortise the cursor, small
      * enough that a descheduled thread holds back little. */
-    int64_t per_example = steps * (features * (int64_t)elem_size + (int64_t)mask_elem_size);
+    /* per-example bytes fit: out and mask sizes were checked above */
+    int64_t per_example;
+    if (fi_add_i64(steps * features * (int64_t)elem_size,
+                   mask ? steps * (int64_t)mask_elem_size : 0, &per_example))
+        per_example = INT64_MAX;
     int64_t chunk = per_example > 0 ? 65536 / per_example : n;
     fi_parallel_for(n, chunk > 0 ? chunk : 1, pad_range, &j);
     return FI_OK;

@@ -12,6 +12,7 @@
  * IEEE-754 rounds exactly, so vectorised and scalar transforms agree too.
  */
 #include "fastiter.h"
+#include "checked.h"
 #include "random_xform.h"
 
 #include <stdatomic.h>
@@ -27,6 +28,7 @@
 #define PHILOX_W0 0x9E3779B9u
 #define PHILOX_W1 0xBB67AE85u
 #define TILE 1024 /* words per tile; a multiple of 32 (8 blocks of 4) */
+_Static_assert(TILE % 32 == 0, "a tile is whole 8-block SIMD groups");
 
 void fi_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4])
 {
@@ -256,8 +258,10 @@ static int run(uint64_t seed, uint64_t stream, int64_t first, int64_t n, void *o
                int kind, int dtype, const fi_xform_params *prm)
 {
     if (first < 0 || n < 0 || (n > 0 && !out) || first > INT64_MAX / 4 - n) return FI_EINVAL;
-    size_t es = fi_dtype_size(dtype);
+    size_t es = fi_dtype_size(dtype), row, bytes;
     if (es == 0) return FI_EINVAL;
+    if (kind == FI_XF_ONE_HOT && fi_mul_size(prm->num_classes, es, &row)) return FI_EINVAL;
+    if (fi_mul_size(n, kind == FI_XF_ONE_HOT ? row : es, &bytes)) return FI_EINVAL;
     rng_job j = {seed, stream, first, kind, dtype, fi_xf_words_per_element(kind, dtype),
                  kind == FI_XF_ONE_HOT ? es * (size_t)prm->num_classes : es, *prm, out};
     if (n == 0) return FI_OK;

@@ -9,15 +9,23 @@
  * and goes back to sleep without touching freed memory.  A late worker never delays
  * the caller, because a worker that took no chunk was never counted as inside.
  */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* sched_getaffinity and CPU_COUNT */
+#endif
 #define _POSIX_C_SOURCE 200809L
 #include "fastiter.h"
 
+#include <ctype.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 typedef struct fi_job {
     fi_range_fn fn;
@@ -67,7 +75,8 @@ static void run_chunks(fi_job *job)
         int64_t c = atomic_fetch_add_explicit(&job->cursor, 1, memory_order_relaxed);
         if (c >= job->nchunks) return;
         int64_t begin = c * job->chunk;
-        int64_t end = begin + job->chunk < job->n ? begin + job->chunk : job->n;
+        /* begin < n, so n - begin cannot overflow where begin + chunk could */
+        int64_t end = job->n - begin > job->chunk ? begin + job->chunk : job->n;
         job->fn(job->ctx, begin, end);
     }
 }
@@ -103,16 +112,48 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* CPUs this process may run on: its affinity mask (taskset, cpusets), else the online
+ * cores.  Python also caps it by the cgroup CPU quota and sets the pool from there
+ * (fastiter/_cpus.py); a C program in a CPU-limited container calls fi_set_num_threads. */
+static int affinity_cpus(void)
+{
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n >= 1) return n < 1024 ? n : 1024;
+    }
+#endif
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores >= 1 ? (int)(cores < 1024 ? cores : 1024) : 1;
+}
+
+/* FASTITER_NUM_THREADS with fastiter/_env.py's grammar: ASCII digits between optional
+ * white space, 1..1024.  Returns 0 when unset or blank, -1 when malformed. */
+static int parse_env_threads(const char *env)
+{
+    if (!env) return 0;
+    while (isspace((unsigned char)*env)) env++;
+    if (!*env) return 0;
+    long v = 0;
+    int digits = 0;
+    for (; *env >= '0' && *env <= '9'; env++, digits++)
+        if (digits < 9) v = v * 10 + (*env - '0');
+    while (isspace((unsigned char)*env)) env++;
+    if (*env || digits == 0 || digits >= 10 || v < 1 || v > 1024) return -1;
+    return (int)v;
+}
+
 static int default_threads(void)
 {
     const char *env = getenv("FASTITER_NUM_THREADS");
-    if (env && *env) {
-        char *end = NULL;
-        long v = strtol(env, &end, 10);
-        if (end && *end == '\0' && v >= 1 && v <= 1024) return (int)v;
-    }
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    return cores >= 1 ? (int)(cores < 1024 ? cores : 1024) : 1;
+    int v = parse_env_threads(env);
+    int cpus = affinity_cpus();
+    if (v > 0) return v;
+    if (v < 0) /* as the Python side does: say so, and use the default */
+        fprintf(stderr, "fastiter: FASTITER_NUM_THREADS='%s' is not an integer in "
+                        "[1, 1024]; using the default (%d)\n", env, cpus);
+    return cpus;
 }
 
 /* Join every worker.  Requires pool.submit held by the caller. */
@@ -211,7 +252,7 @@ void fi_parallel_for(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx)
     job.ctx = ctx;
     job.n = n;
     job.chunk = chunk;
-    job.nchunks = (n + chunk - 1) / chunk;
+    job.nchunks = n / chunk + (n % chunk != 0);  /* n + chunk - 1 could overflow */
     atomic_init(&job.cursor, 0);
     pthread_mutex_lock(&pool.lock);
     int have_workers = pool.nworkers > 0;

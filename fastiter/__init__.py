@@ -56,11 +56,22 @@ _LAZY_NETCDF = ("NetCDFDataSetIterator", "HDF5DataSetIterator", "save_chunks",
                 "split_by_chunks", "chunk_paths")
 
 
+# Submodules with heavy or optional dependencies, imported on first attribute access
+# (PEP 562) so that ``import fastiter`` stays fast and works without the extras:
+# ``fastiter.jit`` needs numba, ``fastiter.torch`` needs torch, ``fastiter.netcdf``
+# needs xarray.  A missing extra surfaces as the submodule's own ImportError.
+_LAZY_SUBMODULES = ("jit", "torch", "interop", "netcdf", "demo", "benchmark", "cli")
+
+
 def __getattr__(name: str):
     if name in _LAZY_NETCDF:
         import fastiter.netcdf
 
         return getattr(fastiter.netcdf, name)
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"fastiter.{name}")
     raise AttributeError(f"module 'fastiter' has no attribute {name!r}")
 
 
@@ -88,7 +99,8 @@ def get_source_dir() -> str:
 
 
 def show_config(file=None) -> None:
-    """Print the versions, the native build's flags, the thread pool and the SIMD path.
+    """Print the versions, the native build's flags, the thread pool, the SIMD path and
+    every ``FASTITER_*`` environment variable with its effective value.
 
     >>> import io; buf = io.StringIO(); show_config(buf)
     >>> "threads" in buf.getvalue() and "cflags" in buf.getvalue()
@@ -99,7 +111,9 @@ def show_config(file=None) -> None:
 
     import numpy
 
+    from fastiter import _env
     from fastiter._core import _kernels
+    from fastiter._cpus import available_cpus
 
     out = file or sys.stdout
     info_path = os.path.join(_HERE, "_core", "build_info.json")
@@ -110,9 +124,9 @@ def show_config(file=None) -> None:
         ("fastiter", __version__),
         ("python", sys.version.split()[0]),
         ("numpy", numpy.__version__),
-        ("machine", f"{platform.machine()}, {os.cpu_count()} cores"),
-        ("threads", f"{kernels.get_num_threads()} (FASTITER_NUM_THREADS="
-                    f"{os.environ.get('FASTITER_NUM_THREADS', 'unset')})"),
+        ("machine", f"{platform.machine()}, {os.cpu_count()} cores, "
+                    f"{available_cpus()} usable (affinity and cgroup quota)"),
+        ("threads", f"{kernels.get_num_threads()} in the native pool"),
         ("simd", ["scalar", "AVX2", "AVX-512"][_kernels.simd_level()]),
         ("cc", info.get("cc", "unknown")),
         ("cflags", " ".join(info.get("cflags", [])) or "unknown"),
@@ -129,3 +143,6 @@ def show_config(file=None) -> None:
         rows.append((key, getattr(mod, "__version__", "?")))
     for key, value in rows:
         print(f"  {key:<9} {value}", file=out)
+    print("environment (name, value set, effective value, meaning):", file=out)
+    for name, raw, value, note in _env.describe():
+        print(f"  {name:<31} {raw:<8} {value}  {note}", file=out)

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
-from fastiter._validate import positive_int
+from fastiter._validate import SeedLike, positive_int, seed_key
 
 __all__ = ["SplitTestAndTrain", "ExampleOpsMixin"]
 
@@ -49,11 +49,7 @@ def _rng(seed: int) -> np.random.Generator:
 
 
 def _check_seed(seed: Any) -> int:
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an integer or None, got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    return int(seed)
+    return seed_key("seed", seed)
 
 
 def _train_count(n_or_fraction: Any, n: int) -> int:
@@ -114,7 +110,7 @@ class ExampleOpsMixin:
             if name != "__weakref__":
                 setattr(self, name, getattr(other, name))
 
-    def shuffle(self, seed: int | None = None) -> int:
+    def shuffle(self, seed: SeedLike = None) -> int:
         """Reorder the examples in place: arrays, masks and metadata together.
 
         Parameters
@@ -136,15 +132,13 @@ class ExampleOpsMixin:
         >>> a.shuffle(7) == b.shuffle(7) and a == b
         True
         """
-        from fastiter.iterators._order import fresh_seed
-
-        used = fresh_seed() if seed is None else _check_seed(seed)
+        used = _check_seed(seed)
         perm = _rng(used).permutation(self.num_examples())
         self._assign_from(self._select(perm))
         return used
 
     def split_test_and_train(self: S, n_or_fraction: int | float,
-                             seed: int | None = None) -> SplitTestAndTrain:
+                             seed: SeedLike = None) -> SplitTestAndTrain:
         """Split into train (the first part) and test (the rest), as DL4J does.
 
         Parameters
@@ -199,7 +193,7 @@ class ExampleOpsMixin:
         """
         return [self._select(slice(i, i + 1)) for i in range(self.num_examples())]
 
-    def sample(self: S, n: int, seed: int | None = None,
+    def sample(self: S, n: int, seed: SeedLike = None,
                with_replacement: bool = False) -> S:
         """``n`` randomly chosen examples, as a new object.
 
@@ -213,13 +207,11 @@ class ExampleOpsMixin:
         >>> len(DataSet(np.zeros((3, 1))).sample(5, seed=1, with_replacement=True))
         5
         """
-        from fastiter.iterators._order import fresh_seed
-
         n = positive_int("n", n)
         total = self.num_examples()
         if total == 0:
             raise ValueError("cannot sample from an empty data set (0 examples)")
-        rng = _rng(fresh_seed() if seed is None else _check_seed(seed))
+        rng = _rng(_check_seed(seed))
         if with_replacement:
             idx = rng.integers(0, total, size=n)
         else:

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import os
 from typing import Any, Callable
 
 import numpy as np
 
+from fastiter import _env
 from fastiter.kernels._common import FI_DTYPE_CODES
 
 __all__ = ["JIT_OPTIONS", "jit", "jit_native", "jit_enabled", "set_jit_enabled", "native",
@@ -49,7 +49,7 @@ FI_INT64 = FI_DTYPE_CODES[np.dtype(np.int64)]
 FI_FLOAT32 = FI_DTYPE_CODES[np.dtype(np.float32)]
 FI_FLOAT64 = FI_DTYPE_CODES[np.dtype(np.float64)]
 
-_enabled = os.environ.get("FASTITER_DISABLE_JIT", "").strip() not in ("1", "true", "yes")
+_enabled = not _env.get("FASTITER_DISABLE_JIT")
 
 _i, _i64, _u64, _p, _sz = (ctypes.c_int, ctypes.c_int64, ctypes.c_uint64, ctypes.c_void_p,
                            ctypes.c_size_t)

@@ -1,10 +1,14 @@
 """The docs cannot rot: their examples run, their C programs compile, their names exist.
 
-Convention for fenced blocks in ``docs/*.md`` (the marker is the last non-blank line
-before the opening fence):
+Convention for fenced blocks in ``docs/*.md``, ``README.md`` and ``examples/c/README.md``
+(the marker is the last non-blank line before the opening fence):
 
-- a ```` ```python ```` block is executed, each block in a fresh namespace, in a
+- a ```` ```python ```` block is executed exactly as written, each block in a fresh
+  namespace with ``__name__ == "__main__"`` (as a script a reader saves and runs), in a
   temporary working folder;
+- a ```` ```sh ```` or ```` ```bash ```` block is run by ``bash -e`` in a temporary
+  folder where ``csrc`` leads to the checkout's ``csrc`` (paths read as from the
+  checkout) and ``python`` / ``fastiter`` are the ones of the interpreter under test;
 - a ```` ```c ```` block holding ``int main(`` is compiled with ``tests/cbuild.py``
   against ``fastiter.get_include()`` and ``fastiter.get_source_dir()`` and run (it
   must exit 0); other C blocks are fragments and only read;
@@ -26,6 +30,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,6 +39,7 @@ import fastiter
 from cbuild import ROOT, c_sources, compile_c, run
 
 DOCS = ROOT / "docs"
+PAGES = [*sorted(DOCS.glob("*.md")), ROOT / "README.md", ROOT / "examples" / "c" / "README.md"]
 _FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 _MARK = re.compile(r"<!--\s*(no-run|requires:\s*([\w./, -]+?))\s*-->\s*$")
 
@@ -41,14 +47,14 @@ _MARK = re.compile(r"<!--\s*(no-run|requires:\s*([\w./, -]+?))\s*-->\s*$")
 def _blocks():
     """(file, line, lang, code, marker, requirement) for every fenced block."""
     found = []
-    for md in sorted(DOCS.glob("*.md")):
+    for md in PAGES:
         text = md.read_text(encoding="utf-8")
         for m in _FENCE.finditer(text):
             before = text[:m.start()].rstrip().splitlines()
             last = before[-1].strip() if before else ""
             mark = _MARK.search(last)
             line = text.count("\n", 0, m.start()) + 1
-            found.append((md.name, line, m.group(1), m.group(2),
+            found.append((md.relative_to(ROOT).as_posix(), line, m.group(1), m.group(2),
                           mark.group(1).split(":")[0] if mark else None,
                           mark.group(2) if mark else None))
     return found
@@ -57,6 +63,7 @@ def _blocks():
 BLOCKS = _blocks()
 PY = [b for b in BLOCKS if b[2] == "python" and b[4] != "no-run"]
 C_PROGRAMS = [b for b in BLOCKS if b[2] == "c" and b[4] != "no-run" and "int main(" in b[3]]
+SHELL = [b for b in BLOCKS if b[2] in ("sh", "bash") and b[4] != "no-run"]
 
 
 def _ids(blocks):
@@ -95,7 +102,55 @@ def test_python_block_runs(block, tmp_path, monkeypatch):
     name, line, _, code, _, needs = block
     _require(needs)
     monkeypatch.chdir(tmp_path)
-    exec(compile(code, f"{name}:{line}", "exec"), {"__name__": "__docs__"})
+    exec(compile(code, f"{name}:{line}", "exec"), {"__name__": "__main__"})
+
+
+@pytest.mark.parametrize("block", SHELL, ids=_ids(SHELL))
+def test_shell_block_runs(block, tmp_path):
+    name, line, _, code, _, needs = block
+    _require(needs)
+    (tmp_path / "csrc").symlink_to(ROOT / "csrc", target_is_directory=True)
+    bindir = os.path.dirname(sys.executable)
+    env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
+    res = subprocess.run(["bash", "-e", "-c", code], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, f"{name}:{line} failed:\n{res.stdout}\n{res.stderr}"
+
+
+def test_readme_and_getting_started_run_every_code_block():
+    """The first pages a reader sees hold no block the tests skip, except the two
+    set-up commands (`make demo`, `make test`: the test run is one of them)."""
+    for page in ("README.md", "docs/getting-started.md"):
+        skipped = [f"{b[0]}:{b[1]}" for b in BLOCKS if b[0] == page and b[4] == "no-run"
+                   and not b[3].lstrip().startswith("make ")]
+        assert not skipped, f"blocks the tests never run: {skipped}"
+        assert any(b[0] == page and b[2] == "python" for b in BLOCKS), page
+
+
+# A path written in the pages (a link, or a file name in backticks) must exist in the
+# repository: a reader has nothing else.
+_LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+_FILE = re.compile(r"`([\w./-]+\.(?:md|c|h|py|pyx|pxd|toml))`")  # sources and pages
+
+
+@pytest.mark.parametrize("page", [*PAGES, ROOT / "CONTRIBUTING.md"],
+                         ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_pages_cite_only_files_in_the_repository(page):
+    text = page.read_text(encoding="utf-8")
+    tracked = [p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*")
+               if ".venv" not in p.parts and ".git" not in p.parts and p.is_file()]
+    missing = []
+    for target in _LINK.findall(text):
+        if "://" in target or target.startswith("mailto:"):
+            continue
+        if not (page.parent / target).exists():
+            missing.append(target)
+    for name in _FILE.findall(text):
+        if name == "Python.h":  # CPython's header, named to say the C core does not use it
+            continue
+        if not any(t == name or t.endswith("/" + name) for t in tracked):
+            missing.append(name)
+    assert not missing, f"{page.name} cites what the repository does not hold: {missing}"
 
 
 @pytest.fixture(scope="module")

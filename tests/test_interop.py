@@ -68,25 +68,3 @@ def test_batch_methods_hand_over_and_name_the_missing_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "jax.numpy", None)
     with pytest.raises(ImportError, match=r"fastiter\[jax\]"):
         ds.to_jax()
-
-
-def test_pytest_plugin_fixtures(pytester, monkeypatch):
-    # load the plugin explicitly whether or not its entry point is installed
-    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
-    pytester.makepyfile("""
-        import numpy as np
-
-        def test_batches(fastiter_random_batches, warm):
-            a = fastiter_random_batches((4, 3), n=2, seed=7)
-            b = fastiter_random_batches((4, 3), n=3, seed=7)
-            assert len(a) == 2 and len(b) == 3
-            assert all(x.shape == (4, 3) and x.dtype == np.float32 for x in b)
-            np.testing.assert_array_equal(a[1], b[1])   # batch i does not depend on n
-            assert not np.array_equal(b[0], b[1])
-            assert ((b[0] > 0) & (b[0] < 1)).all()
-            calls = []
-            f = warm(lambda x: calls.append(x), 5, rounds=3)
-            assert calls == [5, 5, 5] and callable(f)
-    """)
-    result = pytester.runpytest("-p", "fastiter.pytest_plugin", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1)

@@ -58,3 +58,43 @@ def test_one_hot_bad_label_names_position_and_value(bad, pos):
 def test_one_hot_rejects_bad_arguments(kwargs, err):
     with pytest.raises(err):
         kernels.one_hot(**kwargs)
+
+
+@pytest.mark.parametrize("ldt", [">i2", ">i4", ">i8", ">u2", "<i4", ">u1"])
+def test_one_hot_accepts_byte_swapped_labels(ldt):
+    # labels read from a big-endian file (IDX, HDF5 written on another machine)
+    labels = np.array([[0, 2], [1, 0]], dtype=ldt)
+    got = kernels.one_hot(labels, 3)
+    np.testing.assert_array_equal(got, reference.one_hot(labels.astype(np.int64), 3))
+
+
+@pytest.mark.parametrize("num_classes", [2**63, 2**62, 2**64 + 1])
+def test_one_hot_huge_num_classes_names_num_classes(num_classes):
+    with pytest.raises(ValueError, match=rf"num_classes = {num_classes}.*too large"):
+        kernels.one_hot(np.array([0, 1]), num_classes)
+
+
+def test_gather_takes_byte_swapped_indices():
+    src = np.arange(12, dtype=np.float32).reshape(6, 2)
+    idx = np.array([5, 0, 3], dtype=">i4")
+    np.testing.assert_array_equal(kernels.gather(src, idx), src[[5, 0, 3]])
+
+
+def test_gather_scaled_labeled_byte_swapped_labels_keep_their_values():
+    # label rows read from a big-endian file: the values, not the raw bytes, are kept
+    px = np.arange(12, dtype=np.uint8).reshape(6, 2)
+    labels = np.arange(6, dtype=">i4")
+    idx = np.array([5, 0], dtype=">i8")
+    x, y = kernels.gather_scaled_labeled(px, idx, labels)
+    assert y.tolist() == [5, 0] and y.dtype.isnative
+    np.testing.assert_array_equal(x, px[[5, 0]].astype(np.float32))
+    _, y = kernels.gather_scaled_labeled(px, np.array([5, 0]), labels, 1.0, shape=(2,))
+    assert y.tolist() == [5, 0]
+
+
+def test_collate_byte_swapped_items():
+    items = [np.array([1, 2], ">i4"), np.array([3, 4], ">i4")]
+    got = kernels.collate(items)
+    assert got.tolist() == [[1, 2], [3, 4]] and got.dtype.isnative
+    with pytest.raises(ValueError, match="native byte order"):
+        kernels.collate(items, out=np.empty((2, 2), ">i4"))

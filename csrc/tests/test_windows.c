@@ -43,6 +43,11 @@ static void test_bad_start_leaves_output(void)
     CHECK(fi_gather_windows(src, 4, 3, 4, starts, 1, 0, FI_LAYOUT_NFT, out, &bad) == FI_EINVAL);
     CHECK(fi_gather_windows(src, 4, 3, 4, starts, 1, 2, 7, out, &bad) == FI_EINVAL);
     CHECK(fi_gather_windows(src, 4, 3, 4, starts, 0, 2, FI_LAYOUT_NTF, out, &bad) == FI_OK);
+    /* sizes whose byte products overflow are refused before anything is touched */
+    CHECK(fi_gather_windows(src, 4, INT64_MAX / 2, 8, starts, 1, 2, FI_LAYOUT_NFT, out,
+                            &bad) == FI_EINVAL);
+    CHECK(fi_gather_windows(src, 4, 3, 4, starts, INT64_MAX / 8, 2, FI_LAYOUT_NTF, out,
+                            &bad) == FI_EINVAL);
 }
 
 int main(void)

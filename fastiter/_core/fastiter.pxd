@@ -113,9 +113,26 @@ cdef extern from "fastiter/csv.h" nogil:
         int64_t length
         int kind
 
+    ctypedef struct fi_csv_dialect:
+        char delim
+        char quote
+        int64_t label_column
+        const char *const *labels
+        const size_t *label_len
+        int64_t nlabels
+
     int FI_CSV_ENUMBER
     int FI_CSV_EFIELDS
+    int FI_CSV_EQUOTE
+    int FI_CSV_ELONG
+    int FI_CSV_ELABEL
+    int FI_CSV_MAX_FIELD
 
+    int fi_csv_parse(const char *buf, size_t len, const fi_csv_dialect *d, int64_t ncols,
+                     int is_last, double *out, int64_t *row_line, int64_t max_rows,
+                     int64_t *nrows, size_t *consumed, int64_t *nlines, fi_csv_error *err)
+    int fi_csv_count_fields(const char *buf, size_t len, const fi_csv_dialect *d,
+                            int is_last, int64_t *ncols, int64_t *line, fi_csv_error *err)
     int fi_csv_parse_f64(const char *buf, size_t len, char delim, int64_t ncols,
                          int is_last, double *out, int64_t *row_line, int64_t max_rows,
                          int64_t *nrows,

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from fastiter import kernels
-from fastiter._validate import positive_int
+from fastiter._validate import SeedLike, positive_int, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._order import epoch_permutation
 from fastiter.iterators.base import DataSetIterator
@@ -110,7 +110,7 @@ class BaseDatasetIterator(DataSetIterator):
 
     def __init__(self, batch: int, num_examples: int | None, features: np.ndarray | None,
                  class_ids: np.ndarray, num_classes: int, *, shuffle: bool = False,
-                 seed: int = 123, pixel_mode: str = "scale",
+                 seed: SeedLike = 123, pixel_mode: str = "scale",
                  label_names: list[str] | None = None,
                  feature_shape: tuple[int, ...] | None = None,
                  label_fn: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
@@ -133,7 +133,7 @@ class BaseDatasetIterator(DataSetIterator):
         if pixel_mode not in PIXEL_MODES:
             raise ValueError(f"pixel_mode must be one of {PIXEL_MODES}, got {pixel_mode!r}")
         self._n, self._shuffle, self._pixel_mode = n, bool(shuffle), pixel_mode
-        self._seed = int(seed)
+        self._seed = seed_key("seed", seed)
         self._label_names = None if label_names is None else list(label_names)
         if feature_shape is None and features is None:
             raise ValueError("feature_shape is required when features is None")

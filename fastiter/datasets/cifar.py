@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fastiter._validate import SeedLike
 from fastiter.datasets.base import PIXEL_MODES, BaseDatasetIterator
 from fastiter.datasets.download import Resource, ensure_files, extract_archive
 from fastiter.datasets.home import dataset_dir
@@ -96,7 +97,7 @@ class CifarDataSetIterator(BaseDatasetIterator):
     """
 
     def __init__(self, batch: int, num_examples: int | None = None, train: bool = True,
-                 shuffle: bool = True, seed: int = 123, *, pixel_mode: str = "raw",
+                 shuffle: bool = True, seed: SeedLike = 123, *, pixel_mode: str = "raw",
                  data_dir: str | os.PathLike | None = None, download: bool = True) -> None:
         if pixel_mode not in PIXEL_MODES:
             raise ValueError(f"pixel_mode must be one of {PIXEL_MODES}, got {pixel_mode!r}")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fastiter._validate import SeedLike
 from fastiter.datasets.base import BaseDatasetIterator
 from fastiter.datasets.download import DatasetNotFoundError, Resource, ensure_files
 from fastiter.datasets.home import dataset_dir
@@ -153,7 +154,7 @@ class EmnistDataSetIterator(BaseDatasetIterator):
     """
 
     def __init__(self, set: EMnistSet | str, batch: int, train: bool = True,  # noqa: A002
-                 seed: int = 123, *, binarize: bool = False, shuffle: bool = True,
+                 seed: SeedLike = 123, *, binarize: bool = False, shuffle: bool = True,
                  num_examples: int | None = None, flatten: bool = True,
                  data_dir: str | os.PathLike | None = None, download: bool = True) -> None:
         s = _as_set(set)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from fastiter import _env
+
 __all__ = ["data_home", "dataset_dir", "ENV_VAR"]
 
 #: The environment variable that moves the data home.
@@ -28,9 +30,7 @@ def data_home() -> Path:
     '/tmp/fi-data'
     >>> del os.environ["FASTITER_DATA_HOME"]
     """
-    env = os.environ.get(ENV_VAR, "").strip()
-    root = Path(env) if env else Path.home() / ".fastiter" / "data"
-    return root.expanduser().absolute()
+    return _env.get(ENV_VAR)
 
 
 def dataset_dir(name: str, data_dir: str | os.PathLike | None = None) -> Path:

@@ -8,6 +8,7 @@ gzipped ones decompressed into it.
 from __future__ import annotations
 
 import gzip
+import math
 import mmap
 import os
 import struct
@@ -39,6 +40,16 @@ def _parse_header(path: Path, head: bytes) -> tuple[np.dtype, tuple[int, ...], i
     return dtype, struct.unpack(f">{ndim}I", head[4:header]), header
 
 
+def _count(path: Path, dtype: np.dtype, shape: tuple[int, ...]) -> int:
+    """Elements the header asks for, in Python ints: an int64 product of sizes up to
+    2**32 - 1 wraps around (2**64 + 4 would read as 4) and could match a tiny file."""
+    count = math.prod(shape)
+    if count * dtype.itemsize > np.iinfo(np.intp).max:
+        raise FormatError(f"{path}: its IDX header {shape} of {dtype} needs "
+                          f"{count * dtype.itemsize} bytes, more than any array can hold")
+    return count
+
+
 def _size_error(path: Path, data_bytes: int, dtype: np.dtype, shape: tuple[int, ...],
                 count: int) -> FormatError:
     return FormatError(f"{path} holds {data_bytes} data bytes, but its header {shape} of "
@@ -53,7 +64,7 @@ def _read_gzip(path: Path) -> np.ndarray:
             if len(head) == 4:
                 head += f.read(4 * head[3])
             dtype, shape, header = _parse_header(path, head)
-            count = int(np.prod(shape, dtype=np.int64))
+            count = _count(path, dtype, shape)
             try:
                 arr = np.empty(count, dtype)
             except (MemoryError, ValueError):
@@ -86,7 +97,7 @@ def _read_plain(path: Path, use_mmap: bool) -> np.ndarray:
     with open(path, "rb") as f:
         dtype, shape, header = _parse_header(path, f.read(4 + 4 * 255))
         size = os.fstat(f.fileno()).st_size
-        count = int(np.prod(shape, dtype=np.int64))
+        count = _count(path, dtype, shape)
         if size - header != count * dtype.itemsize:
             raise _size_error(path, size - header, dtype, shape, count)
         if use_mmap and dtype.itemsize == 1 and count:

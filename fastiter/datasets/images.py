@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from fastiter import kernels
+from fastiter._validate import SeedLike, seed_key
 from fastiter.datasets.base import PIXEL_MODES, BaseDatasetIterator, pixels_to_float
 from fastiter.datasets.download import Resource, ensure_files, extract_archive
 from fastiter.datasets.home import dataset_dir
@@ -105,7 +106,7 @@ class ImageFolderIterator(BaseDatasetIterator):
 
     def __init__(self, batch: int, files: Sequence[str | os.PathLike],
                  class_ids: Sequence[int], label_names: Sequence[str],
-                 img_dim: Sequence[int], *, shuffle: bool = False, seed: int = 123,
+                 img_dim: Sequence[int], *, shuffle: bool = False, seed: SeedLike = 123,
                  num_examples: int | None = None, pixel_mode: str = "raw") -> None:
         if pixel_mode not in PIXEL_MODES:
             raise ValueError(f"pixel_mode must be one of {PIXEL_MODES}, got {pixel_mode!r}")
@@ -175,7 +176,7 @@ class TinyImageNetDataSetIterator(ImageFolderIterator):
     (32, 3, 64, 64)
     """
 
-    def __init__(self, batch: int, train: bool = True, seed: int = 123, *,
+    def __init__(self, batch: int, train: bool = True, seed: SeedLike = 123, *,
                  shuffle: bool = True, img_dim: Sequence[int] = (64, 64, 3),
                  num_examples: int | None = None, pixel_mode: str = "raw",
                  data_dir: str | os.PathLike | None = None, download: bool = True) -> None:
@@ -243,7 +244,7 @@ class LFWDataSetIterator(ImageFolderIterator):
 
     def __init__(self, batch: int, num_examples: int | None = None,
                  img_dim: Sequence[int] = (250, 250, 3), use_subset: bool = False,
-                 train: bool = True, split_train_test: float = 1.0, seed: int = 123, *,
+                 train: bool = True, split_train_test: float = 1.0, seed: SeedLike = 123, *,
                  shuffle: bool = False, pixel_mode: str = "raw",
                  data_dir: str | os.PathLike | None = None, download: bool = True) -> None:
         split = float(split_train_test)
@@ -261,7 +262,8 @@ class LFWDataSetIterator(ImageFolderIterator):
         labels = sorted(set(names))
         index = {n: i for i, n in enumerate(labels)}
         # The draw and the split come from the seed alone, so train and test agree.
-        pick = np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(seed), 7])))
+        seed = seed_key("seed", seed)  # once: a Generator would give the base another key
+        pick = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 7])))
         order = pick.permutation(len(files))
         n = len(files) if num_examples is None or num_examples < 0 else min(int(num_examples),
                                                                           len(files))

@@ -10,6 +10,7 @@ from importlib import resources
 
 import numpy as np
 
+from fastiter._validate import SeedLike
 from fastiter.datasets.base import BaseDatasetIterator
 from fastiter.errors import FormatError
 
@@ -60,7 +61,7 @@ class IrisDataSetIterator(BaseDatasetIterator):
     """
 
     def __init__(self, batch: int = 150, num_examples: int = 150, shuffle: bool = False,
-                 seed: int = 123) -> None:
+                 seed: SeedLike = 123) -> None:
         features, classes = load_iris()
         super().__init__(batch, num_examples, features, classes, 3, shuffle=shuffle,
                          seed=seed, label_names=list(IRIS_LABELS))

@@ -12,6 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
+from fastiter._validate import SeedLike, seed_key
 from fastiter.datasets.base import BaseDatasetIterator
 from fastiter.datasets.download import Resource, ensure_files
 from fastiter.datasets.home import dataset_dir
@@ -107,9 +108,7 @@ def _resolve_forms(num_examples, binarize, train, shuffle, seed):
     if num_examples is not None and (isinstance(num_examples, bool)
                                      or not isinstance(num_examples, numbers.Integral)):
         raise TypeError(f"num_examples must be an integer or None, got {num_examples!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
-    return num_examples, bool(binarize), bool(train), bool(shuffle), int(seed)
+    return num_examples, bool(binarize), bool(train), bool(shuffle), seed_key("seed", seed)
 
 
 class MnistDataSetIterator(BaseDatasetIterator):
@@ -151,7 +150,7 @@ class MnistDataSetIterator(BaseDatasetIterator):
 
     def __init__(self, batch: int, num_examples: int | bool | None = None,
                  binarize: bool | int = False, train: bool = True,
-                 shuffle: bool | None = None, seed: int = 123, *, flatten: bool = True,
+                 shuffle: bool | None = None, seed: SeedLike = 123, *, flatten: bool = True,
                  data_dir: str | os.PathLike | None = None, download: bool = True) -> None:
         num_examples, binarize, train, shuffle, seed = _resolve_forms(
             num_examples, binarize, train, shuffle, seed)

@@ -18,6 +18,7 @@ import os
 
 import numpy as np
 
+from fastiter._validate import SeedLike
 from fastiter import kernels
 from fastiter.datasets.base import BaseDatasetIterator
 from fastiter.datasets.download import Resource, ensure_files
@@ -119,7 +120,7 @@ class UciSequenceDataSetIterator(BaseDatasetIterator):
     """
 
     def __init__(self, batch: int, train: bool = True, shuffle: bool = False,
-                 seed: int = 123, *, data_dir: str | os.PathLike | None = None,
+                 seed: SeedLike = 123, *, data_dir: str | os.PathLike | None = None,
                  download: bool = True) -> None:
         folder = dataset_dir("uci", data_dir)
         (path,) = ensure_files("UCI synthetic control", folder, [UCI_RESOURCE],

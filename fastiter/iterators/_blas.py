@@ -1,99 +1,103 @@
-"""Cap the BLAS thread pool while producer threads run, so the cores are not oversubscribed.
+"""Cap the BLAS and OpenMP thread pools while producer threads run, so the cores are not
+oversubscribed.
 
 OpenBLAS (numpy's BLAS) starts one worker per core and lets those workers busy-wait
-after each call.  A consumer doing a matmul while a producer thread also runs then puts
-``cores + 1`` busy threads on ``cores`` cores: in the demo (2 cores, one producer) the
-idle-spinning BLAS worker burned 0.55 CPU-s of a 1.9 s pipelined epoch, and the
-pipelined epoch was slower than running producer and consumer back to back.  While at
-least one pipeline is live, the pool is limited to the cores the producers leave free
-(at least one); the original size comes back when the last pipeline stops.
+after each call; MKL, BLIS and the OpenMP runtimes (libgomp, libomp, libiomp: torch,
+numba's OpenMP layer, OpenMP-threaded BLAS) do the same.  A consumer doing a matmul
+while a producer thread also runs then puts ``cores + 1`` busy threads on ``cores``
+cores: in the demo (2 cores, one producer) the idle-spinning BLAS worker burned
+0.55 CPU-s of a 1.9 s pipelined epoch, and the pipelined epoch was slower than running
+producer and consumer back to back.  While at least one pipeline is live, each pool is
+limited to the CPUs the producers leave free (at least one; the CPUs counted by
+:func:`fastiter._cpus.available_cpus`); the original sizes come back when the last
+pipeline stops.
 
-Set ``FASTITER_BLAS_CAP=0`` to leave the pool alone.  Only a BLAS already loaded by
-this process is touched (found through its exported
-``*set_num_threads*`` symbol); without one, everything here is a no-op.
+The libraries are found and driven by threadpoolctl.  Finding them walks the loaded
+shared objects (about 1-2 ms), so the result is kept and looked up again only when a
+module was imported since (``import torch`` brings its OpenMP runtime).  Set
+``FASTITER_BLAS_CAP=0`` to leave every pool alone.
+
+An OpenMP runtime's limit belongs to the thread that sets it: the cap is set (and
+lifted) on the thread that starts (and stops) the pipeline, the consumer's, which is
+where its compute runs.
 """
 from __future__ import annotations
 
-import ctypes
 import os
+import sys
 import threading
+from typing import Any
 
-__all__ = ["acquire", "release"]
+from threadpoolctl import ThreadpoolController
 
-_SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
-            "openblas_set_num_threads64_", "openblas_set_num_threads")
-_GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
-            "openblas_get_num_threads64_", "openblas_get_num_threads")
+from fastiter import _env
+from fastiter._cpus import available_cpus
+
+__all__ = ["acquire", "release", "controlled"]
 
 _lock = threading.Lock()
-_state = {"live": 0, "producers": 0, "saved": None}
-_api: list = []  # [(get, set)] once looked up, [] before, [None] if absent
+# live pipelines, their producers, and while capped: [(library controller, original)]
+_state: dict[str, Any] = {"live": 0, "producers": 0, "saved": None}
+_found: list[Any] = [-1, []]  # [len(sys.modules) when looked up, library controllers]
 
 
-def _lookup():
-    """(get, set) of the process's OpenBLAS, or None."""
-    if _api:
-        return _api[0]
-    found = None
-    try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
-            paths = {line.split()[-1] for line in f if "openblas" in line.lower()}
-    except OSError:
-        paths = set()
-    for path in sorted(paths):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        get = next((getattr(lib, n) for n in _GETTERS if hasattr(lib, n)), None)
-        put = next((getattr(lib, n) for n in _SETTERS if hasattr(lib, n)), None)
-        if get is not None and put is not None:
-            get.restype, get.argtypes = ctypes.c_int, []
-            put.restype, put.argtypes = None, [ctypes.c_int]
-            found = (get, put)
-            break
-    _api.append(found)
-    return found
+def _libraries() -> list[Any]:
+    if _found[0] != len(sys.modules):
+        _found[:] = [len(sys.modules), ThreadpoolController().lib_controllers]
+    return _found[1]
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+def controlled() -> list[dict[str, Any]]:
+    """threadpoolctl's description of every pool currently capped (empty when none)."""
+    with _lock:
+        return [dict(lib.info(), original=n) for lib, n in (_state["saved"] or [])]
+
+
+def _set(lib: Any, n: int) -> None:
+    # OpenBLAS's pthreads pool answers only the thread threadpoolctl last let set it;
+    # fastiter is the one changing it here (and gives it back), so it takes the turn
+    clear = getattr(type(lib), "clear_controlling_thread", None)
+    if clear is not None:
+        clear(force=True)
+    lib.set_num_threads(n)
+    if clear is not None:
+        clear()
+
+
+def _apply_cap() -> None:
+    cap = max(1, available_cpus() - _state["producers"])
+    for lib, original in _state["saved"]:
+        _set(lib, min(original, cap))
 
 
 def acquire(producers: int) -> None:
-    """A pipeline with ``producers`` threads starts: shrink the BLAS pool to fit."""
+    """A pipeline with ``producers`` threads starts: shrink the pools to fit."""
     with _lock:
         _state["live"] += 1
         _state["producers"] += producers
-        api = _lookup()
-        if api is None or os.environ.get("FASTITER_BLAS_CAP", "1").strip() == "0":
-            return  # FASTITER_BLAS_CAP=0: leave the BLAS pool alone
-        get, put = api
         if _state["saved"] is None:
-            _state["saved"] = get()
-        cap = max(1, _cores() - _state["producers"])
-        if cap < _state["saved"]:
-            put(cap)
+            if not _env.get("FASTITER_BLAS_CAP"):
+                return  # FASTITER_BLAS_CAP=0: leave the pools alone
+            _state["saved"] = [(lib, lib.num_threads) for lib in _libraries()
+                               if isinstance(lib.num_threads, int) and lib.num_threads > 0]
+        _apply_cap()
 
 
 def release(producers: int) -> None:
-    """That pipeline stopped: give the BLAS pool back its size when none is left."""
+    """That pipeline stopped: give the pools back their sizes when none is left."""
     with _lock:
         if _state["live"] <= 0:
             return  # a pipeline inherited across fork, already forgotten here
         _state["live"] -= 1
         _state["producers"] -= producers
-        api = _api[0] if _api else None
-        if api is None or _state["saved"] is None:
+        if _state["saved"] is None:
             return
         if _state["live"] == 0:
-            api[1](_state["saved"])
-            _state["saved"] = None
+            saved, _state["saved"] = _state["saved"], None
+            for lib, original in saved:
+                _set(lib, original)
         else:
-            api[1](max(1, min(_state["saved"], _cores() - _state["producers"])))
+            _apply_cap()
 
 
 def _after_fork_in_child() -> None:
@@ -101,10 +105,10 @@ def _after_fork_in_child() -> None:
     # (see _pipeline._after_fork_in_child), so their cap would otherwise stay forever.
     global _lock
     _lock = threading.Lock()  # the parent's may have been held across the fork
-    saved, api = _state["saved"], (_api[0] if _api else None)
+    saved = _state["saved"]
     _state.update(live=0, producers=0, saved=None)
-    if api is not None and saved is not None:
-        api[1](saved)
+    for lib, original in saved or []:
+        _set(lib, original)
 
 
 if hasattr(os, "register_at_fork"):

@@ -20,11 +20,12 @@ import threading
 import weakref
 from typing import Any, Callable, Iterable, Iterator
 
+from fastiter import _env
 from fastiter._core._alloc import BlockCache
 from fastiter._core._ring import NativeThread, Ring, RingClosed
 from fastiter.iterators import _blas
 
-__all__ = ["END", "Failure", "Pipeline", "block_cache", "register_for_exit"]
+__all__ = ["END", "CarriedStop", "Failure", "Pipeline", "block_cache", "register_for_exit"]
 
 #: What :meth:`Pipeline.pop` returns once the sequence is over.
 END = object()
@@ -47,6 +48,19 @@ class Failure:
         raise exc  # type: ignore[misc]
 
 
+class CarriedStop(Exception):
+    """A StopIteration raised inside a producer's generator, carried out of it.
+
+    Python turns a StopIteration leaving a generator into RuntimeError (PEP 479); a
+    source generator catches it, raises this instead, and :func:`_produce` hands the
+    consumer the original exception, type and traceback intact.
+    """
+
+    def __init__(self, stop: StopIteration) -> None:
+        super().__init__(stop)
+        self.stop = stop
+
+
 def _produce(items: Iterator[Any], ring: Ring) -> None:
     """Run on a producer thread: push every item, then end the ring, whatever happens."""
     push = ring.push
@@ -56,6 +70,8 @@ def _produce(items: Iterator[Any], ring: Ring) -> None:
     except RingClosed:
         pass  # the consumer stopped us
     except BaseException as exc:  # noqa: BLE001 - every error goes to the consumer
+        if isinstance(exc, CarriedStop):
+            exc = exc.stop
         try:
             ring.push(Failure(exc))
         except RingClosed:
@@ -193,7 +209,7 @@ def block_cache(cache: BlockCache | None, batches_in_flight: int) -> BlockCache 
     epochs (and in an exhausted iterator never closed) it keeps at most the blocks of
     about four pipelines' worth of batches, and never more than CACHE_MAX_BYTES.
     """
-    if os.environ.get(CACHE_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+    if not _env.get(CACHE_ENV):
         return None
     # each batch holds a few large arrays (features, labels, masks), and the consumer
     # may hold a few batches beyond those in the rings

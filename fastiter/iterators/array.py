@@ -5,10 +5,10 @@ from typing import Any
 
 import numpy as np
 
-from fastiter._validate import positive_int
+from fastiter._validate import SeedLike, optional_seed_key, positive_int, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
-from fastiter.iterators._order import epoch_permutation, fresh_seed
+from fastiter.iterators._order import epoch_permutation
 from fastiter.iterators.base import DataSetIterator
 
 __all__ = ["ArrayDataSetIterator"]
@@ -29,14 +29,14 @@ class ArrayDataSetIterator(IndexedBatchesMixin, DataSetIterator):
     """
 
     def __init__(self, features: Any, labels: Any = None, batch_size: int = 32,
-                 shuffle: bool = False, seed: int | None = None, drop_last: bool = False,
+                 shuffle: bool = False, seed: SeedLike = None, drop_last: bool = False,
                  features_mask: Any = None, labels_mask: Any = None) -> None:
         super().__init__()
         self._data = DataSet(features, labels, features_mask, labels_mask)
         self._batch_size = positive_int("batch_size", batch_size)
         self._shuffle = bool(shuffle)
         self._drop_last = bool(drop_last)
-        self._seed = (fresh_seed() if seed is None else int(seed)) if shuffle else seed
+        self._seed = seed_key("seed", seed) if shuffle else optional_seed_key("seed", seed)
         self._order: np.ndarray | None = None
         self._restart()
 

@@ -32,10 +32,17 @@ from __future__ import annotations
 import weakref
 from typing import Any, Callable, Iterable, Iterator
 
-from fastiter._validate import positive_int
+from fastiter._validate import int_in_range, positive_int
 from fastiter.errors import NoSuchElementError, UnsupportedOperationError
 from fastiter._core._alloc import BlockCache
-from fastiter.iterators._pipeline import END, Failure, Pipeline, block_cache, register_for_exit
+from fastiter.iterators._pipeline import (
+    END,
+    CarriedStop,
+    Failure,
+    Pipeline,
+    block_cache,
+    register_for_exit,
+)
 from fastiter.iterators._pool import BufferPool
 from fastiter.iterators._wrapping import DataSetWrapperMixin
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
@@ -44,6 +51,9 @@ __all__ = [
     "AsyncDataSetIterator",
     "AsyncMultiDataSetIterator",
 ]
+
+#: The most producer threads one async iterator may start (``workers`` is refused above).
+MAX_WORKERS = 256
 
 
 class _Runner:
@@ -85,14 +95,23 @@ class _Runner:
         return self.pipeline
 
 
+# A StopIteration (NoSuchElementError is one) raised by the base inside these generators
+# would become "RuntimeError: generator raised StopIteration" (PEP 479); CarriedStop
+# takes it to the consumer unchanged, to be re-raised with its own type like any error.
 def _sequential(base: BaseIterator) -> Iterator[Any]:
-    while base.has_next():
-        yield base.next()
+    try:
+        while base.has_next():
+            yield base.next()
+    except StopIteration as exc:
+        raise CarriedStop(exc) from None
 
 
 def _strided(base: BaseIterator, start: int, step: int, stop: int) -> Iterator[Any]:
-    for i in range(start, stop, step):
-        yield base.batch_at(i)
+    try:
+        for i in range(start, stop, step):
+            yield base.batch_at(i)
+    except StopIteration as exc:
+        raise CarriedStop(exc) from None
 
 
 class _ForwardToBase:
@@ -141,12 +160,14 @@ class _AsyncMixin(_ForwardToBase):
         queue_size = positive_int("queue_size", queue_size)
         if queue_size < 2:
             raise ValueError(f"queue_size must be >= 2 (DL4J's minimum), got {queue_size}")
-        workers = positive_int("workers", workers)
+        workers = int_in_range("workers", workers, 1, MAX_WORKERS)
         self.base = base
         self.queue_size = queue_size
         self.workers = workers
-        #: producers actually used: ``workers`` for a random-access base, else 1
-        self.producers = workers if workers > 1 and getattr(base, "indexable", False) else 1
+        self._max_producers = workers if workers > 1 and base.indexable else 1
+        #: producers of the current (or next) run: ``workers`` for a random-access base,
+        #: else 1, and never more than the batches the run has left to make
+        self.producers = self._max_producers
         #: False when the base answers async_supported() False (a shield, another async
         #: iterator, an iterator reusing its arrays): its batches are then fetched on the
         #: consumer's thread, unprefetched, as DL4J's contract asks
@@ -157,15 +178,21 @@ class _AsyncMixin(_ForwardToBase):
         self._finalizer = weakref.finalize(self, _Runner.close, self._runner)
         self._pending: Any = None
         self._finished = False
-        self._base_start = base._position  # the base's position when this epoch began
+        self._base_start = base.position  # the base's position when this epoch began
         register_for_exit(self)
 
     # --- the pipeline -------------------------------------------------------------
-    def _start(self) -> Pipeline:
+    def _start(self) -> Pipeline | None:
+        """Start the producers of this run; None when a random-access base has no batch
+        left (no thread is started for nothing)."""
         self._runner.check_not_forked(self)
-        base, w = self.base, self.producers
+        base, w = self.base, self._max_producers
         if w > 1:
-            start, n = base._position, base.num_batches()
+            start, n = base.position, base.num_batches()
+            w = min(w, n - start)  # a thread per batch at most
+            if w <= 0:
+                self.producers = 0
+                return None
             sources: list[Callable[[], Iterable[Any]]] = [
                 (lambda k=k: _strided(base, start + k, w, n)) for k in range(w)]
         else:
@@ -179,6 +206,7 @@ class _AsyncMixin(_ForwardToBase):
             befores = [lambda b, c=c: pool.fill(next(c), b) for c in counters]
             sources = [(lambda s=s, f=f: (f(b) for b in s())) for s, f in zip(sources, befores)]
             on_stop = pool.close
+        self.producers = w
         pipeline = self._runner.start(sources, self.queue_size, on_stop=on_stop)
         self._consumed_in_run = 0
         return pipeline
@@ -199,6 +227,8 @@ class _AsyncMixin(_ForwardToBase):
         pipeline = self._runner.pipeline
         if pipeline is None:
             pipeline = self._start()
+            if pipeline is None:
+                return END
         if self._pool is not None:
             self._pool.asked(self._consumed_in_run)
         try:
@@ -270,7 +300,7 @@ class _AsyncMixin(_ForwardToBase):
         self.base.reset()
         self._epoch += 1
         self._position = 0
-        self._base_start = self.base._position
+        self._base_start = self.base.position
         self._restarted()
 
     def close(self) -> None:
@@ -310,7 +340,7 @@ class _AsyncMixin(_ForwardToBase):
         self.base.load_state_dict(state["base"])
         self._epoch = int(state["epoch"])
         self._position = int(state["position"])
-        self._base_start = self.base._position - self._position
+        self._base_start = self.base.position - self._position
         self._restarted()
 
     def __repr__(self) -> str:
@@ -333,8 +363,10 @@ class AsyncDataSetIterator(_AsyncMixin, DataSetWrapperMixin, DataSetIterator):
         ``queue_size`` batches; the ring's waits make them uncontended (about 1-1.6 us
         per batch in all at 8, 0.6-1.3 us at 64, on a 2-vCPU VM).
     workers : int, default 1
-        Producer threads; more than one needs a random-access base (``indexable``),
-        otherwise one is used.  The order of batches never depends on it.
+        Producer threads, 1 to 256; more than one needs a random-access base
+        (``indexable``), otherwise one is used, and no more are started than the epoch
+        has batches left (``producers`` says how many the current run has).  The order
+        of batches never depends on it.
     reuse_buffers : bool, default False
         DL4J's cyclic workspace: at most ``queue_size + 1 + workers`` batches exist at
         once, each held by a recycled slot, and their memory cycles through the

@@ -64,6 +64,13 @@ class BaseIterator(Generic[T], abc.ABC):
     #: True when ``_batch_at(i)`` / ``num_batches()`` give random access to the epoch.
     indexable: bool = False
 
+    # Class-level defaults: an iterator that implements the public interface itself and
+    # never runs BaseIterator.__init__ still answers position, pre_processor and iter().
+    _pre_processor: Any = None
+    _epoch: int = 0
+    _position: int = 0
+    _seed: int | None = None
+
     def __init__(self) -> None:
         self._pre_processor: Any = None
         self._epoch = 0          # how many resets have happened
@@ -125,6 +132,15 @@ class BaseIterator(Generic[T], abc.ABC):
     def reset_supported(self) -> bool:
         """Whether :meth:`reset` works."""
         return False
+
+    @property
+    def position(self) -> int:
+        """Batches returned by :meth:`next` in this epoch (read-only; 0 after a reset).
+
+        Wrappers read it to know where a base stands; an iterator that implements
+        :meth:`next` itself, without this class's bookkeeping, overrides it.
+        """
+        return self._position
 
     def async_supported(self) -> bool:
         """Whether an async prefetch wrapper may wrap this iterator."""
@@ -211,15 +227,17 @@ class BaseIterator(Generic[T], abc.ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        own = cls.__dict__.get("load_state_dict")
-        if own is not None:
-            # every override marks the iterator resumed, so the next `for` loop continues
-            # the restored epoch instead of starting a new one
-            @functools.wraps(own)
+        # Whatever load_state_dict the class resolves to (its own, an ancestor's or a
+        # mixin's listed before the interface) marks the iterator resumed, so the next
+        # `for` loop continues the restored epoch instead of starting a new one.
+        impl = cls.load_state_dict
+        if not getattr(impl, "_marks_resumed", False):
+            @functools.wraps(impl)
             def load_state_dict(self: Any, state: dict[str, Any]) -> None:
-                own(self, state)
+                impl(self, state)
                 self._resumed = True
 
+            load_state_dict._marks_resumed = True  # type: ignore[attr-defined]
             cls.load_state_dict = load_state_dict  # type: ignore[method-assign]
 
     # --- Python iteration -----------------------------------------------------------

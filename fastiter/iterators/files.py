@@ -2,15 +2,14 @@
 optionally shuffled by file and re-batched to any batch size."""
 from __future__ import annotations
 
-import numbers
 import os
 from typing import Any, Sequence
 
 import numpy as np
 
-from fastiter._validate import positive_int
+from fastiter._validate import SeedLike, optional_seed_key, positive_int, seed_key
 from fastiter.dataset import DataSet, MultiDataSet
-from fastiter.iterators._order import epoch_permutation, fresh_seed
+from fastiter.iterators._order import epoch_permutation
 from fastiter.iterators._wrapping import check_state_type
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
 
@@ -50,16 +49,14 @@ class _FileBatches:
 
     _kind: type
 
-    def _setup(self, root: Any, batch_size: int | None, shuffle: bool, seed: int | None,
+    def _setup(self, root: Any, batch_size: int | None, shuffle: bool, seed: SeedLike,
                extensions: Any, recursive: bool, loader: Any) -> None:
         roots = root if isinstance(root, (list, tuple)) else [root]
         self._files = [f for r in roots for f in list_files(r, extensions, recursive)]
         self._batch_size = None if batch_size is None else positive_int("batch_size",
                                                                        batch_size)
         self._shuffle = bool(shuffle)
-        if seed is not None and not isinstance(seed, numbers.Integral):
-            raise TypeError(f"seed must be an int or None, got {seed!r}")
-        self._seed = (fresh_seed() if seed is None else int(seed)) if shuffle else seed
+        self._seed = seed_key("seed", seed) if shuffle else optional_seed_key("seed", seed)
         if loader is None:
             loader = self._kind.load
         if not callable(loader):
@@ -193,7 +190,7 @@ class FileDataSetIterator(_FileBatches, DataSetIterator):
     _kind = DataSet
 
     def __init__(self, root: Any, batch_size: int | None = None, shuffle: bool = False,
-                 seed: int | None = None, extensions: Any = None, recursive: bool = True,
+                 seed: SeedLike = None, extensions: Any = None, recursive: bool = True,
                  loader: Any = None) -> None:
         DataSetIterator.__init__(self)
         self._setup(root, batch_size, shuffle, seed, extensions, recursive, loader)
@@ -221,7 +218,7 @@ class FileMultiDataSetIterator(_FileBatches, MultiDataSetIterator):
     _kind = MultiDataSet
 
     def __init__(self, root: Any, batch_size: int | None = None, shuffle: bool = False,
-                 seed: int | None = None, extensions: Any = None, recursive: bool = True,
+                 seed: SeedLike = None, extensions: Any = None, recursive: bool = True,
                  loader: Any = None) -> None:
         MultiDataSetIterator.__init__(self)
         self._setup(root, batch_size, shuffle, seed, extensions, recursive, loader)

@@ -1,15 +1,14 @@
 """KFoldIterator: k-fold cross-validation over one DataSet, DL4J's fold sizes."""
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
-from fastiter._validate import positive_int
+from fastiter._validate import SeedLike, positive_int, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import HeldDataSetMixin, IndexedBatchesMixin
-from fastiter.iterators._order import epoch_permutation, fresh_seed
+from fastiter.iterators._order import epoch_permutation
 from fastiter.iterators.base import DataSetIterator
 
 __all__ = ["KFoldIterator", "fold_boundaries"]
@@ -56,7 +55,7 @@ class KFoldIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIterator):
     """
 
     def __init__(self, k: Any = 10, dataset: DataSet | None = None,
-                 seed: int | None = None) -> None:
+                 seed: SeedLike = None) -> None:
         super().__init__()
         if isinstance(k, DataSet) and dataset is None:
             k, dataset = 10, k
@@ -67,10 +66,8 @@ class KFoldIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIterator):
         if not 2 <= self._k <= n:
             raise ValueError(f"k must be in [2, N={n}] so that every fold holds an "
                              f"example, got {k}")
-        if seed is not None and not isinstance(seed, numbers.Integral):
-            raise TypeError(f"seed must be an int or None, got {seed!r}")
         self._data = dataset
-        self._seed = fresh_seed() if seed is None else int(seed)
+        self._seed = seed_key("seed", seed)
         self._bounds = fold_boundaries(n, self._k)
         self._test: DataSet | None = None
         self._restart()

@@ -2,15 +2,15 @@
 and ExistingMiniBatchDataSetIterator (pre-saved ``dataset-%d`` minibatches)."""
 from __future__ import annotations
 
-import numbers
 import os
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from fastiter._validate import SeedLike, optional_seed_key, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
-from fastiter.iterators._order import epoch_permutation, fresh_seed
+from fastiter.iterators._order import epoch_permutation
 from fastiter.iterators.base import DataSetIterator
 
 __all__ = ["FileSplitDataSetIterator", "DataSetLoaderIterator",
@@ -44,13 +44,11 @@ class _PathsIterator(IndexedBatchesMixin, DataSetIterator):
     """Batch i is ``loader(paths[order[i]])``; indexable, so workers can load in parallel."""
 
     def _setup(self, paths: Sequence[Any], loader: Any, shuffle: bool,
-               seed: int | None) -> None:
+               seed: SeedLike) -> None:
         self._paths = _as_paths(paths)
         self._loader = _as_loader(loader)
         self._shuffle = bool(shuffle)
-        if seed is not None and not isinstance(seed, numbers.Integral):
-            raise TypeError(f"seed must be an int or None, got {seed!r}")
-        self._seed = (fresh_seed() if seed is None else int(seed)) if shuffle else seed
+        self._seed = seed_key("seed", seed) if shuffle else optional_seed_key("seed", seed)
         self._restart()
 
     def _restart(self) -> None:
@@ -112,7 +110,7 @@ class DataSetLoaderIterator(_PathsIterator):
     """
 
     def __init__(self, paths: Sequence[Any], loader: Any = default_loader,
-                 shuffle: bool = False, seed: int | None = None) -> None:
+                 shuffle: bool = False, seed: SeedLike = None) -> None:
         super().__init__()
         self._setup(paths, loader, shuffle, seed)
 

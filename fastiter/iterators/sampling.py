@@ -1,15 +1,16 @@
 """SamplingDataSetIterator: random minibatches drawn from one DataSet."""
 from __future__ import annotations
 
-import numbers
+from typing import Any
 
 import numpy as np
 
 from fastiter import kernels
-from fastiter._validate import positive_int
+from fastiter._validate import SeedLike, positive_int, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import HeldDataSetMixin, IndexedBatchesMixin
-from fastiter.iterators._order import batch_stream, fresh_seed
+from fastiter.iterators._order import batch_stream
+from fastiter.iterators._wrapping import check_state_type
 from fastiter.iterators.base import DataSetIterator
 
 __all__ = ["SamplingDataSetIterator"]
@@ -31,27 +32,47 @@ def sample_indices(n: int, size: int, replace: bool, seed: int, epoch: int,
 
 
 class SamplingDataSetIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIterator):
-    """``total_batches`` minibatches of ``batch_size`` examples sampled from ``dataset``.
+    """Minibatches of ``batch_size`` examples sampled from ``dataset`` until
+    ``total_samples`` examples have been drawn, as DL4J's iterator.
 
-    Each batch draws its examples independently (with replacement by default; without
-    replacement the examples within one batch are distinct).  Batch ``i`` of epoch ``e``
-    is a pure function of ``(seed, e, i)`` (see :func:`sample_indices`), so the
-    iterator is indexable and resumable, and ``reset()`` draws new batches.
+    Each ``next()`` draws a full batch and adds ``batch_size`` to the count of samples
+    drawn; the epoch ends once the count reaches ``total_samples``, so it has
+    ``ceil(total_samples / batch_size)`` batches (DL4J's loop, and like DL4J the last
+    batch is not cut short).  Sampling is without replacement by default (DL4J's
+    default): the examples of one batch are distinct.  Batch ``i`` of epoch ``e`` is a
+    pure function of ``(seed, e, i)`` (see :func:`sample_indices`), so the iterator is
+    indexable and resumable, and ``reset()`` draws new batches.
 
-    Differs from DL4J: the length is given in batches (``total_batches``), not samples,
-    and ``replace`` defaults to True.  ``next(num)`` draws ``num`` examples and counts as
-    one batch.
+    Parameters
+    ----------
+    dataset : DataSet
+        The examples to sample from.
+    batch_size : int
+        Examples per batch, >= 1; at most ``dataset.num_examples()`` without replacement.
+    total_samples : int
+        Examples to draw per epoch, >= 1 (DL4J's ``totalNumberSamples``).
+    replace : bool
+        Sample with replacement within a batch; False by default, as DL4J.
+    seed : int, optional
+        Seed of every draw; drawn from the OS (and recorded) when None.
+    total_batches : int, keyword-only
+        Give the length in batches instead: ``total_samples = total_batches * batch_size``.
+
+    ``next(num)`` draws ``num`` examples and adds ``num`` to the count (DL4J adds 1).
 
     Examples
     --------
     >>> ds = DataSet(np.arange(5.0)[:, None], np.zeros((5, 1)))
-    >>> it = SamplingDataSetIterator(ds, batch_size=4, total_batches=3, seed=1)
+    >>> it = SamplingDataSetIterator(ds, batch_size=4, total_samples=10, seed=1)
     >>> [len(b) for b in it]
     [4, 4, 4]
+    >>> len(SamplingDataSetIterator(ds, 4, total_batches=2, seed=1))
+    2
     """
 
-    def __init__(self, dataset: DataSet, batch_size: int, total_batches: int,
-                 replace: bool = True, seed: int | None = None) -> None:
+    def __init__(self, dataset: DataSet, batch_size: int, total_samples: int | None = None,
+                 replace: bool = False, seed: SeedLike = None, *,
+                 total_batches: int | None = None) -> None:
         super().__init__()
         if not isinstance(dataset, DataSet):
             raise TypeError(f"dataset must be a DataSet, got {type(dataset).__name__}")
@@ -59,17 +80,21 @@ class SamplingDataSetIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIter
             raise ValueError("dataset has no examples to sample from")
         self._data = dataset
         self._batch_size = positive_int("batch_size", batch_size)
-        self._total = positive_int("total_batches", total_batches)
+        if (total_samples is None) == (total_batches is None):
+            raise ValueError(f"give exactly one of total_samples or total_batches, got "
+                             f"total_samples={total_samples!r}, "
+                             f"total_batches={total_batches!r}")
+        if total_batches is not None:
+            self._total = positive_int("total_batches", total_batches) * self._batch_size
+        else:
+            self._total = positive_int("total_samples", total_samples)
+        self._drawn = 0   # samples drawn in this epoch (DL4J's numTimesSampled)
         self._replace = bool(replace)
         if not self._replace and self._batch_size > dataset.num_examples():
             raise ValueError(f"batch_size={batch_size} exceeds the dataset's "
                              f"{dataset.num_examples()} examples; sampling without "
                              f"replacement needs batch_size <= N (or pass replace=True)")
-        if seed is not None and not isinstance(seed, numbers.Integral):
-            raise TypeError(f"seed must be an int or None, got {seed!r}")
-        if seed is not None and not 0 <= seed < 1 << 63:
-            raise ValueError(f"seed must be in [0, 2**63), got {seed}")
-        self._seed = fresh_seed() if seed is None else int(seed)
+        self._seed = seed_key("seed", seed)
 
     def _draw(self, index: int, size: int) -> DataSet:
         n = self._data.num_examples()
@@ -79,14 +104,40 @@ class SamplingDataSetIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIter
                                          self._epoch, index)]
 
     def num_batches(self) -> int:
-        return self._total
+        """Batches of an epoch of plain ``next()`` calls: ceil(total_samples / batch_size)."""
+        return -(-self._total // self._batch_size)
+
+    def has_next(self) -> bool:
+        return self._drawn < self._total
 
     def _batch_at(self, index: int) -> DataSet:
         return self._draw(index, self._batch_size)
 
     def _next_batch(self, num: int | None) -> DataSet:
         size = self._batch_size if num is None else positive_int("num", num)
-        return self._draw(self._position, size)
+        batch = self._draw(self._position, size)
+        self._drawn += size
+        return batch
+
+    def _skip(self, n: int) -> None:
+        super()._skip(n)
+        self._drawn += n * self._batch_size
+
+    def _restart(self) -> None:
+        self._drawn = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state["drawn"] = self._drawn  # differs from position * batch after next(num)
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        check_state_type(self, state, ("epoch", "position", "drawn"))
+        drawn = int(state["drawn"])
+        if drawn < 0:
+            raise ValueError(f"state drawn must be >= 0, got {drawn}")
+        super().load_state_dict(state)
+        self._drawn = drawn
 
     def batch(self) -> int:
         return self._batch_size

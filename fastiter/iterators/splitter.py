@@ -104,10 +104,16 @@ class _Splitter:
         if self._cursor != target:
             self._base.reset()
             self._cursor = 0
-            advance(self._base, target)
+            if target > 0:
+                # every reset must show the same first batch, even when a view skips it:
+                # a part that seeks past a reshuffled start would read other parts' rows
+                self._take(None)
+            advance(self._base, target - self._cursor)
             self._cursor = target
 
     def _take(self, num: int | None) -> Any:
+        """The base's next batch; its first batch of a pass is checked against the first
+        pass's, which is how a shuffling base is caught (SPEC §3)."""
         at = self._cursor
         batch = self._base.next(num)
         self._cursor += 1

@@ -16,10 +16,10 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from fastiter import kernels
-from fastiter._validate import positive_int
+from fastiter._validate import SeedLike, positive_int, seed_key
 from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
-from fastiter.iterators._order import batch_stream, fresh_seed
+from fastiter.iterators._order import batch_stream
 from fastiter.iterators.base import DataSetIterator, MultiDataSetIterator
 
 __all__ = ["Values", "RandomDataSetIterator", "RandomMultiDataSetIterator", "generate"]
@@ -105,12 +105,9 @@ class _RandomBase(IndexedBatchesMixin):
     """``num_minibatches`` indexable batches per epoch; ``next(num)`` takes only the
     batch size the shapes fix."""
 
-    def _setup(self, num_minibatches: int, seed: int | None, dtype: DTypeLike) -> None:
+    def _setup(self, num_minibatches: int, seed: SeedLike, dtype: DTypeLike) -> None:
         self._n = positive_int("num_minibatches", num_minibatches)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
-                                 or not 0 <= seed < 1 << 64):
-            raise ValueError(f"seed must be an int in [0, 2**64) or None, got {seed!r}")
-        self._seed = fresh_seed() if seed is None else int(seed)
+        self._seed = seed_key("seed", seed)
         self._dtype = np.dtype(dtype)
         if self._dtype.kind != "f":
             raise TypeError(f"dtype must be a float dtype, got {self._dtype}")
@@ -140,7 +137,7 @@ class RandomMultiDataSetIterator(_RandomBase, MultiDataSetIterator):
     """
 
     def __init__(self, num_minibatches: int, features: Sequence[tuple],
-                 labels: Sequence[tuple], seed: int | None = None,
+                 labels: Sequence[tuple], seed: SeedLike = None,
                  dtype: DTypeLike = np.float32) -> None:
         super().__init__()
         self._setup(num_minibatches, seed, dtype)
@@ -168,7 +165,7 @@ class RandomMultiDataSetIterator(_RandomBase, MultiDataSetIterator):
         (``add_features(shape, values)``).
         """
 
-        def __init__(self, num_minibatches: int, seed: int | None = None,
+        def __init__(self, num_minibatches: int, seed: SeedLike = None,
                      dtype: DTypeLike = np.float32) -> None:
             self._n, self._seed, self._dtype = num_minibatches, seed, dtype
             self._features: list[tuple] = []
@@ -225,7 +222,7 @@ class RandomDataSetIterator(_RandomBase, DataSetIterator):
 
     def __init__(self, num_minibatches: int, features_shape: Any, labels_shape: Any,
                  feature_values: Any, label_values: Any, features_order: str = "c",
-                 labels_order: str = "c", seed: int | None = None,
+                 labels_order: str = "c", seed: SeedLike = None,
                  dtype: DTypeLike = np.float32) -> None:
         super().__init__()
         self._setup(num_minibatches, seed, dtype)

@@ -153,9 +153,13 @@ def collate(arrays: Sequence[Any], out: np.ndarray | None = None) -> np.ndarray:
     first = np.asarray(items[0])
     shape = (len(items),) + first.shape
     if out is None:
-        out = np.empty(shape, first.dtype)
+        out = np.empty(shape, first.dtype.newbyteorder("="))  # items are swapped into it
     else:
         check_out(out, shape, out.dtype)
+        if not out.dtype.isnative:
+            raise ValueError(f"out must be in native byte order, got dtype "
+                             f"{out.dtype.str}; pass np.empty({shape}, "
+                             f"{out.dtype.newbyteorder('=').str!r})")
     ptrs = np.empty(len(items), np.uintp)
     bad = _kernels.collate_into(items, out, ptrs)
     if bad >= 0:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FI_DTYPE_CODES", "check_out", "check_int", "check_shape"]
+__all__ = ["FI_DTYPE_CODES", "check_out", "check_int", "check_shape", "native_order"]
 
 # numpy dtype -> fi_dtype code (csrc/include/fastiter/common.h)
 FI_DTYPE_CODES: dict[np.dtype, int] = {
@@ -50,3 +50,12 @@ def check_shape(shape: Any) -> tuple[int, ...]:
     except TypeError:
         raise TypeError(f"shape must be an int or a sequence of ints, got {shape!r}") from None
     return tuple(check_int(f"shape[{i}]", d, 0) for i, d in enumerate(dims))
+
+
+def native_order(arr: np.ndarray) -> np.ndarray:
+    """``arr`` in the machine's byte order (one converting copy if it was byte-swapped).
+
+    Arrays read from big-endian files (IDX, HDF5, ``np.load`` of a '>i4' array) carry a
+    non-native dtype that the C kernels' typed entry points cannot take as is.
+    """
+    return arr if arr.dtype.isnative else arr.astype(arr.dtype.newbyteorder("="))

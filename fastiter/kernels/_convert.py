@@ -14,7 +14,7 @@ import numpy as np
 
 from fastiter._core import _kernels
 from fastiter.kernels._batch import _source_rows, check_indices, index_error
-from fastiter.kernels._common import check_out
+from fastiter.kernels._common import check_out, native_order
 
 __all__ = ["gather_scaled", "gather_scaled_labeled"]
 
@@ -180,6 +180,7 @@ def gather_scaled_labeled(source: Any, indices: Any, label_rows: Any, scale: flo
             and source.dtype == _U8 and indices.dtype == _I64 and source.ndim >= 1
             and source.flags.c_contiguous and indices.flags.c_contiguous
             and label_rows.flags.c_contiguous and label_rows.ndim >= 1
+            and label_rows.dtype.isnative
             and len(label_rows) == len(source) and indices.ndim == 1):
         # the per-batch hot path: the Cython entry checks layouts and shape itself
         got = _kernels.gather_scaled_labeled(source, indices, label_rows, shape, scale,
@@ -191,7 +192,8 @@ def gather_scaled_labeled(source: Any, indices: Any, label_rows: Any, scale: flo
     if src.dtype != _U8 or src.ndim == 0:
         raise TypeError(f"source must be a uint8 array (pixels) of at least one axis, got "
                         f"dtype {src.dtype} and shape {src.shape}")
-    labs = np.ascontiguousarray(label_rows)
+    # the kernel copies bytes into a native-order result: swap first, or the values change
+    labs = native_order(np.ascontiguousarray(label_rows))
     if labs.ndim == 0 or len(labs) != len(src):
         raise ValueError(f"label_rows must have one row per source row ({len(src)}), got "
                          f"shape {labs.shape}")

@@ -7,7 +7,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from fastiter._core import _kernels
-from fastiter.kernels._common import FI_DTYPE_CODES, check_out
+from fastiter.kernels._common import FI_DTYPE_CODES, check_out, native_order
 
 __all__ = ["one_hot"]
 
@@ -27,9 +27,10 @@ def one_hot(labels: Any, num_classes: int, dtype: DTypeLike = np.float32,
     Parameters
     ----------
     labels : array_like of int8, int16, int32, int64, uint8 or uint16
-        Class indices, each in ``[0, num_classes)``.
+        Class indices, each in ``[0, num_classes)``, in either byte order.
     num_classes : int
-        Number of classes ``C`` (>= 1).
+        Number of classes ``C`` (>= 1, and small enough that the output's size in bytes
+        fits an array).
     dtype : bool, uint8, int32, float16, float32 or float64
         Output element type.
     out : ndarray, optional
@@ -59,6 +60,8 @@ def one_hot(labels: Any, num_classes: int, dtype: DTypeLike = np.float32,
            [0., 1., 0.]], dtype=float32)
     """
     lab = np.asarray(labels)
+    if lab.dtype.kind in "iu":
+        lab = native_order(lab)
     if lab.dtype not in _ONE_HOT_LABEL_DTYPES:
         if lab.size == 0 and lab.dtype.kind == "f":
             lab = lab.astype(np.int64)
@@ -78,6 +81,7 @@ def one_hot(labels: Any, num_classes: int, dtype: DTypeLike = np.float32,
         raise ValueError(f"axis must be in [{-nd}, {nd - 1}] for labels of rank {lab.ndim}, "
                          f"got {axis}")
     ax = axis % nd
+    _check_size(lab, int(num_classes), odt)
     shape = lab.shape[:ax] + (int(num_classes),) + lab.shape[ax:]
     # Allocating: with many classes the ones are sparse, and fresh zero pages (calloc)
     # let the kernel write only them; with few classes streaming every byte into
@@ -100,3 +104,14 @@ def one_hot(labels: Any, num_classes: int, dtype: DTypeLike = np.float32,
         raise ValueError(f"labels{pos} = {lab2.reshape(-1)[bad]} is outside "
                          f"[0, num_classes={num_classes})")
     return out
+
+
+def _check_size(lab: np.ndarray, num_classes: int, odt: np.dtype) -> None:
+    """Refuse an output whose byte size no array (and no int64 in the C core) can hold."""
+    limit = np.iinfo(np.intp).max
+    nbytes = max(lab.size, 1) * num_classes * odt.itemsize
+    if nbytes > limit:
+        raise ValueError(f"num_classes = {num_classes} is too large: labels of shape "
+                         f"{lab.shape} would need an output of {nbytes} bytes of {odt} "
+                         f"(at most {limit} bytes can be addressed); pass the real number "
+                         f"of classes")

@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from fastiter._core import _kernels
+from fastiter._validate import SeedLike, seed_key
 from fastiter.kernels._common import FI_DTYPE_CODES, check_int, check_out, check_shape
 
 __all__ = ["random_uniform", "random_normal", "random_integers", "random_binary",
@@ -27,7 +28,7 @@ _ONE_HOT_OUT = tuple(np.dtype(t) for t in
 def _prepare(shape: Any, seed: Any, stream: Any, start: Any, dtype: DTypeLike,
              allowed: tuple[np.dtype, ...], out: np.ndarray | None, row: int = 0):
     shp = check_shape(shape) + ((row,) if row else ())
-    seed = check_int("seed", seed, 0, _U64)
+    seed = seed_key("seed", seed)  # an int, None, SeedSequence or Generator
     stream = check_int("stream", stream, 0, _U64)
     start = check_int("start", start, 0, (1 << 61) - 1)
     dt = np.dtype(dtype)
@@ -43,8 +44,10 @@ def _prepare(shape: Any, seed: Any, stream: Any, start: Any, dtype: DTypeLike,
 _DOC_COMMON = """
     shape : int or tuple of int
         Output shape.
-    seed : int
-        Key in ``[0, 2**64)``; the same seed always gives the same numbers.
+    seed : int, None, SeedSequence or Generator
+        The Philox key: an int in ``[0, 2**64)`` is the key itself (the same seed always
+        gives the same numbers); a ``SeedSequence`` gives its first 64-bit word, a
+        ``Generator`` one 64-bit draw, None fresh OS entropy (not reproducible).
     dtype : dtype
     out : ndarray, optional
         Preallocated C-contiguous output of ``shape`` and ``dtype``.
@@ -56,7 +59,7 @@ _DOC_COMMON = """
 """
 
 
-def random_uniform(shape: Any, seed: int, dtype: DTypeLike = np.float32,
+def random_uniform(shape: Any, seed: SeedLike, dtype: DTypeLike = np.float32,
                    out: np.ndarray | None = None, stream: int = 0,
                    start: int = 0) -> np.ndarray:
     """Uniform floats on ``[0, 1)`` (24 random bits for float32, 53 for float64).
@@ -71,7 +74,7 @@ def random_uniform(shape: Any, seed: int, dtype: DTypeLike = np.float32,
     return out
 
 
-def random_normal(shape: Any, seed: int, dtype: DTypeLike = np.float32,
+def random_normal(shape: Any, seed: SeedLike, dtype: DTypeLike = np.float32,
                   out: np.ndarray | None = None, stream: int = 0,
                   start: int = 0) -> np.ndarray:
     """Standard normal floats (Box-Muller; elements 2m and 2m+1 form one pair).
@@ -85,7 +88,7 @@ def random_normal(shape: Any, seed: int, dtype: DTypeLike = np.float32,
     return out
 
 
-def random_integers(shape: Any, low: int, high: int, seed: int,
+def random_integers(shape: Any, low: int, high: int, seed: SeedLike,
                     dtype: DTypeLike = np.int64, out: np.ndarray | None = None,
                     stream: int = 0, start: int = 0) -> np.ndarray:
     """Integers in ``[low, high)``, one 32-bit word each by multiply-shift.
@@ -113,7 +116,7 @@ def random_integers(shape: Any, low: int, high: int, seed: int,
     return out
 
 
-def random_binary(shape: Any, p: float, seed: int, dtype: DTypeLike = np.float32,
+def random_binary(shape: Any, p: float, seed: SeedLike, dtype: DTypeLike = np.float32,
                   out: np.ndarray | None = None, stream: int = 0,
                   start: int = 0) -> np.ndarray:
     """Bernoulli(p) draws as 1/0 (``True``/``False`` for bool), e.g. dropout masks.
@@ -131,7 +134,7 @@ def random_binary(shape: Any, p: float, seed: int, dtype: DTypeLike = np.float32
     return out
 
 
-def random_one_hot(shape: Any, num_classes: int, seed: int, dtype: DTypeLike = np.float32,
+def random_one_hot(shape: Any, num_classes: int, seed: SeedLike, dtype: DTypeLike = np.float32,
                    out: np.ndarray | None = None, stream: int = 0,
                    start: int = 0) -> np.ndarray:
     """Random one-hot rows: output ``shape + (num_classes,)``, classes uniform.
@@ -150,7 +153,7 @@ def random_one_hot(shape: Any, num_classes: int, seed: int, dtype: DTypeLike = n
     return out
 
 
-def random_bits(shape: Any, seed: int, out: np.ndarray | None = None, stream: int = 0,
+def random_bits(shape: Any, seed: SeedLike, out: np.ndarray | None = None, stream: int = 0,
                 start: int = 0) -> np.ndarray:
     """The raw uint32 words of the ``(seed, stream)`` Philox sequence.
 

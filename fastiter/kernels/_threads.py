@@ -3,12 +3,15 @@
 Large kernel calls split their work across a persistent pool of native threads that
 run without the GIL.  The thread count (the calling thread included) comes from
 :func:`set_num_threads`, else the ``FASTITER_NUM_THREADS`` environment variable, else
-the number of cores.  Results never depend on it.
+the CPUs this process may use (its affinity mask, capped by its cgroup's CPU quota; see
+:mod:`fastiter._cpus`).  Results never depend on it.
 """
 from __future__ import annotations
 
 import os
+import sys
 
+from fastiter import _env
 from fastiter._core import _kernels
 from fastiter.kernels._common import check_int
 
@@ -27,6 +30,24 @@ def set_num_threads(n: int) -> None:
     >>> fastiter.set_num_threads(old)
     """
     _kernels.set_num_threads(check_int("n", n, 1, 1024))
+    global _chosen_in
+    _chosen_in = os.getpid()
+
+
+#: the process that last called set_num_threads(): a DataLoader worker keeps a count its
+#: own code chose, and otherwise gets one thread (fastiter.torch)
+_chosen_in: int | None = None
+
+
+def chosen_here() -> bool:
+    """Whether this process chose its thread count (set_num_threads or the environment)."""
+    if _chosen_in == os.getpid():
+        return True
+    raw = os.environ.get("FASTITER_NUM_THREADS", "")
+    try:  # a value the pool ignores (unset, or bad and warned about) chose nothing
+        return bool(raw.strip()) and _env.parse("FASTITER_NUM_THREADS", raw) >= 1
+    except ValueError:
+        return False
 
 
 def get_num_threads() -> int:
@@ -62,12 +83,18 @@ def pool_shutdown() -> None:
     _kernels.pool_shutdown()
 
 
-def _check_env() -> None:
-    """Reject a malformed FASTITER_NUM_THREADS loudly instead of silently ignoring it."""
-    raw = os.environ.get("FASTITER_NUM_THREADS", "").strip()
-    if raw and (not raw.isdigit() or not 1 <= int(raw) <= 1024):
-        raise ValueError(f"FASTITER_NUM_THREADS must be an integer in [1, 1024], got {raw!r}; "
-                         "unset it to use every core")
+def _configure_pool() -> None:
+    """Size the pool from FASTITER_NUM_THREADS, else the CPUs this process may use
+    (affinity mask and cgroup quota): the C core alone would count every online core.
+
+    A bad value warns and falls back (never fails the import, even under ``-W error``).
+    """
+    try:
+        n = _env.get("FASTITER_NUM_THREADS")
+    except Warning as exc:  # warnings turned into errors: report and go on
+        sys.stderr.write(f"fastiter: {exc}\n")
+        n = _env.default("FASTITER_NUM_THREADS")
+    _kernels.set_num_threads(n)
 
 
-_check_env()
+_configure_pool()

@@ -13,6 +13,7 @@ Examples
 from fastiter.netcdf.encoding import plan_encoding
 from fastiter.netcdf.filejob import ChunkWriteError
 from fastiter.netcdf.naming import chunk_paths
+from fastiter.netcdf.planplot import ChunkPlan, PlannedFile, plot_plan
 from fastiter.netcdf.rasm import make_rasm
 from fastiter.netcdf.reader import HDF5DataSetIterator, NetCDFDataSetIterator
 from fastiter.netcdf.split import split_by_chunks
@@ -27,6 +28,9 @@ __all__ = [
     "save_mfdataset",
     "ChunkWriteError",
     "VerificationError",
+    "plot_plan",
+    "ChunkPlan",
+    "PlannedFile",
     "NetCDFDataSetIterator",
     "HDF5DataSetIterator",
 ]

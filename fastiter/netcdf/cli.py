@@ -14,26 +14,43 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``split`` on an ``argparse`` sub-parser collection."""
     p = subparsers.add_parser(
         "split", help="split netCDF file(s) into one file per chunk, in parallel",
-        description="Open INPUT... as one dataset (combined by coordinates), split it every "
+        usage="fastiter split [options] INPUT [INPUT ...] OUTDIR",
+        description="Open the INPUT files as one dataset (combined by coordinates), split it every "
                     "SIZE steps along DIM and write the pieces to OUTDIR in parallel, "
                     "atomically, with a manifest.")
-    p.add_argument("paths", nargs="+", metavar="INPUT... OUTDIR",
-                   help="input netCDF file(s), then the output folder")
+    p.add_argument("paths", nargs="+", metavar="INPUT [INPUT ...] OUTDIR",
+                   help="one or more input netCDF files, then the output folder")
     p.add_argument("--dim", default="time", help="dimension to split along (default time)")
     p.add_argument("--size", type=int, default=12, help="steps per output file (default 12)")
-    p.add_argument("--prefix", default="filename", help="output file-name stem")
+    p.add_argument("--prefix", default="filename",
+                   help="output file-name stem (default: filename)")
     p.add_argument("--naming", choices=("time", "index"), default="time",
-                   help="name files by first/last time value or by index")
-    p.add_argument("--engine", choices=("netcdf4", "h5netcdf"), default="netcdf4")
-    p.add_argument("--workers", type=int, default=None, help="worker processes")
+                   help="name files by their first and last time value, or by chunk "
+                        "index (default: time)")
+    p.add_argument("--engine", choices=("netcdf4", "h5netcdf"), default="netcdf4",
+                   help="library that writes the files; h5netcdf needs the h5netcdf "
+                        "extra (default: netcdf4)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes (default: one per core)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="dask.distributed scheduler address; workers must share OUTDIR")
+                   help="dask.distributed scheduler address; workers must share OUTDIR "
+                        "(default: local processes)")
     p.add_argument("--compress", type=int, default=None, metavar="LEVEL",
                    help="zlib level 1-9 with shuffle (default: uncompressed)")
-    p.add_argument("--verify", action="store_true", help="re-open and compare every file")
-    p.add_argument("--overwrite", action="store_true", help="replace existing files")
-    p.add_argument("--resume", action="store_true", help="skip files the manifest lists")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--verify", action="store_true",
+                   help="re-open every file and compare it with its piece (default: off)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace existing files (default: refuse to)")
+    p.add_argument("--resume", action="store_true",
+                   help="skip files the manifest lists as complete (default: off)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="hide the progress bar (default: shown)")
+    p.add_argument("--plan", default=None, metavar="IMAGE",
+                   help="draw the chunk plan (grid, file names, sizes) to IMAGE (.png, "
+                        ".svg, .pdf) and exit without writing any data file (default: write the data)")
+    p.add_argument("--report", default=None, metavar="FILE",
+                   help="write a report of the run to FILE: timings per file (.html or "
+                        ".json), or dask's performance report (.html) with --scheduler (default: none)")
     p.set_defaults(func=run_split)
     return p
 
@@ -50,6 +67,14 @@ def _open(inputs: list[str], dim: str, size: int) -> Any:
     return xr.open_mfdataset(inputs, combine="by_coords", chunks=chunks)
 
 
+def _inputs(inputs: list[str]) -> str:
+    """The inputs in a few words: a long list of paths would bury the summary."""
+    if len(inputs) == 1:
+        return inputs[0]
+    return f"{len(inputs)} input files ({os.path.basename(inputs[0])} ... " \
+           f"{os.path.basename(inputs[-1])})"
+
+
 def _table(stats: dict[str, Any], outdir: str) -> str:
     secs = max(stats["seconds"], 1e-9)
     rows = [("files", f"{stats['files']} ({stats['written']} written)"),
@@ -61,6 +86,24 @@ def _table(stats: dict[str, Any], outdir: str) -> str:
             ("manifest", stats["manifest"])]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
+
+
+def _draw_plan(ds: Any, args: argparse.Namespace, outdir: str) -> int:
+    from fastiter.netcdf.planplot import plot_plan
+
+    try:
+        plan = plot_plan(ds, {args.dim: args.size}, root=outdir, prefix=args.prefix,
+                         naming=args.naming, path=args.plan)
+    except ImportError as err:
+        print(f"fastiter split: --plan: {err}", file=sys.stderr)
+        return 2
+    finally:
+        ds.close()
+    sizes = sorted({f.nbytes for f in plan.files})
+    print(f"fastiter split: plan of {len(plan)} files, {plan.nbytes:,} data bytes "
+          f"({sizes[0]:,} to {sizes[-1]:,} per file), drawn to {args.plan}; "
+          f"no data file was written")
+    return 0
 
 
 def run_split(args: argparse.Namespace) -> int:
@@ -81,6 +124,8 @@ def run_split(args: argparse.Namespace) -> int:
             print(f"fastiter split: the input has no dimension {args.dim!r}; "
                   f"it has {list(ds.dims)}", file=sys.stderr)
             return 2
+        if args.plan:
+            return _draw_plan(ds, args, outdir)
         parallel: Any = "processes"
         if args.scheduler:
             from distributed import Client
@@ -91,9 +136,9 @@ def run_split(args: argparse.Namespace) -> int:
                     engine=args.engine, parallel=parallel, workers=args.workers,
                     compression=args.compress, overwrite=args.overwrite,
                     verify=args.verify, progress=not args.no_progress, resume=args.resume,
-                    naming=args.naming)
+                    naming=args.naming, report=args.report)
         last_run_stats["seconds"] = time.perf_counter() - t0
-        print(f"fastiter split: {', '.join(inputs)} -> {outdir}")
+        print(f"fastiter split: {_inputs(inputs)} -> {outdir}")
         print(_table(last_run_stats, outdir))
         ds.close()
         return 0

@@ -9,6 +9,7 @@ place.  Any failure removes the temporary file and is re-raised as a
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import threading
@@ -232,10 +233,22 @@ def _write_file(tmp: str, enc: EncodedPiece, job: FileJob) -> tuple[int, str | N
     return _write_with_library(tmp, enc, job), None
 
 
+def _own_copy(enc: EncodedPiece) -> EncodedPiece:
+    """A copy of ``enc`` for one write, whose variables may take the computed data.
+
+    The job's own EncodedPiece lives as long as the run (in the parent's list of encoded
+    pieces for threads and serial, in every forked child's list of jobs): computed data
+    stored back into it stayed in memory until the end, so peak RSS grew with the
+    dataset instead of the chunk.  The copy, and the data, go when the file is written.
+    """
+    return dataclasses.replace(enc, variables=[dataclasses.replace(v)
+                                               for v in enc.variables])
+
+
 def _write_and_replace(job: FileJob) -> FileResult:
     t0 = time.perf_counter()
-    enc = job.encoded if job.encoded is not None else encode_piece(job.piece, job.plan,
-                                                                   job.unlimited_dims)
+    enc = (_own_copy(job.encoded) if job.encoded is not None
+           else encode_piece(job.piece, job.plan, job.unlimited_dims))
     tmp = temp_path_for(job.path)
     try:
         nbytes, digest = _write_file(tmp, enc, job)

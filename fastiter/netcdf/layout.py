@@ -28,10 +28,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from fastiter import _env
+
 __all__ = ["Layout", "layout_key", "lookup", "remember", "write_with_layout", "ENABLED"]
 
 #: Switch for tests and debugging (``FASTITER_NC_LAYOUT=0`` in the environment too).
-ENABLED = os.environ.get("FASTITER_NC_LAYOUT", "1") != "0"
+ENABLED = _env.get("FASTITER_NC_LAYOUT")
 
 _MAX_LAYOUTS = 16
 _CACHE: OrderedDict[tuple, Layout | None] = OrderedDict()

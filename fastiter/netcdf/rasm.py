@@ -19,7 +19,7 @@ import cftime
 import numpy as np
 import xarray as xr
 
-from fastiter._validate import positive_int
+from fastiter._validate import SeedLike, positive_int, seed_key
 
 __all__ = ["make_rasm", "RASM_ATTRS"]
 
@@ -91,7 +91,7 @@ def _tair_block(block_info: Any = None, *, yc: np.ndarray,
     return _tair_steps(steps, (month0 + steps) % 12 + 1, yc, ocean, seed)
 
 
-def make_rasm(n_time: int = 36, ny: int = 205, nx: int = 275, *, seed: int = 0,
+def make_rasm(n_time: int = 36, ny: int = 205, nx: int = 275, *, seed: SeedLike = 0,
               chunks: dict[str, int] | None = None) -> xr.Dataset:
     """A Dataset shaped like xarray's ``rasm`` tutorial data, ``n_time`` months long.
 
@@ -99,8 +99,8 @@ def make_rasm(n_time: int = 36, ny: int = 205, nx: int = 275, *, seed: int = 0,
     ----------
     n_time, ny, nx : int
         Sizes of ``time``, ``y`` and ``x`` (the tutorial file is 36 x 205 x 275).
-    seed : int
-        Seeds the noise; each step's values depend only on ``(seed, step)``.
+    seed : int, None, SeedSequence or Generator
+        Seeds the noise (see :func:`fastiter._validate.seed_key`); each step's values depend only on ``(seed, step)``.
     chunks : dict, optional
         ``{'time': 12}`` returns ``Tair`` as a lazy dask array whose chunks are generated
         on demand (a tiny graph, no embedded data); None returns numpy arrays.
@@ -113,6 +113,7 @@ def make_rasm(n_time: int = 36, ny: int = 205, nx: int = 275, *, seed: int = 0,
     """
     n_time, ny, nx = (positive_int(k, v) for k, v in
                       (("n_time", n_time), ("ny", ny), ("nx", nx)))
+    seed = seed_key("seed", seed)
     times = rasm_times(n_time)
     xc, yc, ocean = _grid(ny, nx)
     month0 = 8  # September, zero-based

@@ -38,10 +38,9 @@ import numpy as np
 
 from fastiter import kernels
 from fastiter._ncaccess import VariableSource
-from fastiter._validate import positive_int
+from fastiter._validate import SeedLike, optional_seed_key, positive_int, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
-from fastiter.iterators._order import fresh_seed
 from fastiter.iterators.base import DataSetIterator
 from fastiter.netcdf.plan import STAGING_BYTES, EpochOrder, SeriesPlan
 from fastiter.netcdf.series import Series, order_files
@@ -78,7 +77,7 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
 
     def __init__(self, source: VariableSource, n_features: int, *, batch_size: int,
                  window: int | None, stride: int | None, read_size: int | None,
-                 shuffle: bool, seed: int | None, shuffle_buffer: int,
+                 shuffle: bool, seed: SeedLike, shuffle_buffer: int,
                  fill_value: float | None, drop_nan_columns: bool, dtype: Any,
                  drop_last: bool, windows_within_files: bool, allow_gaps: bool,
                  layout: str) -> None:
@@ -89,7 +88,7 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
         stride = positive_int("stride", stride if stride is not None else (self._window or 1))
         self._shuffle, self._drop_last = bool(shuffle), bool(drop_last)
         self._buffer = positive_int("shuffle_buffer", shuffle_buffer)
-        self._seed = (fresh_seed() if seed is None else int(seed)) if shuffle else seed
+        self._seed = seed_key("seed", seed) if shuffle else optional_seed_key("seed", seed)
         if fill_value is not None and not np.isfinite(fill_value):
             raise ValueError(f"fill_value must be a finite number or None, got {fill_value}")
         self._fill, self._dtype = fill_value, np.dtype(dtype)
@@ -335,7 +334,7 @@ class NetCDFDataSetIterator(_SeriesIterator):
 
     def __init__(self, paths_or_glob: Any, features: Any = ("Tair",), labels: Any = None,
                  dim: str = "time", batch_size: int = 32, window: int | None = None,
-                 shuffle: bool = False, seed: int | None = None, *,
+                 shuffle: bool = False, seed: SeedLike = None, *,
                  stride: int | None = None, read_size: int | None = None,
                  shuffle_buffer: int = 4, fill_value: float | None = None,
                  drop_nan_columns: bool = False, dtype: Any = np.float32,
@@ -380,7 +379,7 @@ class HDF5DataSetIterator(_SeriesIterator):
 
     def __init__(self, paths_or_glob: Any, features: Any, labels: Any = None, axis: int = 0,
                  batch_size: int = 32, window: int | None = None, shuffle: bool = False,
-                 seed: int | None = None, *, stride: int | None = None,
+                 seed: SeedLike = None, *, stride: int | None = None,
                  read_size: int | None = None, shuffle_buffer: int = 4,
                  fill_value: float | None = None, drop_nan_columns: bool = False,
                  dtype: Any = np.float32, drop_last: bool = False,

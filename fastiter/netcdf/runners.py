@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
-import os
 import sys
 from typing import Any, Callable, Iterable, Iterator
 
+from fastiter._cpus import available_cpus
 from fastiter.netcdf.filejob import ChunkWriteError, FileJob, FileResult, run_job
 from fastiter.netcdf.forkpool import run_forked
 
@@ -20,11 +20,9 @@ PARALLEL_MODES = ("processes", "threads", "serial")
 
 
 def default_workers() -> int:
-    """The CPUs this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+    """The CPUs this process may use (affinity mask and cgroup quota, see
+    :func:`fastiter._cpus.available_cpus`)."""
+    return available_cpus()
 
 
 def _process_context(start_method: str | None) -> Any:

@@ -30,6 +30,7 @@ from fastiter.netcdf.encoding import encode_pieces, plan_encoding
 from fastiter.netcdf.filejob import TEMP_MARK, ChunkWriteError, FileJob, FileResult
 from fastiter.netcdf.manifest import completed_files, manifest_path, write_manifest
 from fastiter.netcdf.naming import chunk_paths
+from fastiter.netcdf.report import check_report, record_run
 from fastiter.netcdf.runners import make_progress, run_jobs
 from fastiter.netcdf.split import chunk_slices, describe_slices
 
@@ -134,8 +135,8 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
                 progress: bool = True, resume: bool = False,
                 naming: str | Callable[[int, xr.Dataset], str] = "time",
                 checksum: str | None = "sha256", fsync: bool = False,
-                start_method: str | None = None, _fault: tuple[int, str] | None = None,
-                ) -> list[str]:
+                start_method: str | None = None, report: str | os.PathLike | None = None,
+                _fault: tuple[int, str] | None = None) -> list[str]:
     """Write one netCDF file per chunk of ``ds``, in parallel, atomically.
 
     Parameters
@@ -185,6 +186,13 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
     start_method : str, optional
         Process start method for ``parallel="processes"``: ``fork`` (Linux default; workers
         inherit the pieces, nothing is pickled), ``forkserver`` or ``spawn``.
+    report : str or os.PathLike, optional
+        Write a report of the run there when it ends (also when it fails).  On a
+        ``distributed`` cluster: dask's ``performance_report`` (an ``.html`` page; needs
+        bokeh, ``pip install 'fastiter[diagnostics]'``).  Otherwise fastiter's timing
+        summary, as JSON for a ``.json`` name or HTML for ``.html``: the runner, the
+        totals, and per file its path, chunk, bytes and seconds.  An existing report of
+        that name is replaced.
 
     Returns
     -------
@@ -214,6 +222,7 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
     mpath = manifest_path(root, prefix)
     done = completed_files(mpath) if resume else {}
     _refuse_existing(paths, set(done), overwrite, resume)
+    report = check_report(report, parallel, protected=[mpath, *paths])
     plan = plan_encoding(ds, encoding, compression)
     os.makedirs(root or ".", exist_ok=True)
     _remove_stale_temps(paths)
@@ -235,7 +244,8 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
     bar = make_progress(len(paths), progress, f"writing {prefix}*.nc")
     bar.update(len(paths) - len(todo))
     nbytes = 0
-    results = run_jobs(jobs, runner, workers, start_method)
+    results = record_run(run_jobs(jobs, runner, workers, start_method), report, runner,
+                         requested=parallel, workers=workers, chunks=descs, total=len(paths))
     try:
         for r in results:
             entries[r.index] = _entry(r, descs[r.index])

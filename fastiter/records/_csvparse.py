@@ -1,126 +1,162 @@
-"""Turning CSV bytes into float64 rows: the bulk C path and the csv-module path.
+"""Turning CSV bytes into float64 rows, through the one C parser (csrc/csv.c).
 
-Unquoted numeric text goes to ``fastiter._core._csv`` (csrc/csv.c) a block at a time.
-Files holding the quote character, or a category column to map through a label list,
-go through the :mod:`csv` module, which understands quoting.  Both paths report a bad
-field by file, 1-based line number and 0-based column index.
+Quoted fields, a category column mapped through a label list, ``\\r``/``\\r\\n``/``\\n``
+line ends and the number grammar are all handled by ``fastiter._core._csv``, so a token
+means the same in every file (docs/csv.md states the grammar).  This module builds the
+dialect, skips header lines and a byte-order mark, and turns the parser's error record
+into a :class:`CSVFormatError` naming the file, the 1-based line and the 0-based column.
 """
 from __future__ import annotations
 
-import csv
-import io
+import re
 from typing import Sequence
 
 import numpy as np
 
 from fastiter._core import _csv
+from fastiter.errors import FormatError
+
+BOM = b"\xef\xbb\xbf"
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+_SHOW = 60  # characters of a field or line quoted in a message
 
 
-class CSVFormatError(ValueError):
-    """A CSV line could not be read as numbers; names the file, line and column."""
+class CSVFormatError(FormatError):
+    """A CSV file could not be read as numbers; names the file, line and column.
+
+    Attributes ``path``, ``line`` (1-based) and ``column`` (0-based field index, or None
+    when the whole record is at fault) locate the problem.
+    """
+
+    def __init__(self, message: str, path: str = "", line: int = 0,
+                 column: int | None = None) -> None:
+        super().__init__(message)
+        self.path, self.line, self.column = path, line, column
+
+    def __reduce__(self) -> tuple:
+        # keeps the location when a worker process sends the error to the caller
+        return type(self), (str(self), self.path, self.line, self.column)
+
+
+def make_dialect(delimiter: str, quote: str, ncols: int,
+                 labels: Sequence[str] | None = None, label_column: int = -1) -> _csv.Dialect:
+    """The C parser's dialect; ``label_column`` may count from the end."""
+    if labels is None:
+        return _csv.Dialect(ord(delimiter), quote.encode())
+    col = label_column + ncols if label_column < 0 else label_column
+    if not 0 <= col < ncols:
+        raise ValueError(f"label_column {label_column} is outside the {ncols} columns "
+                         f"of the file")
+    return _csv.Dialect(ord(delimiter), quote.encode(), col,
+                        [str(x).encode("utf-8") for x in labels])
+
+
+def skip_lines(data: bytes, count: int, at_eof: bool) -> int | None:
+    """Byte offset after ``count`` lines (any line end), or None when ``data`` may not
+    hold them all yet (read more and ask again).  A leading BOM is skipped."""
+    pos = len(BOM) if data.startswith(BOM) else 0
+    for _ in range(count):
+        m = _LINE_END.search(data, pos)
+        if m is None:
+            return len(data) if at_eof else None
+        if m.group() == b"\r" and m.end() == len(data) and not at_eof:
+            return None  # a "\n" may follow in the next block
+        pos = m.end()
+    return pos
 
 
 def _line_text(data: bytes, offset: int) -> str:
-    start = data.rfind(b"\n", 0, offset) + 1
-    end = data.find(b"\n", offset)
-    return data[start:end if end >= 0 else len(data)].decode("utf-8", "replace").rstrip()
+    start = max(data.rfind(b"\n", 0, offset), data.rfind(b"\r", 0, offset)) + 1
+    m = _LINE_END.search(data, offset)
+    end = m.start() if m else len(data)
+    return _show(data[start:end].decode("utf-8", "replace").rstrip())
 
 
-def parse_block(data: bytes, path: str, line_base: int, ncols: int, delimiter: str,
-                is_last: bool) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """Parse the complete lines of ``data`` (the whole tail too when ``is_last``).
+def _show(text: str) -> str:
+    return repr(text if len(text) <= _SHOW else text[:_SHOW] + "...")
 
-    Returns ``(values [k, ncols], lines [k] (0-based, file-relative), consumed bytes,
-    lines consumed)``.
+
+def format_error(err: tuple, data: bytes, path: str, line_base: int, ncols: int,
+                 labels: Sequence[str] | None = None) -> CSVFormatError:
+    """The CSVFormatError for the C parser's error tuple."""
+    kind, line, column, offset, length = err
+    line1 = line_base + line + 1
+    where = f"{path}: line {line1}"
+    raw = data[offset:offset + length]
+    if kind == _csv.EFIELDS:
+        return CSVFormatError(f"{where} has {column} fields, expected {ncols} (the column "
+                              f"count of the first record): {_line_text(data, offset)}",
+                              path, line1)
+    where += f", column index {column}"
+    try:
+        field = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        bad = raw[e.start:e.end]
+        return CSVFormatError(f"{where}: bytes {bad!r} are not valid UTF-8 (CSV files are "
+                              f"read as UTF-8; re-encode the file)", path, line1, column)
+    if kind == _csv.ELONG:
+        msg = (f"a field of {length} bytes is longer than the {_csv.MAX_FIELD} bytes "
+               f"allowed: {_show(field)}")
+    elif kind == _csv.EQUOTE:
+        msg = (f"a quoted field is not closed, or text follows its closing quote: "
+               f"{_show(field)}")
+    elif kind == _csv.ELABEL:
+        msg = f"{field.strip()!r} is not one of the labels {list(labels or [])}"
+    else:
+        msg = (f"{field!r} is not a number (expected a decimal such as -1.5e3, or "
+               f"nan/inf; line {_line_text(data, offset)})")
+    return CSVFormatError(f"{where}: {msg}", path, line1, column)
+
+
+def parse_block(data: bytes, path: str, line_base: int, ncols: int, dialect: _csv.Dialect,
+                is_last: bool, labels: Sequence[str] | None = None,
+                max_rows: int | None = None) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Parse the complete records of ``data`` (the whole tail too when ``is_last``).
+
+    Returns ``(values [k, ncols], lines [k] (0-based, file-relative starting line),
+    consumed bytes, lines consumed)``.
     """
     # every row takes at least 2 * ncols bytes (a digit and a separator per field); the
     # unused tail of this bound is never touched, so its pages are never faulted in
     cap = len(data) // (2 * ncols) + 1
+    if max_rows is not None:
+        cap = min(cap, max_rows)
     values = np.empty((cap, ncols), np.float64)
     lines = np.empty(cap, np.int64)
-    nrows, consumed, nlines, err = _csv.parse_f64(data, 0, ord(delimiter), values, lines,
-                                                  is_last)
+    nrows, consumed, nlines, err = _csv.parse(data, dialect, values, lines, is_last)
     if err is not None:
-        kind, line, column, offset, length = err
-        where = f"{path}: line {line_base + line + 1}"
-        if kind == _csv.EFIELDS:
-            raise CSVFormatError(f"{where} has {column} fields, expected {ncols} "
-                                 f"(the column count of the first record): "
-                                 f"{_line_text(data, offset)!r}")
-        field = data[offset:offset + length].decode("utf-8", "replace")
-        raise CSVFormatError(f"{where}, column index {column}: {field!r} is not a number "
-                             f"(line {_line_text(data, offset)!r})")
+        raise format_error(err, data, path, line_base, ncols, labels)
     lines = lines[:nrows]
     lines += line_base
     return values[:nrows], lines, consumed, nlines
 
 
-def parse_text(text: str, path: str, line_base: int, ncols: int | None, delimiter: str,
-               quote: str, categories: dict[int, dict[str, int]] | None = None,
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Parse ``text`` with the csv module (quoted fields, category columns).
-
-    ``categories`` maps a column index (negative counts from the end) to
-    ``{name: class index}``.  Returns ``(values [k, ncols], lines [k])``.
-    """
-    rows: list[list[float]] = []
-    lines: list[int] = []
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=quote)
-    for fields in reader:
-        line = line_base + reader.line_num - 1
-        if not fields or all(not f.strip() for f in fields):
-            continue
-        if ncols is None:
-            ncols = len(fields)
-        if len(fields) != ncols:
-            raise CSVFormatError(f"{path}: line {line + 1} has {len(fields)} fields, "
-                                 f"expected {ncols} (the column count of the first record)")
-        rows.append(_convert(fields, categories or {}, path, line, ncols))
-        lines.append(line)
-    values = np.array(rows, np.float64).reshape(len(rows), ncols or 0)
-    return values, np.array(lines, np.int64)
+def count_fields(data: bytes, path: str, line_base: int, dialect: _csv.Dialect,
+                 is_last: bool) -> int:
+    """Fields of the first non-blank record (0: none; -1: it may continue past data)."""
+    n, _, err = _csv.count_fields(data, dialect, is_last)
+    if err is not None:
+        raise format_error(err, data, path, line_base, 0)
+    return n
 
 
-def _convert(fields: list[str], categories: dict[int, dict[str, int]], path: str,
-             line: int, ncols: int) -> list[float]:
-    out = []
-    for col, f in enumerate(fields):
-        cat = categories.get(col, categories.get(col - ncols))
-        if cat is not None:
-            key = f.strip()
-            if key not in cat:
-                raise CSVFormatError(f"{path}: line {line + 1}, column index {col}: "
-                                     f"{key!r} is not one of the labels {list(cat)}")
-            out.append(float(cat[key]))
-            continue
-        try:
-            out.append(float(f))
-        except ValueError:
-            raise CSVFormatError(f"{path}: line {line + 1}, column index {col}: {f!r} "
-                                 f"is not a number") from None
-    return out
-
-
-def count_fields(line: str, delimiter: str, quote: str) -> int:
-    """The number of fields on one line, quotes respected."""
-    return len(next(csv.reader([line], delimiter=delimiter, quotechar=quote), []))
-
-
-def category_map(labels: Sequence[str] | None, column: int) -> dict[int, dict[str, int]]:
-    """``{column: {label: index}}``, or ``{}`` when there is no label list."""
+def check_labels(labels: Sequence[str] | None) -> list[str] | None:
+    """The label list as distinct strings, or None."""
     if labels is None:
-        return {}
+        return None
     names = [str(x) for x in labels]
     if len(set(names)) != len(names):
         raise ValueError(f"labels must be distinct, got {names}")
-    return {int(column): {n: i for i, n in enumerate(names)}}
+    return names
 
 
 def check_delimiters(delimiter: str, quote: str) -> None:
-    """Refuse delimiters the bulk parser would confuse with a number or a line end."""
+    """Refuse a delimiter or quote the parser would confuse with a number or a line end."""
     for name, v in (("delimiter", delimiter), ("quote", quote)):
         if not isinstance(v, str) or len(v) != 1:
             raise ValueError(f"{name} must be a single character, got {v!r}")
-    if delimiter in "0123456789+-.eE \r\n" or delimiter == quote:
-        raise ValueError(f"delimiter {delimiter!r} cannot be a digit, sign, '.', 'e', "
-                         f"a space, a line end or the quote character")
+        if v.isalnum() or v in "+-. \t\r\n" or ord(v) > 127:
+            raise ValueError(f"{name} {v!r} cannot be a letter, digit, sign, '.', a blank, "
+                             f"a line end or a non-ASCII character")
+    if delimiter == quote:
+        raise ValueError(f"delimiter and quote must differ, both are {delimiter!r}")

@@ -9,11 +9,12 @@ import numpy as np
 
 from fastiter.records._csvparse import (
     CSVFormatError,
-    category_map,
     check_delimiters,
+    check_labels,
     count_fields,
+    make_dialect,
     parse_block,
-    parse_text,
+    skip_lines,
 )
 from fastiter.records.base import (
     RecordMetaData,
@@ -37,12 +38,15 @@ class _CSVConfig:
         if isinstance(skip_lines, bool) or not isinstance(skip_lines, int) or skip_lines < 0:
             raise ValueError(f"skip_lines must be an integer >= 0, got {skip_lines!r}")
         check_delimiters(delimiter, quote)
+        if isinstance(label_column, bool) or not isinstance(label_column, int):
+            raise TypeError(f"label_column must be an integer, got {label_column!r}")
         self._skip_lines = skip_lines
         self._delimiter = delimiter
         self._quote = quote
-        self._labels = None if labels is None else [str(x) for x in labels]
-        self._categories = category_map(labels, label_column)
+        self._labels = check_labels(labels)
+        self._label_column = label_column
         self._ncols: int | None = None
+        self._dialect_cache: Any = None
         self._files: list[str] = []
         if paths is not None:
             self.initialize(paths)
@@ -53,6 +57,7 @@ class _CSVConfig:
         """Read from ``paths``: a path, a list of paths or a glob pattern.  Returns self."""
         self._files = resolve_paths(paths, "paths")
         self._ncols = None
+        self._dialect_cache = None
         self.reset()
         return self
 
@@ -64,76 +69,94 @@ class _CSVConfig:
     def get_labels(self) -> list[str] | None:
         return None if self._labels is None else list(self._labels)
 
+    def _dialect(self) -> Any:
+        if self._dialect_cache is None:
+            self._dialect_cache = make_dialect(self._delimiter, self._quote,
+                                               self.num_columns(), self._labels,
+                                               self._label_column)
+        return self._dialect_cache
+
+    def _open_skipped(self, path: str, block: int) -> tuple[Any, bytes]:
+        """An open file and its first bytes after the BOM and the skipped lines."""
+        f = open(path, "rb")
+        data = b""
+        try:
+            while True:
+                chunk = f.read(block)
+                data += chunk
+                pos = skip_lines(data, self._skip_lines, not chunk)
+                if pos is not None:
+                    return f, data[pos:]
+        except BaseException:
+            f.close()
+            raise
+
     def _read_file(self, path: str) -> tuple[bytes, int]:
         """The file's bytes after the skipped lines, and how many lines were skipped."""
         with open(path, "rb") as f:
             data = f.read()
-        pos = 0
-        for _ in range(self._skip_lines):
-            nl = data.find(b"\n", pos)
-            pos = len(data) if nl < 0 else nl + 1
+        pos = skip_lines(data, self._skip_lines, True)
         return data[pos:] if pos else data, self._skip_lines
 
     def num_columns(self) -> int:
         if self._ncols is None:
             self._require_files()
+            probe = make_dialect(self._delimiter, self._quote, 1)
             for path in self._files:
-                with open(path, "rb") as f:
-                    for _ in range(self._skip_lines):
-                        f.readline()
-                    for raw in f:
-                        line = raw.decode("utf-8", "replace")
-                        if line.strip():
-                            self._ncols = count_fields(line.rstrip("\r\n"),
-                                                       self._delimiter, self._quote)
-                            return self._ncols
+                f, data = self._open_skipped(path, 1 << 16)
+                with f:
+                    while True:
+                        chunk = f.read(1 << 16)
+                        n = count_fields(data, path, self._skip_lines, probe, not chunk)
+                        if n > 0 or not chunk:  # 0 or -1: blank so far, or incomplete
+                            break
+                        data += chunk
+                if n > 0:
+                    self._ncols = n
+                    return n
             raise ValueError(f"{type(self).__name__}: no record in {self._files}")
         return self._ncols
 
     def _parse_all(self, data: bytes, path: str, base: int) -> tuple[np.ndarray, np.ndarray]:
-        """Every line of ``data``: the bulk parser, or the csv module when the text has
-        categories to map or turns out to be quoted (found only if the bulk parser fails,
-        so numeric files never pay for a scan)."""
-        ncols = self.num_columns()
-        if not self._categories:
-            try:
-                return parse_block(data, path, base, ncols, self._delimiter, True)[:2]
-            except CSVFormatError:
-                if self._quote.encode() not in data:
-                    raise
-        return parse_text(data.decode("utf-8"), path, base, ncols, self._delimiter,
-                          self._quote, self._categories)
+        """Every record of ``data`` (a whole file after its skipped lines)."""
+        return parse_block(data, path, base, self.num_columns(), self._dialect(), True,
+                           self._labels)[:2]
 
     def _load_lines(self, metas: Sequence[RecordMetaData]) -> np.ndarray:
-        """Records named by (path, line) metadata, each parsed on its own."""
+        """Records named by (path, starting line) metadata; each file is parsed once."""
         out = np.empty((len(metas), self.num_columns()), np.float64)
-        cache: dict[str, list[bytes]] = {}
+        cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for i, m in enumerate(metas):
             if m.source not in cache:
-                with open(m.source, "rb") as f:
-                    cache[m.source] = f.read().split(b"\n")
-            lines = cache[m.source]
-            if not 0 <= m.position < len(lines):
-                raise ValueError(f"metadata {m.location()} is past the end of the file")
-            values, _ = self._parse_all(lines[m.position] + b"\n", m.source, m.position)
-            if len(values) != 1:
-                raise ValueError(f"metadata {m.location()} names a blank line")
-            out[i] = values[0]
+                if not os.path.isfile(m.source):
+                    raise FileNotFoundError(f"metadata names a missing file {m.source!r}")
+                data, skipped = self._read_file(m.source)
+                cache[m.source] = self._parse_all(data, m.source, skipped)
+            values, lines = cache[m.source]
+            k = int(np.searchsorted(lines, m.position))
+            if k == len(lines) or lines[k] != m.position:
+                raise ValueError(f"metadata {m.location()} names no record: the line is "
+                                 f"blank, skipped, inside a record or past the end")
+            out[i] = values[k]
         return out
 
 
 class CSVRecordReader(_CSVConfig, RecordReader):
     """Records from delimited text, one per line (DataVec's CSVRecordReader).
 
-    Numeric files are parsed in bulk by the C core, 4 MiB at a time.  Files that contain
-    the quote character, or readers given a ``labels`` list, go through the csv module.
+    Files are parsed in bulk by the C core, 4 MiB at a time, quoted fields and the
+    category column included.  Fields follow one strict grammar (decimal numbers,
+    nan/inf; see docs/csv.md); lines may end in ``\\n``, ``\\r\\n`` or ``\\r``; a UTF-8
+    byte-order mark is skipped.  A malformed field raises :class:`CSVFormatError` naming
+    the file, line and column.
 
     Parameters
     ----------
     skip_lines : int
         Lines skipped at the start of **each** file (headers).
     delimiter, quote : str
-        One character each.
+        One ASCII character each (not a letter, digit, sign, '.' or blank).  A field
+        starting with ``quote`` may hold the delimiter, line ends and doubled quotes.
     paths : path, list of paths or glob pattern, optional
         The input; or call :meth:`initialize` later.
     labels : list of str, optional
@@ -188,11 +211,8 @@ class CSVRecordReader(_CSVConfig, RecordReader):
         if self._file_index >= len(self._files):
             self._exhausted = True
             return False
-        self._fh = open(self._files[self._file_index], "rb")
-        for _ in range(self._skip_lines):
-            self._fh.readline()
-        self._line_base, self._pending = self._skip_lines, b""
-        self._slow_file = bool(self._categories)
+        self._fh, self._pending = self._open_skipped(self._files[self._file_index], _BLOCK)
+        self._line_base = self._skip_lines
         return True
 
     def _fill(self) -> bool:
@@ -201,25 +221,12 @@ class CSVRecordReader(_CSVConfig, RecordReader):
             if self._fh is None and not self._open_next():
                 return False
             path = self._files[self._file_index]
-            chunk = self._fh.read() if self._slow_file else self._fh.read(_BLOCK)
+            chunk = self._fh.read(_BLOCK)
             data = self._pending + chunk if self._pending else chunk
-            is_last = not chunk or self._slow_file
-            if not self._slow_file:
-                try:
-                    values, lines, consumed, nlines = parse_block(
-                        data, path, self._line_base, self.num_columns(), self._delimiter,
-                        is_last)
-                except CSVFormatError:
-                    if not self._categories and self._quote.encode() not in data:
-                        raise
-                    self._slow_file = True
-            if self._slow_file:  # the rest of this file goes through the csv module
-                data = data if is_last else data + self._fh.read()
-                is_last = True
-                values, lines = parse_text(data.decode("utf-8"), path, self._line_base,
-                                           self.num_columns(), self._delimiter, self._quote,
-                                           self._categories)
-                consumed, nlines = len(data), 0
+            is_last = not chunk
+            values, lines, consumed, nlines = parse_block(
+                data, path, self._line_base, self.num_columns(), self._dialect(), is_last,
+                self._labels)
             self._pending = data[consumed:]
             self._line_base += nlines
             if is_last:

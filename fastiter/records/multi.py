@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from fastiter import kernels
-from fastiter._validate import positive_int
+from fastiter._validate import SeedLike, optional_seed_key, positive_int, seed_key
 from fastiter.dataset import MultiDataSet
 from fastiter.iterators.base import MultiDataSetIterator
 from fastiter.records.alignment import AlignmentMode, align_batch
@@ -237,13 +237,14 @@ class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
             self._mode = AlignmentMode.of(mode)
             return self
 
-        def time_series_random_offset(self, flag: bool, seed: int | None = None) -> Any:
+        def time_series_random_offset(self, flag: bool, seed: SeedLike = None) -> Any:
             """Shift each example's sequences by a seeded random number of steps, within
             the room its longest sequence leaves in the batch (ALIGN_START only)."""
             if flag and seed is None:
                 raise ValueError("time_series_random_offset(True) needs a seed "
                                  "(fastiter uses no global randomness)")
-            self._random_offset, self._seed = bool(flag), seed
+            self._random_offset = bool(flag)
+            self._seed = seed_key("seed", seed) if flag else optional_seed_key("seed", seed)
             return self
 
         def collect_metadata(self, flag: bool = True) -> Any:

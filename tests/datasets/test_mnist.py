@@ -300,3 +300,19 @@ def test_state_from_another_seed_restores_that_run(mnist_dir):
     got = _drain(other)
     assert len(got) == len(want) == 3
     assert all(np.array_equal(a, b) for a, b in zip(got, want))
+
+
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("use_mmap", [False, True])
+@pytest.mark.parametrize("code,dims", [(0x08, (3340214413, 2761311370, 2)),   # 2**64 + 4
+                                       (0x0C, (2**32 - 1, 2**32 - 1, 2**32 - 1, 7)),
+                                       (0x0E, (2**31, 2**31, 4))])
+def test_idx_header_whose_size_overflows_int64_is_refused_with_the_file(tmp_path, gz, use_mmap,
+                                                                       code, dims):
+    # issue 17.8: the dimension product wrapped around int64 (2**64 + 4 became 4), so a
+    # 4-byte file passed the size check and numpy failed later without the file name
+    raw = bytes([0, 0, code, len(dims)]) + struct.pack(f">{len(dims)}I", *dims) + bytes(4)
+    name = "wrap.idx.gz" if gz else "wrap.idx"
+    (tmp_path / name).write_bytes(gzip.compress(raw) if gz else raw)
+    with pytest.raises(FormatError, match=rf"{name}.*{dims[0]}.*bytes"):
+        read_idx(tmp_path / name, use_mmap=use_mmap)

@@ -1,7 +1,9 @@
 """Random schedules of the async iterator, checked against a closed-form model.
 
 Each example builds an AsyncDataSetIterator over a GridIterator (batch i of epoch e is
-[[e, i]]), possibly failing at a random batch, and runs a random sequence of next,
+[[e, i]]), possibly failing at a random batch (with an ordinary error, a StopIteration or
+a NoSuchElementError, which must reach the consumer with its own type: next() raises it
+and a for-loop ends there, as over the base itself), and runs a random sequence of next,
 reset, close and for-loops broken at a random point.  Every returned batch is checked
 against the model (so none is lost, duplicated or out of order), and after every
 schedule no Python or native thread is left alive.
@@ -26,12 +28,13 @@ class AsyncSchedule(RuleBasedStateMachine):
         self.it = None
 
     @initialize(n=st.integers(0, 9), fail_at=st.none() | st.integers(0, 9),
+                fail_with=st.sampled_from([Boom, StopIteration, NoSuchElementError]),
                 queue_size=st.integers(2, 4), workers=st.integers(1, 3),
                 indexable=st.booleans(), reuse=st.booleans())
-    def build(self, n, fail_at, queue_size, workers, indexable, reuse):
+    def build(self, n, fail_at, fail_with, queue_size, workers, indexable, reuse):
         self.census = ThreadCensus()
-        self.n, self.fail_at = n, fail_at
-        self.base = GridIterator(n, fail_at, indexable)
+        self.n, self.fail_at, self.fail_with = n, fail_at, fail_with
+        self.base = GridIterator(n, fail_at, indexable, fail_with)
         self.it = AsyncDataSetIterator(self.base, queue_size, workers=workers,
                                        reuse_buffers=reuse)
         self.epoch = 0
@@ -57,8 +60,9 @@ class AsyncSchedule(RuleBasedStateMachine):
             with pytest.raises(NoSuchElementError):
                 self.it.next()
         elif self.pos == self.fail_at:
-            with pytest.raises(Boom, match=f"batch {self.pos}"):
+            with pytest.raises(self.fail_with, match=f"batch {self.pos}") as info:
                 self.it.next()
+            assert type(info.value) is self.fail_with
             self.over = True
         else:
             self._take_one(self.it.next())
@@ -94,7 +98,10 @@ class AsyncSchedule(RuleBasedStateMachine):
             self.over = True
             return
         if taken < stop_after:  # the loop ran out: the epoch really ended
-            assert not self._expect_more() or self.pos == self.fail_at
+            if self._expect_more():
+                # only a StopIteration kind ends a loop early, at its batch
+                assert self.pos == self.fail_at and self.fail_with is not Boom
+                self.over = True
 
     @invariant()
     def order_so_far(self):

@@ -107,10 +107,12 @@ class GridIterator(DataSetIterator):
     can check every batch for loss, duplication and order.
     """
 
-    def __init__(self, n: int, fail_at: int | None = None, indexable: bool = True) -> None:
+    def __init__(self, n: int, fail_at: int | None = None, indexable: bool = True,
+                 fail_with: type[BaseException] = Boom) -> None:
         super().__init__()
         self.n, self.fail_at = n, fail_at
         self.indexable = indexable
+        self.fail_with = fail_with  # Boom, or a StopIteration kind a broken source raises
 
     def has_next(self) -> bool:
         return self._position < self.n
@@ -120,7 +122,7 @@ class GridIterator(DataSetIterator):
 
     def _batch_at(self, index: int) -> DataSet:
         if index == self.fail_at:
-            raise_boom(index)
+            raise self.fail_with(f"producer failed at batch {index}")
         return DataSet(np.array([[self._epoch, index]], np.float64), np.ones((1, 1)))
 
     def _next_batch(self, num):

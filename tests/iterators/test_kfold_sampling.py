@@ -102,7 +102,7 @@ def test_kfold_resume(resumes):
 
 def test_sampling_with_replacement_is_the_kernel_stream():
     ds = data(7)
-    it = SamplingDataSetIterator(ds, 5, 4, seed=11)
+    it = SamplingDataSetIterator(ds, 5, 20, replace=True, seed=11)
     for e in range(2):
         if e:
             it.reset()
@@ -111,41 +111,98 @@ def test_sampling_with_replacement_is_the_kernel_stream():
             np.testing.assert_array_equal(b.features[:, 0], idx)
             np.testing.assert_array_equal(b.labels, ds.labels[idx])
             assert b.example_metadata == idx.tolist()
+        assert i == 3
 
 
 def test_sampling_covers_uniformly():
-    it = SamplingDataSetIterator(data(10), 100, 50, seed=4)
+    it = SamplingDataSetIterator(data(10), 100, 5000, replace=True, seed=4)
     counts = np.bincount(np.concatenate([b.features[:, 0].astype(int) for b in it]), minlength=10)
     assert counts.sum() == 5000 and counts.min() > 400 and counts.max() < 600
-    with pytest.raises(ValueError, match="seed must be in"):
+    with pytest.raises(ValueError, match=r"seed must be an int in \[0, 2\*\*64\)"):
         SamplingDataSetIterator(data(3), 1, 1, seed=-2)
 
 
 def test_sampling_without_replacement_distinct_within_batch():
-    it = SamplingDataSetIterator(data(6), 6, 5, replace=False, seed=1)
+    it = SamplingDataSetIterator(data(6), 6, 30, replace=False, seed=1)
     for b in it:
         assert sorted(b.features[:, 0].tolist()) == list(range(6))
     with pytest.raises(ValueError, match="without replacement"):
-        SamplingDataSetIterator(data(3), 4, 2, replace=False)
+        SamplingDataSetIterator(data(3), 4, 8, replace=False)
+
+
+@pytest.mark.parametrize("batch,total,batches", [(5, 20, 4), (5, 21, 5), (5, 24, 5),
+                                                 (5, 1, 1), (1, 7, 7), (32, 100, 4)])
+def test_sampling_counts_samples_as_dl4j(batch, total, batches):
+    # issue 17.2: DL4J's (ds, batchSize, totalNumberSamples) adds batchSize per next()
+    # until totalNumberSamples is reached; every batch is a full batch
+    it = SamplingDataSetIterator(data(40), batch, total, seed=2)
+    got = [len(b) for b in it]
+    assert got == [batch] * batches
+    assert len(it) == batches
+    n = 0
+    while n < total:  # DL4J's loop, literally
+        n += batch
+    assert n == batch * batches
+
+
+def test_sampling_defaults_to_no_replacement_as_dl4j():
+    it = SamplingDataSetIterator(data(8), 8, 80, seed=3)
+    for b in it:
+        assert sorted(b.features[:, 0].tolist()) == list(range(8))
+    with pytest.raises(ValueError, match="without replacement"):
+        SamplingDataSetIterator(data(3), 4, 8)
+
+
+def test_sampling_batch_count_only_as_keyword():
+    by_batches = SamplingDataSetIterator(data(9), 3, total_batches=4, seed=5)
+    by_samples = SamplingDataSetIterator(data(9), 3, 12, seed=5)
+    assert len(by_batches) == 4
+    for a, b in zip(by_batches, by_samples, strict=True):
+        assert a == b
+    with pytest.raises(ValueError, match="exactly one of total_samples or total_batches"):
+        SamplingDataSetIterator(data(9), 3, 12, total_batches=4)
+    with pytest.raises(ValueError, match="exactly one of total_samples or total_batches"):
+        SamplingDataSetIterator(data(9), 3)
+    with pytest.raises(TypeError):
+        SamplingDataSetIterator(data(9), 3, 12, False, 5, 4)  # no positional batch count
 
 
 def test_sampling_count_next_num_and_validation():
-    it = SamplingDataSetIterator(data(5), 2, 3, seed=0)
-    assert len(it.next(4)) == 4
-    assert len(it.next()) == 2 and len(it.next()) == 2
+    it = SamplingDataSetIterator(data(5), 2, 6, seed=0)
+    assert len(it.next(4)) == 4     # counts its 4 samples
+    assert len(it.next()) == 2       # 6 drawn: the total is reached
     assert not it.has_next()
-    assert it.batch_at(0) == SamplingDataSetIterator(data(5), 2, 3, seed=0).next()
-    with pytest.raises(ValueError, match="total_batches must be >= 1"):
+    assert it.batch_at(0) == SamplingDataSetIterator(data(5), 2, 6, seed=0).next()
+    with pytest.raises(ValueError, match="total_samples must be >= 1"):
         SamplingDataSetIterator(data(5), 2, 0)
+    with pytest.raises(ValueError, match="total_batches must be >= 1"):
+        SamplingDataSetIterator(data(5), 2, total_batches=0)
     with pytest.raises(ValueError, match="no examples"):
         SamplingDataSetIterator(DataSet(np.ones((0, 1))), 2, 1)
     assert SamplingDataSetIterator(data(5), 2, 3).state_dict()["seed"] is not None
 
 
+def test_sampling_resume_after_next_num_keeps_the_sample_count():
+    it = SamplingDataSetIterator(data(9), 3, 12, seed=3)
+    it.next(7)
+    state = it.state_dict()
+    rest = []
+    while it.has_next():
+        rest.append(it.next().features.copy())
+    again = SamplingDataSetIterator(data(9), 3, 12, seed=3)
+    again.load_state_dict(state)
+    got = []
+    while again.has_next():
+        got.append(again.next().features.copy())
+    assert len(got) == len(rest) == 2
+    for a, b in zip(got, rest):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_sampling_pre_processor_and_resume(resumes):
-    it = SamplingDataSetIterator(data(5), 2, 3, seed=0)
+    it = SamplingDataSetIterator(data(5), 2, 6, seed=0)
     it.pre_processor = AddOne()
-    raw = SamplingDataSetIterator(data(5), 2, 3, seed=0)
+    raw = SamplingDataSetIterator(data(5), 2, 6, seed=0)
     for a, b in zip(it, raw):
         np.testing.assert_array_equal(a.features, b.features + 1)
-    resumes(lambda: SamplingDataSetIterator(data(9), 3, 4, seed=3), 5, epochs=2)
+    resumes(lambda: SamplingDataSetIterator(data(9), 3, 12, seed=3), 5, epochs=2)

@@ -185,3 +185,23 @@ def test_views_resume(resumes, part, k):
 def test_multi_view_resumes(resumes):
     resumes(lambda: MultiDataSetIteratorSplitter(
         MultiDataSetIteratorAdapter(counting(10)), 10, 0.7).get_train_iterator(), 4, epochs=2)
+
+
+@pytest.mark.parametrize("order", [(1, 0), (0, 1, 0), (1, 1)])
+def test_get_iterators_on_a_shuffling_base_refuses_instead_of_leaking(order):
+    # issue 17.1: test then train through get_iterators() on a shuffling base put most of
+    # the test examples into train, silently; each view seeks by resetting the base, so
+    # every reset must show the same first batch or the parts overlap
+    sp = DataSetIteratorSplitter(counting(30, batch=4, shuffle=True, seed=5), 30, 0.8)
+    parts = sp.get_iterators()
+    with pytest.raises(RuntimeError, match="shuffles"):
+        for i in order:
+            list(parts[i])
+
+
+def test_get_iterators_on_a_fixed_base_reads_each_part_exactly():
+    sp = DataSetIteratorSplitter(counting(30), 30, 0.8)
+    train, test = sp.get_iterators()
+    for _ in range(2):
+        assert firsts(test) == list(range(24, 30))
+        assert firsts(train) == list(range(24))

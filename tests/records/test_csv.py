@@ -31,6 +31,7 @@ def read_all(reader, n=7):
     return np.concatenate(parts), metas
 
 
+COMMA = _csvparse.make_dialect(",", '"', 1)
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 fmt = st.sampled_from(["{!r}", "{:.17g}", "{:e}", "{:.3f}", "{:.20e}", "{:+.6g}", " {} "])
 
@@ -39,7 +40,7 @@ fmt = st.sampled_from(["{!r}", "{:.17g}", "{:e}", "{:.3f}", "{:.20e}", "{:+.6g}"
 def test_bulk_parse_matches_python_float_exactly(values):
     texts = [f.format(v) for v, f in values]
     data = (",".join(texts) + "\n").encode()
-    got, _, _, _ = _csvparse.parse_block(data, "mem", 0, len(texts), ",", True)
+    got, _, _, _ = _csvparse.parse_block(data, "mem", 0, len(texts), COMMA, True)
     want = [float(t) for t in texts]
     assert got.shape == (1, len(texts))
     for g, w, t in zip(got[0], want, texts):
@@ -48,7 +49,7 @@ def test_bulk_parse_matches_python_float_exactly(values):
 
 def test_special_values_and_long_mantissas():
     data = b"nan, inf,-inf, 1e-320, 123456789012345678901234567890, 0.1e400\n"
-    got = _csvparse.parse_block(data, "mem", 0, 6, ",", True)[0][0]
+    got = _csvparse.parse_block(data, "mem", 0, 6, COMMA, True)[0][0]
     assert np.isnan(got[0]) and got[1] == np.inf and got[2] == -np.inf
     assert got[3] == float("1e-320") and got[4] == float("123456789012345678901234567890")
     assert got[5] == np.inf
@@ -175,7 +176,7 @@ def test_sequence_reader_empty_file_gives_zero_steps(tmp_path):
     assert got[1].shape == (0, 2)
 
 
-def test_quotes_found_in_a_later_block_switch_to_the_csv_module(tmp_path, monkeypatch):
+def test_quotes_found_in_a_later_block_are_read_in_place(tmp_path, monkeypatch):
     lines = [f"{i},{i * 2}" for i in range(30)] + ['"30",60', "31,62"]
     p = write(tmp_path / "late.csv", "\n".join(lines) + "\n")
     monkeypatch.setattr(csvmod, "_BLOCK", 16)

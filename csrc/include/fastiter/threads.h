@@ -41,7 +41,9 @@ void fi_parallel_for(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx);
 int fi_set_num_threads(int n);
 
 /* The configured thread count: fi_set_num_threads's value, else FASTITER_NUM_THREADS
- * from the environment, else the number of online cores. */
+ * from the environment (an integer in [1, 1024]; anything else is reported on stderr
+ * and ignored), else the CPUs in the process's affinity mask.  Inside Python, fastiter
+ * sets it at import from the same variable, capped also by the cgroup CPU quota. */
 int fi_get_num_threads(void);
 
 /* The number of native worker threads the pool currently owns (alive, not yet joined). */
