@@ -79,3 +79,88 @@ int fi_collate(const void *const *srcs, int64_t n, size_t item_bytes, void *out)
     fi_parallel_for(n, rows_per_chunk(item_bytes), collate_range, &j);
     return FI_OK;
 }
+
+/* Windows of consecutive rows of one block (fi_gather_windows). */
+typedef struct windows_job {
+    const unsigned char *src;
+    int64_t features, window;
+    size_t es;
+    const int64_t *starts;
+    int layout;
+    unsigned char *out;
+} windows_job;
+
+/* Features per tile of the transpose: a tile's output (64 x T elements) stays in L1
+ * while the T source rows are read forward, so reads are sequential and the strided
+ * stores hit cache.  A per-feature column copy (fi_pad_sequences' NFT path) re-reads
+ * T rows for every feature and measured 3x slower on [8, 31357, 6] float32 batches. */
+#define FI_WINDOW_TILE 64
+
+#define FI_WIN_CASE(T_, ES)                                                          \
+    case ES: {                                                                       \
+        const T_ *s = (const T_ *)(const void *)src;                                 \
+        T_ *d = (T_ *)(void *)dst;                                                   \
+        for (int64_t f0 = 0; f0 < F; f0 += FI_WINDOW_TILE) {                         \
+            const int64_t f1 = f0 + FI_WINDOW_TILE < F ? f0 + FI_WINDOW_TILE : F;    \
+            for (int64_t t = 0; t < T; t++) {                                        \
+                const T_ *row = s + t * F;                                           \
+                for (int64_t f = f0; f < f1; f++) d[f * T + t] = row[f];             \
+            }                                                                        \
+        }                                                                            \
+        return;                                                                      \
+    }
+
+/* One window [T, F] (rows of F elements) to [F, T]; elements copied as bits. */
+static void transpose_window(const unsigned char *src, unsigned char *dst, int64_t T,
+                             int64_t F, size_t es)
+{
+    switch (es) {
+    FI_WIN_CASE(uint8_t, 1)
+    FI_WIN_CASE(uint16_t, 2)
+    FI_WIN_CASE(uint32_t, 4)
+    FI_WIN_CASE(uint64_t, 8)
+    default:
+        for (int64_t f = 0; f < F; f++)
+            for (int64_t t = 0; t < T; t++)
+                memcpy(dst + (size_t)(f * T + t) * es, src + (size_t)(t * F + f) * es, es);
+    }
+}
+#undef FI_WIN_CASE
+
+static void windows_range(void *ctx, int64_t begin, int64_t end)
+{
+    const windows_job *j = ctx;
+    const size_t wbytes = (size_t)(j->window * j->features) * j->es;
+    for (int64_t k = begin; k < end; k++) {
+        const unsigned char *s = j->src + (size_t)(j->starts[k] * j->features) * j->es;
+        unsigned char *d = j->out + (size_t)k * wbytes;
+        if (j->layout == FI_LAYOUT_NTF)
+            memcpy(d, s, wbytes);
+        else
+            transpose_window(s, d, j->window, j->features, j->es);
+    }
+}
+
+int fi_gather_windows(const void *src, int64_t src_rows, int64_t features, size_t elem_size,
+                      const int64_t *starts, int64_t n, int64_t window, int layout,
+                      void *out, int64_t *bad_index)
+{
+    size_t row_bytes, window_bytes, out_bytes, src_bytes;
+    if (n < 0 || src_rows < 0 || features < 0 || window < 1 ||
+        (layout != FI_LAYOUT_NTF && layout != FI_LAYOUT_NFT) ||
+        fi_mul_size(features, elem_size, &row_bytes) ||
+        fi_mul_size(window, row_bytes, &window_bytes) ||
+        fi_mul_size(n, window_bytes, &out_bytes) ||
+        fi_mul_size(src_rows, row_bytes, &src_bytes))
+        return FI_EINVAL;
+    for (int64_t k = 0; k < n; k++) {
+        if (starts[k] < 0 || starts[k] > src_rows - window) {
+            if (bad_index) *bad_index = k;
+            return FI_ERANGE;
+        }
+    }
+    if (n == 0 || features == 0 || elem_size == 0) return FI_OK;
+    windows_job j = {src, features, window, elem_size, starts, layout, out};
+    fi_parallel_for(n, rows_per_chunk(window_bytes), windows_range, &j);
+    return FI_OK;
+}

@@ -20,7 +20,7 @@ EXTRAS = {
     "jax": ("jax",),
     "images": ("PIL",),
     "diagnostics": ("bokeh", "matplotlib"),
-    "bench": ("pytest_benchmark", "pandas", "matplotlib"),
+    "bench": ("pytest_benchmark", "pandas", "matplotlib", "xbatcher"),
     "h5netcdf": ("h5netcdf",),
 }
 

@@ -192,6 +192,8 @@ def default_cases(quick: bool = False) -> list[Case]:
     cases += _iterator_cases.cases(quick)
     from fastiter.netcdf import _bench_cases as _writer_cases
     cases += _writer_cases.cases(quick)
+    from fastiter.netcdf import _read_bench_cases
+    cases += _read_bench_cases.cases(quick)
     return cases
 
 

@@ -15,7 +15,7 @@ from fastiter._core.fastiter cimport (
     fi_one_hot, fi_one_hot_zeroed, fi_status_str, FI_OK, FI_ERANGE, FI_EINVAL,
     FI_BOOL, FI_INT8, FI_INT16, FI_INT32, FI_INT64, FI_UINT8, FI_UINT16,
     FI_FLOAT16, FI_FLOAT32, FI_FLOAT64,
-    fi_pad_sequences, fi_gather, fi_collate,
+    fi_pad_sequences, fi_gather, fi_gather_windows, fi_collate,
     fi_random_bits, fi_random_uniform, fi_random_normal, fi_random_integers,
     fi_random_binary, fi_random_one_hot, fi_random_simd_level, fi_random_set_simd_level,
     fi_set_num_threads, fi_get_num_threads, fi_pool_live_threads, fi_pool_shutdown,
@@ -176,6 +176,27 @@ def gather_into(cnp.ndarray src, cnp.ndarray indices, cnp.ndarray out,
         return bad
     if status != FI_OK:
         raise KernelError(f"fi_gather: {status_message(status)}")
+    return -1
+
+
+def gather_windows_into(cnp.ndarray src, cnp.ndarray starts, cnp.ndarray out,
+                        int64_t window, int layout):
+    """Windows src[s:s + window] for s in starts into out; return -1 or the first bad
+    position.  src is a C-contiguous 2-D array, starts C-contiguous int64 (the caller
+    checks both)."""
+    cdef int64_t bad = -1, n = cnp.PyArray_SIZE(starts)
+    cdef int status
+    cdef const int64_t *sp = <const int64_t *>cnp.PyArray_DATA(starts)
+    if n == 0:
+        return -1
+    with nogil:
+        status = fi_gather_windows(cnp.PyArray_DATA(src), cnp.PyArray_DIM(src, 0),
+                                   cnp.PyArray_DIM(src, 1), <size_t>cnp.PyArray_ITEMSIZE(src),
+                                   sp, n, window, layout, cnp.PyArray_DATA(out), &bad)
+    if status == FI_ERANGE:
+        return bad
+    if status != FI_OK:
+        raise KernelError(f"fi_gather_windows: {status_message(status)}")
     return -1
 
 

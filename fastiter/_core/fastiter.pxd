@@ -76,6 +76,9 @@ cdef extern from "fastiter.h" nogil:
                          const void *mask_one, int64_t *bad_index)
     int fi_gather(const void *src, int64_t src_rows, int64_t src_stride, size_t row_bytes,
                   const int64_t *indices, int64_t n, void *out, int64_t *bad_index)
+    int fi_gather_windows(const void *src, int64_t src_rows, int64_t features,
+                          size_t elem_size, const int64_t *starts, int64_t n, int64_t window,
+                          int layout, void *out, int64_t *bad_index)
     int fi_collate(const void *const *srcs, int64_t n, size_t item_bytes, void *out)
 
     # random.h

@@ -33,6 +33,7 @@ from fastiter.kernels._threads import (
     pool_shutdown,
     set_num_threads,
 )
+from fastiter.kernels._windows import gather_windows
 
 __all__ = [
     "FI_DTYPE_CODES",
@@ -40,6 +41,7 @@ __all__ = [
     "pad_sequences",
     "align_labels",
     "gather",
+    "gather_windows",
     "collate",
     "gather_scaled",
     "gather_scaled_labeled",

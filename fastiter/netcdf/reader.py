@@ -1,175 +1,133 @@
-"""Streaming many netCDF/HDF5 files into DL4J-style minibatches.
+"""Many netCDF/HDF5 files as one series of DL4J-style minibatches.
 
 The examples are the steps along one dimension (``dim``, usually time) of every file,
-in file order.  Reads are chunk-sized and sequential: a *block* is one file, or
-``read_size`` consecutive steps of it, read for all requested variables at once.
+the files laid end to end in the order of their ``dim`` coordinate (checked: overlaps
+are refused, and gaps unless ``allow_gaps=True``; see :mod:`fastiter.netcdf.series`).
 
 Layouts (DL4J): without ``window`` an example is one step, flattened to ``[N, F]``;
-with ``window=T`` an example is ``T`` consecutive steps, ``[N, F, T]``, windows taken
-every ``stride`` steps inside a block (windows never span two blocks, so pick a
-``read_size``/file length that ``window`` divides or accept losing the tail).
+with ``window=T`` an example is ``T`` consecutive steps, ``[N, F, T]`` (``layout="NTF"``
+gives ``[N, T, F]``), one every ``stride`` steps.  Windows cross file boundaries
+(monthly or yearly files are one series); ``windows_within_files=True`` keeps them
+inside each file, and they never cross an allowed gap.
 
-NaN handling: missing values (``_FillValue``/NaN, e.g. rasm's ocean) stay NaN unless
-``fill_value`` replaces them; ``drop_nan_columns=True`` first removes the feature
-columns that are NaN at the first step of the first file (a static land/sea mask; the
-kept column indices are :attr:`feature_columns`).
+Reading (all through the one access layer, :mod:`fastiter._ncaccess`): each batch is
+allocated once.  Unshuffled step batches are read straight into it, file by file;
+otherwise a *block* of consecutive steps is read into a staging buffer once and the
+batch is gathered from it natively (``kernels.gather`` / ``kernels.gather_windows``).
+Decoding (``_FillValue``/``missing_value`` to NaN, ``scale_factor``, ``add_offset``)
+runs only for variables that declare it.  Open files stay in a bounded LRU
+(``max_open_files``) that lives with the iterator, is closed by :meth:`close` and on
+garbage collection, and is reopened in a forked child.
 
-Shuffling keeps reads sequential: the blocks are permuted per epoch, then the examples
-of ``shuffle_buffer`` consecutive blocks are mixed, both from ``(seed, epoch)``.
+NaN handling: missing values stay NaN unless ``fill_value`` replaces them;
+``drop_nan_columns=True`` first removes the feature columns that are NaN at the first
+step of the series (a static land/sea mask; the kept indices are :attr:`feature_columns`).
+
+Random access: batch ``i`` of an epoch is built on its own (``indexable``), so
+``AsyncDataSetIterator(workers=2)`` runs two producers and ``shard`` splits an epoch.
+The order is a pure function of ``(seed, epoch)``: blocks are permuted, then the
+examples of ``shuffle_buffer`` consecutive blocks are mixed.
 """
 from __future__ import annotations
 
-import glob as _glob
-import os
-from typing import Any, Sequence
+import threading
+from collections import OrderedDict
+from typing import Any
 
 import numpy as np
 
+from fastiter import kernels
+from fastiter._ncaccess import VariableSource
 from fastiter._validate import SeedLike, optional_seed_key, positive_int, seed_key
 from fastiter.dataset import DataSet
-from fastiter.iterators._order import epoch_permutation
+from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators.base import DataSetIterator
+from fastiter.netcdf.plan import STAGING_BYTES, EpochOrder, SeriesPlan
+from fastiter.netcdf.series import Series, order_files
 
-__all__ = ["NetCDFDataSetIterator", "HDF5DataSetIterator", "expand_paths"]
+__all__ = ["NetCDFDataSetIterator", "HDF5DataSetIterator"]
 
-
-def expand_paths(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
-    """A sorted glob, or the given sequence of paths as strings; raises if empty/missing."""
-    if isinstance(paths_or_glob, (str, os.PathLike)):
-        pattern = os.fspath(paths_or_glob)
-        paths = sorted(_glob.glob(pattern)) if _glob.has_magic(pattern) else [pattern]
-    else:
-        paths = [os.fspath(p) for p in paths_or_glob]
-    if not paths:
-        raise ValueError(f"paths_or_glob matched no files: {paths_or_glob!r}")
-    missing = [p for p in paths if not os.path.exists(p)]
-    if missing:
-        raise FileNotFoundError(f"{len(missing)} input file(s) do not exist, first: {missing[0]}")
-    return paths
+_SCRATCH_BYTES = 4 << 20  # column-selected reads go through this much, reused
 
 
 def _names(arg: str, value: Any, allow_none: bool) -> list[str]:
     if value is None and allow_none:
         return []
+    if isinstance(value, tuple):
+        value = list(value)
     if isinstance(value, str):
         return [value]
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
-        return list(value)
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return value
     raise TypeError(f"{arg} must be a variable name or a non-empty list of names, got {value!r}")
 
 
-class _FileReader:
-    """Backend hooks: the length of ``dim`` in a file, and a slab of variables."""
+class _Staged:
+    """One group's steps, decoded and column-selected, and where each example starts."""
 
-    def length(self, path: str) -> int:
-        raise NotImplementedError
+    __slots__ = ("x", "y", "base", "span_lo")
 
-    def read(self, path: str, names: Sequence[str], lo: int, hi: int) -> list[np.ndarray]:
-        raise NotImplementedError
-
-
-class _NetCDF4Reader(_FileReader):
-    def __init__(self, dim: str) -> None:
-        self.dim = dim
-
-    def length(self, path: str) -> int:
-        import netCDF4
-
-        with netCDF4.Dataset(path) as nc:
-            if self.dim not in nc.dimensions:
-                raise ValueError(f"{path} has no dimension {self.dim!r}; "
-                                 f"it has {list(nc.dimensions)}")
-            return len(nc.dimensions[self.dim])
-
-    def read(self, path: str, names: Sequence[str], lo: int, hi: int) -> list[np.ndarray]:
-        import netCDF4
-
-        out = []
-        with netCDF4.Dataset(path) as nc:
-            for name in names:
-                if name not in nc.variables:
-                    raise KeyError(f"{path} has no variable {name!r}; it has "
-                                   f"{sorted(nc.variables)}")
-                var = nc.variables[name]
-                if self.dim not in var.dimensions:
-                    raise ValueError(f"variable {name!r} in {path} does not run along "
-                                     f"{self.dim!r} (its dims are {var.dimensions})")
-                axis = var.dimensions.index(self.dim)
-                key = tuple(slice(lo, hi) if i == axis else slice(None)
-                            for i in range(var.ndim))
-                data = var[key]  # scale/offset and _FillValue applied by netCDF4
-                data = np.ma.filled(np.ma.asarray(data, dtype=np.float64), np.nan)
-                out.append(np.moveaxis(data, axis, 0))
-        return out
+    def __init__(self, x: np.ndarray, y: np.ndarray | None, base: dict[int, int],
+                 span_lo: dict[int, int]) -> None:
+        self.x, self.y, self.base, self.span_lo = x, y, base, span_lo
 
 
-class _H5Reader(_FileReader):
-    def __init__(self, axis: int) -> None:
-        self.axis = axis
+class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
+    """Shared machinery: series order, plan, epoch order, staging, batch assembly."""
 
-    def length(self, path: str) -> int:
-        raise NotImplementedError  # set per file from the first feature in __init__
-
-    def read(self, path: str, names: Sequence[str], lo: int, hi: int) -> list[np.ndarray]:
-        import h5py
-
-        out = []
-        with h5py.File(path, "r") as f:
-            for name in names:
-                if name not in f:
-                    raise KeyError(f"{path} has no dataset {name!r}; it has {sorted(f)}")
-                d = f[name]
-                key = tuple(slice(lo, hi) if i == self.axis else slice(None)
-                            for i in range(d.ndim))
-                data = np.asarray(d[key], dtype=np.float64)
-                fill = d.attrs.get("_FillValue")
-                if fill is not None:
-                    data[data == np.asarray(fill, dtype=np.float64)] = np.nan
-                out.append(np.moveaxis(data, self.axis, 0))
-        return out
-
-
-class _BlockIterator(DataSetIterator):
-    """Shared machinery: blocks, windows, shuffling, batching, resume."""
-
-    def __init__(self, paths: list[str], reader: _FileReader, lengths: list[int],
-                 features: list[str], labels: list[str], batch_size: int,
+    def __init__(self, source: VariableSource, n_features: int, *, batch_size: int,
                  window: int | None, stride: int | None, read_size: int | None,
                  shuffle: bool, seed: SeedLike, shuffle_buffer: int,
                  fill_value: float | None, drop_nan_columns: bool, dtype: Any,
-                 drop_last: bool) -> None:
+                 drop_last: bool, windows_within_files: bool, allow_gaps: bool,
+                 layout: str) -> None:
         super().__init__()
-        self._paths, self._reader = paths, reader
-        self._features, self._labels = features, labels
+        self._source, self._nf = source, n_features
         self._batch_size = positive_int("batch_size", batch_size)
         self._window = None if window is None else positive_int("window", window)
-        self._stride = positive_int("stride", stride if stride is not None else
-                                    (self._window or 1))
+        stride = positive_int("stride", stride if stride is not None else (self._window or 1))
         self._shuffle, self._drop_last = bool(shuffle), bool(drop_last)
         self._buffer = positive_int("shuffle_buffer", shuffle_buffer)
         self._seed = seed_key("seed", seed) if shuffle else optional_seed_key("seed", seed)
         if fill_value is not None and not np.isfinite(fill_value):
             raise ValueError(f"fill_value must be a finite number or None, got {fill_value}")
         self._fill, self._dtype = fill_value, np.dtype(dtype)
-        step = None if read_size is None else positive_int("read_size", read_size)
-        self._blocks = [(p, lo, min(lo + (step or n), n))
-                        for p, n in zip(paths, lengths) for lo in range(0, n, step or max(n, 1))]
-        self._counts = np.array([self._examples_in(hi - lo) for _, lo, hi in self._blocks])
+        if self._dtype.kind != "f":
+            raise ValueError(f"dtype must be a floating dtype (missing values are NaN), "
+                             f"got {self._dtype}")
+        if layout not in ("NFT", "NTF"):
+            raise ValueError(f"layout must be 'NFT' ([N, F, T], DL4J) or 'NTF' ([N, T, F]), "
+                             f"got {layout!r}")
+        self._layout = layout
+        self.series = self._series(windows_within_files, allow_gaps)
+        lengths = [source.lengths[k] for k in self.series.order]
+        starts = (list(range(len(lengths))) if windows_within_files else
+                  self.series.segment_starts)
+        row_bytes = max(source.columns * self._dtype.itemsize, 1)
+        block = read_size if read_size is not None else max(STAGING_BYTES // row_bytes, 1)
+        self._plan = SeriesPlan(lengths, starts, self._window, stride,
+                                positive_int("read_size", block))
+        self._nx = sum(source.widths[:n_features])
         self.feature_columns: np.ndarray | None = None
-        if drop_nan_columns:
-            first = self._flat(reader.read(paths[0], features, 0, 1))[0]
-            self.feature_columns = np.flatnonzero(~np.isnan(first))
+        if drop_nan_columns and self._plan.num_examples:
+            first = np.empty((1, self._nx), np.float64)
+            source.read_into(self.series.order[0], 0, 1, first, slice(0, n_features))
+            self.feature_columns = np.flatnonzero(~np.isnan(first[0]))
+        self._cache: OrderedDict[tuple, Any] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._local = threading.local()
         self._restart()
 
-    # --- geometry ---------------------------------------------------------------
-    def _examples_in(self, steps: int) -> int:
-        if self._window is None:
-            return steps
-        return 0 if steps < self._window else (steps - self._window) // self._stride + 1
+    def _series(self, within: bool, allow_gaps: bool) -> Series:
+        src = self._source
+        coords = [src.coordinate(k) for k in range(len(src.files))]
+        crossing = self._window is not None and not within
+        return order_files(src.files, coords, str(src.dim), allow_gaps=allow_gaps or not crossing)
 
+    # --- geometry ---------------------------------------------------------------------
     def num_examples(self) -> int:
         """Examples in one epoch."""
-        return int(self._counts.sum())
+        return self._plan.num_examples
 
     def num_batches(self) -> int:
         n, b = self.num_examples(), self._batch_size
@@ -178,134 +136,186 @@ class _BlockIterator(DataSetIterator):
     def batch(self) -> int:
         return self._batch_size
 
-    def reset_supported(self) -> bool:
-        return True
-
-    # --- reading ----------------------------------------------------------------
-    def _flat(self, arrays: list[np.ndarray]) -> np.ndarray:
-        return np.concatenate([a.reshape(a.shape[0], -1) for a in arrays], axis=1)
-
-    def _examples(self, block: tuple[str, int, int], names: list[str], columns: Any
-                  ) -> np.ndarray:
-        path, lo, hi = block
-        x = self._flat(self._reader.read(path, names, lo, hi))
-        if columns is not None:
-            x = x[:, columns]
-        if self._fill is not None:
-            x = np.where(np.isnan(x), self._fill, x)
-        x = x.astype(self._dtype, copy=False)
-        if self._window is None:
-            return x
-        if len(x) < self._window:
-            return np.empty((0, x.shape[1], self._window), self._dtype)
-        win = np.lib.stride_tricks.sliding_window_view(x, self._window, axis=0)
-        return np.ascontiguousarray(win[:: self._stride])  # [N, F, T]
-
-    def _load_group(self, g: int) -> None:
-        """Read the blocks of shuffle group ``g`` and mix their examples."""
-        ids = self._order[g * self._group: (g + 1) * self._group]
-        feats = [self._examples(self._blocks[i], self._features, self.feature_columns)
-                 for i in ids]
-        self._x = np.concatenate(feats) if feats else None
-        self._y = None
-        if self._labels:
-            self._y = np.concatenate([self._examples(self._blocks[i], self._labels, None)
-                                      for i in ids])
-        if self._shuffle and self._x is not None and len(self._x) > 1:
-            ss = np.random.SeedSequence([self._seed, self._epoch, g + 1])
-            perm = np.random.Generator(np.random.PCG64(ss)).permutation(len(self._x))
-            # gather: numpy until fastiter.kernels grows a gather kernel
-            self._x = np.take(self._x, perm, axis=0)
-            self._y = None if self._y is None else np.take(self._y, perm, axis=0)
-        self._loaded, self._offset = g, 0
-
     def _restart(self) -> None:
-        n = len(self._blocks)
-        self._order = (epoch_permutation(n, self._seed, self._epoch) if self._shuffle
-                       else np.arange(n))
-        self._group = self._buffer if self._shuffle else 1
-        self._loaded, self._offset, self._served = -1, 0, 0
-        self._x = self._y = None
+        self._order = EpochOrder(self._plan, self._shuffle, self._seed, self._epoch,
+                                 self._buffer)
+        with self._cache_lock:  # an epoch re-reads its blocks: staging is not a data cache
+            self._cache.clear()
 
-    def has_next(self) -> bool:
-        remaining = self.num_examples() - self._served
-        return remaining >= (self._batch_size if self._drop_last else 1)
+    # --- handles ----------------------------------------------------------------------
+    def open_files(self) -> list[str]:
+        """The files open in the handle cache now (least recently used first)."""
+        return self._source.handles.open_paths()
 
-    def _take(self, want: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        xs: list[np.ndarray] = []
-        ys: list[np.ndarray] = []
-        n_groups = -(-len(self._blocks) // self._group)
-        while want > 0 and self._loaded < n_groups:
-            if self._x is None or self._offset >= len(self._x):
-                if self._loaded + 1 >= n_groups:
-                    break
-                self._load_group(self._loaded + 1)
+    def close(self) -> None:
+        """Close every open file and drop the staging buffers (reopened if used again)."""
+        with self._cache_lock:
+            self._cache.clear()
+        self._source.close()
+
+    def __enter__(self) -> "_SeriesIterator":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # --- reading ----------------------------------------------------------------------
+    def _read_steps(self, lo: int, hi: int, out: np.ndarray, variables: slice,
+                    columns: np.ndarray | None = None) -> None:
+        """Global steps ``[lo, hi)`` into ``out``, file by file: straight in, or with
+        ``columns`` through a small reused scratch buffer and one ``take`` per piece."""
+        at = 0
+        for j, a, b in self._plan.pieces(lo, hi):
+            k = self.series.order[j]
+            if columns is None:
+                self._source.read_into(k, a, b, out[at:at + b - a], variables)
+                at += b - a
                 continue
-            hi = min(self._offset + want, len(self._x))
-            xs.append(self._x[self._offset: hi])
-            if self._y is not None:
-                ys.append(self._y[self._offset: hi])
-            want -= hi - self._offset
-            self._offset = hi
-        return xs, ys
+            width = self._nx if variables.start == 0 else self._source.columns - self._nx
+            sub = max(1, _SCRATCH_BYTES // max(width * out.itemsize, 1))
+            for c in range(a, b, sub):
+                n = min(sub, b - c)
+                raw = self._scratch(n * width, out.dtype)[:n * width].reshape(n, width)
+                self._source.read_into(k, c, c + n, raw, variables)
+                np.take(raw, columns, axis=1, out=out[at:at + n])
+                at += n
 
-    def _next_batch(self, num: int | None) -> DataSet:
-        if num is not None and num != self._batch_size:
-            raise NotImplementedError(f"{type(self).__name__}.next(num) supports only "
-                                      f"num=None or num == batch_size")
-        xs, ys = self._take(self._batch_size)
-        x = xs[0].copy() if len(xs) == 1 else np.concatenate(xs)
-        y = None if not ys else (ys[0].copy() if len(ys) == 1 else np.concatenate(ys))
-        self._served += len(x)
+    def _scratch(self, size: int, dtype: np.dtype) -> np.ndarray:
+        """A per-thread buffer reused across reads (fresh pages cost a fault each)."""
+        buf = getattr(self._local, "buf", None)
+        if buf is None or buf.size < size or buf.dtype != dtype:
+            buf = self._local.buf = np.empty(size, dtype)
+        return buf
+
+    def _finish(self, x: np.ndarray) -> np.ndarray:
+        if self._fill is not None:
+            np.copyto(x, self._fill, where=np.isnan(x))
+        return x
+
+    def _stage(self, members: tuple[int, ...]) -> _Staged:
+        spans = [self._plan.block_span(b) for b in members]
+        rows = sum(hi - lo for lo, hi in spans)
+        nf, src = self._nf, self._source
+        cols = self.feature_columns
+        x = np.empty((rows, self._nx if cols is None else cols.size), self._dtype)
+        y = np.empty((rows, src.columns - self._nx), self._dtype) if nf < len(
+            src.variables) else None
+        base, span_lo, at = {}, {}, 0
+        for b, (lo, hi) in zip(members, spans):
+            self._read_steps(lo, hi, x[at:at + hi - lo], slice(0, nf), cols)
+            if y is not None:
+                self._read_steps(lo, hi, y[at:at + hi - lo], slice(nf, None))
+            base[b], span_lo[b], at = at, lo, at + hi - lo
+        return _Staged(self._finish(x), None if y is None else self._finish(y), base, span_lo)
+
+    def _staged(self, members: tuple[int, ...]) -> _Staged:
+        """The staging of a group, read once even when two producers ask at once."""
+        with self._cache_lock:
+            hit = self._cache.get(members)
+            if hit is None:
+                hit = self._cache[members] = threading.Event()
+                mine = True
+            else:
+                self._cache.move_to_end(members)
+                mine = False
+        if not mine:
+            if isinstance(hit, threading.Event):
+                hit.wait()
+                return self._staged(members)  # read by the other thread (or it failed)
+            return hit
+        try:
+            staged = self._stage(members)
+        except BaseException:
+            with self._cache_lock:
+                self._cache.pop(members, None)
+            hit.set()
+            raise
+        with self._cache_lock:
+            self._cache[members] = staged
+            while len(self._cache) > 4:
+                key = next(iter(self._cache))
+                if isinstance(self._cache[key], threading.Event):
+                    break
+                del self._cache[key]
+        hit.set()
+        return staged
+
+    def _shape(self, n: int, width: int) -> tuple[int, ...]:
+        if self._window is None:
+            return (n, width)
+        return (n, width, self._window) if self._layout == "NFT" else (n, self._window, width)
+
+    def _batch_at(self, index: int) -> DataSet:
+        lo = index * self._batch_size
+        hi = min(lo + self._batch_size, self.num_examples())
+        nx = self._nx if self.feature_columns is None else self.feature_columns.size
+        x = np.empty(self._shape(hi - lo, nx), self._dtype)
+        ny = self._source.columns - self._nx
+        y = np.empty(self._shape(hi - lo, ny), self._dtype) if ny else None
+        if (self._window is None and not self._shuffle and self.feature_columns is None):
+            # steps in order: straight from the files into the batch
+            self._read_steps(lo, hi, x, slice(0, self._nf))
+            if y is not None:
+                self._read_steps(lo, hi, y, slice(self._nf, None))
+            return DataSet(self._finish(x), None if y is None else self._finish(y))
+        order, plan = self._order, self._plan
+        for g, a, b in order.groups_of(lo, hi):
+            st = self._staged(tuple(order.groups[g]))
+            ex = order.examples[a:b]
+            blk = np.searchsorted(plan.block_bounds, ex, side="right") - 1
+            base = np.array([st.base[int(k)] - st.span_lo[int(k)] for k in blk], np.int64)
+            rows = base + plan.starts[ex]
+            self._gather(st.x, rows, x[a - lo:b - lo])
+            if y is not None:
+                self._gather(st.y, rows, y[a - lo:b - lo])  # type: ignore[arg-type]
         return DataSet(x, y)
 
-    def _skip(self, n: int) -> None:
-        """Jump to batch ``n`` reading only the group that holds it."""
-        if n > self.num_batches():
-            raise ValueError(f"cannot skip to batch {n}: the epoch has {self.num_batches()}")
-        target = n * self._batch_size
-        per_group = [int(self._counts[self._order[g * self._group:(g + 1) * self._group]]
-                         .sum()) for g in range(-(-len(self._blocks) // self._group))]
-        before = 0
-        for g, c in enumerate(per_group):
-            if before + c > target:
-                self._load_group(g)
-                self._offset = target - before
-                break
-            before += c
+    def _gather(self, staged: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+        if self._window is None:
+            kernels.gather(staged, rows, out=out)
         else:
-            self._loaded, self._x = len(per_group), None
-        self._served = target
+            kernels.gather_windows(staged, rows, self._window, self._layout, out=out)
 
 
-class NetCDFDataSetIterator(_BlockIterator):
-    """Minibatches streamed from many netCDF files along one dimension.
-
-    Parameters
-    ----------
-    paths_or_glob : str or sequence of str
-        A glob (sorted) or the files in order, e.g. the output of ``save_chunks``.
+_DOC_PARAMS = """
     features, labels : str or list of str
         Variables concatenated (flattened beyond ``dim``) into features / labels.
-    dim : str
-        The dimension examples run along; each variable must have it.
     batch_size : int
         Examples per batch; the last partial batch is kept unless ``drop_last``.
     window, stride : int, optional
-        Sequence windows of ``window`` steps every ``stride`` (default ``window``) steps,
-        giving ``[N, F, T]``.
-    read_size : int, optional
-        Steps per read (default: a whole file per read).
+        Windows of ``window`` steps every ``stride`` (default ``window``) steps.
     shuffle, seed, shuffle_buffer
         Permute blocks, then mix the examples of ``shuffle_buffer`` blocks, from
         ``(seed, epoch)``.
+    read_size : int, optional
+        Steps per block (default: as many as fit in 32 MiB of staging).
     fill_value : float, optional
         Replaces NaN / missing values; None keeps NaN.
     drop_nan_columns : bool
         Drop feature columns NaN at the first step (static masks such as rasm's ocean).
-    dtype : numpy dtype
+    dtype : numpy floating dtype
         Output dtype (float32 by default, as DL4J).
+    windows_within_files : bool
+        Keep every window inside one file (the behaviour before windows crossed files).
+    allow_gaps : bool
+        Accept gaps between files; windows then never cross a gap.
+    layout : {'NFT', 'NTF'}
+        Window batches as ``[N, F, T]`` (DL4J) or ``[N, T, F]``.
+    max_open_files : int
+        Files kept open between reads.
+"""
 
+
+class NetCDFDataSetIterator(_SeriesIterator):
+    __doc__ = """Minibatches from many netCDF files along one dimension, as one series.
+
+    Parameters
+    ----------
+    paths_or_glob : str or sequence of str
+        A glob (natural order) or the files in any order: they are put in the order of
+        their ``dim`` coordinate, e.g. the output of ``save_chunks``.
+    dim : str
+        The dimension examples run along; each variable must have it.""" + _DOC_PARAMS + """
     Examples
     --------
     >>> import tempfile
@@ -315,9 +325,11 @@ class NetCDFDataSetIterator(_BlockIterator):
     >>> it = NetCDFDataSetIterator(paths, features="Tair", batch_size=10, fill_value=0.0)
     >>> [ds.features.shape for ds in it][:2], it.num_batches()
     ([(10, 12), (10, 12)], 4)
-    >>> it = NetCDFDataSetIterator(paths, "Tair", batch_size=8, window=6, drop_nan_columns=True)
-    >>> it.next().features.shape[0::2]
-    (6, 6)
+    >>> it = NetCDFDataSetIterator(paths, "Tair", batch_size=8, window=6, stride=1,
+    ...                            drop_nan_columns=True)
+    >>> it.num_examples(), it.next().features.shape[0::2]   # 36 steps: 31 windows
+    (31, (8, 6))
+    >>> it.close()
     """
 
     def __init__(self, paths_or_glob: Any, features: Any = ("Tair",), labels: Any = None,
@@ -326,23 +338,35 @@ class NetCDFDataSetIterator(_BlockIterator):
                  stride: int | None = None, read_size: int | None = None,
                  shuffle_buffer: int = 4, fill_value: float | None = None,
                  drop_nan_columns: bool = False, dtype: Any = np.float32,
-                 drop_last: bool = False) -> None:
-        paths = expand_paths(paths_or_glob)
-        reader = _NetCDF4Reader(str(dim))
-        super().__init__(paths, reader, [reader.length(p) for p in paths],
-                         _names("features", list(features) if isinstance(features, tuple)
-                                else features, False), _names("labels", labels, True),
-                         batch_size, window, stride, read_size, shuffle, seed,
-                         shuffle_buffer, fill_value, drop_nan_columns, dtype, drop_last)
+                 drop_last: bool = False, windows_within_files: bool = False,
+                 allow_gaps: bool = False, layout: str = "NFT",
+                 max_open_files: int = 64) -> None:
+        feats = _names("features", features, False)
+        labs = _names("labels", labels, True)
+        source = VariableSource(paths_or_glob, feats + labs, str(dim), max_open_files)
+        super().__init__(source, len(feats), batch_size=batch_size, window=window,
+                         stride=stride, read_size=read_size, shuffle=shuffle, seed=seed,
+                         shuffle_buffer=shuffle_buffer, fill_value=fill_value,
+                         drop_nan_columns=drop_nan_columns, dtype=dtype,
+                         drop_last=drop_last, windows_within_files=windows_within_files,
+                         allow_gaps=allow_gaps, layout=layout)
 
 
-class HDF5DataSetIterator(_BlockIterator):
-    """Minibatches streamed from many HDF5 files (netCDF4 files included) via h5py.
+class HDF5DataSetIterator(_SeriesIterator):
+    __doc__ = """Minibatches from many HDF5 files (netCDF4 files included) via h5py.
 
-    Same parameters as :class:`NetCDFDataSetIterator`, except that datasets are named by
-    their HDF5 path and examples run along ``axis`` (0 by default).  ``_FillValue``
-    attributes are turned into NaN.
+    Datasets are named by their HDF5 path and examples run along ``axis`` (0 by
+    default).  HDF5 axes carry no coordinate, so the files are one series in the order
+    given (a glob: natural order) and windows cross their boundaries unless
+    ``windows_within_files``.  ``_FillValue``, ``missing_value``, ``scale_factor`` and
+    ``add_offset`` attributes are decoded as for netCDF.
 
+    Parameters
+    ----------
+    paths_or_glob : str or sequence of str
+        A glob or the files in order.
+    axis : int
+        The axis examples run along.""" + _DOC_PARAMS + """
     Examples
     --------
     >>> import tempfile, h5py
@@ -358,18 +382,15 @@ class HDF5DataSetIterator(_BlockIterator):
                  seed: SeedLike = None, *, stride: int | None = None,
                  read_size: int | None = None, shuffle_buffer: int = 4,
                  fill_value: float | None = None, drop_nan_columns: bool = False,
-                 dtype: Any = np.float32, drop_last: bool = False) -> None:
-        import h5py
-
-        paths = expand_paths(paths_or_glob)
+                 dtype: Any = np.float32, drop_last: bool = False,
+                 windows_within_files: bool = False, allow_gaps: bool = False,
+                 layout: str = "NFT", max_open_files: int = 64) -> None:
         feats = _names("features", features, False)
-        lengths = []
-        for p in paths:
-            with h5py.File(p, "r") as f:
-                if feats[0] not in f:
-                    raise KeyError(f"{p} has no dataset {feats[0]!r}; it has {sorted(f)}")
-                lengths.append(int(f[feats[0]].shape[axis]))
-        super().__init__(paths, _H5Reader(int(axis)), lengths, feats,
-                         _names("labels", labels, True), batch_size, window, stride,
-                         read_size, shuffle, seed, shuffle_buffer, fill_value,
-                         drop_nan_columns, dtype, drop_last)
+        labs = _names("labels", labels, True)
+        source = VariableSource(paths_or_glob, feats + labs, int(axis), max_open_files)
+        super().__init__(source, len(feats), batch_size=batch_size, window=window,
+                         stride=stride, read_size=read_size, shuffle=shuffle, seed=seed,
+                         shuffle_buffer=shuffle_buffer, fill_value=fill_value,
+                         drop_nan_columns=drop_nan_columns, dtype=dtype,
+                         drop_last=drop_last, windows_within_files=windows_within_files,
+                         allow_gaps=allow_gaps, layout=layout)

@@ -8,14 +8,12 @@ the iterators above them never touch a value from Python.
 from __future__ import annotations
 
 import abc
-import glob
-import os
-import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 
+from fastiter._paths import resolve_paths
 from fastiter._validate import positive_int
 from fastiter.errors import NoSuchElementError
 
@@ -71,37 +69,6 @@ class RecordRefs:
     def to_list(self) -> list[RecordMetaData]:
         """One :class:`RecordMetaData` per record."""
         return [self[i] for i in range(len(self))]
-
-
-def _natural_key(path: str) -> list[Any]:
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path)]
-
-
-def resolve_paths(paths: Any, name: str = "path") -> list[str]:
-    """A path, a list of paths or a glob pattern, as a list of existing files.
-
-    Glob matches are sorted naturally (``seq_2`` before ``seq_10``), so a features
-    reader and a labels reader over parallel file sets pair up.
-    """
-    if isinstance(paths, (str, os.PathLike)):
-        p = os.fspath(paths)
-        if glob.has_magic(p):
-            found = sorted(glob.glob(p), key=_natural_key)
-            if not found:
-                raise FileNotFoundError(f"{name}: the pattern {p!r} matches no file")
-            return found
-        items = [p]
-    elif isinstance(paths, (list, tuple)):
-        items = [os.fspath(x) for x in paths]
-    else:
-        raise TypeError(f"{name} must be a path, a list of paths or a glob pattern, "
-                        f"got {type(paths).__name__}")
-    if not items:
-        raise ValueError(f"{name} must name at least one file, got an empty list")
-    for p in items:
-        if not os.path.isfile(p):
-            raise FileNotFoundError(f"{name}: no such file {p!r}")
-    return items
 
 
 class _ReaderBase(abc.ABC):

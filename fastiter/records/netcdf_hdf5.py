@@ -4,7 +4,8 @@ dimension (NetCDFRecordReader, HDF5RecordReader), or windows of steps as sequenc
 
 A record at step ``r`` is every listed variable's slice at ``r``, flattened and
 concatenated in the order given.  Files are read a block of whole chunks at a time,
-through netCDF4 / h5py directly.
+through the netCDF/HDF5 access layer (:mod:`fastiter._ncaccess`): the same path order,
+errors and CF decoding (fill values to NaN, scale and offset) as the netCDF iterators.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from fastiter._ncaccess import VariableSource
 from fastiter._validate import positive_int
 from fastiter.records.base import (
     RecordMetaData,
@@ -19,7 +21,6 @@ from fastiter.records.base import (
     RecordRefs,
     SequenceRecordReader,
     check_count,
-    resolve_paths,
 )
 
 __all__ = ["NetCDFRecordReader", "NetCDFSequenceRecordReader", "HDF5RecordReader",
@@ -28,118 +29,18 @@ __all__ = ["NetCDFRecordReader", "NetCDFSequenceRecordReader", "HDF5RecordReader
 _TARGET_BLOCK_BYTES = 1 << 22
 
 
-class _Source:
-    """Files + variables + record axis: lengths, column count and block reads."""
-
-    def __init__(self, paths: Any, variables: Sequence[str], record_dim: Any) -> None:
-        self.files = resolve_paths(paths, "paths")
-        if isinstance(variables, str) or not variables:
-            raise ValueError(f"variables must be a non-empty list of names, got {variables!r}")
-        self.variables = list(variables)
-        self.record_dim = record_dim
-        self.lengths, widths, chunks = [], None, 1
-        for path in self.files:
-            with self._open(path) as f:
-                n, w, c = self._describe(f, path)
-            if widths is not None and w != widths:
-                raise ValueError(f"{path}: values per record {w} differ from the first "
-                                 f"file's {widths} (variables {self.variables})")
-            widths, chunks = w, max(chunks, c)
-            self.lengths.append(n)
-        self.columns = int(sum(widths))  # type: ignore[arg-type]
-        target = max(1, _TARGET_BLOCK_BYTES // (8 * self.columns))
-        self.block = chunks * max(1, -(-target // chunks))
-
-    def _describe(self, f: Any, path: str) -> tuple[int, list[int], int]:
-        n, widths, chunk = None, [], 1
-        for name in self.variables:
-            var = self._variable(f, name, path)
-            axis = self._axis(var, name, path)
-            shape = var.shape
-            if n is not None and shape[axis] != n:
-                raise ValueError(f"{path}: variable {name!r} has {shape[axis]} records along "
-                                 f"{self.record_dim!r}, the first variable has {n}")
-            n = shape[axis]
-            widths.append(int(np.prod(shape[:axis] + shape[axis + 1:], dtype=np.int64)))
-            chunk = max(chunk, self._chunk(var, axis))
-        return int(n), widths, chunk  # type: ignore[arg-type]
-
-    def read(self, file_index: int, lo: int, hi: int) -> np.ndarray:
-        """Steps ``[lo, hi)`` of one file as a ``[hi - lo, columns]`` float64 array."""
-        path = self.files[file_index]
-        out = np.empty((hi - lo, self.columns), np.float64)
-        at = 0
-        with self._open(path) as f:
-            for name in self.variables:
-                var = f[name] if not hasattr(f, "variables") else f.variables[name]
-                axis = self._axis(var, name, path)
-                index = [slice(None)] * len(var.shape)
-                index[axis] = slice(lo, hi)
-                block = np.moveaxis(self._values(var[tuple(index)]), axis, 0)
-                block = block.reshape(hi - lo, -1)
-                out[:, at:at + block.shape[1]] = block
-                at += block.shape[1]
-        return out
-
-    @staticmethod
-    def _values(a: Any) -> np.ndarray:
-        if np.ma.isMaskedArray(a):
-            return np.ma.filled(a.astype(np.float64), np.nan)
-        return np.asarray(a, np.float64)
-
-
-class _NetCDF(_Source):
-    def _open(self, path: str) -> Any:
-        import netCDF4
-
-        ds = netCDF4.Dataset(path, "r")
-        ds.set_auto_mask(True)
-        return ds
-
-    def _variable(self, f: Any, name: str, path: str) -> Any:
-        if name not in f.variables:
-            raise ValueError(f"{path}: no variable {name!r}; it has {sorted(f.variables)}")
-        return f.variables[name]
-
-    def _axis(self, var: Any, name: str, path: str) -> int:
-        if self.record_dim not in var.dimensions:
-            raise ValueError(f"{path}: variable {name!r} has dimensions {var.dimensions}, "
-                             f"not the record dimension {self.record_dim!r}")
-        return var.dimensions.index(self.record_dim)
-
-    @staticmethod
-    def _chunk(var: Any, axis: int) -> int:
-        c = var.chunking()
-        return 1 if c == "contiguous" or c is None else int(c[axis])
-
-
-class _HDF5(_Source):
-    def _open(self, path: str) -> Any:
-        import h5py
-
-        return h5py.File(path, "r")
-
-    def _variable(self, f: Any, name: str, path: str) -> Any:
-        import h5py
-
-        if not isinstance(f.get(name), h5py.Dataset):
-            raise ValueError(f"{path}: no dataset {name!r}")
-        return f[name]
-
-    def _axis(self, var: Any, name: str, path: str) -> int:
-        axis = self.record_dim
-        if not isinstance(axis, int) or not -len(var.shape) <= axis < len(var.shape):
-            raise ValueError(f"{path}: record axis {axis!r} is not an axis of dataset "
-                             f"{name!r} with shape {var.shape}")
-        return axis % len(var.shape)
-
-    @staticmethod
-    def _chunk(var: Any, axis: int) -> int:
-        return 1 if var.chunks is None else int(var.chunks[axis])
+def _source(paths: Any, variables: Sequence[str], record_dim: str | int) -> VariableSource:
+    """The files through the one netCDF/HDF5 access layer, with a read block of whole
+    chunks near ``_TARGET_BLOCK_BYTES``."""
+    src = VariableSource(paths, variables, record_dim)
+    chunks = src.chunk_steps()
+    target = max(1, _TARGET_BLOCK_BYTES // (8 * src.columns))
+    src.block = chunks * max(1, -(-target // chunks))  # type: ignore[attr-defined]
+    return src
 
 
 class _RecordsReader(RecordReader):
-    _source: _Source
+    _source: Any
 
     def reset(self) -> None:
         self._file, self._step = 0, 0
@@ -196,7 +97,7 @@ class _RecordsReader(RecordReader):
 
 
 class _WindowsReader(SequenceRecordReader):
-    _source: _Source
+    _source: Any
 
     def _setup(self, window: int, stride: int | None) -> None:
         self._window = positive_int("window", window)
@@ -266,7 +167,7 @@ class NetCDFRecordReader(_RecordsReader):
     """
 
     def __init__(self, paths: Any, variables: Sequence[str], record_dim: str = "time") -> None:
-        self._source = _NetCDF(paths, variables, record_dim)
+        self._source = _source(paths, variables, record_dim)
         self.reset()
 
 
@@ -284,7 +185,7 @@ class HDF5RecordReader(_RecordsReader):
     """
 
     def __init__(self, paths: Any, datasets: Sequence[str], record_axis: int = 0) -> None:
-        self._source = _HDF5(paths, datasets, record_axis)
+        self._source = _source(paths, datasets, int(record_axis))
         self.reset()
 
 
@@ -306,7 +207,7 @@ class NetCDFSequenceRecordReader(_WindowsReader):
 
     def __init__(self, paths: Any, variables: Sequence[str], record_dim: str = "time",
                  window: int = 1, stride: int | None = None) -> None:
-        self._source = _NetCDF(paths, variables, record_dim)
+        self._source = _source(paths, variables, record_dim)
         self._setup(window, stride)
 
 
@@ -326,5 +227,5 @@ class HDF5SequenceRecordReader(_WindowsReader):
 
     def __init__(self, paths: Any, datasets: Sequence[str], record_axis: int = 0,
                  window: int = 1, stride: int | None = None) -> None:
-        self._source = _HDF5(paths, datasets, record_axis)
+        self._source = _source(paths, datasets, int(record_axis))
         self._setup(window, stride)

@@ -53,7 +53,7 @@ def test_glob_labels_fill_and_drop_columns(rasm_files):
 def test_windows_dl4j_layout(rasm_files):
     ds, paths = rasm_files
     it = NetCDFDataSetIterator(paths, "Tair", batch_size=4, window=5, stride=2,
-                               fill_value=0.0)
+                               fill_value=0.0, windows_within_files=True)
     batches, x = _all(it)
     flat = np.nan_to_num(ds.Tair.values.reshape(30, -1), nan=0.0).astype(np.float32)
     ref = []
@@ -112,16 +112,16 @@ def test_drop_last_and_bad_arguments(rasm_files):
     _, paths = rasm_files
     it = NetCDFDataSetIterator(paths, "Tair", batch_size=7, drop_last=True)
     assert [len(b) for b in it] == [7, 7, 7, 7]
-    with pytest.raises(ValueError, match="matched no files"):
+    with pytest.raises(FileNotFoundError, match="matches no file"):
         NetCDFDataSetIterator("/nonexistent/*.nc", "Tair")
     with pytest.raises(ValueError, match="batch_size"):
         NetCDFDataSetIterator(paths, "Tair", batch_size=0)
     with pytest.raises(TypeError, match="features"):
         NetCDFDataSetIterator(paths, features=3)
-    with pytest.raises(ValueError, match="no dimension 'lat'"):
+    with pytest.raises(ValueError, match="not the record dimension 'lat'"):
         NetCDFDataSetIterator(paths, "Tair", dim="lat")
-    with pytest.raises(KeyError, match="no variable 'nope'"):
-        NetCDFDataSetIterator(paths, "nope").next()
+    with pytest.raises(ValueError, match="no variable 'nope'"):  # at once, not at next()
+        NetCDFDataSetIterator(paths, "nope")
 
 
 def test_composes_with_async(rasm_files):

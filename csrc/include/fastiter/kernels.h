@@ -101,6 +101,20 @@ int fi_gather(const void *src, int64_t src_rows, int64_t src_stride, size_t row_
               const int64_t *indices, int64_t n, void *out, int64_t *bad_index);
 
 /*
+ * Windows of consecutive rows: window k is the `window` rows src[starts[k]] ..
+ * src[starts[k] + window - 1] of a C-contiguous [src_rows, features] block of
+ * elem_size-byte elements (windows may overlap).  out is [n, window, features]
+ * (FI_LAYOUT_NTF) or [n, features, window] (FI_LAYOUT_NFT, each window transposed), C
+ * order; elements are copied as bits.  Requires out not overlapping src.  Returns
+ * FI_OK, FI_EINVAL for a bad size or layout, or FI_ERANGE with *bad_index = the first k
+ * whose window does not fit in [0, src_rows); then out is left untouched.  Large
+ * batches run on the pool.
+ */
+int fi_gather_windows(const void *src, int64_t src_rows, int64_t features, size_t elem_size,
+                      const int64_t *starts, int64_t n, int64_t window, int layout,
+                      void *out, int64_t *bad_index);
+
+/*
  * Stack n items of item_bytes each (srcs[k], contiguous) into out (n * item_bytes).
  * Requires non-NULL srcs[k] unless item_bytes == 0.  Returns FI_OK or FI_EINVAL.
  */
