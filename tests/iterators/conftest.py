@@ -1,7 +1,11 @@
-"""Fixtures shared by the iterator tests: the resume check every iterator must pass."""
+"""Fixtures shared by the iterator tests: the resume check every iterator must pass, and
+the census of native threads that every async test ends with."""
+import gc
 import json
 
 import pytest
+
+from iterators.test_async_support import ThreadCensus
 
 
 def run(it, epochs=1, limit=None):
@@ -38,3 +42,12 @@ def assert_resumes(make, k, epochs=1):
 @pytest.fixture
 def resumes():
     return assert_resumes
+
+
+@pytest.fixture
+def census():
+    """Counts native threads now; after the test (and a GC) every one must be gone."""
+    c = ThreadCensus()
+    yield c
+    gc.collect()
+    c.assert_back()

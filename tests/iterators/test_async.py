@@ -33,20 +33,11 @@ from fastiter import (
 from iterators.test_async_support import (
     Boom,
     CountingIterator,
-    ThreadCensus,
     array_base,
     epoch,
 )
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-@pytest.fixture
-def census():
-    c = ThreadCensus()
-    yield c
-    gc.collect()
-    c.assert_back()
 
 
 class Recorder:

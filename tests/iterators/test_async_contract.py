@@ -3,22 +3,13 @@ bases that only implement the public interface, bases that raise StopIteration, 
 absurd worker counts."""
 from __future__ import annotations
 
-import gc
 
 import numpy as np
 import pytest
 
 from fastiter import AsyncDataSetIterator, DataSet, DataSetIterator, NoSuchElementError
 from fastiter._core._ring import native_thread_count
-from iterators.test_async_support import GridIterator, ThreadCensus
-
-
-@pytest.fixture
-def census():
-    c = ThreadCensus()
-    yield c
-    gc.collect()
-    c.assert_back()
+from iterators.test_async_support import GridIterator
 
 
 class PublicOnly(DataSetIterator):
