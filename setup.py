@@ -46,12 +46,14 @@ NATIVE = {
 
 # -ffp-contract=off: no FMA fusion, so float results do not depend on the SIMD path.
 # -g0 and --strip-debug: Python's own CFLAGS carry -g, which made the _kernels module 3 MB.
-CFLAGS = ["-O3", "-g0", "-std=gnu11", "-fPIC", "-fno-strict-aliasing", "-ffp-contract=off",
-          "-fno-math-errno", "-Wall", "-Wno-unused-function"]
-LDFLAGS = ["-pthread", "-Wl,--strip-debug"]
-if _read_env("FASTITER_DEBUG"):
-    CFLAGS = ["-O0", "-g", "-std=gnu11", "-fPIC"]
-    LDFLAGS = ["-pthread"]
+# Decided when the build runs (FASTITER_DEBUG), not when this file is read.
+def _flags():
+    """(compile flags, link flags) for every C file and extension."""
+    if _read_env("FASTITER_DEBUG"):
+        return ["-O0", "-g", "-std=gnu11", "-fPIC"], ["-pthread"]
+    return (["-O3", "-g0", "-std=gnu11", "-fPIC", "-fno-strict-aliasing", "-ffp-contract=off",
+             "-fno-math-errno", "-Wall", "-Wno-unused-function"],
+            ["-pthread", "-Wl,--strip-debug"])
 
 
 def _c_library_files(version: str) -> dict:
@@ -119,8 +121,11 @@ class FastiterBuildExt(build_ext):
         super().finalize_options()
         import numpy  # here, not at import: declaring the build must not need numpy
 
+        self._cflags, self._ldflags = _flags()
         for ext in self.extensions:
             ext.include_dirs.append(numpy.get_include())
+            ext.extra_compile_args = list(self._cflags)
+            ext.extra_link_args = list(self._ldflags)
 
     def run(self):
         from Cython.Build import cythonize
@@ -165,7 +170,7 @@ class FastiterBuildExt(build_ext):
         out_dir = os.path.join(self.build_temp, "libfastiter")
         objs = self.compiler.compile(sources, output_dir=out_dir,
                                      include_dirs=[f"{CSRC}/include", CSRC],
-                                     extra_postargs=CFLAGS)
+                                     extra_postargs=self._cflags)
         return {os.path.basename(s): o for s, o in zip(sources, objs)}
 
     def _ship(self, pkg: Path, objects: dict):
@@ -183,7 +188,7 @@ class FastiterBuildExt(build_ext):
         objs = list(objects.values())
         self.compiler.link_shared_object(
             objs, "libfastiter.so", output_dir=str(lib), libraries=["m"],
-            extra_postargs=[*LDFLAGS, "-Wl,-soname,libfastiter.so"])
+            extra_postargs=[*self._ldflags, "-Wl,-soname,libfastiter.so"])
         static = lib / "libfastiter.a"
         if static.exists():
             static.unlink()  # ar appends to an existing archive
@@ -191,7 +196,7 @@ class FastiterBuildExt(build_ext):
         for rel, text in _c_library_files(version).items():
             (lib.parent / rel).parent.mkdir(parents=True, exist_ok=True)
             (lib.parent / rel).write_text(text)
-        info = {"cflags": CFLAGS, "ldflags": LDFLAGS, "cc": sysconfig.get_config_var("CC"),
+        info = {"cflags": self._cflags, "ldflags": self._ldflags, "cc": sysconfig.get_config_var("CC"),
                 "modules": dict(NATIVE), "library": sorted(objects)}
         (pkg / "_core" / "build_info.json").write_text(json.dumps(info, indent=1))
 
@@ -199,8 +204,7 @@ class FastiterBuildExt(build_ext):
 def _extensions():
     return [Extension(f"fastiter._core.{mod}", sources=[f"fastiter/_core/{mod}.pyx"],
                       include_dirs=[f"{CSRC}/include", CSRC],
-                      define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-                      extra_compile_args=CFLAGS, extra_link_args=LDFLAGS)
+                      define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")])
             for mod in NATIVE]
 
 
