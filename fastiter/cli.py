@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--ny", type=int, default=205, help="grid rows (default: 205, as rasm)")
     d.add_argument("--nx", type=int, default=275, help="grid columns (default: 275, as rasm)")
     d.add_argument("--window", type=int, default=6,
-                   help="sequence window in months; windows stay inside one file "
+                   help="sequence window in months; windows run across the yearly files "
                         "(default: 6)")
     d.add_argument("--batch-size", type=int, default=16,
                    help="windows per minibatch (default: 16)")

@@ -210,6 +210,11 @@ def _stream_step(paths: list[str], window: int, batch_size: int, seed: int, work
              f"producer thread, which keeps the order, and the training is the other "
              f"thread.  An iterator with random access (it.indexable) gets {workers} "
              f"producer threads.")
+    elif producers > 1:
+        _say(echo, f"workers={workers}: {producers} producer threads.  The iterator has "
+             f"random access (batch i is read from the files on its own), so producer k "
+             f"builds batches k, k+{producers}, k+{2 * producers}, ... and the ring hands "
+             f"them to the training in the order one thread would have made them.")
     echo(f"    batch: features {first.features.dtype}{list(first.features.shape)}, "
          f"labels {list(first.labels.shape)} one-hot, masks {list(first.features_mask.shape)}")
     base.reset()

@@ -34,6 +34,7 @@ def test_demo_in_a_temporary_folder_leaves_nothing(tmp_path):
 def test_demo_explains_p_c_overlap_workers_and_the_loss(tmp_path):
     text = _demo("--out", str(tmp_path / "d"), "--no-compare", "--workers", "2")
     for words in ("P, the producer alone", "C, the training alone", "max(P, C)",
-                  "P + C", "while the training", "one producer thread"):
+                  "P + C", "while the training", "2 producer threads",
+                  "in the order one thread would have made them"):
         assert words in text, (words, text)
     assert "Training loss" in text and "not a training recipe" in text
