@@ -178,6 +178,8 @@ def test_netcdf3_files_read_through_netcdf4(series, tmp_path):
 
 def test_handles_are_cached_across_epochs_and_closed(series, monkeypatch):
     _, paths = series
+    gc.collect()  # iterators earlier tests dropped (the fixture is shared) close on GC
+    assert _fds_to(paths) == 0
     opened = []
     real = access._open_any
     monkeypatch.setattr(access, "_open_any", lambda p: (opened.append(p), real(p))[1])
