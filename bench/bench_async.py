@@ -495,7 +495,7 @@ def test_consumer_bound_interleaved(benchmark, pipeline_data, monkeypatch):
     def round_():
         for case in loaders:
             one(case)
-    benchmark.pedantic(round_, rounds=3 if benchmark.disabled else 15, iterations=1,
+    benchmark.pedantic(round_, rounds=3 if benchmark.disabled else 25, iterations=1,
                        warmup_rounds=1)
     for it in loaders.values():
         if hasattr(it, "close"):
