@@ -1,12 +1,8 @@
-"""``fastiter bench`` cases for padding, gather, collate, random numbers and the ring
-(the pytest twins are bench/bench_kernels*.py and bench/bench_async.py)."""
+"""``fastiter bench`` cases for padding, gather, collate and random numbers (the pytest
+twins are bench/bench_kernels*.py)."""
 from __future__ import annotations
 
-import collections
-import itertools
-import queue
-import threading
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -96,39 +92,15 @@ def _random_case(quick: bool, torch: Any) -> Any:
                 notes=["fastiter's bits are the same for any thread count"])
 
 
-def _handoff(make: Callable[[], Any], n: int) -> Callable[[], None]:
-    """Move ``n`` ints from a producer thread to this one through ``make()``'s queue."""
-    def run() -> None:
-        q = make()
-        put, get = (q.push, q.pop) if hasattr(q, "push") else (q.put, q.get)
-        t = threading.Thread(target=lambda: collections.deque(map(put, range(n)), maxlen=0))
-        t.start()
-        total = sum(itertools.islice(iter(get, None), n))
-        t.join()
-        assert total == n * (n - 1) // 2
-    return run
-
-
-def _ring_case(quick: bool) -> Any:
-    from fastiter._core._ring import Ring
-    from fastiter.benchmark import Case
-
-    n = 20_000 if quick else 200_000
-    return Case(f"hand-off of {n} items between two threads, Ring(65536)",
-                _handoff(lambda: Ring(1 << 16), n),
-                {"queue.SimpleQueue": _handoff(queue.SimpleQueue, n),
-                 "queue.Queue(8)": _handoff(lambda: queue.Queue(8), n)},
-                8 * n, notes=["on a shared VM this rate swings by up to 2× between runs"])
-
-
 def cases(quick: bool = False) -> list[Any]:
-    """One case per kernel family and the ring, each with its peers.
+    """One case per kernel family, each with its peers (the ring's hand-off cases are in
+    fastiter.iterators._bench_async_cases).
 
     >>> [c.group.split()[0] for c in cases(quick=True)]
-    ['pad', 'gather', 'collate', 'random', 'hand-off']
+    ['pad', 'gather', 'collate', 'random']
     """
     from fastiter.benchmark import _optional
 
     torch = _optional("torch")
     return [_pad_case(quick, torch), *_gather_collate_cases(quick, torch),
-            _random_case(quick, torch), _ring_case(quick)]
+            _random_case(quick, torch)]

@@ -56,6 +56,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "shrink the BLAS/OpenMP pools while async producers run"),
     Setting("FASTITER_ASYNC_BLOCK_CACHE", "bool", True,
             "recycle the memory of prefetched batches (async producers)"),
+    Setting("FASTITER_ASYNC_GATE", "bool", True,
+            "async producers beyond the cores a busy consumer leaves free wait their turn"),
     Setting("FASTITER_DISABLE_JIT", "bool", False,
             "run fastiter.jit functions as plain Python (read at import)"),
     Setting("FASTITER_NC_LAYOUT", "bool", True,

@@ -76,11 +76,15 @@ def _save_load_case(quick: bool, folder: str) -> Any:
 
 
 def cases(quick: bool = False) -> list[Any]:
-    """A shuffled in-memory epoch, and an HDF5 DataSet round trip, against their peers.
+    """A shuffled in-memory epoch, an HDF5 DataSet round trip, the ring's hand-offs and a
+    consumer-bound async epoch, against their peers.
 
     >>> [c.group.split()[0] for c in cases(quick=True)]
-    ['shuffled', 'DataSet']
+    ['shuffled', 'DataSet', 'hand-off', 'hand-off', 'async']
     """
+    from fastiter.iterators import _bench_async_cases
+
     folder = tempfile.mkdtemp(prefix="fastiter-bench-")
     atexit.register(shutil.rmtree, folder, True)
-    return [_shuffled_epoch_case(quick), _save_load_case(quick, folder)]
+    return [_shuffled_epoch_case(quick), _save_load_case(quick, folder),
+            *_bench_async_cases.cases(quick)]

@@ -21,9 +21,11 @@ import weakref
 from typing import Any, Callable, Iterable, Iterator
 
 from fastiter import _env
+from fastiter._cpus import available_cpus
 from fastiter._core._alloc import BlockCache
 from fastiter._core._ring import NativeThread, Ring, RingClosed
 from fastiter.iterators import _blas
+from fastiter.iterators._gate import Gate
 
 __all__ = ["END", "CarriedStop", "Failure", "Pipeline", "block_cache", "register_for_exit"]
 
@@ -61,12 +63,29 @@ class CarriedStop(Exception):
         self.stop = stop
 
 
-def _produce(items: Iterator[Any], ring: Ring) -> None:
-    """Run on a producer thread: push every item, then end the ring, whatever happens."""
+def _produce(items: Iterator[Any], ring: Ring, gate: Gate | None = None,
+             first: int = 0, step: int = 1) -> None:
+    """Run on a producer thread: push every item, then end the ring, whatever happens.
+
+    With a ``gate``, building each item (items ``first``, ``first + step``, ...) waits
+    for the gate's leave; pushing it does not.
+    """
     push = ring.push
     try:
-        for item in items:
-            push(item)
+        if gate is None:
+            for item in items:
+                push(item)
+        else:
+            index = first
+            while gate.enter(index):
+                try:
+                    item = next(items, END)
+                finally:
+                    gate.leave()
+                if item is END:
+                    break
+                push(item)
+                index += step
     except RingClosed:
         pass  # the consumer stopped us
     except BaseException as exc:  # noqa: BLE001 - every error goes to the consumer
@@ -111,6 +130,9 @@ class Pipeline:
                  cache: BlockCache | None = None) -> None:
         self._rings = [Ring(capacity) for _ in sources]
         self._on_stop = on_stop
+        #: None when every producer fits beside a busy consumer, or FASTITER_ASYNC_GATE=0
+        self.gate = producer_gate(len(sources))
+        gate, step = self.gate, len(sources)
         self._count = 0
         self._ended = False
         self._threads: list[NativeThread] = []
@@ -118,7 +140,7 @@ class Pipeline:
         self._blas_producers = len(sources)
         _blas.acquire(self._blas_producers)
         for k, (source, ring) in enumerate(zip(sources, self._rings)):
-            def run(source=source, ring=ring) -> None:
+            def run(source=source, ring=ring, k=k) -> None:
                 previous = None
                 try:  # whatever fails here still reaches the consumer through the ring
                     if cache is not None:
@@ -127,7 +149,7 @@ class Pipeline:
                 except BaseException as exc:  # noqa: BLE001
                     items = _raising(exc)
                 try:
-                    _produce(items, ring)
+                    _produce(items, ring, gate, k, step)
                 finally:
                     if previous is not None:
                         BlockCache.restore(previous)
@@ -148,7 +170,18 @@ class Pipeline:
             return END
         rings = self._rings
         try:
-            item = rings[self._count % len(rings)].pop() if len(rings) > 1 else rings[0].pop()
+            if len(rings) == 1:
+                item = rings[0].pop()
+            else:
+                ring = rings[self._count % len(rings)]
+                if self.gate is None or len(ring):
+                    item = ring.pop()
+                else:  # about to wait: this core is free for every producer meanwhile
+                    self.gate.consumer_waiting(True)
+                    try:
+                        item = ring.pop()
+                    finally:
+                        self.gate.consumer_waiting(False)
         except RingClosed:
             self._ended = True
             return END
@@ -164,6 +197,8 @@ class Pipeline:
         self._ended = True
         for r in self._rings:
             r.close()
+        if self.gate is not None:
+            self.gate.close()
         if self._blas_producers:
             _blas.release(self._blas_producers)
             self._blas_producers = 0
@@ -219,6 +254,19 @@ def block_cache(cache: BlockCache | None, batches_in_flight: int) -> BlockCache 
     else:
         cache.set_limits(max_blocks, CACHE_MAX_BYTES)
     return cache
+
+
+#: Set to 0 to let every producer build at once, whatever the consumer does.
+GATE_ENV = "FASTITER_ASYNC_GATE"
+
+
+def producer_gate(producers: int) -> Gate | None:
+    """The gate for ``producers`` threads (see :mod:`fastiter.iterators._gate`), or None
+    when they all fit on the CPUs a busy consumer leaves free, or the gate is off."""
+    busy_limit = max(1, available_cpus() - 1)
+    if producers <= busy_limit or not _env.get(GATE_ENV):
+        return None
+    return Gate(producers, busy_limit)
 
 
 def _raising(exc: BaseException) -> Iterator[Any]:

@@ -1,0 +1,139 @@
+"""``fastiter bench`` cases for the ring hand-off and the async prefetcher (the pytest
+twin is bench/bench_async.py).
+
+Hand-off: the large ring (Ring(65536)) against an unbounded queue.SimpleQueue and a
+bounded queue.Queue(8) says what a ring with room to run ahead costs per item; the
+same-capacity row (Ring(8) against Queue(8)) compares bounded queues lap for lap, where
+each lap of 8 items costs a GIL hand-off whichever queue it is.
+
+Async, consumer-bound: a gather producer and a consumer taking about twice as long per
+batch (ufunc passes that release the GIL), with ``workers=2`` against ``workers=1`` and a
+plain thread + Queue(8).  Issue 19: ``workers=2`` must never be slower than
+``workers=1`` there.
+"""
+from __future__ import annotations
+
+import collections
+import itertools
+import queue
+import threading
+import time
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+__all__ = ["cases"]
+
+
+def _handoff(make: Callable[[], Any], n: int) -> Callable[[], None]:
+    """Move ``n`` ints from a producer thread to this one through ``make()``'s queue."""
+    def run() -> None:
+        q = make()
+        put, get = (q.push, q.pop) if hasattr(q, "push") else (q.put, q.get)
+        t = threading.Thread(target=lambda: collections.deque(map(put, range(n)), maxlen=0))
+        t.start()
+        total = sum(itertools.islice(iter(get, None), n))
+        t.join()
+        assert total == n * (n - 1) // 2
+    return run
+
+
+def _ring_cases(quick: bool) -> list[Any]:
+    from fastiter._core._ring import Ring
+    from fastiter.benchmark import Case
+
+    n = 20_000 if quick else 200_000
+    large = Case(f"hand-off of {n} items between two threads, Ring(65536)",
+                 _handoff(lambda: Ring(1 << 16), n),
+                 {"queue.SimpleQueue": _handoff(queue.SimpleQueue, n),
+                  "queue.Queue(8)": _handoff(lambda: queue.Queue(8), n)},
+                 8 * n, notes=["on a shared VM this rate swings by up to 2× between runs"])
+    n = 20_000 if quick else 100_000  # Queue(8) moves ~0.2 M items/s
+    small = Case(f"hand-off of {n} items between two threads, Ring(8)",
+                 _handoff(lambda: Ring(8), n),
+                 {"queue.Queue(8)": _handoff(lambda: queue.Queue(8), n),
+                  "queue.SimpleQueue (unbounded)": _handoff(queue.SimpleQueue, n)},
+                 8 * n, notes=["same capacity as Queue(8): one GIL hand-off per lap of 8"])
+    return [large, small]
+
+
+def _consume(features: np.ndarray, tmp: np.ndarray, passes: int) -> None:
+    for _ in range(passes):
+        np.multiply(features, 1.0001, out=tmp)
+        np.sqrt(tmp, out=tmp)
+
+
+def _best_of(fn: Callable[[], Any], reps: int = 7) -> float:
+    fn()
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _thread_queue(base: Any) -> Iterator[Any]:
+    q: queue.Queue[Any] = queue.Queue(8)
+    end = object()
+
+    def run() -> None:
+        for ds in base:
+            q.put(ds)
+        q.put(end)
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    while (x := q.get()) is not end:
+        yield x
+    t.join()
+
+
+def _async_case(quick: bool) -> Any:
+    from fastiter.benchmark import Case
+    from fastiter.iterators.array import ArrayDataSetIterator
+    from fastiter.iterators.async_ import AsyncDataSetIterator
+
+    cols, batch = 128, 4096
+    rows = batch * (12 if quick else 48)  # whole batches: the consumer reuses one buffer
+    rng = np.random.default_rng(2026)
+    x = rng.random((rows, cols), dtype=np.float32) + np.float32(0.5)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, rows)]
+
+    def base() -> Any:
+        return ArrayDataSetIterator(x, y, batch, shuffle=True, seed=5)
+
+    probe = base()
+    p = _best_of(lambda: probe.batch_at(3))  # warm, as a cached block cycles back
+    features = probe.batch_at(0).features
+    tmp = np.empty_like(features)
+    one_pass = _best_of(lambda: _consume(features, tmp, 1))
+    passes = max(1, round(2 * p / one_pass))  # C ~ 2P
+    nb = probe.num_batches()
+    w1 = AsyncDataSetIterator(base(), 8, workers=1)
+    w2 = AsyncDataSetIterator(base(), 8, workers=2)
+    plain = base()
+
+    def epoch(batches: Any) -> None:
+        n = 0
+        for ds in batches:
+            _consume(ds.features, tmp, passes)
+            n += 1
+        assert n == nb
+
+    return Case(f"async consumer-bound (C~2P), {nb} batches {batch}x{cols} f32, workers=2",
+                lambda: epoch(w2),
+                {"fastiter workers=1": lambda: epoch(w1),
+                 "threading+Queue(8)": lambda: epoch(_thread_queue(plain))},
+                nb * batch * cols * 4,
+                notes=[f"consumer: {passes} ufunc pass(es) a batch, C/P = "
+                       f"{passes * one_pass / p:.1f} (warm); the target is workers=2 never "
+                       f"slower than workers=1"])
+
+
+def cases(quick: bool = False) -> list[Any]:
+    """The ring hand-offs (large and same capacity) and the consumer-bound async epoch.
+
+    >>> [c.group.split(",")[-1].strip() for c in cases(quick=True)]
+    ['Ring(65536)', 'Ring(8)', 'workers=2']
+    """
+    return [*_ring_cases(quick), _async_case(quick)]
