@@ -161,6 +161,12 @@ void *fi_blockcache_alloc(fi_blockcache *c, size_t n) {
     return fresh(n, 0);
 }
 
+void *fi_blockcache_take(fi_blockcache *c, size_t n) {
+    if (n < c->min_bytes) return NULL;
+    header *h = take(c, n);
+    return h != NULL ? user_ptr(h) : NULL;
+}
+
 void *fi_blockcache_calloc(fi_blockcache *c, size_t nelem, size_t elsize) {
     if (elsize != 0 && nelem > SIZE_MAX / elsize) return NULL;
     size_t n = nelem * elsize;
