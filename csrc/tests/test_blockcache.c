@@ -261,8 +261,29 @@ static void test_fork_while_another_thread_allocates(void)
 }
 #endif
 
+/* fi_blockcache_take: a fitting cached block as it was left, NULL on a miss or below
+ * min_bytes (the caller then asks for fresh zero pages). */
+static void test_take(void)
+{
+    fi_blockcache *c;
+    CHECK(fi_blockcache_create(1024, 8, 1 << 20, &c) == FI_OK);
+    CHECK(fi_blockcache_take(c, 4096) == NULL);  /* empty */
+    CHECK(stats(c).misses == 1);
+    char *a = fi_blockcache_alloc(c, 4096);
+    memset(a, 7, 4096);
+    fi_blockcache_free(c, a);
+    CHECK(fi_blockcache_take(c, 100) == NULL);    /* below min_bytes: never cached */
+    CHECK(fi_blockcache_take(c, 8192) == NULL);   /* too small a block for 8192 */
+    char *b = fi_blockcache_take(c, 4000);
+    CHECK(b == a && b[0] == 7 && b[3999] == 7);   /* the same block, not cleared */
+    CHECK(stats(c).cached_blocks == 0 && stats(c).hits == 1);
+    fi_blockcache_free(c, b);
+    fi_blockcache_destroy(c);
+}
+
 int main(void)
 {
+    test_take();
     test_reuse_and_fit();
     test_limits();
     test_calloc_realloc_and_overflow();
