@@ -149,3 +149,18 @@ def test_zeros_or_recycled_outside_the_kernel_gives_zeros_from_numpy_afterwards(
     assert not np.zeros(BIG, np.float32).any()
     b, zeroed = _outputs.zeros_or_recycled((BIG,), np.float32)
     assert not zeroed and b[0] == 7  # recycled, as left: the caller writes it all
+
+
+def test_a_new_output_size_replaces_old_ones_in_a_full_cache():
+    """After outputs of other sizes filled the cache, a new size must still be recycled
+    (the benchmark sequence one-hot, pad, random once kept missing at 256 MB)."""
+    olds = [kernels.random_uniform((BIG // 4 * (2 + i),), i) for i in range(_outputs.MAX_BLOCKS)]
+    del olds
+    assert kernels.output_cache_stats()["cached_blocks"] == _outputs.MAX_BLOCKS
+    new = kernels.random_uniform((BIG * 3,), 9)
+    del new
+    hits = _hits()
+    again = kernels.random_uniform((BIG * 3,), 9)
+    assert _hits() == hits + 1
+    np.testing.assert_array_equal(again, kernels.random_uniform((BIG * 3,), 9,
+                                                                 out=np.empty(BIG * 3, np.float32)))
