@@ -57,20 +57,22 @@ def test_one_hot_numpy_eye(benchmark, one_hot_case):
     benchmark(lambda: eye[labels])
 
 
-def test_one_hot_numba_prange(benchmark, one_hot_case):
-    numba = pytest.importorskip("numba")
+@pytest.mark.parametrize("kind", ["prange", "serial"])
+def test_one_hot_numba(benchmark, one_hot_case, numba_peers, kind):
+    """numba into the preallocated buffer: the strongest peer (compiled and warmed here)."""
     name, labels, c, out = one_hot_case
     benchmark.group = f"one_hot {name}"
+    fn = numba_peers[kind]["one_hot"]
+    fn(labels, out)
+    benchmark(fn, labels, out)
+    np.testing.assert_array_equal(out.argmax(1), labels)
 
-    @numba.njit(parallel=True)
-    def nb_one_hot(lab, o):
-        for i in numba.prange(lab.size):
-            row = o[i]
-            row[:] = 0
-            row[lab[i]] = 1
 
-    nb_one_hot(labels, out)  # compile outside the timed region
-    benchmark(nb_one_hot, labels, out)
+def test_one_hot_fastiter_out_1thread(benchmark, one_hot_case, one_thread):
+    """fastiter on 1 thread: the twin of numba's serial loop."""
+    name, labels, c, out = one_hot_case
+    benchmark.group = f"one_hot {name}"
+    benchmark(kernels.one_hot, labels, c, out=out)
 
 
 def test_one_hot_torch(benchmark, one_hot_case):
@@ -93,19 +95,63 @@ def pad_case(scale):
     return seqs, T, np.empty((n, 8, T), np.float32), np.empty((n, T), np.float32)
 
 
-@pytest.mark.parametrize("mode", ["align_start", "align_end"])
-def test_pad_fastiter_out(benchmark, pad_case, mode):
+MODES = ["align_start", "align_end"]
+INPUTS = ["list", "flat"]
+
+
+def _pad_input(pad_case, form):
+    """The sequences as a list, or as the flat (values, offsets) pair (built untimed)."""
+    seqs = pad_case[0]
+    if form == "list":
+        return seqs
+    from fastiter._bench_peers import flat_with_offsets
+
+    return flat_with_offsets(seqs)
+
+
+@pytest.mark.parametrize("form", INPUTS)
+@pytest.mark.parametrize("mode", MODES)
+def test_pad_fastiter_out(benchmark, pad_case, mode, form):
     seqs, T, out, mask = pad_case
     benchmark.group = f"pad {mode}"
-    benchmark(kernels.pad_sequences, seqs, mode=mode, out=out, mask_out=mask)
+    benchmark(kernels.pad_sequences, _pad_input(pad_case, form), mode=mode, out=out,
+              mask_out=mask)
     assert mask.sum() == sum(len(s) for s in seqs)
 
 
-@pytest.mark.parametrize("mode", ["align_start", "align_end"])
-def test_pad_fastiter_alloc(benchmark, pad_case, mode):
-    seqs, T, _, _ = pad_case
+@pytest.mark.parametrize("form", INPUTS)
+@pytest.mark.parametrize("mode", MODES)
+def test_pad_fastiter_alloc(benchmark, pad_case, mode, form):
+    seqs, T, out, mask = pad_case
     benchmark.group = f"pad {mode}"
-    benchmark(kernels.pad_sequences, seqs, mode=mode)
+    x, m = benchmark(kernels.pad_sequences, _pad_input(pad_case, form), mode=mode)
+    np.testing.assert_array_equal(m.sum(1), [len(s) for s in seqs])
+
+
+@pytest.mark.parametrize("form", INPUTS)
+@pytest.mark.parametrize("mode", MODES)
+def test_pad_fastiter_out_1thread(benchmark, pad_case, mode, form, one_thread):
+    """fastiter on 1 thread: the twin of numba's serial loop."""
+    seqs, T, out, mask = pad_case
+    benchmark.group = f"pad {mode}"
+    benchmark(kernels.pad_sequences, _pad_input(pad_case, form), mode=mode, out=out,
+              mask_out=mask)
+
+
+@pytest.mark.parametrize("kind", ["prange", "serial"])
+@pytest.mark.parametrize("mode", MODES)
+def test_pad_numba(benchmark, pad_case, mode, numba_peers, kind):
+    """numba into preallocated buffers, reading the flat (values, offsets) form it reads
+    fastest (a reflected list is slow in numba), so it is the peer of both inputs."""
+    seqs, T, out, mask = pad_case
+    benchmark.group = f"pad {mode}"
+    vals, offs = _pad_input(pad_case, "flat")
+    fn = numba_peers[kind]["pad_mask_nft"]
+    fn(vals, offs, out, mask, mode == "align_end")
+    benchmark(fn, vals, offs, out, mask, mode == "align_end")
+    x, m = kernels.pad_sequences(seqs, mode=mode)
+    np.testing.assert_array_equal(out, x)
+    np.testing.assert_array_equal(mask, m)
 
 
 @pytest.mark.parametrize("mode", ["align_start", "align_end"])

@@ -51,18 +51,22 @@ def test_gather_numpy_fancy(benchmark, gather_case):
     benchmark(lambda: src[idx])
 
 
-def test_gather_numba_prange(benchmark, gather_case):
-    numba = pytest.importorskip("numba")
+@pytest.mark.parametrize("kind", ["prange", "serial"])
+def test_gather_numba(benchmark, gather_case, numba_peers, kind):
+    """numba into the preallocated buffer (compiled and warmed here)."""
     src, idx, out = gather_case
     benchmark.group = "gather 1024x128 f32"
+    fn = numba_peers[kind]["gather"]
+    fn(src, idx, out)
+    benchmark(fn, src, idx, out)
+    np.testing.assert_array_equal(out, src[idx])
 
-    @numba.njit(parallel=True)
-    def nb_gather(s, ix, o):
-        for k in numba.prange(ix.size):
-            o[k] = s[ix[k]]
 
-    nb_gather(src, idx, out)
-    benchmark(nb_gather, src, idx, out)
+def test_gather_fastiter_out_1thread(benchmark, gather_case, one_thread):
+    """fastiter on 1 thread: the twin of numba's serial loop."""
+    src, idx, out = gather_case
+    benchmark.group = "gather 1024x128 f32"
+    benchmark(kernels.gather, src, idx, out=out)
 
 
 def test_gather_torch_index_select(benchmark, gather_case):

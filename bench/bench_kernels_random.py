@@ -37,6 +37,12 @@ def test_uniform_fastiter(benchmark, rnd_out, threads, nthreads):
     benchmark(kernels.random_uniform, rnd_out.shape, 7, out=rnd_out)
 
 
+def test_uniform_fastiter_alloc(benchmark, rnd_out):
+    """The allocating twin of the out= case (target: within 1.3x of it)."""
+    benchmark.group = "random uniform 64M f32"
+    benchmark(kernels.random_uniform, rnd_out.shape, 7)
+
+
 def test_uniform_numpy(benchmark, rnd_out):
     benchmark.group = "random uniform 64M f32"
     gen = np.random.default_rng(7)
@@ -69,6 +75,12 @@ def test_normal_fastiter(benchmark, rnd_out, threads, nthreads):
     benchmark.group = "random normal 64M f32"
     threads(nthreads)
     benchmark(kernels.random_normal, rnd_out.shape, 7, out=rnd_out)
+
+
+def test_normal_fastiter_alloc(benchmark, rnd_out):
+    """The allocating twin of the out= case (target: within 1.3x of it)."""
+    benchmark.group = "random normal 64M f32"
+    benchmark(kernels.random_normal, rnd_out.shape, 7)
 
 
 def test_normal_numpy(benchmark, rnd_out):

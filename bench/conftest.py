@@ -21,3 +21,25 @@ def scale(request):
         return max(1, n // factor) if smoke else n
 
     return scaled
+
+
+@pytest.fixture
+def one_thread():
+    """fastiter's pool limited to 1 thread for the test (the peer of numba's serial loop)."""
+    from fastiter import kernels
+
+    old = kernels.get_num_threads()
+    kernels.set_num_threads(1)
+    yield
+    kernels.set_num_threads(old)
+
+
+@pytest.fixture(scope="session")
+def numba_peers():
+    """numba's prange and serial peers (fastiter/_bench_peers.py), or skip without numba."""
+    from fastiter import _bench_peers
+
+    par, ser = _bench_peers.peers(True), _bench_peers.peers(False)
+    if par is None:
+        pytest.skip("numba is not installed")
+    return {"prange": par, "serial": ser}

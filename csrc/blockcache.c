@@ -161,6 +161,12 @@ void *fi_blockcache_alloc(fi_blockcache *c, size_t n) {
     return fresh(n, 0);
 }
 
+void *fi_blockcache_take(fi_blockcache *c, size_t n) {
+    if (n < c->min_bytes) return NULL;
+    header *h = take(c, n);
+    return h != NULL ? user_ptr(h) : NULL;
+}
+
 void *fi_blockcache_calloc(fi_blockcache *c, size_t nelem, size_t elsize) {
     if (elsize != 0 && nelem > SIZE_MAX / elsize) return NULL;
     size_t n = nelem * elsize;
@@ -186,19 +192,32 @@ void *fi_blockcache_realloc(fi_blockcache *c, void *p, size_t n) {
     return q;
 }
 
+/* A full cache makes room for the block just freed by dropping the oldest ones: the
+ * newest is the likeliest to be asked for next (a loop of same-shape batches), while a
+ * cache that refused it would keep blocks of sizes no longer in use forever. */
 void fi_blockcache_free(fi_blockcache *c, void *p) {
     if (p == NULL) return;
     header *h = header_of(p);
+    header *drop[FI_BLOCKCACHE_MAX_BLOCKS];
+    size_t ndrop = 0;
     if (h->capacity >= c->min_bytes) {
         lock(c);
-        if (c->count < c->max_blocks && h->capacity <= c->max_bytes
-                && c->bytes <= c->max_bytes - h->capacity) {  /* no wrapping sum */
+        if (c->max_blocks > 0 && h->capacity <= c->max_bytes) {
+            while (ndrop < c->count && (c->count - ndrop >= c->max_blocks
+                                        || c->bytes > c->max_bytes - h->capacity)) {
+                c->bytes -= c->blocks[ndrop]->capacity;
+                drop[ndrop] = c->blocks[ndrop];
+                ndrop++;
+            }
+            c->count -= ndrop;
+            memmove(c->blocks, c->blocks + ndrop, c->count * sizeof *c->blocks);
             c->blocks[c->count++] = h;
             c->bytes += h->capacity;
             h = NULL;
         }
         unlock(c);
     }
+    for (size_t i = 0; i < ndrop; i++) free(drop[i]);  /* outside the lock: munmap is slow */
     free(h);
 }
 

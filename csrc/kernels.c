@@ -94,14 +94,23 @@ static int one_hot_run(oh_job *j, int64_t outer, size_t out_size, int64_t *bad_i
     return FI_OK;
 }
 
+/* Branch-free over blocks of 256 labels (an unsigned compare catches negatives too),
+ * so the compiler vectorizes it; only a block with a bad label is scanned again. */
 #define FI_DEFINE_ONE_HOT_CHECK(LT, LNAME)                                                \
     static int64_t oh_check_##LNAME(const void *labels, int64_t begin, int64_t end,      \
                                     int64_t num_classes)                                  \
     {                                                                                     \
         const LT *lab = labels;                                                           \
-        for (int64_t i = begin; i < end; i++) {                                           \
-            int64_t v = (int64_t)lab[i];                                                  \
-            if (v < 0 || v >= num_classes) return i;                                      \
+        const uint64_t nc = (uint64_t)num_classes;                                        \
+        for (int64_t b = begin; b < end; b += 256) {                                      \
+            int64_t e = end - b > 256 ? b + 256 : end;                                    \
+            int any = 0;                                                                  \
+            for (int64_t i = b; i < e; i++) any |= (uint64_t)(int64_t)lab[i] >= nc;       \
+            if (!any) continue;                                                           \
+            for (int64_t i = b; i < e; i++) {                                             \
+                int64_t v = (int64_t)lab[i];                                              \
+                if (v < 0 || v >= num_classes) return i;                                  \
+            }                                                                             \
         }                                                                                 \
         return -1;                                                                        \
     }
@@ -117,12 +126,15 @@ static int one_hot_run(oh_job *j, int64_t outer, size_t out_size, int64_t *bad_i
         const int staged = !j->zeroed && row_bytes <= OH_BLOCK_BYTES;                     \
         _Alignas(64) OT buf[OH_BLOCK_BYTES / sizeof(OT)];                                 \
         int64_t block = staged ? (int64_t)(OH_BLOCK_BYTES / row_bytes) : 1;               \
+        /* The staging buffer is cleared once; after each block is streamed out only   \
+         * its ones are cleared again, so a block costs its ones, not a memset. */      \
+        if (staged) memset(buf, 0, row_bytes * (size_t)(oe - ob < block ? oe - ob : block)); \
         for (int64_t b = ob; b < oe; b += block) {                                        \
             int64_t e = b + block < oe ? b + block : oe;                                  \
             OT *dst = (OT *)j->out + b * per_row;                                         \
             OT *o = staged ? buf : dst;                                                   \
             const LT *lab = (const LT *)j->labels + b * inner;                            \
-            if (!j->zeroed) memset(o, 0, row_bytes * (size_t)(e - b));                    \
+            if (!j->zeroed && !staged) memset(o, 0, row_bytes * (size_t)(e - b));         \
             OT *r = o;                                                                    \
             if (inner == 1)                                                               \
                 for (int64_t i = 0; i < e - b; i++) r[i * per_row + (int64_t)lab[i]] = one; \
@@ -130,9 +142,18 @@ static int one_hot_run(oh_job *j, int64_t outer, size_t out_size, int64_t *bad_i
                 for (int64_t i = 0; i < e - b; i++, r += per_row, lab += inner)           \
                     for (int64_t t = 0; t < inner; t++)                                   \
                         r[(int64_t)lab[t] * inner + t] = one;                             \
-            if (staged)                                                                   \
+            if (staged) {                                                                 \
                 stream_copy((unsigned char *)dst, (const unsigned char *)buf,             \
                             row_bytes * (size_t)(e - b));                                 \
+                lab = (const LT *)j->labels + b * inner;                                  \
+                r = buf;                                                                  \
+                if (inner == 1)                                                           \
+                    for (int64_t i = 0; i < e - b; i++) r[i * per_row + (int64_t)lab[i]] = 0; \
+                else                                                                      \
+                    for (int64_t i = 0; i < e - b; i++, r += per_row, lab += inner)       \
+                        for (int64_t t = 0; t < inner; t++)                               \
+                            r[(int64_t)lab[t] * inner + t] = 0;                           \
+            }                                                                             \
         }                                                                                 \
         if (staged) stream_fence();                                                       \
     }                                                                                     \

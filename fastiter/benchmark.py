@@ -34,6 +34,7 @@ class Case:
     nbytes: int
     ceiling: Callable[[], Any] | None = None
     notes: list[str] = field(default_factory=list)
+    threads: int | None = None  # fastiter's pool size while this case runs (None: as set)
 
 
 def best_time(fn: Callable[[], Any], repeat: int = 5, min_time: float = 0.05) -> float:
@@ -124,24 +125,39 @@ def run_cases(cases: list[Case], repeat: int = 5, min_time: float = 0.05,
     width = max([len("case")] + [len(c.group) for c in cases])
     echo(_header(width))
     for case in cases:
-        t_fi = best_time(case.fastiter, repeat, min_time)
-        row: dict[str, Any] = {"group": case.group, "fastiter_s": t_fi,
-                               "gbps": case.nbytes / t_fi / 1e9, "peers": {},
-                               "notes": list(case.notes)}
-        if case.ceiling is not None:
-            t_c = best_time(case.ceiling, repeat, min_time)
-            row["ceiling_s"] = t_c
-            row["x_ceiling"] = t_fi / t_c
-        for name, fn in case.peers.items():
-            if fn is None:
-                row["notes"].append(f"{name}: skipped (not installed)")
-                continue
-            t_p = best_time(fn, repeat, min_time)
-            row["peers"][name] = {"seconds": t_p, "ratio": t_p / t_fi}
+        if case.threads is not None:
+            from fastiter import kernels
+
+            old_threads = kernels.get_num_threads()
+            kernels.set_num_threads(case.threads)
+        try:
+            row = _run_case(case, repeat, min_time)
+        finally:
+            if case.threads is not None:
+                kernels.set_num_threads(old_threads)
         rows.append(row)
         for line in _case_lines(row, width):
             echo(line)
     return rows
+
+
+def _run_case(case: Case, repeat: int, min_time: float) -> dict[str, Any]:
+    """Time one case's fastiter callable, its ceiling and its peers."""
+    t_fi = best_time(case.fastiter, repeat, min_time)
+    row: dict[str, Any] = {"group": case.group, "fastiter_s": t_fi,
+                           "gbps": case.nbytes / t_fi / 1e9, "peers": {},
+                           "notes": list(case.notes)}
+    if case.ceiling is not None:
+        t_c = best_time(case.ceiling, repeat, min_time)
+        row["ceiling_s"] = t_c
+        row["x_ceiling"] = t_fi / t_c
+    for name, fn in case.peers.items():
+        if fn is None:
+            row["notes"].append(f"{name}: skipped (not installed)")
+            continue
+        t_p = best_time(fn, repeat, min_time)
+        row["peers"][name] = {"seconds": t_p, "ratio": t_p / t_fi}
+    return row
 
 
 def _optional(module: str) -> Any:
@@ -158,22 +174,8 @@ def default_cases(quick: bool = False) -> list[Case]:
     torch = _optional("torch")
     rng = np.random.default_rng(2026)
     cases = []
-    n, c = (200_000, 10) if quick else (1_000_000, 10)
-    labels = rng.integers(0, c, n)
-    out = np.empty((n, c), np.float32)
-
-    def numpy_one_hot() -> np.ndarray:
-        o = np.zeros((n, c), np.float32)
-        o[np.arange(n), labels] = 1
-        return o
-
-    tl = torch.from_numpy(labels) if torch else None
-    cases.append(Case(
-        f"one_hot {n}x{c} f32 out=", lambda: kernels.one_hot(labels, c, out=out),
-        {"numpy zeros+fancy": numpy_one_hot,
-         "torch one_hot().float()": (lambda: torch.nn.functional.one_hot(tl, c).float())
-         if torch else None},
-        out.nbytes, ceiling=lambda: out.fill(1.0)))
+    from fastiter import _bench_kernel_cases
+    cases += _bench_kernel_cases.one_hot_cases(quick, torch)
     rows, b = (10_000 if quick else 60_000), 128  # MNIST-shaped image batches
     pixels = rng.integers(1, 256, (rows, 784), dtype=np.uint8)
     pick = rng.permutation(rows)[:b]
@@ -184,7 +186,6 @@ def default_cases(quick: bool = False) -> list[Case]:
         lambda: kernels.gather_scaled(pixels, pick, 1 / 255, out=batch),
         {"numpy fancy+astype/255": lambda: pixels[pick].astype(np.float32) / 255.0},
         batch.nbytes, ceiling=lambda: np.copyto(batch, floats)))
-    from fastiter import _bench_kernel_cases
     cases += _bench_kernel_cases.cases(quick)
     from fastiter.preprocessing import _bench_cases
     cases += _bench_cases.cases(quick)

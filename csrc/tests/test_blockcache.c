@@ -261,8 +261,49 @@ static void test_fork_while_another_thread_allocates(void)
 }
 #endif
 
+/* fi_blockcache_take: a fitting cached block as it was left, NULL on a miss or below
+ * min_bytes (the caller then asks for fresh zero pages). */
+static void test_take(void)
+{
+    fi_blockcache *c;
+    CHECK(fi_blockcache_create(1024, 8, 1 << 20, &c) == FI_OK);
+    CHECK(fi_blockcache_take(c, 4096) == NULL);  /* empty */
+    CHECK(stats(c).misses == 1);
+    char *a = fi_blockcache_alloc(c, 4096);
+    memset(a, 7, 4096);
+    fi_blockcache_free(c, a);
+    CHECK(fi_blockcache_take(c, 100) == NULL);    /* below min_bytes: never cached */
+    CHECK(fi_blockcache_take(c, 8192) == NULL);   /* too small a block for 8192 */
+    char *b = fi_blockcache_take(c, 4000);
+    CHECK(b == a && b[0] == 7 && b[3999] == 7);   /* the same block, not cleared */
+    CHECK(stats(c).cached_blocks == 0 && stats(c).hits == 1);
+    fi_blockcache_free(c, b);
+    fi_blockcache_destroy(c);
+}
+
+/* A full cache keeps the block just freed and drops the oldest (a new batch shape
+ * replaces the old one instead of being refused forever). */
+static void test_full_cache_drops_the_oldest(void)
+{
+    fi_blockcache *c;
+    CHECK(fi_blockcache_create(16, 2, 10000, &c) == FI_OK);
+    char *a = fi_blockcache_alloc(c, 4000), *b = fi_blockcache_alloc(c, 4000);
+    char *d = fi_blockcache_alloc(c, 6000);
+    fi_blockcache_free(c, a);
+    fi_blockcache_free(c, b);
+    fi_blockcache_free(c, d);  /* 2 blocks max, 10000 bytes max: a, the oldest, goes */
+    CHECK(stats(c).cached_blocks == 2 && stats(c).cached_bytes == 10000);
+    CHECK(fi_blockcache_take(c, 6000) == d && fi_blockcache_take(c, 4000) == b);
+    CHECK(stats(c).cached_blocks == 0);
+    fi_blockcache_free(c, b);
+    fi_blockcache_free(c, d);
+    fi_blockcache_destroy(c);
+}
+
 int main(void)
 {
+    test_take();
+    test_full_cache_drops_the_oldest();
     test_reuse_and_fit();
     test_limits();
     test_calloc_realloc_and_overflow();

@@ -9,14 +9,15 @@ cache lives until the last such array is freed, on whatever thread that happens.
 from cpython.pycapsule cimport PyCapsule_New, PyCapsule_GetPointer, PyCapsule_IsValid
 from libc.stdint cimport uint8_t
 from libc.stdlib cimport calloc, free
-from libc.string cimport strncpy
+from libc.string cimport strcmp, strncpy
 
 cimport numpy as cnp
+import numpy as np
 
 from fastiter._core.fastiter cimport (
     FI_OK, FI_BLOCKCACHE_MAX_BLOCKS, fi_blockcache, fi_blockcache_stats,
     fi_blockcache_create, fi_blockcache_alloc, fi_blockcache_calloc, fi_blockcache_realloc,
-    fi_blockcache_free, fi_blockcache_set_limits, fi_blockcache_get_stats,
+    fi_blockcache_free, fi_blockcache_take, fi_blockcache_set_limits, fi_blockcache_get_stats,
     fi_blockcache_destroy,
 )
 
@@ -42,7 +43,21 @@ cdef void *_malloc(void *ctx, size_t n) noexcept nogil:
     return fi_blockcache_alloc(<fi_blockcache *>ctx, n)
 
 
+# Set only inside BlockCache.zeros_or_recycled, which holds the GIL from setting it to
+# clearing it (numpy calls the handler without releasing it): a calloc on that cache
+# then takes a recycled block uncleared and records that it did.
+cdef void *_recycle_ctx = NULL
+cdef int _recycled = 0
+
+
 cdef void *_calloc(void *ctx, size_t nelem, size_t elsize) noexcept nogil:
+    global _recycled
+    cdef void *p
+    if ctx == _recycle_ctx and (elsize == 0 or nelem <= (<size_t>-1) // elsize):
+        p = fi_blockcache_take(<fi_blockcache *>ctx, nelem * elsize)
+        if p != NULL:
+            _recycled = 1
+            return p
     # A cache hit is cleared with memset while numpy still holds the GIL (its default
     # calloc lets go for large sizes); producers rarely ask for large zeroed arrays.
     return fi_blockcache_calloc(<fi_blockcache *>ctx, nelem, elsize)
@@ -128,6 +143,44 @@ cdef class BlockCache:
             raise TypeError(f"previous must be the numpy memory handler install() "
                             f"returned, got {type(previous).__name__}")
         return PyDataMem_SetHandler(previous)
+
+    def empty(self, shape, dtype):
+        """``np.empty(shape, dtype)`` with its data from this cache.
+
+        If the calling context already has a handler other than numpy's default (an
+        ``AsyncDataSetIterator`` worker installs its own cache), that one is used: it
+        is the one sized for the batches in flight.
+        """
+        cdef object prev = PyDataMem_SetHandler(self.capsule)
+        cdef PyDataMem_Handler *h = <PyDataMem_Handler *>PyCapsule_GetPointer(prev, CAPSULE_NAME)
+        if strcmp(h.name, b"default_allocator") != 0:
+            PyDataMem_SetHandler(prev)
+            return np.empty(shape, dtype)
+        try:
+            return np.empty(shape, dtype)
+        finally:
+            PyDataMem_SetHandler(prev)
+
+    def zeros_or_recycled(self, shape, dtype):
+        """``(array, zeroed)``: a recycled block as it was left (``zeroed`` False), else
+        fresh zero pages (``zeroed`` True), for a caller that either writes every byte or
+        writes only the non-zeros into zeros.  Installed handlers are respected as in
+        :meth:`empty` (then the array is ``np.zeros``)."""
+        global _recycle_ctx, _recycled
+        cdef object prev = PyDataMem_SetHandler(self.capsule)
+        cdef PyDataMem_Handler *h = <PyDataMem_Handler *>PyCapsule_GetPointer(prev, CAPSULE_NAME)
+        if strcmp(h.name, b"default_allocator") != 0:
+            PyDataMem_SetHandler(prev)
+            return np.zeros(shape, dtype), True
+        _recycle_ctx = self.cache
+        _recycled = 0
+        try:
+            arr = np.zeros(shape, dtype)
+            return arr, not _recycled
+        finally:
+            _recycle_ctx = NULL
+            _recycled = 0
+            PyDataMem_SetHandler(prev)
 
     def set_limits(self, size_t max_blocks, size_t max_bytes):
         """Change the limits; ``set_limits(0, 0)`` frees every cached block now and makes

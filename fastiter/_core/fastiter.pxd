@@ -165,6 +165,7 @@ cdef extern from "fastiter/blockcache.h" nogil:
     void *fi_blockcache_calloc(fi_blockcache *c, size_t nelem, size_t elsize)
     void *fi_blockcache_realloc(fi_blockcache *c, void *p, size_t n)
     void fi_blockcache_free(fi_blockcache *c, void *p)
+    void *fi_blockcache_take(fi_blockcache *c, size_t n)
     void fi_blockcache_set_limits(fi_blockcache *c, size_t max_blocks, size_t max_bytes)
     void fi_blockcache_get_stats(fi_blockcache *c, fi_blockcache_stats *out)
     void fi_blockcache_destroy(fi_blockcache *c)

@@ -18,6 +18,7 @@ from fastiter.kernels._batch import collate, gather
 from fastiter.kernels._common import FI_DTYPE_CODES
 from fastiter.kernels._convert import gather_scaled, gather_scaled_labeled
 from fastiter.kernels._onehot import one_hot
+from fastiter.kernels._outputs import output_cache_stats, release_output_cache
 from fastiter.kernels._pad import pad_sequences
 from fastiter.kernels._random import (
     random_binary,
@@ -55,4 +56,6 @@ __all__ = [
     "get_num_threads",
     "pool_live_threads",
     "pool_shutdown",
+    "release_output_cache",
+    "output_cache_stats",
 ]

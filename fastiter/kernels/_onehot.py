@@ -8,6 +8,7 @@ from numpy.typing import DTypeLike
 
 from fastiter._core import _kernels
 from fastiter.kernels._common import FI_DTYPE_CODES, check_out, native_order
+from fastiter.kernels._outputs import empty_output, zeros_or_recycled
 
 __all__ = ["one_hot"]
 
@@ -86,10 +87,14 @@ def one_hot(labels: Any, num_classes: int, dtype: DTypeLike = np.float32,
     # Allocating: with many classes the ones are sparse, and fresh zero pages (calloc)
     # let the kernel write only them; with few classes streaming every byte into
     # np.empty is faster (measured: 1M x 10, 23 ms against 43 ms zeroed; 100k x 1000,
-    # 189 ms zeroed against 320 ms streamed).
-    zeroed = out is None and num_classes >= _SPARSE_CLASSES
+    # 189 ms zeroed against 320 ms streamed).  A block recycled from the previous
+    # call's output (kernels._outputs) is written in full, as out= is.
+    zeroed = False
     if out is None:
-        out = np.zeros(shape, dtype=odt) if zeroed else np.empty(shape, dtype=odt)
+        if num_classes >= _SPARSE_CLASSES:
+            out, zeroed = zeros_or_recycled(shape, odt)
+        else:
+            out = empty_output(shape, odt)
     else:
         check_out(out, shape, odt)
     outer = int(np.prod(lab.shape[:ax], dtype=np.int64))

@@ -14,6 +14,7 @@ from numpy.typing import DTypeLike
 
 from fastiter._core import _kernels
 from fastiter.kernels._common import check_out
+from fastiter.kernels._outputs import empty_output
 
 __all__ = ["pad_sequences", "resolve_mode", "LAYOUTS"]
 
@@ -255,6 +256,6 @@ def _pad_bytes(value: Any, odt: np.dtype) -> bytes:
 
 def _alloc(arr: np.ndarray | None, shape: tuple[int, ...], dt: np.dtype, name: str):
     if arr is None:
-        return np.empty(shape, dt)
+        return empty_output(shape, dt)
     check_out(arr, shape, dt, name)
     return arr

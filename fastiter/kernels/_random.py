@@ -15,6 +15,7 @@ from numpy.typing import DTypeLike
 from fastiter._core import _kernels
 from fastiter._validate import SeedLike, seed_key
 from fastiter.kernels._common import FI_DTYPE_CODES, check_int, check_out, check_shape
+from fastiter.kernels._outputs import empty_output
 
 __all__ = ["random_uniform", "random_normal", "random_integers", "random_binary",
            "random_one_hot", "random_bits"]
@@ -35,7 +36,7 @@ def _prepare(shape: Any, seed: Any, stream: Any, start: Any, dtype: DTypeLike,
     if dt not in allowed:
         raise TypeError(f"dtype must be one of {', '.join(map(str, allowed))}, got {dt}")
     if out is None:
-        out = np.empty(shp, dt)
+        out = empty_output(shp, dt)
     else:
         check_out(out, shp, dt)
     return out, seed, stream, start

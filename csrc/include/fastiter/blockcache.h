@@ -53,6 +53,10 @@ void *fi_blockcache_alloc(fi_blockcache *c, size_t n);
 void *fi_blockcache_calloc(fi_blockcache *c, size_t nelem, size_t elsize);
 void *fi_blockcache_realloc(fi_blockcache *c, void *p, size_t n);
 void fi_blockcache_free(fi_blockcache *c, void *p);
+/* A cached block of at least n bytes as it was left (not cleared), or NULL when none
+ * fits: a caller that writes every byte anyway takes a recycled block this way and
+ * falls back to fi_blockcache_calloc's fresh zero pages otherwise. */
+void *fi_blockcache_take(fi_blockcache *c, size_t n);
 
 /* Change the limits; blocks over the new limits are freed now, the least recently
  * freed first (0, 0 empties the cache and makes every later free go straight to the
