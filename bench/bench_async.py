@@ -38,6 +38,7 @@ import pytest
 import fastiter
 from fastiter import AsyncDataSetIterator, DataSet, DataSetIterator, kernels
 from fastiter._core._ring import Ring
+from fastiter.iterators._bench_async_cases import _thread_queue  # the peer fastiter bench runs
 from fastiter.iterators._indexed import IndexedBatchesMixin
 
 RING_SOURCES = ("ring.c", "ring_wait.c", "ring_thread.c")
@@ -289,20 +290,6 @@ def _best_time(fn, reps=7):
     return min(ts)
 
 
-def _threading_prefetch(base, n=8):
-    q, end = queue.Queue(n), object()
-
-    def run():
-        for ds in base:
-            q.put(ds)
-        q.put(end)
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    while (x := q.get()) is not end:
-        yield x
-    t.join()
-
-
 class _TorchBatches:
     """A map-style dataset handing out whole batches (DataLoader(batch_size=None))."""
 
@@ -329,7 +316,7 @@ def _loader(base, case):
         # queue_size + 2 slots: the producer runs at most one batch ahead
         return AsyncDataSetIterator(base, 8, reuse_buffers=True)
     if case == "threading+Queue(8)":
-        return _Restartable(lambda: _threading_prefetch(base))
+        return _Restartable(lambda: _thread_queue(base))
     torch = pytest.importorskip("torch")
     workers = 0 if case.endswith("0)") else 2
     loader = torch.utils.data.DataLoader(_TorchBatches(base), batch_size=None,
@@ -438,7 +425,7 @@ CONSUMER_BOUND_CASES = ["fastiter workers=1", "fastiter workers=2",
 
 def _consumer_bound_loader(base, case, monkeypatch):
     if case == "threading+Queue(8)":
-        return _Restartable(lambda: _threading_prefetch(base))
+        return _Restartable(lambda: _thread_queue(base))
     if "no gate" in case:
         monkeypatch.setenv("FASTITER_ASYNC_GATE", "0")  # read when each epoch starts
     return AsyncDataSetIterator(base, 8, workers=int(case.split("workers=")[1][0]))
