@@ -58,6 +58,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "recycle the memory of prefetched batches (async producers)"),
     Setting("FASTITER_ASYNC_GATE", "bool", True,
             "async producers beyond the cores a busy consumer leaves free wait their turn"),
+    Setting("FASTITER_OUTPUT_CACHE", "bool", True,
+            "recycle the memory of large allocating kernel outputs (at most 4 blocks, "
+            "1 GiB, kept mapped until release_output_cache(); read at import)"),
     Setting("FASTITER_DISABLE_JIT", "bool", False,
             "run fastiter.jit functions as plain Python (read at import)"),
     Setting("FASTITER_NC_LAYOUT", "bool", True,

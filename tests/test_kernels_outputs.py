@@ -6,6 +6,7 @@ compares the next allocating call against a numpy reference."""
 from __future__ import annotations
 
 import gc
+import os
 
 import numpy as np
 import pytest
@@ -164,3 +165,21 @@ def test_a_new_output_size_replaces_old_ones_in_a_full_cache():
     assert _hits() == hits + 1
     np.testing.assert_array_equal(again, kernels.random_uniform((BIG * 3,), 9,
                                                                  out=np.empty(BIG * 3, np.float32)))
+
+
+@pytest.mark.parametrize("raw,kept", [("0", False), ("off", False), ("1", True), ("", True)])
+def test_the_environment_turns_the_output_cache_off(raw, kept):
+    """FASTITER_OUTPUT_CACHE=0: nothing stays mapped after an allocating call is dropped,
+    and the result is still exact."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; from fastiter import kernels; "
+            "labels = np.arange(300_000) % 10; "
+            "a = kernels.one_hot(labels, 10); "
+            "assert (a.argmax(1) == labels).all() and a.sum() == labels.size; del a; "
+            "print(kernels.output_cache_stats()['cached_blocks'])")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "FASTITER_OUTPUT_CACHE": raw}, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert (int(res.stdout) > 0) == kept
