@@ -252,10 +252,14 @@ class VariableSource:
         path, at = self.files[k], 0
         with self.handles.lease(path) as f:
             for name, info in zip(names, infos):
-                var = self._variable(f, path, name) if not self._is_h5(f) else f[name]
                 if info.storage is not None and info.axis == 0 and info.plain:
+                    # the fast path needs no dataset object: opening one per read is
+                    # an HDF5 object open for nothing
                     self._pread_columns(f, info, lo, hi, out, at)
-                elif self._is_h5(f) and info.axis == 0 and info.plain:
+                    at += info.width
+                    continue
+                var = self._variable(f, path, name) if not self._is_h5(f) else f[name]
+                if self._is_h5(f) and info.axis == 0 and info.plain:
                     _h5_read_columns(var, lo, hi, out, at, info.width)
                 else:
                     raw = self._raw(f, var, info, lo, hi)

@@ -26,7 +26,7 @@ from fastiter.netcdf import layout
 from fastiter.netcdf.encoding import EncodedPiece, EncodedVariable, encode_piece
 from fastiter.netcdf.integrity import content_digests, file_regions, summary_digest
 
-__all__ = ["FileJob", "FileResult", "ChunkWriteError", "run_job", "file_checksum",
+__all__ = ["FileJob", "FileResult", "ChunkWriteError", "run_job",
            "temp_path_for", "fault_hook", "TEMP_MARK"]
 
 TEMP_MARK = ".tmp-"
@@ -89,11 +89,6 @@ def temp_path_for(path: str) -> str:
     """A unique hidden temporary name next to ``path`` (same folder, so rename is atomic)."""
     folder, name = os.path.split(path)
     return os.path.join(folder, f".{name}{TEMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
-
-
-def file_checksum(path: str, algorithm: str = "xxh3") -> str:
-    """Hex digest of a file's single region (see :mod:`fastiter.netcdf.integrity`)."""
-    return file_regions(path, algorithm)[0][1]
 
 
 def _note(job: FileJob, content: dict[str, str] | None, name: str, data: np.ndarray) -> None:
