@@ -153,18 +153,15 @@ static void *fresh(size_t n, int zeroed) {
     return user_ptr(h);
 }
 
-void *fi_blockcache_alloc(fi_blockcache *c, size_t n) {
-    if (n >= c->min_bytes) {
-        header *h = take(c, n);
-        if (h != NULL) return user_ptr(h);
-    }
-    return fresh(n, 0);
-}
-
 void *fi_blockcache_take(fi_blockcache *c, size_t n) {
     if (n < c->min_bytes) return NULL;
     header *h = take(c, n);
     return h != NULL ? user_ptr(h) : NULL;
+}
+
+void *fi_blockcache_alloc(fi_blockcache *c, size_t n) {
+    void *p = fi_blockcache_take(c, n);
+    return p != NULL ? p : fresh(n, 0);
 }
 
 void *fi_blockcache_calloc(fi_blockcache *c, size_t nelem, size_t elsize) {

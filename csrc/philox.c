@@ -259,10 +259,11 @@ static int run(uint64_t seed, uint64_t stream, int64_t first, int64_t n, void *o
     if (first < 0 || n < 0 || (n > 0 && !out) || first > INT64_MAX / 4 - n) return FI_EINVAL;
     size_t es = fi_dtype_size(dtype), row, bytes;
     if (es == 0) return FI_EINVAL;
+    row = es; /* bytes per element: a whole one-hot row for FI_XF_ONE_HOT */
     if (kind == FI_XF_ONE_HOT && fi_mul_size(prm->num_classes, es, &row)) return FI_EINVAL;
-    if (fi_mul_size(n, kind == FI_XF_ONE_HOT ? row : es, &bytes)) return FI_EINVAL;
+    if (fi_mul_size(n, row, &bytes)) return FI_EINVAL;
     rng_job j = {seed, stream, first, kind, dtype, fi_xf_words_per_element(kind, dtype),
-                 kind == FI_XF_ONE_HOT ? es * (size_t)prm->num_classes : es, *prm, out};
+                 row, *prm, out};
     if (n == 0) return FI_OK;
     fi_parallel_for(n, 65536, rng_range, &j);
     return FI_OK;
