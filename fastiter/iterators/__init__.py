@@ -5,7 +5,6 @@ from fastiter.iterators.async_ import AsyncDataSetIterator, AsyncMultiDataSetIte
 from fastiter.iterators.async_shield import (
     AsyncShieldDataSetIterator,
     AsyncShieldMultiDataSetIterator,
-    prefetch,
 )
 from fastiter.iterators.base import (
     BaseIterator,
@@ -37,6 +36,7 @@ from fastiter.iterators.loaders import (
 )
 from fastiter.iterators.pairs import DoublesDataSetIterator, FloatsDataSetIterator
 from fastiter.iterators.parallel import InequalityHandling, JointParallelDataSetIterator
+from fastiter.iterators.prefetcher import prefetch
 from fastiter.iterators.sampling import SamplingDataSetIterator
 from fastiter.iterators.splitter import DataSetIteratorSplitter, MultiDataSetIteratorSplitter
 from fastiter.iterators.stream import (

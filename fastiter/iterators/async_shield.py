@@ -1,24 +1,23 @@
-"""Shields that stop async wrapping, and ``prefetch`` for any Python iterable."""
+"""Shields that stop async wrapping.
+
+``prefetch`` / ``Prefetcher`` (any Python iterable on a native thread) live in
+:mod:`fastiter.iterators.prefetcher`; they are re-exported here for code that imported
+them from this module.
+"""
 from __future__ import annotations
 
-import functools
-import weakref
-from typing import Any, Iterable, Iterator, TypeVar
+from typing import Any
 
-from fastiter._validate import positive_int
-from fastiter.iterators._pipeline import END, Failure, register_for_exit
 from fastiter.iterators._wrapping import DataSetWrapperMixin
-from fastiter.iterators.async_ import _ForwardToBase, _Runner
+from fastiter.iterators.async_ import _ForwardToBase
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
+from fastiter.iterators.prefetcher import Prefetcher as Prefetcher  # moved there
+from fastiter.iterators.prefetcher import prefetch as prefetch  # moved there
 
 __all__ = [
     "AsyncShieldDataSetIterator",
     "AsyncShieldMultiDataSetIterator",
-    "Prefetcher",
-    "prefetch",
 ]
-
-T = TypeVar("T")
 
 
 class _ShieldMixin(_ForwardToBase):
@@ -84,164 +83,3 @@ class AsyncShieldMultiDataSetIterator(_ShieldMixin, MultiDataSetIterator):
     def __init__(self, base: MultiDataSetIterator) -> None:
         MultiDataSetIterator.__init__(self)
         self._wrap(base)
-
-
-class _Start:
-    """The producer's first item over a stateful source: the source's state once
-    ``iter()`` has run (the resume point before any item is consumed)."""
-
-    __slots__ = ("state",)
-
-    def __init__(self, state: Any) -> None:
-        self.state = state
-
-
-def _is_stateful(source: Any) -> bool:
-    return (callable(getattr(source, "state_dict", None))
-            and callable(getattr(source, "load_state_dict", None)))
-
-
-class Prefetcher(Iterator[T]):
-    """Iterates ``iterable`` on a native thread, up to ``n`` items ahead (see :func:`prefetch`).
-
-    When the iterable has ``state_dict()`` / ``load_state_dict()`` (every fastiter
-    iterator, torchdata's ``StatefulDataLoader``, any ``Stateful``), the producer records
-    the source's state after each item it makes and hands it over with the item, so
-    :meth:`state_dict` is the *consumer's* position although the producer runs ahead.
-    """
-
-    def __init__(self, iterable: Iterable[T], n: int = 8) -> None:
-        n = positive_int("n", n)
-        if not hasattr(iterable, "__iter__"):
-            raise TypeError(f"iterable must be iterable, got {type(iterable).__name__}")
-        self._source = iterable
-        self._n = n
-        self._stateful = _is_stateful(iterable)
-        self._state: Any = None      # the source's state after the last item consumed
-        self._runner = _Runner()
-        self._finalizer = weakref.finalize(self, _Runner.close, self._runner)
-        self._start()
-        register_for_exit(self)
-
-    @staticmethod
-    def _produce(source: Any, stateful: bool) -> Iterator[Any]:
-        """The producer's items; holds no reference to the Prefetcher, so that garbage
-        collection can still close it."""
-        # iter() exactly once: a second call on an iterator that is its own iterator
-        # (every fastiter iterator) would start a new epoch after a restored state
-        it = iter(source)
-        step = it.__next__
-        if not stateful:
-            while True:
-                try:
-                    item = step()
-                except StopIteration:
-                    return
-                yield item
-        snapshot = source.state_dict
-        yield _Start(snapshot())
-        while True:
-            try:
-                item = step()
-            except StopIteration:
-                return
-            yield (item, snapshot())
-
-    def _start(self) -> None:
-        self._runner.start([functools.partial(self._produce, self._source, self._stateful)],
-                           self._n)
-
-    def __iter__(self) -> "Prefetcher[T]":
-        return self
-
-    def _pop(self) -> Any:
-        pipeline = self._runner.pipeline
-        if pipeline is None:
-            self._runner.check_not_forked(self)
-            return END
-        try:
-            item = pipeline.pop()
-        except BaseException:
-            self.close()
-            raise
-        if item is END:
-            self.close()
-        elif type(item) is Failure:
-            self.close()
-            item.reraise()
-        return item
-
-    def __next__(self) -> T:
-        item = self._pop()
-        if type(item) is _Start:
-            self._state = item.state
-            item = self._pop()
-        if item is END:
-            raise StopIteration
-        if self._stateful:
-            item, self._state = item
-        return item
-
-    def _refuse_stateless(self) -> None:
-        if not self._stateful:
-            raise TypeError(f"prefetch() over a {type(self._source).__name__} cannot save or "
-                            f"restore its position: the source has no state_dict()/"
-                            f"load_state_dict(). Prefetch a fastiter iterator or another "
-                            f"stateful source (e.g. torchdata's StatefulDataLoader)")
-
-    def state_dict(self) -> dict[str, Any]:
-        """The source's state after the last item ``next()`` returned (JSON-safe when the
-        source's is).  Raises TypeError when the source is not stateful."""
-        self._refuse_stateless()
-        if self._state is None:
-            # nothing consumed yet: the producer's first item is the starting state
-            item = self._pop()
-            if type(item) is not _Start:
-                raise RuntimeError("this Prefetcher was closed before its source started; "
-                                   "there is no position to save")
-            self._state = item.state
-        return {"type": "Prefetcher", "source": self._state}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Stop the producer, restore the source to ``state`` and prefetch from there."""
-        if not isinstance(state, dict) or state.get("type") != "Prefetcher" \
-                or "source" not in state:
-            raise ValueError(f"state must be a dict from Prefetcher.state_dict() (type "
-                             f"'Prefetcher' and a 'source' entry), got {state!r}")
-        self._refuse_stateless()
-        self._runner.stop()
-        self._source.load_state_dict(state["source"])  # type: ignore[attr-defined]
-        self._state = None
-        self._runner.forked = False
-        self._start()
-
-    def _shutdown(self, timeout: float | None = None) -> None:
-        self._runner.stop(timeout)
-
-    def close(self) -> None:
-        """Stop and join the producer thread; later ``next()`` raises StopIteration."""
-        self._runner.close()
-
-    def __enter__(self) -> "Prefetcher[T]":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-
-def prefetch(iterable: Iterable[T], n: int = 8) -> Prefetcher[T]:
-    """Iterate ``iterable`` on a native thread, keeping up to ``n`` items ready.
-
-    Items come in the iterable's order; an exception raised while producing an item is
-    re-raised by ``next()`` at that position, with its original traceback.  ``close()``,
-    the ``with`` statement, garbage collection and interpreter exit join the thread.
-    Over a stateful source, ``state_dict()`` / ``load_state_dict()`` checkpoint the
-    consumer's position (see :class:`Prefetcher`); over any other, they raise TypeError.
-
-    Examples
-    --------
-    >>> with prefetch((i * i for i in range(5)), n=2) as it:
-    ...     list(it)
-    [0, 1, 4, 9, 16]
-    """
-    return Prefetcher(iterable, n)

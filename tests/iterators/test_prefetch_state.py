@@ -77,3 +77,16 @@ def test_prefetch_refuses_a_foreign_state():
     with prefetch(ArrayDataSetIterator(X, batch_size=8), 2) as p:
         with pytest.raises(ValueError, match="Prefetcher"):
             p.load_state_dict({"epoch": 0, "position": 1})
+
+
+def test_prefetch_lives_in_its_own_module_and_old_paths_still_work():
+    # issue 18 step 4: prefetch moved out of async_shield; what users imported still works
+    import fastiter
+    from fastiter.iterators import async_shield, prefetcher
+    from fastiter.iterators import prefetch as from_package
+
+    assert prefetcher.prefetch is fastiter.prefetch is from_package is async_shield.prefetch
+    assert prefetcher.Prefetcher is async_shield.Prefetcher
+    assert prefetcher.__all__ == ["Prefetcher", "prefetch"]
+    with prefetch((np.full(3, i) for i in range(4)), 2) as p:  # arrays: no == on items
+        assert [int(a[0]) for a in p] == [0, 1, 2, 3]
