@@ -38,6 +38,7 @@ from fastiter.iterators.pairs import DoublesDataSetIterator, FloatsDataSetIterat
 from fastiter.iterators.parallel import InequalityHandling, JointParallelDataSetIterator
 from fastiter.iterators.prefetcher import prefetch
 from fastiter.iterators.sampling import SamplingDataSetIterator
+from fastiter.iterators.shard import shard
 from fastiter.iterators.splitter import DataSetIteratorSplitter, MultiDataSetIteratorSplitter
 from fastiter.iterators.stream import (
     ExistingDataSetIterator,
@@ -59,6 +60,7 @@ __all__ = [
     "AsyncShieldDataSetIterator",
     "AsyncShieldMultiDataSetIterator",
     "prefetch",
+    "shard",
     "BaseIterator",
     "DataSetIterator",
     "DataSetPreProcessor",

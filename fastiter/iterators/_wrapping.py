@@ -1,10 +1,12 @@
-"""Shared plumbing for iterators that wrap other iterators.
+"""The wrapper base class, and argument checks shared by iterators over other iterators.
 
-A wrapper's resumable state must include its base's, or a resumed wrapper would
-continue from a rewound base.  ``Wrapper`` nests the base's ``state_dict`` under
-``"base"`` and restores both sides without replaying batches.  ``ForwardingWrapper``
-additionally hands the pre-processor to the base (DL4J's wrappers do this), so the base
-applies it exactly once and the wrapper never applies it a second time.
+:class:`IteratorWrapper` holds the wrapped iterator as a public ``base`` and forwards
+the interface to it, through the base's public methods only (``has_next``, ``next``,
+``batch_at``, ``reset``, ``position``, ``state_dict`` ...), never its private fields.
+A wrapper's resumable state nests the base's ``state_dict`` under ``"base"``, so a
+resumed wrapper never continues from a rewound base.  The pre-processor is either
+forwarded to the base (DL4J's pass-through wrappers: set here, applied there once) or
+kept and applied by the wrapper after its own work (``forwards_pre_processor = False``).
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Any
 from fastiter.iterators._indexed import owned
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
 
-__all__: list[str] = []
+__all__ = ["IteratorWrapper", "DataSetIteratorWrapper", "MultiDataSetIteratorWrapper"]
 
 
 def check_iterator(name: str, value: Any, kind: type = BaseIterator) -> Any:
@@ -55,30 +57,87 @@ def check_state_type(obj: Any, state: dict[str, Any],
 
 
 def advance(it: BaseIterator, n: int) -> None:
-    """Move a freshly reset ``it`` forward by ``n`` batches without pre-processing them.
+    """Move a freshly reset ``it`` forward by ``n`` batches without pre-processing them
+    (constant time for indexable iterators); see :meth:`BaseIterator.skip`."""
+    it.skip(n)
 
-    Uses the iterator's own ``_skip`` (constant time for indexable iterators).
+
+class IteratorWrapper(BaseIterator):
+    """An iterator over one ``base`` iterator that forwards the interface to it.
+
+    By default every batch, flag and query is the base's: ``has_next``, ``next(num)``,
+    ``num_batches``, ``reset_supported``, ``async_supported``, ``close`` and the
+    pre-processor; ``reset()`` resets the base.  A subclass overrides what it changes
+    (``has_next``/``_next_batch`` to change the batches, ``_own_state`` for extra
+    resumable fields).  Random access is off unless the subclass opts in with
+    ``indexable = forwarded_indexable`` (only correct when batch ``i`` of the wrapper is
+    batch ``i`` of the base).  Use :class:`DataSetIteratorWrapper` or
+    :class:`MultiDataSetIteratorWrapper` as the base class of a concrete wrapper.
+
+    Attributes
+    ----------
+    base : BaseIterator
+        The wrapped iterator.
+    position : int
+        Batches this wrapper returned in this epoch (not the base's ``position``).
     """
-    it._skip(n)
-    it._position += n
 
-
-class Wrapper:
-    """Mixin for iterators over one base iterator: flags and resumable state nest the base."""
-
-    _base: BaseIterator
-
-    def reset_supported(self) -> bool:
-        return self._base.reset_supported()
-
-    def async_supported(self) -> bool:
-        return self._base.async_supported()
-
-    def _restart(self) -> None:
-        self._base.reset()
-
+    #: the kind of iterator ``base`` must be
+    _base_type: type = BaseIterator
+    #: True: the pre-processor is set on the base and applied there once (DL4J's wrappers).
+    #: False: the wrapper keeps its own and applies it to its batches, after the base's.
+    forwards_pre_processor: bool = True
+    #: extra fields of this wrapper's state, written by :meth:`_own_state`
     _own_keys: tuple[str, ...] = ()
 
+    def __init__(self, base: Any) -> None:
+        BaseIterator.__init__(self)
+        self.base = check_iterator("base", base, self._base_type)
+
+    # --- batches: the base's ---------------------------------------------------------
+    def has_next(self) -> bool:
+        return self.base.has_next()
+
+    def _next_batch(self, num: int | None) -> Any:
+        return self.base.next(num)
+
+    def _batch_at(self, index: int) -> Any:
+        return self.base.batch_at(index)
+
+    def num_batches(self) -> int:
+        return self.base.num_batches()
+
+    def _restart(self) -> None:
+        self.base.reset()
+
+    # --- flags and the pre-processor -------------------------------------------------
+    def reset_supported(self) -> bool:
+        return self.base.reset_supported()
+
+    def async_supported(self) -> bool:
+        return self.base.async_supported()
+
+    @property
+    def pre_processor(self) -> Any:
+        """The base's pre-processor when forwarded, else this wrapper's own."""
+        if self.forwards_pre_processor:
+            return self.base.pre_processor
+        return self._pre_processor
+
+    @pre_processor.setter
+    def pre_processor(self, value: Any) -> None:
+        if self.forwards_pre_processor:
+            self.base.pre_processor = value
+        else:
+            BaseIterator.pre_processor.fset(self, value)  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        """Close the base, when it can be closed (e.g. joins an async base's threads)."""
+        close = getattr(self.base, "close", None)
+        if callable(close):
+            close()
+
+    # --- resumable state: the wrapper's, with the base's nested ------------------------
     def _own_state(self) -> dict[str, Any]:
         """Extra fields of this wrapper (JSON-safe), named in ``_own_keys``."""
         return {}
@@ -87,92 +146,82 @@ class Wrapper:
         """Restore the fields written by :meth:`_own_state`."""
 
     def state_dict(self) -> dict[str, Any]:
-        state = BaseIterator.state_dict(self)  # type: ignore[arg-type]
+        state = BaseIterator.state_dict(self)
         state.update(self._own_state())
-        state["base"] = self._base.state_dict()
+        state["base"] = self.base.state_dict()
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         check_state_type(self, state, ("epoch", "position", "base") + self._own_keys)
-        self._base.load_state_dict(state["base"])
+        self.base.load_state_dict(state["base"])
         self._epoch = int(state["epoch"])
         self._position = int(state["position"])
         self._seed = state.get("seed")
         self._load_own_state(state)
 
 
-class PreProcessorOnBase:
-    """The pre-processor property of an object over ``_base``: set here, kept (and
-    applied, once) by the base, as DL4J's wrappers forward it inward."""
-
-    _base: BaseIterator
-
-    @property
-    def pre_processor(self) -> Any:
-        """The base iterator's pre-processor."""
-        return self._base.pre_processor
-
-    @pre_processor.setter
-    def pre_processor(self, value: Any) -> None:
-        self._base.pre_processor = value
+#: ``indexable = forwarded_indexable`` in a wrapper whose batch ``i`` is the base's
+forwarded_indexable = property(lambda self: self.base.indexable,
+                               doc="Random access exactly when the base has it.")
 
 
-class ForwardingWrapper(PreProcessorOnBase, Wrapper):
-    """A wrapper whose pre-processor lives on the base (set here, applied there once)."""
+class DataSetIteratorWrapper(IteratorWrapper, DataSetIterator):
+    """A :class:`DataSetIterator` over a DataSetIterator ``base``: :class:`IteratorWrapper`
+    plus the DataSet queries (``batch``, ``input_columns``, ``total_outcomes``,
+    ``get_labels``) answered by the base.
 
-    @property
-    def indexable(self) -> bool:  # type: ignore[override]
-        return self._base.indexable
+    Examples
+    --------
+    >>> from fastiter import ArrayDataSetIterator
+    >>> class Doubled(DataSetIteratorWrapper):
+    ...     def _next_batch(self, num):
+    ...         ds = self.base.next(num)
+    ...         ds.features = ds.features * 2
+    ...         return ds
+    >>> it = Doubled(ArrayDataSetIterator(np.ones((3, 1)), None, batch_size=2))
+    >>> [ds.features[:, 0].tolist() for ds in it], it.batch(), it.position
+    ([[2.0, 2.0], [2.0]], 2, 2)
+    """
 
-    def _batch_at(self, index: int) -> Any:
-        # the base applies the (forwarded) pre-processor; ours is always None
-        return self._base.batch_at(index)
+    _base_type = DataSetIterator
+
+    def batch(self) -> int:
+        return self.base.batch()
+
+    def input_columns(self) -> int:
+        return self.base.input_columns()
+
+    def total_outcomes(self) -> int:
+        return self.base.total_outcomes()
+
+    def get_labels(self) -> list[str] | None:
+        return self.base.get_labels()
 
 
-class MappedWrapper(Wrapper):
+class MultiDataSetIteratorWrapper(IteratorWrapper, MultiDataSetIterator):
+    """A :class:`MultiDataSetIterator` over a MultiDataSetIterator ``base``."""
+
+    _base_type = MultiDataSetIterator
+
+
+class MappedWrapper(IteratorWrapper):
     """A wrapper whose batches are the base's, each passed through :meth:`_map`.
 
     Sequential and random access both go through the base, so this wrapper is indexable
-    exactly when the base is; its own pre-processor is applied by the base class, after
-    ``_map``.
+    exactly when the base is; its own pre-processor is applied after ``_map``.
     """
+
+    forwards_pre_processor = False
+    indexable = forwarded_indexable  # type: ignore[assignment]
 
     def _map(self, batch: Any) -> Any:
         raise NotImplementedError
 
-    @property
-    def indexable(self) -> bool:  # type: ignore[override]
-        return self._base.indexable
-
-    def has_next(self) -> bool:
-        return self._base.has_next()
-
     def _next_batch(self, num: int | None) -> Any:
-        return self._map(owned(self, self._base.next(num)))
+        return self._map(owned(self, self.base.next(num)))
 
     def _batch_at(self, index: int) -> Any:
-        return self._map(owned(self, self._base.batch_at(index)))
-
-    def num_batches(self) -> int:
-        return self._base.num_batches()
-
-
-class DataSetWrapperMixin:
-    """DataSetIterator queries answered by the base."""
-
-    _base: DataSetIterator
-
-    def batch(self) -> int:
-        return self._base.batch()
-
-    def input_columns(self) -> int:
-        return self._base.input_columns()
-
-    def total_outcomes(self) -> int:
-        return self._base.total_outcomes()
-
-    def get_labels(self) -> list[str] | None:
-        return self._base.get_labels()
+        return self._map(owned(self, self.base.batch_at(index)))
 
 
 def base_kind(base: Any) -> type:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from fastiter.dataset import DataSet, MultiDataSet
-from fastiter.iterators._wrapping import MappedWrapper, check_iterator
+from fastiter.iterators._wrapping import MappedWrapper
 from fastiter.iterators.base import DataSetIterator, MultiDataSetIterator
 
 __all__ = ["MultiDataSetWrapperIterator", "MultiDataSetIteratorAdapter", "to_data_set"]
@@ -41,9 +41,10 @@ class MultiDataSetWrapperIterator(MappedWrapper, DataSetIterator):
     [(2, 2), (2, 2)]
     """
 
+    _base_type = MultiDataSetIterator
+
     def __init__(self, base: MultiDataSetIterator) -> None:
-        super().__init__()
-        self._base = check_iterator("base", base, MultiDataSetIterator)
+        super().__init__(base)
 
     def _map(self, batch: MultiDataSet) -> DataSet:
         return to_data_set(batch)
@@ -64,9 +65,10 @@ class MultiDataSetIteratorAdapter(MappedWrapper, MultiDataSetIterator):
     [(1, 1, 2), (1, 1, 1)]
     """
 
+    _base_type = DataSetIterator
+
     def __init__(self, base: DataSetIterator) -> None:
-        super().__init__()
-        self._base = check_iterator("base", base, DataSetIterator)
+        super().__init__(base)
 
     def _map(self, batch: DataSet) -> MultiDataSet:
         return batch.to_multi_data_set()

@@ -44,7 +44,11 @@ from fastiter.iterators._pipeline import (
     register_for_exit,
 )
 from fastiter.iterators._pool import BufferPool
-from fastiter.iterators._wrapping import DataSetWrapperMixin
+from fastiter.iterators._wrapping import (
+    DataSetIteratorWrapper,
+    IteratorWrapper,
+    MultiDataSetIteratorWrapper,
+)
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
 
 __all__ = [
@@ -114,54 +118,25 @@ def _strided(base: BaseIterator, start: int, step: int, stop: int) -> Iterator[A
         raise CarriedStop(exc) from None
 
 
-class _ForwardToBase:
-    """Answers that belong to ``self.base``, shared by the async iterators and the shields.
-
-    The pre-processor lives on the base (set here, applied there once, on the producer
-    for the async iterators), and neither kind is ever wrapped in another prefetcher.
-    """
-
-    base: Any
-
-    @property
-    def _base(self) -> Any:
-        # the name the wrappers' shared query mixin (DataSetWrapperMixin) reads
-        return self.base
-
-    def reset_supported(self) -> bool:
-        return self.base.reset_supported()
+class _NotPrefetchable(IteratorWrapper):
+    """A wrapper never wrapped in another async prefetcher: the async iterators and the
+    shields.  The pre-processor lives on the base (for the async iterators it is applied
+    there, on the producer)."""
 
     def async_supported(self) -> bool:
         """False: never wrapped in another async prefetcher."""
         return False
 
-    @property
-    def pre_processor(self) -> Any:
-        """The base's pre-processor (forwarded inward, applied once by the base)."""
-        return self.base.pre_processor
 
-    @pre_processor.setter
-    def pre_processor(self, value: Any) -> None:
-        self.base.pre_processor = value
-
-    def num_batches(self) -> int:
-        return self.base.num_batches()
-
-
-class _AsyncMixin(_ForwardToBase):
+class _AsyncMixin(_NotPrefetchable):
     """The shared implementation; the public classes add the right interface."""
 
-    _base_type: type = BaseIterator
-
     def _setup(self, base: Any, queue_size: int, workers: int, reuse_buffers: bool) -> None:
-        if not isinstance(base, self._base_type):
-            raise TypeError(f"base must be a {self._base_type.__name__}, "
-                            f"got {type(base).__name__}")
+        IteratorWrapper.__init__(self, base)
         queue_size = positive_int("queue_size", queue_size)
         if queue_size < 2:
             raise ValueError(f"queue_size must be >= 2 (DL4J's minimum), got {queue_size}")
         workers = int_in_range("workers", workers, 1, MAX_WORKERS)
-        self.base = base
         self.queue_size = queue_size
         self.workers = workers
         self._max_producers = workers if workers > 1 and base.indexable else 1
@@ -349,7 +324,7 @@ class _AsyncMixin(_ForwardToBase):
                 f"reuse_buffers={self.reuse_buffers})")
 
 
-class AsyncDataSetIterator(_AsyncMixin, DataSetWrapperMixin, DataSetIterator):
+class AsyncDataSetIterator(_AsyncMixin, DataSetIteratorWrapper):
     """Prefetches a :class:`DataSetIterator` on native threads (DL4J's AsyncDataSetIterator).
 
     Parameters
@@ -385,15 +360,12 @@ class AsyncDataSetIterator(_AsyncMixin, DataSetWrapperMixin, DataSetIterator):
     [0.0, 8.0, 16.0]
     """
 
-    _base_type = DataSetIterator
-
     def __init__(self, base: DataSetIterator, queue_size: int = 8, workers: int = 1,
                  reuse_buffers: bool = False) -> None:
-        DataSetIterator.__init__(self)
         self._setup(base, queue_size, workers, reuse_buffers)
 
 
-class AsyncMultiDataSetIterator(_AsyncMixin, MultiDataSetIterator):
+class AsyncMultiDataSetIterator(_AsyncMixin, MultiDataSetIteratorWrapper):
     """Prefetches a :class:`MultiDataSetIterator` on native threads.
 
     Same parameters and guarantees as :class:`AsyncDataSetIterator`.
@@ -411,9 +383,6 @@ class AsyncMultiDataSetIterator(_AsyncMixin, MultiDataSetIterator):
     [1, 2]
     """
 
-    _base_type = MultiDataSetIterator
-
     def __init__(self, base: MultiDataSetIterator, queue_size: int = 8, workers: int = 1,
                  reuse_buffers: bool = False) -> None:
-        MultiDataSetIterator.__init__(self)
         self._setup(base, queue_size, workers, reuse_buffers)

@@ -6,11 +6,10 @@ them from this module.
 """
 from __future__ import annotations
 
-from typing import Any
 
-from fastiter.iterators._wrapping import DataSetWrapperMixin
-from fastiter.iterators.async_ import _ForwardToBase
-from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
+from fastiter.iterators._wrapping import DataSetIteratorWrapper, MultiDataSetIteratorWrapper
+from fastiter.iterators.async_ import _NotPrefetchable
+from fastiter.iterators.base import DataSetIterator, MultiDataSetIterator
 from fastiter.iterators.prefetcher import Prefetcher as Prefetcher  # moved there
 from fastiter.iterators.prefetcher import prefetch as prefetch  # moved there
 
@@ -20,35 +19,12 @@ __all__ = [
 ]
 
 
-class _ShieldMixin(_ForwardToBase):
-    """Pass every call through to the base, but answer ``async_supported() == False``."""
-
-    _base_type: type = BaseIterator
-
-    def _wrap(self, base: Any) -> None:
-        if not isinstance(base, self._base_type):
-            raise TypeError(f"base must be a {self._base_type.__name__}, "
-                            f"got {type(base).__name__}")
-        self.base = base
-
-    def has_next(self) -> bool:
-        return self.base.has_next()
-
-    def next(self, num: int | None = None) -> Any:
-        batch = self.base.next(num)  # the base applies its own pre-processor
-        self._position += 1
-        return batch
-
-    def _next_batch(self, num: int | None) -> Any:  # pragma: no cover - next() overrides
-        return self.base.next(num)
-
-    def reset(self) -> None:
-        self.base.reset()
-        self._epoch += 1
-        self._position = 0
+class _Shield(_NotPrefetchable):
+    """Pass every call through to the base (the wrapper base's defaults), but answer
+    ``async_supported() == False``."""
 
 
-class AsyncShieldDataSetIterator(_ShieldMixin, DataSetWrapperMixin, DataSetIterator):
+class AsyncShieldDataSetIterator(_Shield, DataSetIteratorWrapper):
     """A pass-through that answers ``async_supported() == False`` (DL4J's shield).
 
     Examples
@@ -59,14 +35,11 @@ class AsyncShieldDataSetIterator(_ShieldMixin, DataSetWrapperMixin, DataSetItera
     (False, [2, 2, 1])
     """
 
-    _base_type = DataSetIterator
-
     def __init__(self, base: DataSetIterator) -> None:
-        DataSetIterator.__init__(self)
-        self._wrap(base)
+        super().__init__(base)
 
 
-class AsyncShieldMultiDataSetIterator(_ShieldMixin, MultiDataSetIterator):
+class AsyncShieldMultiDataSetIterator(_Shield, MultiDataSetIteratorWrapper):
     """The MultiDataSet shield: a pass-through with ``async_supported() == False``.
 
     Examples
@@ -78,8 +51,5 @@ class AsyncShieldMultiDataSetIterator(_ShieldMixin, MultiDataSetIterator):
     (False, [3])
     """
 
-    _base_type = MultiDataSetIterator
-
     def __init__(self, base: MultiDataSetIterator) -> None:
-        MultiDataSetIterator.__init__(self)
-        self._wrap(base)
+        super().__init__(base)

@@ -186,12 +186,28 @@ class BaseIterator(Generic[T], abc.ABC):
     def shard(self, rank: int, world_size: int) -> "BaseIterator[T]":
         """This iterator's batches ``rank, rank + world_size, ...`` (needs random access).
 
-        Every batch goes to exactly one of the ``world_size`` shards, so multi-process or
-        multi-machine training needs no splitting code of its own.
+        The same as the free function ``fastiter.shard(self, rank, world_size)``, which
+        is where sharding is implemented: this module only declares the method, and the
+        sharding module installs itself with :func:`_set_sharder`, so that the
+        interfaces do not import the wrappers built on them.
         """
-        from fastiter.iterators.shard import ShardedIterator
+        return _sharder(self, rank, world_size)
 
-        return ShardedIterator(self, rank, world_size)
+    def skip(self, n: int) -> None:
+        """Advance ``n`` batches without returning or pre-processing them.
+
+        Constant time for indexable iterators; others produce and drop the batches.
+        :attr:`position` grows by ``n``.  Raises ValueError when the epoch ends first.
+
+        >>> from fastiter import ArrayDataSetIterator
+        >>> it = ArrayDataSetIterator(np.arange(6.0)[:, None], batch_size=2)
+        >>> it.skip(2); it.position, it.next().features[:, 0].tolist()
+        (2, [4.0, 5.0])
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"n must be an int >= 0, got {n!r}")
+        self._skip(n)
+        self._position += n
 
     # --- resumable position ---------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -256,6 +272,21 @@ class BaseIterator(Generic[T], abc.ABC):
 
     def __len__(self) -> int:
         return self.num_batches()
+
+
+def _no_sharder(it: BaseIterator, rank: int, world_size: int) -> BaseIterator:
+    raise RuntimeError("sharding is implemented in fastiter.iterators.shard, which "
+                       "importing fastiter.iterators loads; import it first")
+
+
+_sharder: Any = _no_sharder
+
+
+def _set_sharder(fn: Any) -> None:
+    """Install the implementation behind :meth:`BaseIterator.shard` (called once by
+    ``fastiter.iterators.shard``, which depends on this module and not the reverse)."""
+    global _sharder
+    _sharder = fn
 
 
 class DataSetIterator(BaseIterator[DataSet]):

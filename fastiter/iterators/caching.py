@@ -6,13 +6,7 @@ import os
 from typing import Any
 
 from fastiter.dataset import DataSet
-from fastiter.iterators._wrapping import (
-    DataSetWrapperMixin,
-    Wrapper,
-    advance,
-    check_iterator,
-    check_state_type,
-)
+from fastiter.iterators._wrapping import DataSetIteratorWrapper, check_state_type
 from fastiter.iterators.base import BaseIterator, DataSetIterator
 
 __all__ = ["CachingDataSetIterator", "InMemoryDataSetCache", "InFileDataSetCache"]
@@ -115,7 +109,7 @@ def _as_cache(cache: Any) -> Any:
     return cache
 
 
-class CachingDataSetIterator(DataSetWrapperMixin, Wrapper, DataSetIterator):
+class CachingDataSetIterator(DataSetIteratorWrapper):
     """Reads ``base`` once into ``cache`` and replays the cache on later passes.
 
     A pass reads the cache when the cache holds a complete pass for ``namespace``;
@@ -145,8 +139,7 @@ class CachingDataSetIterator(DataSetWrapperMixin, Wrapper, DataSetIterator):
 
     def __init__(self, base: DataSetIterator, cache: Any = None, namespace: str = "default",
                  allow_prefetching: bool = True) -> None:
-        super().__init__()
-        self._base = check_iterator("base", base, DataSetIterator)
+        super().__init__(base)
         self._cache = _as_cache(cache)
         if not isinstance(namespace, str) or not namespace:
             raise ValueError(f"namespace must be a non-empty str, got {namespace!r}")
@@ -154,11 +147,13 @@ class CachingDataSetIterator(DataSetWrapperMixin, Wrapper, DataSetIterator):
         self._allow_prefetching = bool(allow_prefetching)
         self._begin_pass(fresh=True)
 
+    forwards_pre_processor = False  # the base's runs before caching, ours on every batch
+
     def _begin_pass(self, fresh: bool = False) -> None:
         self._from_cache = self._cache.is_complete(self._namespace)
         self._filled_from_start = not self._from_cache
         if not self._from_cache and not fresh:
-            self._base.reset()
+            self.base.reset()
 
     def _key(self, index: int) -> str:
         return f"{self._namespace}-{index}"
@@ -169,7 +164,7 @@ class CachingDataSetIterator(DataSetWrapperMixin, Wrapper, DataSetIterator):
     def has_next(self) -> bool:
         if self._from_cache:
             return self._cache.contains(self._key(self._position))
-        if self._base.has_next():
+        if self.base.has_next():
             return True
         if self._filled_from_start:
             self._cache.set_complete(self._namespace, True)
@@ -181,9 +176,13 @@ class CachingDataSetIterator(DataSetWrapperMixin, Wrapper, DataSetIterator):
                                       "cached batches have the base's size")
         if self._from_cache:
             return self._cache.get(self._key(self._position))
-        ds = self._base.next()
+        ds = self.base.next()
         self._cache.put(self._key(self._position), ds)
         return ds
+
+    def num_batches(self) -> int:
+        # not the base's: a cache filled by another process may hold another count
+        return BaseIterator.num_batches(self)
 
     def reset_supported(self) -> bool:
         return True
@@ -194,13 +193,13 @@ class CachingDataSetIterator(DataSetWrapperMixin, Wrapper, DataSetIterator):
     def state_dict(self) -> dict[str, Any]:
         state = BaseIterator.state_dict(self)
         state.update(from_cache=self._from_cache, filled_from_start=self._filled_from_start,
-                     base=self._base.state_dict())
+                     base=self.base.state_dict())
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         check_state_type(self, state, ("epoch", "position", "from_cache",
                                        "filled_from_start", "base"))
-        self._base.load_state_dict(state["base"])
+        self.base.load_state_dict(state["base"])
         self._epoch, self._position = int(state["epoch"]), int(state["position"])
         self._from_cache = bool(state["from_cache"])
         # a fill can only complete the cache if the batches before the resume point are in it
@@ -209,5 +208,5 @@ class CachingDataSetIterator(DataSetWrapperMixin, Wrapper, DataSetIterator):
         if self._from_cache and not self._cache.is_complete(self._namespace):
             # a memory cache does not outlive its process: re-read this pass from the base
             self._from_cache = self._filled_from_start = False
-            self._base.reset()
-            advance(self._base, self._position)
+            self.base.reset()
+            self.base.skip(self._position)

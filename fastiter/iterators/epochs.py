@@ -7,14 +7,14 @@ from typing import Any
 from fastiter._validate import positive_int
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import owned
-from fastiter.iterators._wrapping import DataSetWrapperMixin, Wrapper
+from fastiter.iterators._wrapping import DataSetIteratorWrapper
 from fastiter.iterators.base import DataSetIterator
 from fastiter.iterators.inmemory import ViewIterator
 
 __all__ = ["MultipleEpochsIterator"]
 
 
-class MultipleEpochsIterator(DataSetWrapperMixin, Wrapper, DataSetIterator):
+class MultipleEpochsIterator(DataSetIteratorWrapper):
     """Repeats ``base`` for ``num_epochs`` passes, resetting it between passes.
 
     Parameters
@@ -48,10 +48,9 @@ class MultipleEpochsIterator(DataSetWrapperMixin, Wrapper, DataSetIterator):
 
     def __init__(self, base: DataSetIterator | DataSet | int, num_epochs: Any,
                  batch_size: int | None = None) -> None:
-        super().__init__()
         if isinstance(base, numbers.Integral) and not isinstance(base, bool):
             base, num_epochs = num_epochs, base
-        self._num_epochs = positive_int("num_epochs", num_epochs)
+        num_epochs = positive_int("num_epochs", num_epochs)
         if isinstance(base, DataSet):
             # a DataSet is served through DL4J's ViewIterator: whole, or batch_by(batch_size)
             size = max(base.num_examples(), 1) if batch_size is None else batch_size
@@ -60,34 +59,37 @@ class MultipleEpochsIterator(DataSetWrapperMixin, Wrapper, DataSetIterator):
             if batch_size is not None:
                 raise ValueError("batch_size is only for a DataSet source; the base "
                                  "iterator already has its own batch size")
-            if self._num_epochs > 1 and not base.reset_supported():
-                raise ValueError(f"num_epochs={self._num_epochs} needs a base that can "
+            if num_epochs > 1 and not base.reset_supported():
+                raise ValueError(f"num_epochs={num_epochs} needs a base that can "
                                  f"reset, and {type(base).__name__} cannot")
         else:
             raise TypeError(f"base must be a DataSetIterator or a DataSet, "
                             f"got {type(base).__name__}")
-        self._base = base
+        super().__init__(base)
+        self._num_epochs = num_epochs
         self._pass = 0  # completed passes over the source in this epoch
 
+    forwards_pre_processor = False  # applied here, after the base's (DL4J)
+
     def has_next(self) -> bool:
-        if self._base.has_next():
+        if self.base.has_next():
             return True
         if self._pass + 1 >= self._num_epochs:
             return False
         self._pass += 1
-        self._base.reset()
-        return self._base.has_next()
+        self.base.reset()
+        return self.base.has_next()
 
     def _next_batch(self, num: int | None) -> DataSet:
         # a copy when our pre-processor will edit it: a view must not change its source
-        return owned(self, self._base.next(num))
+        return owned(self, self.base.next(num))
 
     def _restart(self) -> None:
         self._pass = 0
-        self._base.reset()
+        self.base.reset()
 
     def num_batches(self) -> int:
-        return self._base.num_batches() * self._num_epochs
+        return self.base.num_batches() * self._num_epochs
 
     _own_keys = ("pass",)
 

@@ -7,10 +7,11 @@ from typing import Any
 from fastiter._validate import positive_int
 from fastiter.dataset import DataSet
 from fastiter.iterators._wrapping import (
-    DataSetWrapperMixin,
-    ForwardingWrapper,
+    DataSetIteratorWrapper,
+    IteratorWrapper,
     MappedWrapper,
-    check_iterator,
+    MultiDataSetIteratorWrapper,
+    forwarded_indexable,
 )
 from fastiter.iterators.base import DataSetIterator, MultiDataSetIterator
 
@@ -22,27 +23,26 @@ __all__ = [
 ]
 
 
-class _EarlyTermination(ForwardingWrapper):
+class _EarlyTermination(IteratorWrapper):
     """Stops after ``termination_point`` calls of next; ``next(num)`` counts as one."""
 
-    def _setup(self, base: Any, termination_point: int, kind: type) -> None:
-        self._base = check_iterator("base", base, kind)
+    indexable = forwarded_indexable  # type: ignore[assignment]
+
+    def __init__(self, base: Any, termination_point: int) -> None:
+        super().__init__(base)
         self._termination_point = positive_int("termination_point", termination_point)
 
     def has_next(self) -> bool:
-        return self._position < self._termination_point and self._base.has_next()
-
-    def _next_batch(self, num: int | None) -> Any:
-        return self._base.next(num)
+        return self.position < self._termination_point and self.base.has_next()
 
     def num_batches(self) -> int:
-        return min(self._termination_point, self._base.num_batches())
+        return min(self._termination_point, self.base.num_batches())
 
     def _own_state(self) -> dict[str, Any]:
         return {"termination_point": self._termination_point}
 
 
-class EarlyTerminationDataSetIterator(DataSetWrapperMixin, _EarlyTermination, DataSetIterator):
+class EarlyTerminationDataSetIterator(_EarlyTermination, DataSetIteratorWrapper):
     """Yields at most ``termination_point`` batches of ``base``, then stops.
 
     A call of ``next(num)`` counts as one batch, whatever ``num`` is.  ``reset()`` resets
@@ -63,11 +63,10 @@ class EarlyTerminationDataSetIterator(DataSetWrapperMixin, _EarlyTermination, Da
     """
 
     def __init__(self, base: DataSetIterator, termination_point: int) -> None:
-        DataSetIterator.__init__(self)
-        self._setup(base, termination_point, DataSetIterator)
+        super().__init__(base, termination_point)
 
 
-class EarlyTerminationMultiDataSetIterator(_EarlyTermination, MultiDataSetIterator):
+class EarlyTerminationMultiDataSetIterator(_EarlyTermination, MultiDataSetIteratorWrapper):
     """:class:`EarlyTerminationDataSetIterator` for a MultiDataSetIterator.
 
     Examples
@@ -79,11 +78,10 @@ class EarlyTerminationMultiDataSetIterator(_EarlyTermination, MultiDataSetIterat
     """
 
     def __init__(self, base: MultiDataSetIterator, termination_point: int) -> None:
-        MultiDataSetIterator.__init__(self)
-        self._setup(base, termination_point, MultiDataSetIterator)
+        super().__init__(base, termination_point)
 
 
-class WorkspacesShieldDataSetIterator(DataSetWrapperMixin, ForwardingWrapper, DataSetIterator):
+class WorkspacesShieldDataSetIterator(DataSetIteratorWrapper):
     """Returns detached copies of the base's batches, so none shares a reused buffer.
 
     Examples
@@ -94,21 +92,16 @@ class WorkspacesShieldDataSetIterator(DataSetWrapperMixin, ForwardingWrapper, Da
     [2, 2]
     """
 
-    def __init__(self, base: DataSetIterator) -> None:
-        super().__init__()
-        self._base = check_iterator("base", base, DataSetIterator)
+    indexable = forwarded_indexable  # type: ignore[assignment]
 
-    def has_next(self) -> bool:
-        return self._base.has_next()
+    def __init__(self, base: DataSetIterator) -> None:
+        super().__init__(base)
 
     def _next_batch(self, num: int | None) -> DataSet:
-        return self._base.next(num).detach()
+        return self.base.next(num).detach()
 
     def _batch_at(self, index: int) -> DataSet:
-        return self._base.batch_at(index).detach()
-
-    def num_batches(self) -> int:
-        return self._base.num_batches()
+        return self.base.batch_at(index).detach()
 
 
 def _reconstruct(ds: DataSet) -> DataSet:
@@ -118,7 +111,7 @@ def _reconstruct(ds: DataSet) -> DataSet:
     return ds
 
 
-class ReconstructionDataSetIterator(DataSetWrapperMixin, MappedWrapper, DataSetIterator):
+class ReconstructionDataSetIterator(MappedWrapper, DataSetIteratorWrapper):
     """The base's batches with labels replaced by a copy of the features (autoencoders).
 
     Differs from DL4J: the labels are a copy (not the same array), the labels mask is the
@@ -134,14 +127,13 @@ class ReconstructionDataSetIterator(DataSetWrapperMixin, MappedWrapper, DataSetI
     """
 
     def __init__(self, base: DataSetIterator) -> None:
-        super().__init__()
-        self._base = check_iterator("base", base, DataSetIterator)
+        super().__init__(base)
 
     def _map(self, batch: DataSet) -> DataSet:
         return _reconstruct(batch)
 
     def total_outcomes(self) -> int:
-        return self._base.input_columns()
+        return self.base.input_columns()
 
     def get_labels(self) -> list[str] | None:
         return None
