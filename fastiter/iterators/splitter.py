@@ -95,27 +95,27 @@ class _Splitter:
             raise ValueError(f"total_batches={self.total_batches} exceeds the base's "
                              f"{known} batches; total_batches counts batches, not examples")
         self.bounds = [sum(self.parts[:i]) for i in range(len(self.parts) + 1)]
-        self._base = base
+        self.base = base
         self._cursor = 0          # batches the base has handed out in its current pass
         self._first: Any = None   # features of the base's first batch, to detect shuffling
 
     # --- positioning the shared base ------------------------------------------------
     def _seek(self, target: int) -> None:
         if self._cursor != target:
-            self._base.reset()
+            self.base.reset()
             self._cursor = 0
             if target > 0:
                 # every reset must show the same first batch, even when a view skips it:
                 # a part that seeks past a reshuffled start would read other parts' rows
                 self._take(None)
-            advance(self._base, target - self._cursor)
+            advance(self.base, target - self._cursor)
             self._cursor = target
 
     def _take(self, num: int | None) -> Any:
         """The base's next batch; its first batch of a pass is checked against the first
         pass's, which is how a shuffling base is caught (SPEC §3)."""
         at = self._cursor
-        batch = self._base.next(num)
+        batch = self.base.next(num)
         self._cursor += 1
         if at == 0:
             self._check_not_shuffled(batch)
@@ -132,7 +132,7 @@ class _Splitter:
                                           np.allclose(a, b, rtol=0, atol=1e-5))
             for a, b in zip(feats, self._first))
         if not same:
-            raise RuntimeError(f"the first batch of base {type(self._base).__name__} differs "
+            raise RuntimeError(f"the first batch of base {type(self.base).__name__} differs "
                                f"between passes: the base shuffles (or is random), so its "
                                f"parts would overlap; split a base without shuffling")
 
@@ -169,11 +169,11 @@ class _SplitView:
     @property
     def pre_processor(self) -> Any:
         """The base's pre-processor (views forward it, so it runs once per batch)."""
-        return self._splitter._base.pre_processor
+        return self._splitter.base.pre_processor
 
     @pre_processor.setter
     def pre_processor(self, value: Any) -> None:
-        self._splitter._base.pre_processor = value
+        self._splitter.base.pre_processor = value
 
     def _positioned(self) -> bool:
         sp = self._splitter
@@ -192,7 +192,7 @@ class _SplitView:
         if self._position >= self._hi - self._lo:
             return False
         self._positioned()
-        return self._splitter._base.has_next()
+        return self._splitter.base.has_next()
 
     def _next_batch(self, num: int | None) -> Any:
         if num is not None:
@@ -207,16 +207,16 @@ class _SplitView:
         return self._hi - self._lo
 
     def reset_supported(self) -> bool:
-        return self._splitter._base.reset_supported()
+        return self._splitter.base.reset_supported()
 
     def async_supported(self) -> bool:
-        return self._splitter._base.async_supported()
+        return self._splitter.base.async_supported()
 
     def state_dict(self) -> dict[str, Any]:
         sp = self._splitter
         return {"type": type(self).__name__, "epoch": self._epoch, "position": self._position,
                 "seed": None, "part": self._part, "cursor": sp._cursor,
-                "base": sp._base.state_dict()}
+                "base": sp.base.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         check_state_type(self, state, ("epoch", "position", "part", "cursor", "base"))
@@ -224,7 +224,7 @@ class _SplitView:
             raise ValueError(f"state is for part {state['part']}, this view is part "
                              f"{self._part}")
         sp = self._splitter
-        sp._base.load_state_dict(state["base"])
+        sp.base.load_state_dict(state["base"])
         sp._cursor = int(state["cursor"])
         self._epoch, self._position = int(state["epoch"]), int(state["position"])
 
@@ -237,16 +237,16 @@ class DataSetSplitView(_SplitView, DataSetIterator):
         self._setup(splitter, part, strict)
 
     def batch(self) -> int:
-        return self._splitter._base.batch()
+        return self._splitter.base.batch()
 
     def input_columns(self) -> int:
-        return self._splitter._base.input_columns()
+        return self._splitter.base.input_columns()
 
     def total_outcomes(self) -> int:
-        return self._splitter._base.total_outcomes()
+        return self._splitter.base.total_outcomes()
 
     def get_labels(self) -> list[str] | None:
-        return self._splitter._base.get_labels()
+        return self._splitter.base.get_labels()
 
 
 class MultiDataSetSplitView(_SplitView, MultiDataSetIterator):
