@@ -70,8 +70,8 @@ class IteratorWrapper(BaseIterator):
     pre-processor; ``reset()`` resets the base.  A subclass overrides what it changes
     (``has_next``/``_next_batch`` to change the batches, ``_own_state`` for extra
     resumable fields).  Random access is off unless the subclass opts in with
-    ``indexable = forwarded_indexable`` (only correct when batch ``i`` of the wrapper is
-    batch ``i`` of the base).  Use :class:`DataSetIteratorWrapper` or
+    ``forwards_index = True`` (only correct when batch ``i`` of the wrapper is batch
+    ``i`` of the base).  Use :class:`DataSetIteratorWrapper` or
     :class:`MultiDataSetIteratorWrapper` as the base class of a concrete wrapper.
 
     Attributes
@@ -87,12 +87,21 @@ class IteratorWrapper(BaseIterator):
     #: True: the pre-processor is set on the base and applied there once (DL4J's wrappers).
     #: False: the wrapper keeps its own and applies it to its batches, after the base's.
     forwards_pre_processor: bool = True
+    #: True in a wrapper whose batch ``i`` is the base's batch ``i`` (pass-throughs):
+    #: it then has random access exactly when the base has
+    forwards_index: bool = False
     #: extra fields of this wrapper's state, written by :meth:`_own_state`
     _own_keys: tuple[str, ...] = ()
 
     def __init__(self, base: Any) -> None:
         BaseIterator.__init__(self)
         self.base = check_iterator("base", base, self._base_type)
+
+    @property
+    def indexable(self) -> bool:  # type: ignore[override]  # a property over a bool
+        """Random access: only in a pass-through (``forwards_index``) over an indexable
+        base."""
+        return self.forwards_index and self.base.indexable
 
     # --- batches: the base's ---------------------------------------------------------
     def has_next(self) -> bool:
@@ -160,11 +169,6 @@ class IteratorWrapper(BaseIterator):
         self._load_own_state(state)
 
 
-#: ``indexable = forwarded_indexable`` in a wrapper whose batch ``i`` is the base's
-forwarded_indexable = property(lambda self: self.base.indexable,
-                               doc="Random access exactly when the base has it.")
-
-
 class DataSetIteratorWrapper(IteratorWrapper, DataSetIterator):
     """A :class:`DataSetIterator` over a DataSetIterator ``base``: :class:`IteratorWrapper`
     plus the DataSet queries (``batch``, ``input_columns``, ``total_outcomes``,
@@ -212,7 +216,7 @@ class MappedWrapper(IteratorWrapper):
     """
 
     forwards_pre_processor = False
-    indexable = forwarded_indexable  # type: ignore[assignment]
+    forwards_index = True
 
     def _map(self, batch: Any) -> Any:
         raise NotImplementedError

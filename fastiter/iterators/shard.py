@@ -48,8 +48,12 @@ class ShardedIterator(DataSetIteratorWrapper):
     [2.0, 6.0]
     """
 
-    indexable = True
     _base_type = BaseIterator  # as before: a MultiDataSetIterator can be sharded too
+
+    @property
+    def indexable(self) -> bool:
+        """Always True: the shard's batch ``i`` is the base's batch ``rank + i * world``."""
+        return True
 
     def __init__(self, base: BaseIterator, rank: int, world_size: int) -> None:
         if not getattr(base, "indexable", False):

@@ -11,7 +11,6 @@ from fastiter.iterators._wrapping import (
     IteratorWrapper,
     MappedWrapper,
     MultiDataSetIteratorWrapper,
-    forwarded_indexable,
 )
 from fastiter.iterators.base import DataSetIterator, MultiDataSetIterator
 
@@ -26,7 +25,7 @@ __all__ = [
 class _EarlyTermination(IteratorWrapper):
     """Stops after ``termination_point`` calls of next; ``next(num)`` counts as one."""
 
-    indexable = forwarded_indexable  # type: ignore[assignment]
+    forwards_index = True
 
     def __init__(self, base: Any, termination_point: int) -> None:
         super().__init__(base)
@@ -92,7 +91,7 @@ class WorkspacesShieldDataSetIterator(DataSetIteratorWrapper):
     [2, 2]
     """
 
-    indexable = forwarded_indexable  # type: ignore[assignment]
+    forwards_index = True
 
     def __init__(self, base: DataSetIterator) -> None:
         super().__init__(base)
