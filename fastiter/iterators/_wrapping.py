@@ -13,7 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastiter.iterators._indexed import owned
-from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
+from fastiter.iterators.base import (
+    BaseIterator,
+    DataSetIterator,
+    MultiDataSetIterator,
+    checked_pre_processor,
+)
 
 __all__ = ["IteratorWrapper", "DataSetIteratorWrapper", "MultiDataSetIteratorWrapper"]
 
@@ -87,8 +92,8 @@ class IteratorWrapper(BaseIterator):
     #: True: the pre-processor is set on the base and applied there once (DL4J's wrappers).
     #: False: the wrapper keeps its own and applies it to its batches, after the base's.
     forwards_pre_processor: bool = True
-    #: True in a wrapper whose batch ``i`` is the base's batch ``i`` (pass-throughs):
-    #: it then has random access exactly when the base has
+    #: True in a wrapper whose ``_batch_at`` reads the base's ``batch_at`` (a pass-through,
+    #: or a remapping such as a shard): it has random access exactly when the base has
     forwards_index: bool = False
     #: extra fields of this wrapper's state, written by :meth:`_own_state`
     _own_keys: tuple[str, ...] = ()
@@ -138,7 +143,7 @@ class IteratorWrapper(BaseIterator):
         if self.forwards_pre_processor:
             self.base.pre_processor = value
         else:
-            BaseIterator.pre_processor.fset(self, value)  # type: ignore[attr-defined]
+            self._pre_processor = checked_pre_processor(value)
 
     def close(self) -> None:
         """Close the base, when it can be closed (e.g. joins an async base's threads)."""
@@ -187,7 +192,7 @@ class DataSetIteratorWrapper(IteratorWrapper, DataSetIterator):
     ([[2.0, 2.0], [2.0]], 2, 2)
     """
 
-    _base_type = DataSetIterator
+    _base_type: type = DataSetIterator
 
     def batch(self) -> int:
         return self.base.batch()
@@ -205,7 +210,7 @@ class DataSetIteratorWrapper(IteratorWrapper, DataSetIterator):
 class MultiDataSetIteratorWrapper(IteratorWrapper, MultiDataSetIterator):
     """A :class:`MultiDataSetIterator` over a MultiDataSetIterator ``base``."""
 
-    _base_type = MultiDataSetIterator
+    _base_type: type = MultiDataSetIterator
 
 
 class MappedWrapper(IteratorWrapper):

@@ -32,9 +32,9 @@ from __future__ import annotations
 import weakref
 from typing import Any, Callable, Iterable, Iterator
 
+from fastiter._core._alloc import BlockCache
 from fastiter._validate import int_in_range, positive_int
 from fastiter.errors import NoSuchElementError, UnsupportedOperationError
-from fastiter._core._alloc import BlockCache
 from fastiter.iterators._pipeline import (
     END,
     CarriedStop,

@@ -6,16 +6,16 @@ them from this module.
 """
 from __future__ import annotations
 
-
 from fastiter.iterators._wrapping import DataSetIteratorWrapper, MultiDataSetIteratorWrapper
 from fastiter.iterators.async_ import _NotPrefetchable
 from fastiter.iterators.base import DataSetIterator, MultiDataSetIterator
-from fastiter.iterators.prefetcher import Prefetcher as Prefetcher  # moved there
-from fastiter.iterators.prefetcher import prefetch as prefetch  # moved there
+from fastiter.iterators.prefetcher import Prefetcher, prefetch  # moved there; old path
 
 __all__ = [
     "AsyncShieldDataSetIterator",
     "AsyncShieldMultiDataSetIterator",
+    "Prefetcher",
+    "prefetch",
 ]
 
 

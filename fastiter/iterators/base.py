@@ -58,6 +58,14 @@ class MultiDataSetPreProcessor(Protocol):
     def pre_process(self, mds: MultiDataSet) -> None: ...
 
 
+def checked_pre_processor(value: Any) -> Any:
+    """``value`` if it is None or has a ``pre_process`` method, else a TypeError."""
+    if value is not None and not callable(getattr(value, "pre_process", None)):
+        raise TypeError(f"pre_processor must have a pre_process(ds) method, "
+                        f"got {type(value).__name__}")
+    return value
+
+
 class BaseIterator(Generic[T], abc.ABC):
     """Shared machinery of both interfaces; see the module docstring for the hooks."""
 
@@ -153,10 +161,7 @@ class BaseIterator(Generic[T], abc.ABC):
 
     @pre_processor.setter
     def pre_processor(self, value: Any) -> None:
-        if value is not None and not callable(getattr(value, "pre_process", None)):
-            raise TypeError(f"pre_processor must have a pre_process(ds) method, "
-                            f"got {type(value).__name__}")
-        self._pre_processor = value
+        self._pre_processor = checked_pre_processor(value)
 
     def set_pre_processor(self, value: Any) -> None:
         """DL4J's setter spelling of :attr:`pre_processor`."""

@@ -49,11 +49,7 @@ class ShardedIterator(DataSetIteratorWrapper):
     """
 
     _base_type = BaseIterator  # as before: a MultiDataSetIterator can be sharded too
-
-    @property
-    def indexable(self) -> bool:
-        """Always True: the shard's batch ``i`` is the base's batch ``rank + i * world``."""
-        return True
+    forwards_index = True      # batch i is the base's batch rank + i * world_size
 
     def __init__(self, base: BaseIterator, rank: int, world_size: int) -> None:
         if not getattr(base, "indexable", False):

@@ -141,7 +141,9 @@ def test_wrapper_position_counts_its_own_batches_and_is_read_only():
 
 
 def test_shard_is_a_free_function_and_the_method_is_the_same_call():
-    make = lambda: ArrayDataSetIterator(X, Y, batch_size=3, shuffle=True, seed=9)  # noqa: E731
+    def make():
+        return ArrayDataSetIterator(X, Y, batch_size=3, shuffle=True, seed=9)
+
     whole = features(make())
     for rank in range(3):
         via_function = fastiter.shard(make(), rank, 3)
