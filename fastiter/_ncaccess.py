@@ -115,6 +115,9 @@ class VariableSource:
         The record dimension's name (netCDF) or axis number (HDF5).
     max_open : int
         Open files kept in the handle cache.
+    handles : HandleCache, optional
+        Share another source's open files (see :meth:`with_paths`); the source then
+        does not close them when it is collected until it :meth:`succeed` s the other.
 
     Examples
     --------
@@ -130,7 +133,7 @@ class VariableSource:
     """
 
     def __init__(self, paths: Any, variables: Sequence[str], dim: str | int,
-                 max_open: int = 64) -> None:
+                 max_open: int = 64, *, handles: HandleCache | None = None) -> None:
         self.files = resolve_paths(paths, "paths")
         if isinstance(variables, str) or not variables or \
                 not all(isinstance(v, str) for v in variables):
@@ -138,9 +141,10 @@ class VariableSource:
         if isinstance(dim, bool) or not isinstance(dim, (str, int, np.integer)):
             raise TypeError(f"dim must be a dimension name or an axis number, got {dim!r}")
         self.variables, self.dim = list(variables), dim if isinstance(dim, str) else int(dim)
-        self.handles = HandleCache(_open_any, max_open)
+        self.handles = HandleCache(_open_any, max_open) if handles is None else handles
         self._local = threading.local()
-        self._finalizer = weakref.finalize(self, HandleCache.close, self.handles)
+        self._finalizer = (weakref.finalize(self, HandleCache.close, self.handles)
+                           if handles is None else None)
         self.info: list[list[VarInfo]] = [self._describe(p) for p in self.files]
         widths = [v.width for v in self.info[0]]
         for path, infos in zip(self.files, self.info):
@@ -151,6 +155,23 @@ class VariableSource:
         self.widths = widths
         self.columns = int(sum(widths))
         self.lengths = [infos[0].shape[infos[0].axis] for infos in self.info]
+
+    def with_paths(self, paths: Any) -> "VariableSource":
+        """The same variables over other files, checked as at construction, sharing this
+        source's open files.  Keep it with :meth:`succeed`; drop it and call
+        ``handles.retain(self.files)`` to close what it opened."""
+        return VariableSource(paths, self.variables, self.dim, handles=self.handles)
+
+    def succeed(self, old: "VariableSource") -> None:
+        """Take over ``old``'s handle cache: close the files this source does not use,
+        and close the rest when this source is collected (no longer when ``old`` is)."""
+        if self.handles is not old.handles or self._finalizer is not None:
+            raise ValueError("succeed() takes over the source this one was made from "
+                             "with with_paths()")
+        self.handles.retain(self.files)
+        if old._finalizer is not None:
+            old._finalizer.detach()
+        self._finalizer = weakref.finalize(self, HandleCache.close, self.handles)
 
     # --- description ------------------------------------------------------------------
     def _describe(self, path: str) -> list[VarInfo]:
@@ -284,15 +305,22 @@ class VariableSource:
             if whole:
                 dst = out[a - lo:b - lo]
             else:
-                dst = self._scratch((b - a) * info.width, info.dtype).reshape(b - a, -1)
+                dst = self.scratch("cast", (b - a) * info.width, info.dtype).reshape(b - a, -1)
             _pread_exact(fd, memoryview(dst).cast("B"), info.storage + a * row)
             if not whole:
                 out[a - lo:b - lo, at:at + info.width] = dst
 
-    def _scratch(self, size: int, dtype: np.dtype) -> np.ndarray:
-        buf = getattr(self._local, "buf", None)
+    def scratch(self, slot: str, size: int, dtype: Any) -> np.ndarray:
+        """A per-thread ``size``-element buffer for ``slot``, reused across reads (fresh
+        pages cost a fault each).  Slots keep nested users apart: a reader selecting
+        columns reads into its ``"select"`` buffer while the cast uses ``"cast"``."""
+        dtype = np.dtype(dtype)
+        bufs = getattr(self._local, "bufs", None)
+        if bufs is None:
+            bufs = self._local.bufs = {}
+        buf = bufs.get(slot)
         if buf is None or buf.nbytes < size * dtype.itemsize:
-            buf = self._local.buf = np.empty(size * dtype.itemsize, np.uint8)
+            buf = bufs[slot] = np.empty(size * dtype.itemsize, np.uint8)
         return buf[:size * dtype.itemsize].view(dtype)
 
     def _raw(self, f: Any, var: Any, info: VarInfo, lo: int, hi: int) -> np.ndarray:
