@@ -86,6 +86,13 @@ def _decoding(path: str, name: str, attrs: Any, dtype: np.dtype) -> tuple:
             None if offset is None else float(offset[0]))
 
 
+def _phony(var: Any) -> bool:
+    """Whether an HDF5 dataset is a netCDF-4 dimension without a variable: netCDF-C
+    writes it (zeros) to hold the dimension, naming it ``_PHONY`` plus the length."""
+    name = var.attrs.get("NAME")
+    return isinstance(name, bytes) and name.startswith(_PHONY)
+
+
 def _open_any(path: str) -> Any:
     import h5py
 
@@ -199,9 +206,9 @@ class VariableSource:
             import h5py
 
             var = f.get(name)
-            if not isinstance(var, h5py.Dataset) or var.attrs.get("NAME") == _PHONY:
+            if not isinstance(var, h5py.Dataset) or _phony(var):
                 names = sorted(k for k, v in f.items() if isinstance(v, h5py.Dataset)
-                               and v.attrs.get("NAME") != _PHONY)
+                               and not _phony(v))
                 raise ValueError(f"{path}: no variable {name!r}; it has {names}")
             return var
         if name not in f.variables:
