@@ -12,7 +12,8 @@ so they agree on path order, errors and decoding:
   file descriptor at its storage offset and cast by numpy, both without the GIL (h5py
   holds the GIL while it reads, which stalls every other Python thread); other layouts
   go through h5py into the caller's buffer (HDF5 converts the dtype on the way).
-  netCDF3 files are read through netCDF4 with masking and scaling off.
+  netCDF3 files are read through netCDF4 with masking and scaling off, under
+  netCDF-C's one lock, shared with xarray and the writer (:data:`NETCDFC`).
 - **Decoding** follows xarray's CF decoding, and only where a variable asks for it:
   values equal to ``_FillValue`` or ``missing_value`` become NaN, then
   ``scale_factor`` and ``add_offset`` apply.  A float variable whose fill is NaN (rasm)
@@ -32,9 +33,48 @@ import numpy as np
 from fastiter._nchandles import HandleCache
 from fastiter._paths import resolve_paths
 
-__all__ = ["resolve_paths", "VariableSource", "VarInfo"]
+__all__ = ["resolve_paths", "VariableSource", "VarInfo", "NetCDFCLock", "NETCDFC"]
 
-_NETCDF4_LOCK = threading.Lock()  # netCDF-C is not thread-safe; h5py locks itself
+class NetCDFCLock:
+    """netCDF-C's one lock in this process (netCDF-C is not thread-safe; h5py locks
+    itself).
+
+    A lock of fastiter's own until :meth:`use` names another: importing
+    ``fastiter.netcdf`` (the writer, the netCDF iterators) points it at xarray's
+    ``NETCDFC_LOCK``, which the writer and xarray's netCDF4 backend hold, so a netCDF3
+    read here and a write there exclude each other.  The access layer sits below
+    ``fastiter.netcdf``, so it is told the lock rather than importing it.
+
+    Examples
+    --------
+    >>> lock = NetCDFCLock()
+    >>> with lock:
+    ...     lock.target.locked()
+    True
+    """
+
+    def __init__(self) -> None:
+        self.target: Any = threading.Lock()
+
+    def use(self, lock: Any) -> None:
+        """Use ``lock`` from now on; waits for a holder of the current one to finish."""
+        with self.target:
+            self.target = lock
+
+    def __enter__(self) -> "NetCDFCLock":
+        while True:
+            lock = self.target
+            lock.acquire()
+            if lock is self.target:  # use() cannot switch it while it is held
+                return self
+            lock.release()  # switched while this thread waited: take the new one
+
+    def __exit__(self, *exc: Any) -> None:
+        self.target.release()
+
+
+#: netCDF-C's lock, shared with xarray once fastiter.netcdf is imported
+NETCDFC = NetCDFCLock()
 _PHONY = b"This is a netCDF dimension but not a netCDF variable"
 
 
@@ -100,7 +140,7 @@ def _open_any(path: str) -> Any:
         return h5py.File(path, "r")
     import netCDF4
 
-    with _NETCDF4_LOCK:
+    with NETCDFC:
         nc = netCDF4.Dataset(path, "r")
         nc.set_auto_maskandscale(False)
     return nc
@@ -336,7 +376,7 @@ class VariableSource:
         if self._is_h5(f):
             raw = var[key]
         else:
-            with _NETCDF4_LOCK:
+            with NETCDFC:
                 raw = np.asarray(var[key])
         return np.moveaxis(raw, info.axis, 0).reshape(hi - lo, -1)
 
@@ -354,7 +394,7 @@ class VariableSource:
                      for key, v in dict(self._attrs(var)).items()}
             if self._is_h5(f):
                 return np.asarray(var[()]), attrs
-            with _NETCDF4_LOCK:
+            with NETCDFC:
                 return np.asarray(var[:]), attrs
 
     def close(self) -> None:
