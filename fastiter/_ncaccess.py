@@ -31,6 +31,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from fastiter._nchandles import HandleCache
+from fastiter._ncseries import Series, order_files
 from fastiter._paths import resolve_paths
 
 __all__ = ["resolve_paths", "VariableSource", "VarInfo", "NetCDFCLock", "NETCDFC"]
@@ -396,6 +397,13 @@ class VariableSource:
                 return np.asarray(var[()]), attrs
             with NETCDFC:
                 return np.asarray(var[:]), attrs
+
+    def series(self, allow_gaps: bool = False) -> Series:
+        """The files in the order of their ``dim`` coordinate, checked to be contiguous
+        (see :func:`~fastiter._ncseries.order_files`); without coordinates (HDF5 axes),
+        the given order as one series."""
+        coords = [self.coordinate(k) for k in range(len(self.files))]
+        return order_files(self.files, coords, str(self.dim), allow_gaps=allow_gaps)
 
     def close(self) -> None:
         """Close every open file (the source reopens files if used again)."""

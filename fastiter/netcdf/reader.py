@@ -43,7 +43,7 @@ from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators.base import DataSetIterator
 from fastiter.netcdf.plan import STAGING_BYTES, EpochOrder, SeriesPlan
-from fastiter.netcdf.series import Series, order_files
+from fastiter.netcdf.series import Series
 
 __all__ = ["NetCDFDataSetIterator", "HDF5DataSetIterator"]
 
@@ -131,10 +131,8 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
         return series, plan, columns
 
     def _series(self, src: VariableSource) -> Series:
-        coords = [src.coordinate(k) for k in range(len(src.files))]
         crossing = self._window is not None and not self._within
-        return order_files(src.files, coords, str(src.dim),
-                           allow_gaps=self._allow_gaps or not crossing)
+        return src.series(allow_gaps=self._allow_gaps or not crossing)
 
     # --- geometry ---------------------------------------------------------------------
     def num_examples(self) -> int:
