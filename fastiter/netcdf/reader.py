@@ -63,13 +63,15 @@ def _names(arg: str, value: Any, allow_none: bool) -> list[str]:
 
 
 class _Staged:
-    """One group's steps, decoded and column-selected, and where each example starts."""
+    """One group's steps, decoded and column-selected, and where each example starts:
+    example ``e`` of block ``blocks[i]`` starts at staged row ``plan.starts[e] +
+    shift[i]`` (``blocks`` sorted, so a batch maps its examples with one search)."""
 
-    __slots__ = ("x", "y", "base", "span_lo")
+    __slots__ = ("x", "y", "blocks", "shift")
 
-    def __init__(self, x: np.ndarray, y: np.ndarray | None, base: dict[int, int],
-                 span_lo: dict[int, int]) -> None:
-        self.x, self.y, self.base, self.span_lo = x, y, base, span_lo
+    def __init__(self, x: np.ndarray, y: np.ndarray | None, blocks: np.ndarray,
+                 shift: np.ndarray) -> None:
+        self.x, self.y, self.blocks, self.shift = x, y, blocks, shift
 
 
 class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
@@ -252,13 +254,15 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
         x = np.empty((rows, self._nx if cols is None else cols.size), self._dtype)
         y = np.empty((rows, src.columns - self._nx), self._dtype) if nf < len(
             src.variables) else None
-        base, span_lo, at = {}, {}, 0
+        shift, at = {}, 0
         for b, (lo, hi) in zip(members, spans):
             self._read_steps(lo, hi, x[at:at + hi - lo], slice(0, nf), cols)
             if y is not None:
                 self._read_steps(lo, hi, y[at:at + hi - lo], slice(nf, None))
-            base[b], span_lo[b], at = at, lo, at + hi - lo
-        return _Staged(self._finish(x), None if y is None else self._finish(y), base, span_lo)
+            shift[b], at = at - lo, at + hi - lo
+        blocks = np.array(sorted(shift), np.int64)
+        return _Staged(self._finish(x), None if y is None else self._finish(y), blocks,
+                       np.array([shift[int(b)] for b in blocks], np.int64))
 
     def _staged(self, members: tuple[int, ...]) -> _Staged:
         """The staging of a group, read once even when two producers ask at once."""
@@ -315,8 +319,7 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
             st = self._staged(tuple(order.groups[g]))
             ex = order.examples[a:b]
             blk = np.searchsorted(plan.block_bounds, ex, side="right") - 1
-            base = np.array([st.base[int(k)] - st.span_lo[int(k)] for k in blk], np.int64)
-            rows = base + plan.starts[ex]
+            rows = st.shift[np.searchsorted(st.blocks, blk)] + plan.starts[ex]
             self._gather(st.x, rows, x[a - lo:b - lo])
             if y is not None:
                 self._gather(st.y, rows, y[a - lo:b - lo])  # type: ignore[arg-type]
