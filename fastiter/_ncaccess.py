@@ -37,44 +37,58 @@ from fastiter._paths import resolve_paths
 __all__ = ["resolve_paths", "VariableSource", "VarInfo", "NetCDFCLock", "NETCDFC"]
 
 class NetCDFCLock:
-    """netCDF-C's one lock in this process (netCDF-C is not thread-safe; h5py locks
-    itself).
+    """netCDF-C's lock in this process (netCDF-C is not thread-safe; h5py locks itself).
 
-    A lock of fastiter's own until :meth:`use` names another: importing
-    ``fastiter.netcdf`` (the writer, the netCDF iterators) points it at xarray's
-    ``NETCDFC_LOCK``, which the writer and xarray's netCDF4 backend hold, so a netCDF3
-    read here and a write there exclude each other.  The access layer sits below
-    ``fastiter.netcdf``, so it is told the lock rather than importing it.
+    A lock of fastiter's own until :meth:`use` names others: importing
+    ``fastiter.netcdf`` points it at xarray's ``NETCDFC_LOCK`` (xarray's netCDF4
+    backend, and the writer around a fork) and at the lock the threads writer holds
+    around its netCDF-C calls, taken in that order, so a netCDF3 read here and a write
+    there never run netCDF-C at once.  The access layer sits below ``fastiter.netcdf``,
+    so it is told the locks rather than importing them.
 
     Examples
     --------
     >>> lock = NetCDFCLock()
     >>> with lock:
-    ...     lock.target.locked()
+    ...     lock.targets[0].locked()
     True
     """
 
     def __init__(self) -> None:
-        self.target: Any = threading.Lock()
+        self.targets: tuple[Any, ...] = (threading.Lock(),)
 
-    def use(self, lock: Any) -> None:
-        """Use ``lock`` from now on; waits for a holder of the current one to finish."""
-        with self.target:
-            self.target = lock
+    def use(self, *locks: Any) -> None:
+        """Take ``locks`` (in this order) from now on; waits for a current holder."""
+        if not locks:
+            raise ValueError("use() needs at least one lock")
+        held = self.targets
+        self._acquire(held)
+        self.targets = tuple(locks)
+        self._release(held)
+
+    @staticmethod
+    def _acquire(locks: tuple[Any, ...]) -> None:
+        for lock in locks:
+            lock.acquire()
+
+    @staticmethod
+    def _release(locks: tuple[Any, ...]) -> None:
+        for lock in reversed(locks):
+            lock.release()
 
     def __enter__(self) -> "NetCDFCLock":
         while True:
-            lock = self.target
-            lock.acquire()
-            if lock is self.target:  # use() cannot switch it while it is held
+            locks = self.targets
+            self._acquire(locks)
+            if locks is self.targets:  # use() cannot switch them while they are held
                 return self
-            lock.release()  # switched while this thread waited: take the new one
+            self._release(locks)  # switched while this thread waited: take the new ones
 
     def __exit__(self, *exc: Any) -> None:
-        self.target.release()
+        self._release(self.targets)
 
 
-#: netCDF-C's lock, shared with xarray once fastiter.netcdf is imported
+#: netCDF-C's lock, shared with xarray and the writer once fastiter.netcdf is imported
 NETCDFC = NetCDFCLock()
 _PHONY = b"This is a netCDF dimension but not a netCDF variable"
 

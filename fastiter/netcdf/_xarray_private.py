@@ -20,8 +20,6 @@ from xarray.backends import locks as _locks
 from xarray.backends import netCDF4_ as _nc4
 from xarray.coding import times as _times
 
-from fastiter import _ncaccess
-
 __all__ = ["encode_dataset_coordinates", "cf_encoder", "force_native_endianness",
            "encode_nc4_variable", "nc4_dtype", "encode_cf_variable", "ensure_dtype_not_object", "extract_nc4_variable_encoding",
            "encode_cf_datetime", "encode_cf_timedelta", "HDF5_LOCK", "NETCDFC_LOCK",
@@ -83,7 +81,3 @@ encode_cf_datetime = _times.encode_cf_datetime
 encode_cf_timedelta = _times.encode_cf_timedelta
 HDF5_LOCK = _locks.HDF5_LOCK
 NETCDFC_LOCK = _locks.NETCDFC_LOCK
-
-# the access layer (below this package) reads netCDF3 under netCDF-C's lock: make it
-# xarray's, which the writer holds, so reads and writes in one process exclude each other
-_ncaccess.NETCDFC.use(NETCDFC_LOCK)

@@ -37,15 +37,21 @@ from typing import Any
 import numpy as np
 
 from fastiter import kernels
-from fastiter._ncaccess import VariableSource
+from fastiter._ncaccess import NETCDFC, VariableSource
 from fastiter._validate import SeedLike, optional_seed_key, positive_int, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators.base import DataSetIterator
 from fastiter.netcdf.plan import STAGING_BYTES, EpochOrder, SeriesPlan
+from fastiter.netcdf._xarray_private import NETCDFC_LOCK
+from fastiter.netcdf.filejob import HDF5_LOCK as WRITER_LOCK
 from fastiter.netcdf.series import Series
 
 __all__ = ["NetCDFDataSetIterator", "HDF5DataSetIterator"]
+
+# netCDF3 reads (in the access layer, below this package) take netCDF-C's locks: xarray's
+# and the threads writer's, in the order the fork pool takes them (no lock-order cycle)
+NETCDFC.use(NETCDFC_LOCK, WRITER_LOCK)
 
 _SCRATCH_BYTES = 4 << 20  # column-selected reads go through this much, reused
 

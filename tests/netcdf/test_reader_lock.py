@@ -8,14 +8,16 @@ import pytest
 import fastiter._ncaccess as access
 from fastiter.netcdf import make_rasm
 from fastiter.netcdf._xarray_private import NETCDFC_LOCK
+from fastiter.netcdf.filejob import HDF5_LOCK as WRITER_LOCK
 from fastiter.netcdf.reader import NetCDFDataSetIterator
 
 
-def test_the_reader_uses_xarrays_netcdf_c_lock():
-    assert access.NETCDFC.target is NETCDFC_LOCK
+def test_the_reader_takes_xarrays_and_the_writers_netcdf_c_locks():
+    assert access.NETCDFC.targets == (NETCDFC_LOCK, WRITER_LOCK)
 
 
-def test_a_netcdf3_read_waits_while_the_writer_holds_the_lock(tmp_path):
+@pytest.mark.parametrize("held", [NETCDFC_LOCK, WRITER_LOCK], ids=["xarray", "writer"])
+def test_a_netcdf3_read_waits_while_the_writer_holds_the_lock(tmp_path, held):
     ds = make_rasm(n_time=12, ny=3, nx=4, seed=2)
     p = str(tmp_path / "c.nc")
     ds.to_netcdf(p, format="NETCDF3_64BIT")
@@ -28,7 +30,7 @@ def test_a_netcdf3_read_waits_while_the_writer_holds_the_lock(tmp_path):
         got.append(it.next().features)
         done.set()
 
-    with NETCDFC_LOCK:  # what the threads writer holds around its netCDF-C calls
+    with held:  # xarray's netCDF4 backend / the threads writer around netCDF-C calls
         t = threading.Thread(target=read)
         t.start()
         assert not done.wait(0.5), "the netCDF3 read ran while netCDF-C was locked"
@@ -40,14 +42,14 @@ def test_a_netcdf3_read_waits_while_the_writer_holds_the_lock(tmp_path):
 
 def test_without_xarray_the_reader_has_a_lock_of_its_own():
     lock = access.NetCDFCLock()  # what the access layer has until fastiter.netcdf loads
-    assert lock.target is not NETCDFC_LOCK
+    assert lock.targets[0] not in (NETCDFC_LOCK, WRITER_LOCK)
     with lock:
-        assert not lock.target.acquire(blocking=False)
+        assert not lock.targets[0].acquire(blocking=False)
 
 
 def test_switching_the_lock_waits_for_its_holder_and_moves_waiters():
     lock, new = access.NetCDFCLock(), threading.Lock()
-    old = lock.target
+    (old,) = lock.targets
     order = []
     lock.__enter__()
     switcher = threading.Thread(target=lambda: (lock.use(new), order.append("switched")))
@@ -60,4 +62,4 @@ def test_switching_the_lock_waits_for_its_holder_and_moves_waiters():
     switcher.join(10)
     waiter.join(10)
     assert "switched" in order and "entered" in order
-    assert lock.target is new and not new.locked() and not old.locked()
+    assert lock.targets == (new,) and not new.locked() and not old.locked()
