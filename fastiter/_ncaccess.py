@@ -12,7 +12,8 @@ so they agree on path order, errors and decoding:
   file descriptor at its storage offset and cast by numpy, both without the GIL (h5py
   holds the GIL while it reads, which stalls every other Python thread); other layouts
   go through h5py into the caller's buffer (HDF5 converts the dtype on the way).
-  netCDF3 files are read through netCDF4 with masking and scaling off.
+  netCDF3 files are read through netCDF4 with masking and scaling off, under
+  netCDF-C's one lock, shared with xarray and the writer (:data:`NETCDFC`).
 - **Decoding** follows xarray's CF decoding, and only where a variable asks for it:
   values equal to ``_FillValue`` or ``missing_value`` become NaN, then
   ``scale_factor`` and ``add_offset`` apply.  A float variable whose fill is NaN (rasm)
@@ -30,11 +31,65 @@ from typing import Any, Sequence
 import numpy as np
 
 from fastiter._nchandles import HandleCache
+from fastiter._ncseries import Series, order_files
 from fastiter._paths import resolve_paths
 
-__all__ = ["resolve_paths", "VariableSource", "VarInfo"]
+__all__ = ["resolve_paths", "VariableSource", "VarInfo", "NetCDFCLock", "NETCDFC"]
 
-_NETCDF4_LOCK = threading.Lock()  # netCDF-C is not thread-safe; h5py locks itself
+class NetCDFCLock:
+    """netCDF-C's lock in this process (netCDF-C is not thread-safe; h5py locks itself).
+
+    A lock of fastiter's own until :meth:`use` names others: importing
+    ``fastiter.netcdf`` points it at xarray's ``NETCDFC_LOCK`` (xarray's netCDF4
+    backend, and the writer around a fork) and at the lock the threads writer holds
+    around its netCDF-C calls, taken in that order, so a netCDF3 read here and a write
+    there never run netCDF-C at once.  The access layer sits below ``fastiter.netcdf``,
+    so it is told the locks rather than importing them.
+
+    Examples
+    --------
+    >>> lock = NetCDFCLock()
+    >>> with lock:
+    ...     lock.targets[0].locked()
+    True
+    """
+
+    def __init__(self) -> None:
+        self.targets: tuple[Any, ...] = (threading.Lock(),)
+
+    def use(self, *locks: Any) -> None:
+        """Take ``locks`` (in this order) from now on; waits for a current holder."""
+        if not locks:
+            raise ValueError("use() needs at least one lock")
+        held = self.targets
+        self._acquire(held)
+        self.targets = tuple(locks)
+        self._release(held)
+
+    @staticmethod
+    def _acquire(locks: tuple[Any, ...]) -> None:
+        for lock in locks:
+            lock.acquire()
+
+    @staticmethod
+    def _release(locks: tuple[Any, ...]) -> None:
+        for lock in reversed(locks):
+            lock.release()
+
+    def __enter__(self) -> "NetCDFCLock":
+        while True:
+            locks = self.targets
+            self._acquire(locks)
+            if locks is self.targets:  # use() cannot switch them while they are held
+                return self
+            self._release(locks)  # switched while this thread waited: take the new ones
+
+    def __exit__(self, *exc: Any) -> None:
+        self._release(self.targets)
+
+
+#: netCDF-C's lock, shared with xarray and the writer once fastiter.netcdf is imported
+NETCDFC = NetCDFCLock()
 _PHONY = b"This is a netCDF dimension but not a netCDF variable"
 
 
@@ -86,6 +141,13 @@ def _decoding(path: str, name: str, attrs: Any, dtype: np.dtype) -> tuple:
             None if offset is None else float(offset[0]))
 
 
+def _phony(var: Any) -> bool:
+    """Whether an HDF5 dataset is a netCDF-4 dimension without a variable: netCDF-C
+    writes it (zeros) to hold the dimension, naming it ``_PHONY`` plus the length."""
+    name = var.attrs.get("NAME")
+    return isinstance(name, bytes) and name.startswith(_PHONY)
+
+
 def _open_any(path: str) -> Any:
     import h5py
 
@@ -93,7 +155,7 @@ def _open_any(path: str) -> Any:
         return h5py.File(path, "r")
     import netCDF4
 
-    with _NETCDF4_LOCK:
+    with NETCDFC:
         nc = netCDF4.Dataset(path, "r")
         nc.set_auto_maskandscale(False)
     return nc
@@ -115,6 +177,9 @@ class VariableSource:
         The record dimension's name (netCDF) or axis number (HDF5).
     max_open : int
         Open files kept in the handle cache.
+    handles : HandleCache, optional
+        Share another source's open files (see :meth:`with_paths`); the source then
+        does not close them when it is collected until it :meth:`succeed` s the other.
 
     Examples
     --------
@@ -130,7 +195,7 @@ class VariableSource:
     """
 
     def __init__(self, paths: Any, variables: Sequence[str], dim: str | int,
-                 max_open: int = 64) -> None:
+                 max_open: int = 64, *, handles: HandleCache | None = None) -> None:
         self.files = resolve_paths(paths, "paths")
         if isinstance(variables, str) or not variables or \
                 not all(isinstance(v, str) for v in variables):
@@ -138,9 +203,10 @@ class VariableSource:
         if isinstance(dim, bool) or not isinstance(dim, (str, int, np.integer)):
             raise TypeError(f"dim must be a dimension name or an axis number, got {dim!r}")
         self.variables, self.dim = list(variables), dim if isinstance(dim, str) else int(dim)
-        self.handles = HandleCache(_open_any, max_open)
+        self.handles = HandleCache(_open_any, max_open) if handles is None else handles
         self._local = threading.local()
-        self._finalizer = weakref.finalize(self, HandleCache.close, self.handles)
+        self._finalizer = (weakref.finalize(self, HandleCache.close, self.handles)
+                           if handles is None else None)
         self.info: list[list[VarInfo]] = [self._describe(p) for p in self.files]
         widths = [v.width for v in self.info[0]]
         for path, infos in zip(self.files, self.info):
@@ -151,6 +217,23 @@ class VariableSource:
         self.widths = widths
         self.columns = int(sum(widths))
         self.lengths = [infos[0].shape[infos[0].axis] for infos in self.info]
+
+    def with_paths(self, paths: Any) -> "VariableSource":
+        """The same variables over other files, checked as at construction, sharing this
+        source's open files.  Keep it with :meth:`succeed`; drop it and call
+        ``handles.retain(self.files)`` to close what it opened."""
+        return VariableSource(paths, self.variables, self.dim, handles=self.handles)
+
+    def succeed(self, old: "VariableSource") -> None:
+        """Take over ``old``'s handle cache: close the files this source does not use,
+        and close the rest when this source is collected (no longer when ``old`` is)."""
+        if self.handles is not old.handles or self._finalizer is not None:
+            raise ValueError("succeed() takes over the source this one was made from "
+                             "with with_paths()")
+        self.handles.retain(self.files)
+        if old._finalizer is not None:
+            old._finalizer.detach()
+        self._finalizer = weakref.finalize(self, HandleCache.close, self.handles)
 
     # --- description ------------------------------------------------------------------
     def _describe(self, path: str) -> list[VarInfo]:
@@ -178,9 +261,9 @@ class VariableSource:
             import h5py
 
             var = f.get(name)
-            if not isinstance(var, h5py.Dataset) or var.attrs.get("NAME") == _PHONY:
+            if not isinstance(var, h5py.Dataset) or _phony(var):
                 names = sorted(k for k, v in f.items() if isinstance(v, h5py.Dataset)
-                               and v.attrs.get("NAME") != _PHONY)
+                               and not _phony(v))
                 raise ValueError(f"{path}: no variable {name!r}; it has {names}")
             return var
         if name not in f.variables:
@@ -284,15 +367,22 @@ class VariableSource:
             if whole:
                 dst = out[a - lo:b - lo]
             else:
-                dst = self._scratch((b - a) * info.width, info.dtype).reshape(b - a, -1)
+                dst = self.scratch("cast", (b - a) * info.width, info.dtype).reshape(b - a, -1)
             _pread_exact(fd, memoryview(dst).cast("B"), info.storage + a * row)
             if not whole:
                 out[a - lo:b - lo, at:at + info.width] = dst
 
-    def _scratch(self, size: int, dtype: np.dtype) -> np.ndarray:
-        buf = getattr(self._local, "buf", None)
+    def scratch(self, slot: str, size: int, dtype: Any) -> np.ndarray:
+        """A per-thread ``size``-element buffer for ``slot``, reused across reads (fresh
+        pages cost a fault each).  Slots keep nested users apart: a reader selecting
+        columns reads into its ``"select"`` buffer while the cast uses ``"cast"``."""
+        dtype = np.dtype(dtype)
+        bufs = getattr(self._local, "bufs", None)
+        if bufs is None:
+            bufs = self._local.bufs = {}
+        buf = bufs.get(slot)
         if buf is None or buf.nbytes < size * dtype.itemsize:
-            buf = self._local.buf = np.empty(size * dtype.itemsize, np.uint8)
+            buf = bufs[slot] = np.empty(size * dtype.itemsize, np.uint8)
         return buf[:size * dtype.itemsize].view(dtype)
 
     def _raw(self, f: Any, var: Any, info: VarInfo, lo: int, hi: int) -> np.ndarray:
@@ -301,7 +391,7 @@ class VariableSource:
         if self._is_h5(f):
             raw = var[key]
         else:
-            with _NETCDF4_LOCK:
+            with NETCDFC:
                 raw = np.asarray(var[key])
         return np.moveaxis(raw, info.axis, 0).reshape(hi - lo, -1)
 
@@ -319,8 +409,15 @@ class VariableSource:
                      for key, v in dict(self._attrs(var)).items()}
             if self._is_h5(f):
                 return np.asarray(var[()]), attrs
-            with _NETCDF4_LOCK:
+            with NETCDFC:
                 return np.asarray(var[:]), attrs
+
+    def series(self, allow_gaps: bool = False) -> Series:
+        """The files in the order of their ``dim`` coordinate, checked to be contiguous
+        (see :func:`~fastiter._ncseries.order_files`); without coordinates (HDF5 axes),
+        the given order as one series."""
+        coords = [self.coordinate(k) for k in range(len(self.files))]
+        return order_files(self.files, coords, str(self.dim), allow_gaps=allow_gaps)
 
     def close(self) -> None:
         """Close every open file (the source reopens files if used again)."""

@@ -109,6 +109,23 @@ class HandleCache:
                 self._retired = [e for e in self._retired if e is not entry]
                 entry[0].close()
 
+    def retain(self, paths: Any) -> None:
+        """Close the handles of every file not in ``paths`` (one being read is closed
+        when its lease ends); the others stay open."""
+        self._check_pid()
+        keep = set(paths)
+        closing = []
+        with self._lock:
+            for path in [p for p in self._open if p not in keep]:
+                entry = self._open.pop(path)
+                if entry[1]:
+                    self._retired.append(entry)
+                else:
+                    closing.append(entry)
+        for handle, _ in closing:
+            with contextlib.suppress(Exception):
+                handle.close()
+
     def open_paths(self) -> list[str]:
         """The paths open now, least recently used first."""
         self._check_pid()

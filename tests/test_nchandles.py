@@ -71,3 +71,16 @@ def test_a_forked_child_opens_its_own():
     assert os.read(r, 1) == b"1"
     os.waitpid(pid, 0)
     assert c.open_paths() == ["a"] and not parent_handle.closed
+
+
+def test_retain_closes_the_others_and_spares_a_leased_one():
+    log = []
+    c = cache(4, log)
+    for p in "abc":
+        with c.lease(p):
+            pass
+    with c.lease("a") as a:
+        c.retain(["b"])
+        assert c.open_paths() == ["b"] and ("close", "c") in log
+        assert not a.closed  # being read: closed when the lease ends
+    assert a.closed and log.count(("close", "b")) == 0

@@ -37,15 +37,21 @@ from typing import Any
 import numpy as np
 
 from fastiter import kernels
-from fastiter._ncaccess import VariableSource
+from fastiter._ncaccess import NETCDFC, VariableSource
 from fastiter._validate import SeedLike, optional_seed_key, positive_int, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators.base import DataSetIterator
 from fastiter.netcdf.plan import STAGING_BYTES, EpochOrder, SeriesPlan
-from fastiter.netcdf.series import Series, order_files
+from fastiter.netcdf._xarray_private import NETCDFC_LOCK
+from fastiter.netcdf.filejob import HDF5_LOCK as WRITER_LOCK
+from fastiter.netcdf.series import Series
 
 __all__ = ["NetCDFDataSetIterator", "HDF5DataSetIterator"]
+
+# netCDF3 reads (in the access layer, below this package) take netCDF-C's locks: xarray's
+# and the threads writer's, in the order the fork pool takes them (no lock-order cycle)
+NETCDFC.use(NETCDFC_LOCK, WRITER_LOCK)
 
 _SCRATCH_BYTES = 4 << 20  # column-selected reads go through this much, reused
 
@@ -63,29 +69,37 @@ def _names(arg: str, value: Any, allow_none: bool) -> list[str]:
 
 
 class _Staged:
-    """One group's steps, decoded and column-selected, and where each example starts."""
+    """One group's steps, decoded and column-selected, and where each example starts:
+    example ``e`` of block ``blocks[i]`` starts at staged row ``plan.starts[e] +
+    shift[i]`` (``blocks`` sorted, so a batch maps its examples with one search)."""
 
-    __slots__ = ("x", "y", "base", "span_lo")
+    __slots__ = ("x", "y", "blocks", "shift")
 
-    def __init__(self, x: np.ndarray, y: np.ndarray | None, base: dict[int, int],
-                 span_lo: dict[int, int]) -> None:
-        self.x, self.y, self.base, self.span_lo = x, y, base, span_lo
+    def __init__(self, x: np.ndarray, y: np.ndarray | None, blocks: np.ndarray,
+                 shift: np.ndarray) -> None:
+        self.x, self.y, self.blocks, self.shift = x, y, blocks, shift
 
 
 class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
     """Shared machinery: series order, plan, epoch order, staging, batch assembly."""
 
-    def __init__(self, source: VariableSource, n_features: int, *, batch_size: int,
-                 window: int | None, stride: int | None, read_size: int | None,
-                 shuffle: bool, seed: SeedLike, shuffle_buffer: int,
-                 fill_value: float | None, drop_nan_columns: bool, dtype: Any,
-                 drop_last: bool, windows_within_files: bool, allow_gaps: bool,
-                 layout: str) -> None:
+    def __init__(self, paths_or_glob: Any, features: Any, labels: Any, dim: str | int,
+                 batch_size: int = 32, window: int | None = None, shuffle: bool = False,
+                 seed: SeedLike = None, *, stride: int | None = None,
+                 read_size: int | None = None, shuffle_buffer: int = 4,
+                 fill_value: float | None = None, drop_nan_columns: bool = False,
+                 dtype: Any = np.float32, drop_last: bool = False,
+                 windows_within_files: bool = False, allow_gaps: bool = False,
+                 layout: str = "NFT", max_open_files: int = 64) -> None:
         super().__init__()
-        self._source, self._nf = source, n_features
+        feats = _names("features", features, False)
+        labs = _names("labels", labels, True)
+        self._nf = len(feats)
         self._batch_size = positive_int("batch_size", batch_size)
         self._window = None if window is None else positive_int("window", window)
-        stride = positive_int("stride", stride if stride is not None else (self._window or 1))
+        self._stride = positive_int("stride", stride if stride is not None else
+                                    (self._window or 1))
+        self._read_size = None if read_size is None else positive_int("read_size", read_size)
         self._shuffle, self._drop_last = bool(shuffle), bool(drop_last)
         self._buffer = positive_int("shuffle_buffer", shuffle_buffer)
         self._seed = seed_key("seed", seed) if shuffle else optional_seed_key("seed", seed)
@@ -99,30 +113,34 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
             raise ValueError(f"layout must be 'NFT' ([N, F, T], DL4J) or 'NTF' ([N, T, F]), "
                              f"got {layout!r}")
         self._layout = layout
-        self.series = self._series(windows_within_files, allow_gaps)
-        lengths = [source.lengths[k] for k in self.series.order]
-        starts = (list(range(len(lengths))) if windows_within_files else
-                  self.series.segment_starts)
-        row_bytes = max(source.columns * self._dtype.itemsize, 1)
-        block = read_size if read_size is not None else max(STAGING_BYTES // row_bytes, 1)
-        self._plan = SeriesPlan(lengths, starts, self._window, stride,
-                                positive_int("read_size", block))
-        self._nx = sum(source.widths[:n_features])
-        self.feature_columns: np.ndarray | None = None
-        if drop_nan_columns and self._plan.num_examples:
-            first = np.empty((1, self._nx), np.float64)
-            source.read_into(self.series.order[0], 0, 1, first, slice(0, n_features))
-            self.feature_columns = np.flatnonzero(~np.isnan(first[0]))
+        self._within, self._allow_gaps = bool(windows_within_files), bool(allow_gaps)
+        self._drop_nan = bool(drop_nan_columns)
+        self._source = VariableSource(paths_or_glob, feats + labs, dim, max_open_files)
+        self._nx = sum(self._source.widths[:self._nf])
+        self.series, self._plan, self.feature_columns = self._layout_of(self._source)
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._local = threading.local()
         self._restart()
 
-    def _series(self, within: bool, allow_gaps: bool) -> Series:
-        src = self._source
-        coords = [src.coordinate(k) for k in range(len(src.files))]
-        crossing = self._window is not None and not within
-        return order_files(src.files, coords, str(src.dim), allow_gaps=allow_gaps or not crossing)
+    def _layout_of(self, source: VariableSource) -> tuple[Series, SeriesPlan,
+                                                          np.ndarray | None]:
+        """The series order, the plan and the kept feature columns of ``source``."""
+        series = self._series(source)
+        lengths = [source.lengths[k] for k in series.order]
+        starts = list(range(len(lengths))) if self._within else series.segment_starts
+        row_bytes = max(source.columns * self._dtype.itemsize, 1)
+        block = self._read_size or max(STAGING_BYTES // row_bytes, 1)
+        plan = SeriesPlan(lengths, starts, self._window, self._stride, block)
+        columns = None
+        if self._drop_nan and plan.num_examples:
+            first = np.empty((1, self._nx), np.float64)
+            source.read_into(series.order[0], 0, 1, first, slice(0, self._nf))
+            columns = np.flatnonzero(~np.isnan(first[0]))
+        return series, plan, columns
+
+    def _series(self, src: VariableSource) -> Series:
+        crossing = self._window is not None and not self._within
+        return src.series(allow_gaps=self._allow_gaps or not crossing)
 
     # --- geometry ---------------------------------------------------------------------
     def num_examples(self) -> int:
@@ -141,6 +159,55 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
                                  self._buffer)
         with self._cache_lock:  # an epoch re-reads its blocks: staging is not a data cache
             self._cache.clear()
+
+    def reset(self, paths: Any = None) -> None:
+        """Start a new epoch; with ``paths`` (a list or a glob), over those files instead.
+
+        The new files are checked as at construction (variables, widths, series order and
+        contiguity) and must give the same batch shape: the same values per step and,
+        with ``drop_nan_columns``, the same kept columns.  When a check fails nothing
+        changes and the error says why.  Files the new set does not use are closed; the
+        ones it keeps stay open.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from fastiter.netcdf import make_rasm, save_chunks
+        >>> paths = save_chunks(make_rasm(n_time=36, ny=3, nx=4), tempfile.mkdtemp(),
+        ...                     chunks={"time": 12}, parallel="serial", progress=False)
+        >>> it = NetCDFDataSetIterator(paths, "Tair", batch_size=8, window=6, stride=1)
+        >>> it.num_examples()
+        31
+        >>> it.reset(paths=paths[:2]); it.num_examples()   # 24 steps: 19 windows
+        19
+        >>> it.close()
+        """
+        if paths is not None:
+            self._use_files(paths)
+        super().reset()
+
+    def _use_files(self, paths: Any) -> None:
+        old = self._source
+        try:
+            new = old.with_paths(paths)
+            if new.widths != old.widths:
+                raise ValueError(f"paths: the new files have {new.widths} values per step "
+                                 f"for {old.variables}, the iterator's files {old.widths}; "
+                                 f"batches would change shape: make a new iterator")
+            series, plan, columns = self._layout_of(new)
+            if (columns is None) != (self.feature_columns is None) or (
+                    columns is not None and not np.array_equal(columns,
+                                                               self.feature_columns)):
+                raise ValueError("paths: with drop_nan_columns, the new files' first step "
+                                 "keeps other feature columns than the iterator's files; "
+                                 "batches would change meaning: make a new iterator")
+        except BaseException:
+            old.handles.retain(old.files)  # close what the check opened
+            raise
+        new.succeed(old)
+        with self._cache_lock:
+            self._cache.clear()
+            self._source, self.series, self._plan = new, series, plan
 
     # --- handles ----------------------------------------------------------------------
     def open_files(self) -> list[str]:
@@ -175,17 +242,10 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
             sub = max(1, _SCRATCH_BYTES // max(width * out.itemsize, 1))
             for c in range(a, b, sub):
                 n = min(sub, b - c)
-                raw = self._scratch(n * width, out.dtype)[:n * width].reshape(n, width)
+                raw = self._source.scratch("select", n * width, out.dtype).reshape(n, width)
                 self._source.read_into(k, c, c + n, raw, variables)
                 np.take(raw, columns, axis=1, out=out[at:at + n])
                 at += n
-
-    def _scratch(self, size: int, dtype: np.dtype) -> np.ndarray:
-        """A per-thread buffer reused across reads (fresh pages cost a fault each)."""
-        buf = getattr(self._local, "buf", None)
-        if buf is None or buf.size < size or buf.dtype != dtype:
-            buf = self._local.buf = np.empty(size, dtype)
-        return buf
 
     def _finish(self, x: np.ndarray) -> np.ndarray:
         if self._fill is not None:
@@ -200,13 +260,15 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
         x = np.empty((rows, self._nx if cols is None else cols.size), self._dtype)
         y = np.empty((rows, src.columns - self._nx), self._dtype) if nf < len(
             src.variables) else None
-        base, span_lo, at = {}, {}, 0
+        shift, at = {}, 0
         for b, (lo, hi) in zip(members, spans):
             self._read_steps(lo, hi, x[at:at + hi - lo], slice(0, nf), cols)
             if y is not None:
                 self._read_steps(lo, hi, y[at:at + hi - lo], slice(nf, None))
-            base[b], span_lo[b], at = at, lo, at + hi - lo
-        return _Staged(self._finish(x), None if y is None else self._finish(y), base, span_lo)
+            shift[b], at = at - lo, at + hi - lo
+        blocks = np.array(sorted(shift), np.int64)
+        return _Staged(self._finish(x), None if y is None else self._finish(y), blocks,
+                       np.array([shift[int(b)] for b in blocks], np.int64))
 
     def _staged(self, members: tuple[int, ...]) -> _Staged:
         """The staging of a group, read once even when two producers ask at once."""
@@ -263,8 +325,7 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
             st = self._staged(tuple(order.groups[g]))
             ex = order.examples[a:b]
             blk = np.searchsorted(plan.block_bounds, ex, side="right") - 1
-            base = np.array([st.base[int(k)] - st.span_lo[int(k)] for k in blk], np.int64)
-            rows = base + plan.starts[ex]
+            rows = st.shift[np.searchsorted(st.blocks, blk)] + plan.starts[ex]
             self._gather(st.x, rows, x[a - lo:b - lo])
             if y is not None:
                 self._gather(st.y, rows, y[a - lo:b - lo])  # type: ignore[arg-type]
@@ -334,22 +395,9 @@ class NetCDFDataSetIterator(_SeriesIterator):
 
     def __init__(self, paths_or_glob: Any, features: Any = ("Tair",), labels: Any = None,
                  dim: str = "time", batch_size: int = 32, window: int | None = None,
-                 shuffle: bool = False, seed: SeedLike = None, *,
-                 stride: int | None = None, read_size: int | None = None,
-                 shuffle_buffer: int = 4, fill_value: float | None = None,
-                 drop_nan_columns: bool = False, dtype: Any = np.float32,
-                 drop_last: bool = False, windows_within_files: bool = False,
-                 allow_gaps: bool = False, layout: str = "NFT",
-                 max_open_files: int = 64) -> None:
-        feats = _names("features", features, False)
-        labs = _names("labels", labels, True)
-        source = VariableSource(paths_or_glob, feats + labs, str(dim), max_open_files)
-        super().__init__(source, len(feats), batch_size=batch_size, window=window,
-                         stride=stride, read_size=read_size, shuffle=shuffle, seed=seed,
-                         shuffle_buffer=shuffle_buffer, fill_value=fill_value,
-                         drop_nan_columns=drop_nan_columns, dtype=dtype,
-                         drop_last=drop_last, windows_within_files=windows_within_files,
-                         allow_gaps=allow_gaps, layout=layout)
+                 shuffle: bool = False, seed: SeedLike = None, **options: Any) -> None:
+        super().__init__(paths_or_glob, features, labels, str(dim), batch_size, window,
+                         shuffle, seed, **options)
 
 
 class HDF5DataSetIterator(_SeriesIterator):
@@ -379,18 +427,6 @@ class HDF5DataSetIterator(_SeriesIterator):
 
     def __init__(self, paths_or_glob: Any, features: Any, labels: Any = None, axis: int = 0,
                  batch_size: int = 32, window: int | None = None, shuffle: bool = False,
-                 seed: SeedLike = None, *, stride: int | None = None,
-                 read_size: int | None = None, shuffle_buffer: int = 4,
-                 fill_value: float | None = None, drop_nan_columns: bool = False,
-                 dtype: Any = np.float32, drop_last: bool = False,
-                 windows_within_files: bool = False, allow_gaps: bool = False,
-                 layout: str = "NFT", max_open_files: int = 64) -> None:
-        feats = _names("features", features, False)
-        labs = _names("labels", labels, True)
-        source = VariableSource(paths_or_glob, feats + labs, int(axis), max_open_files)
-        super().__init__(source, len(feats), batch_size=batch_size, window=window,
-                         stride=stride, read_size=read_size, shuffle=shuffle, seed=seed,
-                         shuffle_buffer=shuffle_buffer, fill_value=fill_value,
-                         drop_nan_columns=drop_nan_columns, dtype=dtype,
-                         drop_last=drop_last, windows_within_files=windows_within_files,
-                         allow_gaps=allow_gaps, layout=layout)
+                 seed: SeedLike = None, **options: Any) -> None:
+        super().__init__(paths_or_glob, features, labels, int(axis), batch_size, window,
+                         shuffle, seed, **options)

@@ -1,6 +1,7 @@
 """Record readers over netCDF and HDF5 variables: one record per step along a record
 dimension (NetCDFRecordReader, HDF5RecordReader), or windows of steps as sequences
-(NetCDFSequenceRecordReader, HDF5SequenceRecordReader).
+(NetCDFSequenceRecordReader, HDF5SequenceRecordReader), which cross file boundaries as
+the netCDF iterators' windows do.
 
 A record at step ``r`` is every listed variable's slice at ``r``, flattened and
 concatenated in the order given.  Files are read a block of whole chunks at a time,
@@ -97,13 +98,32 @@ class _RecordsReader(RecordReader):
 
 
 class _WindowsReader(SequenceRecordReader):
+    """Windows along the files laid end to end on one *global step* axis: in the order
+    of their ``dim`` coordinate, checked contiguous (as the netCDF iterators order
+    them), so that windows cross file boundaries but never a gap; or, with
+    ``windows_within_files``, in the given order with every window inside one file."""
+
     _source: Any
 
-    def _setup(self, window: int, stride: int | None) -> None:
+    def _setup(self, window: int, stride: int | None, within: bool,
+               allow_gaps: bool) -> None:
         self._window = positive_int("window", window)
         self._stride = self._window if stride is None else positive_int("stride", stride)
-        self._starts = [(k, s) for k, n in enumerate(self._source.lengths)
-                        for s in range(0, n - self._window + 1, self._stride)]
+        src = self._source
+        if within:
+            order = segments = list(range(len(src.files)))
+        else:
+            series = src.series(allow_gaps=bool(allow_gaps))
+            order, segments = series.order, series.segment_starts
+        self._order = order
+        self._at = {k: j for j, k in enumerate(order)}  # file -> position in the series
+        lengths = [src.lengths[k] for k in order]
+        self._offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+        #: global steps where the continuous runs begin, then the end
+        self._runs = self._offsets[list(segments) + [len(order)]]
+        self._starts = np.concatenate(
+            [np.arange(lo, hi - self._window + 1, self._stride, dtype=np.int64)
+             for lo, hi in zip(self._runs[:-1], self._runs[1:])] or [np.empty(0, np.int64)])
         self.reset()
 
     def reset(self) -> None:
@@ -115,27 +135,41 @@ class _WindowsReader(SequenceRecordReader):
     def num_columns(self) -> int:
         return self._source.columns
 
-    def _windows(self, starts: Sequence[tuple[int, int]], merged: bool = True,
-                 ) -> list[np.ndarray]:
-        """The windows at ``starts``: with ``merged`` (consecutive windows, as a batch
-        has), one read per file spanning that file's windows, then slices of it."""
+    def _steps(self, lo: int, hi: int) -> np.ndarray:
+        """Global steps ``[lo, hi)``, read file by file into one array."""
+        out = np.empty((hi - lo, self._source.columns))
+        j = int(np.searchsorted(self._offsets, lo, side="right") - 1)
+        at = lo
+        while at < hi:
+            end = min(hi, int(self._offsets[j + 1]))
+            base = int(self._offsets[j])
+            self._source.read_into(self._order[j], at - base, end - base,
+                                   out[at - lo:end - lo])
+            at, j = end, j + 1
+        return out
+
+    def _windows(self, starts: np.ndarray, merged: bool = True) -> list[np.ndarray]:
+        """The windows at global ``starts``: with ``merged`` (consecutive windows, as a
+        batch has), one read spanning them all, then views of it."""
+        w = self._window
         if not merged:
-            return [self._source.read(k, s, s + self._window) for k, s in starts]
-        spans: dict[int, tuple[int, int]] = {}
-        for k, s in starts:
-            lo, hi = spans.get(k, (s, s + self._window))
-            spans[k] = (min(lo, s), max(hi, s + self._window))
-        blocks = {k: (lo, self._source.read(k, lo, hi)) for k, (lo, hi) in spans.items()}
-        return [blocks[k][1][s - blocks[k][0]:s - blocks[k][0] + self._window]
-                for k, s in starts]
+            return [self._steps(int(g), int(g) + w) for g in starts]
+        if not len(starts):
+            return []
+        lo = int(starts.min())
+        block = self._steps(lo, int(starts.max()) + w)
+        return [block[g - lo:g - lo + w] for g in starts.tolist()]
+
+    def _refs(self, starts: np.ndarray) -> RecordRefs:
+        j = np.searchsorted(self._offsets, starts, side="right") - 1
+        return RecordRefs(self._source.files, np.asarray(self._order, np.int64)[j],
+                          starts - self._offsets[j], type(self).__name__)
 
     def next_sequences(self, n: int) -> tuple[list[np.ndarray], RecordRefs]:
         n = check_count("n", n)
         chosen = self._starts[self._cursor:self._cursor + n]
         self._cursor += len(chosen)
-        refs = RecordRefs(self._source.files, [k for k, _ in chosen], [s for _, s in chosen],
-                          type(self).__name__)
-        return self._windows(chosen), refs
+        return self._windows(chosen), self._refs(chosen)
 
     def _skip_block(self, n: int) -> int:
         k = min(n, len(self._starts) - self._cursor)
@@ -147,8 +181,16 @@ class _WindowsReader(SequenceRecordReader):
         for m in metas:
             if m.source not in self._source.files:
                 raise ValueError(f"metadata {m.location()} names a file this reader lacks")
-            starts.append((self._source.files.index(m.source), m.position))
-        return self._windows(starts, merged=False)  # positions may be far apart
+            k = self._source.files.index(m.source)
+            g = int(self._offsets[self._at[k]]) + m.position
+            run = int(np.searchsorted(self._runs, g, side="right") - 1)
+            if not 0 <= m.position < self._source.lengths[k] or \
+                    g + self._window > self._runs[run + 1]:
+                raise ValueError(f"metadata {m.location()} is not the start of a window of "
+                                 f"this reader: {self._window} steps from there run past "
+                                 f"the end of the series or across a gap")
+            starts.append(g)
+        return self._windows(np.asarray(starts, np.int64), merged=False)
 
 
 class NetCDFRecordReader(_RecordsReader):
@@ -190,8 +232,15 @@ class HDF5RecordReader(_RecordsReader):
 
 
 class NetCDFSequenceRecordReader(_WindowsReader):
-    """Sequences of ``window`` consecutive steps along ``record_dim`` (every ``stride``
-    steps, within each file); metadata positions are window starts.
+    """Sequences of ``window`` consecutive steps along ``record_dim``, one every
+    ``stride`` steps; metadata name the file and step where a window starts.
+
+    The files are one series in the order of their ``record_dim`` coordinate, and
+    windows cross file boundaries (monthly or yearly files), as
+    :class:`~fastiter.netcdf.NetCDFDataSetIterator`'s do.  Overlapping files are
+    refused, and gaps unless ``allow_gaps=True`` (windows then never cross a gap);
+    ``windows_within_files=True`` keeps each window inside one file, files in the
+    order given.
 
     Examples
     --------
@@ -206,13 +255,18 @@ class NetCDFSequenceRecordReader(_WindowsReader):
     """
 
     def __init__(self, paths: Any, variables: Sequence[str], record_dim: str = "time",
-                 window: int = 1, stride: int | None = None) -> None:
+                 window: int = 1, stride: int | None = None, *,
+                 windows_within_files: bool = False, allow_gaps: bool = False) -> None:
         self._source = _source(paths, variables, record_dim)
-        self._setup(window, stride)
+        self._setup(window, stride, windows_within_files, allow_gaps)
 
 
 class HDF5SequenceRecordReader(_WindowsReader):
     """Sequences of ``window`` consecutive indices along ``record_axis`` of HDF5 datasets.
+
+    HDF5 axes carry no coordinate: the files are one series in the order given (a glob:
+    natural order), and windows cross their boundaries unless
+    ``windows_within_files=True``.
 
     Examples
     --------
@@ -226,6 +280,7 @@ class HDF5SequenceRecordReader(_WindowsReader):
     """
 
     def __init__(self, paths: Any, datasets: Sequence[str], record_axis: int = 0,
-                 window: int = 1, stride: int | None = None) -> None:
+                 window: int = 1, stride: int | None = None, *,
+                 windows_within_files: bool = False) -> None:
         self._source = _source(paths, datasets, int(record_axis))
-        self._setup(window, stride)
+        self._setup(window, stride, windows_within_files, False)
