@@ -21,10 +21,7 @@ twice the producer, and the two balanced.
 """
 from __future__ import annotations
 
-import collections
-import itertools
 import os
-import queue
 import re
 import resource
 import shutil
@@ -37,84 +34,23 @@ import pytest
 
 import fastiter
 from fastiter import AsyncDataSetIterator, DataSet, DataSetIterator, kernels
-from fastiter._core._ring import Ring
-from fastiter.iterators._bench_async_cases import _thread_queue  # the peer fastiter bench runs
+from fastiter.bench.async_ import thread_queue as _thread_queue  # the peer fastiter bench runs
 from fastiter.iterators._indexed import IndexedBatchesMixin
 
 RING_SOURCES = ("ring.c", "ring_wait.c", "ring_thread.c")
 ROWS, COLS, BATCH, BATCHES = 200_000, 128, 4096, 24
 
 
-# --- Python-to-Python hand-off --------------------------------------------------------------
-# How the issue's figures (SimpleQueue ~18 M/s, Queue(8) ~0.44 M/s, i.e. 41x apart) can
-# be compared: both are items/s between two threads, and the ratio is what carries over
-# between machines: compare the ``items_per_s`` of extra_info, not the time column.  The
-# fast cases move 500k items a round (50-70 ms, ten of the interpreter's 5 ms GIL
-# switch intervals: with 50k items a round lasted about one interval, and where the
-# forced switch fell moved the ratio by +-30%); the slow ones, Queue(8) and Ring(8),
-# move 50k (0.05-0.35 s a round).  Two methods, reported side by side:
-# - "C-level loops": put via map(), get via islice(iter(get, None)): no interpreter loop
-#   around the calls, so the figure is the hand-off itself (our fair method).
-# - "Python for-loops": `for i in range(n): put(i)` and `for _ in range(n): get()`, as a
-#   quick measurement of the issue's kind would be written.
-# Queue(8) is Python code (a Condition per put and get) and pays a contended GIL
-# hand-off every few items, so it is ~0.15 M/s either way; the unbounded SimpleQueue
-# and Ring(65536) run laps of thousands of items per GIL switch.  A small ring (Ring(8))
-# has the same laps as Queue(8): its rate is set by the per-lap GIL hand-off, which
-# the ring's batched waits (csrc/ring_wait.c) make uncontended.
+# --- Python-to-Python hand-off and the consumer-bound epoch -------------------------------
+# Registry cases (fastiter/bench/async_.py), run here as in ``fastiter bench``: Ring(65536)
+# against the unbounded queue.SimpleQueue, Ring(8) against Queue(8) (the same capacity),
+# and the consumer-bound C~2P epoch with workers=2 against workers=1, workers=2 without
+# the gate and threading+Queue(8).  Hand-off rates (items/s) are in extra_info.
+FAMILIES = ["async"]
 
 
-def _c_level(put, get, n):
-    t = threading.Thread(target=lambda: collections.deque(map(put, range(n)), maxlen=0))
-    t0 = time.perf_counter()
-    t.start()
-    total = sum(itertools.islice(iter(get, None), n))
-    dt = time.perf_counter() - t0
-    t.join()
-    assert total == n * (n - 1) // 2
-    return n / dt
-
-
-def _python_loops(put, get, n):
-    def produce():
-        for i in range(n):
-            put(i)
-    t = threading.Thread(target=produce)
-    t0 = time.perf_counter()
-    t.start()
-    total = 0
-    for _ in range(n):
-        total += get()
-    dt = time.perf_counter() - t0
-    t.join()
-    assert total == n * (n - 1) // 2
-    return n / dt
-
-
-HANDOFF_METHODS = {"C-level loops": _c_level, "Python for-loops": _python_loops}
-HANDOFF_CASES = {  # name: (make the put/get pair, items a round)
-    "fastiter Ring(65536)": (lambda: _put_get(Ring(1 << 16)), 500_000),
-    "fastiter Ring(8)": (lambda: _put_get(Ring(8)), 50_000),
-    "queue.SimpleQueue": (lambda: _put_get(queue.SimpleQueue()), 500_000),
-    "queue.Queue(8)": (lambda: _put_get(queue.Queue(8)), 50_000),
-}
-
-
-def _put_get(q):
-    return (q.push, q.pop) if isinstance(q, Ring) else (q.put, q.get)
-
-
-@pytest.mark.parametrize("method", list(HANDOFF_METHODS))
-@pytest.mark.parametrize("case", list(HANDOFF_CASES))
-def test_handoff_python(benchmark, case, method):
-    """items/s in extra_info; compare rows of one group (one method)."""
-    benchmark.group = f"handoff python->python ({method})"
-    rates = []
-    make, n = HANDOFF_CASES[case]
-    n = n // 50 if benchmark.disabled else n
-    run = HANDOFF_METHODS[method]
-    benchmark.pedantic(lambda: rates.append(run(*make(), n)), rounds=5, iterations=1)
-    benchmark.extra_info["items_per_s"] = max(rates)
+def test_case(run_registry):
+    run_registry()
 
 
 # --- C-to-C hand-off --------------------------------------------------------------------------
@@ -437,31 +373,6 @@ def _consumer_bound_work(shapes):
     sized from; with the C~2P work the consumer still waited ~1/4 of the epoch)."""
     work, _, limits = shapes["C~2P"]
     return max(1, round(work * 2 * limits["P_loop"] / limits["C_loop"]))
-
-
-@pytest.mark.parametrize("case", CONSUMER_BOUND_CASES)
-def test_consumer_bound(benchmark, pipeline_data, case, monkeypatch):
-    """The C~2P overlap shape with one and two producers (issue 19: workers=2 never slower
-    than workers=1; it was 0.84-0.91x of threading+Queue(8) against 1.00-1.08x).
-
-    Two producers that both build ahead while the consumer trains put three busy threads
-    on a 2-vCPU machine; the producers' gate (fastiter/iterators/_gate.py) lets one build
-    at a time beside a busy consumer.  "no gate" (FASTITER_ASYNC_GATE=0) keeps the old
-    behaviour in every run.  The cases run one after the other; for ratios on a loaded
-    machine prefer ``test_consumer_bound_interleaved``'s."""
-    src, labels, order, p, shapes = pipeline_data
-    work = _consumer_bound_work(shapes)
-    benchmark.group = "consumer-bound C~2P: workers=1 / workers=2 / thread+Queue(8)"
-    it = _consumer_bound_loader(GatherBase(src, labels, order, BATCH, BATCHES), case,
-                                monkeypatch)
-
-    def epoch():
-        n = sum(1 for ds in it if consume(ds, work) is not None)
-        assert n == BATCHES
-    benchmark.pedantic(epoch, rounds=7, iterations=1, warmup_rounds=1)
-    if hasattr(it, "close"):
-        it.close()
-    benchmark.extra_info.update(C_passes=work, P_ms=p * 1e3)
 
 
 def test_consumer_bound_interleaved(benchmark, pipeline_data, monkeypatch):

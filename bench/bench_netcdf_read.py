@@ -1,7 +1,7 @@
 """Reading many netCDF files into batches (issue 20): fastiter against its peers.
 
 Workloads, peers and the bit-for-bit check are defined once in
-``fastiter.netcdf._read_bench_cases`` (``fastiter bench`` runs the same list).  A real
+``fastiter.bench.netcdf_read`` (``fastiter bench`` runs the same list).  A real
 run uses 30 rasm-shaped files (360 months on the 205 x 275 grid); the smoke run
 (``--benchmark-disable``) 3 small files.
 
@@ -27,7 +27,7 @@ import pytest
 pytest.importorskip("xarray")
 pytest.importorskip("h5py")
 
-from fastiter.netcdf._read_bench_cases import ReadBench, evict, resident_pages  # noqa: E402
+from fastiter.bench.netcdf_read import ReadBench, evict, resident_pages  # noqa: E402
 
 RUNNERS = ["fastiter", "h5py read_direct loop", "netCDF4 loop", "xbatcher (tuned)",
            "dask isel loop", "np.copyto ceiling"]

@@ -92,6 +92,22 @@ def thread_queue(base: Any) -> Iterator[Any]:
     t.join()
 
 
+def _no_gate(fn: Callable[[], Any]) -> None:
+    """``fn`` with the producers' gate off (FASTITER_ASYNC_GATE=0, read as an epoch
+    starts): the behaviour before the gate, kept in every run for comparison."""
+    import os
+
+    old = os.environ.get("FASTITER_ASYNC_GATE")
+    os.environ["FASTITER_ASYNC_GATE"] = "0"
+    try:
+        fn()
+    finally:
+        if old is None:
+            del os.environ["FASTITER_ASYNC_GATE"]
+        else:
+            os.environ["FASTITER_ASYNC_GATE"] = old
+
+
 def _async_case(size: str) -> Case:
     from fastiter.iterators.array import ArrayDataSetIterator
     from fastiter.iterators.async_ import AsyncDataSetIterator
@@ -125,7 +141,8 @@ def _async_case(size: str) -> Case:
 
     def check() -> None:  # workers=2 delivers the base's batches, in order
         want = [ds.features.copy() for ds in base()]
-        got = [ds.features.copy() for ds in w2]
+        with AsyncDataSetIterator(base(), 8, workers=2) as fresh:
+            got = [ds.features.copy() for ds in fresh]
         assert len(got) == len(want) == nb
         for g, w in zip(got, want):
             np.testing.assert_array_equal(g, w)
@@ -133,6 +150,7 @@ def _async_case(size: str) -> Case:
     return Case(f"async consumer-bound (C~2P), {nb} batches {batch}x{cols} f32, workers=2",
                 lambda: epoch(w2),
                 {"fastiter workers=1": lambda: epoch(w1),
+                 "fastiter workers=2, no gate": lambda: _no_gate(lambda: epoch(w2)),
                  "threading+Queue(8)": lambda: epoch(thread_queue(plain))},
                 nb * batch * cols * 4,
                 notes=[f"consumer: {passes} ufunc pass(es) a batch, C/P = "
