@@ -178,6 +178,15 @@ def test_write_ceiling_npy_processes(benchmark, source, outdir):
 
 
 
+# The registry's cases run before the cluster's: a live distributed Client would become
+# the default scheduler of their dask peers.
+FAMILIES = ["netcdf_write"]
+
+
+def test_case(run_registry):
+    run_registry()
+
+
 # --- on a LocalCluster(2 x 1) -----------------------------------------------------------
 @pytest.fixture(scope="module")
 def cluster_client():
@@ -204,10 +213,3 @@ def test_cluster_fastiter(benchmark, cluster_client, source, outdir):
 def test_cluster_xr_save_mfdataset(benchmark, cluster_client, source, outdir):
     _run(benchmark, lambda: xr.save_mfdataset(*_split(_generated(), outdir)), outdir,
          source.nbytes)
-
-
-FAMILIES = ["netcdf_write"]
-
-
-def test_case(run_registry):
-    run_registry()

@@ -46,13 +46,19 @@ def _months(size: str, full: int) -> tuple[int, int, int]:
 
 
 class _Folder:
-    """An output folder emptied before every timed call."""
+    """A new, empty output folder before every timed call (the last one removed).
+
+    A new name each time: xarray's file cache may still hold a handle on a file that a
+    previous peer wrote, and HDF5 refuses to create a file of that name again."""
 
     def __init__(self, root: str, name: str) -> None:
-        self.path = os.path.join(root, name)
+        self.base, self.count = os.path.join(root, name), 0
+        self.path = self.base
 
     def fresh(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+        self.count += 1
+        self.path = f"{self.base}-{self.count}"
         os.makedirs(self.path)
 
 
