@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "cores)")
     b.add_argument("--markdown", action="store_true",
                    help="also print the README's benchmark table from this run, with the "
-                        "machine named (always written to DIR/results.md)")
+                        "machine named (default: off; always written to DIR/results.md)")
     b.add_argument("--only", action="append", metavar="FAMILY",
                    help="run only this family of cases (repeatable; default: all)")
     b.set_defaults(func=_cmd_bench)

@@ -35,14 +35,14 @@ def _lazy(d: Any) -> Any:
     return np.sqrt(np.sin(d) ** 2 + np.cos(d) ** 2)
 
 
-def _months(size: str, full: int) -> tuple[int, int, int]:
+def _months(size: str, full: int, quick: int = 36) -> tuple[int, int, int]:
     """(months, ny, nx): the rasm grid, or a tiny one for the smoke run."""
     from fastiter import _env
 
     scale = _env.get("FASTITER_BENCH_NETCDF_SCALE")
     if size == "full" and scale:
         return 36 * scale, 205, 275
-    return pick(size, (full, 205, 275), (36, 205, 275), (24, 20, 30))
+    return pick(size, (full, 205, 275), (quick, 205, 275), (24, 20, 30))
 
 
 class _Folder:
@@ -99,13 +99,14 @@ def _pure_write(size: str, root: str) -> Case:
                 check=lambda: _check(ds, os.path.join(root, "check-write")))
 
 
-def _compute(size: str, root: str, full_months: int, key: str) -> Case:
+def _compute(size: str, root: str, full_months: int, key: str,
+             quick_months: int = 36) -> Case:
     import dask
     import xarray as xr
 
     from fastiter.netcdf import chunk_paths, make_rasm, save_chunks, split_by_chunks
 
-    n, ny, nx = _months(size, full_months)
+    n, ny, nx = _months(size, full_months, quick_months)
     source = make_rasm(n_time=n, ny=ny, nx=nx, seed=2026)
     chunked = source.chunk({"time": CHUNK})  # hashing and copying: untimed preparation
     out = _Folder(root, key.replace(" ", "_"))
@@ -164,4 +165,4 @@ def cases(size: str = "full") -> list[Case]:
     root = tempfile.mkdtemp(prefix="fastiter-bench-")
     atexit.register(shutil.rmtree, root, True)
     return [_pure_write(size, root), _compute(size, root, 36, "netcdf compute 16MB"),
-            _compute(size, root, 480, "netcdf compute 216MB"), _zlib(size, root)]
+            _compute(size, root, 480, "netcdf compute 216MB", 72), _zlib(size, root)]
