@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import re
-import resource
 import shutil
 import subprocess
 import threading
@@ -42,11 +41,13 @@ ROWS, COLS, BATCH, BATCHES = 200_000, 128, 4096, 24
 
 
 # --- Python-to-Python hand-off and the consumer-bound epoch -------------------------------
-# Registry cases (fastiter/bench/async_.py), run here as in ``fastiter bench``: Ring(65536)
+# Registry cases (fastiter/bench/async_.py, pipeline.py), run here as in ``fastiter
+# bench``: the per-batch overhead, the overlap with its DataLoader peers and the
+# producer-bound scaling (pipeline.py), and Ring(65536)
 # against the unbounded queue.SimpleQueue, Ring(8) against Queue(8) (the same capacity),
 # and the consumer-bound C~2P epoch with workers=2 against workers=1, workers=2 without
 # the gate and threading+Queue(8).  Hand-off rates (items/s) are in extra_info.
-FAMILIES = ["async"]
+FAMILIES = ["async", "pipeline"]
 
 
 def test_case(run_registry):
@@ -90,53 +91,6 @@ def test_handoff_c(benchmark, handoff_exe, mode):
         rates.append(float(re.search(r"([\d.]+) M items/s", out).group(1)) * 1e6)
     benchmark.pedantic(run, rounds=3, iterations=1)
     benchmark.extra_info["items_per_s"] = max(rates)
-
-
-# --- per-batch overhead over an in-memory base ------------------------------------------------
-class ListBase(DataSetIterator):
-    """Prebuilt batches in a list: producing one costs next to nothing."""
-
-    def __init__(self, batches):
-        super().__init__()
-        self.batches = batches
-
-    def has_next(self):
-        return self._position < len(self.batches)
-
-    def _next_batch(self, num):
-        return self.batches[self._position]
-
-    def _restart(self):
-        pass
-
-    def reset_supported(self):
-        return True
-
-
-@pytest.fixture(scope="module")
-def small_batches(bench_rng):
-    return [DataSet(bench_rng.random((4, 3)) + 1, bench_rng.random((4, 2)) + 1)
-            for _ in range(5000)]
-
-
-@pytest.mark.parametrize("queue_size", [0, 8, 64],
-                         ids=["direct", "fastiter async q=8", "fastiter async q=64"])
-def test_overhead_per_batch(benchmark, small_batches, queue_size):
-    """(async - direct) / 5000 is the overhead per batch.  With a base this cheap both
-    sides want the GIL, so each lap of the ring costs two GIL hand-offs, amortised over
-    queue_size batches; the ring's batched waits make them uncontended (no futex sleep),
-    which is what brings queue_size=8 close to queue_size=64."""
-    benchmark.group = "overhead per batch (5000 in-memory batches)"
-    wrapped = queue_size > 0
-
-    def epoch():
-        base = ListBase(small_batches)
-        it = AsyncDataSetIterator(base, queue_size) if wrapped else base
-        n = sum(1 for _ in it)
-        if wrapped:
-            it.close()
-        assert n == len(small_batches)
-    benchmark.pedantic(epoch, rounds=5, iterations=1, warmup_rounds=1)
 
 
 # --- overlap and scaling: a gather producer, a GIL-releasing numpy consumer -------------------
@@ -266,57 +220,6 @@ class _Restartable:
 
     def __iter__(self):
         return iter(self.make())
-
-
-SCALING_CASES = ["fastiter workers=1", "fastiter workers=2",
-                 "fastiter workers=2, no block cache", "ceiling: 2 plain threads, no ring"]
-
-
-@pytest.mark.parametrize("case", SCALING_CASES)
-def test_scaling_producer_bound(benchmark, pipeline_data, case, monkeypatch):
-    """workers=2 over workers=1 is the issue's ratio (target 0.6).  The ceiling splits
-    the same batch_at calls over two plain threads with nothing between them: how far
-    two producers can scale on this machine at all.
-
-    Every pass of the producer allocates a fresh 2 MB array, and the batches are freed
-    on the consumer's thread.  Without the producers' block cache glibc hands those
-    blocks back to the kernel and the next allocation page-faults them in again: ~2000
-    minor faults per epoch with one producer and ~8500 with two, contending on the
-    process's memory map, which held workers=2 at 0.72x of workers=1.  The
-    "no block cache" case (FASTITER_ASYNC_BLOCK_CACHE=0) keeps that comparison in every
-    run; ``minor_faults`` in extra_info is per epoch.
-    """
-    src, labels, order, *_ = pipeline_data
-    benchmark.group = "scaling: producer-bound (P >> C)"
-    base = GatherBase(src, labels, order, BATCH, BATCHES, repeat=4)
-    if "no block cache" in case:
-        monkeypatch.setenv("FASTITER_ASYNC_BLOCK_CACHE", "0")
-    if case.startswith("ceiling"):
-        def epoch():
-            def half(k):
-                for i in range(k, BATCHES, 2):
-                    base.batch_at(i)  # dropped at once, as a consumer would
-            ts = [threading.Thread(target=half, args=(k,)) for k in (0, 1)]
-            for t in ts:
-                t.start()
-            for t in ts:
-                t.join()
-    else:
-        it = AsyncDataSetIterator(base, 8, workers=int(case.split("workers=")[1][0]))
-
-        def epoch():
-            n = sum(1 for ds in it if ds.features[0, 0] > 0)
-            assert n == BATCHES
-    faults = []
-
-    def counted():
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        epoch()
-        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
-    benchmark.pedantic(counted, rounds=5, iterations=1, warmup_rounds=1)
-    if not case.startswith("ceiling"):
-        it.close()
-    benchmark.extra_info["minor_faults"] = int(np.median(faults[1:] or faults))
 
 
 OVERLAP_CASES = ["serial", "fastiter async", "fastiter async reuse_buffers",

@@ -52,6 +52,8 @@ FAMILIES = [
     Family("preprocessing", _module("preprocessing")),
     Family("iterators", _module("iterators")),
     Family("async", _module("async_")),
+    Family("pipeline", _module("pipeline")),
+    Family("mnist", _module("datasets")),
     Family("netcdf_write", _module("netcdf_write"), needs=("xarray", "dask", "netCDF4")),
     Family("netcdf_read", _module("netcdf_read"), needs=("xarray", "h5py", "netCDF4")),
 ]
