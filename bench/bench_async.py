@@ -21,12 +21,8 @@ twice the producer, and the two balanced.
 """
 from __future__ import annotations
 
-import collections
-import itertools
 import os
-import queue
 import re
-import resource
 import shutil
 import subprocess
 import threading
@@ -37,84 +33,25 @@ import pytest
 
 import fastiter
 from fastiter import AsyncDataSetIterator, DataSet, DataSetIterator, kernels
-from fastiter._core._ring import Ring
-from fastiter.iterators._bench_async_cases import _thread_queue  # the peer fastiter bench runs
+from fastiter.bench.async_ import thread_queue as _thread_queue  # the peer fastiter bench runs
 from fastiter.iterators._indexed import IndexedBatchesMixin
 
 RING_SOURCES = ("ring.c", "ring_wait.c", "ring_thread.c")
 ROWS, COLS, BATCH, BATCHES = 200_000, 128, 4096, 24
 
 
-# --- Python-to-Python hand-off --------------------------------------------------------------
-# How the issue's figures (SimpleQueue ~18 M/s, Queue(8) ~0.44 M/s, i.e. 41x apart) can
-# be compared: both are items/s between two threads, and the ratio is what carries over
-# between machines: compare the ``items_per_s`` of extra_info, not the time column.  The
-# fast cases move 500k items a round (50-70 ms, ten of the interpreter's 5 ms GIL
-# switch intervals: with 50k items a round lasted about one interval, and where the
-# forced switch fell moved the ratio by +-30%); the slow ones, Queue(8) and Ring(8),
-# move 50k (0.05-0.35 s a round).  Two methods, reported side by side:
-# - "C-level loops": put via map(), get via islice(iter(get, None)): no interpreter loop
-#   around the calls, so the figure is the hand-off itself (our fair method).
-# - "Python for-loops": `for i in range(n): put(i)` and `for _ in range(n): get()`, as a
-#   quick measurement of the issue's kind would be written.
-# Queue(8) is Python code (a Condition per put and get) and pays a contended GIL
-# hand-off every few items, so it is ~0.15 M/s either way; the unbounded SimpleQueue
-# and Ring(65536) run laps of thousands of items per GIL switch.  A small ring (Ring(8))
-# has the same laps as Queue(8): its rate is set by the per-lap GIL hand-off, which
-# the ring's batched waits (csrc/ring_wait.c) make uncontended.
+# --- Python-to-Python hand-off and the consumer-bound epoch -------------------------------
+# Registry cases (fastiter/bench/async_.py, pipeline.py), run here as in ``fastiter
+# bench``: the per-batch overhead, the overlap with its DataLoader peers and the
+# producer-bound scaling (pipeline.py), and Ring(65536)
+# against the unbounded queue.SimpleQueue, Ring(8) against Queue(8) (the same capacity),
+# and the consumer-bound C~2P epoch with workers=2 against workers=1, workers=2 without
+# the gate and threading+Queue(8).  Hand-off rates (items/s) are in extra_info.
+FAMILIES = ["async", "pipeline"]
 
 
-def _c_level(put, get, n):
-    t = threading.Thread(target=lambda: collections.deque(map(put, range(n)), maxlen=0))
-    t0 = time.perf_counter()
-    t.start()
-    total = sum(itertools.islice(iter(get, None), n))
-    dt = time.perf_counter() - t0
-    t.join()
-    assert total == n * (n - 1) // 2
-    return n / dt
-
-
-def _python_loops(put, get, n):
-    def produce():
-        for i in range(n):
-            put(i)
-    t = threading.Thread(target=produce)
-    t0 = time.perf_counter()
-    t.start()
-    total = 0
-    for _ in range(n):
-        total += get()
-    dt = time.perf_counter() - t0
-    t.join()
-    assert total == n * (n - 1) // 2
-    return n / dt
-
-
-HANDOFF_METHODS = {"C-level loops": _c_level, "Python for-loops": _python_loops}
-HANDOFF_CASES = {  # name: (make the put/get pair, items a round)
-    "fastiter Ring(65536)": (lambda: _put_get(Ring(1 << 16)), 500_000),
-    "fastiter Ring(8)": (lambda: _put_get(Ring(8)), 50_000),
-    "queue.SimpleQueue": (lambda: _put_get(queue.SimpleQueue()), 500_000),
-    "queue.Queue(8)": (lambda: _put_get(queue.Queue(8)), 50_000),
-}
-
-
-def _put_get(q):
-    return (q.push, q.pop) if isinstance(q, Ring) else (q.put, q.get)
-
-
-@pytest.mark.parametrize("method", list(HANDOFF_METHODS))
-@pytest.mark.parametrize("case", list(HANDOFF_CASES))
-def test_handoff_python(benchmark, case, method):
-    """items/s in extra_info; compare rows of one group (one method)."""
-    benchmark.group = f"handoff python->python ({method})"
-    rates = []
-    make, n = HANDOFF_CASES[case]
-    n = n // 50 if benchmark.disabled else n
-    run = HANDOFF_METHODS[method]
-    benchmark.pedantic(lambda: rates.append(run(*make(), n)), rounds=5, iterations=1)
-    benchmark.extra_info["items_per_s"] = max(rates)
+def test_case(run_registry):
+    run_registry()
 
 
 # --- C-to-C hand-off --------------------------------------------------------------------------
@@ -154,53 +91,6 @@ def test_handoff_c(benchmark, handoff_exe, mode):
         rates.append(float(re.search(r"([\d.]+) M items/s", out).group(1)) * 1e6)
     benchmark.pedantic(run, rounds=3, iterations=1)
     benchmark.extra_info["items_per_s"] = max(rates)
-
-
-# --- per-batch overhead over an in-memory base ------------------------------------------------
-class ListBase(DataSetIterator):
-    """Prebuilt batches in a list: producing one costs next to nothing."""
-
-    def __init__(self, batches):
-        super().__init__()
-        self.batches = batches
-
-    def has_next(self):
-        return self._position < len(self.batches)
-
-    def _next_batch(self, num):
-        return self.batches[self._position]
-
-    def _restart(self):
-        pass
-
-    def reset_supported(self):
-        return True
-
-
-@pytest.fixture(scope="module")
-def small_batches(bench_rng):
-    return [DataSet(bench_rng.random((4, 3)) + 1, bench_rng.random((4, 2)) + 1)
-            for _ in range(5000)]
-
-
-@pytest.mark.parametrize("queue_size", [0, 8, 64],
-                         ids=["direct", "fastiter async q=8", "fastiter async q=64"])
-def test_overhead_per_batch(benchmark, small_batches, queue_size):
-    """(async - direct) / 5000 is the overhead per batch.  With a base this cheap both
-    sides want the GIL, so each lap of the ring costs two GIL hand-offs, amortised over
-    queue_size batches; the ring's batched waits make them uncontended (no futex sleep),
-    which is what brings queue_size=8 close to queue_size=64."""
-    benchmark.group = "overhead per batch (5000 in-memory batches)"
-    wrapped = queue_size > 0
-
-    def epoch():
-        base = ListBase(small_batches)
-        it = AsyncDataSetIterator(base, queue_size) if wrapped else base
-        n = sum(1 for _ in it)
-        if wrapped:
-            it.close()
-        assert n == len(small_batches)
-    benchmark.pedantic(epoch, rounds=5, iterations=1, warmup_rounds=1)
 
 
 # --- overlap and scaling: a gather producer, a GIL-releasing numpy consumer -------------------
@@ -332,57 +222,6 @@ class _Restartable:
         return iter(self.make())
 
 
-SCALING_CASES = ["fastiter workers=1", "fastiter workers=2",
-                 "fastiter workers=2, no block cache", "ceiling: 2 plain threads, no ring"]
-
-
-@pytest.mark.parametrize("case", SCALING_CASES)
-def test_scaling_producer_bound(benchmark, pipeline_data, case, monkeypatch):
-    """workers=2 over workers=1 is the issue's ratio (target 0.6).  The ceiling splits
-    the same batch_at calls over two plain threads with nothing between them: how far
-    two producers can scale on this machine at all.
-
-    Every pass of the producer allocates a fresh 2 MB array, and the batches are freed
-    on the consumer's thread.  Without the producers' block cache glibc hands those
-    blocks back to the kernel and the next allocation page-faults them in again: ~2000
-    minor faults per epoch with one producer and ~8500 with two, contending on the
-    process's memory map, which held workers=2 at 0.72x of workers=1.  The
-    "no block cache" case (FASTITER_ASYNC_BLOCK_CACHE=0) keeps that comparison in every
-    run; ``minor_faults`` in extra_info is per epoch.
-    """
-    src, labels, order, *_ = pipeline_data
-    benchmark.group = "scaling: producer-bound (P >> C)"
-    base = GatherBase(src, labels, order, BATCH, BATCHES, repeat=4)
-    if "no block cache" in case:
-        monkeypatch.setenv("FASTITER_ASYNC_BLOCK_CACHE", "0")
-    if case.startswith("ceiling"):
-        def epoch():
-            def half(k):
-                for i in range(k, BATCHES, 2):
-                    base.batch_at(i)  # dropped at once, as a consumer would
-            ts = [threading.Thread(target=half, args=(k,)) for k in (0, 1)]
-            for t in ts:
-                t.start()
-            for t in ts:
-                t.join()
-    else:
-        it = AsyncDataSetIterator(base, 8, workers=int(case.split("workers=")[1][0]))
-
-        def epoch():
-            n = sum(1 for ds in it if ds.features[0, 0] > 0)
-            assert n == BATCHES
-    faults = []
-
-    def counted():
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        epoch()
-        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
-    benchmark.pedantic(counted, rounds=5, iterations=1, warmup_rounds=1)
-    if not case.startswith("ceiling"):
-        it.close()
-    benchmark.extra_info["minor_faults"] = int(np.median(faults[1:] or faults))
-
-
 OVERLAP_CASES = ["serial", "fastiter async", "fastiter async reuse_buffers",
                  "threading+Queue(8)",
                  "torch DataLoader(num_workers=0)", "torch DataLoader(num_workers=2)"]
@@ -437,31 +276,6 @@ def _consumer_bound_work(shapes):
     sized from; with the C~2P work the consumer still waited ~1/4 of the epoch)."""
     work, _, limits = shapes["C~2P"]
     return max(1, round(work * 2 * limits["P_loop"] / limits["C_loop"]))
-
-
-@pytest.mark.parametrize("case", CONSUMER_BOUND_CASES)
-def test_consumer_bound(benchmark, pipeline_data, case, monkeypatch):
-    """The C~2P overlap shape with one and two producers (issue 19: workers=2 never slower
-    than workers=1; it was 0.84-0.91x of threading+Queue(8) against 1.00-1.08x).
-
-    Two producers that both build ahead while the consumer trains put three busy threads
-    on a 2-vCPU machine; the producers' gate (fastiter/iterators/_gate.py) lets one build
-    at a time beside a busy consumer.  "no gate" (FASTITER_ASYNC_GATE=0) keeps the old
-    behaviour in every run.  The cases run one after the other; for ratios on a loaded
-    machine prefer ``test_consumer_bound_interleaved``'s."""
-    src, labels, order, p, shapes = pipeline_data
-    work = _consumer_bound_work(shapes)
-    benchmark.group = "consumer-bound C~2P: workers=1 / workers=2 / thread+Queue(8)"
-    it = _consumer_bound_loader(GatherBase(src, labels, order, BATCH, BATCHES), case,
-                                monkeypatch)
-
-    def epoch():
-        n = sum(1 for ds in it if consume(ds, work) is not None)
-        assert n == BATCHES
-    benchmark.pedantic(epoch, rounds=7, iterations=1, warmup_rounds=1)
-    if hasattr(it, "close"):
-        it.close()
-    benchmark.extra_info.update(C_passes=work, P_ms=p * 1e3)
 
 
 def test_consumer_bound_interleaved(benchmark, pipeline_data, monkeypatch):

@@ -1,5 +1,5 @@
-"""DataSet benchmarks: merging padded time series, and HDF5 save/load, each with its peers
-and a copy ceiling in the same group."""
+"""DataSet benchmarks: merging padded time series, HDF5 save/load and a shuffled epoch,
+each with its peers and a copy ceiling in the same group."""
 from __future__ import annotations
 
 import numpy as np
@@ -63,78 +63,10 @@ def test_list_iterator_epoch(benchmark, series):
     benchmark(lambda: sum(len(b) for b in it))
 
 
-@pytest.fixture(scope="module")
-def big():
-    rng = np.random.default_rng(8)
-    return DataSet(rng.normal(1.0, 1.0, (20_000, 128)).astype(np.float32),
-                   np.eye(10, dtype=np.float32)[rng.integers(0, 10, 20_000)])
+# The HDF5 save+load round trip and the shuffled epoch are registry cases
+# (fastiter/bench/iterators.py), run here as in ``fastiter bench``.
+FAMILIES = ["iterators"]
 
 
-def test_save_load_fastiter_h5(benchmark, big, tmp_path):
-    benchmark.group = "save+load 20000x128 float32"
-    path = tmp_path / "ds.h5"
-
-    def round_trip():
-        big.save(path, overwrite=True)
-        return DataSet.load(path)
-
-    assert benchmark(round_trip) == big
-
-
-def test_save_load_numpy_npz(benchmark, big, tmp_path):
-    benchmark.group = "save+load 20000x128 float32"
-    path = tmp_path / "ds.npz"
-
-    def round_trip():
-        np.savez(path, features=big.features, labels=big.labels)
-        with np.load(path) as z:
-            return z["features"], z["labels"]
-
-    benchmark(round_trip)
-
-
-def test_save_load_ceiling_raw_bytes(benchmark, big, tmp_path):
-    benchmark.group = "save+load 20000x128 float32"
-    path = tmp_path / "raw.bin"
-
-    def round_trip():
-        with open(path, "wb") as f:
-            f.write(big.features.data)
-            f.write(big.labels.data)
-        return path.read_bytes()
-
-    benchmark(round_trip)
-
-
-@pytest.fixture(scope="module")
-def table():
-    rng = np.random.default_rng(9)
-    return (rng.normal(1.0, 1.0, (100_000, 64)).astype(np.float32),
-            np.eye(10, dtype=np.float32)[rng.integers(0, 10, 100_000)])
-
-
-def test_shuffled_epoch_fastiter(benchmark, table):
-    from fastiter import ArrayDataSetIterator
-
-    benchmark.group = "shuffled epoch 100000x64, batch 1024"
-    it = ArrayDataSetIterator(*table, batch_size=1024, shuffle=True, seed=1)
-    benchmark(lambda: sum(len(b) for b in it))
-
-
-def test_shuffled_epoch_numpy_fancy_index(benchmark, table):
-    benchmark.group = "shuffled epoch 100000x64, batch 1024"
-    x, y = table
-    perm = np.random.default_rng(1).permutation(len(x))
-
-    def epoch():
-        return sum(len(x[perm[lo:lo + 1024]]) + 0 * len(y[perm[lo:lo + 1024]])
-                   for lo in range(0, len(x), 1024))
-
-    benchmark(epoch)
-
-
-def test_shuffled_epoch_ceiling_copy(benchmark, table):
-    benchmark.group = "shuffled epoch 100000x64, batch 1024"
-    x, y = table
-    dx, dy = np.empty_like(x), np.empty_like(y)
-    benchmark(lambda: (np.copyto(dx, x), np.copyto(dy, y)))
+def test_case(run_registry):
+    run_registry()

@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 
 from fastiter import kernels
+from fastiter.bench.datasets import numpy_epoch as _numpy_epoch
+from fastiter.bench.datasets import numpy_reader as _numpy_reader
 from fastiter.datasets import MnistDataSetIterator, pixels_to_float, write_idx
 
 N, BATCH, SEED = 60_000, 128, 123
@@ -33,22 +35,11 @@ def mnist_files(tmp_path_factory):
 
 
 def numpy_reader(folder):
-    """What one writes without a library: read the IDX payloads, fancy-index per batch."""
-    x = np.fromfile(folder / "train-images-idx3-ubyte", np.uint8, offset=16).reshape(N, 784)
-    y = np.fromfile(folder / "train-labels-idx1-ubyte", np.uint8, offset=8)
-    return x, y
+    return _numpy_reader(folder, N)
 
 
 def numpy_epoch(x, y, epoch):
-    order = np.random.default_rng([SEED, epoch]).permutation(N)
-    eye = np.eye(10, dtype=np.float32)
-    total = 0.0
-    for lo in range(0, N, BATCH):
-        idx = order[lo:lo + BATCH]
-        feats = x[idx].astype(np.float32) / 255.0
-        labels = eye[y[idx]]
-        total += feats[0, 0] + labels[0, 0]
-    return total
+    return _numpy_epoch(x, y, epoch)
 
 
 def fastiter_epoch(it):
@@ -58,35 +49,13 @@ def fastiter_epoch(it):
     return total
 
 
-def test_mnist_epoch_fastiter(benchmark, mnist_files):
-    benchmark.group = "mnist epoch: 60k IDX images, batch 128, shuffled"
-    it = MnistDataSetIterator(BATCH, train=True, seed=SEED, data_dir=mnist_files)
-    fastiter_epoch(it)  # warm-up outside the timed region
-    benchmark(fastiter_epoch, it)
-    first = it.batch_at(0)
-    assert first.features.shape == (BATCH, 784) and first.labels.sum() == BATCH
+# The epoch against numpy and the copy ceiling is a registry case
+# (fastiter/bench/datasets.py), run here as in ``fastiter bench``.
+FAMILIES = ["mnist"]
 
 
-def test_mnist_epoch_numpy_fancy_indexing(benchmark, mnist_files):
-    benchmark.group = "mnist epoch: 60k IDX images, batch 128, shuffled"
-    x, y = numpy_reader(mnist_files)
-    numpy_epoch(x, y, 0)
-    epochs = iter(range(1, 10**6))
-    benchmark(lambda: numpy_epoch(x, y, next(epochs)))
-
-
-def test_mnist_epoch_ceiling_copy(benchmark, mnist_files):
-    benchmark.group = "mnist epoch: 60k IDX images, batch 128, shuffled"
-    src = np.random.default_rng(1).random((N, 784), dtype=np.float32) + 0.5
-    out = np.empty((BATCH, 784), np.float32)
-
-    def copy_epoch():
-        for lo in range(0, N - BATCH + 1, BATCH):
-            np.copyto(out, src[lo:lo + BATCH])
-        return out[0, 0]
-
-    copy_epoch()
-    benchmark(copy_epoch)
+def test_case(run_registry):
+    run_registry()
 
 
 def test_mnist_open_and_epoch_fastiter(benchmark, mnist_files):

@@ -6,18 +6,18 @@ tiny grid keeps the ``--benchmark-disable`` smoke run fast.  Every case writes t
 fresh folder (cleared outside the timed region); figures are page-cache writes unless
 the name says fsync.  Each case's MB/s is stored in ``extra_info``.
 
-Groups (fastiter and its peers side by side, ceilings in the same run):
-- ``netcdf-compute``: on the source chunked by 12 (built once, untimed),
-  ``np.sqrt(np.sin(ds)**2 + np.cos(ds)**2)`` then write, compute
-  included; peers: ``split_by_chunks`` + ``xr.save_mfdataset`` (dask default scheduler),
-  ``compute=False`` + one ``dask.compute``, one ``to_netcdf``; limits: compute only, and
-  compute + raw ``.npy`` by the same number of processes.
-- ``netcdf-write``: a numpy-backed Dataset already computed, uncompressed; ceiling: raw
-  ``.npy`` by the same number of processes.  fastiter runs without an integrity record
-  (``checksum=None``), with the default one (xxh3, what resume verifies against) and
-  with crc32 and sha256 for comparison; the ratio to ``xr.save_mfdataset`` is taken
-  with the default record on.
-- ``netcdf-zlib1``: the same with zlib level 1 + shuffle on both sides.
+The main cases are registry cases (fastiter/bench/netcdf_write.py), run here as in
+``fastiter bench`` (``test_case``): pure write (integrity record on) against
+``xr.save_mfdataset`` and a raw ``.npy`` ceiling; compute included at 16 MB and 216 MB
+against ``xr.save_mfdataset``, ``compute=False`` + ``dask.compute`` and one ``to_netcdf``,
+with issue 19's limit max(compute alone with dask threads, page-cache write of the same
+bytes); zlib 1 + shuffle against ``xr.save_mfdataset``.  ``FASTITER_BENCH_NETCDF_SCALE``
+sets the months of those cases too.  The groups below add variants for comparison:
+- ``netcdf-compute``: fastiter without an integrity record (``checksum=None``), compute
+  included, on the source chunked by 12 (built once, untimed);
+- ``netcdf-write``: fastiter without a record, with crc32, sha256 and xxh3 (the default,
+  what resume verifies against) and with fsync; ceiling: raw ``.npy`` by the same
+  number of processes;
 - ``netcdf-cluster``: ``LocalCluster(2 workers x 1 thread)``, lazily generated data (the
   workers produce their own pieces); fastiter vs ``xr.save_mfdataset`` on that cluster.
   The cluster is shared by the group and fastiter runs first, so its first round pays
@@ -120,40 +120,22 @@ def test_compute_fastiter(benchmark, source, chunked, outdir):
                                         progress=False, checksum=None), outdir, source.nbytes)
 
 
-@pytest.mark.benchmark(group="netcdf-compute")
-def test_compute_fastiter_xxh3(benchmark, source, chunked, outdir):
-    _run(benchmark, lambda: save_chunks(_lazy(chunked), outdir, workers=WORKERS,
-                                        progress=False), outdir, source.nbytes)
 
 
-@pytest.mark.benchmark(group="netcdf-compute")
-def test_compute_xr_save_mfdataset(benchmark, source, chunked, outdir):
-    _run(benchmark, lambda: xr.save_mfdataset(*_split(_lazy(chunked), outdir)), outdir,
-         source.nbytes)
 
 
-@pytest.mark.benchmark(group="netcdf-compute")
-def test_compute_xr_save_mfdataset_delayed(benchmark, source, chunked, outdir):
-    def go():
-        dask.compute(xr.save_mfdataset(*_split(_lazy(chunked), outdir), compute=False))
-    _run(benchmark, go, outdir, source.nbytes)
 
 
-@pytest.mark.benchmark(group="netcdf-compute")
-def test_compute_xr_single_to_netcdf(benchmark, source, chunked, outdir):
-    _run(benchmark, lambda: _lazy(chunked).to_netcdf(f"{outdir}/one.nc"), outdir,
-         source.nbytes)
 
 
-@pytest.mark.benchmark(group="netcdf-compute")
-def test_compute_limit_compute_only(benchmark, source, chunked, outdir):
-    _run(benchmark, lambda: _lazy(chunked).compute(), outdir, source.nbytes)
 
 
-@pytest.mark.benchmark(group="netcdf-compute")
-def test_compute_limit_npy_processes(benchmark, source, chunked, outdir):
-    _run(benchmark, lambda: _npy_pool(_split(_lazy(chunked), outdir)[0], outdir, True),
-         outdir, source.nbytes)
+
+
+
+
+
+
 
 
 # --- pure write, uncompressed and zlib1+shuffle -----------------------------------------
@@ -180,10 +162,7 @@ def test_write_fastiter_fsync(benchmark, source, outdir):
                                         fsync=True), outdir, source.nbytes)
 
 
-@pytest.mark.benchmark(group="netcdf-write")
-def test_write_xr_save_mfdataset(benchmark, source, outdir):
-    _run(benchmark, lambda: xr.save_mfdataset(*_split(source, outdir)), outdir,
-         source.nbytes)
+
 
 
 @pytest.mark.benchmark(group="netcdf-write")
@@ -192,24 +171,20 @@ def test_write_ceiling_npy_processes(benchmark, source, outdir):
          source.nbytes)
 
 
-ZLIB1 = {"zlib": True, "complevel": 1, "shuffle": True}
 
 
-@pytest.mark.benchmark(group="netcdf-zlib1")
-def test_zlib1_fastiter(benchmark, source, outdir):
-    _run(benchmark, lambda: save_chunks(source, outdir, chunks={"time": CHUNK},
-                                        workers=WORKERS, progress=False, checksum=None,
-                                        compression=1), outdir, source.nbytes)
 
 
-@pytest.mark.benchmark(group="netcdf-zlib1")
-def test_zlib1_xr_save_mfdataset(benchmark, source, outdir):
-    zsrc = source.copy(deep=False)
-    zsrc.Tair.encoding = dict(ZLIB1)  # travels with every piece, as users set it
 
-    def go():
-        xr.save_mfdataset(*_split(zsrc, outdir))
-    _run(benchmark, go, outdir, source.nbytes)
+
+
+# The registry's cases run before the cluster's: a live distributed Client would become
+# the default scheduler of their dask peers.
+FAMILIES = ["netcdf_write"]
+
+
+def test_case(run_registry):
+    run_registry()
 
 
 # --- on a LocalCluster(2 x 1) -----------------------------------------------------------

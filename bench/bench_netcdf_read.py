@@ -1,13 +1,14 @@
 """Reading many netCDF files into batches (issue 20): fastiter against its peers.
 
 Workloads, peers and the bit-for-bit check are defined once in
-``fastiter.netcdf._read_bench_cases`` (``fastiter bench`` runs the same list).  A real
+``fastiter.bench.netcdf_read`` (``fastiter bench`` runs the same list).  A real
 run uses 30 rasm-shaped files (360 months on the 205 x 275 grid); the smoke run
 (``--benchmark-disable``) 3 small files.
 
 Groups (fastiter, its peers and the ``np.copyto`` ceiling side by side):
-- ``netcdf-read-steps-{warm,cold}``: per-step batches [32, 56375] float32, drop_last;
-- ``netcdf-read-windows-{warm,cold}``: windows of 6, stride 1, batch 8,
+- warm page cache: the registry's cases (``test_case``), in groups named after them;
+- ``netcdf-read-steps-cold``: per-step batches [32, 56375] float32, drop_last;
+- ``netcdf-read-windows-cold``: windows of 6, stride 1, batch 8,
   ``drop_nan_columns=True``, across file boundaries;
 - ``netcdf-read-async``: ``AsyncDataSetIterator(workers=2)`` over the windows workload with
   a compute-bound consumer (``np.sin``, GIL released) calibrated to be as heavy as the
@@ -27,7 +28,7 @@ import pytest
 pytest.importorskip("xarray")
 pytest.importorskip("h5py")
 
-from fastiter.netcdf._read_bench_cases import ReadBench, evict, resident_pages  # noqa: E402
+from fastiter.bench.netcdf_read import ReadBench, evict, resident_pages  # noqa: E402
 
 RUNNERS = ["fastiter", "h5py read_direct loop", "netCDF4 loop", "xbatcher (tuned)",
            "dask isel loop", "np.copyto ceiling"]
@@ -61,7 +62,16 @@ def _record(benchmark, data, workload, extra=None):
     benchmark.extra_info.update(extra or {})
 
 
-@pytest.mark.parametrize("cache", ["warm", "cold"])
+# Warm page cache: the registry's cases (fastiter.bench.netcdf_read.cases, what
+# ``fastiter bench`` runs); cold: here, the files evicted before every round.
+FAMILIES = ["netcdf_read"]
+
+
+def test_case(run_registry):
+    run_registry()
+
+
+@pytest.mark.parametrize("cache", ["cold"])
 @pytest.mark.parametrize("runner", RUNNERS)
 @pytest.mark.parametrize("workload", ["steps", "windows"])
 def test_read(benchmark, data, workload, runner, cache):

@@ -21,7 +21,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from fastiter import benchmark
+    from fastiter.bench import core, registry
 
     print(f"fastiter bench{' --quick' if args.quick else ''}: fastiter and its peers on the "
           f"same inputs, in this process.\n"
@@ -29,11 +29,20 @@ def _cmd_bench(args: argparse.Namespace) -> int:
           f"the peer wins).\n"
           f"  \"N× the ceiling's time\" is fastiter's time / the time to merely copy or fill "
           f"the bytes\n  the case produces: 1× would be as fast as memory allows.\n")
-    cases = benchmark.default_cases(quick=args.quick)
-    rows = benchmark.run_cases(cases, repeat=3 if args.quick else 5,
-                               min_time=0.02 if args.quick else 0.1)
-    jpath, ppath = benchmark.write_report(rows, args.out)
-    print(f"wrote {jpath} and {ppath}")
+    for name in args.only or []:
+        registry.family(name)  # a ValueError naming the families before any timing
+    meta = core.machine()
+    t0 = time.perf_counter()
+    cases = registry.cases("quick" if args.quick else "full", only=args.only, echo=print)
+    rows = core.run_cases(cases, repeat=3 if args.quick else 5,
+                          min_time=0.02 if args.quick else 0.1)
+    meta["wall_s"] = round(time.perf_counter() - t0, 1)
+    jpath, ppath = core.write_report(rows, args.out, meta)
+    print(f"wrote {jpath}, {ppath} and {jpath.with_suffix('.md')} "
+          f"({meta['wall_s']:.0f} s)")
+    if args.markdown:
+        print()
+        print(core.markdown_table(rows, meta), end="")
     return 0
 
 
@@ -145,7 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder for results.json and results.png (default: ./fastiter-bench)")
     b.add_argument("--quick", action="store_true",
                    help="smaller sizes and fewer repeats: every workload family once, in "
-                        "well under a minute (default: the full sizes, a few minutes)")
+                        "a minute or two (default: the full sizes, under 10 minutes on 2 "
+                        "cores)")
+    b.add_argument("--markdown", action="store_true",
+                   help="also print the README's benchmark table from this run, with the "
+                        "machine named (default: off; always written to DIR/results.md)")
+    b.add_argument("--only", action="append", metavar="FAMILY",
+                   help="run only this family of cases (repeatable; default: all)")
     b.set_defaults(func=_cmd_bench)
     c = sub.add_parser("config", help="print the build configuration, or the C library's "
                                       "flags and paths",

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from fastiter import benchmark
+from fastiter import benchmark  # the old import path of fastiter.bench.core
 
 ROWS = [  # one win, one loss, one case without a ceiling, names of different lengths
     {"group": "a rather long case name, 1024 x 128 f32", "fastiter_s": 2.1e-3, "gbps": 3.2,
@@ -62,7 +62,8 @@ def test_quick_covers_every_workload_family(quick_run):
     _, _, data = quick_run
     groups = [r["group"] for r in data["results"]]
     for family in ("one_hot", "gather_scaled", "pad", "gather ", "collate", "random",
-                   "hand-off", "normalizer", "shuffled epoch", "DataSet save", "save_chunks"):
+                   "hand-off", "normalizer", "shuffled epoch", "DataSet save", "netCDF",
+                   "async consumer-bound", "NetCDFDataSetIterator"):
         assert sum(g.startswith(family) for g in groups) >= 1, (family, groups)
 
 

@@ -25,7 +25,7 @@ def test_bench_quick_writes_json_and_png(tmp_path):
     assert res.returncode == 0, res.stderr
     data = json.loads((tmp_path / "results.json").read_text())
     groups = [r["group"] for r in data["results"]]
-    for kind in ("one_hot", "gather_scaled", "save_chunks"):  # kernel, iterator, writer
+    for kind in ("one_hot", "gather_scaled", "netCDF pure write"):  # kernel, iterator, writer
         assert any(g.startswith(kind) for g in groups), groups
     for r in data["results"]:
         assert r["fastiter_s"] > 0 and r["gbps"] > 0

@@ -1,5 +1,5 @@
-"""``fastiter bench`` cases for the data objects and in-memory iterators (the pytest twin
-is bench/bench_dataset.py)."""
+"""Data-object and in-memory iterator cases: a shuffled epoch and an HDF5 DataSet round
+trip (bench/bench_dataset.py runs them)."""
 from __future__ import annotations
 
 import atexit
@@ -10,21 +10,23 @@ from typing import Any
 
 import numpy as np
 
+from fastiter.bench._sizes import pick
+from fastiter.bench.core import Case, optional
+
 __all__ = ["cases"]
 
 
-def _shuffled_epoch_case(quick: bool) -> Any:
-    from fastiter.benchmark import Case, _optional
+def _shuffled_epoch_case(size: str) -> Case:
     from fastiter.iterators.array import ArrayDataSetIterator
 
-    n, f, batch = (100_000 if quick else 1_000_000), 64, 1024
+    n, f, batch = pick(size, 1_000_000, 100_000, 15_625), 64, 1024
     rng = np.random.default_rng(2026)
     x = rng.normal(1.0, 1.0, (n, f)).astype(np.float32)
     y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, n)]
     it = ArrayDataSetIterator(x, y, batch_size=batch, shuffle=True, seed=1)
     perm = rng.permutation(n)
     dx, dy = np.empty_like(x), np.empty_like(y)
-    torch = _optional("torch")
+    torch = optional("torch")
 
     def numpy_epoch() -> None:
         for lo in range(0, n, batch):
@@ -41,14 +43,21 @@ def _shuffled_epoch_case(quick: bool) -> Any:
                 lambda: sum(len(b) for b in it),
                 {"numpy fancy index": numpy_epoch,
                  "torch index_select": torch_epoch if torch else None},
-                x.nbytes + y.nbytes, ceiling=lambda: (np.copyto(dx, x), np.copyto(dy, y)))
+                x.nbytes + y.nbytes, ceiling=lambda: (np.copyto(dx, x), np.copyto(dy, y)),
+                key="shuffled epoch", check=lambda: _check_epoch(it, x, n))
 
 
-def _save_load_case(quick: bool, folder: str) -> Any:
-    from fastiter.benchmark import Case
+def _check_epoch(it: Any, x: np.ndarray, n: int) -> None:
+    """One epoch visits every row once, in an order that is not the stored one."""
+    got = np.concatenate([b.features for b in it])
+    assert got.shape == x.shape and not np.array_equal(got, x)
+    np.testing.assert_array_equal(np.sort(got[:, 0]), np.sort(x[:, 0]))
+
+
+def _save_load_case(size: str, folder: str) -> Case:
     from fastiter.dataset import DataSet
 
-    n = 20_000 if quick else 200_000
+    n = pick(size, 200_000, 20_000, 3_000)
     rng = np.random.default_rng(2027)
     ds = DataSet(rng.normal(1.0, 1.0, (n, 128)).astype(np.float32),
                  np.eye(10, dtype=np.float32)[rng.integers(0, 10, n)])
@@ -72,19 +81,23 @@ def _save_load_case(quick: bool, folder: str) -> Any:
 
     return Case(f"DataSet save+load {n}x128 f32", fastiter_round_trip,
                 {"numpy savez+load": npz_round_trip}, 2 * ds.memory_footprint(),
-                ceiling=raw_round_trip, notes=["HDF5 via h5py, atomic rename, no pickle"])
+                ceiling=raw_round_trip, notes=["HDF5 via h5py, atomic rename, no pickle"],
+                key="DataSet save+load", check=lambda: _check_round_trip(ds, h5))
 
 
-def cases(quick: bool = False) -> list[Any]:
-    """A shuffled in-memory epoch, an HDF5 DataSet round trip, the ring's hand-offs and a
-    consumer-bound async epoch, against their peers.
+def _check_round_trip(ds: Any, path: str) -> None:
+    from fastiter.dataset import DataSet
 
-    >>> [c.group.split()[0] for c in cases(quick=True)]
-    ['shuffled', 'DataSet', 'hand-off', 'hand-off', 'async']
+    ds.save(path, overwrite=True)
+    assert DataSet.load(path) == ds
+
+
+def cases(size: str = "full") -> list[Case]:
+    """A shuffled in-memory epoch and an HDF5 DataSet round trip, against their peers.
+
+    >>> [c.key for c in cases("smoke")]
+    ['shuffled epoch', 'DataSet save+load']
     """
-    from fastiter.iterators import _bench_async_cases
-
     folder = tempfile.mkdtemp(prefix="fastiter-bench-")
     atexit.register(shutil.rmtree, folder, True)
-    return [_shuffled_epoch_case(quick), _save_load_case(quick, folder),
-            *_bench_async_cases.cases(quick)]
+    return [_shuffled_epoch_case(size), _save_load_case(size, folder)]

@@ -1,4 +1,5 @@
-"""The reading workloads of issue 20, defined once for ``fastiter bench`` and bench/.
+"""The reading workloads of issue 20, defined once for ``fastiter bench`` and bench/
+(bench/bench_netcdf_read.py).
 
 Data: rasm-shaped files from :func:`make_rasm` + :func:`save_chunks` (30 files of 12
 monthly steps on the 205 x 275 grid in a real run).  Two workloads, each with the peers
@@ -238,31 +239,34 @@ class ReadBench:
                 it.close()
 
 
-def cases(quick: bool = False) -> list[Any]:
-    """Both workloads with their peers, warm page cache, for ``fastiter bench``.
+def cases(size: str = "full") -> list[Any]:
+    """Both workloads with their peers, warm page cache (every peer's batches checked
+    against fastiter's first).
 
-    >>> import fastiter.netcdf._read_bench_cases as m; callable(m.cases)
+    >>> import fastiter.bench.netcdf_read as m; callable(m.cases)
     True
     """
     import atexit
     import shutil
     import tempfile
 
-    from fastiter.benchmark import Case
+    from fastiter.bench._sizes import pick
+    from fastiter.bench.core import Case, optional
 
     root = tempfile.mkdtemp(prefix="fastiter-read-bench-")
     atexit.register(shutil.rmtree, root, True)
-    bench = ReadBench(root, n_files=6, ny=41, nx=55) if quick else ReadBench(root)
+    bench = ReadBench(root, **pick(size, {}, {"n_files": 6, "ny": 41, "nx": 55},
+                                   {"n_files": 3, "ny": 20, "nx": 30}))
     atexit.register(bench.close)
     out = []
     for workload in ("steps", "windows"):
         bench.check(workload)
         peers: dict[str, Any] = bench.peers(workload)
-        try:
-            import xbatcher  # noqa: F401
-        except ImportError:
+        if optional("xbatcher") is None:
             peers["xbatcher (tuned)"] = None
         out.append(Case(f"NetCDFDataSetIterator {workload} ({len(bench.paths)} rasm files)",
                         lambda w=workload: bench.fastiter(w), peers, bench.nbytes[workload],
-                        ceiling=lambda w=workload: bench.ceiling(w)))
+                        ceiling=lambda w=workload: bench.ceiling(w),
+                        key=f"netcdf read {workload}", rounds=3,
+                        check=lambda w=workload: bench.check(w)))
     return out

@@ -1,8 +1,7 @@
-"""``fastiter bench`` cases for the ring hand-off and the async prefetcher (the pytest
-twin is bench/bench_async.py).
+"""Ring hand-off and async prefetch cases (bench/bench_async.py runs them).
 
-Hand-off: the large ring (Ring(65536)) against an unbounded queue.SimpleQueue and a
-bounded queue.Queue(8) says what a ring with room to run ahead costs per item; the
+Hand-off: the large ring (Ring(65536)) against an unbounded queue.SimpleQueue says what
+a ring with room to run ahead costs per item; the
 same-capacity row (Ring(8) against Queue(8)) compares bounded queues lap for lap, where
 each lap of 8 items costs a GIL hand-off whichever queue it is.
 
@@ -22,7 +21,10 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-__all__ = ["cases"]
+from fastiter.bench._sizes import pick
+from fastiter.bench.core import Case
+
+__all__ = ["cases", "thread_queue"]
 
 
 def _handoff(make: Callable[[], Any], n: int) -> Callable[[], None]:
@@ -38,22 +40,24 @@ def _handoff(make: Callable[[], Any], n: int) -> Callable[[], None]:
     return run
 
 
-def _ring_cases(quick: bool) -> list[Any]:
-    from fastiter._core._ring import Ring
-    from fastiter.benchmark import Case
+def _ring_cases(size: str) -> list[Case]:
+    from fastiter import Ring
 
-    n = 20_000 if quick else 200_000
+    n = pick(size, 200_000, 20_000, 2_000)
+    # large capacity against the unbounded queue; Queue(8) is compared at its own
+    # capacity in the next row (a Ring(65536)/Queue(8) ratio measures the capacity)
     large = Case(f"hand-off of {n} items between two threads, Ring(65536)",
                  _handoff(lambda: Ring(1 << 16), n),
-                 {"queue.SimpleQueue": _handoff(queue.SimpleQueue, n),
-                  "queue.Queue(8)": _handoff(lambda: queue.Queue(8), n)},
-                 8 * n, notes=["on a shared VM this rate swings by up to 2× between runs"])
-    n = 20_000 if quick else 100_000  # Queue(8) moves ~0.2 M items/s
+                 {"queue.SimpleQueue (unbounded)": _handoff(queue.SimpleQueue, n)},
+                 8 * n, items=n, key="hand-off Ring(65536)",
+                 notes=["on a shared VM this rate swings by up to 2× between runs"])
+    n = pick(size, 50_000, 20_000, 2_000)  # Queue(8) moves ~0.2 M items/s
     small = Case(f"hand-off of {n} items between two threads, Ring(8)",
                  _handoff(lambda: Ring(8), n),
                  {"queue.Queue(8)": _handoff(lambda: queue.Queue(8), n),
                   "queue.SimpleQueue (unbounded)": _handoff(queue.SimpleQueue, n)},
-                 8 * n, notes=["same capacity as Queue(8): one GIL hand-off per lap of 8"])
+                 8 * n, items=n, key="hand-off Ring(8)",
+                 notes=["same capacity as Queue(8): one GIL hand-off per lap of 8"])
     return [large, small]
 
 
@@ -73,7 +77,7 @@ def _best_of(fn: Callable[[], Any], reps: int = 7) -> float:
     return best
 
 
-def _thread_queue(base: Any) -> Iterator[Any]:
+def thread_queue(base: Any) -> Iterator[Any]:
     q: queue.Queue[Any] = queue.Queue(8)
     end = object()
 
@@ -88,13 +92,28 @@ def _thread_queue(base: Any) -> Iterator[Any]:
     t.join()
 
 
-def _async_case(quick: bool) -> Any:
-    from fastiter.benchmark import Case
+def _no_gate(fn: Callable[[], Any]) -> None:
+    """``fn`` with the producers' gate off (FASTITER_ASYNC_GATE=0, read as an epoch
+    starts): the behaviour before the gate, kept in every run for comparison."""
+    import os
+
+    old = os.environ.get("FASTITER_ASYNC_GATE")
+    os.environ["FASTITER_ASYNC_GATE"] = "0"
+    try:
+        fn()
+    finally:
+        if old is None:
+            del os.environ["FASTITER_ASYNC_GATE"]
+        else:
+            os.environ["FASTITER_ASYNC_GATE"] = old
+
+
+def _async_case(size: str) -> Case:
     from fastiter.iterators.array import ArrayDataSetIterator
     from fastiter.iterators.async_ import AsyncDataSetIterator
 
     cols, batch = 128, 4096
-    rows = batch * (12 if quick else 48)  # whole batches: the consumer reuses one buffer
+    rows = batch * pick(size, 48, 12, 4)  # whole batches: the consumer reuses one buffer
     rng = np.random.default_rng(2026)
     x = rng.random((rows, cols), dtype=np.float32) + np.float32(0.5)
     y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, rows)]
@@ -120,20 +139,29 @@ def _async_case(quick: bool) -> Any:
             n += 1
         assert n == nb
 
+    def check() -> None:  # workers=2 delivers the base's batches, in order
+        want = [ds.features.copy() for ds in base()]
+        with AsyncDataSetIterator(base(), 8, workers=2) as fresh:
+            got = [ds.features.copy() for ds in fresh]
+        assert len(got) == len(want) == nb
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)
+
     return Case(f"async consumer-bound (C~2P), {nb} batches {batch}x{cols} f32, workers=2",
                 lambda: epoch(w2),
                 {"fastiter workers=1": lambda: epoch(w1),
-                 "threading+Queue(8)": lambda: epoch(_thread_queue(plain))},
+                 "fastiter workers=2, no gate": lambda: _no_gate(lambda: epoch(w2)),
+                 "threading+Queue(8)": lambda: epoch(thread_queue(plain))},
                 nb * batch * cols * 4,
                 notes=[f"consumer: {passes} ufunc pass(es) a batch, C/P = "
                        f"{passes * one_pass / p:.1f} (warm); the target is workers=2 never "
-                       f"slower than workers=1"])
+                       f"slower than workers=1"], key="async consumer-bound", check=check)
 
 
-def cases(quick: bool = False) -> list[Any]:
+def cases(size: str = "full") -> list[Case]:
     """The ring hand-offs (large and same capacity) and the consumer-bound async epoch.
 
-    >>> [c.group.split(",")[-1].strip() for c in cases(quick=True)]
-    ['Ring(65536)', 'Ring(8)', 'workers=2']
+    >>> [c.key for c in cases("smoke")]
+    ['hand-off Ring(65536)', 'hand-off Ring(8)', 'async consumer-bound']
     """
-    return [*_ring_cases(quick), _async_case(quick)]
+    return [*_ring_cases(size), _async_case(size)]

@@ -1,0 +1,160 @@
+"""Async prefetch cases beyond the hand-off (bench/bench_async.py runs them):
+
+- overhead per batch: 5000 tiny in-memory batches, prefetched (queue_size 8) against the
+  same epoch without prefetch; the figure is (async - direct) / 5000;
+- overlap: a gather producer P (shuffled ``ArrayDataSetIterator`` batches of 4096 x 128)
+  and a consumer C ~ 2P (ufunc passes releasing the GIL), prefetched with ``workers=1``
+  against a serial loop, a plain thread + ``Queue(8)`` and torch's ``DataLoader``
+  (``num_workers`` 0 and 2); limit: max(P alone, C alone) over the same epoch;
+- scaling, producer-bound (no consumer work): ``workers=2`` against ``workers=1``;
+  ceiling: the same ``batch_at`` calls split over two plain threads, no ring.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+import numpy as np
+
+from fastiter.bench._sizes import pick
+from fastiter.bench.async_ import _best_of, _consume, thread_queue
+from fastiter.bench.core import Case, optional, format_seconds
+
+__all__ = ["cases"]
+
+
+def _overhead_case(size: str) -> Case:
+    from fastiter import AsyncDataSetIterator, DataSet, ExistingDataSetIterator
+
+    rng = np.random.default_rng(2026)
+    n = pick(size, 5000, 5000, 500)
+    batches = [DataSet(rng.random((4, 3)) + 1, rng.random((4, 2)) + 1) for _ in range(n)]
+
+    def direct() -> None:
+        assert sum(1 for _ in ExistingDataSetIterator(batches)) == n
+
+    def prefetched(q: int) -> Callable[[], None]:
+        def run() -> None:
+            with AsyncDataSetIterator(ExistingDataSetIterator(batches), q) as it:
+                assert sum(1 for _ in it) == n
+        return run
+
+    def summary(row: dict[str, Any]) -> str:
+        extra = (row["fastiter_s"] - row["peers"]["no prefetch"]["seconds"]) / n
+        return f"{format_seconds(max(extra, 0.0))} a batch over no prefetch"
+
+    return Case(f"async overhead, {n} in-memory batches, queue_size=8", prefetched(8),
+                {"no prefetch": direct, "fastiter queue_size=64": prefetched(64)},
+                sum(b.features.nbytes + b.labels.nbytes for b in batches),
+                key="async overhead", summary=summary, rounds=5,
+                notes=["the overhead a batch is (async - no prefetch) / batches"])
+
+
+def _pipeline(size: str) -> dict[str, Any]:
+    from fastiter import ArrayDataSetIterator
+
+    cols, batch = 128, 4096
+    rows = batch * pick(size, 24, 12, 4)
+    rng = np.random.default_rng(2026)
+    x = rng.random((rows, cols), dtype=np.float32) + np.float32(0.5)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, rows)]
+    return {"x": x, "y": y, "batch": batch, "cols": cols,
+            "base": lambda: ArrayDataSetIterator(x, y, batch, shuffle=True, seed=5)}
+
+
+def _overlap_case(size: str, p: dict[str, Any]) -> Case:
+    from fastiter import AsyncDataSetIterator, DataSet
+
+    torch = optional("torch")
+    probe = p["base"]()
+    nb = probe.num_batches()
+    held = [probe.batch_at(i) for i in range(nb)]
+    tmp = np.empty_like(held[0].features)
+    p_one = _best_of(lambda: probe.batch_at(3))
+    one_pass = _best_of(lambda: _consume(held[0].features, tmp, 1))
+    passes = max(1, round(2 * p_one / one_pass))  # C ~ 2P
+
+    def epoch(batches: Any) -> None:
+        n = 0
+        for ds in batches:
+            _consume(ds.features, tmp, passes)
+            n += 1
+        assert n == nb
+
+    w1 = AsyncDataSetIterator(p["base"](), 8)
+    serial, plain = p["base"](), p["base"]()
+
+    def producer_alone() -> None:
+        for i in range(nb):
+            probe.batch_at(i)
+
+    def consumer_alone() -> None:
+        for ds in held:
+            _consume(ds.features, tmp, passes)
+
+    def loader(workers: int) -> Callable[[], None] | None:
+        if torch is None:
+            return None
+        import torch.utils.data as tud
+
+        class Batches(tud.Dataset):  # whole batches: DataLoader(batch_size=None)
+            def __len__(self) -> int:
+                return nb
+
+            def __getitem__(self, i: int) -> Any:
+                ds = probe.batch_at(i)
+                return ds.features, ds.labels
+
+        dl = tud.DataLoader(Batches(), batch_size=None, num_workers=workers)
+        return lambda: epoch(DataSet(a.numpy(), b.numpy()) for a, b in dl)
+
+    return Case(f"async overlap, gather producer P, consumer C~2P, {nb} batches "
+                f"{p['batch']}x{p['cols']} f32, workers=1", lambda: epoch(w1),
+                {"serial loop": lambda: epoch(serial),
+                 "threading+Queue(8)": lambda: epoch(thread_queue(plain)),
+                 "torch DataLoader(num_workers=0)": loader(0),
+                 "torch DataLoader(num_workers=2)": loader(2)},
+                nb * p["batch"] * p["cols"] * 4,
+                ceiling={"producer alone": producer_alone, "consumer alone": consumer_alone},
+                key="async overlap", rounds=5,
+                notes=["limit = max(P alone, C alone) over the epoch's batches; "
+                       f"consumer: {passes} ufunc pass(es) a batch"])
+
+
+def _scaling_case(size: str, p: dict[str, Any]) -> Case:
+    from fastiter import AsyncDataSetIterator
+
+    probe = p["base"]()
+    nb = probe.num_batches()
+    its = {w: AsyncDataSetIterator(p["base"](), 8, workers=w) for w in (1, 2)}
+
+    def epoch(w: int) -> Callable[[], None]:
+        def run() -> None:
+            assert sum(1 for ds in its[w] if ds.features[0, 0] > 0) == nb
+        return run
+
+    def two_threads() -> None:
+        def half(k: int) -> None:
+            for i in range(k, nb, 2):
+                probe.batch_at(i)
+        ts = [threading.Thread(target=half, args=(k,)) for k in (0, 1)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+
+    return Case(f"async scaling, producer-bound, {nb} batches, workers=2", epoch(2),
+                {"fastiter workers=1": epoch(1)}, nb * p["batch"] * p["cols"] * 4,
+                ceiling={"2 plain threads, no ring": two_threads}, key="async scaling",
+                rounds=5, threads=1,
+                notes=["fastiter's kernel pool at 1 thread: the producers are what scales"])
+
+
+def cases(size: str = "full") -> list[Case]:
+    """Per-batch overhead, overlap (C ~ 2P) and producer-bound scaling.
+
+    >>> [c.key for c in cases("smoke")]
+    ['async overhead', 'async overlap', 'async scaling']
+    """
+    p = _pipeline(size)
+    return [_overhead_case(size), _overlap_case(size, p), _scaling_case(size, p)]
