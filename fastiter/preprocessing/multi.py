@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from fastiter._validate import is_int
 from fastiter.dataset import MultiDataSet
 from fastiter.preprocessing._inplace import batches_of, writable_float
 from fastiter.preprocessing._io import write_document
@@ -275,7 +276,7 @@ class MultiNormalizerHybrid(_MultiNormalizer):
         if index is None:
             self._global[side] = strategy
         else:
-            if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
+            if not is_int(index) or index < 0:
                 raise ValueError(f"{side} index must be an integer >= 0, got {index!r}")
             self._per[side][int(index)] = strategy
         return self

@@ -2,7 +2,7 @@
 
 Both fit per-feature statistics (dimension 1) in one streaming pass, apply them in place
 as an iterator's ``pre_processor``, revert them, and save to / load from a JSON file.
-Rank rules and mask handling are those of :mod:`fastiter.preprocessing._stats`.
+Rank rules and mask handling are those of :mod:`fastiter.dataset.stats`.
 """
 from __future__ import annotations
 
