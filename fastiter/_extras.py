@@ -7,9 +7,9 @@ needs more checks for it when it is imported, so that a missing library shows up
 from __future__ import annotations
 
 import importlib.util
-from typing import Iterable
+from typing import Any, Iterable
 
-__all__ = ["EXTRAS", "require_extra", "missing_extra_message"]
+__all__ = ["EXTRAS", "require_extra", "missing_extra_message", "import_extra"]
 
 # extra -> the import names it provides (the [project.optional-dependencies] of pyproject.toml)
 EXTRAS = {
@@ -47,3 +47,20 @@ def require_extra(extra: str, feature: str, modules: Iterable[str] | None = None
     missing = [m for m in wanted if importlib.util.find_spec(m) is None]
     if missing:
         raise ImportError(missing_extra_message(feature, extra, missing), name=missing[0])
+
+
+def import_extra(module: str) -> Any:
+    """Import an optional module (``"torch"``, ``"jax.numpy"``), or raise ImportError naming
+    the extra of :data:`EXTRAS` that provides it.
+
+    >>> import_extra("json").__name__
+    'json'
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        root = module.split(".")[0]
+        extra = next((e for e, mods in EXTRAS.items() if root in mods), root)
+        raise ImportError(missing_extra_message("this", extra, [root]), name=root) from exc

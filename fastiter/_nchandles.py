@@ -20,6 +20,8 @@ import threading
 from collections import OrderedDict
 from typing import Any, Callable, Iterator
 
+from fastiter._validate import is_int
+
 __all__ = ["HandleCache"]
 
 
@@ -47,7 +49,7 @@ class HandleCache:
     """
 
     def __init__(self, opener: Callable[[str], Any], max_open: int = 64) -> None:
-        if isinstance(max_open, bool) or not isinstance(max_open, int) or max_open < 1:
+        if not is_int(max_open) or max_open < 1:
             raise ValueError(f"max_open must be an integer >= 1, got {max_open!r}")
         self._opener, self.max_open = opener, max_open
         self._lock = threading.Lock()

@@ -7,62 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
+from fastiter._extras import import_extra as require
+from fastiter.dataset.dlpack import batch_arrays, to_jax, to_torch
 
 __all__ = ["require", "to_torch", "to_jax", "batch_arrays", "batch_tensors"]
-
-_EXTRAS = {"torch": "torch", "jax": "jax"}
-
-
-def require(module: str) -> Any:
-    """Import an optional framework, or explain which extra provides it."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        from fastiter._extras import missing_extra_message
-
-        root = module.split(".")[0]
-        raise ImportError(missing_extra_message("this", _EXTRAS.get(root, root), [root]),
-                          name=root) from exc
-
-
-def batch_arrays(batch: Any) -> dict[str, Any]:
-    """The arrays of a DataSet (or MultiDataSet) by field name, None where absent."""
-    names = ("features", "labels", "features_mask", "labels_mask")
-    if hasattr(batch, "features_masks"):
-        names = ("features", "labels", "features_masks", "labels_masks")
-    return {n: getattr(batch, n) for n in names}
-
-
-def _convert(value: Any, convert: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, list):
-        return [_convert(v, convert) for v in value]
-    arr = np.asarray(value)
-    if not arr.flags.c_contiguous and not arr.flags.f_contiguous:
-        arr = np.ascontiguousarray(arr)
-    return convert(arr)
-
-
-def to_torch(batch: Any) -> dict[str, Any]:
-    """The batch's arrays as torch tensors sharing memory with them (DLPack).
-
-    >>> from fastiter import DataSet
-    >>> t = to_torch(DataSet(np.ones((2, 3), np.float32)))  # doctest: +SKIP
-    >>> t["features"].shape  # doctest: +SKIP
-    torch.Size([2, 3])
-    """
-    torch = require("torch")
-    return {k: _convert(v, torch.from_dlpack) for k, v in batch_arrays(batch).items()}
-
-
-def to_jax(batch: Any) -> dict[str, Any]:
-    """The batch's arrays as JAX arrays through DLPack (zero-copy where JAX allows)."""
-    jnp = require("jax.numpy")
-    return {k: _convert(v, jnp.from_dlpack) for k, v in batch_arrays(batch).items()}
 
 
 def _without_none(arrays: dict[str, Any]) -> dict[str, Any]:
@@ -87,6 +35,7 @@ def batch_tensors(batch: Any) -> dict[str, Any]:
     array index (``"0"``, ``"1"``, ...).
 
     >>> from fastiter import DataSet
+    >>> import numpy as np
     >>> sorted(batch_tensors(DataSet(np.ones((2, 3), np.float32))))  # doctest: +SKIP
     ['features']
     """

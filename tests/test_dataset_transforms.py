@@ -72,30 +72,40 @@ def test_normalize_standardizes_each_feature():
     np.testing.assert_allclose(ds.features, (x - x.mean(0)) / x.std(0), rtol=1e-5, atol=1e-6)
 
 
-def test_normalize_fits_and_transforms_on_itself(monkeypatch):
+@pytest.mark.parametrize("make", [
+    lambda rng: (rng.normal(1e4, 3.0, size=(40, 3)).astype(np.float32), None),
+    lambda rng: (rng.integers(0, 255, size=(12, 3, 4, 5)).astype(np.uint8), None),
+    lambda rng: (rng.normal(size=(6, 2, 7)),
+                 (np.arange(7)[None, :] < rng.integers(1, 8, size=(6, 1))).astype(np.float32)),
+    lambda rng: (np.c_[rng.normal(size=9), np.full(9, 4.0)], None),
+], ids=["float32-offset", "uint8-images", "masked-series", "constant-feature"])
+def test_normalize_gives_the_numbers_of_normalizer_standardize(make):
+    from fastiter.preprocessing import NormalizerStandardize
+
+    x, mask = make(np.random.default_rng(7))
+    ours = DataSet(x.copy(), features_mask=mask)
+    ours.normalize()
+    theirs = DataSet(x.copy(), features_mask=mask)
+    norm = NormalizerStandardize()
+    norm.fit(theirs)
+    norm.transform(theirs)
+    assert ours.features.dtype == theirs.features.dtype
+    np.testing.assert_array_equal(ours.features, theirs.features)
+
+
+def test_normalize_needs_no_preprocessing_package(monkeypatch):
     import sys
-    import types
 
-    calls = []
-
-    class FakeStandardize:
-        def fit(self, ds):
-            calls.append(("fit", ds))
-
-        def transform(self, ds):
-            calls.append(("transform", ds))
-
-    fake = types.ModuleType("fastiter.preprocessing")
-    fake.NormalizerStandardize = FakeStandardize
-    monkeypatch.setitem(sys.modules, "fastiter.preprocessing", fake)
-    ds = DataSet(np.ones((2, 2)))
-    ds.normalize()
-    assert calls == [("fit", ds), ("transform", ds)]
-
-
-def test_normalize_without_the_preprocessing_package_explains(monkeypatch):
-    import sys
-
+    # None in sys.modules makes any import of fastiter.preprocessing raise ImportError
     monkeypatch.setitem(sys.modules, "fastiter.preprocessing", None)
-    with pytest.raises(NotImplementedError, match="NormalizerStandardize"):
-        DataSet(np.ones((2, 2))).normalize()
+    x = np.array([[1.0, 10.0], [3.0, 30.0]])
+    ds = DataSet(x)
+    ds.normalize()
+    assert ds.features.tolist() == [[-1.0, -1.0], [1.0, 1.0]]
+    assert x.tolist() == [[1.0, 10.0], [3.0, 30.0]]  # the caller's array is not written
+
+
+def test_normalize_refuses_a_fully_masked_feature_set():
+    ds = DataSet(np.ones((2, 1, 3)), features_mask=np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="no data was added"):
+        ds.normalize()

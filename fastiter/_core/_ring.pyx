@@ -17,6 +17,8 @@ from libc.stdint cimport int64_t
 
 import threading
 
+from fastiter._validate import is_int
+
 from fastiter._core.fastiter cimport (
     fi_ring, fi_thread, FI_OK, FI_ECLOSED, FI_ETIMEDOUT, FI_ENOMEM,
     FI_RING_FOREVER, FI_RING_NOWAIT, FI_RING_MAX_CAPACITY,
@@ -78,7 +80,7 @@ cdef class Ring:
         if kind not in ("object", "int"):
             raise ValueError(f"kind must be 'object' or 'int', got {kind!r}")
         self.objects = kind == "object"
-        if isinstance(capacity, bool) or not isinstance(capacity, int):
+        if not is_int(capacity):
             raise TypeError(f"capacity must be an int, got {type(capacity).__name__}")
         if not 1 <= capacity <= FI_RING_MAX_CAPACITY:
             raise ValueError(f"capacity must be in [1, {FI_RING_MAX_CAPACITY}], got {capacity}")
@@ -312,7 +314,7 @@ cdef class Ring:
         """
         if self.objects:
             raise TypeError("push_address is only for kind='int' rings")
-        if isinstance(address, bool) or not isinstance(address, int):
+        if not is_int(address):
             raise TypeError(f"address must be an int, got {type(address).__name__}")
         if not 0 < address <= <size_t>-1:
             raise ValueError(f"address must be in [1, {<size_t>-1:#x}], got {address:#x}")

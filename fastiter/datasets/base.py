@@ -14,15 +14,14 @@ every later epoch reshuffles *that same subset*.  All permutations derive from
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any, Callable
 
 import numpy as np
 
 from fastiter import kernels
-from fastiter._validate import SeedLike, positive_int, seed_key
+from fastiter._validate import SeedLike, is_int, positive_int, seed_key
 from fastiter.dataset import DataSet
-from fastiter.iterators._order import epoch_permutation
+from fastiter.dataset.order import epoch_permutation
 from fastiter.iterators.base import DataSetIterator
 
 __all__ = ["BaseDatasetIterator", "gather_rows", "pixels_to_float", "PIXEL_MODES"]
@@ -120,8 +119,7 @@ class BaseDatasetIterator(DataSetIterator):
         if features is not None and int(features.shape[0]) != total:
             raise ValueError(f"class_ids must have one entry per example "
                              f"({features.shape[0]}), got {total}")
-        if num_examples is not None and (isinstance(num_examples, (bool, np.bool_)) or
-                                         not isinstance(num_examples, numbers.Integral)):
+        if num_examples is not None and not is_int(num_examples):
             raise TypeError(f"num_examples must be an integer (negative or None for all), "
                             f"got {num_examples!r}")
         n = total if num_examples is None or not 0 <= num_examples <= total \

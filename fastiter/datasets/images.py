@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from fastiter import kernels
-from fastiter._validate import SeedLike, seed_key
+from fastiter._validate import SeedLike, is_int, seed_key
 from fastiter.datasets.base import PIXEL_MODES, BaseDatasetIterator, pixels_to_float
 from fastiter.datasets.download import Resource, ensure_files, extract_archive
 from fastiter.datasets.home import dataset_dir
@@ -61,8 +61,7 @@ def decode_image(path: str | os.PathLike, height: int, width: int, channels: int
 
 def _check_dim(img_dim: Sequence[int]) -> tuple[int, int, int]:
     dims = tuple(img_dim)
-    if len(dims) != 3 or any(isinstance(d, bool) or not isinstance(d, (int, np.integer))
-                             or d < 1 for d in dims) or dims[2] not in (1, 3):
+    if len(dims) != 3 or any(not is_int(d) or d < 1 for d in dims) or dims[2] not in (1, 3):
         raise ValueError(f"img_dim must be (height, width, channels) with positive sizes "
                          f"and 1 or 3 channels, got {img_dim!r}")
     return int(dims[0]), int(dims[1]), int(dims[2])

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gzip
-import numbers
 import os
 import shutil
 import tempfile
@@ -12,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from fastiter._validate import SeedLike, seed_key
+from fastiter._validate import SeedLike, is_int, seed_key
 from fastiter.datasets.base import BaseDatasetIterator
 from fastiter.datasets.download import Resource, ensure_files
 from fastiter.datasets.home import dataset_dir
@@ -99,14 +98,13 @@ def _resolve_forms(num_examples, binarize, train, shuffle, seed):
     """DL4J's overloads: (batch, num_examples) unshuffled, (batch, train, seed) shuffled."""
     if isinstance(num_examples, (bool, np.bool_)):
         train = bool(num_examples)
-        if isinstance(binarize, numbers.Integral) and not isinstance(binarize, bool):
+        if is_int(binarize):
             seed = int(binarize)
         num_examples, binarize = None, False
         shuffle = True if shuffle is None else shuffle
     if shuffle is None:
         shuffle = num_examples is None
-    if num_examples is not None and (isinstance(num_examples, bool)
-                                     or not isinstance(num_examples, numbers.Integral)):
+    if num_examples is not None and not is_int(num_examples):
         raise TypeError(f"num_examples must be an integer or None, got {num_examples!r}")
     return num_examples, bool(binarize), bool(train), bool(shuffle), seed_key("seed", seed)
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from fastiter._validate import SeedLike, optional_seed_key, positive_int, seed_key
 from fastiter.dataset import DataSet, MultiDataSet
-from fastiter.iterators._order import epoch_permutation
+from fastiter.dataset.order import epoch_permutation
 from fastiter.iterators._wrapping import check_state_type
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
 

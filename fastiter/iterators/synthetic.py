@@ -19,7 +19,7 @@ from fastiter import kernels
 from fastiter._validate import SeedLike, positive_int, seed_key
 from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
-from fastiter.iterators._order import batch_stream
+from fastiter.dataset.order import batch_stream
 from fastiter.iterators.base import DataSetIterator, MultiDataSetIterator
 
 __all__ = ["Values", "RandomDataSetIterator", "RandomMultiDataSetIterator", "generate"]

@@ -1,12 +1,13 @@
 """Shared plumbing of the kernel facade: dtype codes and argument checks."""
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
-__all__ = ["FI_DTYPE_CODES", "check_out", "check_int", "check_shape", "native_order"]
+from fastiter._validate import check_int, is_int
+
+__all__ = ["FI_DTYPE_CODES", "check_out", "check_shape", "native_order"]
 
 # numpy dtype -> fi_dtype code (csrc/include/fastiter/common.h)
 FI_DTYPE_CODES: dict[np.dtype, int] = {
@@ -30,20 +31,9 @@ def check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype, name: str = "ou
                          f"np.empty({shape}, {dtype}) or let the function allocate")
 
 
-def check_int(name: str, value: Any, lo: int | None = None, hi: int | None = None) -> int:
-    """Return ``value`` as an int within [lo, hi], else raise naming ``name``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r} of type "
-                        f"{type(value).__name__}")
-    v = int(value)
-    if (lo is not None and v < lo) or (hi is not None and v > hi):
-        raise ValueError(f"{name} must be in [{lo}, {hi}], got {v}")
-    return v
-
-
 def check_shape(shape: Any) -> tuple[int, ...]:
     """Normalise an int or a sequence of ints >= 0 into a shape tuple."""
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, (bool, np.bool_)):
+    if is_int(shape):
         shape = (shape,)
     try:
         dims = tuple(shape)

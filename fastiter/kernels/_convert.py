@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from fastiter._validate import is_int
 from fastiter._core import _kernels
 from fastiter.kernels._batch import _source_rows, check_indices, index_error
 from fastiter.kernels._common import check_out, native_order
@@ -242,7 +243,7 @@ def _check_scale(scale: Any) -> float:
 def _check_threshold(threshold: Any) -> int:
     if threshold is None:
         return -1
-    if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, numbers.Integral):
+    if not is_int(threshold):
         raise TypeError(f"threshold must be an integer in [0, 255] or None, got {threshold!r}")
     t = int(threshold)
     if not 0 <= t <= 255:

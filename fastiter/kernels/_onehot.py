@@ -6,6 +6,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from fastiter._validate import check_int
 from fastiter._core import _kernels
 from fastiter.kernels._common import FI_DTYPE_CODES, check_out, native_order
 from fastiter.kernels._outputs import empty_output, zeros_or_recycled
@@ -69,10 +70,7 @@ def one_hot(labels: Any, num_classes: int, dtype: DTypeLike = np.float32,
         else:
             raise TypeError(f"labels must be int8, int16, int32, int64, uint8 or uint16, "
                             f"got dtype {lab.dtype}")
-    if isinstance(num_classes, (bool, np.bool_)) or not isinstance(num_classes, (int, np.integer)):
-        raise TypeError(f"num_classes must be an integer >= 1, got {num_classes!r}")
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+    num_classes = check_int("num_classes", num_classes, 1)
     odt = np.dtype(dtype)
     if odt not in _ONE_HOT_OUT_DTYPES:
         raise TypeError(f"dtype must be bool, uint8, int32, float16, float32 or float64, "

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 from numpy.typing import DTypeLike
 
+from fastiter._validate import is_int
 from fastiter._core import _kernels
 from fastiter.kernels._common import check_out
 from fastiter.kernels._outputs import empty_output
@@ -131,8 +132,7 @@ def _starts(mode: str, lengths: np.ndarray, counts: np.ndarray, steps: int,
 
 def _steps(lengths: np.ndarray, max_length: Any, offsets: Any) -> int:
     if max_length is not None:
-        if isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)) \
-                or max_length < 0:
+        if not is_int(max_length) or max_length < 0:
             raise ValueError(f"max_length must be an integer >= 0 or None, got {max_length!r}")
         return int(max_length)
     if lengths.size == 0:

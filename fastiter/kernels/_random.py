@@ -14,7 +14,8 @@ from numpy.typing import DTypeLike
 
 from fastiter._core import _kernels
 from fastiter._validate import SeedLike, seed_key
-from fastiter.kernels._common import FI_DTYPE_CODES, check_int, check_out, check_shape
+from fastiter._validate import check_int
+from fastiter.kernels._common import FI_DTYPE_CODES, check_out, check_shape
 from fastiter.kernels._outputs import empty_output
 
 __all__ = ["random_uniform", "random_normal", "random_integers", "random_binary",

@@ -13,7 +13,7 @@ import sys
 
 from fastiter import _env
 from fastiter._core import _kernels
-from fastiter.kernels._common import check_int
+from fastiter._validate import check_int
 
 __all__ = ["set_num_threads", "get_num_threads", "pool_live_threads", "pool_shutdown"]
 

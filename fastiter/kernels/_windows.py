@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from fastiter._validate import is_int
 from fastiter._core import _kernels
 from fastiter.kernels._batch import check_indices, index_error
 from fastiter.kernels._common import check_out
@@ -58,7 +59,7 @@ def gather_windows(block: np.ndarray, starts: Any, window: int, layout: str = "N
                          f"{getattr(block, 'shape', type(block).__name__)}")
     if block.dtype.hasobject:
         raise TypeError("block must hold plain data, not Python objects")
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+    if not is_int(window) or window < 1:
         raise ValueError(f"window must be an integer >= 1, got {window!r}")
     if layout not in ("NFT", "NTF"):
         raise ValueError(f"layout must be 'NFT' ([N, F, T]) or 'NTF' ([N, T, F]), "

@@ -11,13 +11,13 @@ store's variable encoders) on one piece with that plan, so every file agrees and
 from __future__ import annotations
 
 import itertools
-import numbers
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import xarray as xr
 
+from fastiter._validate import is_int
 from fastiter.netcdf import _xarray_private as _xp  # the store's own encoders (private)
 from fastiter.netcdf._xarray_private import encode_cf_datetime, encode_cf_timedelta
 
@@ -33,7 +33,7 @@ def _compression_encoding(compression: Any) -> dict[str, Any]:
     """``compression`` as netCDF4 keywords: None, a zlib level 0-9, or a dict."""
     if compression is None or compression is False or compression == 0:
         return {}
-    if isinstance(compression, numbers.Integral) and not isinstance(compression, bool):
+    if is_int(compression):
         if not 1 <= compression <= 9:
             raise ValueError(f"compression must be a zlib level 1-9 (or None), got {compression}")
         # Shuffle + level 1 is both faster and smaller than level 1 alone on float fields.

@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from fastiter.iterators._order import epoch_permutation
+from fastiter.dataset.order import epoch_permutation
 
 __all__ = ["SeriesPlan", "EpochOrder"]
 

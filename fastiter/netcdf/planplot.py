@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import xarray as xr
 
+from fastiter._validate import is_int
 from fastiter.netcdf.naming import chunk_paths
 from fastiter.netcdf.split import chunk_slices, resolve_chunks
 
@@ -285,7 +286,7 @@ def plot_plan(ds: xr.Dataset, chunks: Mapping[str, Any] | None = None, *, root: 
     >>> len(plan), plan.split, plan.files[0].slices, plan.files[0].nbytes
     (3, {'time': (12, 12, 12)}, {'time': (0, 12)}, 2336)
     """
-    if not isinstance(max_labels, int) or isinstance(max_labels, bool) or max_labels < 1:
+    if not is_int(max_labels) or max_labels < 1:
         raise ValueError(f"max_labels must be an int >= 1, got {max_labels!r}")
     try:
         from matplotlib.figure import Figure

@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import itertools
-import numbers
 from typing import Any, Iterator, Mapping
 
 import xarray as xr
+
+from fastiter._validate import is_int
 
 __all__ = ["split_by_chunks", "chunk_slices", "resolve_chunks"]
 
 
 def _sizes_from_spec(dim: str, length: int, spec: Any) -> tuple[int, ...]:
     """One dimension's chunk sizes from an int (regular, last may be short) or a tuple."""
-    if isinstance(spec, numbers.Integral) and not isinstance(spec, bool):
+    if is_int(spec):
         if spec < 1:
             raise ValueError(f"chunks[{dim!r}] must be >= 1, got {spec}")
         return tuple(min(int(spec), length - lo) for lo in range(0, length, int(spec))) or (0,)

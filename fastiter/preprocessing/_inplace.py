@@ -11,18 +11,9 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
+from fastiter.dataset.stats import float_dtype_for
+
 __all__ = ["float_dtype_for", "writable_float", "batches_of"]
-
-
-def float_dtype_for(dtype: np.dtype) -> np.dtype:
-    """The floating dtype that holds ``dtype`` values: itself, float32, or float64 for
-    integers wider than 16 bits."""
-    dtype = np.dtype(dtype)
-    if dtype.kind == "f":
-        return dtype
-    if dtype.kind in "iu" and dtype.itemsize > 2:
-        return np.dtype(np.float64)
-    return np.dtype(np.float32)
 
 
 def writable_float(arr: Any, name: str) -> np.ndarray:

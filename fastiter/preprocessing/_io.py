@@ -17,10 +17,21 @@ from typing import Any
 
 from fastiter.errors import FormatError
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "write_document", "read_document"]
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "write_document", "read_document",
+           "register", "load_normalizer", "load_as"]
 
 FORMAT_NAME = "fastiter.normalizer"
 FORMAT_VERSION = 1
+
+#: class name -> normalizer class, for :func:`load_normalizer`; each normalizer module
+#: registers its classes, so this module needs none of them (no import circle).
+_CLASSES: dict[str, type] = {}
+
+
+def register(cls: type) -> type:
+    """Let :func:`load_normalizer` build ``cls`` from the type name a file records."""
+    _CLASSES[cls.__name__] = cls
+    return cls
 
 
 def write_document(path: str | os.PathLike, type_name: str, state: dict[str, Any],
@@ -80,3 +91,35 @@ def state_error(path: str | os.PathLike, exc: Exception) -> FormatError:
     """A FormatError for a document whose fields are missing or malformed."""
     return FormatError(f"{os.fspath(path)} holds a malformed normalizer state "
                        f"({type(exc).__name__}: {exc})")
+
+
+def load_normalizer(path: str | os.PathLike) -> Any:
+    """Load any fastiter normalizer written by ``save`` (the file names its class).
+
+    >>> import tempfile, os
+    >>> from fastiter.preprocessing import NormalizerMinMaxScaler
+    >>> norm = NormalizerMinMaxScaler(); norm.fit(DataSet(np.array([[1.0], [3.0]])))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     norm.save(os.path.join(d, "n.json"))
+    ...     load_normalizer(os.path.join(d, "n.json")).get_max().tolist()
+    [3.0]
+    """
+    type_name, state = read_document(path)
+    if type_name not in _CLASSES:
+        raise FormatError(f"{os.fspath(path)} holds an unknown normalizer type "
+                          f"{type_name!r}; known: {sorted(_CLASSES)}")
+    obj = _CLASSES[type_name]()
+    try:
+        obj._set_state(state)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise state_error(path, exc) from None
+    return obj
+
+
+def load_as(cls: type, path: str | os.PathLike) -> Any:
+    """:func:`load_normalizer`, refusing (FormatError) a file that holds another class."""
+    obj = load_normalizer(path)
+    if not isinstance(obj, cls):
+        raise FormatError(f"{os.fspath(path)} holds a {type(obj).__name__}, "
+                          f"not a {cls.__name__}")
+    return obj

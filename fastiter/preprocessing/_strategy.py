@@ -10,14 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from fastiter.preprocessing._stats import BoundsAccumulator, MomentAccumulator
+from fastiter.dataset.stats import EPS, BoundsAccumulator, MomentAccumulator, zero_masked_steps
 
 __all__ = ["EPS", "DistributionStats", "MinMaxStats", "StandardizeStrategy",
            "MinMaxStrategy", "strategy_from_dict", "stats_from_dict",
            "zero_masked_steps"]
-
-#: DL4J's ``Nd4j.EPS_THRESHOLD``: the smallest std and the smallest min-max range used.
-EPS = 1e-5
 
 
 def _vector(name: str, value: Any) -> np.ndarray:
@@ -42,18 +39,6 @@ def _broadcast(vec: np.ndarray, arr: np.ndarray, name: str) -> np.ndarray:
     shape = [1] * arr.ndim
     shape[min(1, arr.ndim - 1)] = -1
     return vec.astype(arr.dtype).reshape(shape)
-
-
-def zero_masked_steps(arr: np.ndarray, mask: Any) -> None:
-    """Set the padded steps (mask == 0) of rank-3 ``[N, F, T]`` data to 0, in place."""
-    if mask is None or arr.ndim != 3:
-        return
-    mask = np.asarray(mask)
-    if mask.shape != (arr.shape[0], arr.shape[2]):
-        raise ValueError(f"mask of shape {mask.shape} does not fit data of shape "
-                         f"{arr.shape}; expected {(arr.shape[0], arr.shape[2])}")
-    # Assign rather than multiply: padding may hold inf or NaN, and 0 * inf is NaN.
-    np.copyto(arr, 0, where=(mask == 0)[:, None, :])
 
 
 class DistributionStats:

@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from fastiter._validate import is_int
 from fastiter.dataset import DataSet
 from fastiter.preprocessing._inplace import writable_float
 
@@ -43,8 +44,7 @@ class ImagePreProcessingScaler:
 
     def __init__(self, min_range: float = 0.0, max_range: float = 1.0,
                  max_bits: int = 8) -> None:
-        if isinstance(max_bits, bool) or not isinstance(max_bits, (int, np.integer)) \
-                or not 1 <= max_bits <= 64:
+        if not is_int(max_bits) or not 1 <= max_bits <= 64:
             raise ValueError(f"max_bits must be an integer from 1 to 64, got {max_bits!r}")
         if not (np.isfinite(min_range) and np.isfinite(max_range)) or max_range <= min_range:
             raise ValueError(f"the target range needs finite min_range < max_range, got "

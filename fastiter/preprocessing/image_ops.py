@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from fastiter._validate import is_int
 from fastiter.dataset import DataSet
 from fastiter.preprocessing._inplace import float_dtype_for
 
@@ -143,7 +144,7 @@ class CropAndResizeDataSetPreProcessor:
                     crop_x_start=crop_x_start)
         for name, v in args.items():
             lowest = 0 if name.startswith("crop") else 1
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lowest:
+            if not is_int(v) or v < lowest:
                 raise ValueError(f"{name} must be an integer >= {lowest}, got {v!r}")
         if crop_y_start + resized_height > original_height or \
                 crop_x_start + resized_width > original_width:

@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from fastiter._validate import is_int
 from fastiter.dataset import MultiDataSet
 from fastiter.preprocessing._inplace import batches_of, writable_float
-from fastiter.preprocessing._io import write_document
+from fastiter.preprocessing._io import load_as, register, write_document
 from fastiter.preprocessing._strategy import (
     MinMaxStrategy,
     StandardizeStrategy,
@@ -140,13 +141,7 @@ class _MultiNormalizer:
     @classmethod
     def load(cls, path: str | os.PathLike) -> Any:
         """Read a normalizer written by :meth:`save` (FormatError for a bad file)."""
-        from fastiter.errors import FormatError
-        from fastiter.preprocessing.normalizers import load_normalizer
-        obj = load_normalizer(path)
-        if not isinstance(obj, cls):
-            raise FormatError(f"{os.fspath(path)} holds a {type(obj).__name__}, "
-                              f"not a {cls.__name__}")
-        return obj
+        return load_as(cls, path)
 
 
 class _UniformMultiNormalizer(_MultiNormalizer):
@@ -275,7 +270,7 @@ class MultiNormalizerHybrid(_MultiNormalizer):
         if index is None:
             self._global[side] = strategy
         else:
-            if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
+            if not is_int(index) or index < 0:
                 raise ValueError(f"{side} index must be an integer >= 0, got {index!r}")
             self._per[side][int(index)] = strategy
         return self
@@ -341,3 +336,7 @@ class MultiNormalizerHybrid(_MultiNormalizer):
 
 MULTI_NORMALIZERS = (MultiNormalizerStandardize, MultiNormalizerMinMaxScaler,
                      MultiNormalizerHybrid)
+
+register(MultiNormalizerStandardize)
+register(MultiNormalizerMinMaxScaler)
+register(MultiNormalizerHybrid)

@@ -2,7 +2,7 @@
 
 Both fit per-feature statistics (dimension 1) in one streaming pass, apply them in place
 as an iterator's ``pre_processor``, revert them, and save to / load from a JSON file.
-Rank rules and mask handling are those of :mod:`fastiter.preprocessing._stats`.
+Rank rules and mask handling are those of :mod:`fastiter.dataset.stats`.
 """
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from typing import Any
 import numpy as np
 
 from fastiter.dataset import DataSet
-from fastiter.errors import FormatError
 from fastiter.preprocessing._inplace import batches_of, writable_float
-from fastiter.preprocessing._io import read_document, state_error, write_document
+from fastiter.preprocessing._io import load_as, load_normalizer, register, write_document
 from fastiter.preprocessing._strategy import (
     DistributionStats,
     MinMaxStats,
@@ -169,11 +168,7 @@ class _DataSetNormalizer:
         Raises :class:`~fastiter.errors.FormatError` for a foreign, truncated or
         mismatched file.
         """
-        obj = load_normalizer(path)
-        if not isinstance(obj, cls):
-            raise FormatError(f"{os.fspath(path)} holds a {type(obj).__name__}, "
-                              f"not a {cls.__name__}")
-        return obj
+        return load_as(cls, path)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(fitted={self.is_fit()}, "
@@ -299,28 +294,5 @@ class NormalizerMinMaxScaler(_DataSetNormalizer):
         super()._set_state(state)
 
 
-def load_normalizer(path: str | os.PathLike) -> Any:
-    """Load any fastiter normalizer written by ``save`` (the file names its class).
-
-    >>> import tempfile, os
-    >>> norm = NormalizerMinMaxScaler(); norm.fit(DataSet(np.array([[1.0], [3.0]])))
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     norm.save(os.path.join(d, "n.json"))
-    ...     load_normalizer(os.path.join(d, "n.json")).get_max().tolist()
-    [3.0]
-    """
-    from fastiter.preprocessing import multi
-
-    type_name, state = read_document(path)
-    classes = {c.__name__: c for c in (NormalizerStandardize, NormalizerMinMaxScaler,
-                                       *multi.MULTI_NORMALIZERS)}
-    if type_name not in classes:
-        raise FormatError(f"{os.fspath(path)} holds an unknown normalizer type "
-                          f"{type_name!r}; known: {sorted(classes)}")
-    obj = classes[type_name]()
-    try:
-        obj._set_state(state)
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise state_error(path, exc) from None
-    return obj
-
+register(NormalizerStandardize)
+register(NormalizerMinMaxScaler)

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from fastiter._validate import is_int
 from fastiter.records._csvparse import (
     CSVFormatError,
     check_delimiters,
@@ -35,10 +36,10 @@ class _CSVConfig:
 
     def __init__(self, skip_lines: int, delimiter: str, quote: str, paths: Any,
                  labels: Sequence[str] | None, label_column: int) -> None:
-        if isinstance(skip_lines, bool) or not isinstance(skip_lines, int) or skip_lines < 0:
+        if not is_int(skip_lines) or skip_lines < 0:
             raise ValueError(f"skip_lines must be an integer >= 0, got {skip_lines!r}")
         check_delimiters(delimiter, quote)
-        if isinstance(label_column, bool) or not isinstance(label_column, int):
+        if not is_int(label_column):
             raise TypeError(f"label_column must be an integer, got {label_column!r}")
         self._skip_lines = skip_lines
         self._delimiter = delimiter

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from fastiter import kernels
-from fastiter._validate import positive_int
+from fastiter._validate import is_int, positive_int
 from fastiter.dataset import DataSet
 from fastiter.iterators.base import DataSetIterator
 from fastiter.records.base import RecordMetaData, RecordReader, RecordRefs
@@ -71,8 +71,7 @@ class RecordReaderDataSetIterator(DataSetIterator):
             raise TypeError(f"reader must be a RecordReader, got {type(reader).__name__}")
         self._reader = reader
         self._batch_size = positive_int("batch_size", batch_size)
-        if isinstance(max_num_batches, bool) or not isinstance(max_num_batches, int) or \
-                max_num_batches == 0 or max_num_batches < -1:
+        if not is_int(max_num_batches) or max_num_batches == 0 or max_num_batches < -1:
             raise ValueError(f"max_num_batches must be -1 (unlimited) or >= 1, "
                              f"got {max_num_batches!r}")
         self._max_batches = max_num_batches

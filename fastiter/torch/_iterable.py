@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from fastiter._validate import is_int
 from fastiter.interop import batch_tensors, require
 from fastiter.iterators.shard import shard_indices
 from fastiter.torch._workers import configure_worker_threads
@@ -129,7 +130,7 @@ class IterableDataset(_torch.utils.data.IterableDataset):
         As ``DistributedSampler.set_epoch``: calling it with the loop counter before
         each epoch keeps every rank on the same shuffle.
         """
-        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        if not is_int(epoch) or epoch < 0:
             raise ValueError(f"epoch must be an int >= 0, got {epoch!r}")
         self._table[:, 1] = -1
         self._table[:, 0] = epoch

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from fastiter import kernels
+from fastiter._validate import is_int
 from fastiter.dataset import DataSet
 from fastiter.interop import require
 from fastiter.iterators.base import DataSetIterator
@@ -127,7 +128,7 @@ class Dataset(_torch.utils.data.Dataset):
 
     def __getitem__(self, index: Any) -> dict[str, np.ndarray]:
         configure_worker_threads()
-        if isinstance(index, (int, np.integer)) and not isinstance(index, bool):
+        if is_int(index):
             idx = _index_array("index", [index], self._n)
             return {k: v[0] for k, v in self._gather(idx).items()}
         if isinstance(index, (list, tuple, np.ndarray, _torch.Tensor)):

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fastiter.datasets import BaseDatasetIterator, pixels_to_float
-from fastiter.iterators._order import epoch_permutation
+from fastiter.dataset.order import epoch_permutation
 
 
 def _table(total):

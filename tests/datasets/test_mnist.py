@@ -10,7 +10,7 @@ import pytest
 
 from fastiter import FormatError
 from fastiter.datasets import DatasetNotFoundError, MnistDataSetIterator, read_idx, write_idx
-from fastiter.iterators._order import epoch_permutation
+from fastiter.dataset.order import epoch_permutation
 
 TRAIN = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
 TEST = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")

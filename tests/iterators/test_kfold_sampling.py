@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fastiter import DataSet, KFoldIterator, SamplingDataSetIterator, kernels
-from fastiter.iterators._order import batch_stream
+from fastiter.dataset.order import batch_stream
 from fastiter.iterators import kfold, sampling
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from fastiter import DataSet, RandomDataSetIterator, RandomMultiDataSetIterator, kernels
 from fastiter.iterators import synthetic as random_mod
-from fastiter.iterators._order import batch_stream as stream_of
+from fastiter.dataset.order import batch_stream as stream_of
 from fastiter.iterators.synthetic import Values, generate
 
 

@@ -18,7 +18,8 @@ from fastiter import (
     ReconstructionDataSetIterator,
     WorkspacesShieldDataSetIterator,
 )
-from fastiter.iterators import _order, adapters, epochs, splitter, wrappers
+from fastiter.dataset import order
+from fastiter.iterators import adapters, epochs, splitter, wrappers
 
 
 class Counter:
@@ -42,7 +43,7 @@ def firsts(batches):
     return [float(ds.features[0, 0]) for ds in batches]
 
 
-@pytest.mark.parametrize("module", [_order, adapters, epochs, splitter, wrappers])
+@pytest.mark.parametrize("module", [order, adapters, epochs, splitter, wrappers])
 def test_doctests(module):
     res = doctest.testmod(module, extraglobs={"np": np}, optionflags=doctest.ELLIPSIS)
     assert res.attempted > 0 and res.failed == 0

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fastiter.preprocessing._stats import BoundsAccumulator, MomentAccumulator, rows_for_stats
+from fastiter.dataset.stats import BoundsAccumulator, MomentAccumulator, rows_for_stats
 
 RTOL = 1e-6
 

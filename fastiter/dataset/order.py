@@ -1,17 +1,13 @@
-"""Seeded, recomputable orderings: every shuffle is a pure function of (seed, epoch)."""
-from __future__ import annotations
+"""Seeded, recomputable orderings: every shuffle is a pure function of (seed, epoch).
 
-import secrets
+Shared by the iterators, the dataset loaders and the netCDF reader, so it lives on the
+bottom floor with the data objects.
+"""
+from __future__ import annotations
 
 import numpy as np
 
-
-def fresh_seed() -> int:
-    """A seed drawn from the OS, for callers that asked for a shuffle without one.
-
-    The iterator records it (``state_dict()['seed']``) so the run can be reproduced.
-    """
-    return secrets.randbits(63)
+__all__ = ["epoch_permutation", "batch_stream"]
 
 
 def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:

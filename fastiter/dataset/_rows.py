@@ -6,6 +6,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from fastiter._validate import is_int
+
 __all__ = ["check_mask", "check_count", "example_index", "range_index", "rows", "copy_or_none",
            "array_eq"]
 
@@ -43,7 +45,7 @@ def example_index(index: Any, n: int, kind: str) -> slice | np.ndarray:
 
     An int becomes a one-row slice, so a single example stays a batch of 1.
     """
-    if isinstance(index, (int, np.integer)) and not isinstance(index, (bool, np.bool_)):
+    if is_int(index):
         if not -n <= index < n:
             raise IndexError(f"example index {index} is out of range for a {kind} "
                              f"of {n} examples")

@@ -133,17 +133,3 @@ class LabelOpsMixin:
                        np.where((rank == rounds) & (classes < stop), rounds * c + classes,
                                 (rounds + 1) * c + classes.astype(np.int64) * n + rank))
         self._assign_from(self._select(np.argsort(key, kind="stable")))
-
-    def to_multi_data_set(self) -> Any:
-        """This DataSet as a MultiDataSet of one input and one output (arrays shared).
-
-        >>> from fastiter import DataSet
-        >>> DataSet(np.zeros((2, 3)), np.ones((2, 1))).to_multi_data_set().num_features_arrays()
-        1
-        """
-        from fastiter.dataset import MultiDataSet
-
-        def one(a: np.ndarray | None) -> list | None:
-            return None if a is None else [a]
-        return MultiDataSet(one(self.features), one(self.labels), one(self.features_mask),
-                            one(self.labels_mask), example_metadata=self.example_metadata)

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from fastiter.dataset.stats import float_dtype_for, standardize_stats, zero_masked_steps
+
 __all__ = ["TransformOpsMixin"]
 
 
@@ -41,18 +43,26 @@ class TransformOpsMixin:
     def normalize(self) -> None:
         """Standardize the features in place with statistics fitted on this DataSet alone.
 
-        Per feature (dimension 1): ``(x - mean) / std`` with the population std, as
-        :class:`fastiter.preprocessing.NormalizerStandardize` computes it.
+        Per feature (dimension 1): ``(x - mean) / std`` with the population std clamped to
+        at least 1e-5, padded steps (mask 0) left out of the statistics and set to 0: the
+        numbers :class:`fastiter.preprocessing.NormalizerStandardize` gives after
+        ``fit(ds)``, computed here so that the data objects need no normalizer.
+
+        >>> from fastiter import DataSet
+        >>> ds = DataSet(np.array([[1.0], [3.0]]))
+        >>> ds.normalize(); ds.features.ravel().tolist()
+        [-1.0, 1.0]
         """
-        try:
-            from fastiter.preprocessing import NormalizerStandardize
-        except ImportError as exc:  # the preprocessing package ships separately
-            raise NotImplementedError("normalize() needs fastiter.preprocessing."
-                                      "NormalizerStandardize, which is not available "
-                                      f"in this build ({exc})") from exc
-        norm = NormalizerStandardize()
-        norm.fit(self)
-        norm.transform(self)
+        feats = self._feats("normalize()")
+        mask = getattr(self, "features_mask", None)
+        mean, std = standardize_stats(feats, mask, "features")
+        out = feats.astype(float_dtype_for(feats.dtype))  # a copy: the source stays as is
+        shape = [1] * out.ndim
+        shape[min(1, out.ndim - 1)] = -1
+        out -= mean.astype(out.dtype).reshape(shape)
+        out /= std.astype(out.dtype).reshape(shape)
+        zero_masked_steps(out, mask)
+        self.features = out
 
     def scale_min_and_max(self, min: float = 0.0, max: float = 1.0) -> None:
         """Rescale every feature (dimension 1) linearly so it spans ``[min, max]``.

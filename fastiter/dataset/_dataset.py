@@ -9,10 +9,10 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from fastiter._examples import ExampleOpsMixin
-from fastiter._labels import LabelOpsMixin
-from fastiter._transforms import TransformOpsMixin
-from fastiter._rows import (array_eq, check_count, check_mask, copy_or_none, example_index,
+from fastiter.dataset._examples import ExampleOpsMixin
+from fastiter.dataset._labels import LabelOpsMixin
+from fastiter.dataset._transforms import TransformOpsMixin
+from fastiter.dataset._rows import (array_eq, check_count, check_mask, copy_or_none, example_index,
                             range_index, rows)
 from fastiter._validate import numeric_array
 
@@ -171,7 +171,7 @@ class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
         array([[1., 1., 1., 0., 0.],
                [1., 1., 1., 1., 1.]])
         """
-        from fastiter._merge import merge_arrays
+        from fastiter.dataset._merge import merge_arrays
 
         parts = [d for d in datasets if not d.is_empty()]
         if not parts:
@@ -192,6 +192,18 @@ class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
         out = DataSet(feats, labs, fmask, lmask, example_metadata=meta,
                       label_names=parts[0].label_names)
         return out
+
+    def to_multi_data_set(self) -> MultiDataSet:
+        """This DataSet as a MultiDataSet of one input and one output (arrays shared).
+
+        >>> from fastiter import DataSet
+        >>> DataSet(np.zeros((2, 3)), np.ones((2, 1))).to_multi_data_set().num_features_arrays()
+        1
+        """
+        def one(a: np.ndarray | None) -> list | None:
+            return None if a is None else [a]
+        return MultiDataSet(one(self.features), one(self.labels), one(self.features_mask),
+                            one(self.labels_mask), example_metadata=self.example_metadata)
 
 
 class MultiDataSet(ExampleOpsMixin):
@@ -327,7 +339,7 @@ class MultiDataSet(ExampleOpsMixin):
     @staticmethod
     def merge(datasets: Iterable["MultiDataSet"]) -> "MultiDataSet":
         """Concatenate along examples; each position is merged by the DataSet rules."""
-        from fastiter._merge import merge_arrays
+        from fastiter.dataset._merge import merge_arrays
 
         parts = [p for p in datasets if not p.is_empty()]
         if not parts:

@@ -19,7 +19,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MomentAccumulator", "BoundsAccumulator", "rows_for_stats"]
+__all__ = ["EPS", "MomentAccumulator", "BoundsAccumulator", "rows_for_stats",
+           "standardize_stats", "zero_masked_steps", "float_dtype_for"]
+
+#: DL4J's ``Nd4j.EPS_THRESHOLD``: the smallest std and the smallest min-max range used.
+EPS = 1e-5
 
 
 def _check_rank(data: np.ndarray, name: str) -> None:
@@ -184,3 +188,43 @@ class BoundsAccumulator:
     def is_empty(self) -> bool:
         """True while no value has been added."""
         return self.lower is None or not bool(np.any(np.isfinite(self.lower)))
+
+
+def zero_masked_steps(arr: np.ndarray, mask: Any) -> None:
+    """Set the padded steps (mask == 0) of rank-3 ``[N, F, T]`` data to 0, in place."""
+    if mask is None or arr.ndim != 3:
+        return
+    mask = np.asarray(mask)
+    if mask.shape != (arr.shape[0], arr.shape[2]):
+        raise ValueError(f"mask of shape {mask.shape} does not fit data of shape "
+                         f"{arr.shape}; expected {(arr.shape[0], arr.shape[2])}")
+    # Assign rather than multiply: padding may hold inf or NaN, and 0 * inf is NaN.
+    np.copyto(arr, 0, where=(mask == 0)[:, None, :])
+
+
+def standardize_stats(data: Any, mask: Any = None, name: str = "features"
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and population std of one array, the std clamped to :data:`EPS`:
+    the statistics ``NormalizerStandardize`` fits on one batch (same rank and mask rules).
+
+    >>> m, s = standardize_stats(np.array([[1.0, 5.0], [3.0, 5.0]]))
+    >>> m.tolist(), s.tolist()
+    ([2.0, 5.0], [1.0, 1e-05])
+    """
+    acc = MomentAccumulator()
+    acc.add(data, mask, name)
+    if acc.count is not None and bool(np.any(acc.count == 0)):
+        raise ValueError(f"{name}: feature(s) {np.flatnonzero(acc.count == 0).tolist()} "
+                         f"have no unmasked value, so no statistics can be computed")
+    return acc.mean(), np.maximum(acc.std(), EPS)
+
+
+def float_dtype_for(dtype: np.dtype) -> np.dtype:
+    """The floating dtype that holds ``dtype`` values: itself, float32, or float64 for
+    integers wider than 16 bits."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return dtype
+    if dtype.kind in "iu" and dtype.itemsize > 2:
+        return np.dtype(np.float64)
+    return np.dtype(np.float32)

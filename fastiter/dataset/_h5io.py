@@ -44,10 +44,14 @@ def _to_json(name: str, value: Any) -> str:
                         f"its entries to str/int/float/list/dict first") from None
 
 
-def _arrays_of(obj: Any) -> dict[str, np.ndarray]:
-    from fastiter.dataset import DataSet
+def _single(cls: type) -> bool:
+    """Whether ``cls`` is a DataSet (one array per field) rather than a MultiDataSet; read
+    from its fields so this module need not import the classes that import it."""
+    return hasattr(cls, "features_mask")
 
-    if isinstance(obj, DataSet):
+
+def _arrays_of(obj: Any) -> dict[str, np.ndarray]:
+    if _single(type(obj)):
         return {n: getattr(obj, n) for n in _SINGLE if getattr(obj, n) is not None}
     out = {}
     for name in _MULTI:
@@ -58,14 +62,10 @@ def _arrays_of(obj: Any) -> dict[str, np.ndarray]:
 
 
 def _kind(cls: type) -> str:
-    from fastiter.dataset import DataSet
-
-    return "DataSet" if issubclass(cls, DataSet) else "MultiDataSet"
+    return "DataSet" if _single(cls) else "MultiDataSet"
 
 
 def _write(f: Any, obj: Any) -> None:
-    from fastiter.dataset import DataSet
-
     arrays = _arrays_of(obj)
     f.attrs["fastiter_kind"] = _kind(type(obj))
     f.attrs["fastiter_format_version"] = FORMAT_VERSION
@@ -74,7 +74,7 @@ def _write(f: Any, obj: Any) -> None:
         f.attrs["example_metadata"] = _to_json("example_metadata", obj.example_metadata)
     if getattr(obj, "label_names", None) is not None:
         f.attrs["label_names"] = _to_json("label_names", obj.label_names)
-    if not isinstance(obj, DataSet):
+    if not _single(type(obj)):
         f.attrs["num_features"] = len(obj.features)
         f.attrs["num_labels"] = len(obj.labels)
         f.attrs["has_features_masks"] = obj.features_masks is not None
@@ -117,8 +117,6 @@ def _json_attr(f: Any, name: str) -> Any:
 
 
 def _read(f: Any, cls: type, target: str) -> Any:
-    from fastiter.dataset import DataSet
-
     kind = f.attrs.get("fastiter_kind")
     version = f.attrs.get("fastiter_format_version")
     if kind is None or version is None:
@@ -134,7 +132,7 @@ def _read(f: Any, cls: type, target: str) -> Any:
     present = _json_attr(f, "arrays")
     arrays = {p: f[p][()] for p in present}
     meta = _json_attr(f, "example_metadata")
-    if issubclass(cls, DataSet):
+    if _single(cls):
         return cls(*(arrays.get(n) for n in _SINGLE), example_metadata=meta,
                    label_names=_json_attr(f, "label_names"))
     counts = {"features": int(f.attrs["num_features"]), "labels": int(f.attrs["num_labels"]),

@@ -92,7 +92,7 @@ class ExampleOpsMixin:
 
         Needs ``pip install fastiter[torch]``; see :func:`fastiter.interop.to_torch`.
         """
-        from fastiter.interop import to_torch
+        from fastiter.dataset.dlpack import to_torch
 
         return to_torch(self)
 
@@ -101,7 +101,7 @@ class ExampleOpsMixin:
 
         Needs ``pip install fastiter[jax]``; see :func:`fastiter.interop.to_jax`.
         """
-        from fastiter.interop import to_jax
+        from fastiter.dataset.dlpack import to_jax
 
         return to_jax(self)
 
@@ -244,7 +244,7 @@ class ExampleOpsMixin:
         An existing ``path`` raises :class:`FileExistsError` unless ``overwrite=True``.
         Metadata and label names must be JSON-serialisable.
         """
-        from fastiter._h5io import save
+        from fastiter.dataset._h5io import save
 
         save(self, path, overwrite=overwrite)
 
@@ -255,6 +255,6 @@ class ExampleOpsMixin:
         Raises :class:`fastiter.FormatError` for a truncated or foreign file, or one of
         another kind or a newer format version.
         """
-        from fastiter._h5io import load
+        from fastiter.dataset._h5io import load
 
         return load(cls, path)
