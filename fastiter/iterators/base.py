@@ -31,6 +31,7 @@ import functools
 from typing import Any, Generic, Iterator, Protocol, TypeVar, runtime_checkable
 
 from fastiter.dataset import DataSet, MultiDataSet
+from fastiter._validate import check_int
 from fastiter.errors import NoSuchElementError, UnsupportedOperationError
 
 __all__ = [
@@ -209,8 +210,7 @@ class BaseIterator(Generic[T], abc.ABC):
         >>> it.skip(2); it.position, it.next().features[:, 0].tolist()
         (2, [4.0, 5.0])
         """
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise ValueError(f"n must be an int >= 0, got {n!r}")
+        n = check_int("n", n, 0)
         self._skip(n)
         self._position += n
 

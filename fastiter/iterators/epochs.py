@@ -1,10 +1,9 @@
 """MultipleEpochsIterator: several passes over a base iterator (or one DataSet) as one."""
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
-from fastiter._validate import positive_int
+from fastiter._validate import is_int, positive_int
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import owned
 from fastiter.iterators._wrapping import DataSetIteratorWrapper
@@ -48,7 +47,7 @@ class MultipleEpochsIterator(DataSetIteratorWrapper):
 
     def __init__(self, base: DataSetIterator | DataSet | int, num_epochs: Any,
                  batch_size: int | None = None) -> None:
-        if isinstance(base, numbers.Integral) and not isinstance(base, bool):
+        if is_int(base):
             base, num_epochs = num_epochs, base
         num_epochs = positive_int("num_epochs", num_epochs)
         if isinstance(base, DataSet):

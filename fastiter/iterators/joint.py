@@ -2,9 +2,9 @@
 MultiDataSetIterator."""
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
+from fastiter._validate import is_int
 from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.iterators._indexed import owned
 from fastiter.iterators._wrapping import check_state_type, distinct_iterators
@@ -59,7 +59,7 @@ class JointMultiDataSetIterator(_Children, MultiDataSetIterator):
         super().__init__()
         if isinstance(outcome, (DataSetIterator, list, tuple)):
             outcome, iterators = -1, (outcome,) + iterators
-        if isinstance(outcome, bool) or not isinstance(outcome, numbers.Integral):
+        if not is_int(outcome):
             raise TypeError(f"outcome must be an int (-1 for every child's labels), "
                             f"got {outcome!r}")
         self._children = distinct_iterators(iterators)

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from fastiter import kernels
-from fastiter._validate import SeedLike, positive_int, seed_key
+from fastiter._validate import SeedLike, is_int, positive_int, seed_key
 from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.dataset.order import batch_stream
@@ -51,8 +51,7 @@ def _values(name: str, v: Any) -> Values:
 
 def _shape(name: str, shape: Any) -> tuple[int, ...]:
     shp = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
-    if not shp or any(isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1
-                      for d in shp):
+    if not shp or any(not is_int(d) or d < 1 for d in shp):
         raise ValueError(f"{name} must be a non-empty tuple of ints >= 1 (dimension 0 is "
                          f"the batch size), got {shape!r}")
     return tuple(int(d) for d in shp)

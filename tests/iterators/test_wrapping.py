@@ -184,8 +184,10 @@ def test_skip_is_public_and_checks_its_argument():
     it.skip(3)
     assert it.position == 3
     assert it.next().features[0, 0] == X[12, 0]
-    for bad in (-1, True, 1.5):
-        with pytest.raises(ValueError, match="n must be an int >= 0"):
+    with pytest.raises(ValueError, match="n must be >= 0, got -1"):
+        it.skip(-1)
+    for bad in (True, 1.5):
+        with pytest.raises(TypeError, match="n must be an integer >= 0"):
             it.skip(bad)
     with pytest.raises(ValueError, match="cannot skip"):
         ArrayDataSetIterator(X, Y, batch_size=4).skip(6)
