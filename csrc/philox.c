@@ -11,12 +11,10 @@
  * bit-identical to the scalar path.  Transforms use only +, -, *, / and sqrt, which
  * IEEE-754 rounds exactly, so vectorised and scalar transforms agree too.
  */
-#include "cpu.h"
 #include "fastiter.h"
 #include "checked.h"
 #include "random_xform.h"
 
-#include <stdatomic.h>
 #include <string.h>
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
@@ -173,28 +171,6 @@ __attribute__((target("avx512f"))) static void blocks_avx512(uint64_t seed, uint
     if (b < nblocks) blocks_avx2(seed, stream, blk + (uint64_t)b, nblocks - b, w + 4 * b);
 }
 #endif
-
-/* -1: decide from the CPU; 0: scalar; 1: AVX2; 2: AVX-512 (fi_random_set_simd_level). */
-static atomic_int simd_override = -1;
-
-int fi_random_simd_level(void)
-{
-    int o = atomic_load_explicit(&simd_override, memory_order_relaxed);
-#ifdef FI_HAVE_AVX2_PATH
-    int have = fi_cpu_simd_level();
-    return o >= 0 && o < have ? o : have;
-#else
-    (void)o;
-    return 0;
-#endif
-}
-
-int fi_random_set_simd_level(int level)
-{
-    if (level < -1 || level > 2) return FI_EINVAL;
-    atomic_store_explicit(&simd_override, level, memory_order_relaxed);
-    return FI_OK;
-}
 
 static void gen_blocks(uint64_t seed, uint64_t stream, uint64_t blk, int64_t nblocks,
                        uint32_t *w)

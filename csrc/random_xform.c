@@ -9,13 +9,40 @@
 #include "random_xform.h"
 
 #include "fastiter.h"
+#include "cpu.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define FI_XF_AVX2 1
 #endif
+
+/* The SIMD level the generator and the transforms share (fi_random_set_simd_level):
+ * -1 decides from the CPU; 0 scalar; 1 AVX2; 2 AVX-512.  It lives in the lower of the two
+ * files (philox.c calls the transforms, never the reverse) so that they don't call each
+ * other. */
+static atomic_int simd_override = -1;
+
+int fi_random_simd_level(void)
+{
+    int o = atomic_load_explicit(&simd_override, memory_order_relaxed);
+#ifdef FI_XF_AVX2
+    int have = fi_cpu_simd_level();
+    return o >= 0 && o < have ? o : have;
+#else
+    (void)o;
+    return 0;
+#endif
+}
+
+int fi_random_set_simd_level(int level)
+{
+    if (level < -1 || level > 2) return FI_EINVAL;
+    atomic_store_explicit(&simd_override, level, memory_order_relaxed);
+    return FI_OK;
+}
 
 #define LN2_F 0.693147180559945309f
 #define LN2_D 0.693147180559945309
