@@ -23,7 +23,8 @@ import numpy as np
 import xarray as xr
 
 from fastiter.netcdf import layout
-from fastiter.netcdf.encoding import EncodedPiece, EncodedVariable, encode_piece
+from fastiter.netcdf._cleanup import also
+from fastiter.netcdf.encoding import EncodedPiece, encode_piece, h5netcdf_kwargs
 from fastiter.netcdf.integrity import content_digests, file_regions, summary_digest
 
 __all__ = ["FileJob", "FileResult", "ChunkWriteError", "run_job",
@@ -158,29 +159,6 @@ def _write_netcdf4(path: str, enc: EncodedPiece, job: FileJob,
     return nbytes
 
 
-def _h5netcdf_kwargs(v: EncodedVariable) -> dict[str, Any]:
-    create = dict(v.create)
-    kw: dict[str, Any] = {}
-    comp = create.pop("compression", None)
-    if comp == "zlib":
-        kw["compression"] = "gzip"
-        kw["compression_opts"] = create.pop("complevel", 4)
-    elif comp is not None:
-        raise ValueError(f"engine='h5netcdf' supports zlib compression only, got {comp!r}")
-    create.pop("complevel", None)
-    kw["shuffle"] = bool(create.pop("shuffle", False)) and comp is not None
-    if create.pop("fletcher32", False):
-        kw["fletcher32"] = True
-    if create.get("chunksizes") is not None:
-        kw["chunks"] = tuple(create.pop("chunksizes"))
-    create.pop("chunksizes", None)
-    create.pop("contiguous", None)
-    if create:
-        raise ValueError(f"engine='h5netcdf' cannot honour encoding {sorted(create)} of "
-                         f"variable {v.name!r}; use engine='netcdf4'")
-    return kw
-
-
 def _write_h5netcdf(path: str, enc: EncodedPiece, job: FileJob,
                     content: dict[str, str] | None = None) -> int:
     import h5netcdf
@@ -193,7 +171,7 @@ def _write_h5netcdf(path: str, enc: EncodedPiece, job: FileJob,
             _note(job, content, v.name, data)
             nbytes += data.nbytes
             var = f.create_variable(v.name, v.dims, dtype=v.datatype, fillvalue=v.fill_value,
-                                    **_h5netcdf_kwargs(v))
+                                    **h5netcdf_kwargs(v))
             if data.size:
                 var[...] = data
             for k, val in v.attrs.items():
@@ -272,6 +250,13 @@ def _own_copy(enc: EncodedPiece) -> EncodedPiece:
                                                for v in enc.variables])
 
 
+def _remove_if_there(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
 def _write_and_replace(job: FileJob) -> FileResult:
     t0 = time.perf_counter()
     enc = (_own_copy(job.encoded) if job.encoded is not None
@@ -290,11 +275,7 @@ def _write_and_replace(job: FileJob) -> FileResult:
         size = os.path.getsize(tmp)
         os.replace(tmp, job.path)
     except BaseException as err:
-        try:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-        except OSError as cleanup:  # the write's own error stays the one raised
-            err.add_note(f"removing the temporary file {tmp} also failed: {cleanup!r}")
+        also(err, f"removing the temporary file {tmp}", lambda: _remove_if_there(tmp))
         raise
     record = None
     digest = None
