@@ -1,8 +1,10 @@
 """The parallel chunked netCDF writer against xarray's ways of writing many files.
 
 Data: the synthetic rasm stand-in, chunked by 12 along time.  ``FASTITER_BENCH_NETCDF_SCALE=k``
-uses the full 205 x 275 grid and ``36 * k`` months (k=67 is about 1.1 GB); without it a
-tiny grid keeps the ``--benchmark-disable`` smoke run fast.  Every case writes to a
+uses the full 205 x 275 grid and ``36 * k`` months (k=67 is about 1.1 GB), or
+``FASTITER_BENCH_NETCDF_MONTHS=m`` exactly ``m`` months (36: 17 MB, 480: 217 MB, 2220:
+1.0 GB, the sizes of issue 19); without either a tiny grid keeps the
+``--benchmark-disable`` smoke run fast.  Every case writes to a
 fresh folder (cleared outside the timed region); figures are page-cache writes unless
 the name says fsync.  Each case's MB/s is stored in ``extra_info``.
 
@@ -11,7 +13,14 @@ Groups (fastiter and its peers side by side, ceilings in the same run):
   ``np.sqrt(np.sin(ds)**2 + np.cos(ds)**2)`` then write, compute
   included; peers: ``split_by_chunks`` + ``xr.save_mfdataset`` (dask default scheduler),
   ``compute=False`` + one ``dask.compute``, one ``to_netcdf``; limits: compute only, and
-  compute + raw ``.npy`` by the same number of processes.
+  compute + raw ``.npy`` by the same number of processes.  Issue 19's limit is
+  ``max(compute alone, page-cache write of the same bytes)``: ``limit_compute_only``
+  (the Dataset assembled) and ``limit_compute_chunks`` (every chunk computed with dask's
+  threads, not assembled: the smaller, so the stricter compute figure) against
+  ``limit_page_cache_write`` (the computed pieces, computed untimed, written as raw
+  files by one process).  fastiter runs as a user calls it (``parallel='auto'``) with
+  and without the integrity record, and forced onto each runner.
+  ``bench/netcdf_limit.py`` runs the same cases alternating round by round.
 - ``netcdf-write``: a numpy-backed Dataset already computed, uncompressed; ceiling: raw
   ``.npy`` by the same number of processes.  fastiter runs without an integrity record
   (``checksum=None``), with the default one (xxh3, what resume verifies against) and
@@ -40,8 +49,9 @@ from fastiter import _env  # noqa: E402
 from fastiter.netcdf import chunk_paths, make_rasm, save_chunks, split_by_chunks  # noqa: E402
 
 SCALE = _env.get("FASTITER_BENCH_NETCDF_SCALE")
-SHAPE = (36 * SCALE, 205, 275) if SCALE else (36, 20, 30)
-ROUNDS = 3 if SCALE else 1
+MONTHS = _env.get("FASTITER_BENCH_NETCDF_MONTHS") or (36 * SCALE if SCALE else None)
+SHAPE = (MONTHS, 205, 275) if MONTHS else (36, 20, 30)
+ROUNDS = 3 if MONTHS else 1
 WORKERS = 2
 CHUNK = 12
 
@@ -148,6 +158,38 @@ def test_compute_xr_single_to_netcdf(benchmark, source, chunked, outdir):
 @pytest.mark.benchmark(group="netcdf-compute")
 def test_compute_limit_compute_only(benchmark, source, chunked, outdir):
     _run(benchmark, lambda: _lazy(chunked).compute(), outdir, source.nbytes)
+
+
+@pytest.mark.benchmark(group="netcdf-compute")
+@pytest.mark.parametrize("runner", ["processes", "threads", "serial"])
+def test_compute_fastiter_runner(benchmark, source, chunked, outdir, runner):
+    """Each runner forced, integrity record on: where each one wins, at this size."""
+    _run(benchmark, lambda: save_chunks(_lazy(chunked), outdir, workers=WORKERS,
+                                        parallel=runner, progress=False), outdir,
+         source.nbytes)
+
+
+@pytest.mark.benchmark(group="netcdf-compute")
+def test_compute_limit_compute_chunks(benchmark, source, chunked, outdir):
+    _run(benchmark, lambda: dask.persist(_lazy(chunked)), outdir, source.nbytes)
+
+
+@pytest.fixture(scope="module")
+def computed_pieces(chunked):
+    """The compute's result as one C-contiguous array per piece (made untimed)."""
+    done = _lazy(chunked).compute()
+    return [np.ascontiguousarray(p.Tair.values) for p in split_by_chunks(done,
+                                                                         {"time": CHUNK})]
+
+
+@pytest.mark.benchmark(group="netcdf-compute")
+def test_compute_limit_page_cache_write(benchmark, source, computed_pieces, outdir):
+    """The same bytes into the page cache, one raw file per piece, one process."""
+    def go():
+        for i, a in enumerate(computed_pieces):
+            with open(f"{outdir}/p{i}.bin", "wb") as f:
+                f.write(memoryview(a).cast("B"))
+    _run(benchmark, go, outdir, source.nbytes)
 
 
 @pytest.mark.benchmark(group="netcdf-compute")
