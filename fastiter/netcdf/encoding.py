@@ -120,10 +120,22 @@ def plan_encoding(ds: xr.Dataset, encoding: Mapping[str, Mapping[str, Any]] | No
             _pin_time(str(name), var, enc, kind)
         if name in ds.coords:
             enc.setdefault("_FillValue", None)  # no NaN fill on coordinates (#5448)
-        elif comp and var.ndim > 0 and not any(k in enc for k in ("zlib", "compression")):
+        elif comp and var.ndim > 0 and not _own_compression(var.encoding, user):
             enc.update(comp)
         plan[str(name)] = enc
     return plan
+
+
+def _own_compression(source: Mapping[str, Any], user: Mapping[str, Any]) -> bool:
+    """The variable's compression is decided already: by ``encoding=``, or on in its source.
+
+    A source file's ``zlib: False`` only says that file was not compressed; it is no
+    reason to ignore ``compression=`` (``fastiter split --compress 1`` of an uncompressed
+    file wrote uncompressed files).
+    """
+    if any(k in user for k in ("zlib", "compression")):
+        return True
+    return bool(source.get("zlib")) or source.get("compression") not in (None, False)
 
 
 @dataclass

@@ -10,6 +10,7 @@ into place.  Any failure removes the temporary file and is re-raised as a
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import threading
@@ -17,7 +18,7 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import xarray as xr
@@ -34,6 +35,32 @@ TEMP_MARK = ".tmp-"
 
 #: netCDF-C and HDF5 are not thread-safe: threads in one process take turns on them.
 HDF5_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def library_lock() -> Iterator[None]:
+    """Hold every lock under which this process enters netCDF-C/HDF5.
+
+    Ours, and xarray's own two: a lazy piece read from netCDF files is read by xarray
+    on the other threads while this one writes, and netCDF-C crashed (a segmentation
+    fault) when the two ran at once.  xarray's two are taken together or not at all
+    (never one held while waiting for the other), because xarray's readers take them
+    in orders of their own: holding one while waiting deadlocked a reader.
+    """
+    from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
+
+    with HDF5_LOCK:
+        while True:
+            XR_NETCDFC.acquire()
+            if XR_HDF5.acquire(blocking=False):
+                break
+            XR_NETCDFC.release()
+            time.sleep(0.0005)  # a reader holds HDF5's: let it finish, then try again
+        try:
+            yield
+        finally:
+            XR_HDF5.release()
+            XR_NETCDFC.release()
 
 
 class ChunkWriteError(RuntimeError):
@@ -194,7 +221,7 @@ def _write_with_library(tmp: str, enc: EncodedPiece, job: FileJob,
         for v in enc.variables:
             v.data = _materialise(v.data)
             _note(job, content, v.name, v.data)  # hashed outside the lock too
-        with HDF5_LOCK:
+        with library_lock():
             nbytes = _ENGINES[job.engine](tmp, enc, job)
             if key is not None and layout.lookup(key) is False:
                 layout.remember(key, tmp, _shapes(enc))

@@ -91,3 +91,68 @@ def test_running_one_plan_twice_refuses_the_second_time(tmp_path):
 def test_run_plan_refuses_what_is_not_a_plan():
     with pytest.raises(TypeError, match="plan must be a WritePlan from plan_chunks"):
         run_plan({"paths": []})
+
+
+# parallel='auto' picks the runner that bench/netcdf_limit.py measured fastest (issue 19)
+def test_auto_writes_a_single_file_in_this_process(tmp_path):
+    ds = make_rasm(ny=4, nx=5, chunks={"time": 36})
+    assert plan_chunks(ds, str(tmp_path)).runner == "serial"
+    assert save_chunks(ds, str(tmp_path), progress=False).runner == "serial"
+
+
+def test_auto_uses_threads_when_every_write_is_a_memory_copy_of_computed_data(tmp_path):
+    ds = make_rasm(ny=4, nx=5, chunks={"time": 12})  # lazy, uncompressed
+    assert plan_chunks(ds * 2, str(tmp_path)).runner == "threads"
+    assert plan_chunks(ds, str(tmp_path), parallel="processes").runner == "processes"
+
+
+def test_auto_uses_processes_when_the_writes_compress(tmp_path):
+    ds = make_rasm(ny=4, nx=5, chunks={"time": 12})
+    plan = plan_chunks(ds, str(tmp_path), compression=1)
+    assert plan.runner == "processes"
+    got = run_plan(plan, progress=False)
+    with xr.open_mfdataset(got, combine="by_coords") as back:
+        xr.testing.assert_identical(back.load(), ds.compute())
+
+
+def test_threads_rewriting_a_dataset_read_lazily_from_netcdf_files(tmp_path):
+    """A lazy source read from netCDF files: the threads' reads (xarray, its own lock)
+    and the writes (netCDF4) must never run in the netCDF-C library at once.
+
+    Before the writes took xarray's locks too this crashed the interpreter
+    (segmentation fault), so it runs in a child process to fail as a test.
+    """
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(f"""
+        import glob, xarray as xr
+        from fastiter.netcdf import make_rasm, save_chunks
+        save_chunks(make_rasm(ny=30, nx=40), {str(tmp_path / 'src')!r},
+                    chunks={{"time": 3}}, progress=False, parallel="serial")
+        src = xr.open_mfdataset(sorted(glob.glob({str(tmp_path / 'src' / '*.nc')!r})),
+                                combine="by_coords")
+        for i in range(5):
+            out = save_chunks(src * 2.0, {str(tmp_path)!r} + f"/out{{i}}", naming="index",
+                              parallel="threads", workers=2, progress=False)
+            with xr.open_mfdataset(out, combine="nested", concat_dim="time") as back:
+                xr.testing.assert_allclose(back.Tair.load(), (src.Tair * 2.0).load())
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def test_compression_applies_to_a_source_read_from_an_uncompressed_file(tmp_path):
+    """The source file's own "zlib: False" is not a choice the user made here."""
+    make_rasm(ny=6, nx=7).to_netcdf(tmp_path / "in.nc")
+    with xr.open_dataset(tmp_path / "in.nc", chunks={"time": 12}) as src:
+        paths = save_chunks(src, str(tmp_path / "out"), compression=1, progress=False)
+        kept = save_chunks(src, str(tmp_path / "kept"), compression=1, progress=False,
+                           encoding={"Tair": {"zlib": False}})  # the user's own choice
+        with xr.open_dataset(paths[0]) as back, xr.open_dataset(kept[0]) as plain:
+            assert back.Tair.encoding["zlib"] and back.Tair.encoding["complevel"] == 1
+            assert back.Tair.encoding["shuffle"]
+            assert not plain.Tair.encoding["zlib"]
+            xr.testing.assert_identical(back.load(), src.isel(time=slice(0, 12)).load())
