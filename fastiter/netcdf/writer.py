@@ -81,7 +81,8 @@ def active_client() -> Any:
 
 
 def resolve_parallel(parallel: Any) -> Any:
-    """``'auto'``: the active distributed client when there is one, else processes."""
+    """``'auto'``: the active distributed client when there is one, else processes
+    (which :func:`_choose_runner` may then narrow to threads or serial)."""
     if parallel == "auto":
         return active_client() or "processes"
     return parallel
@@ -438,8 +439,11 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
     engine : {'netcdf4', 'h5netcdf'}
         The library each worker writes with.
     parallel : {'auto', 'processes', 'threads', 'serial'} or distributed.Client
-        ``'auto'`` (default): the active ``distributed.Client`` when there is one,
-        otherwise ``'processes'``.  ``'processes'``: a pool of ``workers`` forked
+        ``'auto'`` (default): the active ``distributed.Client`` when there is one;
+        otherwise ``'serial'`` for one file, ``'threads'`` when every file is
+        uncompressed (memory copies into a reused layout while numpy's compute releases
+        the GIL; measured faster than processes at every size), else ``'processes'``.
+        A compute that holds the GIL wants ``'processes'``.  ``'processes'``: a pool of ``workers`` forked
         processes, one file per process at a time, each computing its own piece.  When
         there is nothing to compute or compress (numpy-backed data, uncompressed, so
         every file after the first is a memory copy into a reused layout) the copies
