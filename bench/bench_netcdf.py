@@ -1,8 +1,10 @@
 """The parallel chunked netCDF writer against xarray's ways of writing many files.
 
 Data: the synthetic rasm stand-in, chunked by 12 along time.  ``FASTITER_BENCH_NETCDF_SCALE=k``
-uses the full 205 x 275 grid and ``36 * k`` months (k=67 is about 1.1 GB); without it a
-tiny grid keeps the ``--benchmark-disable`` smoke run fast.  Every case writes to a
+uses the full 205 x 275 grid and ``36 * k`` months (k=67 is about 1.1 GB), or
+``FASTITER_BENCH_NETCDF_MONTHS=m`` exactly ``m`` months (36: 17 MB, 480: 217 MB, 2220:
+1.0 GB, the sizes of issue 19); without either a tiny grid keeps the
+``--benchmark-disable`` smoke run fast.  Every case writes to a
 fresh folder (cleared outside the timed region); figures are page-cache writes unless
 the name says fsync.  Each case's MB/s is stored in ``extra_info``.
 
@@ -40,8 +42,9 @@ from fastiter import _env  # noqa: E402
 from fastiter.netcdf import chunk_paths, make_rasm, save_chunks, split_by_chunks  # noqa: E402
 
 SCALE = _env.get("FASTITER_BENCH_NETCDF_SCALE")
-SHAPE = (36 * SCALE, 205, 275) if SCALE else (36, 20, 30)
-ROUNDS = 3 if SCALE else 1
+MONTHS = _env.get("FASTITER_BENCH_NETCDF_MONTHS") or (36 * SCALE if SCALE else None)
+SHAPE = (MONTHS, 205, 275) if MONTHS else (36, 20, 30)
+ROUNDS = 3 if MONTHS else 1
 WORKERS = 2
 CHUNK = 12
 
@@ -120,22 +123,18 @@ def test_compute_fastiter(benchmark, source, chunked, outdir):
                                         progress=False, checksum=None), outdir, source.nbytes)
 
 
+@pytest.mark.benchmark(group="netcdf-compute")
+@pytest.mark.parametrize("runner", ["processes", "threads", "serial"])
+def test_compute_fastiter_runner(benchmark, source, chunked, outdir, runner):
+    """Each runner forced, integrity record on: where each one wins, at this size."""
+    _run(benchmark, lambda: save_chunks(_lazy(chunked), outdir, workers=WORKERS,
+                                        parallel=runner, progress=False), outdir,
+         source.nbytes)
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+@pytest.mark.benchmark(group="netcdf-compute")
+def test_compute_limit_compute_chunks(benchmark, source, chunked, outdir):
+    _run(benchmark, lambda: dask.persist(_lazy(chunked)), outdir, source.nbytes)
 
 
 # --- pure write, uncompressed and zlib1+shuffle -----------------------------------------
@@ -162,20 +161,10 @@ def test_write_fastiter_fsync(benchmark, source, outdir):
                                         fsync=True), outdir, source.nbytes)
 
 
-
-
-
 @pytest.mark.benchmark(group="netcdf-write")
 def test_write_ceiling_npy_processes(benchmark, source, outdir):
     _run(benchmark, lambda: _npy_pool(_split(source, outdir)[0], outdir, False), outdir,
          source.nbytes)
-
-
-
-
-
-
-
 
 
 # The registry's cases run before the cluster's: a live distributed Client would become

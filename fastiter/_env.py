@@ -76,6 +76,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("FASTITER_BENCH_NETCDF_SCALE", "int", None,
             "bench/: 36 * k months of the full rasm grid for the netCDF writer", 1, 10_000,
             "bench"),
+    Setting("FASTITER_BENCH_NETCDF_MONTHS", "int", None,
+            "bench/: that many months of the full rasm grid for the netCDF writer (480 is "
+            "217 MB, 2220 is 1.0 GB); overrides FASTITER_BENCH_NETCDF_SCALE", 12, 360_000,
+            "bench"),
     Setting("FASTITER_DEBUG", "bool", False,
             "build the native code without optimisation, with assertions", scope="build"),
 ]}

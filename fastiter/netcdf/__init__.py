@@ -24,7 +24,8 @@ from fastiter.netcdf.reader import HDF5DataSetIterator, NetCDFDataSetIterator
 from fastiter.netcdf.split import split_by_chunks
 from fastiter.netcdf.result import SaveResult
 from fastiter.netcdf.resume import ResumeError, TargetsExistError
-from fastiter.netcdf.writer import VerificationError, save_chunks, save_mfdataset
+from fastiter.netcdf.writer import (VerificationError, WritePlan, plan_chunks, run_plan,
+                                    save_chunks, save_mfdataset)
 
 __all__ = [
     "make_rasm",
@@ -32,6 +33,9 @@ __all__ = [
     "chunk_paths",
     "plan_encoding",
     "save_chunks",
+    "plan_chunks",
+    "run_plan",
+    "WritePlan",
     "save_mfdataset",
     "ChunkWriteError",
     "VerificationError",

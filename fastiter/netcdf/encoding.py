@@ -24,7 +24,7 @@ from fastiter.netcdf._xarray_private import encode_cf_datetime, encode_cf_timede
 from fastiter.netcdf.blocks import block_of, optimise
 
 __all__ = ["plan_encoding", "encode_piece", "encode_pieces", "check_encoded",
-           "EncodedVariable", "EncodedPiece"]
+           "EncodedVariable", "EncodedPiece", "h5netcdf_kwargs"]
 
 _STALE = ("source", "original_shape", "chunksizes", "preferred_chunks", "contiguous")
 
@@ -120,10 +120,22 @@ def plan_encoding(ds: xr.Dataset, encoding: Mapping[str, Mapping[str, Any]] | No
             _pin_time(str(name), var, enc, kind)
         if name in ds.coords:
             enc.setdefault("_FillValue", None)  # no NaN fill on coordinates (#5448)
-        elif comp and var.ndim > 0 and not any(k in enc for k in ("zlib", "compression")):
+        elif comp and var.ndim > 0 and not _own_compression(var.encoding, user):
             enc.update(comp)
         plan[str(name)] = enc
     return plan
+
+
+def _own_compression(source: Mapping[str, Any], user: Mapping[str, Any]) -> bool:
+    """The variable's compression is decided already: by ``encoding=``, or on in its source.
+
+    A source file's ``zlib: False`` only says that file was not compressed; it is no
+    reason to ignore ``compression=`` (``fastiter split --compress 1`` of an uncompressed
+    file wrote uncompressed files).
+    """
+    if any(k in user for k in ("zlib", "compression")):
+        return True
+    return bool(source.get("zlib")) or source.get("compression") not in (None, False)
 
 
 @dataclass
@@ -229,9 +241,35 @@ def check_encoded(enc: EncodedPiece, engine: str) -> None:
             raise TypeError(f"variable {v.name!r} encodes to {dt!r}, which netCDF4 cannot "
                             f"store; nothing was written")
         if engine == "h5netcdf":
-            from fastiter.netcdf.filejob import _h5netcdf_kwargs
+            h5netcdf_kwargs(v)
 
-            _h5netcdf_kwargs(v)
+
+def h5netcdf_kwargs(v: EncodedVariable) -> dict[str, Any]:
+    """``v``'s storage keywords as h5netcdf takes them; refuses what it cannot honour.
+
+    Lives with the encoding (not the file job) because :func:`check_encoded` runs it
+    before any work, and the worker runs it again to create the variable.
+    """
+    create = dict(v.create)
+    kw: dict[str, Any] = {}
+    comp = create.pop("compression", None)
+    if comp == "zlib":
+        kw["compression"] = "gzip"
+        kw["compression_opts"] = create.pop("complevel", 4)
+    elif comp is not None:
+        raise ValueError(f"engine='h5netcdf' supports zlib compression only, got {comp!r}")
+    create.pop("complevel", None)
+    kw["shuffle"] = bool(create.pop("shuffle", False)) and comp is not None
+    if create.pop("fletcher32", False):
+        kw["fletcher32"] = True
+    if create.get("chunksizes") is not None:
+        kw["chunks"] = tuple(create.pop("chunksizes"))
+    create.pop("chunksizes", None)
+    create.pop("contiguous", None)
+    if create:
+        raise ValueError(f"engine='h5netcdf' cannot honour encoding {sorted(create)} of "
+                         f"variable {v.name!r}; use engine='netcdf4'")
+    return kw
 
 
 def _finish_create(v: EncodedVariable, shape: tuple[int, ...], unlimited: set[str]) -> None:

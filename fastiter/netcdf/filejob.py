@@ -10,6 +10,7 @@ into place.  Any failure removes the temporary file and is re-raised as a
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import threading
@@ -17,13 +18,14 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import xarray as xr
 
 from fastiter.netcdf import layout
-from fastiter.netcdf.encoding import EncodedPiece, EncodedVariable, encode_piece
+from fastiter.netcdf._cleanup import also
+from fastiter.netcdf.encoding import EncodedPiece, encode_piece, h5netcdf_kwargs
 from fastiter.netcdf.integrity import content_digests, file_regions, summary_digest
 
 __all__ = ["FileJob", "FileResult", "ChunkWriteError", "run_job",
@@ -33,6 +35,32 @@ TEMP_MARK = ".tmp-"
 
 #: netCDF-C and HDF5 are not thread-safe: threads in one process take turns on them.
 HDF5_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def library_lock() -> Iterator[None]:
+    """Hold every lock under which this process enters netCDF-C/HDF5.
+
+    Ours, and xarray's own two: a lazy piece read from netCDF files is read by xarray
+    on the other threads while this one writes, and netCDF-C crashed (a segmentation
+    fault) when the two ran at once.  xarray's two are taken together or not at all
+    (never one held while waiting for the other), because xarray's readers take them
+    in orders of their own: holding one while waiting deadlocked a reader.
+    """
+    from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
+
+    with HDF5_LOCK:
+        while True:
+            XR_NETCDFC.acquire()
+            if XR_HDF5.acquire(blocking=False):
+                break
+            XR_NETCDFC.release()
+            time.sleep(0.0005)  # a reader holds HDF5's: let it finish, then try again
+        try:
+            yield
+        finally:
+            XR_HDF5.release()
+            XR_NETCDFC.release()
 
 
 class ChunkWriteError(RuntimeError):
@@ -158,29 +186,6 @@ def _write_netcdf4(path: str, enc: EncodedPiece, job: FileJob,
     return nbytes
 
 
-def _h5netcdf_kwargs(v: EncodedVariable) -> dict[str, Any]:
-    create = dict(v.create)
-    kw: dict[str, Any] = {}
-    comp = create.pop("compression", None)
-    if comp == "zlib":
-        kw["compression"] = "gzip"
-        kw["compression_opts"] = create.pop("complevel", 4)
-    elif comp is not None:
-        raise ValueError(f"engine='h5netcdf' supports zlib compression only, got {comp!r}")
-    create.pop("complevel", None)
-    kw["shuffle"] = bool(create.pop("shuffle", False)) and comp is not None
-    if create.pop("fletcher32", False):
-        kw["fletcher32"] = True
-    if create.get("chunksizes") is not None:
-        kw["chunks"] = tuple(create.pop("chunksizes"))
-    create.pop("chunksizes", None)
-    create.pop("contiguous", None)
-    if create:
-        raise ValueError(f"engine='h5netcdf' cannot honour encoding {sorted(create)} of "
-                         f"variable {v.name!r}; use engine='netcdf4'")
-    return kw
-
-
 def _write_h5netcdf(path: str, enc: EncodedPiece, job: FileJob,
                     content: dict[str, str] | None = None) -> int:
     import h5netcdf
@@ -193,7 +198,7 @@ def _write_h5netcdf(path: str, enc: EncodedPiece, job: FileJob,
             _note(job, content, v.name, data)
             nbytes += data.nbytes
             var = f.create_variable(v.name, v.dims, dtype=v.datatype, fillvalue=v.fill_value,
-                                    **_h5netcdf_kwargs(v))
+                                    **h5netcdf_kwargs(v))
             if data.size:
                 var[...] = data
             for k, val in v.attrs.items():
@@ -216,7 +221,7 @@ def _write_with_library(tmp: str, enc: EncodedPiece, job: FileJob,
         for v in enc.variables:
             v.data = _materialise(v.data)
             _note(job, content, v.name, v.data)  # hashed outside the lock too
-        with HDF5_LOCK:
+        with library_lock():
             nbytes = _ENGINES[job.engine](tmp, enc, job)
             if key is not None and layout.lookup(key) is False:
                 layout.remember(key, tmp, _shapes(enc))
@@ -272,6 +277,13 @@ def _own_copy(enc: EncodedPiece) -> EncodedPiece:
                                                for v in enc.variables])
 
 
+def _remove_if_there(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
 def _write_and_replace(job: FileJob) -> FileResult:
     t0 = time.perf_counter()
     enc = (_own_copy(job.encoded) if job.encoded is not None
@@ -290,11 +302,7 @@ def _write_and_replace(job: FileJob) -> FileResult:
         size = os.path.getsize(tmp)
         os.replace(tmp, job.path)
     except BaseException as err:
-        try:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-        except OSError as cleanup:  # the write's own error stays the one raised
-            err.add_note(f"removing the temporary file {tmp} also failed: {cleanup!r}")
+        also(err, f"removing the temporary file {tmp}", lambda: _remove_if_there(tmp))
         raise
     record = None
     digest = None

@@ -17,9 +17,28 @@ import numpy as np
 
 from fastiter.dataset.order import epoch_permutation
 
-__all__ = ["SeriesPlan", "EpochOrder"]
+__all__ = ["SeriesPlan", "EpochOrder", "split_by_bounds"]
 
 STAGING_BYTES = 32 << 20  # a block's staged steps stay below this (unless one window is more)
+
+
+def split_by_bounds(bounds: np.ndarray, lo: int, hi: int) -> list[tuple[int, int, int]]:
+    """``[lo, hi)`` cut where ``bounds`` (ascending, from 0) begin a new part.
+
+    Returns ``(part, lo, hi)`` per part touched, in the same coordinates as the input;
+    empty parts are skipped.
+
+    >>> split_by_bounds(np.array([0, 3, 3, 7]), 1, 6)
+    [(0, 1, 3), (2, 3, 6)]
+    """
+    out = []
+    j = int(np.searchsorted(bounds, lo, side="right") - 1)
+    while lo < hi:
+        end = min(hi, int(bounds[j + 1]))
+        if end > lo:
+            out.append((j, lo, end))
+        lo, j = end, j + 1
+    return out
 
 
 class SeriesPlan:
@@ -70,14 +89,8 @@ class SeriesPlan:
 
     def pieces(self, lo: int, hi: int) -> list[tuple[int, int, int]]:
         """Global steps ``[lo, hi)`` as ``(series position, local lo, local hi)``."""
-        out = []
-        j = int(np.searchsorted(self.offsets, lo, side="right") - 1)
-        while lo < hi:
-            end = min(hi, int(self.offsets[j + 1]))
-            if end > lo:
-                out.append((j, lo - int(self.offsets[j]), end - int(self.offsets[j])))
-            lo, j = end, j + 1
-        return out
+        return [(j, a - int(self.offsets[j]), b - int(self.offsets[j]))
+                for j, a, b in split_by_bounds(self.offsets, lo, hi)]
 
 
 class EpochOrder:
@@ -111,11 +124,4 @@ class EpochOrder:
 
     def groups_of(self, lo: int, hi: int) -> list[tuple[int, int, int]]:
         """Epoch positions ``[lo, hi)`` split by group: ``(group, lo, hi)``."""
-        out = []
-        g = int(np.searchsorted(self.group_bounds, lo, side="right") - 1)
-        while lo < hi:
-            end = min(hi, int(self.group_bounds[g + 1]))
-            if end > lo:
-                out.append((g, lo, end))
-            lo, g = end, g + 1
-        return out
+        return split_by_bounds(self.group_bounds, lo, hi)

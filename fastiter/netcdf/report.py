@@ -19,6 +19,7 @@ import os
 import time
 from typing import Any, Iterator, Sequence
 
+from fastiter.netcdf._cleanup import also
 from fastiter.netcdf.filejob import FileResult
 from fastiter.netcdf.runners import default_workers
 
@@ -204,11 +205,8 @@ def _recording(results: Iterator[FileResult], path: str, runner: Any, requested:
         getattr(results, "close", lambda: None)()  # stop the workers before reporting
         status = ("interrupted" if isinstance(err, (GeneratorExit, KeyboardInterrupt))
                   else f"failed: {type(err).__name__}: {str(err).splitlines()[0]}")
-        try:
-            _finish(cluster, rec, runner, status, err)
-        except Exception as secondary:  # noqa: BLE001 - never hide the run's own error
-            if hasattr(err, "add_note"):
-                err.add_note(f"writing the report {path} also failed: {secondary!r}")
+        also(err, f"writing the report {path}",
+             lambda: _finish(cluster, rec, runner, status, err))
         raise
     _finish(cluster, rec, runner, "complete", None)
 

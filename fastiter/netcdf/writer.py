@@ -23,12 +23,14 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Any, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import xarray as xr
 
 from fastiter.netcdf import layout
+from fastiter.netcdf._cleanup import also
 from fastiter.netcdf.encoding import check_encoded, encode_piece, encode_pieces, plan_encoding
 from fastiter.netcdf.filejob import TEMP_MARK, ChunkWriteError, FileJob, FileResult, fault_hook
 from fastiter.netcdf.fingerprint import source_fingerprint
@@ -41,7 +43,7 @@ from fastiter.netcdf.report import check_report, record_run
 from fastiter.netcdf.runners import make_progress, run_jobs
 from fastiter.netcdf.split import chunk_slices, describe_slices
 
-__all__ = ["save_chunks", "save_mfdataset", "VerificationError", "ChunkWriteError",
+__all__ = ["save_chunks", "plan_chunks", "run_plan", "WritePlan", "save_mfdataset", "VerificationError", "ChunkWriteError",
            "ResumeError", "TargetsExistError", "SaveResult"]
 
 ENGINES = ("netcdf4", "h5netcdf")
@@ -79,7 +81,8 @@ def active_client() -> Any:
 
 
 def resolve_parallel(parallel: Any) -> Any:
-    """``'auto'``: the active distributed client when there is one, else processes."""
+    """``'auto'``: the active distributed client when there is one, else processes
+    (which :func:`_choose_runner` may then narrow to threads or serial)."""
     if parallel == "auto":
         return active_client() or "processes"
     return parallel
@@ -122,6 +125,37 @@ def _copies_only(encoded: Sequence[Any], engine: str) -> bool:
         layout.layout_key(e, engine) is not None for e in (encoded[0], encoded[-1]))
 
 
+def _reused_layouts(encoded: Sequence[Any], engine: str) -> bool:
+    """True when every file's write is a memory copy into a reused layout (uncompressed)."""
+    return (bool(encoded) and encoded[0] is not None and layout.ENABLED
+            and all(layout.layout_key(e, engine) is not None
+                    for e in (encoded[0], encoded[-1])))
+
+
+def _choose_runner(requested: Any, runner: Any, start_method: str | None,
+                   encoded: Sequence[Any], engine: str, files: int) -> Any:
+    """The local runner that bench/netcdf_limit.py measured fastest for this work.
+
+    On 2 cores, rasm-like case with compute, integrity record on (min of 3, 2026-12-03):
+    one file: serial 33 ms, threads 46, processes 112 (no pool to start).  Uncompressed
+    files, whose writes are memory copies into a reused layout while numpy's compute
+    releases the GIL: threads 59 ms / 0.47 s / 2.05 s at 17 MB / 217 MB / 1 GB, against
+    processes 83 ms / 0.52 s / 2.81 s (forked children pay fresh pages for every piece
+    they compute).  zlib runs under the HDF5 lock on threads, so compressed files go to
+    processes.  Only ``'auto'`` is steered this far; an explicit ``'processes'`` still
+    moves to threads when there is nothing to compute either (:func:`_copies_only`).
+    """
+    if runner != "processes" or start_method is not None:
+        return runner
+    if requested == "auto" and files <= 1:
+        return "serial"
+    if _copies_only(encoded, engine):
+        return "threads"
+    if requested == "auto" and _reused_layouts(encoded, engine):
+        return "threads"
+    return runner
+
+
 def _entry(r: FileResult, chunk: str) -> dict[str, Any]:
     e = {"index": r.index, "path": r.path, "chunk": chunk, "size": r.size,
          "checksum": r.checksum, "algorithm": r.algorithm}
@@ -152,13 +186,59 @@ def _non_empty(ds: xr.Dataset, slices: list[dict[str, slice]]) -> list[dict[str,
     return kept or slices[:1]
 
 
-def _also(err: BaseException, what: str, fn: Callable[[], Any]) -> None:
-    """Run a clean-up step; its failure is noted on ``err``, never raised instead of it."""
-    try:
-        fn()
-    except Exception as second:  # noqa: BLE001 - kept on the error being raised
-        err.add_note(f"while {what} after this error, {type(second).__name__}: {second} "
-                     f"also happened")
+@dataclass
+class WritePlan:
+    """Everything :func:`plan_chunks` decided before the first byte is written.
+
+    Run it with :func:`run_plan`.  ``paths`` are the targets in chunk order, ``todo``
+    the indices this run writes (``resume`` keeps the others), ``runner`` what will
+    write them and ``encoded`` each piece already encoded (None per piece on a cluster,
+    whose tasks encode their own).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from fastiter.netcdf import make_rasm
+    >>> plan = plan_chunks(make_rasm(ny=3, nx=4), tempfile.mkdtemp(), chunks={"time": 18},
+    ...                    parallel="serial", naming="index")
+    >>> [os.path.basename(p) for p in plan.paths], plan.todo, plan.runner
+    (['filename_0.nc', 'filename_1.nc'], [0, 1], 'serial')
+    """
+
+    ds: xr.Dataset
+    root: str
+    prefix: str
+    engine: str
+    requested: Any
+    runner: Any
+    workers: int | None
+    checksum: str | None
+    fsync: bool
+    start_method: str | None
+    overwrite: bool
+    slices: list[dict[str, slice]]
+    empty: int
+    plan: dict[str, dict[str, Any]]
+    pieces: list[xr.Dataset]
+    paths: list[str]
+    unlimited: tuple[str, ...]
+    encoded: list[Any]
+    fingerprint: dict[str, str]
+    manifest: str
+    keep: dict[int, Any] = field(default_factory=dict)
+    bad: list[int] = field(default_factory=list)
+    report: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def todo(self) -> list[int]:
+        """Indices of the files this run writes, in chunk order."""
+        return [i for i in range(len(self.paths)) if i not in self.keep]
+
+    @property
+    def local(self) -> bool:
+        """True unless a ``distributed.Client`` runs the writes."""
+        return isinstance(self.runner, str)
 
 
 def _plan_files(ds: xr.Dataset, root: str, prefix: str, chunks: Any, naming: Any,
@@ -183,6 +263,153 @@ def _plan_files(ds: xr.Dataset, root: str, prefix: str, chunks: Any, naming: Any
     return {"slices": slices, "empty": len(all_slices) - len(slices), "plan": plan,
             "pieces": pieces, "paths": paths, "unlimited": unlimited, "encoded": encoded,
             "fingerprint": source_fingerprint(ds, plan, all_slices, engine)}
+
+
+def plan_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
+                chunks: Mapping[str, Any] | None = None, *, engine: str = "netcdf4",
+                parallel: Any = "auto", workers: int | None = None,
+                encoding: Mapping[str, Mapping[str, Any]] | None = None,
+                compression: Any = None, overwrite: bool = False,
+                resume: bool | str = False,
+                naming: str | Callable[[int, xr.Dataset], str] = "time",
+                checksum: str | None = DEFAULT, fsync: bool = False,
+                start_method: str | None = None, report: str | os.PathLike | None = None
+                ) -> WritePlan:
+    """Decide and check everything :func:`save_chunks` would, and write nothing.
+
+    The pieces, their paths, the encoding (every piece encoded), the runner, what
+    ``resume`` keeps, the targets' and the report's checks: every refusal that
+    ``save_chunks`` raises before the first byte is raised here.  No folder, manifest or
+    file is created.  The parameters are :func:`save_chunks`'s; pass the plan to
+    :func:`run_plan` to write it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from fastiter.netcdf import make_rasm
+    >>> out = tempfile.mkdtemp()
+    >>> plan = plan_chunks(make_rasm(ny=3, nx=4), out, chunks={"time": 12},
+    ...                    parallel="serial")
+    >>> len(plan.paths), os.listdir(out)
+    (3, [])
+    >>> run_plan(plan, progress=False).written == plan.paths
+    True
+    """
+    _check_args(engine, parallel, checksum, resume)
+    t0 = time.perf_counter()
+    root = local_path(root, "root")
+    runner = resolve_parallel(parallel)
+    f = _plan_files(ds, root, prefix, chunks, naming, engine, encoding, compression,
+                    isinstance(runner, str))
+    wp = WritePlan(ds, root, prefix, engine, parallel, runner, workers, checksum, fsync,
+                   start_method, overwrite, f["slices"], f["empty"], f["plan"], f["pieces"],
+                   f["paths"], f["unlimited"], f["encoded"], f["fingerprint"],
+                   manifest_path(root, prefix))
+    wp.keep, wp.bad = plan_resume(ds, f, wp.manifest, overwrite, resume)
+    wp.runner = _choose_runner(parallel, runner, start_method, wp.encoded, engine,
+                               len(wp.todo))
+    wp.report = check_report(report, runner, protected=[wp.manifest, *wp.paths])
+    wp.seconds = time.perf_counter() - t0
+    return wp
+
+
+class _Book:
+    """The manifest of a running plan: entries as files finish, written now and then."""
+
+    def __init__(self, wp: WritePlan) -> None:
+        self.wp, self.todo = wp, wp.todo
+        self.entries: dict[int, Any] = dict(wp.keep)
+        self.descs = [describe_slices(s) for s in wp.slices]
+        self.nbytes, self.last = 0, time.monotonic()
+
+    def write(self, complete: bool) -> None:
+        wp = self.wp
+        write_manifest(wp.manifest, self.entries.values(), complete=complete,
+                       total=len(wp.paths), engine=wp.engine, source=wp.fingerprint,
+                       claimed=[] if complete else [wp.paths[i] for i in self.todo])
+
+    def add(self, r: FileResult) -> None:
+        self.entries[r.index] = _entry(r, self.descs[r.index])
+        self.nbytes += r.nbytes
+        if time.monotonic() - self.last >= MANIFEST_EVERY:
+            self.write(False)
+            self.last = time.monotonic()
+
+
+def _refuse_new_targets(wp: WritePlan) -> None:
+    """Targets that appeared since the plan was made are not this run's to replace."""
+    if wp.overwrite:
+        return
+    new = [wp.paths[i] for i in wp.todo if i not in wp.bad and os.path.lexists(wp.paths[i])]
+    if new:
+        raise TargetsExistError(
+            f"{len(new)} target file(s) appeared after the plan was made; nothing was "
+            f"written:\n  " + "\n  ".join(new[:20]) + "\nPlan again (with overwrite=True "
+            "to replace them).", new)
+
+
+def _jobs(wp: WritePlan, book: _Book) -> Iterator[FileJob]:
+    fault = fault_hook()
+    for i in book.todo:
+        yield FileJob(i, wp.paths[i], book.descs[i], wp.pieces[i], wp.plan, wp.engine,
+                      wp.unlimited, wp.checksum, wp.fsync, wp.runner == "threads", fault,
+                      wp.encoded[i])
+
+
+def run_plan(plan: WritePlan, *, progress: bool = True, verify: bool = False) -> SaveResult:
+    """Write the files of a :class:`WritePlan` from :func:`plan_chunks`.
+
+    ``progress`` and ``verify`` are :func:`save_chunks`'s.  A target that appeared
+    since the plan was made is refused (:class:`TargetsExistError`) unless the plan
+    allows overwriting, so one plan runs once; plan again to write again.
+
+    Returns
+    -------
+    SaveResult
+        As :func:`save_chunks`; ``seconds`` counts the planning too.
+
+    Examples
+    --------
+    See :func:`plan_chunks`.
+    """
+    if not isinstance(plan, WritePlan):
+        raise TypeError(f"plan must be a WritePlan from plan_chunks, got "
+                        f"{type(plan).__name__}")
+    t0, wp = time.perf_counter(), plan
+    _refuse_new_targets(wp)
+    os.makedirs(wp.root or ".", exist_ok=True)
+    _remove_stale_temps(wp.paths)
+    book = _Book(wp)
+    bar = make_progress(len(wp.paths), progress, f"writing {wp.prefix}*.nc")
+    bar.update(len(wp.paths) - len(book.todo))
+    book.write(False)  # claims the targets first: whatever a worker finishes is ours
+    results = record_run(run_jobs(_jobs(wp, book), wp.runner, wp.workers, wp.start_method),
+                         wp.report, wp.runner, requested=wp.requested, workers=wp.workers,
+                         chunks=book.descs, total=len(wp.paths))
+    try:
+        for r in results:
+            book.add(r)
+            bar.update(1)
+    except BaseException as err:
+        # Stop and reap the workers before clearing their temporaries; a failure of
+        # any clean-up step is noted on the error that happened, which is the one raised.
+        also(err, "stopping the workers", results.close)
+        also(err, "removing temporary files", lambda: _remove_stale_temps(wp.paths))
+        also(err, f"writing the manifest {wp.manifest}", lambda: book.write(False))
+        raise
+    finally:
+        bar.close()
+    book.write(True)
+    if verify:
+        _verify(wp.paths, [wp.ds.isel(s) if s else wp.ds for s in wp.slices], wp.engine)
+    return SaveResult(wp.paths, nbytes=book.nbytes,
+                      file_bytes=sum(e["size"] for e in book.entries.values()),
+                      seconds=wp.seconds + time.perf_counter() - t0,
+                      runner=wp.runner if wp.local else "distributed",
+                      written=[wp.paths[i] for i in book.todo],
+                      skipped=[wp.paths[i] for i in wp.keep],
+                      rewritten=[wp.paths[i] for i in wp.bad], empty=wp.empty,
+                      verified=verify, manifest=wp.manifest)
 
 
 def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
@@ -212,8 +439,11 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
     engine : {'netcdf4', 'h5netcdf'}
         The library each worker writes with.
     parallel : {'auto', 'processes', 'threads', 'serial'} or distributed.Client
-        ``'auto'`` (default): the active ``distributed.Client`` when there is one,
-        otherwise ``'processes'``.  ``'processes'``: a pool of ``workers`` forked
+        ``'auto'`` (default): the active ``distributed.Client`` when there is one;
+        otherwise ``'serial'`` for one file, ``'threads'`` when every file is
+        uncompressed (memory copies into a reused layout while numpy's compute releases
+        the GIL; measured faster than processes at every size), else ``'processes'``.
+        A compute that holds the GIL wants ``'processes'``.  ``'processes'``: a pool of ``workers`` forked
         processes, one file per process at a time, each computing its own piece.  When
         there is nothing to compute or compress (numpy-backed data, uncompressed, so
         every file after the first is a memory copy into a reused layout) the copies
@@ -282,65 +512,12 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
     >>> paths.runner, len(paths.written)
     ('serial', 3)
     """
-    _check_args(engine, parallel, checksum, resume)
-    t0 = time.perf_counter()
-    root = local_path(root, "root")
-    runner = resolve_parallel(parallel)
-    local = isinstance(runner, str)
-    f = _plan_files(ds, root, prefix, chunks, naming, engine, encoding, compression, local)
-    paths, encoded = f["paths"], f["encoded"]
-    mpath = manifest_path(root, prefix)
-    keep, bad = plan_resume(ds, f, mpath, overwrite, resume)
-    report = check_report(report, runner, protected=[mpath, *paths])
-    os.makedirs(root or ".", exist_ok=True)
-    _remove_stale_temps(paths)
-    todo = [i for i in range(len(paths)) if i not in keep]
-    if runner == "processes" and start_method is None and _copies_only(encoded, engine):
-        runner = "threads"
-    fault = fault_hook()
-    descs = [describe_slices(s) for s in f["slices"]]
-    jobs = (FileJob(i, paths[i], descs[i], f["pieces"][i], f["plan"], engine,
-                    f["unlimited"], checksum, fsync, runner == "threads", fault, encoded[i])
-            for i in todo)
-    entries = {i: e for i, e in keep.items()}
-    bar = make_progress(len(paths), progress, f"writing {prefix}*.nc")
-    bar.update(len(paths) - len(todo))
-    nbytes, last = 0, time.monotonic()
-
-    def manifest(complete: bool) -> None:
-        write_manifest(mpath, entries.values(), complete=complete, total=len(paths),
-                       engine=engine, source=f["fingerprint"],
-                       claimed=[] if complete else [paths[i] for i in todo])
-
-    manifest(False)  # claims the targets first: whatever a worker finishes is ours
-    results = record_run(run_jobs(jobs, runner, workers, start_method), report, runner,
-                         requested=parallel, workers=workers, chunks=descs, total=len(paths))
-    try:
-        for r in results:
-            entries[r.index] = _entry(r, descs[r.index])
-            nbytes += r.nbytes
-            bar.update(1)
-            if time.monotonic() - last >= MANIFEST_EVERY:
-                manifest(False)
-                last = time.monotonic()
-    except BaseException as err:
-        # Stop and reap the workers before clearing their temporaries; a failure of
-        # any clean-up step is noted on the error that happened, which is the one raised.
-        _also(err, "stopping the workers", results.close)
-        _also(err, "removing temporary files", lambda: _remove_stale_temps(paths))
-        _also(err, f"writing the manifest {mpath}", lambda: manifest(False))
-        raise
-    finally:
-        bar.close()
-    manifest(True)
-    if verify:
-        _verify(paths, [ds.isel(s) if s else ds for s in f["slices"]], engine)
-    return SaveResult(paths, nbytes=nbytes, file_bytes=sum(e["size"] for e in entries.values()),
-                      seconds=time.perf_counter() - t0,
-                      runner=runner if local else "distributed",
-                      written=[paths[i] for i in todo], skipped=[paths[i] for i in keep],
-                      rewritten=[paths[i] for i in bad], empty=f["empty"], verified=verify,
-                      manifest=mpath)
+    return run_plan(plan_chunks(ds, root, prefix, chunks, engine=engine, parallel=parallel,
+                                workers=workers, encoding=encoding,
+                                compression=compression, overwrite=overwrite,
+                                resume=resume, naming=naming, checksum=checksum,
+                                fsync=fsync, start_method=start_method, report=report),
+                    progress=progress, verify=verify)
 
 
 def save_mfdataset(datasets: Sequence[xr.Dataset], paths: Sequence[str], mode: str = "w",

@@ -184,7 +184,7 @@ def test_fork_pool_reaps_children_when_the_caller_is_interrupted(tmp_path, monke
     monkeypatch.setattr(writer, "make_progress", lambda *a: Interrupting())
     ds = make_rasm(n_time=12 * 20, ny=30, nx=40, chunks={"time": 12})
     with pytest.raises(KeyboardInterrupt):
-        save_chunks(ds, str(tmp_path), workers=2)
+        save_chunks(ds, str(tmp_path), workers=2, parallel="processes")
     assert len(forkpool.last_children) == 2
     assert all(_gone(pid) for pid in forkpool.last_children)
     names = os.listdir(tmp_path)
@@ -254,10 +254,13 @@ def test_processes_run_plain_copies_on_threads_and_forks_for_real_work(tmp_path,
 
     monkeypatch.setattr(runners, "run_forked", spy)
     ds = make_rasm(n_time=36, ny=6, nx=7)
-    paths = save_chunks(ds, str(tmp_path / "a"), chunks={"time": 12}, progress=False)
+    paths = save_chunks(ds, str(tmp_path / "a"), chunks={"time": 12}, progress=False,
+                        parallel="processes")
     assert forked == []  # numpy data, uncompressed: memory copies on threads
-    save_chunks(ds, str(tmp_path / "b"), chunks={"time": 12}, progress=False, compression=1)
-    save_chunks(ds.chunk({"time": 12}), str(tmp_path / "c"), progress=False)
+    save_chunks(ds, str(tmp_path / "b"), chunks={"time": 12}, progress=False, compression=1,
+                parallel="processes")
+    save_chunks(ds.chunk({"time": 12}), str(tmp_path / "c"), progress=False,
+                parallel="processes")
     assert forked == [3, 3]
     with xr.open_mfdataset(paths, combine="by_coords") as back:
         xr.testing.assert_identical(back.load(), ds)

@@ -1,0 +1,33 @@
+"""Clean-up steps run while an error is on its way out of the writer.
+
+One rule for every such step (the workers' temporaries, the manifest, the run report):
+the error that happened is the one raised, and a clean-up step that fails too is
+noted on it (``add_note``), never raised instead of it.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+__all__ = ["also"]
+
+
+def also(err: BaseException, what: str, fn: Callable[[], Any]) -> None:
+    """Run the clean-up ``fn``; a failure of it is noted on ``err``, never raised.
+
+    Examples
+    --------
+    >>> err = ValueError("the write failed")
+    >>> also(err, "removing the temporary file", lambda: 1 / 0)
+    >>> err.__notes__  # doctest: +NORMALIZE_WHITESPACE
+    ['while removing the temporary file after this error, ZeroDivisionError: division by
+    zero also happened']
+    """
+    try:
+        fn()
+    except Exception as second:  # noqa: BLE001 - kept on the error being raised
+        note = (f"while {what} after this error, {type(second).__name__}: {second} "
+                f"also happened")
+        if hasattr(err, "add_note"):
+            err.add_note(note)
+        else:  # Python 3.10: the same attribute, which 3.11's tracebacks print
+            err.__notes__ = [*getattr(err, "__notes__", []), note]
