@@ -43,8 +43,9 @@ int fi_gather(const void *src, int64_t src_rows, int64_t src_stride, size_t row_
         (row_bytes > 0 && src_stride < (int64_t)row_bytes) ||
         fi_rows_overflow(src_rows, src_stride, row_bytes) || fi_mul_size(n, row_bytes, &out_bytes))
         return FI_EINVAL;
+    /* src_rows >= 0 was checked: one unsigned compare refuses negatives as well */
     for (int64_t k = 0; k < n; k++) {
-        if (indices[k] < 0 || indices[k] >= src_rows) {
+        if ((uint64_t)indices[k] >= (uint64_t)src_rows) {
             if (bad_index) *bad_index = k;
             return FI_ERANGE;
         }

@@ -1,6 +1,7 @@
 /* C tests of the kernels, through the public header only.  Exit non-zero on failure. */
 #include <fastiter.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,12 @@ static void test_gather_and_collate(void)
     memset(out, 0x5A, sizeof out);
     CHECK(fi_gather(src, 5, sizeof src[0], sizeof src[0], badidx, 3, out, &bad) == FI_ERANGE);
     CHECK(bad == 1 && out[0][0] == 0x5A5A);
+    /* negative indices, the most negative included, are refused by the same compare */
+    const int64_t negidx[3] = {0, INT64_MIN, -1};
+    CHECK(fi_gather(src, 5, sizeof src[0], sizeof src[0], negidx, 3, out, &bad) == FI_ERANGE);
+    CHECK(bad == 1 && out[0][0] == 0x5A5A);
+    CHECK(fi_gather(src, 5, sizeof src[0], sizeof src[0], negidx + 2, 1, out, &bad) == FI_ERANGE);
+    CHECK(bad == 0);
     const void *items[3] = {src[3], src[1], src[3]};
     CHECK(fi_collate(items, 3, sizeof src[0], out) == FI_OK);
     CHECK(out[0][2] == 32 && out[1][0] == 10 && out[2][1] == 31);

@@ -158,6 +158,16 @@ def pad_into(uintptr_t[::1] ptrs, const int64_t[::1] src_begin, const int64_t[::
 
 # ------------------------------------------------------------- batch assembly
 
+cdef inline int64_t _gather_result(int status, int64_t bad, str name) except? -2:
+    """The tail gather_into and gather_windows_into share: -1, the first bad position
+    (FI_ERANGE), or KernelError naming the C function."""
+    if status == FI_ERANGE:
+        return bad
+    if status != FI_OK:
+        raise KernelError(f"{name}: {status_message(status)}")
+    return -1
+
+
 def gather_into(cnp.ndarray src, cnp.ndarray indices, cnp.ndarray out,
                 int64_t row_bytes, int64_t stride):
     """Rows src[indices] into out; return -1 or the first bad position.
@@ -172,11 +182,7 @@ def gather_into(cnp.ndarray src, cnp.ndarray indices, cnp.ndarray out,
     with nogil:
         status = fi_gather(cnp.PyArray_DATA(src), cnp.PyArray_DIM(src, 0), stride,
                            <size_t>row_bytes, ip, n, cnp.PyArray_DATA(out), &bad)
-    if status == FI_ERANGE:
-        return bad
-    if status != FI_OK:
-        raise KernelError(f"fi_gather: {status_message(status)}")
-    return -1
+    return _gather_result(status, bad, "fi_gather")
 
 
 def gather_windows_into(cnp.ndarray src, cnp.ndarray starts, cnp.ndarray out,
@@ -193,11 +199,7 @@ def gather_windows_into(cnp.ndarray src, cnp.ndarray starts, cnp.ndarray out,
         status = fi_gather_windows(cnp.PyArray_DATA(src), cnp.PyArray_DIM(src, 0),
                                    cnp.PyArray_DIM(src, 1), <size_t>cnp.PyArray_ITEMSIZE(src),
                                    sp, n, window, layout, cnp.PyArray_DATA(out), &bad)
-    if status == FI_ERANGE:
-        return bad
-    if status != FI_OK:
-        raise KernelError(f"fi_gather_windows: {status_message(status)}")
-    return -1
+    return _gather_result(status, bad, "fi_gather_windows")
 
 
 def collate_into(list items, cnp.ndarray out, uintptr_t[::1] ptrs):
