@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 # range (torch>=2.13.0) it then satisfies: without it pip would pick a CUDA build (GBs).
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: demo test bench install install-test ctest asan tsan clean packaging wheel sdist
+.PHONY: demo test lint bench install install-test ctest asan tsan clean packaging wheel sdist
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,17 @@ demo: install
 	$(VENV)/bin/fastiter demo
 
 test: install-test
+	$(MAKE) --no-print-directory lint
 	$(VPY) -m pytest tests $(PYTEST_ARGS)
 	$(VPY) -m pytest bench --benchmark-disable -q -p no:randomly
 	$(PACKAGING_TESTS)
+
+# ruff over the whole checkout, mypy over fastiter/ (settings in pyproject.toml; see
+# CONTRIBUTING.md, "Lint and types").  `make lint` alone does not reinstall.
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # The sdist, a wheel built from it offline in a fresh venv, the smoke test and the C
 # library linked three ways in another, the core alone in a third (tests/test_packaging.py).
