@@ -196,8 +196,9 @@ class FastiterBuildExt(build_ext):
         for rel, text in _c_library_files(version).items():
             (lib.parent / rel).parent.mkdir(parents=True, exist_ok=True)
             (lib.parent / rel).write_text(text)
-        info = {"cflags": self._cflags, "ldflags": self._ldflags, "cc": sysconfig.get_config_var("CC"),
-                "modules": dict(NATIVE), "library": sorted(objects)}
+        info = {"cflags": self._cflags, "ldflags": self._ldflags,
+                "cc": sysconfig.get_config_var("CC"), "modules": dict(NATIVE),
+                "library": sorted(objects)}
         (pkg / "_core" / "build_info.json").write_text(json.dumps(info, indent=1))
 
 

@@ -140,7 +140,7 @@ def pipeline_data(bench_rng):
     shapes = {}
     for name, k in SHAPES.items():
         work = min(64, max(1, round(k * p / per_pass)))
-        shapes[name] = (work, _best_time(lambda: consume(ds, work)), _loop_limits(base, work))
+        shapes[name] = (work, _best_time(lambda w=work: consume(ds, w)), _loop_limits(base, work))
     return src, labels, order, p, shapes
 
 

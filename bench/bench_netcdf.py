@@ -35,11 +35,14 @@ import shutil
 import numpy as np
 import pytest
 
-xr = pytest.importorskip("xarray")
-dask = pytest.importorskip("dask")
+pytest.importorskip("xarray")
+pytest.importorskip("dask")
 
-from fastiter import _env  # noqa: E402
-from fastiter.netcdf import chunk_paths, make_rasm, save_chunks, split_by_chunks  # noqa: E402
+import dask
+import xarray as xr
+
+from fastiter import _env
+from fastiter.netcdf import chunk_paths, make_rasm, save_chunks, split_by_chunks
 
 SCALE = _env.get("FASTITER_BENCH_NETCDF_SCALE")
 MONTHS = _env.get("FASTITER_BENCH_NETCDF_MONTHS") or (36 * SCALE if SCALE else None)

@@ -20,10 +20,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+pytest.importorskip("torch")
 
-import fastiter  # noqa: E402
-from fastiter.torch import Dataset, IterableDataset, collate_fn  # noqa: E402
+import torch
+
+import fastiter
+from fastiter.torch import Dataset, IterableDataset, collate_fn
 
 ROWS, COLS, BATCH = 1_000_000, 64, 256
 GROUP = "torch epoch: 1M x 64 f32, batch 256, shuffled"

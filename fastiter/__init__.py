@@ -30,13 +30,17 @@ from fastiter.datasets import (  # the iterators; helpers stay in fastiter.datas
     TinyImageNetDataSetIterator,
     UciSequenceDataSetIterator,
 )
-from fastiter.errors import *  # noqa: F401,F403  (curated: errors.__all__)
-from fastiter.iterators import *  # noqa: F401,F403
+from fastiter.errors import *  # noqa: F403 - curated: re-exports errors.__all__
+from fastiter.iterators import *  # noqa: F403 - curated: re-exports iterators.__all__
 from fastiter.kernels import get_num_threads, set_num_threads
-from fastiter.preprocessing import *  # noqa: F401,F403
-from fastiter.records import *  # noqa: F401,F403
+from fastiter.preprocessing import *  # noqa: F403 - curated: re-exports preprocessing.__all__
+from fastiter.records import *  # noqa: F403 - curated: re-exports records.__all__
 
 __version__ = "0.1.0"
+
+# netCDF names, imported on first access (xarray is slow to import), see __getattr__
+_LAZY_NETCDF = ("NetCDFDataSetIterator", "HDF5DataSetIterator", "save_chunks",
+                "split_by_chunks", "chunk_paths")
 
 __all__ = [
     "__version__", "get_include", "get_source_dir", "get_library_dir", "show_config", "kernels",
@@ -46,14 +50,9 @@ __all__ = [
     "datasets", "CifarDataSetIterator", "DatasetNotFoundError", "EmnistDataSetIterator",
     "EMnistSet", "IrisDataSetIterator", "LFWDataSetIterator", "MnistDataSetIterator",
     "TinyImageNetDataSetIterator", "UciSequenceDataSetIterator",
-    # netCDF (imported lazily: xarray is slow to import)
-    "NetCDFDataSetIterator", "HDF5DataSetIterator", "save_chunks", "split_by_chunks",
-    "chunk_paths",
+    *_LAZY_NETCDF,
     "Ring", "RingClosed",
 ]
-
-_LAZY_NETCDF = ("NetCDFDataSetIterator", "HDF5DataSetIterator", "save_chunks",
-                "split_by_chunks", "chunk_paths")
 
 
 # Submodules with heavy or optional dependencies, imported on first attribute access

@@ -41,7 +41,8 @@ def require_extra(extra: str, feature: str, modules: Iterable[str] | None = None
     >>> require_extra("jit", "fastiter.jit", ["no_such_module_xyz"])
     Traceback (most recent call last):
     ...
-    ImportError: fastiter.jit needs no_such_module_xyz, which is not installed; install the 'jit' extra: pip install fastiter[jit]
+    ImportError: fastiter.jit needs no_such_module_xyz, which is not installed; install the
+    'jit' extra: pip install fastiter[jit]
     """
     wanted = EXTRAS[extra] if modules is None else tuple(modules)
     missing = [m for m in wanted if importlib.util.find_spec(m) is None]

@@ -441,7 +441,7 @@ def _storage(var: Any) -> int | None:
         if off is None or var.id.get_storage_size() != var.size * var.dtype.itemsize:
             return None
         return int(off)
-    except Exception:  # external storage, virtual datasets, odd drivers: use h5py
+    except Exception:  # noqa: BLE001 - external storage, virtual datasets, odd drivers: use h5py
         return None
 
 

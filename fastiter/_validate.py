@@ -6,7 +6,7 @@ the data objects and the kernels included, can use it.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +83,7 @@ def numeric_array(name: str, value: Any, *, allow_none: bool = False) -> np.ndar
 SEED_LIMIT = 1 << 64
 
 #: What every ``seed=`` accepts (see :func:`seed_key`).
-SeedLike = Union[int, None, np.random.SeedSequence, np.random.Generator]
+SeedLike = int | None | np.random.SeedSequence | np.random.Generator
 
 
 def seed_key(name: str, value: Any) -> int:

@@ -180,7 +180,7 @@ def test_early_exit_wakes_blocked_producers_and_frees_everything(capsule_lib):
                     seen.append(batch.index)
                     if len(seen) == 3:
                         break
-        except BaseException as exc:  # reported below
+        except BaseException as exc:  # noqa: BLE001 - the thread's error, asserted below
             errors.append(exc)
 
     t = threading.Thread(target=consume)
@@ -195,9 +195,9 @@ def test_early_exit_wakes_blocked_producers_and_frees_everything(capsule_lib):
 
 def test_producer_failure_is_reported(capsule_lib):
     # rows beyond the data set limit: ex_start refuses before starting anything.
-    with pytest.raises(RuntimeError, match="status -1"):
-        with example.CProducers(capsule_lib, 2**19 + 1, 64, 0):
-            pass
+    with pytest.raises(RuntimeError, match="status -1"), \
+            example.CProducers(capsule_lib, 2**19 + 1, 64, 0):
+        pass
     assert capsule_lib.ex_live_threads() == 0
 
 

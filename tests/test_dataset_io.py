@@ -100,7 +100,7 @@ def test_file_layout_is_documented_attributes_not_pickle(tmp_path):
         assert int(f.attrs["fastiter_format_version"]) == 1
         assert json.loads(f.attrs["arrays"]) == ["features", "features_mask", "labels"]
         assert json.loads(f.attrs["label_names"])[0] == "c0"
-        assert all(f[k].dtype.kind in "fi" for k in f.keys())
+        assert all(f[k].dtype.kind in "fi" for k in f)
 
 
 def test_missing_dataset_listed_in_arrays_is_a_format_error(tmp_path):

@@ -41,8 +41,8 @@ def test_docstring_examples(name, tmp_path, monkeypatch):
 # interfaces, enums and statistics holders are described by the classes that use them
 NO_EXAMPLE_NEEDED = {"BaseIterator", "DataSetPreProcessor", "MultiDataSetIterator",
                      "MultiDataSetPreProcessor", "RecordReader", "SequenceRecordReader",
-                     "RecordRefs", "AlignmentMode", "EMnistSet", "InequalityHandling", "DistributionStats",
-                     "MinMaxStats"}
+                     "RecordRefs", "AlignmentMode", "EMnistSet", "InequalityHandling",
+                     "DistributionStats", "MinMaxStats"}
 
 
 def test_public_classes_have_docstring_examples():

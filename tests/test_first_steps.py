@@ -57,7 +57,7 @@ def test_an_unknown_attribute_is_still_an_attribute_error():
     import fastiter
 
     with pytest.raises(AttributeError, match="no attribute 'not_a_module'"):
-        fastiter.not_a_module  # noqa: B018
+        _ = fastiter.not_a_module
     assert not hasattr(fastiter, "_private_thing")
 
 

@@ -171,7 +171,8 @@ def test_smoke_in_a_fresh_venv(full_venv, work):
         from fastiter import kernels
         assert fastiter.__file__.startswith({str(work)!r}), fastiter.__file__
         labels = np.array([2, 0, 1, 2])
-        np.testing.assert_array_equal(kernels.one_hot(labels, 3), np.eye(3, dtype=np.float32)[labels])
+        np.testing.assert_array_equal(kernels.one_hot(labels, 3),
+                                      np.eye(3, dtype=np.float32)[labels])
         x = np.arange(40, dtype=np.float32).reshape(20, 2)
         y = np.eye(2, dtype=np.float32)[np.arange(20) % 2]
         base = fastiter.ArrayDataSetIterator(x, y, 6)

@@ -23,7 +23,8 @@ def _epoch(it):
 ITERATORS = {
     "ArrayDataSetIterator": lambda s: ArrayDataSetIterator(X, Y, 4, shuffle=True, seed=s),
     "SamplingDataSetIterator": lambda s: SamplingDataSetIterator(DataSet(X, Y), 4, 3, seed=s),
-    "RandomDataSetIterator": lambda s: RandomDataSetIterator(2, (3, 2), (3, 1), "RANDOM_UNIFORM", "ONE_HOT", seed=s),
+    "RandomDataSetIterator": lambda s: RandomDataSetIterator(2, (3, 2), (3, 1), "RANDOM_UNIFORM",
+                                                             "ONE_HOT", seed=s),
     "KFoldIterator": lambda s: KFoldIterator(4, DataSet(X, Y), seed=s),
     "IrisDataSetIterator": lambda s: IrisDataSetIterator(50, 150, shuffle=True, seed=s),
 }

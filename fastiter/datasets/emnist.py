@@ -153,7 +153,9 @@ class EmnistDataSetIterator(BaseDatasetIterator):
     (10, 40000, ['0', '1'])
     """
 
-    def __init__(self, set: EMnistSet | str, batch: int, train: bool = True,  # noqa: A002
+    # ``set`` shadows the builtin on purpose: it is DL4J's parameter name, which users pass
+    # as a keyword here and to the per-set methods below
+    def __init__(self, set: EMnistSet | str, batch: int, train: bool = True,
                  seed: SeedLike = 123, *, binarize: bool = False, shuffle: bool = True,
                  num_examples: int | None = None, flatten: bool = True,
                  data_dir: str | os.PathLike | None = None, download: bool = True) -> None:
@@ -174,27 +176,27 @@ class EmnistDataSetIterator(BaseDatasetIterator):
                          feature_shape=(h * w,) if flatten else (1, h, w))
 
     @_per_set
-    def num_labels(set: EMnistSet | str) -> int:  # noqa: A002
+    def num_labels(set: EMnistSet | str) -> int:
         """Number of classes of ``set``."""
         return len(_LABELS[_as_set(set)])
 
     @_per_set
-    def num_examples_train(set: EMnistSet | str) -> int:  # noqa: A002
+    def num_examples_train(set: EMnistSet | str) -> int:
         """Training examples in ``set``'s published files."""
         return _COUNTS[_as_set(set)][0]
 
     @_per_set
-    def num_examples_test(set: EMnistSet | str) -> int:  # noqa: A002
+    def num_examples_test(set: EMnistSet | str) -> int:
         """Test examples in ``set``'s published files."""
         return _COUNTS[_as_set(set)][1]
 
     @_per_set
-    def get_labels_for(set: EMnistSet | str) -> list[str]:  # noqa: A002
+    def get_labels_for(set: EMnistSet | str) -> list[str]:
         """The character of each class index of ``set``."""
         return list(_LABELS[_as_set(set)])
 
     @_per_set
-    def is_balanced(set: EMnistSet | str) -> bool:  # noqa: A002
+    def is_balanced(set: EMnistSet | str) -> bool:
         """Whether every class of ``set`` has the same number of examples."""
         return _as_set(set) in _BALANCED
 

@@ -146,7 +146,7 @@ class Pipeline:
                     if cache is not None:
                         previous = cache.install()
                     items = iter(source())
-                except BaseException as exc:  # noqa: BLE001
+                except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer
                     items = _raising(exc)
                 try:
                     _produce(items, ring, gate, k, step)

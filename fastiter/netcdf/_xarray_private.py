@@ -21,7 +21,8 @@ from xarray.backends import netCDF4_ as _nc4
 from xarray.coding import times as _times
 
 __all__ = ["encode_dataset_coordinates", "cf_encoder", "force_native_endianness",
-           "encode_nc4_variable", "nc4_dtype", "encode_cf_variable", "ensure_dtype_not_object", "extract_nc4_variable_encoding",
+           "encode_nc4_variable", "nc4_dtype", "encode_cf_variable", "ensure_dtype_not_object",
+           "extract_nc4_variable_encoding",
            "encode_cf_datetime", "encode_cf_timedelta", "HDF5_LOCK", "NETCDFC_LOCK",
            "EXPECTED"]
 

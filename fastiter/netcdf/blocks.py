@@ -33,7 +33,7 @@ class LazyBlock:
     def ndim(self) -> int:
         return len(self.shape)
 
-    def compute(self, scheduler: Any = None) -> np.ndarray:  # noqa: ARG002 - dask-like
+    def compute(self, scheduler: Any = None) -> np.ndarray:  # scheduler: dask's signature
         from dask.local import get_sync
 
         return np.asarray(get_sync(dict(self.graph), self.key))

@@ -251,7 +251,7 @@ def _write_task(index: int, path: str, chunk: str, payload: bytes, call: str,
         raise StashMissing(call)
     try:
         job = _Unpickler(payload, shared).load()
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - raised below as ChunkWriteError, naming the error
         raise ChunkWriteError(f"writing {path} (chunk {index}: {chunk}) failed: the worker "
                               f"could not unpickle the job ({type(err).__name__}: {err}); "
                               f"do the workers have the same packages as the client?",
@@ -345,7 +345,7 @@ def run_distributed(client: Any, jobs: Iterable[FileJob], limit: int | None = No
         packer.release()
         try:
             client.run(_finish_call, call)
-        except Exception:  # pragma: no cover - cluster gone; nothing left to restore
+        except Exception:  # noqa: BLE001  # pragma: no cover - cluster gone; nothing to restore
             pass
 
 

@@ -366,7 +366,7 @@ def _slice_encoded(whole: EncodedPiece, slices: Mapping[str, slice],
         create = dict(v.create)
         piece_var = EncodedVariable(v.name, v.dims, v.datatype, v.fill_value, create,
                                     dict(v.attrs), data)
-        _finish_create(piece_var, tuple(dims[d] if d in dims else n
+        _finish_create(piece_var, tuple(dims.get(d, n)
                                         for d, n in zip(v.dims, np.shape(v.data))),
                        whole.unlimited)
         out.variables.append(piece_var)

@@ -317,7 +317,7 @@ def run_job(job: FileJob) -> FileResult:
     """Write ``job.piece`` to ``job.path`` atomically; the worker-side entry point."""
     try:
         return _write_and_replace(job)
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - raised below as ChunkWriteError with the traceback
         tb = traceback.format_exc()
         raise ChunkWriteError(f"writing {job.path} (chunk {job.index}: {job.chunk}) failed: "
                               f"{type(err).__name__}: {err}\n--- worker traceback ---\n{tb}",

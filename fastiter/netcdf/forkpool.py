@@ -69,7 +69,7 @@ def _child(jobs: Sequence[FileJob], tasks: int, report: int) -> None:
         try:
             _send(report, {"error": f"worker process failed:\n{traceback.format_exc()}",
                            "path": "", "chunk": ""})
-        except BaseException:  # noqa: BLE001
+        except BaseException:  # noqa: BLE001 - the pipe is gone; exit code 1 still tells the parent
             pass
         code = 1
     finally:
@@ -114,10 +114,10 @@ def _fork_children(jobs: Sequence[FileJob], n: int, pipe: "_TaskPipe") -> dict[i
     happens while the library locks are held, so no parent thread is inside HDF5.
     """
     try:
-        import netCDF4  # noqa: F401
+        import netCDF4  # noqa: F401 - imported before the fork: the children inherit it
     except ImportError:  # pragma: no cover - engine='h5netcdf' without netCDF4
         pass
-    import h5py  # noqa: F401
+    import h5py  # noqa: F401 - imported before the fork: the children inherit it
     from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
 
     children: dict[int, int] = {}

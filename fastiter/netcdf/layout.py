@@ -158,7 +158,7 @@ def write_with_layout(path: str, layout: Layout, arrays: dict[str, np.ndarray],
     ``between`` runs after the first extent is written (a test hook for a crash mid-file).
     """
     bufs: list[Any] = []
-    for gap, (name, nbytes) in zip(layout.gaps, layout.extents):
+    for gap, (name, _nbytes) in zip(layout.gaps, layout.extents):
         bufs.append(gap)
         bufs.append(memoryview(arrays[name]).cast("B"))
     bufs.append(layout.gaps[-1])

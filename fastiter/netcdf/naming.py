@@ -26,7 +26,9 @@ def local_path(path: Any, what: str = "path") -> str:
     >>> local_path("s3://bucket/out", "root")
     Traceback (most recent call last):
     ...
-    ValueError: root 's3://bucket/out' is a URL with scheme 's3'; fastiter writes local paths and file:// URLs only, so nothing was created. Write to a local or mounted folder (e.g. s3fs, gcsfuse) or copy the files there afterwards.
+    ValueError: root 's3://bucket/out' is a URL with scheme 's3'; fastiter writes local
+    paths and file:// URLs only, so nothing was created. Write to a local or mounted folder
+    (e.g. s3fs, gcsfuse) or copy the files there afterwards.
     """
     path = os.fspath(path)
     m = _SCHEME.match(path)

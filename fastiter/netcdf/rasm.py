@@ -100,7 +100,8 @@ def make_rasm(n_time: int = 36, ny: int = 205, nx: int = 275, *, seed: SeedLike 
     n_time, ny, nx : int
         Sizes of ``time``, ``y`` and ``x`` (the tutorial file is 36 x 205 x 275).
     seed : int, None, SeedSequence or Generator
-        Seeds the noise (see :func:`fastiter._validate.seed_key`); each step's values depend only on ``(seed, step)``.
+        Seeds the noise (see :func:`fastiter._validate.seed_key`); each step's values depend
+        only on ``(seed, step)``.
     chunks : dict, optional
         ``{'time': 12}`` returns ``Tair`` as a lazy dask array whose chunks are generated
         on demand (a tiny graph, no embedded data); None returns numpy arrays.

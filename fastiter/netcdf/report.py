@@ -51,7 +51,7 @@ def check_report(report: Any, runner: Any, protected: Sequence[str] = ()) -> str
             raise ValueError(f"report={path!r}: on a distributed cluster the report is "
                              f"dask's performance_report, an HTML page; name it .html")
         try:
-            import bokeh  # noqa: F401
+            import bokeh  # noqa: F401 - only whether it imports
         except ImportError as err:
             raise ImportError("report= on a distributed cluster writes dask's "
                               "performance_report, which needs bokeh: "

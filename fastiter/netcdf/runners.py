@@ -82,10 +82,10 @@ def _submit_first(executor: cf.Executor, fn: Callable, *args: Any) -> cf.Future:
     instead of each importing them again on every call (~20 ms per worker per call).
     """
     try:
-        import netCDF4  # noqa: F401
+        import netCDF4  # noqa: F401 - imported before the fork: the workers inherit it
     except ImportError:  # pragma: no cover - engine='h5netcdf' without netCDF4
         pass
-    import h5py  # noqa: F401  (reads the first file's layout, see layout.py)
+    import h5py  # noqa: F401 - before the fork too (layout.py reads the first file's layout)
 
     from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
 

@@ -80,7 +80,7 @@ def align_batch(arrays: Sequence[tuple[np.ndarray, np.ndarray]], names: Sequence
     longest = lengths.max(axis=0)
     shift = None if rng is None else rng.integers(0, t - longest + 1)
     out = []
-    for a, (values, lens) in enumerate(arrays):
+    for a, (values, _lens) in enumerate(arrays):
         n, f = lengths.shape[1], values.shape[1]
         rows = np.zeros(n + 1, np.int64)
         np.cumsum(lengths[a], out=rows[1:])

@@ -79,7 +79,7 @@ class _CSVConfig:
 
     def _open_skipped(self, path: str, block: int) -> tuple[Any, bytes]:
         """An open file and its first bytes after the BOM and the skipped lines."""
-        f = open(path, "rb")
+        f = open(path, "rb")  # noqa: SIM115 - handed to the caller open; closed here on error
         data = b""
         try:
             while True:

@@ -99,8 +99,9 @@ class RecordReaderDataSetIterator(DataSetIterator):
         lo = label_index + ncols if label_index < 0 else label_index
         hi = lo if label_to is None else (label_to + ncols if label_to < 0 else label_to)
         if not 0 <= lo <= hi < ncols:
-            raise ValueError(f"label columns {label_index}..{label_to if label_to is not None else label_index} "
-                             f"are outside the record width {ncols} (columns 0..{ncols - 1})")
+            last = label_to if label_to is not None else label_index
+            raise ValueError(f"label columns {label_index}..{last} are outside the record "
+                             f"width {ncols} (columns 0..{ncols - 1})")
         if not regression and hi != lo:
             raise ValueError("classification takes one label column; pass regression=True "
                              "for a label range")

@@ -18,7 +18,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):  # keep pytest output clean
         pass
 
-    def do_GET(self):  # noqa: N802 - http.server's naming
+    def do_GET(self):  # http.server's naming
         srv = self.server
         srv.requests.append((self.path, self.headers.get("Range")))
         body = srv.files.get(self.path)

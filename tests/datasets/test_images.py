@@ -6,10 +6,12 @@ import threading
 import numpy as np
 import pytest
 
-PIL = pytest.importorskip("PIL.Image")
+pytest.importorskip("PIL.Image")
 
-from fastiter import LFWDataSetIterator, TinyImageNetDataSetIterator  # noqa: E402
-from fastiter.datasets import DatasetNotFoundError, ImageFolderIterator  # noqa: E402
+from PIL import Image
+
+from fastiter import LFWDataSetIterator, TinyImageNetDataSetIterator
+from fastiter.datasets import DatasetNotFoundError, ImageFolderIterator
 
 WNIDS = ["n01443537", "n01629819", "n01641577"]
 
@@ -27,12 +29,12 @@ def tiny_dir(tmp_path):
         d = root / "train" / w / "images"
         d.mkdir(parents=True)
         for i in range(4):
-            PIL.new("RGB", (64, 64), _colour(k)).save(d / f"{w}_{i}.JPEG", quality=95)
+            Image.new("RGB", (64, 64), _colour(k)).save(d / f"{w}_{i}.JPEG", quality=95)
         (root / "train" / w / f"{w}_boxes.txt").write_text("not an image\n")
     notes = []
     for i in range(5):
         k = (i * 2) % 3
-        PIL.new("RGB", (64, 64), _colour(k)).save(root / "val" / "images" / f"val_{i}.JPEG")
+        Image.new("RGB", (64, 64), _colour(k)).save(root / "val" / "images" / f"val_{i}.JPEG")
         notes.append(f"val_{i}.JPEG\t{WNIDS[k]}\t0\t0\t63\t63")
     (root / "val" / "val_annotations.txt").write_text("\n".join(notes) + "\n")
     return tmp_path
@@ -103,7 +105,7 @@ def lfw_dir(tmp_path):
         for i in range(1, count + 1):
             arr = rng.integers(0, 256, (20, 16, 3), dtype=np.uint8)
             path = tmp_path / "lfw" / name / f"{name}_{i:04d}.png"
-            PIL.fromarray(arr).save(path)  # PNG: lossless, so pixels compare exactly
+            Image.fromarray(arr).save(path)  # PNG: lossless, so pixels compare exactly
             pixels[str(path)] = (arr, name)
     return tmp_path, pixels
 

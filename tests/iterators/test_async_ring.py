@@ -231,7 +231,7 @@ def test_c_threads_push_python_pops(tmp_path):
     assert lib.join_producer() == 0
     assert got == list(range(1, n + 1))
     with pytest.raises(TypeError, match="kind='int'"):
-        Ring(4).address
+        _ = Ring(4).address
     with pytest.raises(OverflowError):
         r2 = Ring(4, kind="int")
         r2.push(-1)

@@ -97,11 +97,11 @@ class AsyncSchedule(RuleBasedStateMachine):
             assert self.pos == self.fail_at
             self.over = True
             return
-        if taken < stop_after:  # the loop ran out: the epoch really ended
-            if self._expect_more():
-                # only a StopIteration kind ends a loop early, at its batch
-                assert self.pos == self.fail_at and self.fail_with is not Boom
-                self.over = True
+        # the loop ran out (the epoch really ended) while batches were still due: only a
+        # StopIteration kind ends a loop early, at its batch
+        if taken < stop_after and self._expect_more():
+            assert self.pos == self.fail_at and self.fail_with is not Boom
+            self.over = True
 
     @invariant()
     def order_so_far(self):

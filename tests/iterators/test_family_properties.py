@@ -124,7 +124,10 @@ def _makers(tmp):
         p = os.path.join(tmp, f"{i}.h5")
         if not os.path.exists(p):
             ds.get_range(3 * i, 3 * i + 3).save(p)
-    base = lambda: ArrayDataSetIterator(np.arange(10.0)[:, None], None, 3)  # noqa: E731
+
+    def base():
+        return ArrayDataSetIterator(np.arange(10.0)[:, None], None, 3)
+
     return {
         "early": lambda: EarlyTerminationDataSetIterator(base(), 3),
         "shield": lambda: WorkspacesShieldDataSetIterator(base()),
@@ -165,7 +168,7 @@ def test_pre_processor_exactly_once_per_batch(tmp_path, name):
     pp = CountCalls()
     it.pre_processor = pp
     n = 0
-    for epoch in range(2):
+    for _epoch in range(2):
         for _ in it:
             n += 1
     assert n > 0 and pp.calls == n

@@ -6,15 +6,18 @@ import numpy as np
 import pytest
 import xarray as xr
 
-distributed = pytest.importorskip("distributed")
-dask = pytest.importorskip("dask")
+pytest.importorskip("distributed")
+pytest.importorskip("dask")
 
-from fastiter.netcdf import ChunkWriteError, make_rasm, save_chunks  # noqa: E402
-from fastiter.netcdf import filejob  # noqa: E402
-from fastiter.netcdf import cluster as C  # noqa: E402
-from fastiter.netcdf.encoding import plan_encoding  # noqa: E402
-from fastiter.netcdf.filejob import TEMP_MARK, FileJob  # noqa: E402
-from fastiter.netcdf.split import split_by_chunks  # noqa: E402
+import dask
+import distributed
+
+from fastiter.netcdf import ChunkWriteError, make_rasm, save_chunks
+from fastiter.netcdf import filejob
+from fastiter.netcdf import cluster as C
+from fastiter.netcdf.encoding import plan_encoding
+from fastiter.netcdf.filejob import TEMP_MARK, FileJob
+from fastiter.netcdf.split import split_by_chunks
 
 
 @pytest.fixture(scope="module")

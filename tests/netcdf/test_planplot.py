@@ -7,10 +7,12 @@ import pytest
 import xarray as xr
 
 pytest.importorskip("matplotlib")
-Image = pytest.importorskip("PIL.Image")
+pytest.importorskip("PIL.Image")
 
-from fastiter.cli import main  # noqa: E402
-from fastiter.netcdf import ChunkPlan, make_rasm, plot_plan, save_chunks  # noqa: E402
+from PIL import Image
+
+from fastiter.cli import main
+from fastiter.netcdf import ChunkPlan, make_rasm, plot_plan, save_chunks
 
 
 def _texts(plan):

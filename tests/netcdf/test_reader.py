@@ -77,7 +77,10 @@ def test_shuffle_is_a_seeded_permutation_per_epoch(rasm_files):
                                        shuffle_buffer=2, fill_value=0.0))[1]
     np.testing.assert_array_equal(e0, again)
     assert not np.array_equal(e0, plain) and not np.array_equal(e0, e1)
-    key = lambda a: a[np.lexsort(a.T[::-1])]  # noqa: E731
+
+    def key(a):
+        return a[np.lexsort(a.T[::-1])]
+
     np.testing.assert_array_equal(key(e0), key(plain))
     np.testing.assert_array_equal(key(e1), key(plain))
 
@@ -90,7 +93,7 @@ def test_state_dict_resume(rasm_files, shuffle):
     it.reset()  # epoch 1
     head = [it.next().features for _ in range(3)]
     state = it.state_dict()
-    rest = [b.features for b in it]  # noqa: F841 - consumes the epoch
+    _rest = [b.features for b in it]  # consumes the epoch
     fresh = NetCDFDataSetIterator(paths, "Tair", **kw)
     fresh.load_state_dict(state)
     ref = NetCDFDataSetIterator(paths, "Tair", **kw)

@@ -264,7 +264,11 @@ def test_shuffle_is_a_pure_function_of_seed_and_epoch(series):
     other = NetCDFDataSetIterator(paths, "Tair", **kw)
     other.load_state_dict({"epoch": 1, "position": 0, "seed": 4})
     np.testing.assert_array_equal(windows(other), e1)
-    key = lambda a: a.reshape(len(a), -1)[np.lexsort(a.reshape(len(a), -1).T[::-1])]  # noqa
+
+    def key(a):
+        flat = a.reshape(len(a), -1)
+        return flat[np.lexsort(flat.T[::-1])]
+
     plain = windows(NetCDFDataSetIterator(paths, "Tair", **{**kw, "shuffle": False}))
     np.testing.assert_array_equal(key(e0), key(plain))
 

@@ -85,7 +85,7 @@ def test_multi_normalizer_round_trip(tmp_path, make):
     assert _same_transform(norm, back, _mds(2))
     changed = _mds(2)
     back.pre_process(changed)
-    assert not changed == _mds(2)  # the loaded one really transforms
+    assert changed != _mds(2)  # the loaded one really transforms
 
 
 def test_file_is_json_with_version_and_no_pickle(tmp_path):
