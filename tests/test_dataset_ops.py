@@ -148,6 +148,15 @@ def test_filter_and_strip_reencodes_in_the_given_order():
         ds.filter_and_strip([0, 0])
 
 
+@pytest.mark.parametrize("op", ["filter_by", "filter_and_strip"])
+def test_class_filters_on_a_dataset_without_labels_say_so(op):
+    # found by mypy: the class list was checked against labels.shape before anything
+    # checked that there are labels (an AttributeError on None)
+    ds = DataSet(np.ones((3, 2)))
+    with pytest.raises(ValueError, match=f"{op} needs labels"):
+        getattr(ds, op)([0])
+
+
 def test_sort_by_label_round_robin_then_rest():
     # counts: class 0 x3, class 1 x1, class 2 x2 -> 0 1 2 | 0 (class 1 ran out) | rest 0, 2
     classes = [2, 0, 0, 1, 2, 0]

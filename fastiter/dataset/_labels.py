@@ -23,21 +23,25 @@ class LabelOpsMixin:
     example_metadata: list | None
     label_names: list[str] | None
 
-    def _classes(self, what: str) -> np.ndarray:
-        """The argmax class of every example, for rank-2 one-hot labels."""
+    def _one_hot_labels(self, what: str) -> np.ndarray:
+        """The labels, refused unless they are rank-2 one-hot ones."""
         if self.labels is None:
             raise ValueError(f"{what} needs labels, but this DataSet has none")
         if self.labels.ndim != 2:
             raise ValueError(f"{what} needs one-hot labels of shape [N, C], got labels of "
                              f"shape {self.labels.shape}")
-        return np.argmax(self.labels, axis=1)
+        return self.labels
+
+    def _classes(self, what: str) -> np.ndarray:
+        """The argmax class of every example, for rank-2 one-hot labels."""
+        return np.argmax(self._one_hot_labels(what), axis=1)
 
     def _class_list(self, classes: Any, what: str) -> list[int]:
         values = np.atleast_1d(np.asarray(classes))
         if values.dtype.kind not in "iu":
             raise TypeError(f"{what} classes must be integer class indices, "
                             f"got dtype {values.dtype}")
-        c = self.labels.shape[1]  # type: ignore[union-attr]
+        c = self._one_hot_labels(what).shape[1]
         bad = values[(values < 0) | (values >= c)]
         if bad.size:
             raise ValueError(f"{what} class {int(bad[0])} is outside [0, {c}) for labels "
@@ -96,10 +100,11 @@ class LabelOpsMixin:
         if len(set(keep)) != len(keep):
             raise ValueError(f"filter_and_strip classes must be distinct, got {keep}")
         kept = self.filter_by(keep)
-        remap = np.full(self.labels.shape[1], -1, dtype=np.int64)  # type: ignore[union-attr]
+        labels = kept._one_hot_labels("filter_and_strip")
+        remap = np.full(labels.shape[1], -1, dtype=np.int64)
         remap[keep] = np.arange(len(keep))
-        new_classes = remap[np.argmax(kept.labels, axis=1)]
-        dtype = kept.labels.dtype
+        new_classes = remap[np.argmax(labels, axis=1)]
+        dtype = labels.dtype
         out_dtype = dtype if dtype in (np.float16, np.float32, np.float64, np.int32,
                                        np.uint8, np.bool_) else np.float32
         kept.labels = one_hot(new_classes, len(keep), dtype=out_dtype).astype(dtype, copy=False)
@@ -121,7 +126,7 @@ class LabelOpsMixin:
         [0, 1, 2, 0, 2, 2]
         """
         classes = self._classes("sort_by_label()")
-        n, c = classes.shape[0], self.labels.shape[1]  # type: ignore[union-attr]
+        n, c = classes.shape[0], self._one_hot_labels("sort_by_label()").shape[1]
         counts = np.bincount(classes, minlength=c)
         rounds = int(counts.min()) if n else 0      # full rounds: every class has one
         stop = int(np.argmax(counts == rounds))     # the class that ends the last round
