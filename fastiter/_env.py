@@ -109,11 +109,11 @@ def parse(name: str, raw: str) -> Any:
     try:
         if s.kind == "int" and text.isascii() and text.isdigit() and len(text) < 10:
             value: Any = int(text)
-            if s.lo <= value <= s.hi:  # type: ignore[operator]
+            if s.lo <= value <= s.hi:
                 return value
         elif s.kind == "float":
             value = float(text)
-            if math.isfinite(value) and s.lo < value <= s.hi:  # type: ignore[operator]
+            if math.isfinite(value) and s.lo < value <= s.hi:
                 return value
         elif s.kind == "bool" and text.lower() in _TRUE + _FALSE:
             return text.lower() in _TRUE

@@ -147,7 +147,7 @@ class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
         return all(array_eq(getattr(self, n), getattr(other, n))
                    for n in ("features", "labels", "features_mask", "labels_mask"))
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable (as list is)
 
     def __repr__(self) -> str:
         def shp(a: np.ndarray | None) -> str:
@@ -188,7 +188,7 @@ class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
         metas = [d.example_metadata for d in parts]
         meta = None
         if all(m is not None and len(m) == d.num_examples() for m, d in zip(metas, parts)):
-            meta = [x for m in metas for x in m]  # type: ignore[union-attr]
+            meta = [x for m in metas if m is not None for x in m]
         out = DataSet(feats, labs, fmask, lmask, example_metadata=meta,
                       label_names=parts[0].label_names)
         return out
@@ -329,7 +329,7 @@ class MultiDataSet(ExampleOpsMixin):
                 and masks_eq(self.features_masks, other.features_masks, len(self.features))
                 and masks_eq(self.labels_masks, other.labels_masks, len(self.labels)))
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable (as list is)
 
     def __repr__(self) -> str:
         f = [list(x.shape) for x in self.features]

@@ -220,7 +220,7 @@ class ExampleOpsMixin:
 
     def get(self: S, index: Any) -> S:
         """DL4J's ``get``: one example, or the examples at a list of indices."""
-        return self[index]  # type: ignore[index]
+        return self[index]  # type: ignore[index]  # the host (DataSet...) defines __getitem__
 
     def memory_footprint(self) -> int:
         """Bytes of the arrays and masks (a view counts its own elements, not its base).

@@ -7,7 +7,7 @@ import shutil
 import tempfile
 import zlib
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -45,12 +45,12 @@ def _find_or_fetch(name: str, folder: Path, resources: Sequence[Resource],
         plain = folder / r.filename.removesuffix(".gz")
         found.append(plain if plain.is_file() else folder / r.filename
                      if (folder / r.filename).is_file() else None)
+    fetched: Iterator[Path] = iter(())
     if not all(p is not None for p in found):
         fetched = iter(ensure_files(name, folder,
                                     [r for r, p in zip(resources, found) if p is None],
                                     download=download))
-        found = [p if p is not None else next(fetched) for p in found]
-    return [_extracted(p) for p in found]  # type: ignore[arg-type]
+    return [_extracted(p if p is not None else next(fetched)) for p in found]
 
 
 def _extracted(path: Path) -> Path:

@@ -7,11 +7,14 @@ pre-processor from editing data the iterator still holds.
 """
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from fastiter.dataset import DataSet, MultiDataSet
 
 __all__ = ["IndexedBatchesMixin", "HeldDataSetMixin", "owned"]
 
-B = TypeVar("B")
+B = TypeVar("B", "DataSet", "MultiDataSet")
 
 
 def owned(iterator: Any, batch: B) -> B:
@@ -21,7 +24,7 @@ def owned(iterator: Any, batch: B) -> B:
     so that a pre-processor runs once per returned batch and never changes the source
     (DL4J re-normalises a stored DataSet on every epoch).
     """
-    return batch.copy() if iterator.pre_processor is not None else batch  # type: ignore
+    return batch.copy() if iterator.pre_processor is not None else batch
 
 
 class IndexedBatchesMixin:

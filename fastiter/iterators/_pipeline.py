@@ -42,12 +42,13 @@ class Failure:
     __slots__ = ("exc",)
 
     def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
+        self.exc: BaseException | None = exc
 
     def reraise(self) -> None:
         """Raise the original exception; its traceback still starts in the producer."""
         exc, self.exc = self.exc, None  # break the frame cycle once delivered
-        raise exc  # type: ignore[misc]
+        assert exc is not None, "a producer's exception is delivered once"
+        raise exc
 
 
 class CarriedStop(Exception):

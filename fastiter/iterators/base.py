@@ -258,8 +258,8 @@ class BaseIterator(Generic[T], abc.ABC):
                 impl(self, state)
                 self._resumed = True
 
-            load_state_dict._marks_resumed = True  # type: ignore[attr-defined]
-            cls.load_state_dict = load_state_dict  # type: ignore[method-assign]
+            load_state_dict._marks_resumed = True  # type: ignore[attr-defined]  # a function attribute
+            cls.load_state_dict = load_state_dict  # type: ignore[method-assign]  # the wrapping itself
 
     # --- Python iteration -----------------------------------------------------------
     def __iter__(self) -> Iterator[T]:

@@ -90,11 +90,11 @@ class InFileDataSetCache:
 
     def get(self, key: str) -> DataSet:
         """``DataSet.load`` of ``<key>.h5``."""
-        return DataSet.load(self._path(key))  # type: ignore[attr-defined]
+        return DataSet.load(self._path(key))
 
     def put(self, key: str, ds: DataSet) -> None:
         """``ds.save`` to ``<key>.h5`` (atomic, replacing)."""
-        ds.save(self._path(key), overwrite=True)  # type: ignore[attr-defined]
+        ds.save(self._path(key), overwrite=True)
 
 
 def _as_cache(cache: Any) -> Any:

@@ -137,7 +137,7 @@ class _FileBatches:
         return True
 
     def state_dict(self) -> dict[str, Any]:
-        state = BaseIterator.state_dict(self)  # type: ignore[arg-type]
+        state = BaseIterator.state_dict(self)  # type: ignore[arg-type]  # mixin on a BaseIterator
         state.update(next_file=self._next_file,
                      pending=None if self._pending is None else list(self._pending))
         return state

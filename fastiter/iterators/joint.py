@@ -69,7 +69,7 @@ class JointMultiDataSetIterator(_Children, MultiDataSetIterator):
         self._outcome = int(outcome)
 
     @property
-    def indexable(self) -> bool:  # type: ignore[override]
+    def indexable(self) -> bool:  # type: ignore[override]  # a property over a class attribute
         return all(c.indexable for c in self._children)
 
     def has_next(self) -> bool:

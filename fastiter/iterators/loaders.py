@@ -19,7 +19,7 @@ __all__ = ["FileSplitDataSetIterator", "DataSetLoaderIterator",
 
 def default_loader(path: str) -> DataSet:
     """``DataSet.load(path)``: the format written by ``DataSet.save``."""
-    return DataSet.load(path)  # type: ignore[attr-defined]
+    return DataSet.load(path)
 
 
 def _as_loader(loader: Any) -> Callable[[str], Any]:

@@ -177,7 +177,7 @@ class JointParallelDataSetIterator(DataSetIterator):
             self._turn += 1
         return True
 
-    def next(self, num: int | None = None) -> DataSet | None:  # type: ignore[override]
+    def next(self, num: int | None = None) -> DataSet | None:  # type: ignore[override]  # PASS_NULL
         if self._policy is InequalityHandling.PASS_NULL and self.has_next() and \
                 not self._alive[self._cur()]:
             self._turn += 1

@@ -67,7 +67,7 @@ class _StreamState:
         """True when nothing was handed out yet, so restarting needs no rewind."""
         if self._returned == 0:
             return True
-        if not self.reset_supported():  # type: ignore[attr-defined]
+        if not self.reset_supported():  # type: ignore[attr-defined]  # the host iterator's
             raise UnsupportedOperationError(
                 f"{type(self).__name__} over a one-shot stream cannot rewind; load the "
                 f"state into a fresh iterator over the same stream instead")

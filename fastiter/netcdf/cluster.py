@@ -66,11 +66,12 @@ def _is_layer_type(t: type) -> bool:
     try:
         return _SHAREABLE_TYPES[t]
     except KeyError:
+        layer: type | None
         try:
-            from dask.highlevelgraph import Layer
+            from dask.highlevelgraph import Layer as layer
         except ImportError:  # pragma: no cover - dask is a dependency of distributed
-            Layer = ()  # type: ignore[assignment]
-        _SHAREABLE_TYPES[t] = ok = bool(Layer) and issubclass(t, Layer)
+            layer = None
+        _SHAREABLE_TYPES[t] = ok = layer is not None and issubclass(t, layer)
         return ok
 
 
@@ -107,7 +108,7 @@ class _Recorder:
 
         buf = io.BytesIO()
         pickler = cloudpickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.persistent_id = self._persistent_id  # type: ignore[method-assign]
+        pickler.persistent_id = self._persistent_id
         pickler.dump(job)
         return buf.getvalue()
 

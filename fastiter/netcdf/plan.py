@@ -107,14 +107,15 @@ class EpochOrder:
             self.examples = np.arange(plan.num_examples, dtype=np.int64)
             self.groups = [[b] for b in range(nb)]
         else:
-            blocks = epoch_permutation(nb, int(seed), epoch)  # type: ignore[arg-type]
+            assert seed is not None, "a shuffled order is keyed by seed_key's int"
+            blocks = epoch_permutation(nb, int(seed), epoch)
             self.groups = [[int(b) for b in blocks[i:i + shuffle_buffer]]
                            for i in range(0, nb, shuffle_buffer)]
             parts = []
             for g, members in enumerate(self.groups):
                 ids = np.concatenate([np.arange(plan.block_bounds[b], plan.block_bounds[b + 1])
                                       for b in members])
-                ss = np.random.SeedSequence([int(seed), epoch, g + 1])  # type: ignore[list-item]
+                ss = np.random.SeedSequence([int(seed), epoch, g + 1])
                 parts.append(ids[np.random.Generator(np.random.PCG64(ss)).permutation(ids.size)])
             self.examples = (np.concatenate(parts).astype(np.int64) if parts
                              else np.empty(0, np.int64))

@@ -328,7 +328,8 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
             rows = st.shift[np.searchsorted(st.blocks, blk)] + plan.starts[ex]
             self._gather(st.x, rows, x[a - lo:b - lo])
             if y is not None:
-                self._gather(st.y, rows, y[a - lo:b - lo])  # type: ignore[arg-type]
+                assert st.y is not None, "labels are staged whenever the batch has labels"
+                self._gather(st.y, rows, y[a - lo:b - lo])
         return DataSet(x, y)
 
     def _gather(self, staged: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:

@@ -221,7 +221,7 @@ class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
             if (first is None) != (last is None):
                 raise ValueError(f"{what}({name!r}): give both first_col and last_col "
                                  f"(an inclusive range) or neither (all columns)")
-            if first is not None and not 0 <= first <= last:  # type: ignore[operator]
+            if first is not None and last is not None and not 0 <= first <= last:
                 raise ValueError(f"{what}({name!r}): need 0 <= first_col <= last_col, "
                                  f"got {first}..{last}")
             return (what, name, first, last, 0)

@@ -36,7 +36,8 @@ def _source(paths: Any, variables: Sequence[str], record_dim: str | int) -> Vari
     src = VariableSource(paths, variables, record_dim)
     chunks = src.chunk_steps()
     target = max(1, _TARGET_BLOCK_BYTES // (8 * src.columns))
-    src.block = chunks * max(1, -(-target // chunks))  # type: ignore[attr-defined]
+    blocks = max(1, -(-target // chunks))
+    src.block = chunks * blocks  # type: ignore[attr-defined]  # the readers' own, on the source
     return src
 
 
