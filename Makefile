@@ -41,8 +41,8 @@ test: install-test
 # CONTRIBUTING.md, "Lint and types").  `make lint` alone does not reinstall.
 lint:
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/ruff format --check .
 
 # The sdist, a wheel built from it offline in a fresh venv, the smoke test and the C
 # library linked three ways in another, the core alone in a third (tests/test_packaging.py).
