@@ -28,7 +28,7 @@ def load_iris() -> tuple[np.ndarray, np.ndarray]:
     >>> x.shape, np.bincount(y).tolist()
     ((150, 4), [50, 50, 50])
     """
-    text = resources.files("fastiter.datasets").joinpath("data", "iris.csv").read_text()
+    text = (resources.files("fastiter.datasets") / "data" / "iris.csv").read_text()
     header, *rows = text.strip().splitlines()
     n, f = (int(v) for v in header.split(",")[:2])
     table = np.loadtxt(rows, delimiter=",", dtype=np.float64, ndmin=2)

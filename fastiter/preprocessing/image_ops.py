@@ -51,7 +51,7 @@ class PermuteDataSetPreProcessor:
             if key not in named:
                 raise ValueError(f"permutation must be 'NCHW_TO_NHWC', 'NHWC_TO_NCHW' or a "
                                  f"sequence of axes, got {permutation!r}")
-            self.axes = named[key]
+            self.axes: tuple[int, ...] = named[key]
         else:
             axes = tuple(int(a) for a in permutation)
             if sorted(axes) != list(range(len(axes))) or not axes:

@@ -91,7 +91,7 @@ class CollectionSequenceRecordReader(SequenceRecordReader):
     """
 
     def __init__(self, sequences: Sequence[Any], labels: Sequence[str] | None = None) -> None:
-        seqs = []
+        seqs: list[np.ndarray] = []
         for i, s in enumerate(sequences):
             a = np.asarray(s, dtype=np.float64)
             if a.ndim == 1:
