@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 # range (torch>=2.13.0) it then satisfies: without it pip would pick a CUDA build (GBs).
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: demo test lint bench install install-test ctest asan tsan clean packaging wheel sdist
+.PHONY: demo test test-fast lint bench install install-test ctest asan tsan clean packaging wheel sdist
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/ruff format --check .
+
+# The quick loop: every test but those marked slow (sanitizer builds, netCDF differential
+# runs, subprocess round trips; see CONTRIBUTING.md), and no packaging run.
+test-fast: install-test
+	$(VPY) -m pytest tests -m "not slow" $(PYTEST_ARGS)
 
 # The sdist, a wheel built from it offline in a fresh venv, the smoke test and the C
 # library linked three ways in another, the core alone in a third (tests/test_packaging.py).

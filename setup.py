@@ -1,9 +1,11 @@
 """Build wiring only: the extension list and the C library, declared here and made by build_ext.
 
 All metadata lives in pyproject.toml.  Importing this file declares the build and does
-nothing else: cythonizing, copying the C core into the package, compiling libfastiter and
-writing build_info.json all happen inside the ``build_ext`` command, so ``python -m build
---sdist`` or a metadata query neither needs Cython nor touches the tree.
+nothing else: setup() runs only when the file runs as __main__, as every build runs it
+(``python setup.py``, setuptools' PEP 517 backend).  Cythonizing, copying the C core into
+the package, compiling libfastiter and writing build_info.json all happen inside the
+``build_ext`` command, so ``python -m build --sdist`` or a metadata query neither needs
+Cython nor touches the tree.
 
 One implementation: every csrc/ translation unit is compiled once, with one set of flags,
 into objects that make up ``libfastiter.so`` / ``libfastiter.a`` and are linked into the
@@ -209,4 +211,7 @@ def _extensions():
             for mod in NATIVE]
 
 
-setup(ext_modules=_extensions(), cmdclass={"build_ext": FastiterBuildExt})
+# Only when run as a build (`python setup.py ...`, or setuptools' PEP 517 backend, which
+# executes this file as __main__): importing it declares the build and does nothing else.
+if __name__ == "__main__":
+    setup(ext_modules=_extensions(), cmdclass={"build_ext": FastiterBuildExt})

@@ -30,11 +30,9 @@ import ctypes
 import functools
 from typing import Any, Callable
 
-import numpy as np
-
 from fastiter import _env
+from fastiter._core import _kernels
 from fastiter._extras import require_extra
-from fastiter.kernels._common import FI_DTYPE_CODES
 
 require_extra("jit", "fastiter.jit")
 
@@ -45,33 +43,60 @@ __all__ = ["JIT_OPTIONS", "jit", "jit_native", "jit_enabled", "set_jit_enabled",
 JIT_OPTIONS: dict[str, Any] = {"nogil": True, "cache": True, "fastmath": False,
                                "error_model": "numpy"}
 
-# fi_dtype codes as plain ints, which numba folds into compiled code as constants
-FI_BOOL = FI_DTYPE_CODES[np.dtype(np.bool_)]
-FI_INT32 = FI_DTYPE_CODES[np.dtype(np.int32)]
-FI_INT64 = FI_DTYPE_CODES[np.dtype(np.int64)]
-FI_FLOAT32 = FI_DTYPE_CODES[np.dtype(np.float32)]
-FI_FLOAT64 = FI_DTYPE_CODES[np.dtype(np.float64)]
+# fi_dtype codes as plain ints, which numba folds into compiled code as constants (the
+# values are the C enum's, exposed by the compiled module)
+FI_BOOL: int = _kernels.DTYPE_CODES["bool"]
+FI_INT32: int = _kernels.DTYPE_CODES["int32"]
+FI_INT64: int = _kernels.DTYPE_CODES["int64"]
+FI_FLOAT32: int = _kernels.DTYPE_CODES["float32"]
+FI_FLOAT64: int = _kernels.DTYPE_CODES["float64"]
 
 _enabled = not _env.get("FASTITER_DISABLE_JIT")
 
-_i, _i64, _u64, _p, _sz = (ctypes.c_int, ctypes.c_int64, ctypes.c_uint64, ctypes.c_void_p,
-                           ctypes.c_size_t)
-# cdef api name in fastiter._core._kernels -> (restype, argtypes); see csrc/include/fastiter/
-NATIVE_SIGNATURES: dict[str, tuple[Any, tuple[Any, ...]]] = {
-    "one_hot": (_i, (_p, _i, _i64, _i64, _i64, _p, _i, _p)),
-    "pad_sequences": (_i, (_p, _p, _p, _p, _i64, _i64, _i64, _sz, _i, _p, _p, _p, _sz, _p,
-                           _p)),
-    "gather": (_i, (_p, _i64, _i64, _sz, _p, _i64, _p, _p)),
-    "random_uniform": (_i, (_u64, _u64, _i64, _i64, _p, _i)),
-    "random_normal": (_i, (_u64, _u64, _i64, _i64, _p, _i)),
-    "random_integers": (_i, (_u64, _u64, _i64, _i64, _i64, _u64, _p, _i)),
-    "random_binary": (_i, (_u64, _u64, _i64, _i64, ctypes.c_double, _p, _i)),
-    "random_one_hot": (_i, (_u64, _u64, _i64, _i64, _i64, _p, _i)),
-    "random_bits": (_i, (_u64, _u64, _i64, _i64, _p)),
-    "collate": (_i, (_p, _i64, _sz, _p)),
-    "gather_scaled_u8": (_i, (_p, _i64, _i64, _i64, _p, _i64, ctypes.c_double, _i, _p, _i,
-                              _p)),
+# C type in a cdef api signature -> ctypes type; every pointer is passed as c_void_p
+_CTYPES: dict[str, Any] = {
+    "int": ctypes.c_int, "double": ctypes.c_double, "size_t": ctypes.c_size_t,
+    "int64_t": ctypes.c_int64, "uint64_t": ctypes.c_uint64,
 }
+_CAPI_PREFIX = "fastiter_"
+
+
+def _capsule_signature(capsule: Any) -> str:
+    """The C signature Cython writes as the name of a ``__pyx_capi__`` capsule."""
+    # a prototype of our own: setting restype on ctypes.pythonapi's would change it for
+    # every other user in the process
+    get_name = ctypes.PYFUNCTYPE(ctypes.c_char_p, ctypes.py_object)(
+        ("PyCapsule_GetName", ctypes.pythonapi))
+    return get_name(capsule).decode()
+
+
+def _ctype(c_type: str) -> Any:
+    if "*" in c_type:
+        return ctypes.c_void_p
+    try:
+        return _CTYPES[c_type]
+    except KeyError:
+        raise TypeError(f"cdef api signature uses C type {c_type!r}, which fastiter.jit "
+                        f"has no ctypes type for; add it to _CTYPES") from None
+
+
+def _signatures() -> dict[str, tuple[Any, tuple[Any, ...]]]:
+    """(restype, argtypes) of every ``cdef api`` entry of fastiter._core._kernels, read
+    from the compiled module: the signatures are written once, in _kernels.pyx."""
+    sigs = {}
+    for name, capsule in _kernels.__pyx_capi__.items():
+        if not name.startswith(_CAPI_PREFIX):
+            continue
+        ret, _, args = _capsule_signature(capsule).partition(" (")
+        sigs[name[len(_CAPI_PREFIX):]] = (
+            _ctype(ret), tuple(_ctype(a.strip()) for a in args.rstrip(")").split(",")))
+    return dict(sorted(sigs.items()))
+
+
+# cdef api name in fastiter._core._kernels (without its "fastiter_" prefix) ->
+# (restype, argtypes); the arguments are those of the fi_ function of the same name in
+# csrc/include/fastiter/
+NATIVE_SIGNATURES: dict[str, tuple[Any, tuple[Any, ...]]] = _signatures()
 
 
 def jit_enabled() -> bool:

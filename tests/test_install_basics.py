@@ -115,3 +115,31 @@ def test_setup_py_only_declares_the_build(tmp_path):
     after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")
                    if ".egg-info" not in str(p))
     assert after == before
+
+
+def test_importing_setup_py_runs_no_setup(tmp_path):
+    """``import setup`` (a tool reading NATIVE, a test, a docs build) declares the build and
+    returns: no setup() call (which would exit asking for a command), no file written."""
+    from pathlib import Path
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "setup.py").exists():
+        pytest.skip("not run from a source tree")
+    for name in ("setup.py", "pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(root / name, tmp_path / name)
+    shutil.copytree(root / "csrc", tmp_path / "csrc")
+    (tmp_path / "fastiter" / "_core").mkdir(parents=True)
+    before = sorted((p.relative_to(tmp_path), p.stat().st_mtime_ns)
+                    for p in tmp_path.rglob("*"))
+    code = ("import sys; sys.modules['Cython'] = None; sys.modules['numpy'] = None; "
+            "sys.path.insert(0, '.'); import setup; "
+            "print(sorted(setup.NATIVE), setup.FastiterBuildExt.__name__)")
+    res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["['_alloc',", "'_csv',", "'_kernels',", "'_ring']",
+                                  "FastiterBuildExt"]
+    after = sorted((p.relative_to(tmp_path), p.stat().st_mtime_ns)
+                   for p in tmp_path.rglob("*") if "__pycache__" not in str(p))
+    assert after == before

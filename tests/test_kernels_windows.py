@@ -43,3 +43,18 @@ def test_bad_arguments_are_named():
         gather_windows(b.T, [0], 2)
     out = np.empty((2, 3, 4), np.float32)
     assert gather_windows(b, [0, 6], 4, out=out) is out
+
+
+@pytest.mark.parametrize("feats", [0, 3])
+@pytest.mark.parametrize("layout", ["NFT", "NTF"])
+def test_bad_start_is_reported_by_the_kernel_and_out_is_untouched(feats, layout):
+    # the range check is the C kernel's, also for a block without features
+    b = np.ones((10, feats), np.float32)
+    shape = (3, feats, 4) if layout == "NFT" else (3, 4, feats)
+    out = np.full(shape, 7.0, np.float32)
+    with pytest.raises(IndexError, match=r"indices\[2\] = 7 is out of range .* 7 rows "
+                                         r"\(valid: 0 to 6\)"):
+        gather_windows(b, [0, 6, 7], 4, layout, out=out)
+    assert (out == 7.0).all()
+    with pytest.raises(IndexError, match=r"indices\[0\] = -3"):
+        gather_windows(b, np.array([-3], np.int32), 4, layout)

@@ -144,6 +144,17 @@ cdef class BlockCache:
                             f"returned, got {type(previous).__name__}")
         return PyDataMem_SetHandler(previous)
 
+    cdef object _swap_in(self):
+        """Install this cache in the calling context and return the handler it replaced,
+        or put that handler back and return None if it is not numpy's default (then the
+        caller allocates with it)."""
+        cdef object prev = PyDataMem_SetHandler(self.capsule)
+        cdef PyDataMem_Handler *h = <PyDataMem_Handler *>PyCapsule_GetPointer(prev, CAPSULE_NAME)
+        if strcmp(h.name, b"default_allocator") != 0:
+            PyDataMem_SetHandler(prev)
+            return None
+        return prev
+
     def empty(self, shape, dtype):
         """``np.empty(shape, dtype)`` with its data from this cache.
 
@@ -151,10 +162,8 @@ cdef class BlockCache:
         ``AsyncDataSetIterator`` worker installs its own cache), that one is used: it
         is the one sized for the batches in flight.
         """
-        cdef object prev = PyDataMem_SetHandler(self.capsule)
-        cdef PyDataMem_Handler *h = <PyDataMem_Handler *>PyCapsule_GetPointer(prev, CAPSULE_NAME)
-        if strcmp(h.name, b"default_allocator") != 0:
-            PyDataMem_SetHandler(prev)
+        cdef object prev = self._swap_in()
+        if prev is None:
             return np.empty(shape, dtype)
         try:
             return np.empty(shape, dtype)
@@ -167,10 +176,8 @@ cdef class BlockCache:
         writes only the non-zeros into zeros.  Installed handlers are respected as in
         :meth:`empty` (then the array is ``np.zeros``)."""
         global _recycle_ctx, _recycled
-        cdef object prev = PyDataMem_SetHandler(self.capsule)
-        cdef PyDataMem_Handler *h = <PyDataMem_Handler *>PyCapsule_GetPointer(prev, CAPSULE_NAME)
-        if strcmp(h.name, b"default_allocator") != 0:
-            PyDataMem_SetHandler(prev)
+        cdef object prev = self._swap_in()
+        if prev is None:
             return np.zeros(shape, dtype), True
         _recycle_ctx = self.cache
         _recycled = 0

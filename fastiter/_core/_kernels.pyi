@@ -1,8 +1,12 @@
+from typing import Any
+
 import numpy as np
 
 class KernelError(RuntimeError): ...
 
 RANDOM_KINDS: tuple[str, ...]
+DTYPE_CODES: dict[str, int]
+__pyx_capi__: dict[str, Any]
 
 def status_message(status: int) -> str: ...
 def one_hot_into(labels: np.ndarray, out: np.ndarray, out_code: int,

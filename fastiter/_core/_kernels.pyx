@@ -13,8 +13,8 @@ cimport numpy as cnp
 
 from fastiter._core.fastiter cimport (
     fi_one_hot, fi_one_hot_zeroed, fi_status_str, FI_OK, FI_ERANGE, FI_EINVAL,
-    FI_BOOL, FI_INT8, FI_INT16, FI_INT32, FI_INT64, FI_UINT8, FI_UINT16,
-    FI_FLOAT16, FI_FLOAT32, FI_FLOAT64,
+    FI_BOOL, FI_INT8, FI_INT16, FI_INT32, FI_INT64, FI_UINT8, FI_UINT16, FI_UINT32,
+    FI_UINT64, FI_FLOAT16, FI_FLOAT32, FI_FLOAT64,
     fi_pad_sequences, fi_gather, fi_gather_windows, fi_collate,
     fi_random_bits, fi_random_uniform, fi_random_normal, fi_random_integers,
     fi_random_binary, fi_random_one_hot, fi_random_simd_level, fi_random_set_simd_level,
@@ -22,6 +22,14 @@ from fastiter._core.fastiter cimport (
 )
 
 cnp.import_array()
+
+# numpy dtype name -> fi_dtype code, the values taken from the enum in fastiter.h (through
+# fastiter.pxd), so Python never restates them (fastiter.kernels.FI_DTYPE_CODES, fastiter.jit)
+DTYPE_CODES = {
+    "bool": FI_BOOL, "int8": FI_INT8, "int16": FI_INT16, "int32": FI_INT32,
+    "int64": FI_INT64, "uint8": FI_UINT8, "uint16": FI_UINT16, "uint32": FI_UINT32,
+    "uint64": FI_UINT64, "float16": FI_FLOAT16, "float32": FI_FLOAT32, "float64": FI_FLOAT64,
+}
 
 ctypedef fused label_t:
     int8_t

@@ -133,10 +133,6 @@ cdef extern from "fastiter/csv.h" nogil:
                      int64_t *nrows, size_t *consumed, int64_t *nlines, fi_csv_error *err)
     int fi_csv_count_fields(const char *buf, size_t len, const fi_csv_dialect *d,
                             int is_last, int64_t *ncols, int64_t *line, fi_csv_error *err)
-    int fi_csv_parse_f64(const char *buf, size_t len, char delim, int64_t ncols,
-                         int is_last, double *out, int64_t *row_line, int64_t max_rows,
-                         int64_t *nrows,
-                         size_t *consumed, int64_t *nlines, fi_csv_error *err)
 
 cdef extern from "fastiter/convert.h" nogil:
     int FI_NO_THRESHOLD

@@ -5,17 +5,15 @@ from typing import Any
 
 import numpy as np
 
+from fastiter._core import _kernels
 from fastiter._validate import check_int, is_int
 
 __all__ = ["FI_DTYPE_CODES", "check_out", "check_shape", "native_order"]
 
-# numpy dtype -> fi_dtype code (csrc/include/fastiter/common.h)
+# numpy dtype -> fi_dtype code, as the C enum (csrc/include/fastiter/common.h) defines it:
+# the values come from the compiled module, which reads them from the header
 FI_DTYPE_CODES: dict[np.dtype, int] = {
-    np.dtype(np.bool_): 0,
-    np.dtype(np.int8): 1, np.dtype(np.int16): 2, np.dtype(np.int32): 3, np.dtype(np.int64): 4,
-    np.dtype(np.uint8): 5, np.dtype(np.uint16): 6, np.dtype(np.uint32): 7,
-    np.dtype(np.uint64): 8,
-    np.dtype(np.float16): 9, np.dtype(np.float32): 10, np.dtype(np.float64): 11,
+    np.dtype(name): code for name, code in _kernels.DTYPE_CODES.items()
 }
 
 

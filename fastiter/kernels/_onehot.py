@@ -110,7 +110,12 @@ def one_hot(labels: Any, num_classes: int, dtype: DTypeLike = np.float32,
 
 
 def _check_size(lab: np.ndarray, num_classes: int, odt: np.dtype) -> None:
-    """Refuse an output whose byte size no array (and no int64 in the C core) can hold."""
+    """Refuse an output whose byte size no array (and no int64 in the C core) can hold.
+
+    fi_one_hot checks the same product, but only once the output exists: allocating it
+    fails first, with numpy's "array is too big" or "Maximum allowed dimension exceeded",
+    which name no argument.  So this O(1) check stays, to name num_classes.
+    """
     limit = np.iinfo(np.intp).max
     nbytes = max(lab.size, 1) * num_classes * odt.itemsize
     if nbytes > limit:

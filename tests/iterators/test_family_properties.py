@@ -198,8 +198,8 @@ def test_bad_states_are_refused_before_anything_changes(tmp_path, name):
 
 @settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.integers(0, 7), min_size=1, max_size=6), st.integers(1, 9),
-       st.booleans(), st.integers(0, 40))
-def test_file_rebatching_resumes_anywhere(resumes, sizes, batch, shuffle, k):
+       st.booleans(), st.data())
+def test_file_rebatching_resumes_anywhere(resumes, sizes, batch, shuffle, data):
     # (the fixture is a pure function, so sharing it between examples is safe)
     with tempfile.TemporaryDirectory() as d:
         store, start = {}, 0
@@ -212,31 +212,37 @@ def test_file_rebatching_resumes_anywhere(resumes, sizes, batch, shuffle, k):
         def make():
             return FileDataSetIterator(d, batch, shuffle=shuffle, seed=5,
                                        loader=store.__getitem__)
-        total = 2 * len(list(make()))
-        if 0 < k < total:
-            resumes(make, k, epochs=2)
+        # every example: one epoch is every row once, in full batches but the last
+        # (none at all when the files are empty), and then a resume from any batch
+        batches = list(make())
+        rows = sorted(v for ds in batches for v in ds.features[:, 0].tolist())
+        assert rows == list(range(start))
+        assert [ds.num_examples() for ds in batches] == [batch] * (start // batch) + (
+            [start % batch] if start % batch else [])
+        if batches:
+            resumes(make, data.draw(st.integers(1, 2 * len(batches) - 1)), epochs=2)
+        else:
+            assert not make().has_next()
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.integers(1, 5), min_size=1, max_size=3),
-       st.sampled_from(["STOP_EVERYONE", "PASS_NULL", "RESET", "RELOCATE"]),
-       st.integers(1, 30))
-def test_joint_parallel_resumes_anywhere(resumes, lengths, policy, k):
+       st.sampled_from(["STOP_EVERYONE", "PASS_NULL", "RESET", "RELOCATE"]), st.data())
+def test_joint_parallel_resumes_anywhere(resumes, lengths, policy, data):
     def make():
         return JointParallelDataSetIterator(
             [ArrayDataSetIterator(np.arange(n, dtype=float)[:, None] + 10 * i, None, 1)
              for i, n in enumerate(lengths)], policy)
+    # every length >= 1, so each policy gives at least one batch per epoch to resume in
     total = 2 * len(list(make()))
-    if 0 < k < total:
-        resumes(make, k, epochs=2)
+    assert total >= 2
+    resumes(make, data.draw(st.integers(1, total - 1)), epochs=2)
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.integers(1, 6), min_size=1, max_size=4), st.data())
 def test_split_views_resume_anywhere(resumes, parts, data):
     part = data.draw(st.integers(0, len(parts) - 1))
-    if parts[part] < 2:
-        return
 
     def make():
         base = ArrayDataSetIterator(np.arange(sum(parts), dtype=float)[:, None], None, 1)
