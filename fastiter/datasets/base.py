@@ -106,6 +106,7 @@ class BaseDatasetIterator(DataSetIterator):
     """
 
     indexable = True
+    _seed: int  # seed_key() in __init__: these iterators always have a seed
 
     def __init__(self, batch: int, num_examples: int | None, features: np.ndarray | None,
                  class_ids: np.ndarray, num_classes: int, *, shuffle: bool = False,
@@ -133,9 +134,11 @@ class BaseDatasetIterator(DataSetIterator):
         self._n, self._shuffle, self._pixel_mode = n, bool(shuffle), pixel_mode
         self._seed = seed_key("seed", seed)
         self._label_names = None if label_names is None else list(label_names)
-        if feature_shape is None and features is None:
-            raise ValueError("feature_shape is required when features is None")
-        self._feature_shape = tuple(feature_shape or features.shape[1:])
+        if not feature_shape:  # None or () take the source's trailing shape
+            if features is None:
+                raise ValueError("feature_shape is required when features is None")
+            feature_shape = features.shape[1:]
+        self._feature_shape = tuple(feature_shape)
         self._label_fn = label_fn
         self._one_hot_table = None
         if label_fn is None and total * self._num_classes * 4 <= ONE_HOT_TABLE_BYTES:
@@ -167,10 +170,14 @@ class BaseDatasetIterator(DataSetIterator):
 
     def _features_for(self, index: np.ndarray) -> np.ndarray:
         """float32 features of rows ``index``; subclasses without a table override this."""
-        if self._features.dtype == np.uint8:
+        table = self._features
+        if table is None:
+            raise NotImplementedError(f"{type(self).__name__} has no feature table and "
+                                      f"must override _features_for")
+        if table.dtype == np.uint8:
             scale, threshold = _PIXEL_MAPS[self._pixel_mode]
-            return kernels.gather_scaled(self._features, index, scale, threshold=threshold)
-        feats = gather_rows(self._features, index)
+            return kernels.gather_scaled(table, index, scale, threshold=threshold)
+        feats = gather_rows(table, index)
         return feats if feats.dtype == np.float32 else feats.astype(np.float32)
 
     def _direct_args(self) -> tuple | None:
