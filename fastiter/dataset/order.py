@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["epoch_permutation", "batch_stream"]
+__all__ = ["epoch_permutation", "batch_stream", "require_seed"]
 
 
 def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
@@ -18,6 +18,20 @@ def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
     """
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, epoch])))
     return rng.permutation(n)
+
+
+def require_seed(seed: int | None, owner: object) -> int:
+    """``seed``, for an iterator whose order comes from it; None is refused with the
+    message a user needs (a loaded state without a seed), not numpy's TypeError.
+
+    >>> require_seed(7, object())
+    7
+    """
+    if seed is None:
+        raise ValueError(f"a shuffling {type(owner).__name__} needs a seed; the state "
+                         f"loaded has seed=None (take it from this iterator's "
+                         f"state_dict())")
+    return seed
 
 
 _M64 = (1 << 64) - 1

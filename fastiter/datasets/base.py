@@ -21,7 +21,7 @@ import numpy as np
 from fastiter import kernels
 from fastiter._validate import SeedLike, is_int, positive_int, seed_key
 from fastiter.dataset import DataSet
-from fastiter.dataset.order import epoch_permutation
+from fastiter.dataset.order import epoch_permutation, require_seed
 from fastiter.iterators.base import DataSetIterator
 
 __all__ = ["BaseDatasetIterator", "gather_rows", "pixels_to_float", "PIXEL_MODES"]
@@ -106,7 +106,6 @@ class BaseDatasetIterator(DataSetIterator):
     """
 
     indexable = True
-    _seed: int  # seed_key() in __init__: these iterators always have a seed
 
     def __init__(self, batch: int, num_examples: int | None, features: np.ndarray | None,
                  class_ids: np.ndarray, num_classes: int, *, shuffle: bool = False,
@@ -159,12 +158,14 @@ class BaseDatasetIterator(DataSetIterator):
         """The examples of every epoch: a seeded random ``num_examples`` when shuffling."""
         if not self._shuffle:
             return np.arange(self._n)
-        return epoch_permutation(len(self._class_ids), self._seed, 0)[:self._n]
+        return epoch_permutation(len(self._class_ids), require_seed(self._seed, self),
+                                 0)[:self._n]
 
     def _restart(self) -> None:
+        seed = require_seed(self._seed, self) if self._shuffle else None  # before any change
         self._cursor = 0
-        if self._shuffle and self._epoch > 0:
-            self._order = self._subset[epoch_permutation(self._n, self._seed, self._epoch)]
+        if seed is not None and self._epoch > 0:
+            self._order = self._subset[epoch_permutation(self._n, seed, self._epoch)]
         else:
             self._order = self._subset
 
