@@ -150,7 +150,7 @@ class ExistingMiniBatchDataSetIterator(_PathsIterator):
         except TypeError:
             raise ValueError(f"pattern must hold one %d for the batch index, "
                              f"got {pattern!r}") from None
-        paths = []
+        paths: list[str] = []
         while os.path.exists(os.path.join(root, pattern % len(paths))):
             paths.append(os.path.join(root, pattern % len(paths)))
         if not paths:
