@@ -21,16 +21,16 @@ def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
 
 
 def require_seed(seed: int | None, owner: object) -> int:
-    """``seed``, for an iterator whose order comes from it; None is refused with the
-    message a user needs (a loaded state without a seed), not numpy's TypeError.
+    """``seed``, for an iterator whose order or data come from it; None (a loaded state
+    without a seed) is refused with a message that says so, never used.
 
     >>> require_seed(7, object())
     7
     """
     if seed is None:
-        raise ValueError(f"a shuffling {type(owner).__name__} needs a seed; the state "
-                         f"loaded has seed=None (take it from this iterator's "
-                         f"state_dict())")
+        raise ValueError(f"{type(owner).__name__} needs a seed (its order or data come "
+                         f"from it); the state loaded has seed=None (take it from this "
+                         f"iterator's state_dict())")
     return seed
 
 

@@ -1,7 +1,8 @@
 """A state without a seed, loaded into an iterator whose order comes from its seed.
 
 A hand-written state, or one saved from an unshuffled iterator, has no seed.  ArrayDataSetIterator always refused it with a message; the file
-loaders, KFoldIterator, SamplingDataSetIterator and the dataset iterators ended in
+loaders, KFoldIterator, SamplingDataSetIterator, RandomDataSetIterator and the dataset
+iterators ended in
 ``TypeError: object of type 'NoneType' has no len()`` from inside numpy.  Each refuses
 now with the same message and stays as it was.
 """
@@ -11,7 +12,8 @@ import numpy as np
 import pytest
 
 from fastiter import (ArrayDataSetIterator, DataSet, DataSetLoaderIterator,
-                      IrisDataSetIterator, KFoldIterator, SamplingDataSetIterator)
+                      IrisDataSetIterator, KFoldIterator, RandomDataSetIterator,
+                      SamplingDataSetIterator)
 
 
 def _saved(tmp_path):
@@ -34,6 +36,8 @@ FACTORIES = {
     "kfold": lambda tmp: KFoldIterator(3, _data(), seed=5),
     "sampling": lambda tmp: SamplingDataSetIterator(_data(), 4, 12, seed=5),
     "iris": lambda tmp: IrisDataSetIterator(50, 150, shuffle=True, seed=5),
+    "random": lambda tmp: RandomDataSetIterator(3, (4, 2), (4, 3), "RANDOM_UNIFORM",
+                                                "ONE_HOT", seed=5),
 }
 
 
