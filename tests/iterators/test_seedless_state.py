@@ -1,19 +1,26 @@
-"""A state without a seed, loaded into an iterator whose order comes from its seed.
+"""A state without a seed, loaded into an iterator whose order or data come from its seed.
 
-A hand-written state, or one saved from an unshuffled iterator, has no seed.  ArrayDataSetIterator always refused it with a message; the file
-loaders, KFoldIterator, SamplingDataSetIterator, RandomDataSetIterator and the dataset
-iterators ended in
-``TypeError: object of type 'NoneType' has no len()`` from inside numpy.  Each refuses
-now with the same message and stays as it was.
+A hand-written state, or one saved from an unshuffled iterator, has no seed.
+ArrayDataSetIterator always refused it with a message.  The file loaders, KFoldIterator,
+SamplingDataSetIterator and the dataset iterators ended in numpy's ``TypeError: object
+of type 'NoneType' has no len()`` (sampling only at the next batch, the dataset
+iterators only at the next epoch); RandomDataSetIterator silently generated other data
+than the saved run's.  Each refuses now with the same message and stays as it was.
 """
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from fastiter import (ArrayDataSetIterator, DataSet, DataSetLoaderIterator,
-                      IrisDataSetIterator, KFoldIterator, RandomDataSetIterator,
-                      SamplingDataSetIterator)
+from fastiter import (
+    ArrayDataSetIterator,
+    DataSet,
+    DataSetLoaderIterator,
+    IrisDataSetIterator,
+    KFoldIterator,
+    RandomDataSetIterator,
+    SamplingDataSetIterator,
+)
 
 
 def _saved(tmp_path):
