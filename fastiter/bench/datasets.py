@@ -68,7 +68,9 @@ def cases(size: str = "full") -> list[Case]:
     def fastiter_epoch() -> float:
         total = 0.0
         for ds in it:  # a new epoch (reshuffled) each time
-            total += ds.features[0, 0] + ds.labels[0, 0]
+            bx, by = ds.features, ds.labels
+            assert bx is not None and by is not None  # MNIST batches carry both
+            total += bx[0, 0] + by[0, 0]
         return total
 
     def copy_epoch() -> None:

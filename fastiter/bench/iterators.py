@@ -39,11 +39,15 @@ def _shuffled_epoch_case(size: str) -> Case:
             idx = order[lo:lo + batch]
             tx.index_select(0, idx), ty.index_select(0, idx)
 
+    def copy_both() -> None:
+        np.copyto(dx, x)
+        np.copyto(dy, y)
+
     return Case(f"shuffled epoch {n}x{f} f32, batch {batch}",
                 lambda: sum(len(b) for b in it),
                 {"numpy fancy index": numpy_epoch,
                  "torch index_select": torch_epoch if torch else None},
-                x.nbytes + y.nbytes, ceiling=lambda: (np.copyto(dx, x), np.copyto(dy, y)),
+                x.nbytes + y.nbytes, ceiling=copy_both,
                 key="shuffled epoch", check=lambda: _check_epoch(it, x, n))
 
 
@@ -59,8 +63,9 @@ def _save_load_case(size: str, folder: str) -> Case:
 
     n = pick(size, 200_000, 20_000, 3_000)
     rng = np.random.default_rng(2027)
-    ds = DataSet(rng.normal(1.0, 1.0, (n, 128)).astype(np.float32),
-                 np.eye(10, dtype=np.float32)[rng.integers(0, 10, n)])
+    features = rng.normal(1.0, 1.0, (n, 128)).astype(np.float32)
+    labels = np.eye(10, dtype=np.float32)[rng.integers(0, 10, n)]
+    ds = DataSet(features, labels)
     h5, npz, raw = (os.path.join(folder, name) for name in ("ds.h5", "ds.npz", "raw.bin"))
 
     def fastiter_round_trip() -> None:
@@ -68,14 +73,14 @@ def _save_load_case(size: str, folder: str) -> Case:
         DataSet.load(h5)
 
     def npz_round_trip() -> None:
-        np.savez(npz, features=ds.features, labels=ds.labels)
+        np.savez(npz, features=features, labels=labels)
         with np.load(npz) as z:
             z["features"], z["labels"]
 
     def raw_round_trip() -> None:
         with open(raw, "wb") as fh:
-            fh.write(ds.features.data)
-            fh.write(ds.labels.data)
+            fh.write(features.data)
+            fh.write(labels.data)
         with open(raw, "rb") as fh:
             fh.read()
 

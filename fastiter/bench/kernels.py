@@ -3,7 +3,9 @@
 torch) and the ceiling of the bytes it writes.  bench/bench_kernels*.py run these."""
 from __future__ import annotations
 
+import operator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, Callable
 
 import numpy as np
@@ -54,10 +56,10 @@ def one_hot_cases(size: str = "full") -> list[Case]:
     for (n, c), key in zip(shapes, ("one_hot 1Mx10", "one_hot 100kx1000")):
         labels = rng.integers(0, c, n)
         out = np.empty((n, c), np.float32)
-        nb = None
-        if par:
+        nb: dict[str, Callable[[], Any]] | None = None
+        if par and ser:  # both None without numba
             par["one_hot"](labels, out), ser["one_hot"](labels, out)  # compile, warm
-            nb = {k: (lambda f=f["one_hot"], lab=labels, o=out: f(lab, o))
+            nb = {k: partial(f["one_hot"], labels, out)
                   for k, f in (("prange", par), ("serial", ser))}
 
         def numpy_one_hot(n: int = n, c: int = c, labels: Any = labels) -> np.ndarray:
@@ -73,15 +75,17 @@ def one_hot_cases(size: str = "full") -> list[Case]:
 
         tl = torch.from_numpy(labels) if torch else None
         eye = np.eye(c, dtype=np.float32)
+
+        def torch_one_hot(tl: Any = tl, c: int = c) -> Any:
+            return torch.nn.functional.one_hot(tl, c).float()
+
         peers = {"numpy zeros+fancy": numpy_one_hot,
-                 "numpy eye[labels]": lambda eye=eye, lab=labels: eye[lab],
-                 "torch one_hot().float()":
-                 (lambda tl=tl, c=c: torch.nn.functional.one_hot(tl, c).float())
-                 if torch else None}
+                 "numpy eye[labels]": partial(operator.getitem, eye, labels),
+                 "torch one_hot().float()": torch_one_hot if torch else None}
         cases += _trio(key, f"one_hot {n}x{c} f32",
-                       lambda lab=labels, c=c, o=out: kernels.one_hot(lab, c, out=o),
-                       lambda lab=labels, c=c: kernels.one_hot(lab, c), nb, peers,
-                       out.nbytes, ceiling=lambda o=out: o.fill(1.0), check=check)
+                       partial(kernels.one_hot, labels, c, out=out),
+                       partial(kernels.one_hot, labels, c), nb, peers,
+                       out.nbytes, ceiling=partial(out.fill, 1.0), check=check)
     return cases
 
 
@@ -133,6 +137,7 @@ def pad_cases(size: str = "full") -> list[Case]:
             m[i, st:st + len(s)] = 1
 
     def torch_pad(end: bool) -> None:
+        assert lens is not None  # this peer runs only with torch installed
         side = "left" if end else "right"
         x = torch.nn.utils.rnn.pad_sequence(ts, batch_first=True, padding_side=side)
         steps = torch.arange(x.shape[1])
@@ -152,16 +157,16 @@ def pad_cases(size: str = "full") -> list[Case]:
     cases = []
     for mode in ("align_start", "align_end"):
         end = mode == "align_end"
-        nb = None
-        if par:
+        nb: dict[str, Callable[[], Any]] | None = None
+        if par and ser:  # both None without numba
             par["pad_mask_nft"](vals, offs, out, mask, end)
             ser["pad_mask_nft"](vals, offs, out, mask, end)
-            nb = {k: (lambda f=f["pad_mask_nft"], e=end: f(vals, offs, out, mask, e))
+            nb = {k: partial(f["pad_mask_nft"], vals, offs, out, mask, end)
                   for k, f in (("prange", par), ("serial", ser))}
         for form, src in (("list", seqs), ("flat+offsets", (vals, offs))):
-            peers = ({"Python loop": lambda e=end: python_loop(e),
-                      "torch pad_sequence + mask": (lambda e=end: torch_pad(e))
-                      if torch else None} if form == "list" else {})
+            peers = ({"Python loop": partial(python_loop, end),
+                      "torch pad_sequence + mask": partial(torch_pad, end) if torch else None}
+                     if form == "list" else {})
 
             def check(src: Any = src, mode: str = mode, end: bool = end) -> None:
                 kernels.pad_sequences(src, mode=mode, out=out, mask_out=mask)
@@ -177,9 +182,9 @@ def pad_cases(size: str = "full") -> list[Case]:
 
             cases += _trio(f"pad {mode} {form}",
                            f"pad + mask {mode} {form} {n} seqs (1-200 steps, F=8)",
-                           lambda src=src, mode=mode: kernels.pad_sequences(
-                               src, mode=mode, out=out, mask_out=mask),
-                           lambda src=src, mode=mode: kernels.pad_sequences(src, mode=mode),
+                           partial(kernels.pad_sequences, src, mode=mode, out=out,
+                                   mask_out=mask),
+                           partial(kernels.pad_sequences, src, mode=mode),
                            nb, peers, out.nbytes + mask.nbytes, ceiling=ceiling, check=check)
     return cases
 
@@ -199,12 +204,15 @@ def gather_collate_cases(size: str = "full") -> list[Case]:
     tsrc, tidx = (torch.from_numpy(src), torch.from_numpy(idx)) if torch else (None, None)
     tout = torch.from_numpy(out) if torch else None
     items = [rng.standard_normal(128).astype(np.float32) + 1 for _ in range(1024)]
-    default_collate = None
+    collate_peer: Callable[[], Any] | None = None
     if torch:
         from torch.utils.data import default_collate
+
+        collate_peer = partial(default_collate, items)
     par, ser = _numba()
-    nbp = nbs = None
-    if par:
+    nbp: Callable[[], Any] | None = None
+    nbs: Callable[[], Any] | None = None
+    if par and ser:  # both None without numba
         par["gather"](src, idx, out), ser["gather"](src, idx, out)  # compile, warm
         nbp, nbs = (lambda: par["gather"](src, idx, out)), (lambda: ser["gather"](src, idx, out))
 
@@ -235,7 +243,7 @@ def gather_collate_cases(size: str = "full") -> list[Case]:
              key="gather allocating"),
         Case("collate 1024 x [128] f32 out=", lambda: kernels.collate(items, out=out),
              {"np.stack(out=)": lambda: np.stack(items, out=out),
-              "torch default_collate": (lambda: default_collate(items)) if torch else None},
+              "torch default_collate": collate_peer},
              out.nbytes, ceiling=lambda: np.copyto(out, block), key="collate out=",
              check=check_collate),
     ]
@@ -279,7 +287,7 @@ def random_cases(size: str = "full") -> list[Case]:
              {"numpy Generator.random(out=)":
               lambda: gen.random(dtype=np.float32, out=out),
               "numpy 2 spawned generators on 2 threads": lambda: spawned("random"),
-              "torch uniform_": (lambda: tout.uniform_()) if torch else None},
+              "torch uniform_": tout.uniform_ if tout is not None else None},
              out.nbytes, ceiling=lambda: out.fill(1.0), key="random uniform out=",
              check=check_uniform, notes=["fastiter's bits are the same for any thread count"]),
         Case(f"random uniform {size_name} {threads} allocating",
@@ -292,7 +300,7 @@ def random_cases(size: str = "full") -> list[Case]:
              {"numpy Generator.standard_normal(out=)":
               lambda: gen.standard_normal(dtype=np.float32, out=out),
               "numpy 2 spawned generators on 2 threads": lambda: spawned("standard_normal"),
-              "torch normal_": (lambda: tout.normal_()) if torch else None},
+              "torch normal_": tout.normal_ if tout is not None else None},
              out.nbytes, ceiling=lambda: out.fill(1.0), key="random normal out=",
              check=check_normal),
         Case(f"random normal {size_name} {threads} allocating",

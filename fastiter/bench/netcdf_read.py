@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import glob
 import os
+from functools import partial
 from typing import Any, Callable
 
 import numpy as np
@@ -265,8 +266,8 @@ def cases(size: str = "full") -> list[Any]:
         if optional("xbatcher") is None:
             peers["xbatcher (tuned)"] = None
         out.append(Case(f"NetCDFDataSetIterator {workload} ({len(bench.paths)} rasm files)",
-                        lambda w=workload: bench.fastiter(w), peers, bench.nbytes[workload],
-                        ceiling=lambda w=workload: bench.ceiling(w),
+                        partial(bench.fastiter, workload), peers, bench.nbytes[workload],
+                        ceiling=partial(bench.ceiling, workload),
                         key=f"netcdf read {workload}", rounds=3,
-                        check=lambda w=workload: bench.check(w)))
+                        check=partial(bench.check, workload)))
     return out

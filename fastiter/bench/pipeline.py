@@ -45,7 +45,7 @@ def _overhead_case(size: str) -> Case:
 
     return Case(f"async overhead, {n} in-memory batches, queue_size=8", prefetched(8),
                 {"no prefetch": direct, "fastiter queue_size=64": prefetched(64)},
-                sum(b.features.nbytes + b.labels.nbytes for b in batches),
+                sum(b.memory_footprint() for b in batches),
                 key="async overhead", summary=summary, rounds=5,
                 notes=["the overhead a batch is (async - no prefetch) / batches"])
 

@@ -278,15 +278,19 @@ class MultiDataSet(ExampleOpsMixin):
         return len(self.labels)
 
     def _select(self, index: Any) -> "MultiDataSet":
-        def sel(xs: list | None) -> list | None:
-            return None if xs is None else [rows(x, index) for x in xs]
+        def sel(xs: list) -> list:
+            return [rows(x, index) for x in xs]
+
+        def sel_masks(xs: list | None) -> list | None:
+            return None if xs is None else sel(xs)
         meta = self.example_metadata
         if meta is not None:
             idx = np.arange(len(meta))[index]
             meta = [meta[i] for i in np.atleast_1d(idx)]
         out = MultiDataSet.__new__(MultiDataSet)
         out.features, out.labels = sel(self.features), sel(self.labels)
-        out.features_masks, out.labels_masks = sel(self.features_masks), sel(self.labels_masks)
+        out.features_masks = sel_masks(self.features_masks)
+        out.labels_masks = sel_masks(self.labels_masks)
         out.example_metadata = meta
         return out
 
@@ -300,11 +304,15 @@ class MultiDataSet(ExampleOpsMixin):
 
     def copy(self) -> "MultiDataSet":
         """A deep copy, metadata included."""
-        def cp(xs: list | None) -> list | None:
-            return None if xs is None else [copy_or_none(x) for x in xs]
+        def cp(xs: list) -> list:
+            return [copy_or_none(x) for x in xs]
+
+        def cp_masks(xs: list | None) -> list | None:
+            return None if xs is None else cp(xs)
         out = MultiDataSet.__new__(MultiDataSet)
         out.features, out.labels = cp(self.features), cp(self.labels)
-        out.features_masks, out.labels_masks = cp(self.features_masks), cp(self.labels_masks)
+        out.features_masks = cp_masks(self.features_masks)
+        out.labels_masks = cp_masks(self.labels_masks)
         out.example_metadata = None if self.example_metadata is None else list(
             self.example_metadata)
         return out
@@ -361,7 +369,8 @@ class MultiDataSet(ExampleOpsMixin):
         fm = [m for _, m in fs]
         lm = [m for _, m in ls]
         metas = [p.example_metadata for p in parts]
-        meta = [x for m in metas for x in m] if all(m is not None for m in metas) else None
+        meta = ([x for m in metas if m is not None for x in m]
+                if all(m is not None for m in metas) else None)
         return MultiDataSet([a for a, _ in fs], [a for a, _ in ls],
                             fm if any(m is not None for m in fm) else None,
                             lm if any(m is not None for m in lm) else None,

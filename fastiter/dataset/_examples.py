@@ -79,7 +79,7 @@ def _train_count(n_or_fraction: Any, n: int) -> int:
 class ExampleOpsMixin:
     """Selection methods built on ``num_examples()`` and ``_select(index)``."""
 
-    __slots__ = ()
+    __slots__: tuple[str, ...] = ()
 
     def num_examples(self) -> int:  # pragma: no cover - provided by the data class
         raise NotImplementedError

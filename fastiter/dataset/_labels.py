@@ -5,7 +5,7 @@ methods do the same and refuse other label ranks with an explanation.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -22,6 +22,12 @@ class LabelOpsMixin:
     labels_mask: np.ndarray | None
     example_metadata: list | None
     label_names: list[str] | None
+
+    if TYPE_CHECKING:  # provided by DataSet and ExampleOpsMixin; a runtime stub here
+        # would come first in DataSet's MRO and hide ExampleOpsMixin._assign_from
+        def _select(self, index: Any) -> Any: ...
+
+        def _assign_from(self, other: Any) -> None: ...
 
     def _one_hot_labels(self, what: str) -> np.ndarray:
         """The labels, refused unless they are rank-2 one-hot ones."""

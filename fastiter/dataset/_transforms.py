@@ -6,7 +6,7 @@ Integer and bool features are promoted to a floating type where the result needs
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,7 +32,8 @@ def _finite(name: str, value: Any) -> float:
 class TransformOpsMixin:
     """Feature transforms of :class:`fastiter.DataSet` (mixed in; needs its fields)."""
 
-    __slots__ = ()
+    if not TYPE_CHECKING:  # mypy would check `self.features = ...` against these empty
+        __slots__ = ()     # slots; the slot is DataSet's, which mixes this class in
     features: np.ndarray | None
 
     def _feats(self, what: str) -> np.ndarray:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["epoch_permutation", "batch_stream"]
+__all__ = ["epoch_permutation", "batch_stream", "require_seed"]
 
 
 def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
@@ -18,6 +18,20 @@ def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
     """
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, epoch])))
     return rng.permutation(n)
+
+
+def require_seed(seed: int | None, owner: object) -> int:
+    """``seed``, for an iterator whose order or data come from it; None (a loaded state
+    without a seed) is refused with a message that says so, never used.
+
+    >>> require_seed(7, object())
+    7
+    """
+    if seed is None:
+        raise ValueError(f"{type(owner).__name__} needs a seed (its order or data come "
+                         f"from it); the state loaded has seed=None (take it from this "
+                         f"iterator's state_dict())")
+    return seed
 
 
 _M64 = (1 << 64) - 1

@@ -134,20 +134,21 @@ class MomentAccumulator:
 
     def mean(self) -> np.ndarray:
         """The per-feature mean (float64)."""
-        self._require()
-        return self._mean.copy()
+        _, mean, _ = self._require()
+        return mean.copy()
 
     def std(self) -> np.ndarray:
         """The per-feature population standard deviation (float64, not clamped)."""
-        self._require()
-        var = np.divide(self._m2, self.count, out=np.zeros_like(self._m2),
-                        where=self.count > 0)
+        count, _, m2 = self._require()
+        var = np.divide(m2, count, out=np.zeros_like(m2), where=count > 0)
         return np.sqrt(np.maximum(var, 0.0))
 
-    def _require(self) -> None:
-        if self.is_empty():
+    def _require(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(count, mean, M2)``, or the ValueError while nothing was added."""
+        if self.is_empty() or self.count is None or self._mean is None or self._m2 is None:
             raise ValueError("no data was added: every batch was empty or fully masked, "
                              "so no statistics can be computed")
+        return self.count, self._mean, self._m2
 
 
 class BoundsAccumulator:
@@ -175,7 +176,7 @@ class BoundsAccumulator:
         else:
             lo = np.where(keep, rows, np.inf).min(axis=0)
             hi = np.where(keep, rows, -np.inf).max(axis=0)
-        if self.lower is None:
+        if self.lower is None or self.upper is None:  # both are set together
             self.lower, self.upper = lo, hi
             return
         if lo.shape != self.lower.shape:

@@ -21,7 +21,7 @@ import numpy as np
 from fastiter import kernels
 from fastiter._validate import SeedLike, is_int, positive_int, seed_key
 from fastiter.dataset import DataSet
-from fastiter.dataset.order import epoch_permutation
+from fastiter.dataset.order import epoch_permutation, require_seed
 from fastiter.iterators.base import DataSetIterator
 
 __all__ = ["BaseDatasetIterator", "gather_rows", "pixels_to_float", "PIXEL_MODES"]
@@ -133,9 +133,11 @@ class BaseDatasetIterator(DataSetIterator):
         self._n, self._shuffle, self._pixel_mode = n, bool(shuffle), pixel_mode
         self._seed = seed_key("seed", seed)
         self._label_names = None if label_names is None else list(label_names)
-        if feature_shape is None and features is None:
-            raise ValueError("feature_shape is required when features is None")
-        self._feature_shape = tuple(feature_shape or features.shape[1:])
+        if not feature_shape:  # None or () take the source's trailing shape
+            if features is None:
+                raise ValueError("feature_shape is required when features is None")
+            feature_shape = features.shape[1:]
+        self._feature_shape = tuple(feature_shape)
         self._label_fn = label_fn
         self._one_hot_table = None
         if label_fn is None and total * self._num_classes * 4 <= ONE_HOT_TABLE_BYTES:
@@ -156,21 +158,27 @@ class BaseDatasetIterator(DataSetIterator):
         """The examples of every epoch: a seeded random ``num_examples`` when shuffling."""
         if not self._shuffle:
             return np.arange(self._n)
-        return epoch_permutation(len(self._class_ids), self._seed, 0)[:self._n]
+        return epoch_permutation(len(self._class_ids), require_seed(self._seed, self),
+                                 0)[:self._n]
 
     def _restart(self) -> None:
+        seed = require_seed(self._seed, self) if self._shuffle else None  # before any change
         self._cursor = 0
-        if self._shuffle and self._epoch > 0:
-            self._order = self._subset[epoch_permutation(self._n, self._seed, self._epoch)]
+        if seed is not None and self._epoch > 0:
+            self._order = self._subset[epoch_permutation(self._n, seed, self._epoch)]
         else:
             self._order = self._subset
 
     def _features_for(self, index: np.ndarray) -> np.ndarray:
         """float32 features of rows ``index``; subclasses without a table override this."""
-        if self._features.dtype == np.uint8:
+        table = self._features
+        if table is None:
+            raise NotImplementedError(f"{type(self).__name__} has no feature table and "
+                                      f"must override _features_for")
+        if table.dtype == np.uint8:
             scale, threshold = _PIXEL_MAPS[self._pixel_mode]
-            return kernels.gather_scaled(self._features, index, scale, threshold=threshold)
-        feats = gather_rows(self._features, index)
+            return kernels.gather_scaled(table, index, scale, threshold=threshold)
+        feats = gather_rows(table, index)
         return feats if feats.dtype == np.float32 else feats.astype(np.float32)
 
     def _direct_args(self) -> tuple | None:

@@ -30,7 +30,7 @@ import urllib.request
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 __all__ = ["Resource", "ChecksumError", "DatasetNotFoundError", "ensure_files",
            "download_file", "file_digest", "extract_archive"]
@@ -97,13 +97,14 @@ def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
 
 
 def _verify(path: Path, res: Resource) -> None:
-    if res.checksum is None:
+    algorithm = res.algorithm
+    if algorithm is None:  # no pinned checksum
         if path.stat().st_size == 0:
             path.unlink()
             raise ChecksumError(f"{res.filename} downloaded from {res.url} is empty; "
                                 f"the file was deleted")
         return
-    got = file_digest(path, res.algorithm)
+    got = file_digest(path, algorithm)
     if got != res.digest:
         path.unlink()
         raise ChecksumError(f"{res.filename} from {res.url} has {res.algorithm} {got}, "
@@ -225,5 +226,5 @@ def extract_archive(archive: str | os.PathLike, folder: str | os.PathLike) -> No
         for m in members:
             if not (root / m.name).resolve().is_relative_to(root):
                 raise ValueError(f"{archive} member {m.name!r} would land outside {folder}")
-        kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        kwargs: dict[str, Any] = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
         tf.extractall(folder, members=members, **kwargs)  # members checked above

@@ -202,4 +202,4 @@ class EmnistDataSetIterator(BaseDatasetIterator):
 
     def total_examples(self) -> int:
         """Examples in the chosen split's files (DL4J's totalExamples)."""
-        return int(self._features.shape[0])
+        return len(self._class_ids)  # one per example, checked at construction

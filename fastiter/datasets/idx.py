@@ -22,8 +22,9 @@ from fastiter.errors import FormatError
 
 __all__ = ["read_idx", "write_idx"]
 
-_TYPES = {0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"),
-          0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+_TYPES: dict[int, np.dtype] = {
+    0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 _MAP_POPULATE = getattr(mmap, "MAP_POPULATE", 0)  # Linux only; elsewhere faults on use
 _CODES = {dt.newbyteorder("=") if dt.itemsize > 1 else dt: code
           for code, dt in _TYPES.items()}
@@ -70,7 +71,7 @@ def _read_gzip(path: Path) -> np.ndarray:
             except (MemoryError, ValueError):
                 raise FormatError(f"{path}: its IDX header {shape} asks for more memory "
                                   f"than is available") from None
-            view, got = memoryview(arr).cast("B"), 0
+            view, got = arr.data.cast("B"), 0
             while got < arr.nbytes:
                 n = f.readinto(view[got:])
                 if not n:

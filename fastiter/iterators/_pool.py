@@ -46,8 +46,12 @@ class _Slot:
             batch._release()
 
 
-def _guarded_class(cls: type, fields: tuple[str, ...]) -> type:
-    """A subclass of ``cls`` whose array fields check the slot generation on access."""
+def _guarded_class(cls: type[DataSet] | type[MultiDataSet], fields: tuple[str, ...]) -> Any:
+    """A subclass of ``cls`` whose array fields check the slot generation on access.
+
+    Typed Any: ``type()`` builds it at run time, with members (``_pool_ref``,
+    ``detach``) that no static class declares.
+    """
 
     def field(name: str) -> property:
         raw = getattr(cls, name)  # the base class's slot descriptor

@@ -8,7 +8,7 @@ import numpy as np
 from fastiter._validate import SeedLike, optional_seed_key, positive_int, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
-from fastiter.dataset.order import epoch_permutation
+from fastiter.dataset.order import epoch_permutation, require_seed
 from fastiter.iterators.base import DataSetIterator
 
 __all__ = ["ArrayDataSetIterator"]
@@ -41,12 +41,8 @@ class ArrayDataSetIterator(IndexedBatchesMixin, DataSetIterator):
         self._restart()
 
     def _restart(self) -> None:
-        if self._shuffle and self._seed is None:
-            raise ValueError("a shuffling ArrayDataSetIterator needs a seed; the state "
-                             "loaded has seed=None (take it from this iterator's "
-                             "state_dict())")
         n = self._data.num_examples()
-        self._order = (epoch_permutation(n, self._seed, self._epoch)
+        self._order = (epoch_permutation(n, require_seed(self._seed, self), self._epoch)
                        if self._shuffle else None)
 
     def num_batches(self) -> int:

@@ -42,7 +42,7 @@ class _Block:
         Each is pre-processed once by the base.
         """
         max_n = positive_int("max_n", max_n)
-        out = []
+        out: list[Any] = []
         while len(out) < max_n and self.base.has_next():
             out.append(self.base.next())
         return out

@@ -9,7 +9,7 @@ import numpy as np
 
 from fastiter._validate import SeedLike, optional_seed_key, positive_int, seed_key
 from fastiter.dataset import DataSet, MultiDataSet
-from fastiter.dataset.order import epoch_permutation
+from fastiter.dataset.order import epoch_permutation, require_seed
 from fastiter.iterators._wrapping import check_state_type
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
 
@@ -47,7 +47,7 @@ def list_files(root: Any, extensions: Sequence[str] | str | None = None,
 class _FileBatches:
     """The file walk and re-batching shared by both interfaces."""
 
-    _kind: type
+    _kind: type[DataSet] | type[MultiDataSet]
 
     def _setup(self, root: Any, batch_size: int | None, shuffle: bool, seed: SeedLike,
                extensions: Any, recursive: bool, loader: Any) -> None:
@@ -67,8 +67,8 @@ class _FileBatches:
 
     def _restart(self) -> None:
         n = len(self._files)
-        self._order = (epoch_permutation(n, self._seed, self._epoch) if self._shuffle
-                       else np.arange(n))
+        self._order = (epoch_permutation(n, require_seed(self._seed, self), self._epoch)
+                       if self._shuffle else np.arange(n))
         self._next_file = 0
         self._pending: tuple[int, int] | None = None  # (file position, first unused example)
         self._pending_data: Any = None

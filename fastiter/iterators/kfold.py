@@ -8,7 +8,7 @@ import numpy as np
 from fastiter._validate import SeedLike, positive_int, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import HeldDataSetMixin, IndexedBatchesMixin
-from fastiter.dataset.order import epoch_permutation
+from fastiter.dataset.order import epoch_permutation, require_seed
 from fastiter.iterators.base import DataSetIterator
 
 __all__ = ["KFoldIterator", "fold_boundaries"]
@@ -74,8 +74,9 @@ class KFoldIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIterator):
 
     def _restart(self) -> None:
         n = self._data.num_examples()
+        seed = require_seed(self._seed, self)  # refused before any change, at every epoch
         self._order = (np.arange(n) if self._epoch == 0
-                       else epoch_permutation(n, self._seed, self._epoch))
+                       else epoch_permutation(n, seed, self._epoch))
         self._test = None
 
     def num_batches(self) -> int:

@@ -10,7 +10,7 @@ import numpy as np
 from fastiter._validate import SeedLike, optional_seed_key, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
-from fastiter.dataset.order import epoch_permutation
+from fastiter.dataset.order import epoch_permutation, require_seed
 from fastiter.iterators.base import DataSetIterator
 
 __all__ = ["FileSplitDataSetIterator", "DataSetLoaderIterator",
@@ -53,8 +53,8 @@ class _PathsIterator(IndexedBatchesMixin, DataSetIterator):
 
     def _restart(self) -> None:
         n = len(self._paths)
-        self._order = (epoch_permutation(n, self._seed, self._epoch) if self._shuffle
-                       else np.arange(n))
+        self._order = (epoch_permutation(n, require_seed(self._seed, self), self._epoch)
+                       if self._shuffle else np.arange(n))
 
     def _load(self, index: int) -> DataSet:
         path = self._paths[int(self._order[index])]
@@ -150,7 +150,7 @@ class ExistingMiniBatchDataSetIterator(_PathsIterator):
         except TypeError:
             raise ValueError(f"pattern must hold one %d for the batch index, "
                              f"got {pattern!r}") from None
-        paths = []
+        paths: list[str] = []
         while os.path.exists(os.path.join(root, pattern % len(paths))):
             paths.append(os.path.join(root, pattern % len(paths)))
         if not paths:

@@ -40,8 +40,11 @@ def stack_pairs(pairs: Iterable[tuple[Any, Any]],
     labels: list[np.ndarray] = []
     for i, pair in enumerate(pairs):
         feature, label = _unpack(i, pair)
-        f = numeric_array(f"pairs[{i}] feature", feature).astype(dtype, copy=False)
-        lab = numeric_array(f"pairs[{i}] label", label).astype(dtype, copy=False)
+        f_in = numeric_array(f"pairs[{i}] feature", feature)
+        lab_in = numeric_array(f"pairs[{i}] label", label)
+        assert f_in is not None and lab_in is not None  # None is refused without allow_none
+        f = f_in.astype(dtype, copy=False)
+        lab = lab_in.astype(dtype, copy=False)
         if feats and (f.shape != feats[0].shape or lab.shape != labels[0].shape):
             raise ValueError(f"pairs[{i}] has feature shape {f.shape} and label shape "
                              f"{lab.shape}; pairs[0] has {feats[0].shape} and "

@@ -122,8 +122,9 @@ class JointParallelDataSetIterator(DataSetIterator):
     def close(self) -> None:
         """Close the prefetchers (joining their threads); the sources stay usable."""
         for c, s in zip(self._children, self._sources):
-            if c is not s and callable(getattr(c, "close", None)):
-                c.close()
+            close = getattr(c, "close", None)
+            if c is not s and callable(close):
+                close()
 
     def __enter__(self) -> "JointParallelDataSetIterator":
         return self

@@ -9,7 +9,7 @@ from fastiter import kernels
 from fastiter._validate import SeedLike, positive_int, seed_key
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import HeldDataSetMixin, IndexedBatchesMixin
-from fastiter.dataset.order import batch_stream
+from fastiter.dataset.order import batch_stream, require_seed
 from fastiter.iterators._wrapping import check_state_type
 from fastiter.iterators.base import DataSetIterator
 
@@ -100,8 +100,8 @@ class SamplingDataSetIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIter
         n = self._data.num_examples()
         if not self._replace and size > n:
             raise ValueError(f"cannot draw {size} distinct examples from {n}")
-        return self._data[sample_indices(n, size, self._replace, self._seed,
-                                         self._epoch, index)]
+        return self._data[sample_indices(n, size, self._replace,
+                                         require_seed(self._seed, self), self._epoch, index)]
 
     def num_batches(self) -> int:
         """Batches of an epoch of plain ``next()`` calls: ceil(total_samples / batch_size)."""
@@ -124,6 +124,7 @@ class SamplingDataSetIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIter
         self._drawn += n * self._batch_size
 
     def _restart(self) -> None:
+        require_seed(self._seed, self)  # a seed-less state is refused before any change
         self._drawn = 0
 
     def state_dict(self) -> dict[str, Any]:

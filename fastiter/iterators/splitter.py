@@ -72,6 +72,7 @@ class _Splitter:
     """Shared state of the views: the base, the part bounds and the base's cursor."""
 
     _view_kind: type
+    _base_kind: type
 
     def __init__(self, base: BaseIterator, total_batches: Any = None, ratio: Any = None,
                  *, ratios: Any = None, splits: Any = None) -> None:
@@ -236,17 +237,22 @@ class DataSetSplitView(_SplitView, DataSetIterator):
         DataSetIterator.__init__(self)
         self._setup(splitter, part, strict)
 
+    def _data_base(self) -> DataSetIterator:
+        base = self._splitter.base
+        assert isinstance(base, DataSetIterator)  # DataSetIteratorSplitter checked it
+        return base
+
     def batch(self) -> int:
-        return self._splitter.base.batch()
+        return self._data_base().batch()
 
     def input_columns(self) -> int:
-        return self._splitter.base.input_columns()
+        return self._data_base().input_columns()
 
     def total_outcomes(self) -> int:
-        return self._splitter.base.total_outcomes()
+        return self._data_base().total_outcomes()
 
     def get_labels(self) -> list[str] | None:
-        return self._splitter.base.get_labels()
+        return self._data_base().get_labels()
 
 
 class MultiDataSetSplitView(_SplitView, MultiDataSetIterator):

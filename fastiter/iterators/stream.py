@@ -33,7 +33,8 @@ def _check_source(name: str, source: Any) -> None:
 class _Pulling:
     """A lookahead of one item over a source iterator, type-checking each item."""
 
-    def __init__(self, source: Iterable, kind: type, name: str) -> None:
+    def __init__(self, source: Iterable, kind: type[DataSet] | type[MultiDataSet],
+                 name: str) -> None:
         self._iter: Iterator = iter(source)
         self._kind, self._name = kind, name
         self._pulled = 0
@@ -153,7 +154,7 @@ class _Rebatching(_StreamState, BaseIterator):
     """Re-batches a stream to exactly ``batch_size`` examples: big items are split (the
     rest is kept for the next batch), small ones merged; the last batch holds the rest."""
 
-    _kind: type = DataSet
+    _kind: type[DataSet] | type[MultiDataSet] = DataSet
 
     def __init__(self, iterator: Iterable, batch_size: int) -> None:
         super().__init__()

@@ -19,7 +19,7 @@ from fastiter import kernels
 from fastiter._validate import SeedLike, is_int, positive_int, seed_key
 from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
-from fastiter.dataset.order import batch_stream
+from fastiter.dataset.order import batch_stream, require_seed
 from fastiter.iterators.base import DataSetIterator, MultiDataSetIterator
 
 __all__ = ["Values", "RandomDataSetIterator", "RandomMultiDataSetIterator", "generate"]
@@ -104,6 +104,9 @@ class _RandomBase(IndexedBatchesMixin):
     """``num_minibatches`` indexable batches per epoch; ``next(num)`` takes only the
     batch size the shapes fix."""
 
+    _seed: int | None  # the host iterator's (BaseIterator); _setup sets it
+    _epoch: int
+
     def _setup(self, num_minibatches: int, seed: SeedLike, dtype: DTypeLike) -> None:
         self._n = positive_int("num_minibatches", num_minibatches)
         self._seed = seed_key("seed", seed)
@@ -112,9 +115,15 @@ class _RandomBase(IndexedBatchesMixin):
             raise TypeError(f"dtype must be a float dtype, got {self._dtype}")
 
     def _arrays(self, specs: Sequence[tuple], index: int, first: int = 0) -> list[np.ndarray]:
-        return [generate(shape, order, values, self._seed,
+        seed = require_seed(self._seed, self)
+        return [generate(shape, order, values, seed,
                          batch_stream(self._epoch, index, first + j), self._dtype)
                 for j, (shape, order, values) in enumerate(specs)]
+
+    def _restart(self) -> None:
+        # a loaded state without a seed would generate other data than the saved run's
+        require_seed(self._seed, self)
+        super()._restart()
 
     def num_batches(self) -> int:
         return self._n

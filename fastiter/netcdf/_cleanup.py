@@ -6,6 +6,7 @@ noted on it (``add_note``), never raised instead of it.
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable
 
 __all__ = ["also"]
@@ -27,7 +28,8 @@ def also(err: BaseException, what: str, fn: Callable[[], Any]) -> None:
     except Exception as second:  # noqa: BLE001 - kept on the error being raised
         note = (f"while {what} after this error, {type(second).__name__}: {second} "
                 f"also happened")
-        if hasattr(err, "add_note"):
+        if sys.version_info >= (3, 11):
             err.add_note(note)
         else:  # Python 3.10: the same attribute, which 3.11's tracebacks print
-            err.__notes__ = [*getattr(err, "__notes__", []), note]
+            notes = [*getattr(err, "__notes__", []), note]
+            err.__notes__ = notes  # type: ignore[attr-defined]  # not in 3.10's stubs

@@ -98,8 +98,9 @@ def plan_encoding(ds: xr.Dataset, encoding: Mapping[str, Mapping[str, Any]] | No
     >>> plan["time"]["units"], plan["xc"]["_FillValue"], plan["Tair"]["complevel"]
     ('days since 0001-01-01', None, 1)
     """
-    encoding = dict(encoding or {})
-    unknown = set(encoding) - set(ds.variables)
+    # looked up by ds.variables' names, which xarray types as Hashable
+    overrides: dict[Any, Mapping[str, Any]] = dict(encoding or {})
+    unknown = set(overrides) - set(ds.variables)
     if unknown:
         raise ValueError(f"encoding names variables {sorted(unknown)} that ds does not "
                          f"have; its variables are {sorted(map(str, ds.variables))}")
@@ -107,7 +108,7 @@ def plan_encoding(ds: xr.Dataset, encoding: Mapping[str, Mapping[str, Any]] | No
     plan: dict[str, dict[str, Any]] = {}
     for name, var in ds.variables.items():
         enc = {k: v for k, v in var.encoding.items() if k not in _STALE}
-        user = dict(encoding.get(name, {}))
+        user = dict(overrides.get(name, {}))
         enc.update(user)
         if "chunksizes" in user:
             enc["chunksizes"] = tuple(user["chunksizes"])
@@ -290,7 +291,7 @@ def _finish_create(v: EncodedVariable, shape: tuple[int, ...], unlimited: set[st
 _LAZY_BYTES = 1 << 20
 
 
-def _lazy_stand_in(ds: xr.Dataset, chunks: Mapping[str, tuple[int, ...]]
+def _lazy_stand_in(ds: xr.Dataset, chunks: Mapping[Any, tuple[int, ...]]
                    ) -> tuple[xr.Dataset, dict[str, tuple[Any, np.ndarray]]]:
     """``ds`` with its big numpy variables wrapped as dask arrays chunked like the split."""
     import uuid
@@ -311,7 +312,9 @@ def _lazy_stand_in(ds: xr.Dataset, chunks: Mapping[str, tuple[int, ...]]
         keys = itertools.product([name_], *(range(len(b)) for b in blocks))
         graph = dict(zip(keys, (data[s] for s in slices_from_chunks(blocks))))
         wrapped = da.Array(graph, name_, chunks=blocks, dtype=data.dtype)
-        out[name] = var.copy(deep=False, data=wrapped)
+        # dask's Array is one of xarray's duck arrays; only the stubs disagree (the name
+        # of __array_ufunc__'s first parameter, an __array_namespace__ it does not need)
+        out[name] = var.copy(deep=False, data=wrapped)  # type: ignore[arg-type]  # see above
         out[name].encoding = dict(var.encoding)
         originals[str(name)] = (wrapped, data)
     return out, originals

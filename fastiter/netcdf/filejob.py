@@ -252,6 +252,7 @@ def _write_file(tmp: str, enc: EncodedPiece, job: FileJob
     """Write ``tmp``; returns (data bytes, regions if hashed while writing, content)."""
     key = layout.layout_key(enc, job.engine) if layout.ENABLED else None
     lay = layout.lookup(key) if key is not None else None
+    content: dict[str, str]
     if isinstance(lay, layout.Layout):
         arrays = _layout_arrays(enc, lay)
         if arrays is not None:
@@ -261,7 +262,7 @@ def _write_file(tmp: str, enc: EncodedPiece, job: FileJob
             content = ({name: regions[2 * i + 1][1] for i, (name, _) in
                         enumerate(lay.extents)} if regions else {})
             return sum(a.nbytes for a in arrays.values()), regions, content
-    content: dict[str, str] = {}
+    content = {}
     return _write_with_library(tmp, enc, job, content), None, content
 
 
@@ -307,6 +308,7 @@ def _write_and_replace(job: FileJob) -> FileResult:
     record = None
     digest = None
     if job.checksum:
+        assert regions is not None  # hashed above whenever a checksum is asked for
         record = {"algorithm": job.checksum, "regions": regions, "content": content}
         digest = summary_digest(regions, job.checksum)
     return FileResult(job.index, job.path, size, digest, job.checksum,

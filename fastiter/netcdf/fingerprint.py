@@ -11,7 +11,7 @@ record holds the digest of every variable's data as it was written
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Mapping, Sequence
+from typing import Any, Hashable, Mapping, Sequence
 
 import xarray as xr
 
@@ -35,8 +35,8 @@ def _runs(sizes: Sequence[int]) -> str:
     return "+".join(f"{s}x{n}" if n > 1 else str(s) for s, n in out)
 
 
-def _plan_text(slices: Sequence[Mapping[str, slice]], sizes: Mapping[str, int]) -> str:
-    dims: dict[str, list[int]] = {}
+def _plan_text(slices: Sequence[Mapping[str, slice]], sizes: Mapping[Hashable, int]) -> str:
+    dims: dict[str, list[tuple[int, int]]] = {}
     for s in slices:
         for d, sl in s.items():
             start, stop, _ = sl.indices(sizes[d])

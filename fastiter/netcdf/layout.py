@@ -160,7 +160,7 @@ def write_with_layout(path: str, layout: Layout, arrays: dict[str, np.ndarray],
     bufs: list[Any] = []
     for gap, (name, _nbytes) in zip(layout.gaps, layout.extents):
         bufs.append(gap)
-        bufs.append(memoryview(arrays[name]).cast("B"))
+        bufs.append(arrays[name].data.cast("B"))  # the array's own buffer, no copy
     bufs.append(layout.gaps[-1])
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
                  0o666)

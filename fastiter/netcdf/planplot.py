@@ -62,7 +62,7 @@ class ChunkPlan:
 
 
 def _file_bytes(ds: xr.Dataset, sizes: Mapping[str, int]) -> int:
-    return sum(int(np.prod([sizes[d] for d in v.dims], dtype=np.int64)) * v.dtype.itemsize
+    return sum(int(np.prod([sizes[str(d)] for d in v.dims], dtype=np.int64)) * v.dtype.itemsize
                for v in ds.variables.values())
 
 

@@ -195,9 +195,10 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
                                  f"for {old.variables}, the iterator's files {old.widths}; "
                                  f"batches would change shape: make a new iterator")
             series, plan, columns = self._layout_of(new)
-            if (columns is None) != (self.feature_columns is None) or (
-                    columns is not None and not np.array_equal(columns,
-                                                               self.feature_columns)):
+            kept = self.feature_columns
+            same = (columns is None and kept is None) or (
+                columns is not None and kept is not None and np.array_equal(columns, kept))
+            if not same:
                 raise ValueError("paths: with drop_nan_columns, the new files' first step "
                                  "keeps other feature columns than the iterator's files; "
                                  "batches would change meaning: make a new iterator")

@@ -17,7 +17,7 @@ import html
 import json
 import os
 import time
-from typing import Any, Iterator, Sequence
+from typing import Any, Generator, Iterator, Sequence
 
 from fastiter.netcdf._cleanup import also
 from fastiter.netcdf.filejob import FileResult
@@ -169,9 +169,10 @@ finished: when the parent saw it done, from the start of the run.</p>
 """
 
 
-def record_run(results: Iterator[FileResult], report: str | None, runner: Any, *,
-               requested: Any = None, workers: int | None = None,
-               chunks: Sequence[str] = (), total: int = 0) -> Iterator[FileResult]:
+def record_run(results: Generator[FileResult, None, None], report: str | None, runner: Any,
+               *, requested: Any = None, workers: int | None = None,
+               chunks: Sequence[str] = (), total: int = 0
+               ) -> Generator[FileResult, None, None]:
     """``results`` passed through, recorded into ``report`` (a no-op when it is None).
 
     Call :func:`check_report` first; this only records and writes.
@@ -184,7 +185,7 @@ def record_run(results: Iterator[FileResult], report: str | None, runner: Any, *
 
 def _recording(results: Iterator[FileResult], path: str, runner: Any, requested: Any,
                workers: int | None, chunks: Sequence[str], total: int
-               ) -> Iterator[FileResult]:
+               ) -> Generator[FileResult, None, None]:
     cluster = None
     rec = None
     if _is_cluster(runner):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import sys
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Generator, Iterable, Iterator, Protocol
 
 from fastiter._cpus import available_cpus
 from fastiter.netcdf.filejob import ChunkWriteError, FileJob, FileResult, run_job
@@ -122,7 +122,7 @@ def _drain(pending: dict, how: str) -> Iterator[FileResult]:
 
 
 def run_jobs(jobs: Iterable[FileJob], parallel: Any = "processes", workers: int | None = None,
-             start_method: str | None = None) -> Iterator[FileResult]:
+             start_method: str | None = None) -> Generator[FileResult, None, None]:
     """Yield a :class:`FileResult` per job as files finish; raise the first failure."""
     jobs = iter(jobs)
     if parallel == "serial":
@@ -150,8 +150,18 @@ def run_jobs(jobs: Iterable[FileJob], parallel: Any = "processes", workers: int 
                      f"got {parallel!r}")
 
 
-def make_progress(total: int, enabled: bool, desc: str) -> Callable[[int], None]:
-    """A tqdm bar counting files (a no-op when disabled); returns (update, close)."""
+class Progress(Protocol):
+    """What the writer uses of a tqdm bar (and of the no-op stand-in)."""
+
+    def update(self, n: int = 1) -> Any: ...
+
+    def close(self) -> None: ...
+
+    def set_postfix_str(self, s: str) -> Any: ...
+
+
+def make_progress(total: int, enabled: bool, desc: str) -> Progress:
+    """A tqdm bar counting files (a no-op when disabled)."""
     if not enabled:
         return _Null()
     from tqdm.auto import tqdm

@@ -42,7 +42,7 @@ def resolve_chunks(ds: xr.Dataset, chunks: Mapping[str, Any] | None = None
         raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
     if chunks is None:
         try:
-            found = dict(ds.chunks)
+            found: dict[Any, tuple[int, ...]] = dict(ds.chunks)  # xarray: Hashable dims
         except ValueError as err:
             raise ValueError(f"ds has inconsistent dask chunks across variables ({err}); "
                              f"pass chunks={{dim: size}} or call ds.unify_chunks()") from err

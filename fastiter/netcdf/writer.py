@@ -257,7 +257,8 @@ def _plan_files(ds: xr.Dataset, root: str, prefix: str, chunks: Any, naming: Any
     # and the first piece is encoded here only to refuse a bad plan before any work.
     encoded = (encode_pieces(ds, plan, slices, unlimited) if local
                else [None] * len(slices))
-    check_encoded(encoded[0] if local else
+    first = encoded[0] if local else None  # local pieces are all encoded
+    check_encoded(first if first is not None else
                   encode_piece(ds.isel(slices[0]) if slices[0] else ds, plan, unlimited),
                   engine)
     return {"slices": slices, "empty": len(all_slices) - len(slices), "plan": plan,

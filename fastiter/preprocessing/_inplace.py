@@ -7,7 +7,7 @@ is changed where it lies.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+from typing import Any, Generator, Iterable, Iterator
 
 import numpy as np
 
@@ -27,7 +27,7 @@ def writable_float(arr: Any, name: str) -> np.ndarray:
     return arr.astype(float_dtype_for(arr.dtype))
 
 
-def batches_of(source: Any, owner: Any, kind: type) -> Iterator[Any]:
+def batches_of(source: Any, owner: Any, kind: type) -> Generator[Any, None, None]:
     """Yield the batches of ``source`` for one fitting pass, as DL4J's ``fit`` does.
 
     ``source`` is one ``kind`` object (yielded once), a DL4J-style iterator (reset before

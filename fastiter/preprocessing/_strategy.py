@@ -114,10 +114,11 @@ class StandardizeStrategy:
 
     def build(self, acc: MomentAccumulator, name: str) -> DistributionStats:
         """Fitted statistics from a filled accumulator; raises when it is empty."""
-        if acc.is_empty():
+        count = acc.count
+        if acc.is_empty() or count is None:
             raise ValueError(f"{name}: no data was added (every batch was empty or fully "
                              f"masked), so no statistics can be computed")
-        _no_value_features(acc.count, acc.count == 0, name)
+        _no_value_features(count, count == 0, name)
         return DistributionStats(acc.mean(), acc.std())
 
     def apply(self, arr: np.ndarray, mask: Any, stats: DistributionStats, name: str) -> None:
@@ -158,11 +159,12 @@ class MinMaxStrategy:
 
     def build(self, acc: BoundsAccumulator, name: str) -> MinMaxStats:
         """Fitted statistics from a filled accumulator; raises when it is empty."""
-        if acc.is_empty():
+        lower, upper = acc.lower, acc.upper
+        if acc.is_empty() or lower is None or upper is None:
             raise ValueError(f"{name}: no data was added (every batch was empty or fully "
                              f"masked), so no statistics can be computed")
-        _no_value_features(acc.lower, ~np.isfinite(acc.lower), name)
-        return MinMaxStats(acc.lower, acc.upper)
+        _no_value_features(lower, ~np.isfinite(lower), name)
+        return MinMaxStats(lower, upper)
 
     def apply(self, arr: np.ndarray, mask: Any, stats: MinMaxStats, name: str) -> None:
         """Normalize ``arr`` in place along dimension 1."""

@@ -49,7 +49,7 @@ class _MultiNormalizer:
         with closing(batches_of(data, self, MultiDataSet)) as batches:
             for b, mds in enumerate(batches):
                 counts = (len(mds.features), len(mds.labels))
-                if accs is None:
+                if accs is None or shape is None:  # the first batch sets both
                     shape, accs = counts, self._new_accumulators(mds)
                 elif counts != shape:
                     raise ValueError(f"batch {b} has {counts[0]} inputs and {counts[1]} outputs, "

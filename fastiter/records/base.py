@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from fastiter._paths import resolve_paths
 from fastiter._validate import positive_int
@@ -47,8 +48,8 @@ class RecordRefs:
 
     __slots__ = ("sources", "source_index", "positions", "reader")
 
-    def __init__(self, sources: Sequence[str], source_index: np.ndarray,
-                 positions: np.ndarray, reader: str) -> None:
+    def __init__(self, sources: Sequence[str], source_index: npt.ArrayLike,
+                 positions: npt.ArrayLike, reader: str) -> None:
         self.sources = list(sources)
         self.source_index = np.asarray(source_index, dtype=np.int64)
         self.positions = np.asarray(positions, dtype=np.int64)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -33,6 +33,11 @@ _BLOCK = 1 << 22  # bytes read and parsed at a time: large enough to amortise th
 
 class _CSVConfig:
     """What both CSV readers share: dialect, category column, files, column count."""
+
+    # Both readers define reset(); declared for the type checker only, so that no runtime
+    # stub comes before RecordReader's in their method order.
+    if TYPE_CHECKING:
+        def reset(self) -> None: ...
 
     def __init__(self, skip_lines: int, delimiter: str, quote: str, paths: Any,
                  labels: Sequence[str] | None, label_column: int) -> None:

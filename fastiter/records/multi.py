@@ -127,6 +127,7 @@ class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
         batch) so a resumed run draws the same shifts; None when not asked for."""
         if not self._random_offset:
             return None
+        assert self._seed is not None  # time_series_random_offset(True) requires one
         rng = np.random.Generator(np.random.PCG64(
             np.random.SeedSequence([self._seed, self._epoch, self._position])))
         return rng

@@ -62,6 +62,12 @@ class RecordReaderDataSetIterator(DataSetIterator):
     ([[0.5, 1.5], [2.5, 3.5]], [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
     """
 
+    # converted records not yet served (features, labels, metadata), the next one's index
+    # in them, and a label error held back until the records before it are served
+    _chunk: tuple
+    _chunk_at: int
+    _error: LabelError | None
+
     def __init__(self, reader: RecordReader, batch_size: int, label_index: int | None = None,
                  num_classes: int | None = None, label_index_to: int | None = None,
                  regression: bool = False, max_num_batches: int = -1,
@@ -194,9 +200,9 @@ class RecordReaderDataSetIterator(DataSetIterator):
                              None if metas is None else metas[lo:hi])
 
     def _clear_chunk(self) -> None:
-        self._chunk: tuple = (np.empty((0, 0)), np.empty((0, 0)), None)
+        self._chunk = (np.empty((0, 0)), np.empty((0, 0)), None)
         self._chunk_at = 0
-        self._error: LabelError | None = None
+        self._error = None
 
     def _restart(self) -> None:
         self._reader.reset()

@@ -50,7 +50,11 @@ def _retarget(state: dict[str, Any], epoch: int) -> dict[str, Any]:
     return out
 
 
-class IterableDataset(_torch.utils.data.IterableDataset):
+# a name mypy can take as a base class (torch comes in through require(), typed Any)
+_TorchIterableDataset: Any = _torch.utils.data.IterableDataset
+
+
+class IterableDataset(_TorchIterableDataset):
     """Serve a fastiter iterator's batches to ``torch.utils.data.DataLoader``.
 
     Each ``__iter__`` is a new epoch: the epoch advances and the base iterator's shuffle

@@ -59,7 +59,11 @@ def _index_array(name: str, indices: Any, n: int) -> np.ndarray:
     return np.where(idx < 0, idx + n, idx)
 
 
-class Dataset(_torch.utils.data.Dataset):
+# a name mypy can take as a base class (torch comes in through require(), typed Any)
+_TorchDataset: Any = _torch.utils.data.Dataset
+
+
+class Dataset(_TorchDataset):
     """Map-style access to the examples of a :class:`~fastiter.DataSet` or of an
     indexable fastiter iterator, for torch's samplers.
 

@@ -121,6 +121,15 @@ def test_constructor_checks():
             {"epoch": 0, "position": 0, "seed": 123, "cursor": 99})
 
 
+def test_no_features_needs_a_feature_shape_even_an_empty_one():
+    # feature_shape=() (scalar examples) left nothing to take the shape from: it was an
+    # AttributeError on None instead of the message that names the argument
+    _, ids = _table(10)
+    for shape in (None, ()):
+        with pytest.raises(ValueError, match="feature_shape is required"):
+            BaseDatasetIterator(2, None, None, ids, 4, feature_shape=shape)
+
+
 class _Doubler:
     def pre_process(self, ds):
         ds.features *= 2
