@@ -80,16 +80,30 @@ def test_without_the_gate_both_producers_run_ahead(two_cpus, monkeypatch):
     assert base.overlapping >= 3, base.overlapping
 
 
+class Rendezvous(Watched):
+    """Batches 0 and 1 can only be built side by side: each waits at a barrier for the
+    other.  One producer at a time would never pass it (BrokenBarrierError after the
+    safety timeout, which reaches the consumer as the producer's error)."""
+
+    def __init__(self):
+        super().__init__(build=0)
+        self.barrier = threading.Barrier(2, timeout=10)
+
+    def _batch_at(self, index):
+        if index < 2:
+            self.barrier.wait()
+        return super()._batch_at(index)
+
+
 def test_a_waiting_consumer_lets_every_producer_build(two_cpus):
-    # producer-bound: the consumer waits nearly all the time, so both keep building
-    base = Watched(build=0.03)
-    t0 = time.perf_counter()
+    # the consumer waits for batch 0 from the start, so both producers may build: batches
+    # 0 and 1 meet at the barrier.  No timing: a gate that kept them one at a time fails
+    # with BrokenBarrierError instead of a slower epoch.
+    base = Rendezvous()
     with AsyncDataSetIterator(base, queue_size=8, workers=2) as it:
         assert sum(1 for _ in it) == N_BATCHES
-    # one at a time would take N_BATCHES x build = 0.36 s
     assert base.building == 0
     assert it.producers == 2
-    assert time.perf_counter() - t0 < N_BATCHES * 0.03 * 0.9
 
 
 def test_gate_only_where_producers_outnumber_free_cores(monkeypatch):
@@ -155,3 +169,102 @@ def test_gated_order_matches_the_base_with_pooled_buffers(two_cpus, workers):
         assert len(run) == N_BATCHES
         for a, b in zip(run, expected):
             np.testing.assert_array_equal(a, b)
+
+
+# --- the gate's decisions, driven by hand: no thread, no clock ---------------------------
+def may_enter(g, index):
+    """Whether producer ``index`` would go now (enter without waiting)."""
+    return g.enter(index, timeout=0)
+
+
+def test_busy_consumer_one_producer_at_a_time_then_the_next():
+    g = Gate(2, 1)
+    assert may_enter(g, 0)
+    assert not may_enter(g, 1)  # the consumer trains on a batch: 1 of 2 cores left
+    g.leave()
+    assert may_enter(g, 1)
+    assert not may_enter(g, 2)
+    g.leave()
+
+
+def test_consumer_waiting_opens_every_slot_and_busy_closes_them_after_the_active_leave():
+    g = Gate(2, 1)
+    g.consumer_waiting(True)
+    assert may_enter(g, 0) and may_enter(g, 1)
+    g.consumer_waiting(False)  # the batch arrived: back to one, the two already in finish
+    assert not may_enter(g, 2)
+    g.leave()
+    assert not may_enter(g, 2)  # still one building: that is the busy limit
+    g.leave()
+    assert may_enter(g, 2)
+    g.leave()
+
+
+def test_busy_limit_follows_the_free_cores():
+    g = Gate(4, 2)  # 3 CPUs: two producers beside a busy consumer
+    assert may_enter(g, 0) and may_enter(g, 1)
+    assert not may_enter(g, 2)
+    g.consumer_waiting(True)
+    assert may_enter(g, 2) and may_enter(g, 3)
+    assert not may_enter(g, 4)  # never more than the producers
+    for _ in range(4):
+        g.leave()
+
+
+def test_a_held_producer_due_sooner_keeps_its_turn():
+    # producer of batch 6 is held (the state enter() records while it waits); batch 7,
+    # due later, may not overtake it when a slot frees, batch 5 may
+    g = Gate(3, 1)
+    g._held.append(6)
+    assert not may_enter(g, 7)
+    assert may_enter(g, 5)
+    g.leave()
+    g._held.remove(6)
+    assert may_enter(g, 7)
+    g.leave()
+
+
+def test_a_closed_gate_answers_false_at_once_even_with_slots_free():
+    g = Gate(2, 1)
+    g.close()
+    assert not may_enter(g, 0)
+    assert g.enter(0) is False  # no timeout: still returns
+
+
+def test_the_consumer_declares_waiting_only_on_an_empty_ring(two_cpus, monkeypatch):
+    # ring occupancy decides: the consumer opens the gate when the batch it needs is not
+    # there yet, never while it is (a full ring means the consumer is the slower side)
+    calls = []
+
+    class Recording(Gate):
+        def consumer_waiting(self, waiting):
+            calls.append((waiting, [len(r) for r in pipeline._rings]))
+            super().consumer_waiting(waiting)
+
+    monkeypatch.setattr(_pipeline, "Gate", Recording)
+    go = threading.Event()
+
+    def source(k):
+        def items():
+            if k == 0:
+                go.wait(10)  # batch 0 is late: the consumer must wait for it
+            yield from range(k, 8, 2)
+        return items
+
+    pipeline = _pipeline.Pipeline([source(0), source(1)], 4)
+    try:
+        assert isinstance(pipeline.gate, Recording)
+        # ring 0 is empty (its producer waits for `go`): the consumer opens the gate
+        threading.Timer(0.05, go.set).start()
+        assert pipeline.pop() == 0
+        assert len(calls) == 2, calls
+        assert calls[0][0] is True and calls[0][1][0] == 0 and calls[1][0] is False
+        while [len(r) for r in pipeline._rings] != [3, 4]:  # every batch built
+            threading.Event().wait(0.001)
+        del calls[:]
+        assert [pipeline.pop() for _ in range(7)] == [1, 2, 3, 4, 5, 6, 7]
+        assert calls == []  # each batch was there when asked for: the gate stayed shut
+        assert pipeline.pop() is _pipeline.END
+    finally:
+        pipeline.stop()
+
