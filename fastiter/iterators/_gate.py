@@ -56,6 +56,9 @@ class Gate:
         Producer threads (``W``).
     busy_limit : int
         Producers allowed to build at once while the consumer is busy (>= 1).
+    build_s : float, optional
+        The mean build time learned by the previous epoch's gate (:attr:`build_s`);
+        None: unknown, gated until builds are reported.
 
     Examples
     --------
@@ -72,7 +75,8 @@ class Gate:
     (True, True)
     """
 
-    def __init__(self, producers: int, busy_limit: int) -> None:
+    def __init__(self, producers: int, busy_limit: int,
+                 build_s: float | None = None) -> None:
         self._cond = threading.Condition(threading.Lock())
         self._producers = producers
         self._busy_limit = max(1, busy_limit)
@@ -80,7 +84,7 @@ class Gate:
         self._active = 0
         self._held: list[int] = []  # next indices of the producers held at the gate
         self._closed = False
-        self._build_s: float | None = None  # running mean of reported build times
+        self._build_s = build_s  # running mean of the reported build times
 
     def enter(self, index: int, timeout: float | None = None) -> bool:
         """Wait until this producer may build batch ``index``.  False once closed (the
@@ -101,6 +105,11 @@ class Gate:
             return True
         ahead = sum(1 for i in self._held if i < index)  # held, and due sooner
         return self._active + ahead < self._allowed
+
+    @property
+    def build_s(self) -> float | None:
+        """The running mean of the reported build times (thread CPU seconds), or None."""
+        return self._build_s
 
     @property
     def cheap(self) -> bool:

@@ -119,6 +119,8 @@ class Pipeline:
         outside a ring (for example waiting for a pooled buffer slot).
     cache : BlockCache, optional
         numpy's allocator on the producer threads (see :func:`block_cache`).
+    build_s : float, optional
+        The producers' mean build time learned in a previous epoch, for the gate.
 
     Examples
     --------
@@ -132,11 +134,11 @@ class Pipeline:
 
     def __init__(self, sources: list[Callable[[], Iterable[Any]]], capacity: int,
                  on_stop: Callable[[], None] | None = None,
-                 cache: BlockCache | None = None) -> None:
+                 cache: BlockCache | None = None, build_s: float | None = None) -> None:
         self._rings = [Ring(capacity) for _ in sources]
         self._on_stop = on_stop
         #: None when every producer fits beside a busy consumer, or FASTITER_ASYNC_GATE=0
-        self.gate = producer_gate(len(sources))
+        self.gate = producer_gate(len(sources), build_s)
         gate, step = self.gate, len(sources)
         self._count = 0
         self._ended = False
@@ -265,13 +267,14 @@ def block_cache(cache: BlockCache | None, batches_in_flight: int) -> BlockCache 
 GATE_ENV = "FASTITER_ASYNC_GATE"
 
 
-def producer_gate(producers: int) -> Gate | None:
+def producer_gate(producers: int, build_s: float | None = None) -> Gate | None:
     """The gate for ``producers`` threads (see :mod:`fastiter.iterators._gate`), or None
-    when they all fit on the CPUs a busy consumer leaves free, or the gate is off."""
+    when they all fit on the CPUs a busy consumer leaves free, or the gate is off.
+    ``build_s``: the mean build time a previous epoch's gate learned."""
     busy_limit = max(1, available_cpus() - 1)
     if producers <= busy_limit or not _env.get(GATE_ENV):
         return None
-    return Gate(producers, busy_limit)
+    return Gate(producers, busy_limit, build_s)
 
 
 def _raising(exc: BaseException) -> Iterator[Any]:
