@@ -81,12 +81,24 @@ def _produce(items: Iterator[Any], ring: Ring, gate: Gate | None = None,
         else:
             index = first
             clock = time.thread_time  # CPU: a build waiting (I/O, the GIL) leaves the core free
-            while gate.enter(index):
+            while True:
+                # known-cheap builds skip the gate's lock (two producers took it twice a
+                # batch and collided on it); a build started so while the gate closes
+                # again overlaps at most once, and blocks no one
+                free = gate.cheap
+                if free:
+                    if gate.closed:
+                        break
+                elif not gate.enter(index):
+                    break
                 t0 = clock()
                 try:
                     item = next(items, END)
                 finally:
-                    gate.leave(clock() - t0)
+                    if free:
+                        gate.report(clock() - t0)
+                    else:
+                        gate.leave(clock() - t0)
                 if item is END:
                     break
                 push(item)
