@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+import time
 import weakref
 from typing import Any, Callable, Iterable, Iterator
 
@@ -69,7 +70,8 @@ def _produce(items: Iterator[Any], ring: Ring, gate: Gate | None = None,
     """Run on a producer thread: push every item, then end the ring, whatever happens.
 
     With a ``gate``, building each item (items ``first``, ``first + step``, ...) waits
-    for the gate's leave; pushing it does not.
+    for the gate's leave; pushing it does not.  Each build's duration goes to the gate,
+    which stands open while builds are cheaper than taking turns.
     """
     push = ring.push
     try:
@@ -78,11 +80,25 @@ def _produce(items: Iterator[Any], ring: Ring, gate: Gate | None = None,
                 push(item)
         else:
             index = first
-            while gate.enter(index):
+            clock = time.thread_time  # CPU: a build waiting (I/O, the GIL) leaves the core free
+            while True:
+                # known-cheap builds skip the gate's lock (two producers took it twice a
+                # batch and collided on it); a build started so while the gate closes
+                # again overlaps at most once, and blocks no one
+                free = gate.cheap
+                if free:
+                    if gate.closed:
+                        break
+                elif not gate.enter(index):
+                    break
+                t0 = clock()
                 try:
                     item = next(items, END)
                 finally:
-                    gate.leave()
+                    if free:
+                        gate.report(clock() - t0)
+                    else:
+                        gate.leave(clock() - t0)
                 if item is END:
                     break
                 push(item)
@@ -115,6 +131,8 @@ class Pipeline:
         outside a ring (for example waiting for a pooled buffer slot).
     cache : BlockCache, optional
         numpy's allocator on the producer threads (see :func:`block_cache`).
+    build_s : float, optional
+        The producers' mean build time learned in a previous epoch, for the gate.
 
     Examples
     --------
@@ -128,11 +146,11 @@ class Pipeline:
 
     def __init__(self, sources: list[Callable[[], Iterable[Any]]], capacity: int,
                  on_stop: Callable[[], None] | None = None,
-                 cache: BlockCache | None = None) -> None:
+                 cache: BlockCache | None = None, build_s: float | None = None) -> None:
         self._rings = [Ring(capacity) for _ in sources]
         self._on_stop = on_stop
         #: None when every producer fits beside a busy consumer, or FASTITER_ASYNC_GATE=0
-        self.gate = producer_gate(len(sources))
+        self.gate = producer_gate(len(sources), build_s)
         gate, step = self.gate, len(sources)
         self._count = 0
         self._ended = False
@@ -261,13 +279,14 @@ def block_cache(cache: BlockCache | None, batches_in_flight: int) -> BlockCache 
 GATE_ENV = "FASTITER_ASYNC_GATE"
 
 
-def producer_gate(producers: int) -> Gate | None:
+def producer_gate(producers: int, build_s: float | None = None) -> Gate | None:
     """The gate for ``producers`` threads (see :mod:`fastiter.iterators._gate`), or None
-    when they all fit on the CPUs a busy consumer leaves free, or the gate is off."""
+    when they all fit on the CPUs a busy consumer leaves free, or the gate is off.
+    ``build_s``: the mean build time a previous epoch's gate learned."""
     busy_limit = max(1, available_cpus() - 1)
     if producers <= busy_limit or not _env.get(GATE_ENV):
         return None
-    return Gate(producers, busy_limit)
+    return Gate(producers, busy_limit, build_s)
 
 
 def _raising(exc: BaseException) -> Iterator[Any]:

@@ -62,14 +62,16 @@ MAX_WORKERS = 256
 
 class _Runner:
     """The mutable state a finalizer needs: the live pipeline and the producers' block
-    cache, kept across epochs so that its blocks stay warm (never the iterator)."""
+    cache, kept across epochs so that its blocks stay warm (never the iterator), and the
+    build time the producers' gate learned, so that the next epoch starts from it."""
 
-    __slots__ = ("pipeline", "forked", "cache", "__weakref__")
+    __slots__ = ("pipeline", "forked", "cache", "build_s", "__weakref__")
 
     def __init__(self) -> None:
         self.pipeline: Pipeline | None = None
         self.forked = False  # set in a forked child whose pipeline was left behind
         self.cache: BlockCache | None = None
+        self.build_s: float | None = None
 
     def check_not_forked(self, owner: Any) -> None:
         if self.forked:
@@ -81,6 +83,8 @@ class _Runner:
         p, self.pipeline = self.pipeline, None
         if p is not None:
             p.stop(timeout)
+            if p.gate is not None and p.gate.build_s is not None:
+                self.build_s = p.gate.build_s
 
     def close(self, timeout: float | None = None) -> None:
         """Stop, and hand the cached blocks back (arrays still alive keep theirs)."""
@@ -95,7 +99,8 @@ class _Runner:
         if cache is None and self.cache is not None:
             self.cache.set_limits(0, 0)  # turned off since the last epoch: let go now
         self.cache = cache
-        self.pipeline = Pipeline(sources, capacity, on_stop=on_stop, cache=self.cache)
+        self.pipeline = Pipeline(sources, capacity, on_stop=on_stop, cache=self.cache,
+                                 build_s=self.build_s)
         return self.pipeline
 
 
