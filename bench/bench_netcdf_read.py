@@ -28,7 +28,7 @@ import pytest
 pytest.importorskip("xarray")
 pytest.importorskip("h5py")
 
-from fastiter.bench.netcdf_read import ReadBench, evict, resident_pages  # noqa: E402
+from fastiter.bench.netcdf_read import ReadBench, evict, resident_pages
 
 RUNNERS = ["fastiter", "h5py read_direct loop", "netCDF4 loop", "xbatcher (tuned)",
            "dask isel loop", "np.copyto ceiling"]
@@ -114,7 +114,7 @@ class _Consumer:
         for _ in range(self.k):
             np.sin(flat, out=tmp)
 
-    def scaled(self, factor: float, size: int) -> "_Consumer":
+    def scaled(self, factor: float, size: int) -> _Consumer:
         """A consumer ``factor`` times as heavy (over batches of ``size`` values)."""
         total = factor * self.k * (self.m or size)
         k = max(1, int(total // size))

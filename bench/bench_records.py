@@ -8,7 +8,6 @@ Sizes follow FASTITER_BENCH_RECORDS_FRACTION (1.0 = the issue's sizes: 10^6 rows
 from __future__ import annotations
 
 import csv
-import os
 
 import numpy as np
 import pytest

@@ -17,7 +17,6 @@ batches and examples/s.  The machine is shared: read ratios, not absolute times.
 """
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 pytest.importorskip("torch")

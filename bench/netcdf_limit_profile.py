@@ -30,12 +30,13 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from netcdf_limit import CHUNK, lazy  # noqa: E402
+from netcdf_limit import CHUNK, lazy
 
 SPANS: dict[str, float] = defaultdict(float)
 
@@ -82,8 +83,7 @@ def instrument(log: str) -> None:
 
 
 def main(months: int) -> None:
-    from fastiter.netcdf import make_rasm, plan_chunks, run_plan, save_chunks, \
-        split_by_chunks
+    from fastiter.netcdf import make_rasm, plan_chunks, run_plan, save_chunks, split_by_chunks
 
     source = make_rasm(n_time=months, ny=205, nx=275, seed=2026)
     chunked = source.chunk({"time": CHUNK})
@@ -107,7 +107,8 @@ def main(months: int) -> None:
         pstats.Stats(prof, stream=s).sort_stats("cumulative").print_stats(18)
         print("plan_chunks, cProfile (cumulative):")
         print("\n".join(s.getvalue().splitlines()[:40]))
-        rows = [json.loads(x) for x in open(log)]
+        with open(log) as f:
+            rows = [json.loads(x) for x in f]
         tot: dict[str, float] = defaultdict(float)
         for r in rows:
             for k, v in r.items():

@@ -17,8 +17,7 @@ import sys
 
 from fastiter import datasets, errors, iterators, kernels, preprocessing, records
 from fastiter._core._ring import Ring, RingClosed
-from fastiter.dataset import SplitTestAndTrain
-from fastiter.dataset import DataSet, MultiDataSet
+from fastiter.dataset import DataSet, MultiDataSet, SplitTestAndTrain
 from fastiter.datasets import (  # the iterators; helpers stay in fastiter.datasets
     CifarDataSetIterator,
     DatasetNotFoundError,

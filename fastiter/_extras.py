@@ -7,7 +7,8 @@ needs more checks for it when it is imported, so that a missing library shows up
 from __future__ import annotations
 
 import importlib.util
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["EXTRAS", "require_extra", "missing_extra_message", "import_extra"]
 

@@ -25,8 +25,9 @@ from __future__ import annotations
 import os
 import threading
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -76,7 +77,7 @@ class NetCDFCLock:
         for lock in reversed(locks):
             lock.release()
 
-    def __enter__(self) -> "NetCDFCLock":
+    def __enter__(self) -> NetCDFCLock:
         while True:
             locks = self.targets
             self._acquire(locks)
@@ -218,13 +219,13 @@ class VariableSource:
         self.columns = int(sum(widths))
         self.lengths = [infos[0].shape[infos[0].axis] for infos in self.info]
 
-    def with_paths(self, paths: Any) -> "VariableSource":
+    def with_paths(self, paths: Any) -> VariableSource:
         """The same variables over other files, checked as at construction, sharing this
         source's open files.  Keep it with :meth:`succeed`; drop it and call
         ``handles.retain(self.files)`` to close what it opened."""
         return VariableSource(paths, self.variables, self.dim, handles=self.handles)
 
-    def succeed(self, old: "VariableSource") -> None:
+    def succeed(self, old: VariableSource) -> None:
         """Take over ``old``'s handle cache: close the files this source does not use,
         and close the rest when this source is collected (no longer when ``old`` is)."""
         if self.handles is not old.handles or self._finalizer is not None:

@@ -18,7 +18,8 @@ import contextlib
 import os
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from fastiter._validate import is_int
 

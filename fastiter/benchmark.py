@@ -4,8 +4,9 @@ wrote ``from fastiter import benchmark``; the code and the cases live in
 from __future__ import annotations
 
 from fastiter.bench import registry
-from fastiter.bench.core import *  # noqa: F401,F403  (curated: core.__all__)
-from fastiter.bench.core import Case, __all__ as _core_all
+from fastiter.bench.core import *  # noqa: F403  (curated: core.__all__)
+from fastiter.bench.core import Case
+from fastiter.bench.core import __all__ as _core_all
 
 __all__ = [*_core_all, "default_cases"]
 

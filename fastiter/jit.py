@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import ctypes
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from fastiter import _env
 from fastiter._core import _kernels
@@ -134,7 +135,7 @@ def jit_native(fn: Callable | None = None, **options: Any) -> Any:
     return jit(fn, **{**options, "cache": False})
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def native(name: str) -> Any:
     """The C kernel ``name`` as a ctypes function, callable from ``@njit`` code.
 

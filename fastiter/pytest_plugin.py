@@ -17,7 +17,8 @@ See docs/pytest.md for a worked example.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

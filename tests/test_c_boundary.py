@@ -11,9 +11,7 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-import reference
 from fastiter import kernels
 from fastiter._core import _kernels
 
@@ -64,8 +62,8 @@ def test_dtype_codes_are_the_header_enum():
     assert names[0] == "FI_BOOL" and "= 0" in body and names[-1] == "FI_NDTYPES"
     enum = {n: i for i, n in enumerate(names[:-1])}
     expected = {("bool" if n == "FI_BOOL" else n[3:].lower()): code for n, code in enum.items()}
-    assert _kernels.DTYPE_CODES == expected
-    assert kernels.FI_DTYPE_CODES == {np.dtype(k): v for k, v in expected.items()}
+    assert expected == _kernels.DTYPE_CODES
+    assert {np.dtype(k): v for k, v in expected.items()} == kernels.FI_DTYPE_CODES
     for name, code in expected.items():  # every code names a dtype numpy has, same width
         assert np.dtype(name).itemsize == {0: 1, 1: 1, 2: 2, 3: 4, 4: 8, 5: 1, 6: 2, 7: 4,
                                            8: 8, 9: 2, 10: 4, 11: 8}[code]

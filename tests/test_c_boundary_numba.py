@@ -9,8 +9,8 @@ import ctypes
 
 import numpy as np
 import pytest
-
 import reference
+
 from fastiter._core import _kernels
 
 numba = pytest.importorskip("numba")

@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cbuild import ROOT, c_sources, compile_c, run
 
 import fastiter
-from cbuild import ROOT, c_sources, compile_c, run
 
 C_TESTS = sorted((ROOT / "csrc" / "tests").glob("test_*.c"))
 # The threaded parts (ring, thread pool, block cache) also run under ThreadSanitizer;

@@ -16,8 +16,9 @@ import time
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
 from cbuild import ROOT, c_sources, compile_c
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import fastiter
 

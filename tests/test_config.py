@@ -15,9 +15,9 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
+from cbuild import ROOT, c_sources, compile_c
 
 import fastiter
-from cbuild import ROOT, c_sources, compile_c
 from fastiter import _cpus, _env
 from fastiter.cli import main as cli_main
 

@@ -35,9 +35,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from cbuild import ROOT, c_sources, compile_c, run
 
 import fastiter
-from cbuild import ROOT, c_sources, compile_c, run
 
 DOCS = ROOT / "docs"
 PAGES = [*sorted(DOCS.glob("*.md")), ROOT / "README.md", ROOT / "examples" / "c" / "README.md"]

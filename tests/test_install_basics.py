@@ -80,8 +80,9 @@ def test_lazy_netcdf_names_and_split_command_name_the_extra_too():
 
 
 def test_the_extras_table_matches_pyproject():
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
     if not pyproject.exists():
@@ -94,8 +95,8 @@ def test_the_extras_table_matches_pyproject():
 def test_setup_py_only_declares_the_build(tmp_path):
     """Reading setup.py (a metadata query, an sdist) writes nothing and needs no Cython:
     cythonizing, copying csrc/ and build_info.json belong to build_ext."""
-    from pathlib import Path
     import shutil
+    from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
     if not (root / "setup.py").exists():
@@ -120,8 +121,8 @@ def test_setup_py_only_declares_the_build(tmp_path):
 def test_importing_setup_py_runs_no_setup(tmp_path):
     """``import setup`` (a tool reading NATIVE, a test, a docs build) declares the build and
     returns: no setup() call (which would exit asking for a command), no file written."""
-    from pathlib import Path
     import shutil
+    from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
     if not (root / "setup.py").exists():

@@ -1,5 +1,4 @@
 """Torch/JAX hand-over; skipped only where the framework cannot be installed."""
-import os
 
 import numpy as np
 import pytest

@@ -7,8 +7,8 @@ import sys
 
 import numpy as np
 import pytest
-
 import reference
+
 from fastiter import jit as fjit
 from fastiter import kernels
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
 import reference
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from fastiter import kernels
 from fastiter._core import _kernels
 

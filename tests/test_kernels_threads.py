@@ -9,9 +9,9 @@ import textwrap
 
 import numpy as np
 import pytest
+import reference
 
 import fastiter
-import reference
 from fastiter import kernels
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

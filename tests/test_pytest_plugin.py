@@ -1,8 +1,6 @@
 """The pytest11 plugin (issue 16): prefixed fixtures, a lazy import, data and epoch fixtures."""
 import json
-import sys
 
-import numpy as np
 import pytest
 
 pytest_plugins = ["pytester"]

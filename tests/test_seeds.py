@@ -7,9 +7,15 @@ entropy that the iterator records in ``state_dict()['seed']``.
 import numpy as np
 import pytest
 
-import fastiter
-from fastiter import (ArrayDataSetIterator, DataSet, IrisDataSetIterator, KFoldIterator,
-                      RandomDataSetIterator, SamplingDataSetIterator, kernels)
+from fastiter import (
+    ArrayDataSetIterator,
+    DataSet,
+    IrisDataSetIterator,
+    KFoldIterator,
+    RandomDataSetIterator,
+    SamplingDataSetIterator,
+    kernels,
+)
 from fastiter._validate import seed_key
 
 X = np.arange(40, dtype=np.float32).reshape(20, 2)

@@ -13,10 +13,23 @@ Example
 """
 from __future__ import annotations
 
-from fastiter.bench.core import (Case, best_time, describe_ceiling, describe_ratio,
-                                 format_rate, format_ratio, format_rows, format_seconds,
-                                 machine, markdown_table, optional, plot_ratios, run_case,
-                                 run_cases, write_report)
+from fastiter.bench.core import (
+                                 Case,
+                                 best_time,
+                                 describe_ceiling,
+                                 describe_ratio,
+                                 format_rate,
+                                 format_ratio,
+                                 format_rows,
+                                 format_seconds,
+                                 machine,
+                                 markdown_table,
+                                 optional,
+                                 plot_ratios,
+                                 run_case,
+                                 run_cases,
+                                 write_report,
+)
 from fastiter.bench.registry import FAMILIES, Family, cases, family
 
 __all__ = ["Case", "Family", "FAMILIES", "cases", "family", "best_time", "run_case",

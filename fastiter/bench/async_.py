@@ -18,7 +18,8 @@ import itertools
 import queue
 import threading
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -175,7 +176,8 @@ def _async_case(size: str, batch: int = 4096) -> Case:
 def cases(size: str = "full") -> list[Case]:
     """The ring hand-offs (large and same capacity) and the consumer-bound async epoch.
 
-    >>> [c.key for c in cases("smoke")]
-    ['hand-off Ring(65536)', 'hand-off Ring(8)', 'async consumer-bound', 'async consumer-bound, 512-row batches']
+    >>> [c.key for c in cases("smoke")]  # doctest: +NORMALIZE_WHITESPACE
+    ['hand-off Ring(65536)', 'hand-off Ring(8)', 'async consumer-bound',
+     'async consumer-bound, 512-row batches']
     """
     return [*_ring_cases(size), _async_case(size), _async_case(size, batch=512)]

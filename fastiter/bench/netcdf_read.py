@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -219,7 +220,7 @@ class ReadBench:
                 continue
             got: list[np.ndarray] = []
             try:
-                getattr(self, name)(workload, lambda a: got.append(a.copy()))
+                getattr(self, name)(workload, lambda a, got=got: got.append(a.copy()))
             except ImportError:  # an optional peer (xbatcher) that is not installed
                 continue
             if len(got) != len(want):

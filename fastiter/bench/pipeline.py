@@ -12,13 +12,14 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from fastiter.bench._sizes import pick
 from fastiter.bench.async_ import _best_of, _consume, thread_queue
-from fastiter.bench.core import Case, optional, format_seconds
+from fastiter.bench.core import Case, format_seconds, optional
 
 __all__ = ["cases"]
 

@@ -1,4 +1,5 @@
-"""Normalizer cases: streaming fit and in-place transform against numpy (bench/bench_preprocessing.py runs them)."""
+"""Normalizer cases: streaming fit and in-place transform against numpy
+(bench/bench_preprocessing.py runs them)."""
 from __future__ import annotations
 
 from typing import Any

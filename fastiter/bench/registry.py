@@ -7,8 +7,8 @@ of a finished one can be freed before the next is made.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 from fastiter.bench.core import Case, optional
 

@@ -5,16 +5,24 @@ Shapes follow DL4J: features ``[N, F]``, images ``[N, C, H, W]``, time series
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
+from fastiter._validate import numeric_array
 from fastiter.dataset._examples import ExampleOpsMixin
 from fastiter.dataset._labels import LabelOpsMixin
+from fastiter.dataset._rows import (
+    array_eq,
+    check_count,
+    check_mask,
+    copy_or_none,
+    example_index,
+    range_index,
+    rows,
+)
 from fastiter.dataset._transforms import TransformOpsMixin
-from fastiter.dataset._rows import (array_eq, check_count, check_mask, copy_or_none, example_index,
-                            range_index, rows)
-from fastiter._validate import numeric_array
 
 __all__ = ["DataSet", "MultiDataSet"]
 
@@ -96,7 +104,7 @@ class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
     def _trusted(cls, features: np.ndarray | None, labels: np.ndarray | None = None,
                  features_mask: np.ndarray | None = None,
                  labels_mask: np.ndarray | None = None, example_metadata: list | None = None,
-                 label_names: list[str] | None = None) -> "DataSet":
+                 label_names: list[str] | None = None) -> DataSet:
         """Wrap arrays the library just built and checked, skipping validation.
 
         Batch assembly calls this once per batch; the constructor's checks cost about as
@@ -109,7 +117,7 @@ class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
         return out
 
     # --- selecting examples ---------------------------------------------------------
-    def _select(self, index: Any) -> "DataSet":
+    def _select(self, index: Any) -> DataSet:
         meta = self.example_metadata
         if meta is not None:
             idx = np.arange(len(meta))[index]
@@ -118,16 +126,16 @@ class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
                                 rows(self.features_mask, index),
                                 rows(self.labels_mask, index), meta, self.label_names)
 
-    def __getitem__(self, index: Any) -> "DataSet":
+    def __getitem__(self, index: Any) -> DataSet:
         """One example (kept as a batch of 1), a slice, integer indices or a boolean mask."""
         return self._select(example_index(index, self.num_examples(), "DataSet"))
 
-    def get_range(self, start: int, end: int) -> "DataSet":
+    def get_range(self, start: int, end: int) -> DataSet:
         """Examples ``start`` (inclusive) to ``end`` (exclusive), masks included."""
         return self._select(range_index(start, end, self.num_examples()))
 
     # --- copying and comparing ------------------------------------------------------
-    def copy(self) -> "DataSet":
+    def copy(self) -> DataSet:
         """A deep copy, metadata and label names included."""
         out = self._select(slice(None))
         for name in ("features", "labels", "features_mask", "labels_mask"):
@@ -137,7 +145,7 @@ class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
         out.label_names = None if self.label_names is None else list(self.label_names)
         return out
 
-    def detach(self) -> "DataSet":
+    def detach(self) -> DataSet:
         """A copy that owns its memory (the batch stays valid when its buffer is reused)."""
         return self.copy()
 
@@ -158,7 +166,7 @@ class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
 
     # --- merging --------------------------------------------------------------------
     @staticmethod
-    def merge(datasets: Iterable["DataSet"]) -> "DataSet":
+    def merge(datasets: Iterable[DataSet]) -> DataSet:
         """Concatenate DataSets along examples, as DL4J's ``DataSet.merge``.
 
         Empty DataSets are skipped.  Time series (rank 3) of different lengths are padded
@@ -277,7 +285,7 @@ class MultiDataSet(ExampleOpsMixin):
         """How many labels arrays (model outputs) there are."""
         return len(self.labels)
 
-    def _select(self, index: Any) -> "MultiDataSet":
+    def _select(self, index: Any) -> MultiDataSet:
         def sel(xs: list) -> list:
             return [rows(x, index) for x in xs]
 
@@ -294,15 +302,15 @@ class MultiDataSet(ExampleOpsMixin):
         out.example_metadata = meta
         return out
 
-    def __getitem__(self, index: Any) -> "MultiDataSet":
+    def __getitem__(self, index: Any) -> MultiDataSet:
         """One example (kept as a batch of 1), a slice, integer indices or a boolean mask."""
         return self._select(example_index(index, self.num_examples(), "MultiDataSet"))
 
-    def get_range(self, start: int, end: int) -> "MultiDataSet":
+    def get_range(self, start: int, end: int) -> MultiDataSet:
         """Examples ``start`` (inclusive) to ``end`` (exclusive) of every array and mask."""
         return self._select(range_index(start, end, self.num_examples()))
 
-    def copy(self) -> "MultiDataSet":
+    def copy(self) -> MultiDataSet:
         """A deep copy, metadata included."""
         def cp(xs: list) -> list:
             return [copy_or_none(x) for x in xs]
@@ -317,7 +325,7 @@ class MultiDataSet(ExampleOpsMixin):
             self.example_metadata)
         return out
 
-    def detach(self) -> "MultiDataSet":
+    def detach(self) -> MultiDataSet:
         """A copy that owns its memory (valid after its buffer slot is reused)."""
         return self.copy()
 
@@ -345,7 +353,7 @@ class MultiDataSet(ExampleOpsMixin):
         return f"MultiDataSet(features={f}, labels={lab})"
 
     @staticmethod
-    def merge(datasets: Iterable["MultiDataSet"]) -> "MultiDataSet":
+    def merge(datasets: Iterable[MultiDataSet]) -> MultiDataSet:
         """Concatenate along examples; each position is merged by the DataSet rules."""
         from fastiter.dataset._merge import merge_arrays
 

@@ -1,7 +1,7 @@
 """Array-level merge rules shared by DataSet.merge and MultiDataSet.merge (DL4J's)."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -2,7 +2,8 @@
 each other, turning an index into rows, copying and comparing optional arrays."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -13,13 +13,23 @@ Examples
 """
 from fastiter.datasets.base import BaseDatasetIterator, pixels_to_float
 from fastiter.datasets.cifar import CifarDataSetIterator, read_cifar_batch
-from fastiter.datasets.download import (ChecksumError, DatasetNotFoundError, Resource,
-                                        download_file, ensure_files, extract_archive)
+from fastiter.datasets.download import (
+                                        ChecksumError,
+                                        DatasetNotFoundError,
+                                        Resource,
+                                        download_file,
+                                        ensure_files,
+                                        extract_archive,
+)
 from fastiter.datasets.emnist import EmnistDataSetIterator, EMnistSet
 from fastiter.datasets.home import data_home, dataset_dir
 from fastiter.datasets.idx import read_idx, write_idx
-from fastiter.datasets.images import (ImageFolderIterator, LFWDataSetIterator,
-                                      TinyImageNetDataSetIterator, decode_image)
+from fastiter.datasets.images import (
+                                        ImageFolderIterator,
+                                        LFWDataSetIterator,
+                                        TinyImageNetDataSetIterator,
+                                        decode_image,
+)
 from fastiter.datasets.iris import IrisDataSetIterator, load_iris
 from fastiter.datasets.mnist import MnistDataSetIterator
 from fastiter.datasets.uci import UciSequenceDataSetIterator, load_synthetic_control

@@ -14,7 +14,8 @@ every later epoch reshuffles *that same subset*.  All permutations derive from
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

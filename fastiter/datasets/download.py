@@ -24,13 +24,14 @@ import hashlib
 import http.client
 import os
 import tarfile
-import zipfile
 import urllib.error
 import urllib.request
+import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 __all__ = ["Resource", "ChecksumError", "DatasetNotFoundError", "ensure_files",
            "download_file", "file_digest", "extract_archive"]

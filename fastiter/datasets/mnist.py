@@ -6,8 +6,8 @@ import os
 import shutil
 import tempfile
 import zlib
-from pathlib import Path
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import numpy as np
 

@@ -18,8 +18,8 @@ import os
 
 import numpy as np
 
-from fastiter._validate import SeedLike
 from fastiter import kernels
+from fastiter._validate import SeedLike
 from fastiter.datasets.base import BaseDatasetIterator
 from fastiter.datasets.download import Resource, ensure_files
 from fastiter.datasets.home import dataset_dir

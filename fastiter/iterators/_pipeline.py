@@ -19,12 +19,13 @@ import os
 import threading
 import time
 import weakref
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from fastiter import _env
-from fastiter._cpus import available_cpus
 from fastiter._core._alloc import BlockCache
 from fastiter._core._ring import NativeThread, Ring, RingClosed
+from fastiter._cpus import available_cpus
 from fastiter.iterators import _blas
 from fastiter.iterators._gate import Gate
 
@@ -295,7 +296,7 @@ def _raising(exc: BaseException) -> Iterator[Any]:
 
 
 # --- interpreter exit -----------------------------------------------------------------
-_LIVE: "weakref.WeakSet[Any]" = weakref.WeakSet()
+_LIVE: weakref.WeakSet[Any] = weakref.WeakSet()
 _LIVE_LOCK = threading.Lock()
 
 

@@ -7,8 +7,8 @@ import numpy as np
 
 from fastiter._validate import SeedLike, optional_seed_key, positive_int, seed_key
 from fastiter.dataset import DataSet
-from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.dataset.order import epoch_permutation, require_seed
+from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators.base import DataSetIterator
 
 __all__ = ["ArrayDataSetIterator"]

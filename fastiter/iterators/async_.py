@@ -30,7 +30,8 @@ producers parked (no CPU) until one of those happens.
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from fastiter._core._alloc import BlockCache
 from fastiter._validate import int_in_range, positive_int

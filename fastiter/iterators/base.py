@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import abc
 import functools
-from typing import Any, Generic, Iterator, Protocol, TypeVar, runtime_checkable
+from collections.abc import Iterator
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from fastiter.dataset import DataSet, MultiDataSet
 from fastiter._validate import check_int
+from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.errors import NoSuchElementError, UnsupportedOperationError
 
 __all__ = [
@@ -189,7 +190,7 @@ class BaseIterator(Generic[T], abc.ABC):
         self._apply_pre_processor(batch)
         return batch
 
-    def shard(self, rank: int, world_size: int) -> "BaseIterator[T]":
+    def shard(self, rank: int, world_size: int) -> BaseIterator[T]:
         """This iterator's batches ``rank, rank + world_size, ...`` (needs random access).
 
         The same as the free function ``fastiter.shard(self, rank, world_size)``, which

@@ -3,7 +3,8 @@ optionally shuffled by file and re-batched to any batch size."""
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

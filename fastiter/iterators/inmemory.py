@@ -7,7 +7,8 @@ it are copied first when one is set.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from fastiter._validate import positive_int
 from fastiter.dataset import DataSet, MultiDataSet

@@ -3,14 +3,15 @@ and ExistingMiniBatchDataSetIterator (pre-saved ``dataset-%d`` minibatches)."""
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from fastiter._validate import SeedLike, optional_seed_key, seed_key
 from fastiter.dataset import DataSet
-from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.dataset.order import epoch_permutation, require_seed
+from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators.base import DataSetIterator
 
 __all__ = ["FileSplitDataSetIterator", "DataSetLoaderIterator",

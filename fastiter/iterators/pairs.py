@@ -6,7 +6,8 @@ async worker can build on its own (the iterators are indexable and resettable).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 

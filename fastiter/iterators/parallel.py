@@ -3,7 +3,8 @@ prefetched, with DL4J's policies for sources of unequal length."""
 from __future__ import annotations
 
 import enum
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from fastiter._validate import positive_int
 from fastiter.dataset import DataSet
@@ -126,7 +127,7 @@ class JointParallelDataSetIterator(DataSetIterator):
             if c is not s and callable(close):
                 close()
 
-    def __enter__(self) -> "JointParallelDataSetIterator":
+    def __enter__(self) -> JointParallelDataSetIterator:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -249,22 +250,22 @@ class JointParallelDataSetIterator(DataSetIterator):
             self._prefetch: Any = "async"
 
         def add_source_iterator(self, it: DataSetIterator
-                                ) -> "JointParallelDataSetIterator.Builder":
+                                ) -> JointParallelDataSetIterator.Builder:
             """Add a source (each must be distinct and support async)."""
             self._sources.append(it)
             return self
 
-        def set_buffer_size_per_split(self, n: int) -> "JointParallelDataSetIterator.Builder":
+        def set_buffer_size_per_split(self, n: int) -> JointParallelDataSetIterator.Builder:
             """Batches each source's prefetcher may run ahead."""
             self._buffer = n
             return self
 
-        def prefetch(self, factory: Any) -> "JointParallelDataSetIterator.Builder":
+        def prefetch(self, factory: Any) -> JointParallelDataSetIterator.Builder:
             """``"async"`` (default), ``factory(source, buffer)``, or None for no prefetch."""
             self._prefetch = factory
             return self
 
-        def build(self) -> "JointParallelDataSetIterator":
+        def build(self) -> JointParallelDataSetIterator:
             """The iterator over the sources added so far."""
             return JointParallelDataSetIterator(self._sources, self._policy, self._buffer,
                                                 self._prefetch)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import weakref
-from typing import Any, Iterable, Iterator, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
 from fastiter._validate import positive_int
 from fastiter.iterators._pipeline import END, Failure, register_for_exit
@@ -78,7 +79,7 @@ class Prefetcher(Iterator[T]):
         self._runner.start([functools.partial(self._produce, self._source, self._stateful)],
                            self._n)
 
-    def __iter__(self) -> "Prefetcher[T]":
+    def __iter__(self) -> Prefetcher[T]:
         return self
 
     def _pop(self) -> Any:
@@ -149,7 +150,7 @@ class Prefetcher(Iterator[T]):
         """Stop and join the producer thread; later ``next()`` raises StopIteration."""
         self._runner.close()
 
-    def __enter__(self) -> "Prefetcher[T]":
+    def __enter__(self) -> Prefetcher[T]:
         return self
 
     def __exit__(self, *exc: Any) -> None:

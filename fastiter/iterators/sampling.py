@@ -8,8 +8,8 @@ import numpy as np
 from fastiter import kernels
 from fastiter._validate import SeedLike, positive_int, seed_key
 from fastiter.dataset import DataSet
-from fastiter.iterators._indexed import HeldDataSetMixin, IndexedBatchesMixin
 from fastiter.dataset.order import batch_stream, require_seed
+from fastiter.iterators._indexed import HeldDataSetMixin, IndexedBatchesMixin
 from fastiter.iterators._wrapping import check_state_type
 from fastiter.iterators.base import DataSetIterator
 

@@ -9,9 +9,10 @@ written as, so 3125 batches at 0.7 give 2187 train and 938 test, and no batch is
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from fractions import Fraction
 from numbers import Integral, Real
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

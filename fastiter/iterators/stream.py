@@ -8,8 +8,8 @@ iterator over the same stream: it skips ahead to the saved position.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from fastiter._validate import positive_int
 from fastiter.dataset import DataSet, MultiDataSet

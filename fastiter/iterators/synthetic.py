@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import enum
 import numbers
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -18,8 +19,8 @@ from numpy.typing import DTypeLike
 from fastiter import kernels
 from fastiter._validate import SeedLike, is_int, positive_int, seed_key
 from fastiter.dataset import DataSet, MultiDataSet
-from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.dataset.order import batch_stream, require_seed
+from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators.base import DataSetIterator, MultiDataSetIterator
 
 __all__ = ["Values", "RandomDataSetIterator", "RandomMultiDataSetIterator", "generate"]
@@ -186,18 +187,18 @@ class RandomMultiDataSetIterator(_RandomBase, MultiDataSetIterator):
             return shape, order, values
 
         def add_features(self, shape: Any, order: Any = "c",
-                         values: Any = None) -> "RandomMultiDataSetIterator.Builder":
+                         values: Any = None) -> RandomMultiDataSetIterator.Builder:
             """Add a features array: shape (batch first), order 'c'/'f', Values."""
             self._features.append(self._spec(shape, order, values))
             return self
 
         def add_labels(self, shape: Any, order: Any = "c",
-                       values: Any = None) -> "RandomMultiDataSetIterator.Builder":
+                       values: Any = None) -> RandomMultiDataSetIterator.Builder:
             """Add a labels array: shape (batch first), order 'c'/'f', Values."""
             self._labels.append(self._spec(shape, order, values))
             return self
 
-        def build(self) -> "RandomMultiDataSetIterator":
+        def build(self) -> RandomMultiDataSetIterator:
             """The iterator over the arrays added so far."""
             return RandomMultiDataSetIterator(self._n, self._features, self._labels,
                                               self._seed, self._dtype)

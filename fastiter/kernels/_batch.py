@@ -5,7 +5,8 @@ copies into a C-contiguous batch, split across the thread pool when large.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -11,9 +11,8 @@ the caller itself just held); :func:`release_output_cache` gives it back, and
 """
 from __future__ import annotations
 
-from typing import Any
-
 import sys
+from typing import Any
 
 import numpy as np
 

@@ -7,13 +7,14 @@ steps, and validates everything first, so the kernel never sees a bad argument.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
 
-from fastiter._validate import is_int
 from fastiter._core import _kernels
+from fastiter._validate import is_int
 from fastiter.kernels._common import check_out
 from fastiter.kernels._outputs import empty_output
 

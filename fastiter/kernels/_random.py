@@ -13,8 +13,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from fastiter._core import _kernels
-from fastiter._validate import SeedLike, seed_key
-from fastiter._validate import check_int
+from fastiter._validate import SeedLike, check_int, seed_key
 from fastiter.kernels._common import FI_DTYPE_CODES, check_out, check_shape
 from fastiter.kernels._outputs import empty_output
 

@@ -21,11 +21,17 @@ from fastiter.netcdf.naming import chunk_paths
 from fastiter.netcdf.planplot import ChunkPlan, PlannedFile, plot_plan
 from fastiter.netcdf.rasm import make_rasm
 from fastiter.netcdf.reader import HDF5DataSetIterator, NetCDFDataSetIterator
-from fastiter.netcdf.split import split_by_chunks
 from fastiter.netcdf.result import SaveResult
 from fastiter.netcdf.resume import ResumeError, TargetsExistError
-from fastiter.netcdf.writer import (VerificationError, WritePlan, plan_chunks, run_plan,
-                                    save_chunks, save_mfdataset)
+from fastiter.netcdf.split import split_by_chunks
+from fastiter.netcdf.writer import (
+                                    VerificationError,
+                                    WritePlan,
+                                    plan_chunks,
+                                    run_plan,
+                                    save_chunks,
+                                    save_mfdataset,
+)
 
 __all__ = [
     "make_rasm",

@@ -7,7 +7,8 @@ noted on it (``add_note``), never raised instead of it.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["also"]
 

@@ -35,7 +35,8 @@ import os
 import pickle
 import threading
 import uuid
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 

@@ -11,8 +11,9 @@ store's variable encoders) on one piece with that plan, so every file agrees and
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -20,7 +21,6 @@ import xarray as xr
 from fastiter._validate import is_int
 from fastiter.netcdf import _xarray_private as _xp  # the store's own encoders (private)
 from fastiter.netcdf._xarray_private import encode_cf_datetime, encode_cf_timedelta
-
 from fastiter.netcdf.blocks import block_of, optimise
 
 __all__ = ["plan_encoding", "encode_piece", "encode_pieces", "check_encoded",

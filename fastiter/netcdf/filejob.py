@@ -17,8 +17,9 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -47,7 +48,8 @@ def library_lock() -> Iterator[None]:
     (never one held while waiting for the other), because xarray's readers take them
     in orders of their own: holding one while waiting deadlocked a reader.
     """
-    from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
+    from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5
+    from fastiter.netcdf._xarray_private import NETCDFC_LOCK as XR_NETCDFC
 
     with HDF5_LOCK:
         while True:

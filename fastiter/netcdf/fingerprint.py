@@ -11,7 +11,8 @@ record holds the digest of every variable's data as it was written
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
 
 import xarray as xr
 

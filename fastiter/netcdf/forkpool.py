@@ -24,7 +24,8 @@ import signal
 import struct
 import traceback
 import warnings
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from fastiter.netcdf._heap import MMAP_MAX, set_thresholds
 from fastiter.netcdf.filejob import HDF5_LOCK, ChunkWriteError, FileJob, FileResult, run_job
@@ -45,7 +46,8 @@ def _child(jobs: Sequence[FileJob], tasks: int, report: int) -> None:
         _keep_freed_memory()
     code = 0
     try:
-        from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
+        from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5
+        from fastiter.netcdf._xarray_private import NETCDFC_LOCK as XR_NETCDFC
 
         for lock in (XR_HDF5, XR_NETCDFC, HDF5_LOCK):  # held by the parent across fork
             if lock.locked():
@@ -107,7 +109,7 @@ def _send(fd: int, msg: dict[str, Any]) -> None:
         data = data[os.write(fd, data):]
 
 
-def _fork_children(jobs: Sequence[FileJob], n: int, pipe: "_TaskPipe") -> dict[int, int]:
+def _fork_children(jobs: Sequence[FileJob], n: int, pipe: _TaskPipe) -> dict[int, int]:
     """Fork ``n`` children; returns {report fd: pid}.
 
     The writing libraries are imported first so children inherit them, and the fork
@@ -118,7 +120,9 @@ def _fork_children(jobs: Sequence[FileJob], n: int, pipe: "_TaskPipe") -> dict[i
     except ImportError:  # pragma: no cover - engine='h5netcdf' without netCDF4
         pass
     import h5py  # noqa: F401 - imported before the fork: the children inherit it
-    from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
+
+    from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5
+    from fastiter.netcdf._xarray_private import NETCDFC_LOCK as XR_NETCDFC
 
     children: dict[int, int] = {}
     with XR_HDF5, XR_NETCDFC, HDF5_LOCK, warnings.catch_warnings():

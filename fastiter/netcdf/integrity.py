@@ -20,7 +20,8 @@ import hashlib
 import json
 import os
 import zlib
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import xxhash  # imported here so forked workers inherit it

@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from fastiter.errors import FormatError
 

@@ -11,7 +11,7 @@ block-sized while the order is shuffled.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -42,9 +42,9 @@ from fastiter._validate import SeedLike, optional_seed_key, positive_int, seed_k
 from fastiter.dataset import DataSet
 from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators.base import DataSetIterator
-from fastiter.netcdf.plan import STAGING_BYTES, EpochOrder, SeriesPlan
 from fastiter.netcdf._xarray_private import NETCDFC_LOCK
 from fastiter.netcdf.filejob import HDF5_LOCK as WRITER_LOCK
+from fastiter.netcdf.plan import STAGING_BYTES, EpochOrder, SeriesPlan
 from fastiter.netcdf.series import Series
 
 __all__ = ["NetCDFDataSetIterator", "HDF5DataSetIterator"]
@@ -221,7 +221,7 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
             self._cache.clear()
         self._source.close()
 
-    def __enter__(self) -> "_SeriesIterator":
+    def __enter__(self) -> _SeriesIterator:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -17,7 +17,8 @@ import html
 import json
 import os
 import time
-from typing import Any, Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from typing import Any
 
 from fastiter.netcdf._cleanup import also
 from fastiter.netcdf.filejob import FileResult
@@ -206,8 +207,12 @@ def _recording(results: Iterator[FileResult], path: str, runner: Any, requested:
         getattr(results, "close", lambda: None)()  # stop the workers before reporting
         status = ("interrupted" if isinstance(err, (GeneratorExit, KeyboardInterrupt))
                   else f"failed: {type(err).__name__}: {str(err).splitlines()[0]}")
-        also(err, f"writing the report {path}",
-             lambda: _finish(cluster, rec, runner, status, err))
+        failure = err  # the except clause unbinds err when it ends
+
+        def finish() -> None:
+            _finish(cluster, rec, runner, status, failure)
+
+        also(err, f"writing the report {path}", finish)
         raise
     _finish(cluster, rec, runner, "complete", None)
 

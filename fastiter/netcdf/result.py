@@ -1,7 +1,8 @@
 """What :func:`~fastiter.netcdf.save_chunks` returns: the paths, and the facts of the run."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["SaveResult"]
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import sys
-from typing import Any, Callable, Generator, Iterable, Iterator, Protocol
+from collections.abc import Callable, Generator, Iterable, Iterator
+from typing import Any, Protocol
 
 from fastiter._cpus import available_cpus
 from fastiter.netcdf.filejob import ChunkWriteError, FileJob, FileResult, run_job
@@ -66,8 +67,8 @@ def _child_init() -> None:
     The parent holds xarray's HDF5/netCDF locks across the fork (so no parent thread is
     inside HDF5 at that instant); the child, single-threaded, releases its copies.
     """
-    from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
-
+    from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5
+    from fastiter.netcdf._xarray_private import NETCDFC_LOCK as XR_NETCDFC
     from fastiter.netcdf.filejob import HDF5_LOCK
 
     for lock in (XR_HDF5, XR_NETCDFC, HDF5_LOCK):
@@ -87,7 +88,8 @@ def _submit_first(executor: cf.Executor, fn: Callable, *args: Any) -> cf.Future:
         pass
     import h5py  # noqa: F401 - before the fork too (layout.py reads the first file's layout)
 
-    from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5, NETCDFC_LOCK as XR_NETCDFC
+    from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5
+    from fastiter.netcdf._xarray_private import NETCDFC_LOCK as XR_NETCDFC
 
     with XR_HDF5, XR_NETCDFC:
         return executor.submit(fn, *args)

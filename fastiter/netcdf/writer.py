@@ -23,8 +23,9 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -37,14 +38,15 @@ from fastiter.netcdf.fingerprint import source_fingerprint
 from fastiter.netcdf.integrity import ALGORITHMS, DEFAULT
 from fastiter.netcdf.manifest import manifest_path, write_manifest
 from fastiter.netcdf.naming import chunk_paths, local_path
+from fastiter.netcdf.report import check_report, record_run
 from fastiter.netcdf.result import SaveResult
 from fastiter.netcdf.resume import ResumeError, TargetsExistError, plan_resume
-from fastiter.netcdf.report import check_report, record_run
 from fastiter.netcdf.runners import make_progress, run_jobs
 from fastiter.netcdf.split import chunk_slices, describe_slices
 
-__all__ = ["save_chunks", "plan_chunks", "run_plan", "WritePlan", "save_mfdataset", "VerificationError", "ChunkWriteError",
-           "ResumeError", "TargetsExistError", "SaveResult"]
+__all__ = ["save_chunks", "plan_chunks", "run_plan", "WritePlan", "save_mfdataset",
+           "VerificationError", "ChunkWriteError", "ResumeError", "TargetsExistError",
+           "SaveResult"]
 
 ENGINES = ("netcdf4", "h5netcdf")
 #: Seconds between manifest updates while files finish (a killed parent loses at most this).
@@ -444,11 +446,11 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
         otherwise ``'serial'`` for one file, ``'threads'`` when every file is
         uncompressed (memory copies into a reused layout while numpy's compute releases
         the GIL; measured faster than processes at every size), else ``'processes'``.
-        A compute that holds the GIL wants ``'processes'``.  ``'processes'``: a pool of ``workers`` forked
-        processes, one file per process at a time, each computing its own piece.  When
-        there is nothing to compute or compress (numpy-backed data, uncompressed, so
-        every file after the first is a memory copy into a reused layout) the copies
-        run on ``workers`` threads instead, which is faster at every size measured and
+        A compute that holds the GIL wants ``'processes'``.  ``'processes'``: a pool of
+        ``workers`` forked processes, one file per process at a time, each computing its
+        own piece.  When there is nothing to compute or compress (numpy-backed data,
+        uncompressed, so every file after the first is a memory copy into a reused
+        layout) the copies run on ``workers`` threads instead, which is faster at every size measured and
         forks nothing; pass ``start_method`` to force processes.  ``'threads'``:
         computes overlap but HDF5 writes take turns.  A ``distributed.Client``: one
         task per file on the cluster; each task computes its own piece from the dask

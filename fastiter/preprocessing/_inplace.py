@@ -7,7 +7,8 @@ is changed where it lies.
 """
 from __future__ import annotations
 
-from typing import Any, Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 

@@ -62,7 +62,7 @@ class DistributionStats:
         return {"kind": self.kind, "mean": self.mean.tolist(), "std": self.std.tolist()}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "DistributionStats":
+    def from_dict(cls, d: dict[str, Any]) -> DistributionStats:
         """Rebuild from :meth:`to_dict` output."""
         return cls(d["mean"], d["std"])
 
@@ -92,7 +92,7 @@ class MinMaxStats:
                 "upper": self.upper.tolist()}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "MinMaxStats":
+    def from_dict(cls, d: dict[str, Any]) -> MinMaxStats:
         """Rebuild from :meth:`to_dict` output."""
         return cls(d["lower"], d["upper"])
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 __all__ = ["CompositeDataSetPreProcessor", "CombinedPreProcessor",
            "CompositeMultiDataSetPreProcessor", "DummyPreProcessor"]
 
@@ -63,7 +62,7 @@ class CombinedPreProcessor(CompositeDataSetPreProcessor):
     2
     """
 
-    def add(self, pre_processor: Any, index: int | None = None) -> "CombinedPreProcessor":
+    def add(self, pre_processor: Any, index: int | None = None) -> CombinedPreProcessor:
         """Append ``pre_processor`` (or insert it at ``index``); returns ``self``."""
         (checked,) = _check_all((pre_processor,), type(self).__name__)
         if index is None:

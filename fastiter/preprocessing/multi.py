@@ -266,7 +266,7 @@ class MultiNormalizerHybrid(_MultiNormalizer):
     def _strategy_for(self, side: str, index: int) -> Any:
         return self._per[side].get(index, self._global[side])
 
-    def _set(self, side: str, index: int | None, strategy: Any) -> "MultiNormalizerHybrid":
+    def _set(self, side: str, index: int | None, strategy: Any) -> MultiNormalizerHybrid:
         if index is None:
             self._global[side] = strategy
         else:
@@ -275,39 +275,39 @@ class MultiNormalizerHybrid(_MultiNormalizer):
             self._per[side][int(index)] = strategy
         return self
 
-    def standardize_all_inputs(self) -> "MultiNormalizerHybrid":
+    def standardize_all_inputs(self) -> MultiNormalizerHybrid:
         """Standardize every input by default."""
         return self._set("input", None, StandardizeStrategy())
 
     def min_max_scale_all_inputs(self, min_range: float = 0.0,
-                                 max_range: float = 1.0) -> "MultiNormalizerHybrid":
+                                 max_range: float = 1.0) -> MultiNormalizerHybrid:
         """Min-max scale every input by default."""
         return self._set("input", None, MinMaxStrategy(min_range, max_range))
 
-    def standardize_input(self, input: int) -> "MultiNormalizerHybrid":
+    def standardize_input(self, input: int) -> MultiNormalizerHybrid:
         """Standardize input ``input`` (overrides the default)."""
         return self._set("input", input, StandardizeStrategy())
 
     def min_max_scale_input(self, input: int, min_range: float = 0.0,
-                            max_range: float = 1.0) -> "MultiNormalizerHybrid":
+                            max_range: float = 1.0) -> MultiNormalizerHybrid:
         """Min-max scale input ``input`` (overrides the default)."""
         return self._set("input", input, MinMaxStrategy(min_range, max_range))
 
-    def standardize_all_outputs(self) -> "MultiNormalizerHybrid":
+    def standardize_all_outputs(self) -> MultiNormalizerHybrid:
         """Standardize every output by default."""
         return self._set("output", None, StandardizeStrategy())
 
     def min_max_scale_all_outputs(self, min_range: float = 0.0,
-                                  max_range: float = 1.0) -> "MultiNormalizerHybrid":
+                                  max_range: float = 1.0) -> MultiNormalizerHybrid:
         """Min-max scale every output by default."""
         return self._set("output", None, MinMaxStrategy(min_range, max_range))
 
-    def standardize_output(self, output: int) -> "MultiNormalizerHybrid":
+    def standardize_output(self, output: int) -> MultiNormalizerHybrid:
         """Standardize output ``output`` (overrides the default)."""
         return self._set("output", output, StandardizeStrategy())
 
     def min_max_scale_output(self, output: int, min_range: float = 0.0,
-                             max_range: float = 1.0) -> "MultiNormalizerHybrid":
+                             max_range: float = 1.0) -> MultiNormalizerHybrid:
         """Min-max scale output ``output`` (overrides the default)."""
         return self._set("output", output, MinMaxStrategy(min_range, max_range))
 

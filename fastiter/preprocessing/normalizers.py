@@ -17,7 +17,6 @@ from fastiter.preprocessing._inplace import batches_of, writable_float
 from fastiter.preprocessing._io import load_as, load_normalizer, register, write_document
 from fastiter.preprocessing._strategy import (
     DistributionStats,
-    MinMaxStats,
     MinMaxStrategy,
     StandardizeStrategy,
     stats_from_dict,

@@ -18,13 +18,13 @@ from fastiter.records.base import (
 )
 from fastiter.records.collection import CollectionRecordReader, CollectionSequenceRecordReader
 from fastiter.records.csv import CSVRecordReader, CSVSequenceRecordReader
+from fastiter.records.multi import RecordReaderMultiDataSetIterator
 from fastiter.records.netcdf_hdf5 import (
     HDF5RecordReader,
     HDF5SequenceRecordReader,
     NetCDFRecordReader,
     NetCDFSequenceRecordReader,
 )
-from fastiter.records.multi import RecordReaderMultiDataSetIterator
 from fastiter.records.record_iterator import RecordReaderDataSetIterator
 from fastiter.records.sequence import SequenceRecordReaderDataSetIterator
 

@@ -9,7 +9,7 @@ into a :class:`CSVFormatError` naming the file, the 1-based line and the 0-based
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

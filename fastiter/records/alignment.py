@@ -4,7 +4,8 @@ array to :func:`fastiter.kernels.pad_sequences` (the C core)."""
 from __future__ import annotations
 
 import enum
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ class AlignmentMode(enum.Enum):
     ALIGN_END = "align_end"
 
     @classmethod
-    def of(cls, value: Any) -> "AlignmentMode":
+    def of(cls, value: Any) -> AlignmentMode:
         """``value`` as a mode: a member, or its name or value as a string."""
         if isinstance(value, cls):
             return value

@@ -8,8 +8,9 @@ the iterators above them never touch a value from Python.
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -62,7 +63,7 @@ class RecordRefs:
         return RecordMetaData(self.sources[int(self.source_index[i])],
                               int(self.positions[i]), self.reader)
 
-    def slice(self, lo: int, hi: int) -> "RecordRefs":
+    def slice(self, lo: int, hi: int) -> RecordRefs:
         """The metadata of records ``lo`` to ``hi`` (exclusive)."""
         return RecordRefs(self.sources, self.source_index[lo:hi], self.positions[lo:hi],
                           self.reader)

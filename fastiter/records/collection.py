@@ -1,7 +1,8 @@
 """In-memory record readers: CollectionRecordReader and CollectionSequenceRecordReader."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

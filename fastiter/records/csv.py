@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -59,7 +60,7 @@ class _CSVConfig:
         else:
             self.reset()
 
-    def initialize(self, paths: Any) -> "_CSVConfig":
+    def initialize(self, paths: Any) -> _CSVConfig:
         """Read from ``paths``: a path, a list of paths or a glob pattern.  Returns self."""
         self._files = resolve_paths(paths, "paths")
         self._ncols = None

@@ -47,7 +47,7 @@ class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
     ([[0.5, 1.5], [2.5, 3.5]], [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
     """
 
-    def __init__(self, builder: "RecordReaderMultiDataSetIterator.Builder") -> None:
+    def __init__(self, builder: RecordReaderMultiDataSetIterator.Builder) -> None:
         super().__init__()
         self._batch_size = builder._batch_size
         self._readers = dict(builder._readers)
@@ -256,7 +256,7 @@ class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
             self._dtype = np.dtype(dtype)
             return self
 
-        def build(self) -> "RecordReaderMultiDataSetIterator":
+        def build(self) -> RecordReaderMultiDataSetIterator:
             if not self._readers:
                 raise ValueError("no reader: call add_reader or add_sequence_reader first")
             if not self._inputs and not self._outputs:

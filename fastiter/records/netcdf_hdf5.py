@@ -10,7 +10,8 @@ errors and CF decoding (fill values to NaN, scale and offset) as the netCDF iter
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

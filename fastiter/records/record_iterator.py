@@ -2,7 +2,8 @@
 column mapping (a label column or range; the rest are features)."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -284,7 +285,7 @@ class RecordReaderDataSetIterator(DataSetIterator):
             self._kw["collect_metadata"] = flag
             return self
 
-        def build(self) -> "RecordReaderDataSetIterator":
+        def build(self) -> RecordReaderDataSetIterator:
             it = RecordReaderDataSetIterator(**self._kw)
             it.pre_processor = self._pre
             return it

@@ -2,7 +2,8 @@
 record readers, aligned and masked as DL4J does."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

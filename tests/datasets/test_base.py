@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fastiter.datasets import BaseDatasetIterator, pixels_to_float
 from fastiter.dataset.order import epoch_permutation
+from fastiter.datasets import BaseDatasetIterator, pixels_to_float
 
 
 def _table(total):

@@ -9,8 +9,15 @@ import zlib
 import numpy as np
 import pytest
 
-from fastiter.datasets import (ChecksumError, DatasetNotFoundError, Resource, data_home,
-                               dataset_dir, download_file, ensure_files)
+from fastiter.datasets import (
+    ChecksumError,
+    DatasetNotFoundError,
+    Resource,
+    data_home,
+    dataset_dir,
+    download_file,
+    ensure_files,
+)
 from fastiter.datasets import download as download_mod
 
 PAYLOAD = np.random.default_rng(3).integers(1, 256, 300_000, dtype=np.uint8).tobytes()

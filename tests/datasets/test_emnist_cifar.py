@@ -8,8 +8,14 @@ import numpy as np
 import pytest
 
 from fastiter import FormatError
-from fastiter.datasets import (CifarDataSetIterator, DatasetNotFoundError,
-                               EmnistDataSetIterator, EMnistSet, read_cifar_batch, write_idx)
+from fastiter.datasets import (
+    CifarDataSetIterator,
+    DatasetNotFoundError,
+    EmnistDataSetIterator,
+    EMnistSet,
+    read_cifar_batch,
+    write_idx,
+)
 
 
 # --- EMNIST -------------------------------------------------------------------------

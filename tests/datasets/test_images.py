@@ -57,7 +57,7 @@ def test_tiny_train_shapes_and_folder_labels(tiny_dir):
     assert it.get_labels() == sorted(WNIDS)
     np.testing.assert_array_equal(labels.argmax(1), _class_of(feats))
     np.testing.assert_array_equal(labels.argmax(1), np.repeat([0, 1, 2], 4))
-    assert 0 <= feats.min() and feats.max() > 1  # raw 0..255, as DL4J's record reader
+    assert feats.min() >= 0 and feats.max() > 1  # raw 0..255, as DL4J's record reader
 
 
 def test_tiny_val_uses_annotations(tiny_dir):

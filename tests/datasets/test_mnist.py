@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from fastiter import FormatError
-from fastiter.datasets import DatasetNotFoundError, MnistDataSetIterator, read_idx, write_idx
 from fastiter.dataset.order import epoch_permutation
+from fastiter.datasets import DatasetNotFoundError, MnistDataSetIterator, read_idx, write_idx
 
 TRAIN = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
 TEST = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")

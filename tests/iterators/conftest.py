@@ -4,7 +4,6 @@ import gc
 import json
 
 import pytest
-
 from iterators.test_async_support import ThreadCensus
 
 

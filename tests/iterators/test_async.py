@@ -14,6 +14,12 @@ import weakref
 
 import numpy as np
 import pytest
+from iterators.test_async_support import (
+    Boom,
+    CountingIterator,
+    array_base,
+    epoch,
+)
 
 from fastiter import (
     ArrayDataSetIterator,
@@ -29,12 +35,6 @@ from fastiter import (
     StaleBatchError,
     UnsupportedOperationError,
     prefetch,
-)
-from iterators.test_async_support import (
-    Boom,
-    CountingIterator,
-    array_base,
-    epoch,
 )
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

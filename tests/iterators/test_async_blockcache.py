@@ -8,7 +8,8 @@ import threading
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fastiter import AsyncDataSetIterator, DataSet, DataSetIterator, prefetch
 from fastiter._core._alloc import BlockCache
@@ -175,7 +176,7 @@ def test_batches_kept_by_the_consumer_stay_intact():
 
 
 def test_small_arrays_pass_through_to_malloc():
-    assert 64 * 2 * 4 < CACHE_MIN_BYTES
+    assert CACHE_MIN_BYTES > 64 * 2 * 4
     with AsyncDataSetIterator(FreshBase(n=3, cols=2), 2) as it:
         assert {array_handler(ds.features) for ds in it} == {CACHED}
         stats = it._runner.cache.stats()

@@ -3,13 +3,12 @@ bases that only implement the public interface, bases that raise StopIteration, 
 absurd worker counts."""
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
+from iterators.test_async_support import GridIterator
 
 from fastiter import AsyncDataSetIterator, DataSet, DataSetIterator, NoSuchElementError
 from fastiter._core._ring import native_thread_count
-from iterators.test_async_support import GridIterator
 
 
 class PublicOnly(DataSetIterator):

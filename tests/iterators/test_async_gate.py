@@ -6,11 +6,11 @@ import time
 
 import numpy as np
 import pytest
+from iterators.test_async_support import Boom, FailingArrayIterator
 
 from fastiter import AsyncDataSetIterator
 from fastiter.iterators import _pipeline
 from fastiter.iterators._gate import CHEAP_BUILD_S, Gate
-from iterators.test_async_support import Boom, FailingArrayIterator
 
 N_BATCHES = 12
 

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from iterators.test_async_support import Boom, GridIterator, ThreadCensus
 
 from fastiter import AsyncDataSetIterator, NoSuchElementError
-from iterators.test_async_support import Boom, GridIterator, ThreadCensus
 
 
 class AsyncSchedule(RuleBasedStateMachine):

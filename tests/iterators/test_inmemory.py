@@ -2,9 +2,16 @@
 import numpy as np
 import pytest
 
-from fastiter import (DataSet, DoublesDataSetIterator, FloatsDataSetIterator,
-                      ListDataSetIterator, MultiDataSet, SingletonDataSetIterator,
-                      SingletonMultiDataSetIterator, ViewIterator)
+from fastiter import (
+    DataSet,
+    DoublesDataSetIterator,
+    FloatsDataSetIterator,
+    ListDataSetIterator,
+    MultiDataSet,
+    SingletonDataSetIterator,
+    SingletonMultiDataSetIterator,
+    ViewIterator,
+)
 
 
 def col0(ds):

@@ -8,10 +8,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fastiter import (ArrayDataSetIterator, DataSet, DoublesDataSetIterator,
-                      ExistingDataSetIterator, FloatsDataSetIterator, ListDataSetIterator,
-                      MultiDataSet, NoSuchElementError, SingletonDataSetIterator,
-                      SingletonMultiDataSetIterator, ViewIterator)
+from fastiter import (
+    ArrayDataSetIterator,
+    DataSet,
+    DoublesDataSetIterator,
+    ExistingDataSetIterator,
+    FloatsDataSetIterator,
+    ListDataSetIterator,
+    MultiDataSet,
+    NoSuchElementError,
+    SingletonDataSetIterator,
+    SingletonMultiDataSetIterator,
+    ViewIterator,
+)
 
 N = 11
 

@@ -4,9 +4,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fastiter import (DataSet, ExistingDataSetIterator, IteratorDataSetIterator,
-                      IteratorMultiDataSetIterator, MultiDataSet, NoSuchElementError,
-                      UnsupportedOperationError)
+from fastiter import (
+    DataSet,
+    ExistingDataSetIterator,
+    IteratorDataSetIterator,
+    IteratorMultiDataSetIterator,
+    MultiDataSet,
+    NoSuchElementError,
+    UnsupportedOperationError,
+)
 
 
 def rows(lo, hi):

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 import fastiter
-
 from fastiter import (
     ArrayDataSetIterator,
     InequalityHandling,

@@ -67,16 +67,17 @@ def test_prefetch_state_of_any_stateful_source():
 def test_prefetch_of_a_stateless_source_refuses_clearly():
     with prefetch(iter(range(5)), 2) as p:
         next(p)
-        with pytest.raises(TypeError, match=r"state_dict.*range_iterator|range_iterator.*state_dict"):
+        with pytest.raises(TypeError,
+                           match=r"state_dict.*range_iterator|range_iterator.*state_dict"):
             p.state_dict()
         with pytest.raises(TypeError, match="range_iterator"):
             p.load_state_dict({"type": "Prefetcher", "source": {}})
 
 
 def test_prefetch_refuses_a_foreign_state():
-    with prefetch(ArrayDataSetIterator(X, batch_size=8), 2) as p:
-        with pytest.raises(ValueError, match="Prefetcher"):
-            p.load_state_dict({"epoch": 0, "position": 1})
+    with prefetch(ArrayDataSetIterator(X, batch_size=8), 2) as p, \
+            pytest.raises(ValueError, match="Prefetcher"):
+        p.load_state_dict({"epoch": 0, "position": 1})
 
 
 def test_prefetch_lives_in_its_own_module_and_old_paths_still_work():

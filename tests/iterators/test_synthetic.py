@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from fastiter import DataSet, RandomDataSetIterator, RandomMultiDataSetIterator, kernels
-from fastiter.iterators import synthetic as random_mod
 from fastiter.dataset.order import batch_stream as stream_of
+from fastiter.iterators import synthetic as random_mod
 from fastiter.iterators.synthetic import Values, generate
 
 
@@ -28,7 +28,7 @@ def test_every_value_type_has_its_range(values, order):
     elif values is Values.ONES:
         assert (a == 1).all()
     elif values is Values.RANDOM_UNIFORM:
-        assert 0 <= a.min() and a.max() < 1 and a.std() > 0.2
+        assert a.min() >= 0 and a.max() < 1 and a.std() > 0.2
     elif values is Values.RANDOM_NORMAL:
         assert abs(a.mean()) < 0.2 and 0.8 < a.std() < 1.2
     elif values is Values.BINARY:
@@ -38,7 +38,7 @@ def test_every_value_type_has_its_range(values, order):
         assert set(np.unique(a)) == {0.0, 1.0}
     else:
         k = int(values.value.rsplit("_", 1)[1])
-        assert (a == np.floor(a)).all() and 0 <= a.min() and a.max() < k
+        assert (a == np.floor(a)).all() and a.min() >= 0 and a.max() < k
         assert a.max() > k / 2
 
 

@@ -12,8 +12,7 @@ pytest.importorskip("dask")
 import dask
 import distributed
 
-from fastiter.netcdf import ChunkWriteError, make_rasm, save_chunks
-from fastiter.netcdf import filejob
+from fastiter.netcdf import ChunkWriteError, filejob, make_rasm, save_chunks
 from fastiter.netcdf import cluster as C
 from fastiter.netcdf.encoding import plan_encoding
 from fastiter.netcdf.filejob import TEMP_MARK, FileJob

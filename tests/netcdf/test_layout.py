@@ -9,8 +9,8 @@ import pytest
 import xarray as xr
 
 from fastiter.netcdf import layout, make_rasm, save_chunks
-from fastiter.netcdf.integrity import check_file
 from fastiter.netcdf.encoding import encode_piece, encode_pieces, plan_encoding
+from fastiter.netcdf.integrity import check_file
 from fastiter.netcdf.split import chunk_slices
 
 

@@ -1,7 +1,6 @@
 """NetCDFDataSetIterator / HDF5DataSetIterator against numpy references."""
 import numpy as np
 import pytest
-import xarray as xr
 
 from fastiter.iterators.base import DataSetIterator
 from fastiter.netcdf import make_rasm, save_chunks

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from fastiter.netcdf import filejob
-from fastiter.netcdf import ChunkWriteError, make_rasm, save_chunks
+from fastiter.netcdf import ChunkWriteError, filejob, make_rasm, save_chunks
 from fastiter.netcdf import report as R
 
 

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from fastiter.netcdf import filejob
-from fastiter.netcdf import ChunkWriteError, ResumeError, save_chunks
+from fastiter.netcdf import ChunkWriteError, ResumeError, filejob, save_chunks
 
 KW = dict(chunks={"time": 6}, naming="index", parallel="serial", progress=False)
 

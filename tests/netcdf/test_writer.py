@@ -7,9 +7,15 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from fastiter.netcdf import filejob
-from fastiter.netcdf import (ChunkWriteError, chunk_paths, make_rasm, save_chunks,
-                             save_mfdataset, split_by_chunks)
+from fastiter.netcdf import (
+    ChunkWriteError,
+    chunk_paths,
+    filejob,
+    make_rasm,
+    save_chunks,
+    save_mfdataset,
+    split_by_chunks,
+)
 
 RASM_NAMES = ["filename_1980-09-16_1981-08-17.nc", "filename_1981-09-16_1982-08-17.nc",
               "filename_1982-09-16_1983-08-17.nc"]

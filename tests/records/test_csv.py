@@ -5,16 +5,17 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
+import fastiter.records.csv as csvmod
 from fastiter.records import (
     CSVFormatError,
     CSVRecordReader,
     CSVSequenceRecordReader,
     RecordMetaData,
+    _csvparse,
 )
-from fastiter.records import _csvparse
-import fastiter.records.csv as csvmod
 
 
 def write(path, text):

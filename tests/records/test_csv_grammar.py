@@ -9,7 +9,8 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import fastiter.records.csv as csvmod
 from fastiter.records import CSVFormatError, CSVRecordReader, CSVSequenceRecordReader
@@ -79,7 +80,7 @@ def _paths(tmp_path, token: str, monkeypatch) -> dict[str, object]:
             except CSVFormatError as e:
                 out[way] = e
     p = tmp_path / "seq.csv"
-    p.write_bytes(f"1,1\n{token},1\n".encode("utf-8"))
+    p.write_bytes(f"1,1\n{token},1\n".encode())
     try:
         out["sequence file"] = CSVSequenceRecordReader(paths=str(p)).next()[1, 0]
     except CSVFormatError as e:

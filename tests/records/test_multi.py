@@ -12,6 +12,8 @@ from fastiter.records import (
     AlignmentMode,
     CollectionRecordReader,
     CollectionSequenceRecordReader,
+)
+from fastiter.records import (
     RecordReaderMultiDataSetIterator as RRMDSI,
 )
 
