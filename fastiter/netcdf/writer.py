@@ -450,8 +450,9 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
         ``workers`` forked processes, one file per process at a time, each computing its
         own piece.  When there is nothing to compute or compress (numpy-backed data,
         uncompressed, so every file after the first is a memory copy into a reused
-        layout) the copies run on ``workers`` threads instead, which is faster at every size measured and
-        forks nothing; pass ``start_method`` to force processes.  ``'threads'``:
+        layout) the copies run on ``workers`` threads instead, which is faster at every
+        size measured and forks nothing; pass ``start_method`` to force processes.
+        ``'threads'``:
         computes overlap but HDF5 writes take turns.  A ``distributed.Client``: one
         task per file on the cluster; each task computes its own piece from the dask
         graph and writes to ``root``, which every worker must see at the same path.
