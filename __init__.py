@@ -10,6 +10,7 @@ Here the import is handed to the real package (installed, or installed editable 
 this checkout) with this folder's parent taken off ``sys.path`` for the look-up; when
 there is none for this interpreter, the ImportError says what happened and what to do.
 """
+
 import importlib
 import os
 import sys
@@ -31,7 +32,8 @@ def _hand_over():
             f"{os.path.dirname(_TOP)}), not the installed package, and {sys.executable} "
             f"has no {name} installed.  Install it (`pip install -e {_TOP}`, or "
             f"`make install` inside the checkout and use {os.path.join(_TOP, '.venv')}), "
-            f"or run Python from another folder.") from exc
+            f"or run Python from another folder."
+        ) from exc
     finally:
         sys.path[:] = saved
     if os.path.realpath(getattr(real, "__file__", None) or "") == os.path.realpath(__file__):

@@ -5,6 +5,7 @@ pytest: fastiter itself is imported when a test first asks for one of its fixtur
 the plugin costs other test runs of the environment nothing.  The implementations and
 their documentation live in :mod:`fastiter.pytest_plugin` (see docs/pytest.md).
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -12,6 +12,7 @@ into objects that make up ``libfastiter.so`` / ``libfastiter.a`` and are linked 
 extension modules that need them (each extension gets exactly the units listed in NATIVE,
 so process-wide native state such as the thread pool lives in exactly one shared object).
 """
+
 import json
 import os
 import shutil
@@ -37,14 +38,24 @@ def _read_env(name):
     spec.loader.exec_module(mod)
     return mod.get(name)
 
+
 # module name under fastiter._core -> the csrc/ translation units it links
 NATIVE = {
-    "_kernels": ["kernels.c", "pad.c", "gather.c", "philox.c", "random_xform.c",
-                 "threads.c", "convert.c", "cpu.c"],
+    "_kernels": [
+        "kernels.c",
+        "pad.c",
+        "gather.c",
+        "philox.c",
+        "random_xform.c",
+        "threads.c",
+        "convert.c",
+        "cpu.c",
+    ],
     "_csv": ["csv.c"],
     "_ring": ["ring.c", "ring_wait.c", "ring_thread.c"],
     "_alloc": ["blockcache.c"],
 }
+
 
 # -ffp-contract=off: no FMA fusion, so float results do not depend on the SIMD path.
 # -g0 and --strip-debug: Python's own CFLAGS carry -g, which made the _kernels module 3 MB.
@@ -53,9 +64,20 @@ def _flags():
     """(compile flags, link flags) for every C file and extension."""
     if _read_env("FASTITER_DEBUG"):
         return ["-O0", "-g", "-std=gnu11", "-fPIC"], ["-pthread"]
-    return (["-O3", "-g0", "-std=gnu11", "-fPIC", "-fno-strict-aliasing", "-ffp-contract=off",
-             "-fno-math-errno", "-Wall", "-Wno-unused-function"],
-            ["-pthread", "-Wl,--strip-debug"])
+    return (
+        [
+            "-O3",
+            "-g0",
+            "-std=gnu11",
+            "-fPIC",
+            "-fno-strict-aliasing",
+            "-ffp-contract=off",
+            "-fno-math-errno",
+            "-Wall",
+            "-Wno-unused-function",
+        ],
+        ["-pthread", "-Wl,--strip-debug"],
+    )
 
 
 def _c_library_files(version: str) -> dict:
@@ -111,9 +133,11 @@ else()
   endif()
 endif()
 """
-    return {"lib/pkgconfig/fastiter.pc": pc,
-            "lib/cmake/fastiter/fastiterConfig.cmake": config,
-            "lib/cmake/fastiter/fastiterConfigVersion.cmake": config_version}
+    return {
+        "lib/pkgconfig/fastiter.pc": pc,
+        "lib/cmake/fastiter/fastiterConfig.cmake": config,
+        "lib/cmake/fastiter/fastiterConfigVersion.cmake": config_version,
+    }
 
 
 class FastiterBuildExt(build_ext):
@@ -134,9 +158,17 @@ class FastiterBuildExt(build_ext):
 
         # cythonize makes new Extension objects; keep setuptools' finalized ones and take
         # only their .pyx -> .c sources.
-        cythonized = cythonize(self.extensions, language_level=3, compiler_directives={
-            "boundscheck": False, "wraparound": False, "cdivision": True,
-            "initializedcheck": False, "embedsignature": True})
+        cythonized = cythonize(
+            self.extensions,
+            language_level=3,
+            compiler_directives={
+                "boundscheck": False,
+                "wraparound": False,
+                "cdivision": True,
+                "initializedcheck": False,
+                "embedsignature": True,
+            },
+        )
         for ext, done in zip(self.extensions, cythonized):
             assert ext.name == done.name, (ext.name, done.name)
             ext.sources = done.sources
@@ -170,17 +202,23 @@ class FastiterBuildExt(build_ext):
         if missing:
             raise RuntimeError(f"NATIVE lists {missing}, which are not in csrc/")
         out_dir = os.path.join(self.build_temp, "libfastiter")
-        objs = self.compiler.compile(sources, output_dir=out_dir,
-                                     include_dirs=[f"{CSRC}/include", CSRC],
-                                     extra_postargs=self._cflags)
+        objs = self.compiler.compile(
+            sources,
+            output_dir=out_dir,
+            include_dirs=[f"{CSRC}/include", CSRC],
+            extra_postargs=self._cflags,
+        )
         return {os.path.basename(s): o for s, o in zip(sources, objs)}
 
     def _ship(self, pkg: Path, objects: dict):
         """Headers, sources, the C library and its build files into the package ``pkg``."""
         version = self.distribution.get_version()
-        for sub, pattern, dst in (("include", "*.h", "include"),
-                                  ("include/fastiter", "*.h", "include/fastiter"),
-                                  ("", "*.c", "src"), ("", "*.h", "src")):
+        for sub, pattern, dst in (
+            ("include", "*.h", "include"),
+            ("include/fastiter", "*.h", "include/fastiter"),
+            ("", "*.c", "src"),
+            ("", "*.h", "src"),
+        ):
             target = pkg / dst
             target.mkdir(parents=True, exist_ok=True)
             for f in (HERE / CSRC / sub).glob(pattern):
@@ -189,8 +227,12 @@ class FastiterBuildExt(build_ext):
         lib.mkdir(parents=True, exist_ok=True)
         objs = list(objects.values())
         self.compiler.link_shared_object(
-            objs, "libfastiter.so", output_dir=str(lib), libraries=["m"],
-            extra_postargs=[*self._ldflags, "-Wl,-soname,libfastiter.so"])
+            objs,
+            "libfastiter.so",
+            output_dir=str(lib),
+            libraries=["m"],
+            extra_postargs=[*self._ldflags, "-Wl,-soname,libfastiter.so"],
+        )
         static = lib / "libfastiter.a"
         if static.exists():
             static.unlink()  # ar appends to an existing archive
@@ -198,17 +240,26 @@ class FastiterBuildExt(build_ext):
         for rel, text in _c_library_files(version).items():
             (lib.parent / rel).parent.mkdir(parents=True, exist_ok=True)
             (lib.parent / rel).write_text(text)
-        info = {"cflags": self._cflags, "ldflags": self._ldflags,
-                "cc": sysconfig.get_config_var("CC"), "modules": dict(NATIVE),
-                "library": sorted(objects)}
+        info = {
+            "cflags": self._cflags,
+            "ldflags": self._ldflags,
+            "cc": sysconfig.get_config_var("CC"),
+            "modules": dict(NATIVE),
+            "library": sorted(objects),
+        }
         (pkg / "_core" / "build_info.json").write_text(json.dumps(info, indent=1))
 
 
 def _extensions():
-    return [Extension(f"fastiter._core.{mod}", sources=[f"fastiter/_core/{mod}.pyx"],
-                      include_dirs=[f"{CSRC}/include", CSRC],
-                      define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")])
-            for mod in NATIVE]
+    return [
+        Extension(
+            f"fastiter._core.{mod}",
+            sources=[f"fastiter/_core/{mod}.pyx"],
+            include_dirs=[f"{CSRC}/include", CSRC],
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        )
+        for mod in NATIVE
+    ]
 
 
 # Only when run as a build (`python setup.py ...`, or setuptools' PEP 517 backend, which

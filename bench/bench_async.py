@@ -19,6 +19,7 @@ the threading peer included, ~1.3x.  ``over_both`` compares with both loops runn
 once in two threads with no hand-off.  Two shapes run (see SHAPES): the consumer about
 twice the producer, and the two balanced.
 """
+
 from __future__ import annotations
 
 import os
@@ -63,10 +64,20 @@ def handoff_exe(tmp_path_factory):
     exe = tmp_path_factory.mktemp("ring") / "ring_handoff"
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     src = os.path.join(here, "csrc", "examples", "ring_handoff.c")
-    subprocess.run([cc, "-std=c11", "-O2", "-pthread", f"-I{fastiter.get_include()}", src,
-                    *(os.path.join(fastiter.get_source_dir(), f) for f in RING_SOURCES),
-                    "-o", str(exe)],
-                   check=True)
+    subprocess.run(
+        [
+            cc,
+            "-std=c11",
+            "-O2",
+            "-pthread",
+            f"-I{fastiter.get_include()}",
+            src,
+            *(os.path.join(fastiter.get_source_dir(), f) for f in RING_SOURCES),
+            "-o",
+            str(exe),
+        ],
+        check=True,
+    )
     return exe
 
 
@@ -89,6 +100,7 @@ def test_handoff_c(benchmark, handoff_exe, mode):
     def run():
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         rates.append(float(re.search(r"([\d.]+) M items/s", out).group(1)) * 1e6)
+
     benchmark.pedantic(run, rounds=3, iterations=1)
     benchmark.extra_info["items_per_s"] = max(rates)
 
@@ -106,7 +118,7 @@ class GatherBase(IndexedBatchesMixin, DataSetIterator):
         return self.n
 
     def _batch_at(self, i):
-        idx = self.order[i * self._batch_size:(i + 1) * self._batch_size]
+        idx = self.order[i * self._batch_size : (i + 1) * self._batch_size]
         for _ in range(self.repeat - 1):  # a heavier producer for the scaling case: extra
             kernels.gather(self.src, idx)  # passes allocating as decode/augment work would
         return DataSet(kernels.gather(self.src, idx), kernels.gather(self.labels, idx))
@@ -167,8 +179,11 @@ def _loop_limits(base, work, reps=5):
         t.start()
         consumer()
         t.join()
-    return {name: _best_time(fn, reps) / base.n
-            for name, fn in (("P_loop", producer), ("C_loop", consumer), ("both", both))}
+
+    return {
+        name: _best_time(fn, reps) / base.n
+        for name, fn in (("P_loop", producer), ("C_loop", consumer), ("both", both))
+    }
 
 
 def _best_time(fn, reps=7):
@@ -209,8 +224,7 @@ def _loader(base, case):
         return _Restartable(lambda: _thread_queue(base))
     torch = pytest.importorskip("torch")
     workers = 0 if case.endswith("0)") else 2
-    loader = torch.utils.data.DataLoader(_TorchBatches(base), batch_size=None,
-                                         num_workers=workers)
+    loader = torch.utils.data.DataLoader(_TorchBatches(base), batch_size=None, num_workers=workers)
     return _Restartable(lambda: (DataSet(x.numpy(), y.numpy()) for x, y in loader))
 
 
@@ -222,9 +236,14 @@ class _Restartable:
         return iter(self.make())
 
 
-OVERLAP_CASES = ["serial", "fastiter async", "fastiter async reuse_buffers",
-                 "threading+Queue(8)",
-                 "torch DataLoader(num_workers=0)", "torch DataLoader(num_workers=2)"]
+OVERLAP_CASES = [
+    "serial",
+    "fastiter async",
+    "fastiter async reuse_buffers",
+    "threading+Queue(8)",
+    "torch DataLoader(num_workers=0)",
+    "torch DataLoader(num_workers=2)",
+]
 
 
 # shape varies fastest, so the DataLoader(num_workers=2) cases, whose worker processes
@@ -244,22 +263,33 @@ def test_overlap(benchmark, pipeline_data, shape, case):
     def epoch():
         n = sum(1 for ds in it if consume(ds, work) is not None)
         assert n == BATCHES
+
     benchmark.pedantic(epoch, rounds=5, iterations=1, warmup_rounds=1)
     if hasattr(it, "close"):
         it.close()
     best = benchmark.stats.stats.min if benchmark.stats else None
-    info = {"P_ms": p * 1e3, "C_ms": c * 1e3, "C_passes": work,
-            **{k + "_ms": v * 1e3 for k, v in limits.items()}}
+    info = {
+        "P_ms": p * 1e3,
+        "C_ms": c * 1e3,
+        "C_passes": work,
+        **{k + "_ms": v * 1e3 for k, v in limits.items()},
+    }
     if best is not None:
-        info.update(over_limit=best / (max(limits["P_loop"], limits["C_loop"]) * BATCHES),
-                    over_warm_limit=best / (max(p, c) * BATCHES),
-                    over_both=best / (limits["both"] * BATCHES))
+        info.update(
+            over_limit=best / (max(limits["P_loop"], limits["C_loop"]) * BATCHES),
+            over_warm_limit=best / (max(p, c) * BATCHES),
+            over_both=best / (limits["both"] * BATCHES),
+        )
     benchmark.extra_info.update(info)
 
 
 # --- consumer-bound: workers=2 against workers=1 and a plain thread + Queue(8) --------------
-CONSUMER_BOUND_CASES = ["fastiter workers=1", "fastiter workers=2",
-                        "fastiter workers=2, no gate", "threading+Queue(8)"]
+CONSUMER_BOUND_CASES = [
+    "fastiter workers=1",
+    "fastiter workers=2",
+    "fastiter workers=2, no gate",
+    "threading+Queue(8)",
+]
 
 
 def _consumer_bound_loader(base, case, monkeypatch):
@@ -289,7 +319,8 @@ def test_consumer_bound_interleaved(benchmark, pipeline_data, monkeypatch):
     for case in CONSUMER_BOUND_CASES:
         with monkeypatch.context() as m:
             loaders[case] = _consumer_bound_loader(
-                GatherBase(src, labels, order, BATCH, BATCHES), case, m)
+                GatherBase(src, labels, order, BATCH, BATCHES), case, m
+            )
     best = dict.fromkeys(loaders, float("inf"))
 
     def one(case):
@@ -304,8 +335,10 @@ def test_consumer_bound_interleaved(benchmark, pipeline_data, monkeypatch):
     def round_():
         for case in loaders:
             one(case)
-    benchmark.pedantic(round_, rounds=3 if benchmark.disabled else 25, iterations=1,
-                       warmup_rounds=1)
+
+    benchmark.pedantic(
+        round_, rounds=3 if benchmark.disabled else 25, iterations=1, warmup_rounds=1
+    )
     for it in loaders.values():
         if hasattr(it, "close"):
             it.close()
@@ -313,4 +346,5 @@ def test_consumer_bound_interleaved(benchmark, pipeline_data, monkeypatch):
     benchmark.extra_info.update(C_passes=work)
     benchmark.extra_info.update(
         {f"{k} best_ms": v * 1e3 for k, v in best.items()},
-        **{f"{k} / workers=2": v / w2 for k, v in best.items() if k != "fastiter workers=2"})
+        **{f"{k} / workers=2": v / w2 for k, v in best.items() if k != "fastiter workers=2"},
+    )

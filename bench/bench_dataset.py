@@ -1,5 +1,6 @@
 """DataSet benchmarks: merging padded time series, HDF5 save/load and a shuffled epoch,
 each with its peers and a copy ceiling in the same group."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,13 @@ N_SERIES, FEATURES, T_MAX = 256, 16, 64
 def series():
     rng = np.random.default_rng(7)
     lengths = rng.integers(T_MAX // 2, T_MAX + 1, N_SERIES)
-    return [DataSet(rng.normal(1.0, 1.0, (1, FEATURES, t)).astype(np.float32),
-                    rng.normal(1.0, 1.0, (1, 3, t)).astype(np.float32)) for t in lengths]
+    return [
+        DataSet(
+            rng.normal(1.0, 1.0, (1, FEATURES, t)).astype(np.float32),
+            rng.normal(1.0, 1.0, (1, 3, t)).astype(np.float32),
+        )
+        for t in lengths
+    ]
 
 
 def test_merge_fastiter(benchmark, series):

@@ -11,6 +11,7 @@ state.  Both sides produce, for every batch of a shuffled epoch,
 float32 features scaled to [0, 1] and float32 one-hot labels.  The ceiling copies the
 same number of float32 feature bytes, batch by batch, into a preallocated buffer.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,7 @@ N, BATCH, SEED = 60_000, 128, 123
 def mnist_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("mnist")
     rng = np.random.default_rng(2026)
-    write_idx(folder / "train-images-idx3-ubyte",
-              rng.integers(1, 256, (N, 28, 28), dtype=np.uint8))
+    write_idx(folder / "train-images-idx3-ubyte", rng.integers(1, 256, (N, 28, 28), dtype=np.uint8))
     write_idx(folder / "train-labels-idx1-ubyte", rng.integers(0, 10, N).astype(np.uint8))
     return folder
 
@@ -60,8 +60,11 @@ def test_case(run_registry):
 
 def test_mnist_open_and_epoch_fastiter(benchmark, mnist_files):
     benchmark.group = "mnist open + epoch"
-    benchmark(lambda: fastiter_epoch(MnistDataSetIterator(BATCH, train=True, seed=SEED,
-                                                          data_dir=mnist_files)))
+    benchmark(
+        lambda: fastiter_epoch(
+            MnistDataSetIterator(BATCH, train=True, seed=SEED, data_dir=mnist_files)
+        )
+    )
 
 
 def test_mnist_open_and_epoch_numpy(benchmark, mnist_files):

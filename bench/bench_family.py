@@ -1,5 +1,6 @@
 """Iterator-family benchmarks: one epoch of each fastiter iterator, grouped with a peer
 that does the same work and a memcpy ceiling of the same bytes, measured in one run."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +28,7 @@ def _epoch(it):
 
 def test_sampling_fastiter(benchmark, dataset):
     benchmark.group = "sampling epoch 100 x 256 of 100k x 128 f32"
-    it = SamplingDataSetIterator(dataset, BATCH, total_batches=BATCHES, replace=True,
-                                 seed=1)
+    it = SamplingDataSetIterator(dataset, BATCH, total_batches=BATCHES, replace=True, seed=1)
     assert benchmark(_epoch, it) == BATCH * BATCHES
 
 
@@ -43,6 +43,7 @@ def test_sampling_numpy_peer(benchmark, dataset):
             xb, yb = dataset.features[idx], dataset.labels[idx]
             rows += xb.shape[0] + 0 * yb.shape[0]
         return rows
+
     assert benchmark(epoch) == BATCH * BATCHES
 
 
@@ -58,6 +59,7 @@ def test_sampling_torch_peer(benchmark, dataset):
             idx = torch.randint(0, N, (BATCH,), generator=gen)
             rows += x.index_select(0, idx).shape[0] + 0 * y.index_select(0, idx).shape[0]
         return rows
+
     assert benchmark(epoch) == BATCH * BATCHES
 
 
@@ -71,6 +73,7 @@ def test_sampling_ceiling_memcpy(benchmark, dataset):
             np.copyto(dst_x, src_x)
             np.copyto(dst_y, src_y)
         return BATCH * BATCHES
+
     assert benchmark(epoch) == BATCH * BATCHES
 
 
@@ -79,7 +82,7 @@ def npy_folder(tmp_path_factory, dataset):
     """64 files of 1,000 examples each, re-batched to 256."""
     folder = tmp_path_factory.mktemp("files")
     for i in range(64):
-        np.save(folder / f"{i:03d}.npy", dataset.features[i * 1000:(i + 1) * 1000])
+        np.save(folder / f"{i:03d}.npy", dataset.features[i * 1000 : (i + 1) * 1000])
     return folder
 
 
@@ -105,9 +108,10 @@ def test_files_rebatch_numpy_peer(benchmark, npy_folder):
             x = x if carry is None else np.concatenate([carry, x])
             full = x.shape[0] // BATCH * BATCH
             for lo in range(0, full, BATCH):
-                rows += x[lo:lo + BATCH].shape[0]
+                rows += x[lo : lo + BATCH].shape[0]
             carry = x[full:]
         return rows + carry.shape[0]
+
     assert benchmark(epoch) == 64_000
 
 
@@ -117,9 +121,9 @@ RANDOM_GROUP = "random epoch 32 x (1024x784 uniform + 1024x10 one-hot) f32"
 
 def test_random_fastiter(benchmark):
     from fastiter import RandomDataSetIterator
+
     benchmark.group = RANDOM_GROUP
-    it = RandomDataSetIterator(RBATCHES, (RB, RF), (RB, RC), "RANDOM_UNIFORM", "ONE_HOT",
-                               seed=7)
+    it = RandomDataSetIterator(RBATCHES, (RB, RF), (RB, RC), "RANDOM_UNIFORM", "ONE_HOT", seed=7)
     assert benchmark(_epoch, it) == RB * RBATCHES
 
 
@@ -135,6 +139,7 @@ def test_random_numpy_peer(benchmark):
             y = eye[rng.integers(0, RC, RB)]
             rows += x.shape[0] + 0 * y.shape[0]
         return rows
+
     assert benchmark(epoch) == RB * RBATCHES
 
 
@@ -147,10 +152,10 @@ def test_random_torch_peer(benchmark):
         rows = 0
         for _ in range(RBATCHES):
             x = torch.rand((RB, RF), generator=gen)
-            y = torch.nn.functional.one_hot(torch.randint(0, RC, (RB,), generator=gen),
-                                            RC).float()
+            y = torch.nn.functional.one_hot(torch.randint(0, RC, (RB,), generator=gen), RC).float()
             rows += x.shape[0] + 0 * y.shape[0]
         return rows
+
     assert benchmark(epoch) == RB * RBATCHES
 
 
@@ -164,4 +169,5 @@ def test_random_ceiling_memcpy(benchmark):
             np.copyto(np.empty_like(src_x), src_x)
             np.copyto(np.empty_like(src_y), src_y)
         return RB * RBATCHES
+
     assert benchmark(epoch) == RB * RBATCHES

@@ -25,6 +25,7 @@ sets the months of those cases too.  The groups below add variants for compariso
   The cluster is shared by the group and fastiter runs first, so its first round pays
   the workers' first imports (xarray, netCDF4, fastiter: ~0.3-0.6 s); min is steady state.
 """
+
 from __future__ import annotations
 
 import concurrent.futures as cf
@@ -69,8 +70,9 @@ def _fresh(path):
 
 
 def _run(benchmark, fn, outdir, nbytes):
-    benchmark.pedantic(fn, setup=lambda: _fresh(outdir), rounds=ROUNDS, iterations=1,
-                       warmup_rounds=0)
+    benchmark.pedantic(
+        fn, setup=lambda: _fresh(outdir), rounds=ROUNDS, iterations=1, warmup_rounds=0
+    )
     if benchmark.stats is not None:  # None under --benchmark-disable
         best = benchmark.stats.stats.min
         benchmark.extra_info["MB/s"] = round(nbytes / best / 1e6, 1)
@@ -114,25 +116,39 @@ def _npy_pool(pieces, outdir, compute):
     _PIECES[:] = pieces
     ctx = multiprocessing.get_context("fork")
     with cf.ProcessPoolExecutor(WORKERS, mp_context=ctx) as ex:
-        list(ex.map(_npy_one, range(len(pieces)),
-                    [f"{outdir}/p{i}.npy" for i in range(len(pieces))],
-                    [compute] * len(pieces)))
+        list(
+            ex.map(
+                _npy_one,
+                range(len(pieces)),
+                [f"{outdir}/p{i}.npy" for i in range(len(pieces))],
+                [compute] * len(pieces),
+            )
+        )
 
 
 # --- compute included ------------------------------------------------------------------
 @pytest.mark.benchmark(group="netcdf-compute")
 def test_compute_fastiter(benchmark, source, chunked, outdir):
-    _run(benchmark, lambda: save_chunks(_lazy(chunked), outdir, workers=WORKERS,
-                                        progress=False, checksum=None), outdir, source.nbytes)
+    _run(
+        benchmark,
+        lambda: save_chunks(_lazy(chunked), outdir, workers=WORKERS, progress=False, checksum=None),
+        outdir,
+        source.nbytes,
+    )
 
 
 @pytest.mark.benchmark(group="netcdf-compute")
 @pytest.mark.parametrize("runner", ["processes", "threads", "serial"])
 def test_compute_fastiter_runner(benchmark, source, chunked, outdir, runner):
     """Each runner forced, integrity record on: where each one wins, at this size."""
-    _run(benchmark, lambda: save_chunks(_lazy(chunked), outdir, workers=WORKERS,
-                                        parallel=runner, progress=False), outdir,
-         source.nbytes)
+    _run(
+        benchmark,
+        lambda: save_chunks(
+            _lazy(chunked), outdir, workers=WORKERS, parallel=runner, progress=False
+        ),
+        outdir,
+        source.nbytes,
+    )
 
 
 @pytest.mark.benchmark(group="netcdf-compute")
@@ -143,31 +159,61 @@ def test_compute_limit_compute_chunks(benchmark, source, chunked, outdir):
 # --- pure write, uncompressed and zlib1+shuffle -----------------------------------------
 @pytest.mark.benchmark(group="netcdf-write")
 def test_write_fastiter(benchmark, source, outdir):
-    _run(benchmark, lambda: save_chunks(source, outdir, chunks={"time": CHUNK},
-                                        workers=WORKERS, progress=False, checksum=None),
-         outdir, source.nbytes)
+    _run(
+        benchmark,
+        lambda: save_chunks(
+            source, outdir, chunks={"time": CHUNK}, workers=WORKERS, progress=False, checksum=None
+        ),
+        outdir,
+        source.nbytes,
+    )
 
 
 @pytest.mark.benchmark(group="netcdf-write")
 @pytest.mark.parametrize("checksum", ["xxh3", "crc32", "sha256"])
 def test_write_fastiter_record(benchmark, source, outdir, checksum):
     """The integrity record's cost: xxh3 is the default, the others for comparison."""
-    _run(benchmark, lambda: save_chunks(source, outdir, chunks={"time": CHUNK},
-                                        workers=WORKERS, progress=False, checksum=checksum),
-         outdir, source.nbytes)
+    _run(
+        benchmark,
+        lambda: save_chunks(
+            source,
+            outdir,
+            chunks={"time": CHUNK},
+            workers=WORKERS,
+            progress=False,
+            checksum=checksum,
+        ),
+        outdir,
+        source.nbytes,
+    )
 
 
 @pytest.mark.benchmark(group="netcdf-write")
 def test_write_fastiter_fsync(benchmark, source, outdir):
-    _run(benchmark, lambda: save_chunks(source, outdir, chunks={"time": CHUNK},
-                                        workers=WORKERS, progress=False, checksum=None,
-                                        fsync=True), outdir, source.nbytes)
+    _run(
+        benchmark,
+        lambda: save_chunks(
+            source,
+            outdir,
+            chunks={"time": CHUNK},
+            workers=WORKERS,
+            progress=False,
+            checksum=None,
+            fsync=True,
+        ),
+        outdir,
+        source.nbytes,
+    )
 
 
 @pytest.mark.benchmark(group="netcdf-write")
 def test_write_ceiling_npy_processes(benchmark, source, outdir):
-    _run(benchmark, lambda: _npy_pool(_split(source, outdir)[0], outdir, False), outdir,
-         source.nbytes)
+    _run(
+        benchmark,
+        lambda: _npy_pool(_split(source, outdir)[0], outdir, False),
+        outdir,
+        source.nbytes,
+    )
 
 
 # The registry's cases run before the cluster's: a live distributed Client would become
@@ -183,9 +229,12 @@ def test_case(run_registry):
 @pytest.fixture(scope="module")
 def cluster_client():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         yield client
 
 
@@ -197,11 +246,16 @@ def _generated():
 
 @pytest.mark.benchmark(group="netcdf-cluster")
 def test_cluster_fastiter(benchmark, cluster_client, source, outdir):
-    _run(benchmark, lambda: save_chunks(_generated(), outdir, parallel=cluster_client,
-                                        progress=False, checksum=None), outdir, source.nbytes)
+    _run(
+        benchmark,
+        lambda: save_chunks(
+            _generated(), outdir, parallel=cluster_client, progress=False, checksum=None
+        ),
+        outdir,
+        source.nbytes,
+    )
 
 
 @pytest.mark.benchmark(group="netcdf-cluster")
 def test_cluster_xr_save_mfdataset(benchmark, cluster_client, source, outdir):
-    _run(benchmark, lambda: xr.save_mfdataset(*_split(_generated(), outdir)), outdir,
-         source.nbytes)
+    _run(benchmark, lambda: xr.save_mfdataset(*_split(_generated(), outdir)), outdir, source.nbytes)

@@ -18,6 +18,7 @@ Cold rounds evict the files first (fsync + ``posix_fadvise(DONTNEED)``, checked 
 ``fincore`` when it is installed: ``extra_info['resident_pages_after_evict']``).
 Each case stores MB/s and batches/s in ``extra_info``.
 """
+
 from __future__ import annotations
 
 import time
@@ -30,11 +31,21 @@ pytest.importorskip("h5py")
 
 from fastiter.bench.netcdf_read import ReadBench, evict, resident_pages
 
-RUNNERS = ["fastiter", "h5py read_direct loop", "netCDF4 loop", "xbatcher (tuned)",
-           "dask isel loop", "np.copyto ceiling"]
-METHOD = {"fastiter": "fastiter", "h5py read_direct loop": "h5py_loop",
-          "netCDF4 loop": "netcdf4_loop", "xbatcher (tuned)": "xbatcher",
-          "dask isel loop": "dask_isel"}
+RUNNERS = [
+    "fastiter",
+    "h5py read_direct loop",
+    "netCDF4 loop",
+    "xbatcher (tuned)",
+    "dask isel loop",
+    "np.copyto ceiling",
+]
+METHOD = {
+    "fastiter": "fastiter",
+    "h5py read_direct loop": "h5py_loop",
+    "netCDF4 loop": "netcdf4_loop",
+    "xbatcher (tuned)": "xbatcher",
+    "dask isel loop": "dask_isel",
+}
 
 
 @pytest.fixture(scope="module")
@@ -95,8 +106,7 @@ def test_read(benchmark, data, workload, runner, cache):
         extra["resident_pages_after_evict"] = resident_pages(data.paths)
         setup = lambda: evict(data.paths)  # noqa: E731
     slow = runner in ("xbatcher (tuned)", "dask isel loop")
-    benchmark.pedantic(fn, setup=setup, rounds=3 if slow else 5, iterations=1,
-                       warmup_rounds=0)
+    benchmark.pedantic(fn, setup=setup, rounds=3 if slow else 5, iterations=1, warmup_rounds=0)
     _record(benchmark, data, workload, extra)
 
 
@@ -109,7 +119,7 @@ class _Consumer:
         self.m, self.k = m, k
 
     def __call__(self, x: np.ndarray) -> None:
-        flat = x.reshape(-1)[:self.m]
+        flat = x.reshape(-1)[: self.m]
         tmp = np.empty_like(flat)
         for _ in range(self.k):
             np.sin(flat, out=tmp)
@@ -152,10 +162,18 @@ def test_async_two_producers(benchmark, data):
     benchmark.pedantic(pipelined, rounds=5, iterations=1, warmup_rounds=0)
     if benchmark.stats is not None:
         best = benchmark.stats.stats.min
-        _record(benchmark, data, "windows", {
-            "read_alone_s": round(read, 4), "consume_alone_s": round(consume, 4),
-            "consumer_values": consumer.m, "consumer_passes": consumer.k,
-            "epoch_over_max_read_consume": round(best / max(read, consume), 3)})
+        _record(
+            benchmark,
+            data,
+            "windows",
+            {
+                "read_alone_s": round(read, 4),
+                "consume_alone_s": round(consume, 4),
+                "consumer_values": consumer.m,
+                "consumer_passes": consumer.k,
+                "epoch_over_max_read_consume": round(best / max(read, consume), 3),
+            },
+        )
 
 
 def _time_passes(held, consumer) -> float:

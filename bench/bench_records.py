@@ -5,6 +5,7 @@ Sizes follow FASTITER_BENCH_RECORDS_FRACTION (1.0 = the issue's sizes: 10^6 rows
 10,000 sequences of 1..200 steps).  Without it, a real run uses 1.0 and a smoke run
 (``--benchmark-disable``) uses 0.01 so that it stays fast.
 """
+
 from __future__ import annotations
 
 import csv
@@ -61,7 +62,8 @@ def sequence_files(tmp_path_factory, scale):
         x = np.char.mod("%.4f", rng.normal(size=(t, SEQ_F)) + 1.0).tolist()
         y = rng.integers(0, CLASSES, t)
         (folder / f"seq_{i}.csv").write_text(
-            "\n".join(",".join(r) + f",{c}" for r, c in zip(x, y)) + "\n")
+            "\n".join(",".join(r) + f",{c}" for r, c in zip(x, y)) + "\n"
+        )
     return str(folder / "seq_*.csv"), n
 
 
@@ -71,9 +73,11 @@ def test_csv_batches_fastiter(benchmark, numeric_csv):
     benchmark.group = "csv -> batches of 256"
 
     def run():
-        it = RecordReaderDataSetIterator(CSVRecordReader(paths=path), BATCH,
-                                         label_index=COLS - 1, num_classes=CLASSES)
+        it = RecordReaderDataSetIterator(
+            CSVRecordReader(paths=path), BATCH, label_index=COLS - 1, num_classes=CLASSES
+        )
         return sum(len(ds) for ds in it)
+
     assert benchmark.pedantic(run, rounds=3, iterations=1) == n
 
 
@@ -85,12 +89,13 @@ def test_csv_batches_pandas_eye_slicing(benchmark, numeric_csv):
 
     def run():
         a = pd.read_csv(path, header=None, engine="c").to_numpy(np.float32)
-        x, y = a[:, :COLS - 1], a[:, COLS - 1].astype(np.int64)
+        x, y = a[:, : COLS - 1], a[:, COLS - 1].astype(np.int64)
         count = 0
         for lo in range(0, len(a), BATCH):
-            feats, labels = x[lo:lo + BATCH], eye[y[lo:lo + BATCH]]
+            feats, labels = x[lo : lo + BATCH], eye[y[lo : lo + BATCH]]
             count += len(feats) + 0 * len(labels)
         return count
+
     assert benchmark.pedantic(run, rounds=3, iterations=1) == n
 
 
@@ -101,6 +106,7 @@ def test_csv_ceiling_read_bytes(benchmark, numeric_csv):
     def run():
         with open(path, "rb") as f:
             return len(f.read())
+
     assert benchmark.pedantic(run, rounds=3, iterations=1) > 0
 
 
@@ -113,9 +119,14 @@ def test_sequences_fastiter(benchmark, sequence_files):
 
     def run():
         it = SequenceRecordReaderDataSetIterator(
-            CSVSequenceRecordReader(paths=pattern), None, SEQ_BATCH, num_classes=CLASSES,
-            label_index=SEQ_F)
+            CSVSequenceRecordReader(paths=pattern),
+            None,
+            SEQ_BATCH,
+            num_classes=CLASSES,
+            label_index=SEQ_F,
+        )
         return sum(len(ds) for ds in it)
+
     assert benchmark.pedantic(run, rounds=3, iterations=1) == n
 
 
@@ -142,8 +153,11 @@ def test_sequences_csv_module_python_loop(benchmark, sequence_files):
     paths = resolve_paths(pattern)
 
     def run():
-        return sum(len(_python_batch(paths[lo:lo + SEQ_BATCH])[0])
-                   for lo in range(0, len(paths), SEQ_BATCH))
+        return sum(
+            len(_python_batch(paths[lo : lo + SEQ_BATCH])[0])
+            for lo in range(0, len(paths), SEQ_BATCH)
+        )
+
     assert benchmark.pedantic(run, rounds=3, iterations=1) == n
 
 
@@ -158,6 +172,7 @@ def test_sequences_ceiling_read_files(benchmark, sequence_files):
             with open(p, "rb") as f:
                 total += len(f.read())
         return total
+
     assert benchmark.pedantic(run, rounds=3, iterations=1) > 0
 
 
@@ -184,6 +199,7 @@ def test_csv_one_quoted_field_fastiter(benchmark, one_quoted_csv):
 
     def run():
         return len(CSVRecordReader(paths=path).next_records(n + 1)[0])
+
     assert benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1) == n
 
 
@@ -194,6 +210,7 @@ def test_csv_one_quoted_field_pandas(benchmark, one_quoted_csv):
 
     def run():
         return len(pd.read_csv(path, header=None, engine="c").to_numpy(np.float64))
+
     assert benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1) == n
 
 
@@ -204,4 +221,5 @@ def test_csv_one_quoted_field_ceiling_read_bytes(benchmark, one_quoted_csv):
     def run():
         with open(path, "rb") as f:
             return len(f.read())
+
     assert benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1) > 0

@@ -15,6 +15,7 @@ One epoch of 1M x 64 float32 examples at batch 256, shuffled, with a light consu
 Every epoch time is for the same data and batch count; ``extra_info`` carries the
 batches and examples/s.  The machine is shared: read ratios, not absolute times.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -32,7 +33,7 @@ GROUP = "torch epoch: 1M x 64 f32, batch 256, shuffled"
 
 @pytest.fixture(scope="module")
 def features(scale):
-    x = fastiter.kernels.random_uniform((scale(ROWS), COLS), 2026)   # non-zero payload
+    x = fastiter.kernels.random_uniform((scale(ROWS), COLS), 2026)  # non-zero payload
     return x
 
 
@@ -41,10 +42,11 @@ def _epoch(loader, pick):
         total, batches, rows = 0.0, 0, 0
         for b in loader:
             t = pick(b)
-            total += float(t.sum())          # the light consumer
+            total += float(t.sum())  # the light consumer
             batches += 1
             rows += len(t)
         return batches, rows
+
     return run
 
 
@@ -79,46 +81,85 @@ WORKERS = [0, 2]
 @pytest.mark.parametrize("workers", WORKERS)
 def test_iterable_fastiter(benchmark, features, workers):
     it = fastiter.ArrayDataSetIterator(features, batch_size=BATCH, shuffle=True, seed=1)
-    loader = torch.utils.data.DataLoader(IterableDataset(it), batch_size=None,
-                                         num_workers=workers)
-    _time(benchmark, f"{GROUP}, iterable, num_workers={workers}", loader,
-          lambda b: b["features"], len(features))
+    loader = torch.utils.data.DataLoader(IterableDataset(it), batch_size=None, num_workers=workers)
+    _time(
+        benchmark,
+        f"{GROUP}, iterable, num_workers={workers}",
+        loader,
+        lambda b: b["features"],
+        len(features),
+    )
 
 
 @pytest.mark.parametrize("workers", WORKERS)
 def test_iterable_tensordataset(benchmark, features, workers):
     ds = torch.utils.data.TensorDataset(torch.from_numpy(features))
-    loader = torch.utils.data.DataLoader(ds, batch_size=BATCH, shuffle=True,
-                                         num_workers=workers,
-                                         generator=torch.Generator().manual_seed(1))
-    _time(benchmark, f"{GROUP}, iterable, num_workers={workers}", loader,
-          lambda b: b[0], len(features))
+    loader = torch.utils.data.DataLoader(
+        ds,
+        batch_size=BATCH,
+        shuffle=True,
+        num_workers=workers,
+        generator=torch.Generator().manual_seed(1),
+    )
+    _time(
+        benchmark,
+        f"{GROUP}, iterable, num_workers={workers}",
+        loader,
+        lambda b: b[0],
+        len(features),
+    )
 
 
 @pytest.mark.parametrize("workers", WORKERS)
 def test_mapstyle_fastiter_collate(benchmark, features, workers):
-    loader = torch.utils.data.DataLoader(Dataset(fastiter.DataSet(features)),
-                                         batch_size=BATCH, shuffle=True,
-                                         collate_fn=collate_fn, num_workers=workers,
-                                         generator=torch.Generator().manual_seed(1))
-    _time(benchmark, f"{GROUP}, map-style, num_workers={workers}", loader,
-          lambda b: b["features"], len(features))
+    loader = torch.utils.data.DataLoader(
+        Dataset(fastiter.DataSet(features)),
+        batch_size=BATCH,
+        shuffle=True,
+        collate_fn=collate_fn,
+        num_workers=workers,
+        generator=torch.Generator().manual_seed(1),
+    )
+    _time(
+        benchmark,
+        f"{GROUP}, map-style, num_workers={workers}",
+        loader,
+        lambda b: b["features"],
+        len(features),
+    )
 
 
 @pytest.mark.parametrize("workers", WORKERS)
 def test_mapstyle_same_dataset_default_collate(benchmark, features, workers):
-    loader = torch.utils.data.DataLoader(Dataset(fastiter.DataSet(features)),
-                                         batch_size=BATCH, shuffle=True,
-                                         num_workers=workers,
-                                         generator=torch.Generator().manual_seed(1))
-    _time(benchmark, f"{GROUP}, map-style, num_workers={workers}", loader,
-          lambda b: b["features"], len(features))
+    loader = torch.utils.data.DataLoader(
+        Dataset(fastiter.DataSet(features)),
+        batch_size=BATCH,
+        shuffle=True,
+        num_workers=workers,
+        generator=torch.Generator().manual_seed(1),
+    )
+    _time(
+        benchmark,
+        f"{GROUP}, map-style, num_workers={workers}",
+        loader,
+        lambda b: b["features"],
+        len(features),
+    )
 
 
 @pytest.mark.parametrize("workers", WORKERS)
 def test_mapstyle_numpy_dataset_default_collate(benchmark, features, workers):
-    loader = torch.utils.data.DataLoader(NumpyDataset(features), batch_size=BATCH,
-                                         shuffle=True, num_workers=workers,
-                                         generator=torch.Generator().manual_seed(1))
-    _time(benchmark, f"{GROUP}, map-style, num_workers={workers}", loader,
-          lambda b: b["features"], len(features))
+    loader = torch.utils.data.DataLoader(
+        NumpyDataset(features),
+        batch_size=BATCH,
+        shuffle=True,
+        num_workers=workers,
+        generator=torch.Generator().manual_seed(1),
+    )
+    _time(
+        benchmark,
+        f"{GROUP}, map-style, num_workers={workers}",
+        loader,
+        lambda b: b["features"],
+        len(features),
+    )

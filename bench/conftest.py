@@ -12,6 +12,7 @@ small inputs (the registry's ``smoke`` size, or the ``scale`` fixture here), so 
 smoke run stays quick.  After timing ``fastiter`` the case's ``check`` asserts on what
 it produced.
 """
+
 import numpy as np
 import pytest
 
@@ -36,8 +37,13 @@ def pytest_generate_tests(metafunc):
     for name in metafunc.module.FAMILIES:
         missing = registry.family(name).missing()
         if missing:
-            params.append(pytest.param((name, None, None), id=name, marks=pytest.mark.skip(
-                reason=f"{', '.join(missing)} not installed")))
+            params.append(
+                pytest.param(
+                    (name, None, None),
+                    id=name,
+                    marks=pytest.mark.skip(reason=f"{', '.join(missing)} not installed"),
+                )
+            )
             continue
         for key, case in _built(name, "smoke").items():
             for role in case.roles():
@@ -63,8 +69,9 @@ def run_registry(benchmark, registry_case):
             kernels.set_num_threads(case.threads)
         try:
             if case.setup is not None or case.rounds:
-                benchmark.pedantic(fn, setup=case.setup, rounds=case.rounds or 5,
-                                   iterations=1, warmup_rounds=1)
+                benchmark.pedantic(
+                    fn, setup=case.setup, rounds=case.rounds or 5, iterations=1, warmup_rounds=1
+                )
             else:
                 benchmark(fn)
         finally:
@@ -77,6 +84,7 @@ def run_registry(benchmark, registry_case):
         if role == "fastiter" and case.check is not None:
             case.check()
         return case
+
     return run
 
 

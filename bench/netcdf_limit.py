@@ -23,6 +23,7 @@ gives min, median and max over the rounds and the ratios from the minima::
 Arguments: months per size (36 -> 16 MB, 480 -> 216 MB, 2220 -> 1.0 GB), rounds,
 and optionally a comma list of cases to run (default all).
 """
+
 from __future__ import annotations
 
 import json
@@ -38,9 +39,17 @@ from typing import Any
 import numpy as np
 
 CHUNK = 12
-CASES = ("fastiter:auto", "fastiter:processes", "fastiter:threads", "fastiter:serial",
-         "xr.save_mfdataset", "xr.to_netcdf", "limit:compute", "compute-assembled",
-         "limit:page-cache")
+CASES = (
+    "fastiter:auto",
+    "fastiter:processes",
+    "fastiter:threads",
+    "fastiter:serial",
+    "xr.save_mfdataset",
+    "xr.to_netcdf",
+    "limit:compute",
+    "compute-assembled",
+    "limit:page-cache",
+)
 
 
 def lazy(d: Any) -> Any:
@@ -56,8 +65,10 @@ def make_cases(months: int, root: str) -> tuple[dict[str, Callable[[], Any]], in
 
     source = make_rasm(n_time=months, ny=205, nx=275, seed=2026)
     chunked = source.chunk({"time": CHUNK})  # data preparation, common to all, untimed
-    computed = [np.ascontiguousarray(p.Tair.values)
-                for p in split_by_chunks(lazy(chunked).compute(), {"time": CHUNK})]
+    computed = [
+        np.ascontiguousarray(p.Tair.values)
+        for p in split_by_chunks(lazy(chunked).compute(), {"time": CHUNK})
+    ]
 
     def out(name: str) -> str:
         path = os.path.join(root, name)
@@ -66,8 +77,7 @@ def make_cases(months: int, root: str) -> tuple[dict[str, Callable[[], Any]], in
         return path
 
     def fastiter(parallel: str) -> Callable[[], Any]:
-        return lambda: save_chunks(lazy(chunked), out("fi"), parallel=parallel,
-                                   progress=False)
+        return lambda: save_chunks(lazy(chunked), out("fi"), parallel=parallel, progress=False)
 
     def mf() -> None:
         pieces = list(split_by_chunks(lazy(chunked), {"time": CHUNK}))
@@ -79,14 +89,17 @@ def make_cases(months: int, root: str) -> tuple[dict[str, Callable[[], Any]], in
             with open(os.path.join(folder, f"p{i}.bin"), "wb") as f:
                 f.write(memoryview(a).cast("B"))
 
-    cases = {"fastiter:auto": fastiter("auto"), "fastiter:processes": fastiter("processes"),
-             "fastiter:threads": fastiter("threads"), "fastiter:serial": fastiter("serial"),
-             "xr.save_mfdataset": mf,
-             "xr.to_netcdf": lambda: lazy(chunked).to_netcdf(os.path.join(out("one"),
-                                                                          "one.nc")),
-             "limit:compute": lambda: dask.persist(lazy(chunked)),
-             "compute-assembled": lambda: lazy(chunked).compute(),
-             "limit:page-cache": raw}
+    cases = {
+        "fastiter:auto": fastiter("auto"),
+        "fastiter:processes": fastiter("processes"),
+        "fastiter:threads": fastiter("threads"),
+        "fastiter:serial": fastiter("serial"),
+        "xr.save_mfdataset": mf,
+        "xr.to_netcdf": lambda: lazy(chunked).to_netcdf(os.path.join(out("one"), "one.nc")),
+        "limit:compute": lambda: dask.persist(lazy(chunked)),
+        "compute-assembled": lambda: lazy(chunked).compute(),
+        "limit:page-cache": raw,
+    }
     return cases, int(source.nbytes)
 
 
@@ -104,20 +117,31 @@ def run(months: int, rounds: int, only: list[str]) -> dict[str, Any]:
                 times[c].append(time.perf_counter() - t0)
                 if c.startswith("fastiter"):
                     runners[c] = r.runner
-        return {"months": months, "MB": round(nbytes / 1e6, 1), "files": months // CHUNK,
-                "times": times, "runners": runners}
+        return {
+            "months": months,
+            "MB": round(nbytes / 1e6, 1),
+            "files": months // CHUNK,
+            "times": times,
+            "runners": runners,
+        }
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
 def report(res: dict[str, Any]) -> str:
     t = {c: min(v) for c, v in res["times"].items()}
-    lines = [f"## {res['MB']} MB ({res['files']} files), {len(next(iter(res['times'].values())))}"
-             f" rounds", "| case | min s | median s | max s | spread |", "|---|---|---|---|---|"]
+    lines = [
+        f"## {res['MB']} MB ({res['files']} files), {len(next(iter(res['times'].values())))}"
+        f" rounds",
+        "| case | min s | median s | max s | spread |",
+        "|---|---|---|---|---|",
+    ]
     for c, v in res["times"].items():
         extra = f" ({res['runners'][c]})" if c in res["runners"] else ""
-        lines.append(f"| {c}{extra} | {min(v):.3f} | {statistics.median(v):.3f} | "
-                     f"{max(v):.3f} | {max(v) / min(v):.2f}x |")
+        lines.append(
+            f"| {c}{extra} | {min(v):.3f} | {statistics.median(v):.3f} | "
+            f"{max(v):.3f} | {max(v) / min(v):.2f}x |"
+        )
     if "limit:compute" in t and "limit:page-cache" in t:
         limit = max(t["limit:compute"], t["limit:page-cache"])
         lines.append(f"\nlimit = max(compute, page-cache write) = {limit:.3f} s")

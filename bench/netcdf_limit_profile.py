@@ -17,6 +17,7 @@ Then the compute alone with dask threads and the page-cache write, same round::
 
     flock /tmp/fastiter-bench.lock python bench/netcdf_limit_profile.py 480
 """
+
 from __future__ import annotations
 
 import cProfile
@@ -48,6 +49,7 @@ def _timed(name: str, fn: Callable) -> Callable:
             return fn(*a, **kw)
         finally:
             SPANS[name] += time.perf_counter() - t0
+
     return wrapper
 
 
@@ -57,12 +59,14 @@ def instrument(log: str) -> None:
 
     filejob._materialise = _timed("compute (child)", filejob._materialise)
     filejob.content_digests = _timed("content digests (child)", filejob.content_digests)
-    filejob.file_regions = _timed("file_regions hash of a library-written file (child)",
-                                  filejob.file_regions)
+    filejob.file_regions = _timed(
+        "file_regions hash of a library-written file (child)", filejob.file_regions
+    )
     for eng, fn in list(filejob._ENGINES.items()):
         filejob._ENGINES[eng] = _timed("netCDF4 library write incl. compute (child)", fn)
-    layout.write_with_layout = _timed("layout write + hash while writing (child)",
-                                      layout.write_with_layout)
+    layout.write_with_layout = _timed(
+        "layout write + hash while writing (child)", layout.write_with_layout
+    )
     job = forkpool.run_job
 
     def run_job(j: Any) -> Any:
@@ -74,11 +78,11 @@ def instrument(log: str) -> None:
         SPANS.clear()
         spans["job total (child)"] = time.perf_counter() - t0
         spans["minor page faults"] = after.ru_minflt - before.ru_minflt
-        spans["child cpu s"] = (after.ru_utime + after.ru_stime
-                                - before.ru_utime - before.ru_stime)
+        spans["child cpu s"] = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         with open(log, "a") as f:
             f.write(json.dumps({"pid": os.getpid(), **spans}) + "\n")
         return r
+
     forkpool.run_job = run_job
 
 
@@ -114,24 +118,32 @@ def main(months: int) -> None:
             for k, v in r.items():
                 if k != "pid":
                     tot[k] += v
-        print(f"children: {len({r['pid'] for r in rows})} processes, {len(rows)} files; "
-              f"sums over files (divide by workers for wall share):")
+        print(
+            f"children: {len({r['pid'] for r in rows})} processes, {len(rows)} files; "
+            f"sums over files (divide by workers for wall share):"
+        )
         for k, v in sorted(tot.items()):
-            print(f"  {k}: {v:.3f}" if "faults" not in k else f"  {k}: {int(v)} "
-                  f"({int(v) * 4096 / 1e6:.0f} MB of 4 KiB pages)")
+            print(
+                f"  {k}: {v:.3f}"
+                if "faults" not in k
+                else f"  {k}: {int(v)} ({int(v) * 4096 / 1e6:.0f} MB of 4 KiB pages)"
+            )
         t3 = time.perf_counter()
         computed = lazy(chunked).compute()
         t4 = time.perf_counter()
-        arrays = [np.ascontiguousarray(p.Tair.values)
-                  for p in split_by_chunks(computed, {"time": CHUNK})]
+        arrays = [
+            np.ascontiguousarray(p.Tair.values) for p in split_by_chunks(computed, {"time": CHUNK})
+        ]
         os.makedirs(f"{root}/raw")
         t5 = time.perf_counter()
         for i, a in enumerate(arrays):
             with open(f"{root}/raw/p{i}.bin", "wb") as f:
                 f.write(memoryview(a).cast("B"))
         t6 = time.perf_counter()
-        print(f"same run: compute alone (dask threads) {t4 - t3:.3f} s, "
-              f"page-cache write {t6 - t5:.3f} s")
+        print(
+            f"same run: compute alone (dask threads) {t4 - t3:.3f} s, "
+            f"page-cache write {t6 - t5:.3f} s"
+        )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -12,6 +12,7 @@ line): the process's peak RSS and, for ``processes``, the largest forked child's
 
 Output files are removed after each size.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,17 +41,23 @@ def _measure(gb: float, runner: str, root: str) -> dict:
     if runner == "cluster":
         from distributed import Client, LocalCluster
 
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
         client = parallel = Client(cluster)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    paths = save_chunks(ds, root, chunks={"time": 12}, parallel=parallel, progress=False,
-                        overwrite=True)
-    out = {"gb": gb, "runner": runner, "files": len(paths),
-           "data_bytes": n_time * STEP_BYTES,
-           "layout": os.environ.get("FASTITER_NC_LAYOUT", "1") != "0",
-           "parent_before_mb": before / 1024,
-           "parent_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    paths = save_chunks(
+        ds, root, chunks={"time": 12}, parallel=parallel, progress=False, overwrite=True
+    )
+    out = {
+        "gb": gb,
+        "runner": runner,
+        "files": len(paths),
+        "data_bytes": n_time * STEP_BYTES,
+        "layout": os.environ.get("FASTITER_NC_LAYOUT", "1") != "0",
+        "parent_before_mb": before / 1024,
+        "parent_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
     if runner == "processes":
         out["child_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     if client is not None:
@@ -64,8 +71,12 @@ def _measure(gb: float, runner: str, root: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--gb", type=float, nargs="+", default=[0.5, 1, 2])
-    ap.add_argument("--runner", nargs="+", default=["processes", "threads", "serial"],
-                    choices=("processes", "threads", "serial", "cluster"))
+    ap.add_argument(
+        "--runner",
+        nargs="+",
+        default=["processes", "threads", "serial"],
+        choices=("processes", "threads", "serial", "cluster"),
+    )
     ap.add_argument("--root", default=None, help="scratch folder (default: a temp dir)")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -79,8 +90,20 @@ def main() -> None:
     for gb in args.gb:
         for runner in args.runner:
             root = tempfile.mkdtemp(prefix="fastiter-rss-", dir=args.root)
-            subprocess.run([sys.executable, __file__, "--one", "--gb", str(gb),
-                            "--runner", runner, "--root", root], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--one",
+                    "--gb",
+                    str(gb),
+                    "--runner",
+                    runner,
+                    "--root",
+                    root,
+                ],
+                check=True,
+            )
             shutil.rmtree(root, ignore_errors=True)
 
 

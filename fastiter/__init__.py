@@ -10,6 +10,7 @@ Examples
 >>> [ds.num_examples() for ds in it]
 [4, 2]
 """
+
 from __future__ import annotations
 
 import os
@@ -38,19 +39,43 @@ from fastiter.records import *  # noqa: F403 - curated: re-exports records.__all
 __version__ = "0.1.0"
 
 # netCDF names, imported on first access (xarray is slow to import), see __getattr__
-_LAZY_NETCDF = ("NetCDFDataSetIterator", "HDF5DataSetIterator", "save_chunks",
-                "split_by_chunks", "chunk_paths")
+_LAZY_NETCDF = (
+    "NetCDFDataSetIterator",
+    "HDF5DataSetIterator",
+    "save_chunks",
+    "split_by_chunks",
+    "chunk_paths",
+)
 
 __all__ = [
-    "__version__", "get_include", "get_source_dir", "get_library_dir", "show_config", "kernels",
-    "set_num_threads", "get_num_threads",
-    "DataSet", "MultiDataSet", "SplitTestAndTrain",
-    *errors.__all__, *iterators.__all__, *preprocessing.__all__, *records.__all__,
-    "datasets", "CifarDataSetIterator", "DatasetNotFoundError", "EmnistDataSetIterator",
-    "EMnistSet", "IrisDataSetIterator", "LFWDataSetIterator", "MnistDataSetIterator",
-    "TinyImageNetDataSetIterator", "UciSequenceDataSetIterator",
+    "__version__",
+    "get_include",
+    "get_source_dir",
+    "get_library_dir",
+    "show_config",
+    "kernels",
+    "set_num_threads",
+    "get_num_threads",
+    "DataSet",
+    "MultiDataSet",
+    "SplitTestAndTrain",
+    *errors.__all__,
+    *iterators.__all__,
+    *preprocessing.__all__,
+    *records.__all__,
+    "datasets",
+    "CifarDataSetIterator",
+    "DatasetNotFoundError",
+    "EmnistDataSetIterator",
+    "EMnistSet",
+    "IrisDataSetIterator",
+    "LFWDataSetIterator",
+    "MnistDataSetIterator",
+    "TinyImageNetDataSetIterator",
+    "UciSequenceDataSetIterator",
     *_LAZY_NETCDF,
-    "Ring", "RingClosed",
+    "Ring",
+    "RingClosed",
 ]
 
 
@@ -109,7 +134,8 @@ def get_library_dir() -> str:
     if not os.path.exists(os.path.join(lib, "libfastiter.so")):
         raise FileNotFoundError(
             f"{lib} holds no libfastiter.so: this fastiter was not built by its own "
-            f"build_ext (from a checkout: python setup.py build_ext --inplace)")
+            f"build_ext (from a checkout: python setup.py build_ext --inplace)"
+        )
     return lib
 
 
@@ -139,8 +165,11 @@ def show_config(file=None) -> None:
         ("fastiter", __version__),
         ("python", sys.version.split()[0]),
         ("numpy", numpy.__version__),
-        ("machine", f"{platform.machine()}, {os.cpu_count()} cores, "
-                    f"{available_cpus()} usable (affinity and cgroup quota)"),
+        (
+            "machine",
+            f"{platform.machine()}, {os.cpu_count()} cores, "
+            f"{available_cpus()} usable (affinity and cgroup quota)",
+        ),
         ("threads", f"{kernels.get_num_threads()} in the native pool"),
         ("simd", ["scalar", "AVX2", "AVX-512"][_kernels.simd_level()]),
         ("cc", info.get("cc", "unknown")),

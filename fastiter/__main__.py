@@ -1,4 +1,5 @@
 """``python -m fastiter``: the same command line as ``fastiter``."""
+
 import sys
 
 from fastiter.cli import main

@@ -9,6 +9,7 @@ than it has CPUs to run on (the cgroup's CFS quota: ``docker --cpus=1.5`` sets
 time slices, so the usable count is the smaller of the two, the quota rounded up (as
 the JVM and Go read it: 1.5 CPUs of time keep two threads partly busy).
 """
+
 from __future__ import annotations
 
 import math
@@ -66,8 +67,9 @@ def _chain(mount: Path, cgroup: str) -> list[Path]:
     return [mount.joinpath(*rel[:i]) for i in range(len(rel), -1, -1)]
 
 
-def cgroup_cpu_limit(proc_self: str | os.PathLike = "/proc/self",
-                     sys_fs_cgroup: str | os.PathLike = "/sys/fs/cgroup") -> float | None:
+def cgroup_cpu_limit(
+    proc_self: str | os.PathLike = "/proc/self", sys_fs_cgroup: str | os.PathLike = "/sys/fs/cgroup"
+) -> float | None:
     """The CPU time this process's cgroups grant, in CPUs (1.5 = 150 ms per 100 ms), or
     None when unlimited or unknown.  Reads cgroup v2 ``cpu.max`` and v1 CFS quotas of the
     process's group and its ancestors, and returns the tightest.
@@ -88,8 +90,14 @@ def cgroup_cpu_limit(proc_self: str | os.PathLike = "/proc/self",
             mount = root if (root / "cgroup.controllers").is_file() else root / "unified"
             folders, reader = _chain(mount, path), _quota_v2
         elif "cpu" in controllers.split(","):
-            mount = next((root / name for name in ("cpu,cpuacct", "cpu", "cpuacct,cpu")
-                          if (root / name).is_dir()), None)
+            mount = next(
+                (
+                    root / name
+                    for name in ("cpu,cpuacct", "cpu", "cpuacct,cpu")
+                    if (root / name).is_dir()
+                ),
+                None,
+            )
             if mount is None:
                 continue
             folders, reader = _chain(mount, path), _quota_v1

@@ -9,6 +9,7 @@ sides always agree.  ``fastiter config`` lists each variable with its effective 
 This module imports only the standard library: ``setup.py`` loads it by path for
 ``FASTITER_DEBUG`` before anything is built.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,12 +31,12 @@ class Setting:
     """One variable: its grammar (``kind`` and bounds), its default and what it does."""
 
     name: str
-    kind: str                          # "int", "float", "bool" or "path"
-    default: Any                       # a value, or a callable computing it
+    kind: str  # "int", "float", "bool" or "path"
+    default: Any  # a value, or a callable computing it
     doc: str
     lo: float | None = None
     hi: float | None = None
-    scope: str = "runtime"             # "runtime", "bench" or "build"
+    scope: str = "runtime"  # "runtime", "bench" or "build"
 
 
 def _default_threads() -> int:
@@ -48,41 +49,102 @@ def _default_data_home() -> Path:
     return (Path.home() / ".fastiter" / "data").absolute()
 
 
-SETTINGS: dict[str, Setting] = {s.name: s for s in [
-    Setting("FASTITER_NUM_THREADS", "int", _default_threads,
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in [
+        Setting(
+            "FASTITER_NUM_THREADS",
+            "int",
+            _default_threads,
             "threads of the native kernel pool, the caller included (default: the CPUs "
-            "this process may use: affinity mask and cgroup quota)", 1, 1024),
-    Setting("FASTITER_BLAS_CAP", "bool", True,
-            "shrink the BLAS/OpenMP pools while async producers run"),
-    Setting("FASTITER_ASYNC_BLOCK_CACHE", "bool", True,
-            "recycle the memory of prefetched batches (async producers)"),
-    Setting("FASTITER_ASYNC_GATE", "bool", True,
-            "async producers beyond the cores a busy consumer leaves free wait their turn"),
-    Setting("FASTITER_OUTPUT_CACHE", "bool", True,
+            "this process may use: affinity mask and cgroup quota)",
+            1,
+            1024,
+        ),
+        Setting(
+            "FASTITER_BLAS_CAP",
+            "bool",
+            True,
+            "shrink the BLAS/OpenMP pools while async producers run",
+        ),
+        Setting(
+            "FASTITER_ASYNC_BLOCK_CACHE",
+            "bool",
+            True,
+            "recycle the memory of prefetched batches (async producers)",
+        ),
+        Setting(
+            "FASTITER_ASYNC_GATE",
+            "bool",
+            True,
+            "async producers beyond the cores a busy consumer leaves free wait their turn",
+        ),
+        Setting(
+            "FASTITER_OUTPUT_CACHE",
+            "bool",
+            True,
             "recycle the memory of large allocating kernel outputs (at most 4 blocks, "
-            "1 GiB, kept mapped until release_output_cache(); read at import)"),
-    Setting("FASTITER_DISABLE_JIT", "bool", False,
-            "run fastiter.jit functions as plain Python (read at import)"),
-    Setting("FASTITER_NC_LAYOUT", "bool", True,
-            "write netCDF data through the cached HDF5 layout (read at import)"),
-    Setting("FASTITER_DISABLE_SIMD", "bool", False,
+            "1 GiB, kept mapped until release_output_cache(); read at import)",
+        ),
+        Setting(
+            "FASTITER_DISABLE_JIT",
+            "bool",
+            False,
+            "run fastiter.jit functions as plain Python (read at import)",
+        ),
+        Setting(
+            "FASTITER_NC_LAYOUT",
+            "bool",
+            True,
+            "write netCDF data through the cached HDF5 layout (read at import)",
+        ),
+        Setting(
+            "FASTITER_DISABLE_SIMD",
+            "bool",
+            False,
             "run the portable scalar loops instead of AVX2/AVX-512 (read by the C core "
-            "at its first kernel call)"),
-    Setting("FASTITER_DATA_HOME", "path", _default_data_home,
-            "folder of the benchmark datasets"),
-    Setting("FASTITER_BENCH_RECORDS_FRACTION", "float", None,
-            "bench/: scale of the record-reader data (1.0 = the issue's sizes)", 0, 1000,
-            "bench"),
-    Setting("FASTITER_BENCH_NETCDF_SCALE", "int", None,
-            "bench/: 36 * k months of the full rasm grid for the netCDF writer", 1, 10_000,
-            "bench"),
-    Setting("FASTITER_BENCH_NETCDF_MONTHS", "int", None,
+            "at its first kernel call)",
+        ),
+        Setting(
+            "FASTITER_DATA_HOME", "path", _default_data_home, "folder of the benchmark datasets"
+        ),
+        Setting(
+            "FASTITER_BENCH_RECORDS_FRACTION",
+            "float",
+            None,
+            "bench/: scale of the record-reader data (1.0 = the issue's sizes)",
+            0,
+            1000,
+            "bench",
+        ),
+        Setting(
+            "FASTITER_BENCH_NETCDF_SCALE",
+            "int",
+            None,
+            "bench/: 36 * k months of the full rasm grid for the netCDF writer",
+            1,
+            10_000,
+            "bench",
+        ),
+        Setting(
+            "FASTITER_BENCH_NETCDF_MONTHS",
+            "int",
+            None,
             "bench/: that many months of the full rasm grid for the netCDF writer (480 is "
-            "217 MB, 2220 is 1.0 GB); overrides FASTITER_BENCH_NETCDF_SCALE", 12, 360_000,
-            "bench"),
-    Setting("FASTITER_DEBUG", "bool", False,
-            "build the native code without optimisation, with assertions", scope="build"),
-]}
+            "217 MB, 2220 is 1.0 GB); overrides FASTITER_BENCH_NETCDF_SCALE",
+            12,
+            360_000,
+            "bench",
+        ),
+        Setting(
+            "FASTITER_DEBUG",
+            "bool",
+            False,
+            "build the native code without optimisation, with assertions",
+            scope="build",
+        ),
+    ]
+}
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 _warned: set[tuple[str, str]] = set()
@@ -147,8 +209,7 @@ def get(name: str) -> Any:
         fallback = default(name)
         if (name, raw) not in _warned:
             _warned.add((name, raw))
-            warnings.warn(f"{exc}; using the default ({fallback})", ConfigWarning,
-                          stacklevel=2)
+            warnings.warn(f"{exc}; using the default ({fallback})", ConfigWarning, stacklevel=2)
         return fallback
 
 
@@ -169,4 +230,3 @@ def describe() -> list[tuple[str, str, Any, str]]:
                 value, note = default(name), f"IGNORED: {exc}"
         rows.append((name, "unset" if raw is None else repr(raw), value, note))
     return rows
-

@@ -4,6 +4,7 @@ The core install (``pip install fastiter``) carries numpy, h5py and tqdm.  Each 
 needs more checks for it when it is imported, so that a missing library shows up as one
 ``ImportError`` that says what to install, not as a traceback from deep inside the module.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -28,8 +29,10 @@ EXTRAS = {
 
 def missing_extra_message(feature: str, extra: str, missing: Iterable[str]) -> str:
     names = ", ".join(missing)
-    return (f"{feature} needs {names}, which {'is' if ',' not in names else 'are'} not "
-            f"installed; install the {extra!r} extra: pip install fastiter[{extra}]")
+    return (
+        f"{feature} needs {names}, which {'is' if ',' not in names else 'are'} not "
+        f"installed; install the {extra!r} extra: pip install fastiter[{extra}]"
+    )
 
 
 def require_extra(extra: str, feature: str, modules: Iterable[str] | None = None) -> None:

@@ -20,6 +20,7 @@ so they agree on path order, errors and decoding:
   needs no pass at all.  ``_Unsigned`` is refused rather than misread.
 - **Handles** stay open in a bounded LRU (:class:`~fastiter._nchandles.HandleCache`).
 """
+
 from __future__ import annotations
 
 import os
@@ -36,6 +37,7 @@ from fastiter._ncseries import Series, order_files
 from fastiter._paths import resolve_paths
 
 __all__ = ["resolve_paths", "VariableSource", "VarInfo", "NetCDFCLock", "NETCDFC"]
+
 
 class NetCDFCLock:
     """netCDF-C's lock in this process (netCDF-C is not thread-safe; h5py locks itself).
@@ -100,7 +102,7 @@ class VarInfo:
 
     axis: int
     shape: tuple[int, ...]
-    fills: tuple[float, ...]      # values that mean "missing" (NaN fills left out)
+    fills: tuple[float, ...]  # values that mean "missing" (NaN fills left out)
     scale: float | None
     offset: float | None
     dtype: np.dtype = np.dtype(np.float64)
@@ -109,8 +111,7 @@ class VarInfo:
 
     @property
     def width(self) -> int:
-        return int(np.prod(self.shape[:self.axis] + self.shape[self.axis + 1:],
-                           dtype=np.int64))
+        return int(np.prod(self.shape[: self.axis] + self.shape[self.axis + 1 :], dtype=np.int64))
 
     @property
     def plain(self) -> bool:
@@ -128,8 +129,10 @@ def _attr(attrs: Any, key: str) -> Any:
 
 def _decoding(path: str, name: str, attrs: Any, dtype: np.dtype) -> tuple:
     if _attr(attrs, "_Unsigned") is not None:
-        raise ValueError(f"{path}: variable {name!r} has _Unsigned, which fastiter does "
-                         f"not decode; convert the file or read it with xarray")
+        raise ValueError(
+            f"{path}: variable {name!r} has _Unsigned, which fastiter does "
+            f"not decode; convert the file or read it with xarray"
+        )
     fills: list[float] = []
     for key in ("_FillValue", "missing_value"):
         v = _attr(attrs, key)
@@ -138,8 +141,11 @@ def _decoding(path: str, name: str, attrs: Any, dtype: np.dtype) -> tuple:
     scale, offset = _attr(attrs, "scale_factor"), _attr(attrs, "add_offset")
     if dtype.kind not in "biuf":
         raise ValueError(f"{path}: variable {name!r} has dtype {dtype}, not a number")
-    return (tuple(dict.fromkeys(fills)), None if scale is None else float(scale[0]),
-            None if offset is None else float(offset[0]))
+    return (
+        tuple(dict.fromkeys(fills)),
+        None if scale is None else float(scale[0]),
+        None if offset is None else float(offset[0]),
+    )
 
 
 def _phony(var: Any) -> bool:
@@ -195,26 +201,39 @@ class VariableSource:
     >>> src.close()
     """
 
-    def __init__(self, paths: Any, variables: Sequence[str], dim: str | int,
-                 max_open: int = 64, *, handles: HandleCache | None = None) -> None:
+    def __init__(
+        self,
+        paths: Any,
+        variables: Sequence[str],
+        dim: str | int,
+        max_open: int = 64,
+        *,
+        handles: HandleCache | None = None,
+    ) -> None:
         self.files = resolve_paths(paths, "paths")
-        if isinstance(variables, str) or not variables or \
-                not all(isinstance(v, str) for v in variables):
+        if (
+            isinstance(variables, str)
+            or not variables
+            or not all(isinstance(v, str) for v in variables)
+        ):
             raise ValueError(f"variables must be a non-empty list of names, got {variables!r}")
         if isinstance(dim, bool) or not isinstance(dim, (str, int, np.integer)):
             raise TypeError(f"dim must be a dimension name or an axis number, got {dim!r}")
         self.variables, self.dim = list(variables), dim if isinstance(dim, str) else int(dim)
         self.handles = HandleCache(_open_any, max_open) if handles is None else handles
         self._local = threading.local()
-        self._finalizer = (weakref.finalize(self, HandleCache.close, self.handles)
-                           if handles is None else None)
+        self._finalizer = (
+            weakref.finalize(self, HandleCache.close, self.handles) if handles is None else None
+        )
         self.info: list[list[VarInfo]] = [self._describe(p) for p in self.files]
         widths = [v.width for v in self.info[0]]
         for path, infos in zip(self.files, self.info):
             w = [v.width for v in infos]
             if w != widths:
-                raise ValueError(f"{path}: values per record {w} differ from the first "
-                                 f"file's {widths} (variables {self.variables})")
+                raise ValueError(
+                    f"{path}: values per record {w} differ from the first "
+                    f"file's {widths} (variables {self.variables})"
+                )
         self.widths = widths
         self.columns = int(sum(widths))
         self.lengths = [infos[0].shape[infos[0].axis] for infos in self.info]
@@ -229,8 +248,9 @@ class VariableSource:
         """Take over ``old``'s handle cache: close the files this source does not use,
         and close the rest when this source is collected (no longer when ``old`` is)."""
         if self.handles is not old.handles or self._finalizer is not None:
-            raise ValueError("succeed() takes over the source this one was made from "
-                             "with with_paths()")
+            raise ValueError(
+                "succeed() takes over the source this one was made from with with_paths()"
+            )
         self.handles.retain(self.files)
         if old._finalizer is not None:
             old._finalizer.detach()
@@ -245,12 +265,23 @@ class VariableSource:
                 axis = self._axis(f, var, path, name)
                 dtype = np.dtype(var.dtype)
                 fills, scale, offset = _decoding(path, name, self._attrs(var), dtype)
-                out.append(VarInfo(axis, tuple(int(s) for s in var.shape), fills, scale,
-                                   offset, dtype, _storage(var) if self._is_h5(f) else None))
+                out.append(
+                    VarInfo(
+                        axis,
+                        tuple(int(s) for s in var.shape),
+                        fills,
+                        scale,
+                        offset,
+                        dtype,
+                        _storage(var) if self._is_h5(f) else None,
+                    )
+                )
         n = {v.shape[v.axis] for v in out}
         if len(n) > 1:
-            raise ValueError(f"{path}: variables {self.variables} have different numbers of "
-                             f"records along {self.dim!r}: {[v.shape[v.axis] for v in out]}")
+            raise ValueError(
+                f"{path}: variables {self.variables} have different numbers of "
+                f"records along {self.dim!r}: {[v.shape[v.axis] for v in out]}"
+            )
         return out
 
     @staticmethod
@@ -263,8 +294,9 @@ class VariableSource:
 
             var = f.get(name)
             if not isinstance(var, h5py.Dataset) or _phony(var):
-                names = sorted(k for k, v in f.items() if isinstance(v, h5py.Dataset)
-                               and not _phony(v))
+                names = sorted(
+                    k for k, v in f.items() if isinstance(v, h5py.Dataset) and not _phony(v)
+                )
                 raise ValueError(f"{path}: no variable {name!r}; it has {names}")
             return var
         if name not in f.variables:
@@ -275,13 +307,17 @@ class VariableSource:
         ndim = len(var.shape)
         if isinstance(self.dim, int):
             if not -ndim <= self.dim < ndim:
-                raise ValueError(f"{path}: record axis {self.dim!r} is not an axis of "
-                                 f"variable {name!r} with shape {var.shape}")
+                raise ValueError(
+                    f"{path}: record axis {self.dim!r} is not an axis of "
+                    f"variable {name!r} with shape {var.shape}"
+                )
             return self.dim % ndim
         dims = self._dim_names(f, var)
         if self.dim not in dims:
-            raise ValueError(f"{path}: variable {name!r} has dimensions {tuple(dims)}, "
-                             f"not the record dimension {self.dim!r}")
+            raise ValueError(
+                f"{path}: variable {name!r} has dimensions {tuple(dims)}, "
+                f"not the record dimension {self.dim!r}"
+            )
         return dims.index(self.dim)
 
     @staticmethod
@@ -298,8 +334,7 @@ class VariableSource:
 
     @staticmethod
     def _attrs(var: Any) -> Any:
-        return var.attrs if hasattr(var, "attrs") else {k: var.getncattr(k)
-                                                        for k in var.ncattrs()}
+        return var.attrs if hasattr(var, "attrs") else {k: var.getncattr(k) for k in var.ncattrs()}
 
     def chunk_steps(self) -> int:
         """The largest storage chunk along the record dimension (1 when contiguous)."""
@@ -317,20 +352,23 @@ class VariableSource:
         """Steps ``[lo, hi)`` of file ``k`` as a new ``[hi - lo, columns]`` array."""
         return self.read_into(k, lo, hi, np.empty((hi - lo, self.columns), dtype))
 
-    def read_into(self, k: int, lo: int, hi: int, out: np.ndarray,
-                  variables: slice = slice(None)) -> np.ndarray:
+    def read_into(
+        self, k: int, lo: int, hi: int, out: np.ndarray, variables: slice = slice(None)
+    ) -> np.ndarray:
         """Steps ``[lo, hi)`` of file ``k`` decoded into ``out``, a C-contiguous float
         ``[hi - lo, columns]`` array (the columns of ``self.variables[variables]``)."""
         n = hi - lo
         names, infos = self.variables[variables], self.info[k][variables]
         columns = sum(v.width for v in infos)
         if not (0 <= lo <= hi <= self.lengths[k]):
-            raise IndexError(f"steps [{lo}, {hi}) are outside file {self.files[k]} with "
-                             f"{self.lengths[k]} steps")
-        if out.shape != (n, columns) or out.dtype.kind != "f" or \
-                not out.flags.c_contiguous:
-            raise ValueError(f"out must be a C-contiguous float array of shape "
-                             f"{(n, columns)}, got {out.shape} {out.dtype}")
+            raise IndexError(
+                f"steps [{lo}, {hi}) are outside file {self.files[k]} with {self.lengths[k]} steps"
+            )
+        if out.shape != (n, columns) or out.dtype.kind != "f" or not out.flags.c_contiguous:
+            raise ValueError(
+                f"out must be a C-contiguous float array of shape "
+                f"{(n, columns)}, got {out.shape} {out.dtype}"
+            )
         if n == 0:
             return out
         path, at = self.files[k], 0
@@ -347,12 +385,13 @@ class VariableSource:
                     _h5_read_columns(var, lo, hi, out, at, info.width)
                 else:
                     raw = self._raw(f, var, info, lo, hi)
-                    _decode_into(raw, info, out[:, at:at + info.width])
+                    _decode_into(raw, info, out[:, at : at + info.width])
                 at += info.width
         return out
 
-    def _pread_columns(self, f: Any, info: VarInfo, lo: int, hi: int, out: np.ndarray,
-                       at: int) -> None:
+    def _pread_columns(
+        self, f: Any, info: VarInfo, lo: int, hi: int, out: np.ndarray, at: int
+    ) -> None:
         """Rows ``[lo, hi)`` of contiguous storage with ``pread`` on HDF5's own file
         descriptor, and the dtype cast by numpy: both release the GIL, which h5py's
         reads hold, so a consumer thread keeps running while a producer reads."""
@@ -361,17 +400,16 @@ class VariableSource:
         whole = info.dtype == out.dtype and info.width == out.shape[1]
         step = max(1, _PREAD_BYTES // max(row, 1))
         if hi - lo > step:  # several pieces: ask the kernel to read ahead all of them
-            os.posix_fadvise(fd, info.storage + lo * row, (hi - lo) * row,
-                             os.POSIX_FADV_WILLNEED)
+            os.posix_fadvise(fd, info.storage + lo * row, (hi - lo) * row, os.POSIX_FADV_WILLNEED)
         for a in range(lo, hi, step):
             b = min(hi, a + step)
             if whole:
-                dst = out[a - lo:b - lo]
+                dst = out[a - lo : b - lo]
             else:
                 dst = self.scratch("cast", (b - a) * info.width, info.dtype).reshape(b - a, -1)
             _pread_exact(fd, memoryview(dst).cast("B"), info.storage + a * row)
             if not whole:
-                out[a - lo:b - lo, at:at + info.width] = dst
+                out[a - lo : b - lo, at : at + info.width] = dst
 
     def scratch(self, slot: str, size: int, dtype: Any) -> np.ndarray:
         """A per-thread ``size``-element buffer for ``slot``, reused across reads (fresh
@@ -384,11 +422,12 @@ class VariableSource:
         buf = bufs.get(slot)
         if buf is None or buf.nbytes < size * dtype.itemsize:
             buf = bufs[slot] = np.empty(size * dtype.itemsize, np.uint8)
-        return buf[:size * dtype.itemsize].view(dtype)
+        return buf[: size * dtype.itemsize].view(dtype)
 
     def _raw(self, f: Any, var: Any, info: VarInfo, lo: int, hi: int) -> np.ndarray:
-        key = tuple(slice(lo, hi) if i == info.axis else slice(None)
-                    for i in range(len(info.shape)))
+        key = tuple(
+            slice(lo, hi) if i == info.axis else slice(None) for i in range(len(info.shape))
+        )
         if self._is_h5(f):
             raw = var[key]
         else:
@@ -406,8 +445,10 @@ class VariableSource:
                 var = self._variable(f, path, self.dim)
             except ValueError:
                 return None
-            attrs = {key: (v.decode() if isinstance(v, bytes) else v)
-                     for key, v in dict(self._attrs(var)).items()}
+            attrs = {
+                key: (v.decode() if isinstance(v, bytes) else v)
+                for key, v in dict(self._attrs(var)).items()
+            }
             if self._is_h5(f):
                 return np.asarray(var[()]), attrs
             with NETCDFC:
@@ -435,8 +476,12 @@ def _storage(var: Any) -> int | None:
 
     try:
         plist = var.id.get_create_plist()
-        if plist.get_layout() != h5py.h5d.CONTIGUOUS or plist.get_nfilters() or \
-                var.dtype.kind not in "biuf" or var.dtype.hasobject:
+        if (
+            plist.get_layout() != h5py.h5d.CONTIGUOUS
+            or plist.get_nfilters()
+            or var.dtype.kind not in "biuf"
+            or var.dtype.hasobject
+        ):
             return None
         off = var.id.get_offset()
         if off is None or var.id.get_storage_size() != var.size * var.dtype.itemsize:
@@ -455,8 +500,7 @@ def _pread_exact(fd: int, buf: memoryview, offset: int) -> None:
         done += n
 
 
-def _h5_read_columns(var: Any, lo: int, hi: int, out: np.ndarray, at: int,
-                     width: int) -> None:
+def _h5_read_columns(var: Any, lo: int, hi: int, out: np.ndarray, at: int, width: int) -> None:
     """``var[lo:hi]`` (record axis 0) straight into columns ``[at, at + width)`` of
     ``out``: one HDF5 read, converting the dtype on the way, no intermediate array."""
     from h5py import h5s
@@ -481,8 +525,11 @@ def _decode_into(raw: np.ndarray, info: VarInfo, dst: np.ndarray) -> None:
     for v in info.fills:
         hit = raw == v
         missing = hit if missing is None else missing | hit
-    vals = raw.astype(np.float64) if (info.scale is not None or info.offset is not None
-                                     or raw.dtype.kind != "f") else raw
+    vals = (
+        raw.astype(np.float64)
+        if (info.scale is not None or info.offset is not None or raw.dtype.kind != "f")
+        else raw
+    )
     if info.scale is not None:
         vals = vals * info.scale
     if info.offset is not None:

@@ -12,6 +12,7 @@ handles live with their owner across blocks and epochs.  Three rules keep them s
 - **Closed** by :meth:`HandleCache.close` (the owner's ``close()``), when the owner is
   garbage-collected (a ``weakref.finalize`` on it), and at interpreter exit.
 """
+
 from __future__ import annotations
 
 import contextlib

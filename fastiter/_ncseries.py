@@ -16,6 +16,7 @@ different reference dates, as xarray#2827 describes), through cftime in the file
 calendar.  Files without a ``dim`` coordinate (HDF5 axes) keep their given order and
 form one continuous series.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -47,8 +48,9 @@ class Series:
         return f"Series(order={self.order}, segment_starts={self.segment_starts})"
 
 
-def _instants(values: np.ndarray, attrs: dict[str, Any], path: str,
-              calendar_seen: list[str]) -> np.ndarray:
+def _instants(
+    values: np.ndarray, attrs: dict[str, Any], path: str, calendar_seen: list[str]
+) -> np.ndarray:
     units = attrs.get("units")
     if not isinstance(units, str) or " since " not in units:
         return np.asarray(values, np.float64)
@@ -56,16 +58,18 @@ def _instants(values: np.ndarray, attrs: dict[str, Any], path: str,
 
     calendar = str(attrs.get("calendar", "standard"))
     if calendar_seen and calendar_seen[0] != calendar:
-        raise SeriesError(f"{path} uses calendar {calendar!r}, another file "
-                          f"{calendar_seen[0]!r}; one series needs one calendar")
+        raise SeriesError(
+            f"{path} uses calendar {calendar!r}, another file "
+            f"{calendar_seen[0]!r}; one series needs one calendar"
+        )
     calendar_seen.append(calendar)
     dates = cftime.num2date(np.asarray(values), units, calendar)
-    return np.asarray(cftime.date2num(dates, "seconds since 1970-01-01", calendar),
-                      np.float64)
+    return np.asarray(cftime.date2num(dates, "seconds since 1970-01-01", calendar), np.float64)
 
 
-def order_files(paths: Sequence[str], coords: Sequence[Any], dim: str,
-                allow_gaps: bool = False) -> Series:
+def order_files(
+    paths: Sequence[str], coords: Sequence[Any], dim: str, allow_gaps: bool = False
+) -> Series:
     """Order files by their ``dim`` coordinate and check that they are contiguous.
 
     Parameters
@@ -92,20 +96,29 @@ def order_files(paths: Sequence[str], coords: Sequence[Any], dim: str,
         return Series(range(len(paths)), [0])
     missing = [p for p, c in zip(paths, coords) if c is None]
     if missing:
-        raise SeriesError(f"{missing[0]} has no {dim!r} coordinate but other files do; "
-                          f"files cannot be put in order")
+        raise SeriesError(
+            f"{missing[0]} has no {dim!r} coordinate but other files do; "
+            f"files cannot be put in order"
+        )
     calendars: list[str] = []
     values = [_instants(v, a, p, calendars) for p, (v, a) in zip(paths, coords)]
     for p, v in zip(paths, values):
         if v.size and not (np.diff(v) > 0).all():
             raise SeriesError(f"{p}: the {dim!r} coordinate is not strictly increasing")
-    order = sorted((i for i in range(len(paths)) if values[i].size),
-                   key=lambda i: values[i][0])
+    order = sorted((i for i in range(len(paths)) if values[i].size), key=lambda i: values[i][0])
     order += [i for i in range(len(paths)) if not values[i].size]  # empty files last
     inner = [float(np.diff(values[i]).max()) for i in order if values[i].size > 1]
     if not inner:  # one step per file: judge each boundary by the smallest one
-        inner = [min((values[b][0] - values[a][-1] for a, b in zip(order, order[1:])
-                      if values[b].size and values[b][0] > values[a][-1]), default=0.0)]
+        inner = [
+            min(
+                (
+                    values[b][0] - values[a][-1]
+                    for a, b in zip(order, order[1:])
+                    if values[b].size and values[b][0] > values[a][-1]
+                ),
+                default=0.0,
+            )
+        ]
     limit = 1.5 * max(inner) if max(inner) > 0 else None
     starts = [0]
     for pos in range(1, len(order)):
@@ -114,14 +127,17 @@ def order_files(paths: Sequence[str], coords: Sequence[Any], dim: str,
             continue
         step = values[b][0] - values[a][-1]
         if step <= 0:
-            raise SeriesError(f"{paths[b]} overlaps {paths[a]} along {dim!r}: it starts "
-                              f"at or before the other's last step")
+            raise SeriesError(
+                f"{paths[b]} overlaps {paths[a]} along {dim!r}: it starts "
+                f"at or before the other's last step"
+            )
         if limit is not None and step > limit:
             if not allow_gaps:
                 raise SeriesError(
                     f"gap along {dim!r} between {paths[a]} and {paths[b]}: the step "
                     f"across them is {1.5 * step / limit:.2f} times the largest step "
                     f"inside a file; pass allow_gaps=True to accept it (windows will not "
-                    f"cross the gap)")
+                    f"cross the gap)"
+                )
             starts.append(pos)
     return Series(order, starts)

@@ -1,4 +1,5 @@
 """Input paths for file readers: a path, a list of paths, or a glob in natural order."""
+
 from __future__ import annotations
 
 import glob
@@ -32,8 +33,9 @@ def resolve_paths(paths: Any, name: str = "paths") -> list[str]:
     elif isinstance(paths, (list, tuple)):
         items = [os.fspath(x) for x in paths]
     else:
-        raise TypeError(f"{name} must be a path, a list of paths or a glob pattern, "
-                        f"got {type(paths).__name__}")
+        raise TypeError(
+            f"{name} must be a path, a list of paths or a glob pattern, got {type(paths).__name__}"
+        )
     if not items:
         raise ValueError(f"{name} must name at least one file, got an empty list")
     for p in items:

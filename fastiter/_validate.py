@@ -3,6 +3,7 @@
 This module is on the bottom floor (it imports nothing from fastiter), so every layer,
 the data objects and the kernels included, can use it.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -47,8 +48,10 @@ def check_int(name: str, value: Any, lo: int | None = None, hi: int | None = Non
     """
     bounds = _bounds(lo, hi)
     if not is_int(value):
-        raise TypeError(f"{name} must be an integer{' ' + bounds if bounds else ''}, got "
-                        f"{value!r} of type {type(value).__name__}")
+        raise TypeError(
+            f"{name} must be an integer{' ' + bounds if bounds else ''}, got "
+            f"{value!r} of type {type(value).__name__}"
+        )
     v = int(value)
     if (lo is not None and v < lo) or (hi is not None and v > hi):
         raise ValueError(f"{name} must be {bounds}, got {v}")
@@ -74,8 +77,9 @@ def numeric_array(name: str, value: Any, *, allow_none: bool = False) -> np.ndar
         raise ValueError(f"{name} must be an array, got None")
     arr = np.asarray(value)
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must have a numeric dtype (bool, int or float), "
-                        f"got dtype {arr.dtype}")
+        raise TypeError(
+            f"{name} must have a numeric dtype (bool, int or float), got dtype {arr.dtype}"
+        )
     return arr
 
 
@@ -115,9 +119,11 @@ def seed_key(name: str, value: Any) -> int:
     if isinstance(value, np.random.Generator):
         return int(value.integers(0, SEED_LIMIT, dtype=np.uint64))
     if not is_int(value):
-        raise TypeError(f"{name} must be an int in [0, 2**64), None, a numpy.random."
-                        f"SeedSequence or a numpy.random.Generator, got {value!r} of type "
-                        f"{type(value).__name__}")
+        raise TypeError(
+            f"{name} must be an int in [0, 2**64), None, a numpy.random."
+            f"SeedSequence or a numpy.random.Generator, got {value!r} of type "
+            f"{type(value).__name__}"
+        )
     if not 0 <= value < SEED_LIMIT:
         raise ValueError(f"{name} must be an int in [0, 2**64), got {value}")
     return int(value)

@@ -1,6 +1,7 @@
 """The old import path of ``fastiter bench``'s timing and reports, kept for users who
 wrote ``from fastiter import benchmark``; the code and the cases live in
 :mod:`fastiter.bench`."""
+
 from __future__ import annotations
 
 from fastiter.bench import registry

@@ -1,4 +1,5 @@
 """The ``fastiter`` command line."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,9 +14,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from fastiter.demo import run_demo
 
     t0 = time.perf_counter()
-    run_demo(out=args.out, years=args.years, ny=args.ny, nx=args.nx, window=args.window,
-             batch_size=args.batch_size, workers=args.workers, seed=args.seed,
-             compare=not args.no_compare)
+    run_demo(
+        out=args.out,
+        years=args.years,
+        ny=args.ny,
+        nx=args.nx,
+        window=args.window,
+        batch_size=args.batch_size,
+        workers=args.workers,
+        seed=args.seed,
+        compare=not args.no_compare,
+    )
     print(f"demo finished in {time.perf_counter() - t0:.1f} s")
     return 0
 
@@ -23,23 +32,25 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from fastiter.bench import core, registry
 
-    print(f"fastiter bench{' --quick' if args.quick else ''}: fastiter and its peers on the "
-          f"same inputs, in this process.\n"
-          f"  \"N× faster than PEER\" is the peer's time / fastiter's time (\"slower\" when "
-          f"the peer wins).\n"
-          f"  \"N× the ceiling's time\" is fastiter's time / the time to merely copy or fill "
-          f"the bytes\n  the case produces: 1× would be as fast as memory allows.\n")
+    print(
+        f"fastiter bench{' --quick' if args.quick else ''}: fastiter and its peers on the "
+        f"same inputs, in this process.\n"
+        f'  "N× faster than PEER" is the peer\'s time / fastiter\'s time ("slower" when '
+        f"the peer wins).\n"
+        f"  \"N× the ceiling's time\" is fastiter's time / the time to merely copy or fill "
+        f"the bytes\n  the case produces: 1× would be as fast as memory allows.\n"
+    )
     for name in args.only or []:
         registry.family(name)  # a ValueError naming the families before any timing
     meta = core.machine()
     t0 = time.perf_counter()
     cases = registry.cases("quick" if args.quick else "full", only=args.only, echo=print)
-    rows = core.run_cases(cases, repeat=3 if args.quick else 5,
-                          min_time=0.02 if args.quick else 0.1)
+    rows = core.run_cases(
+        cases, repeat=3 if args.quick else 5, min_time=0.02 if args.quick else 0.1
+    )
     meta["wall_s"] = round(time.perf_counter() - t0, 1)
     jpath, ppath = core.write_report(rows, args.out, meta)
-    print(f"wrote {jpath}, {ppath} and {jpath.with_suffix('.md')} "
-          f"({meta['wall_s']:.0f} s)")
+    print(f"wrote {jpath}, {ppath} and {jpath.with_suffix('.md')} ({meta['wall_s']:.0f} s)")
     if args.markdown:
         print()
         print(core.markdown_table(rows, meta), end="")
@@ -80,14 +91,20 @@ def _config_value(key: str) -> str:
 
     inc = fastiter.get_include()
     if key in ("cflags", "includedir", "sourcedir", "prefix"):
-        return {"cflags": f"-I{inc}", "includedir": inc,
-                "sourcedir": fastiter.get_source_dir(),
-                "prefix": os.path.dirname(os.path.abspath(fastiter.__file__))}[key]
+        return {
+            "cflags": f"-I{inc}",
+            "includedir": inc,
+            "sourcedir": fastiter.get_source_dir(),
+            "prefix": os.path.dirname(os.path.abspath(fastiter.__file__)),
+        }[key]
     lib = fastiter.get_library_dir()
-    return {"libs": f"-L{lib} -Wl,-rpath,{lib} -lfastiter",
-            "static_libs": f"{os.path.join(lib, 'libfastiter.a')} -pthread -lm",
-            "libdir": lib, "pkgconfigdir": os.path.join(lib, "pkgconfig"),
-            "cmakedir": os.path.join(lib, "cmake", "fastiter")}[key]
+    return {
+        "libs": f"-L{lib} -Wl,-rpath,{lib} -lfastiter",
+        "static_libs": f"{os.path.join(lib, 'libfastiter.a')} -pthread -lm",
+        "libdir": lib,
+        "pkgconfigdir": os.path.join(lib, "pkgconfig"),
+        "cmakedir": os.path.join(lib, "cmake", "fastiter"),
+    }[key]
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
@@ -103,6 +120,7 @@ def _cmd_config(args: argparse.Namespace) -> int:
 
 def _missing_extra_parser(sub, name: str, error: ImportError) -> None:
     """A command whose extra is not installed: listed, and explains itself when run."""
+
     def fail(args: argparse.Namespace) -> int:
         raise error
 
@@ -114,63 +132,106 @@ def _missing_extra_parser(sub, name: str, error: ImportError) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from fastiter import __version__
 
-    p = argparse.ArgumentParser(prog="fastiter", description=DESCRIPTION, epilog=EPILOG,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="fastiter",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--version", action="version", version=f"fastiter {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser(
-        "demo", help="run the whole mission end to end on a generated rasm-shaped dataset "
-                     "(no downloads)",
+        "demo",
+        help="run the whole mission end to end on a generated rasm-shaped dataset (no downloads)",
         description="Generate a rasm-shaped dataset, write it as one netCDF file per year in "
-                    "parallel, then stream the files through a DL4J-style pipeline into a "
-                    "small training loop and report how much of the loading was hidden "
-                    "behind the training.")
-    d.add_argument("--out", default=None, metavar="DIR",
-                   help="keep the netCDF files in DIR/fastiter (DIR must not hold them "
-                        "already); default: a temporary folder, removed at the end")
-    d.add_argument("--years", type=int, default=30,
-                   help="years of monthly data, one file per year (default: 30)")
+        "parallel, then stream the files through a DL4J-style pipeline into a "
+        "small training loop and report how much of the loading was hidden "
+        "behind the training.",
+    )
+    d.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="keep the netCDF files in DIR/fastiter (DIR must not hold them "
+        "already); default: a temporary folder, removed at the end",
+    )
+    d.add_argument(
+        "--years",
+        type=int,
+        default=30,
+        help="years of monthly data, one file per year (default: 30)",
+    )
     d.add_argument("--ny", type=int, default=205, help="grid rows (default: 205, as rasm)")
     d.add_argument("--nx", type=int, default=275, help="grid columns (default: 275, as rasm)")
-    d.add_argument("--window", type=int, default=6,
-                   help="sequence window in months; windows run across the yearly files "
-                        "(default: 6)")
-    d.add_argument("--batch-size", type=int, default=16,
-                   help="windows per minibatch (default: 16)")
-    d.add_argument("--workers", type=int, default=None,
-                   help="writer processes and async producer threads (default: all cores)")
-    d.add_argument("--seed", type=int, default=123,
-                   help="seed of the shuffle (default: 123)")
-    d.add_argument("--no-compare", action="store_true",
-                   help="skip timing xr.save_mfdataset on the same pieces (default: "
-                        "compare)")
+    d.add_argument(
+        "--window",
+        type=int,
+        default=6,
+        help="sequence window in months; windows run across the yearly files (default: 6)",
+    )
+    d.add_argument("--batch-size", type=int, default=16, help="windows per minibatch (default: 16)")
+    d.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="writer processes and async producer threads (default: all cores)",
+    )
+    d.add_argument("--seed", type=int, default=123, help="seed of the shuffle (default: 123)")
+    d.add_argument(
+        "--no-compare",
+        action="store_true",
+        help="skip timing xr.save_mfdataset on the same pieces (default: compare)",
+    )
     d.set_defaults(func=_cmd_demo)
     b = sub.add_parser(
-        "bench", help="benchmark kernels, iterators and the writer against their peers",
+        "bench",
+        help="benchmark kernels, iterators and the writer against their peers",
         description="Time fastiter and its peers on the same inputs in one process, with "
-                    "the memory-copy ceiling of each case; print ratios in words and write "
-                    "results.json and results.png.")
-    b.add_argument("--out", default="fastiter-bench", metavar="DIR",
-                   help="folder for results.json and results.png (default: ./fastiter-bench)")
-    b.add_argument("--quick", action="store_true",
-                   help="smaller sizes and fewer repeats: every workload family once, in "
-                        "a minute or two (default: the full sizes, under 10 minutes on 2 "
-                        "cores)")
-    b.add_argument("--markdown", action="store_true",
-                   help="also print the README's benchmark table from this run, with the "
-                        "machine named (default: off; always written to DIR/results.md)")
-    b.add_argument("--only", action="append", metavar="FAMILY",
-                   help="run only this family of cases (repeatable; default: all)")
+        "the memory-copy ceiling of each case; print ratios in words and write "
+        "results.json and results.png.",
+    )
+    b.add_argument(
+        "--out",
+        default="fastiter-bench",
+        metavar="DIR",
+        help="folder for results.json and results.png (default: ./fastiter-bench)",
+    )
+    b.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller sizes and fewer repeats: every workload family once, in "
+        "a minute or two (default: the full sizes, under 10 minutes on 2 "
+        "cores)",
+    )
+    b.add_argument(
+        "--markdown",
+        action="store_true",
+        help="also print the README's benchmark table from this run, with the "
+        "machine named (default: off; always written to DIR/results.md)",
+    )
+    b.add_argument(
+        "--only",
+        action="append",
+        metavar="FAMILY",
+        help="run only this family of cases (repeatable; default: all)",
+    )
     b.set_defaults(func=_cmd_bench)
-    c = sub.add_parser("config", help="print the build configuration, or the C library's "
-                                      "flags and paths",
-                       description="Without options: versions, build flags, threads and "
-                                   "SIMD path.  With options: the asked values in the order "
-                                   "asked, "
-                                   "on one line (like pkg-config).")
+    c = sub.add_parser(
+        "config",
+        help="print the build configuration, or the C library's flags and paths",
+        description="Without options: versions, build flags, threads and "
+        "SIMD path.  With options: the asked values in the order "
+        "asked, "
+        "on one line (like pkg-config).",
+    )
     for key, text in _CONFIG_FLAGS.items():
-        c.add_argument("--" + key.replace("_", "-"), action="append_const",
-                       dest="config_keys", const=key, help=text)
+        c.add_argument(
+            "--" + key.replace("_", "-"),
+            action="append_const",
+            dest="config_keys",
+            const=key,
+            help=text,
+        )
     c.set_defaults(func=_cmd_config)
     try:
         from fastiter.netcdf.cli import add_parser as add_split_parser

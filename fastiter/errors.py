@@ -1,4 +1,5 @@
 """Exception classes.  Each subclasses the builtin a caller would naturally catch."""
+
 from __future__ import annotations
 
 __all__ = [

@@ -3,6 +3,7 @@
 Neither framework is a dependency: each is imported on first use, and a missing one
 raises an ImportError that names the extra to install.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -24,6 +24,7 @@ Examples
 >>> encode(np.array([2, 0]), out, np.zeros(1, np.int64)), out.tolist()
 (0, [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -37,12 +38,27 @@ from fastiter._extras import require_extra
 
 require_extra("jit", "fastiter.jit")
 
-__all__ = ["JIT_OPTIONS", "jit", "jit_native", "jit_enabled", "set_jit_enabled", "native",
-           "NATIVE_SIGNATURES", "FI_BOOL", "FI_INT32", "FI_INT64", "FI_FLOAT32",
-           "FI_FLOAT64"]
+__all__ = [
+    "JIT_OPTIONS",
+    "jit",
+    "jit_native",
+    "jit_enabled",
+    "set_jit_enabled",
+    "native",
+    "NATIVE_SIGNATURES",
+    "FI_BOOL",
+    "FI_INT32",
+    "FI_INT64",
+    "FI_FLOAT32",
+    "FI_FLOAT64",
+]
 
-JIT_OPTIONS: dict[str, Any] = {"nogil": True, "cache": True, "fastmath": False,
-                               "error_model": "numpy"}
+JIT_OPTIONS: dict[str, Any] = {
+    "nogil": True,
+    "cache": True,
+    "fastmath": False,
+    "error_model": "numpy",
+}
 
 # fi_dtype codes as plain ints, which numba folds into compiled code as constants (the
 # values are the C enum's, exposed by the compiled module)
@@ -56,8 +72,11 @@ _enabled = not _env.get("FASTITER_DISABLE_JIT")
 
 # C type in a cdef api signature -> ctypes type; every pointer is passed as c_void_p
 _CTYPES: dict[str, Any] = {
-    "int": ctypes.c_int, "double": ctypes.c_double, "size_t": ctypes.c_size_t,
-    "int64_t": ctypes.c_int64, "uint64_t": ctypes.c_uint64,
+    "int": ctypes.c_int,
+    "double": ctypes.c_double,
+    "size_t": ctypes.c_size_t,
+    "int64_t": ctypes.c_int64,
+    "uint64_t": ctypes.c_uint64,
 }
 _CAPI_PREFIX = "fastiter_"
 
@@ -67,7 +86,8 @@ def _capsule_signature(capsule: Any) -> str:
     # a prototype of our own: setting restype on ctypes.pythonapi's would change it for
     # every other user in the process
     get_name = ctypes.PYFUNCTYPE(ctypes.c_char_p, ctypes.py_object)(
-        ("PyCapsule_GetName", ctypes.pythonapi))
+        ("PyCapsule_GetName", ctypes.pythonapi)
+    )
     return get_name(capsule).decode()
 
 
@@ -77,8 +97,10 @@ def _ctype(c_type: str) -> Any:
     try:
         return _CTYPES[c_type]
     except KeyError:
-        raise TypeError(f"cdef api signature uses C type {c_type!r}, which fastiter.jit "
-                        f"has no ctypes type for; add it to _CTYPES") from None
+        raise TypeError(
+            f"cdef api signature uses C type {c_type!r}, which fastiter.jit "
+            f"has no ctypes type for; add it to _CTYPES"
+        ) from None
 
 
 def _signatures() -> dict[str, tuple[Any, tuple[Any, ...]]]:
@@ -89,8 +111,10 @@ def _signatures() -> dict[str, tuple[Any, tuple[Any, ...]]]:
         if not name.startswith(_CAPI_PREFIX):
             continue
         ret, _, args = _capsule_signature(capsule).partition(" (")
-        sigs[name[len(_CAPI_PREFIX):]] = (
-            _ctype(ret), tuple(_ctype(a.strip()) for a in args.rstrip(")").split(",")))
+        sigs[name[len(_CAPI_PREFIX) :]] = (
+            _ctype(ret),
+            tuple(_ctype(a.strip()) for a in args.rstrip(")").split(",")),
+        )
     return dict(sorted(sigs.items()))
 
 
@@ -117,6 +141,7 @@ def jit(fn: Callable | None = None, **options: Any) -> Any:
     Usable bare (``@jit``) or with options (``@jit(parallel=True)``).  Compilation
     happens at the first call.  With JIT disabled, returns ``fn`` unchanged.
     """
+
     def decorate(f: Callable) -> Any:
         if not _enabled:
             return f
@@ -143,8 +168,7 @@ def native(name: str) -> Any:
     function of the same name in ``fastiter.h`` (pointers as ``array.ctypes``).
     """
     if name not in NATIVE_SIGNATURES:
-        raise ValueError(f"unknown native kernel {name!r}; choose from "
-                         f"{sorted(NATIVE_SIGNATURES)}")
+        raise ValueError(f"unknown native kernel {name!r}; choose from {sorted(NATIVE_SIGNATURES)}")
     from numba.extending import get_cython_function_address
 
     restype, argtypes = NATIVE_SIGNATURES[name]

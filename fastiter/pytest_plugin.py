@@ -14,6 +14,7 @@ The plugin is registered when fastiter is installed; its fixtures are
 
 See docs/pytest.md for a worked example.
 """
+
 from __future__ import annotations
 
 import time
@@ -25,8 +26,9 @@ import numpy as np
 __all__ = ["random_batches", "warm", "DataFactory", "EpochTimer", "batch_nbytes"]
 
 
-def random_batches(shape: tuple[int, ...], n: int, seed: Any = 0,
-                   dtype: Any = np.float32) -> list[np.ndarray]:
+def random_batches(
+    shape: tuple[int, ...], n: int, seed: Any = 0, dtype: Any = np.float32
+) -> list[np.ndarray]:
     """``n`` arrays of ``shape``, deterministic, with non-zero payloads in (0, 1).
 
     Batch ``i`` is the Philox stream ``i`` of ``seed``, so it is the same whatever ``n``
@@ -75,9 +77,17 @@ class DataFactory:
     [32, 32, 32, 4]
     """
 
-    def dataset(self, n: int, feature_shape: tuple[int, ...] = (64,), num_classes: int = 10,
-                *, seed: Any = 0, dtype: Any = np.float32, time_steps: int | None = None,
-                min_steps: int = 1) -> Any:
+    def dataset(
+        self,
+        n: int,
+        feature_shape: tuple[int, ...] = (64,),
+        num_classes: int = 10,
+        *,
+        seed: Any = 0,
+        dtype: Any = np.float32,
+        time_steps: int | None = None,
+        min_steps: int = 1,
+    ) -> Any:
         """A DataSet of ``n`` examples (see the class docstring)."""
         from fastiter import DataSet, kernels
         from fastiter._validate import positive_int, seed_key
@@ -99,21 +109,43 @@ class DataFactory:
         y = np.eye(num_classes, dtype=dtype)[classes][:, :, None] * mask[:, None, :]
         return DataSet(x, y, mask, mask.copy())
 
-    def iterator(self, n: int, feature_shape: tuple[int, ...] = (64,), num_classes: int = 10,
-                 *, batch_size: int = 256, shuffle: bool = True, seed: Any = 0,
-                 dtype: Any = np.float32, time_steps: int | None = None,
-                 min_steps: int = 1) -> Any:
+    def iterator(
+        self,
+        n: int,
+        feature_shape: tuple[int, ...] = (64,),
+        num_classes: int = 10,
+        *,
+        batch_size: int = 256,
+        shuffle: bool = True,
+        seed: Any = 0,
+        dtype: Any = np.float32,
+        time_steps: int | None = None,
+        min_steps: int = 1,
+    ) -> Any:
         """An :class:`~fastiter.ArrayDataSetIterator` over :meth:`dataset`'s examples,
         shuffled from the same seed."""
         from fastiter import ArrayDataSetIterator
         from fastiter._validate import seed_key
 
         key = seed_key("seed", seed)
-        ds = self.dataset(n, feature_shape, num_classes, seed=key, dtype=dtype,
-                          time_steps=time_steps, min_steps=min_steps)
-        return ArrayDataSetIterator(ds.features, ds.labels, batch_size, shuffle=shuffle,
-                                    seed=key, features_mask=ds.features_mask,
-                                    labels_mask=ds.labels_mask)
+        ds = self.dataset(
+            n,
+            feature_shape,
+            num_classes,
+            seed=key,
+            dtype=dtype,
+            time_steps=time_steps,
+            min_steps=min_steps,
+        )
+        return ArrayDataSetIterator(
+            ds.features,
+            ds.labels,
+            batch_size,
+            shuffle=shuffle,
+            seed=key,
+            features_mask=ds.features_mask,
+            labels_mask=ds.labels_mask,
+        )
 
 
 def batch_nbytes(batch: Any) -> int:
@@ -148,8 +180,13 @@ class EpochTimer:
     def __init__(self, benchmark: Any) -> None:
         self.benchmark = benchmark
 
-    def __call__(self, loader: Any, rounds: int = 5, warmup_rounds: int = 1,
-                 consume: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+    def __call__(
+        self,
+        loader: Any,
+        rounds: int = 5,
+        warmup_rounds: int = 1,
+        consume: Callable[[Any], Any] | None = None,
+    ) -> dict[str, Any]:
         counts: list[tuple[int, int]] = []
         seconds: list[float] = []
 
@@ -164,14 +201,17 @@ class EpochTimer:
             seconds.append(time.perf_counter() - t0)
             counts.append((batches, nbytes))
 
-        self.benchmark.pedantic(epoch, rounds=rounds, iterations=1,
-                                warmup_rounds=warmup_rounds)
+        self.benchmark.pedantic(epoch, rounds=rounds, iterations=1, warmup_rounds=warmup_rounds)
         if len({c for c in counts}) > 1:
             raise AssertionError(f"the epochs differ in size: (batches, bytes) = {counts}")
         batches, nbytes = counts[-1]
         median = float(np.median(seconds[-rounds:] if len(seconds) > rounds else seconds))
-        info = {"batches": batches, "bytes": nbytes, "epoch_s": median,
-                "batches_per_s": batches / median if median > 0 else float("inf"),
-                "mb_per_s": nbytes / 1e6 / median if median > 0 else float("inf")}
+        info = {
+            "batches": batches,
+            "bytes": nbytes,
+            "epoch_s": median,
+            "batches_per_s": batches / median if median > 0 else float("inf"),
+            "mb_per_s": nbytes / 1e6 / median if median > 0 else float("inf"),
+        }
         self.benchmark.extra_info.update(info)
         return info

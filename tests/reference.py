@@ -1,4 +1,5 @@
 """Slow, obviously-correct numpy versions of every kernel, for comparison tests."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,14 +12,25 @@ def one_hot(labels, num_classes, dtype=np.float32, axis=-1):
     return np.moveaxis(out, -1, axis)
 
 
-def pad_sequences(seqs, mode="align_start", max_length=None, truncating="post", value=0,
-                  dtype=None, layout="NFT", offsets=None):
+def pad_sequences(
+    seqs,
+    mode="align_start",
+    max_length=None,
+    truncating="post",
+    value=0,
+    dtype=None,
+    layout="NFT",
+    offsets=None,
+):
     """Loop version: (batch, mask) with a float64/bool-agnostic 0/1 mask as int8."""
     arrs = [np.asarray(s) for s in seqs]
     rank = arrs[0].ndim if arrs else 1
     feats = arrs[0].shape[1] if rank == 2 else 1
-    dtype = np.dtype(dtype) if dtype is not None else (
-        np.result_type(*arrs) if arrs else np.dtype(np.float32))
+    dtype = (
+        np.dtype(dtype)
+        if dtype is not None
+        else (np.result_type(*arrs) if arrs else np.dtype(np.float32))
+    )
     lengths = [len(a) for a in arrs]
     if max_length is not None:
         T = max_length
@@ -30,15 +42,15 @@ def pad_sequences(seqs, mode="align_start", max_length=None, truncating="post", 
     mask = np.zeros((len(arrs), T), np.int8)
     for i, a in enumerate(arrs):
         a = a.reshape(len(a), feats)
-        a = a[:T] if truncating == "post" else a[len(a) - min(len(a), T):]
+        a = a[:T] if truncating == "post" else a[len(a) - min(len(a), T) :]
         if offsets is not None:
             s = offsets[i]
         elif mode == "align_end":
             s = T - len(a)
         else:
             s = 0
-        batch[i, s:s + len(a)] = a
-        mask[i, s:s + len(a)] = 1
+        batch[i, s : s + len(a)] = a
+        mask[i, s : s + len(a)] = 1
     if rank == 1:
         batch = batch[:, :, 0]
     elif layout == "NFT":
@@ -47,8 +59,11 @@ def pad_sequences(seqs, mode="align_start", max_length=None, truncating="post", 
 
 
 def gather(source, indices):
-    return np.stack([np.asarray(source)[int(i)] for i in indices]) if len(indices) else \
-        np.asarray(source)[:0]
+    return (
+        np.stack([np.asarray(source)[int(i)] for i in indices])
+        if len(indices)
+        else np.asarray(source)[:0]
+    )
 
 
 def collate(arrays):
@@ -83,10 +98,10 @@ def random_bits(seed, stream, first, n):
 def random_uniform(seed, stream, first, n, dtype):
     if np.dtype(dtype) == np.float32:
         w = random_bits(seed, stream, first, n).astype(np.uint64)
-        return ((w >> 8).astype(np.float64) * 2.0 ** -24).astype(np.float32)
+        return ((w >> 8).astype(np.float64) * 2.0**-24).astype(np.float32)
     w = random_bits(seed, stream, 2 * first, 2 * n).astype(np.uint64)
     u = ((w[1::2] << np.uint64(32)) | w[0::2]) >> np.uint64(11)
-    return u.astype(np.float64) * 2.0 ** -53
+    return u.astype(np.float64) * 2.0**-53
 
 
 def random_normal(seed, stream, first, n, dtype):
@@ -95,23 +110,24 @@ def random_normal(seed, stream, first, n, dtype):
     if np.dtype(dtype) == np.float32:
         w = random_bits(seed, stream, 2 * first_pair, 2 * (last_pair - first_pair))
         w = w.astype(np.uint64)
-        u1 = ((w[0::2] >> 8) + 1).astype(np.float64) * 2.0 ** -24
+        u1 = ((w[0::2] >> 8) + 1).astype(np.float64) * 2.0**-24
         q = (w[1::2] >> 30).astype(np.float64)
-        x = (((w[1::2] >> 7) & 0x7FFFFF).astype(np.float64) + 0.5) * (np.pi / 2) / 2 ** 23
+        x = (((w[1::2] >> 7) & 0x7FFFFF).astype(np.float64) + 0.5) * (np.pi / 2) / 2**23
     else:
         w = random_bits(seed, stream, 4 * first_pair, 4 * (last_pair - first_pair))
         w = w.astype(np.uint64).reshape(-1, 4)
         u1 = ((((w[:, 1] << np.uint64(32)) | w[:, 0]) >> np.uint64(11)) + 1).astype(
-            np.float64) * 2.0 ** -53
+            np.float64
+        ) * 2.0**-53
         a = (w[:, 3] << np.uint64(32)) | w[:, 2]
         q = (a >> np.uint64(62)).astype(np.float64)
         x = ((a >> np.uint64(12)) & np.uint64((1 << 50) - 1)).astype(np.float64)
-        x = (x + 0.5) * (np.pi / 2) / 2 ** 50
+        x = (x + 0.5) * (np.pi / 2) / 2**50
     theta = q * np.pi / 2 + x - np.pi / 4
     r = np.sqrt(-2 * np.log(u1))
     z = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1).reshape(-1)
     off = first - 2 * first_pair
-    return z[off:off + n]
+    return z[off : off + n]
 
 
 def random_integers(seed, stream, first, n, low, high):
@@ -124,14 +140,24 @@ def random_binary(seed, stream, first, n, p):
     return random_bits(seed, stream, first, n).astype(np.uint64) < thr
 
 
-def align_labels(labels, lengths, mode="align_end", max_length=None,
-                 sequence_mode="align_start", offsets=None, layout="NFT"):
+def align_labels(
+    labels,
+    lengths,
+    mode="align_end",
+    max_length=None,
+    sequence_mode="align_start",
+    offsets=None,
+    layout="NFT",
+):
     """Loop version: one label per example on its sequence's last/first real step."""
     labels = np.asarray(labels)
     lengths = [int(n) for n in lengths]
     first = list(offsets) if offsets is not None else [0] * len(lengths)
-    T = max_length if max_length is not None else max(
-        [f + n for f, n in zip(first, lengths)], default=0)
+    T = (
+        max_length
+        if max_length is not None
+        else max([f + n for f, n in zip(first, lengths)], default=0)
+    )
     if offsets is None and sequence_mode == "align_end":
         first = [T - n for n in lengths]
     lab2 = labels.reshape(len(labels), labels.shape[1] if labels.ndim == 2 else 1)

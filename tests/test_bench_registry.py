@@ -1,5 +1,6 @@
 """One benchmark registry: the runtime never imports it, no case exists twice, bench/
 runs every family of it, and ``fastiter bench --markdown`` prints the README's table."""
+
 from __future__ import annotations
 
 import ast
@@ -31,15 +32,18 @@ def test_no_runtime_module_imports_the_bench_package():
     for path in PKG.rglob("*.py"):
         if PKG / "bench" in path.parents or path in top:
             continue
-        if any(n == "fastiter.bench" or n.startswith("fastiter.bench.")
-               or n == "fastiter.benchmark" for n in _imports(path)):
+        if any(
+            n == "fastiter.bench" or n.startswith("fastiter.bench.") or n == "fastiter.benchmark"
+            for n in _imports(path)
+        ):
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
 
 
 def test_no_case_module_is_left_inside_the_runtime_subpackages():
-    assert sorted(str(p.relative_to(ROOT)) for p in PKG.rglob("*bench*.py")
-                  if PKG / "bench" not in p.parents) == ["fastiter/benchmark.py"]
+    assert sorted(
+        str(p.relative_to(ROOT)) for p in PKG.rglob("*bench*.py") if PKG / "bench" not in p.parents
+    ) == ["fastiter/benchmark.py"]
 
 
 def test_the_bench_package_imports_no_private_module_of_a_subpackage():
@@ -49,8 +53,10 @@ def test_the_bench_package_imports_no_private_module_of_a_subpackage():
         for name in _imports(path):
             parts = name.split(".")
             if parts[0] == "fastiter" and len(parts) > 2 and parts[1] != "bench":
-                assert not any(p.startswith("_") and not p.startswith("__")
-                               for p in parts[2:]), (path.name, name)
+                assert not any(p.startswith("_") and not p.startswith("__") for p in parts[2:]), (
+                    path.name,
+                    name,
+                )
 
 
 @pytest.fixture(scope="module")
@@ -113,8 +119,9 @@ def test_the_full_run_has_every_readme_row_with_numba_where_it_applies(smoke_cas
 
 
 def test_a_limit_is_the_slowest_of_its_parts():
-    case = core.Case("c", lambda: None, {}, 8,
-                     ceiling={"fast": lambda: None, "slow": lambda: sum(range(20_000))})
+    case = core.Case(
+        "c", lambda: None, {}, 8, ceiling={"fast": lambda: None, "slow": lambda: sum(range(20_000))}
+    )
     row = core.run_case(case, repeat=2, min_time=0.001)
     assert row["ceiling_s"] == max(row["ceiling_parts"].values())
     assert row["ceiling_s"] == row["ceiling_parts"]["slow"]
@@ -122,28 +129,56 @@ def test_a_limit_is_the_slowest_of_its_parts():
 
 def test_markdown_table_names_the_machine_and_every_peer():
     rows = [
-        {"group": "one-hot", "fastiter_s": 2.9e-3, "gbps": 13.0, "ceiling_s": 8e-3,
-         "x_ceiling": 0.36, "notes": ["torch: skipped (not installed)"],
-         "peers": {"numba prange, preallocated": {"seconds": 3.1e-3, "ratio": 1.07},
-                   "numpy": {"seconds": 37.9e-3, "ratio": 13.07}}},
-        {"group": "netCDF compute", "fastiter_s": 0.9, "gbps": 0.24, "ceiling_s": 0.39,
-         "x_ceiling": 2.31, "ceiling_parts": {"compute": 0.39, "write": 0.037}, "notes": [],
-         "peers": {"one to_netcdf": {"seconds": 0.70, "ratio": 0.78}}},
-        {"group": "hand-off Ring(8)", "fastiter_s": 0.1, "gbps": 0.0, "items": 100_000,
-         "notes": [], "peers": {"queue.Queue(8)": {"seconds": 0.5, "ratio": 5.0}}},
+        {
+            "group": "one-hot",
+            "fastiter_s": 2.9e-3,
+            "gbps": 13.0,
+            "ceiling_s": 8e-3,
+            "x_ceiling": 0.36,
+            "notes": ["torch: skipped (not installed)"],
+            "peers": {
+                "numba prange, preallocated": {"seconds": 3.1e-3, "ratio": 1.07},
+                "numpy": {"seconds": 37.9e-3, "ratio": 13.07},
+            },
+        },
+        {
+            "group": "netCDF compute",
+            "fastiter_s": 0.9,
+            "gbps": 0.24,
+            "ceiling_s": 0.39,
+            "x_ceiling": 2.31,
+            "ceiling_parts": {"compute": 0.39, "write": 0.037},
+            "notes": [],
+            "peers": {"one to_netcdf": {"seconds": 0.70, "ratio": 0.78}},
+        },
+        {
+            "group": "hand-off Ring(8)",
+            "fastiter_s": 0.1,
+            "gbps": 0.0,
+            "items": 100_000,
+            "notes": [],
+            "peers": {"queue.Queue(8)": {"seconds": 0.5, "ratio": 5.0}},
+        },
     ]
-    meta = {"date": "2026-12-03 12:00:00 UTC", "cpu": "Some CPU @ 2GHz", "cores": 2,
-            "memory_gib": 23.4, "versions": {"python": "3.11.7", "numpy": "2.4.6"},
-            "load_1min": 1.5}
+    meta = {
+        "date": "2026-12-03 12:00:00 UTC",
+        "cpu": "Some CPU @ 2GHz",
+        "cores": 2,
+        "memory_gib": 23.4,
+        "versions": {"python": "3.11.7", "numpy": "2.4.6"},
+        "load_1min": 1.5,
+    }
     text = core.markdown_table(rows, meta)
     assert "Some CPU @ 2GHz, 2 cores" in text and "2026-12-03" in text
     assert "python 3.11.7" in text and "load average 1.50" in text
     lines = [ln for ln in text.splitlines() if ln.startswith("| ")]
     assert lines[0] == "| workload | fastiter | peers and ceiling (same run) | speed-up |"
     one_hot, netcdf, ring = lines[1:]
-    assert one_hot == ("| one-hot | 2.90 ms | numba prange, preallocated 3.10 ms · numpy "
-                       "37.9 ms · ceiling 8.00 ms · torch: skipped (not installed) | "
-                       "1.07× · 13.1× · 0.36× the ceiling's time |")
+    assert one_hot == (
+        "| one-hot | 2.90 ms | numba prange, preallocated 3.10 ms · numpy "
+        "37.9 ms · ceiling 8.00 ms · torch: skipped (not installed) | "
+        "1.07× · 13.1× · 0.36× the ceiling's time |"
+    )
     assert "limit max(compute 390 ms, write 37.0 ms)" in netcdf
     assert "2.31× the limit's time" in netcdf
     assert "| 1.00 M items/s |" in ring and "queue.Queue(8) 0.200 M items/s" in ring
@@ -153,11 +188,25 @@ def test_markdown_option_prints_the_table(tmp_path):
     import subprocess
     import sys
 
-    res = subprocess.run([sys.executable, "-m", "fastiter.cli", "bench", "--quick",
-                          "--only", "gather_scaled", "--markdown", "--out", str(tmp_path)],
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fastiter.cli",
+            "bench",
+            "--quick",
+            "--only",
+            "gather_scaled",
+            "--markdown",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
-    table = res.stdout[res.stdout.index("Measured with `fastiter bench --markdown` on "):]
+    table = res.stdout[res.stdout.index("Measured with `fastiter bench --markdown` on ") :]
     assert "| gather_scaled 128x784 u8->f32 out= |" in table
     assert (tmp_path / "results.md").read_text() in res.stdout
 

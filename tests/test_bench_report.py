@@ -1,5 +1,6 @@
 """``fastiter bench`` says what it measured: ratios in words, columns that line up, a
 chart whose labels are the JSON's ratios, and every workload family in ``--quick``."""
+
 from __future__ import annotations
 
 import json
@@ -12,13 +13,25 @@ import pytest
 from fastiter import benchmark  # the old import path of fastiter.bench.core
 
 ROWS = [  # one win, one loss, one case without a ceiling, names of different lengths
-    {"group": "a rather long case name, 1024 x 128 f32", "fastiter_s": 2.1e-3, "gbps": 3.2,
-     "ceiling_s": 1.32e-3, "x_ceiling": 1.59,
-     "peers": {"numpy": {"seconds": 0.0271, "ratio": 12.9},
-               "torch index_select": {"seconds": 1.49e-3, "ratio": 0.71}},
-     "notes": ["a note"]},
-    {"group": "short", "fastiter_s": 2.1e-5, "gbps": 0.1,
-     "peers": {"queue": {"seconds": 5.04e-3, "ratio": 240.0}}, "notes": []},
+    {
+        "group": "a rather long case name, 1024 x 128 f32",
+        "fastiter_s": 2.1e-3,
+        "gbps": 3.2,
+        "ceiling_s": 1.32e-3,
+        "x_ceiling": 1.59,
+        "peers": {
+            "numpy": {"seconds": 0.0271, "ratio": 12.9},
+            "torch index_select": {"seconds": 1.49e-3, "ratio": 0.71},
+        },
+        "notes": ["a note"],
+    },
+    {
+        "group": "short",
+        "fastiter_s": 2.1e-5,
+        "gbps": 0.1,
+        "peers": {"queue": {"seconds": 5.04e-3, "ratio": 240.0}},
+        "notes": [],
+    },
 ]
 
 
@@ -39,7 +52,7 @@ def test_text_report_words_ratios_and_aligns_columns():
     assert win2.strip() == "240× faster than queue (5.04 ms)"
     # the value columns start at the same place on every case line, whatever the name
     col = header.index("fastiter")
-    assert len(ROWS[0]["group"]) < col and case1[col - 2:col] == "  "
+    assert len(ROWS[0]["group"]) < col and case1[col - 2 : col] == "  "
     assert case1.index("3.20") == case2.index("0.10")
 
 
@@ -52,8 +65,12 @@ def test_chart_labels_are_the_ratios_in_order(tmp_path):
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    res = subprocess.run([sys.executable, "-m", "fastiter.cli", "bench", "--quick",
-                          "--out", str(out)], capture_output=True, text=True, timeout=900)
+    res = subprocess.run(
+        [sys.executable, "-m", "fastiter.cli", "bench", "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert res.returncode == 0, res.stderr
     return out, res.stdout, json.loads((out / "results.json").read_text())
 
@@ -61,9 +78,21 @@ def quick_run(tmp_path_factory):
 def test_quick_covers_every_workload_family(quick_run):
     _, _, data = quick_run
     groups = [r["group"] for r in data["results"]]
-    for family in ("one_hot", "gather_scaled", "pad", "gather ", "collate", "random",
-                   "hand-off", "normalizer", "shuffled epoch", "DataSet save", "netCDF",
-                   "async consumer-bound", "NetCDFDataSetIterator"):
+    for family in (
+        "one_hot",
+        "gather_scaled",
+        "pad",
+        "gather ",
+        "collate",
+        "random",
+        "hand-off",
+        "normalizer",
+        "shuffled epoch",
+        "DataSet save",
+        "netCDF",
+        "async consumer-bound",
+        "NetCDFDataSetIterator",
+    ):
         assert sum(g.startswith(family) for g in groups) >= 1, (family, groups)
 
 

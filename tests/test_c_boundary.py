@@ -4,6 +4,7 @@ fastiter._core._kernels against the C headers (the numba side: test_c_boundary_n
 The codes and signatures Python uses are read from the compiled module; these tests hold
 that module to csrc/include/, which is what a C user compiles against.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -51,13 +52,15 @@ def _header_prototype(fn: str) -> str:
 
 def _capsule_name(capsule) -> str:
     get_name = ctypes.PYFUNCTYPE(ctypes.c_char_p, ctypes.py_object)(
-        ("PyCapsule_GetName", ctypes.pythonapi))
+        ("PyCapsule_GetName", ctypes.pythonapi)
+    )
     return get_name(capsule).decode()
 
 
 def test_dtype_codes_are_the_header_enum():
-    body = re.search(r"typedef enum fi_dtype \{(.*?)\} fi_dtype;",
-                     _strip_comments(_header_text()), re.S).group(1)
+    body = re.search(
+        r"typedef enum fi_dtype \{(.*?)\} fi_dtype;", _strip_comments(_header_text()), re.S
+    ).group(1)
     names = [n.split("=")[0].strip() for n in body.split(",") if n.strip()]
     assert names[0] == "FI_BOOL" and "= 0" in body and names[-1] == "FI_NDTYPES"
     enum = {n: i for i, n in enumerate(names[:-1])}
@@ -65,8 +68,10 @@ def test_dtype_codes_are_the_header_enum():
     assert expected == _kernels.DTYPE_CODES
     assert {np.dtype(k): v for k, v in expected.items()} == kernels.FI_DTYPE_CODES
     for name, code in expected.items():  # every code names a dtype numpy has, same width
-        assert np.dtype(name).itemsize == {0: 1, 1: 1, 2: 2, 3: 4, 4: 8, 5: 1, 6: 2, 7: 4,
-                                           8: 8, 9: 2, 10: 4, 11: 8}[code]
+        assert (
+            np.dtype(name).itemsize
+            == {0: 1, 1: 1, 2: 2, 3: 4, 4: 8, 5: 1, 6: 2, 7: 4, 8: 8, 9: 2, 10: 4, 11: 8}[code]
+        )
 
 
 def test_capsule_signatures_are_the_c_prototypes():
@@ -75,4 +80,4 @@ def test_capsule_signatures_are_the_c_prototypes():
     capi = {n: _capsule_name(c) for n, c in _kernels.__pyx_capi__.items()}
     assert capi and all(n.startswith("fastiter_") for n in capi), sorted(capi)
     for name, sig in sorted(capi.items()):
-        assert sig == _header_prototype(name[len("fastiter_"):]), name
+        assert sig == _header_prototype(name[len("fastiter_") :]), name

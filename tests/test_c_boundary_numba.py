@@ -3,6 +3,7 @@ signature and called from @njit code against a numpy reference (tests/reference.
 
 Needs the jit extra (numba); skipped without it.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -18,9 +19,13 @@ fjit = pytest.importorskip("fastiter.jit")
 
 # what a C type in a capsule signature must be in ctypes: kind and size in bytes (on
 # LP64, ctypes.c_size_t is c_uint64 is c_ulong, so classes cannot be compared by name)
-_C_KIND = {"int": ("signed", ctypes.sizeof(ctypes.c_int)), "double": ("float", 8),
-           "int64_t": ("signed", 8), "uint64_t": ("unsigned", 8),
-           "size_t": ("unsigned", ctypes.sizeof(ctypes.c_size_t))}
+_C_KIND = {
+    "int": ("signed", ctypes.sizeof(ctypes.c_int)),
+    "double": ("float", 8),
+    "int64_t": ("signed", 8),
+    "uint64_t": ("unsigned", 8),
+    "size_t": ("unsigned", ctypes.sizeof(ctypes.c_size_t)),
+}
 
 
 def _ctypes_kind(ct) -> tuple[str, int]:
@@ -37,12 +42,13 @@ def _c_kind(c: str) -> tuple[str, int]:
 
 def _capsule_name(capsule) -> str:
     get_name = ctypes.PYFUNCTYPE(ctypes.c_char_p, ctypes.py_object)(
-        ("PyCapsule_GetName", ctypes.pythonapi))
+        ("PyCapsule_GetName", ctypes.pythonapi)
+    )
     return get_name(capsule).decode()
 
 
 def test_native_signatures_match_every_capi_entry():
-    capi = {n[len("fastiter_"):]: _capsule_name(c) for n, c in _kernels.__pyx_capi__.items()}
+    capi = {n[len("fastiter_") :]: _capsule_name(c) for n, c in _kernels.__pyx_capi__.items()}
     assert sorted(fjit.NATIVE_SIGNATURES) == sorted(capi)
     for name, (restype, argtypes) in fjit.NATIVE_SIGNATURES.items():
         ret, _, args = capi[name].partition(" (")
@@ -67,8 +73,16 @@ def _call_one_hot():
 
     @fjit.jit_native
     def run(labels, out, bad):
-        return c(labels.ctypes, fjit.FI_INT32, labels.size, 1, out.shape[1], out.ctypes,
-                 fjit.FI_FLOAT64, bad.ctypes)
+        return c(
+            labels.ctypes,
+            fjit.FI_INT32,
+            labels.size,
+            1,
+            out.shape[1],
+            out.ctypes,
+            fjit.FI_FLOAT64,
+            bad.ctypes,
+        )
 
     labels = np.array([3, 0, 4, 4, 1], np.int32)
     out, bad = np.full((5, 6), 7.0), np.full(1, -1, np.int64)
@@ -83,9 +97,23 @@ def _call_pad_sequences():
 
     @fjit.jit_native
     def run(ptrs, begin, count, start, features, steps, pad, out, mask, one, bad):
-        return c(ptrs.ctypes, begin.ctypes, count.ctypes, start.ctypes, ptrs.size, features,
-                 steps, out.itemsize, 0, pad.ctypes, out.ctypes, mask.ctypes, mask.itemsize,
-                 one.ctypes, bad.ctypes)
+        return c(
+            ptrs.ctypes,
+            begin.ctypes,
+            count.ctypes,
+            start.ctypes,
+            ptrs.size,
+            features,
+            steps,
+            out.itemsize,
+            0,
+            pad.ctypes,
+            out.ctypes,
+            mask.ctypes,
+            mask.itemsize,
+            one.ctypes,
+            bad.ctypes,
+        )
 
     rng = np.random.default_rng(1)
     seqs = [rng.standard_normal((n, 3)).astype(np.float32) for n in (4, 1, 6)]
@@ -105,8 +133,16 @@ def _call_gather():
 
     @fjit.jit_native
     def run(src, idx, out, bad):
-        return c(src.ctypes, src.shape[0], src.strides[0], src.strides[0], idx.ctypes,
-                 idx.size, out.ctypes, bad.ctypes)
+        return c(
+            src.ctypes,
+            src.shape[0],
+            src.strides[0],
+            src.strides[0],
+            idx.ctypes,
+            idx.size,
+            out.ctypes,
+            bad.ctypes,
+        )
 
     src = np.arange(40, dtype=np.int16).reshape(10, 4)
     idx, out, bad = np.array([9, 0, 3, 3]), np.empty((4, 4), np.int16), np.zeros(1, np.int64)
@@ -133,8 +169,19 @@ def _call_gather_scaled_u8():
 
     @fjit.jit_native
     def run(src, idx, scale, threshold, out, bad):
-        return c(src.ctypes, src.shape[0], src.shape[1], src.shape[1], idx.ctypes, idx.size,
-                 scale, threshold, out.ctypes, fjit.FI_FLOAT32, bad.ctypes)
+        return c(
+            src.ctypes,
+            src.shape[0],
+            src.shape[1],
+            src.shape[1],
+            idx.ctypes,
+            idx.size,
+            scale,
+            threshold,
+            out.ctypes,
+            fjit.FI_FLOAT32,
+            bad.ctypes,
+        )
 
     src = np.arange(60, dtype=np.uint8).reshape(6, 10) * 4
     idx, out, bad = np.array([5, 2, 2, 0]), np.empty((4, 10), np.float32), np.zeros(1, np.int64)
@@ -176,12 +223,15 @@ def _call_random_normal():
     def run(out, code):
         return c(SEED, STREAM, FIRST, out.size, out.ctypes, code)
 
-    for dt, code, tol in ((np.float32, fjit.FI_FLOAT32, 1e-5), (np.float64, fjit.FI_FLOAT64,
-                                                                 1e-12)):
+    for dt, code, tol in (
+        (np.float32, fjit.FI_FLOAT32, 1e-5),
+        (np.float64, fjit.FI_FLOAT64, 1e-12),
+    ):
         out = np.empty(N, dt)
         assert run(out, code) == 0
-        np.testing.assert_allclose(out, reference.random_normal(SEED, STREAM, FIRST, N, dt),
-                                   rtol=tol, atol=tol)
+        np.testing.assert_allclose(
+            out, reference.random_normal(SEED, STREAM, FIRST, N, dt), rtol=tol, atol=tol
+        )
 
 
 def _call_random_integers():
@@ -221,7 +271,7 @@ def _call_random_one_hot():
     np.testing.assert_array_equal(out, reference.one_hot(classes.astype(np.int64), 5))
 
 
-CALLS = {name[len("_call_"):]: fn for name, fn in globals().items() if name.startswith("_call_")}
+CALLS = {name[len("_call_") :]: fn for name, fn in globals().items() if name.startswith("_call_")}
 
 
 def test_every_native_entry_has_a_numba_call():

@@ -1,4 +1,5 @@
 """The C core on its own: C tests compiled from pytest, plain and under sanitizers."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,8 +26,13 @@ def test_get_include_has_the_public_header():
 @pytest.mark.parametrize("src", C_TESTS, ids=lambda p: p.stem)
 def test_c_tests(src, sanitize, tmp_path):
     exe = compile_c([str(src), *c_sources()], tmp_path / src.stem, sanitize)
-    out = run(exe, env={"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1",
-                        "UBSAN_OPTIONS": "print_stacktrace=1"})
+    out = run(
+        exe,
+        env={
+            "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1",
+            "UBSAN_OPTIONS": "print_stacktrace=1",
+        },
+    )
     assert "passed" in out
 
 

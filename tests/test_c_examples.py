@@ -4,6 +4,7 @@ ring_batches.c: two native producers, two rings, one C consumer (also under ASan
 and TSan).  ring_capsule.c + ring_capsule.py: C producers, Python consumer through
 "fastiter.fi_ring" capsules, batches read in place.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -28,8 +29,9 @@ NUM_BATCHES = -(-ROWS // BATCH)  # 47: the last batch is short (56 rows)
 
 
 def _load_example():
-    spec = importlib.util.spec_from_file_location("ring_capsule_example",
-                                                  EXAMPLES / "ring_capsule.py")
+    spec = importlib.util.spec_from_file_location(
+        "ring_capsule_example", EXAMPLES / "ring_capsule.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -59,8 +61,8 @@ def _read_batches(path, sizes):
     data = np.fromfile(path, dtype=np.float32)
     out, pos = [], 0
     for n in sizes:
-        x = data[pos:pos + n * 12].reshape(n, 12)
-        y = data[pos + n * 12:pos + n * 22].reshape(n, 10)
+        x = data[pos : pos + n * 12].reshape(n, 12)
+        y = data[pos + n * 12 : pos + n * 22].reshape(n, 10)
         out.append((x, y))
         pos += n * 22
     assert pos == data.size, "the program wrote more than one epoch"
@@ -73,10 +75,13 @@ def ring_batches(tmp_path_factory):
 
     def build(sanitize=None):
         if sanitize not in built:
-            built[sanitize] = compile_c([str(EXAMPLES / "ring_batches.c"), *c_sources()],
-                                        tmp_path_factory.mktemp("rb") / "ring_batches",
-                                        sanitize)
+            built[sanitize] = compile_c(
+                [str(EXAMPLES / "ring_batches.c"), *c_sources()],
+                tmp_path_factory.mktemp("rb") / "ring_batches",
+                sanitize,
+            )
         return built[sanitize]
+
     return build
 
 
@@ -84,25 +89,39 @@ def ring_batches(tmp_path_factory):
 def test_ring_batches_two_producers_in_order(tmp_path, reference, ring_batches, sanitize):
     exe = ring_batches(sanitize)
     out = tmp_path / "batches.bin"
-    res = subprocess.run([str(exe), str(ROWS), str(BATCH), str(SEED), str(out)],
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [str(exe), str(ROWS), str(BATCH), str(SEED), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
-    assert res.stdout == (f"ring_batches: {NUM_BATCHES} batches, {ROWS} rows, from 2 "
-                          "producers: each once, in order, contents verified\n")
+    assert res.stdout == (
+        f"ring_batches: {NUM_BATCHES} batches, {ROWS} rows, from 2 "
+        "producers: each once, in order, contents verified\n"
+    )
     assert res.stderr == ""
     got = _read_batches(out, [len(bx) for bx, _ in reference])
     for k, ((gx, gy), (rx, ry)) in enumerate(zip(got, reference)):
         assert np.array_equal(gx, rx) and np.array_equal(gy, ry), f"batch {k} differs"
 
 
-@settings(max_examples=12, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(rows=st.integers(1, 700), batch=st.integers(1, 90), seed=st.integers(0, 2**64 - 1))
 def test_ring_batches_any_shape(tmp_path, ring_batches, rows, batch, seed):
     # Batch larger than the data set, batch 1, one batch for the two producers, ...
     out = tmp_path / f"b{rows}_{batch}.bin"
-    res = subprocess.run([str(ring_batches()), str(rows), str(batch), str(seed), str(out)],
-                         capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [str(ring_batches()), str(rows), str(batch), str(seed), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     expected = list(example.reference_batches(rows, batch, seed))
     assert f"ring_batches: {len(expected)} batches, {rows} rows" in res.stdout
@@ -122,17 +141,30 @@ def test_ring_batches_compiles_with_the_documented_line(tmp_path):
     # The embedding user's command: no -std, no extra -I for the private headers.
     cc = os.environ.get("CC", "cc")
     exe = tmp_path / "ring_batches"
-    subprocess.run([cc, f"-I{fastiter.get_include()}", str(EXAMPLES / "ring_batches.c"),
-                    *c_sources(), "-pthread", "-lm", "-o", str(exe)], check=True)
+    subprocess.run(
+        [
+            cc,
+            f"-I{fastiter.get_include()}",
+            str(EXAMPLES / "ring_batches.c"),
+            *c_sources(),
+            "-pthread",
+            "-lm",
+            "-o",
+            str(exe),
+        ],
+        check=True,
+    )
     res = subprocess.run([str(exe), "500", "33"], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0 and "16 batches, 500 rows" in res.stdout, res.stderr
 
 
 @pytest.fixture(scope="module")
 def capsule_lib(tmp_path_factory):
-    path = compile_c([str(EXAMPLES / "ring_capsule.c"), *c_sources()],
-                     tmp_path_factory.mktemp("capsule") / "libring_capsule.so",
-                     extra=["-shared", "-fPIC"])
+    path = compile_c(
+        [str(EXAMPLES / "ring_capsule.c"), *c_sources()],
+        tmp_path_factory.mktemp("capsule") / "libring_capsule.so",
+        extra=["-shared", "-fPIC"],
+    )
     lib = example.load(path)
     lib.path = path
     return lib
@@ -196,16 +228,22 @@ def test_early_exit_wakes_blocked_producers_and_frees_everything(capsule_lib):
 
 def test_producer_failure_is_reported(capsule_lib):
     # rows beyond the data set limit: ex_start refuses before starting anything.
-    with pytest.raises(RuntimeError, match="status -1"), \
-            example.CProducers(capsule_lib, 2**19 + 1, 64, 0):
+    with (
+        pytest.raises(RuntimeError, match="status -1"),
+        example.CProducers(capsule_lib, 2**19 + 1, 64, 0),
+    ):
         pass
     assert capsule_lib.ex_live_threads() == 0
 
 
 def test_ring_capsule_script_runs(capsule_lib):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    res = subprocess.run([sys.executable, "-W", "error", str(EXAMPLES / "ring_capsule.py"),
-                          str(capsule_lib.path)], capture_output=True, text=True,
-                         timeout=300, env=env)
+    res = subprocess.run(
+        [sys.executable, "-W", "error", str(EXAMPLES / "ring_capsule.py"), str(capsule_lib.path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     assert "79 batches from C matched the numpy reference, in order" in res.stdout

@@ -1,4 +1,5 @@
 """DataSet / MultiDataSet construction, validation, selection, merge and equality."""
+
 import numpy as np
 import pytest
 
@@ -16,15 +17,25 @@ def test_sizes_and_shapes():
     assert DataSet(None, np.zeros((3, 2))).num_examples() == 3
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    (dict(features=np.zeros((4, 2)), labels=np.zeros((3, 2))), ["features has 4", "labels has 3"]),
-    (dict(features=np.zeros((4, 2, 5)), features_mask=np.ones((4, 4))),
-     ["features_mask", "(4, 5)", "(4, 4)"]),
-    (dict(features=np.zeros((4, 2)), labels=np.zeros((4, 2)), labels_mask=np.ones((3,))),
-     ["labels_mask has 3", "features has 4"]),
-    (dict(features=None, features_mask=np.ones((2, 2))), ["features_mask", "features is None"]),
-    (dict(features=np.float64(1.0)), ["features", "scalar"]),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (
+            dict(features=np.zeros((4, 2)), labels=np.zeros((3, 2))),
+            ["features has 4", "labels has 3"],
+        ),
+        (
+            dict(features=np.zeros((4, 2, 5)), features_mask=np.ones((4, 4))),
+            ["features_mask", "(4, 5)", "(4, 4)"],
+        ),
+        (
+            dict(features=np.zeros((4, 2)), labels=np.zeros((4, 2)), labels_mask=np.ones((3,))),
+            ["labels_mask has 3", "features has 4"],
+        ),
+        (dict(features=None, features_mask=np.ones((2, 2))), ["features_mask", "features is None"]),
+        (dict(features=np.float64(1.0)), ["features", "scalar"]),
+    ],
+)
 def test_bad_shapes_raise_naming_the_argument(kwargs, words):
     with pytest.raises(ValueError) as err:
         DataSet(**kwargs)
@@ -97,8 +108,11 @@ def test_merge_rank2_masks_default_to_ones():
 
 def test_merge_rank3_pads_at_the_end_with_masks():
     a = DataSet(np.full((1, 2, 2), 1.0), np.full((1, 1, 2), 5.0))
-    b = DataSet(np.full((2, 2, 4), 2.0), np.full((2, 1, 4), 6.0),
-                labels_mask=np.array([[1, 1, 1, 0], [1, 1, 1, 1]], np.float64))
+    b = DataSet(
+        np.full((2, 2, 4), 2.0),
+        np.full((2, 1, 4), 6.0),
+        labels_mask=np.array([[1, 1, 1, 0], [1, 1, 1, 1]], np.float64),
+    )
     m = DataSet.merge([a, b])
     assert m.features.shape == (3, 2, 4)
     assert m.features[0].tolist() == [[1, 1, 0, 0], [1, 1, 0, 0]]
@@ -128,8 +142,9 @@ def test_merge_metadata_kept_only_when_all_have_it():
 
 
 def test_multidataset_basics_and_validation():
-    m = MultiDataSet([np.zeros((3, 2)), np.ones((3, 4, 5))], [np.ones((3, 1))],
-                     [None, np.ones((3, 5))])
+    m = MultiDataSet(
+        [np.zeros((3, 2)), np.ones((3, 4, 5))], [np.ones((3, 1))], [None, np.ones((3, 5))]
+    )
     assert (m.num_features_arrays(), m.num_labels_arrays(), len(m)) == (2, 1, 3)
     assert m[1].features[1].shape == (1, 4, 5) and m[1].features_masks[0] is None
     with pytest.raises(ValueError, match=r"features\[0\] has 3.*labels\[0\] has 2"):

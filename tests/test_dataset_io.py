@@ -1,4 +1,5 @@
 """DataSet / MultiDataSet HDF5 persistence: round trips, atomic no-clobber writes, bad files."""
+
 import json
 import os
 
@@ -11,11 +12,13 @@ from fastiter import DataSet, FormatError, MultiDataSet
 
 def sample_ds():
     rng = np.random.default_rng(3)
-    return DataSet(rng.normal(size=(3, 2, 4)).astype(np.float32),
-                   rng.integers(0, 2, size=(3, 5, 4)).astype(np.int8),
-                   np.array([[1, 1, 1, 0], [1, 1, 0, 0], [1, 1, 1, 1]], np.float32),
-                   example_metadata=[{"file": "a.csv", "line": 1}, "x", 3],
-                   label_names=["c0", "c1", "c2", "c3", "c4"])
+    return DataSet(
+        rng.normal(size=(3, 2, 4)).astype(np.float32),
+        rng.integers(0, 2, size=(3, 5, 4)).astype(np.int8),
+        np.array([[1, 1, 1, 0], [1, 1, 0, 0], [1, 1, 1, 1]], np.float32),
+        example_metadata=[{"file": "a.csv", "line": 1}, "x", 3],
+        label_names=["c0", "c1", "c2", "c3", "c4"],
+    )
 
 
 def test_dataset_round_trip_keeps_arrays_dtypes_metadata(tmp_path):
@@ -38,9 +41,12 @@ def test_features_only_and_labels_only(tmp_path):
 
 
 def test_multidataset_round_trip_with_a_none_mask_entry(tmp_path):
-    m = MultiDataSet([np.ones((2, 3)), np.arange(12.0).reshape(2, 2, 3)], [np.zeros((2, 1))],
-                     [None, np.array([[1, 1, 0], [1, 0, 0]], np.float64)],
-                     example_metadata=["p", "q"])
+    m = MultiDataSet(
+        [np.ones((2, 3)), np.arange(12.0).reshape(2, 2, 3)],
+        [np.zeros((2, 1))],
+        [None, np.array([[1, 1, 0], [1, 0, 0]], np.float64)],
+        example_metadata=["p", "q"],
+    )
     m.save(tmp_path / "m.h5")
     back = MultiDataSet.load(tmp_path / "m.h5")
     assert back == m and back.features_masks[0] is None and back.labels_masks is None
@@ -128,8 +134,9 @@ def test_a_dataset_subclass_saves_and_loads_as_a_dataset(tmp_path):
     assert isinstance(Mine.load(tmp_path / "x.h5"), Mine)
 
 
-@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.uint16, np.int64, np.float16,
-                                   np.float32, np.float64])
+@pytest.mark.parametrize(
+    "dtype", [np.bool_, np.int8, np.uint16, np.int64, np.float16, np.float32, np.float64]
+)
 def test_every_numeric_dtype_round_trips(tmp_path, dtype):
     x = (np.arange(12).reshape(3, 4) % 3).astype(dtype)
     DataSet(x, x[:, :2], labels_mask=np.array([1, 0, 1], dtype)).save(tmp_path / "x.h5")

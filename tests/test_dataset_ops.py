@@ -1,4 +1,5 @@
 """DataSet selection methods (split, shuffle, batch_by, as_list, sample) and label helpers."""
+
 import numpy as np
 import pytest
 
@@ -11,9 +12,12 @@ def onehot(classes, c=3):
 
 def labelled(n=6, classes=None):
     classes = list(range(n)) if classes is None else classes
-    return DataSet(np.arange(n, dtype=np.float64)[:, None] * np.ones((1, 2)),
-                   onehot([c % 3 for c in classes]),
-                   example_metadata=[f"m{i}" for i in range(n)], label_names=["a", "b", "c"])
+    return DataSet(
+        np.arange(n, dtype=np.float64)[:, None] * np.ones((1, 2)),
+        onehot([c % 3 for c in classes]),
+        example_metadata=[f"m{i}" for i in range(n)],
+        label_names=["a", "b", "c"],
+    )
 
 
 def col0(ds):
@@ -30,8 +34,10 @@ def test_split_by_count_takes_the_first_n_as_train():
     assert test.example_metadata == ["m4", "m5"] and train.label_names == ["a", "b", "c"]
 
 
-@pytest.mark.parametrize("n, f, k", [(10, 0.7, 7), (3125, 0.7, 2187), (100, 0.29, 29),
-                                     (10, 0.01, 1), (3, 0.5, 1), (6, 0.99, 5)])
+@pytest.mark.parametrize(
+    "n, f, k",
+    [(10, 0.7, 7), (3125, 0.7, 2187), (100, 0.29, 29), (10, 0.01, 1), (3, 0.5, 1), (6, 0.99, 5)],
+)
 def test_split_by_fraction_is_exact_floor_with_at_least_one(n, f, k):
     s = DataSet(np.arange(n, dtype=float)[:, None]).split_test_and_train(f)
     assert len(s.train) == k and len(s.test) == n - k
@@ -49,11 +55,18 @@ def test_split_with_seed_shuffles_a_copy_reproducibly():
     assert [f"m{int(v)}" for v in col0(a.test)] == a.test.example_metadata
 
 
-@pytest.mark.parametrize("arg, exc, words", [
-    (6, ValueError, "[1, 5]"), (0, ValueError, "got 0"), (1.0, ValueError, "(0, 1)"),
-    (0.0, ValueError, "(0, 1)"), (-0.5, ValueError, "got -0.5"),
-    ("3", TypeError, "str"), (True, TypeError, "True"),
-])
+@pytest.mark.parametrize(
+    "arg, exc, words",
+    [
+        (6, ValueError, "[1, 5]"),
+        (0, ValueError, "got 0"),
+        (1.0, ValueError, "(0, 1)"),
+        (0.0, ValueError, "(0, 1)"),
+        (-0.5, ValueError, "got -0.5"),
+        ("3", TypeError, "str"),
+        (True, TypeError, "True"),
+    ],
+)
 def test_split_rejects_bad_arguments(arg, exc, words):
     with pytest.raises(exc) as err:
         labelled().split_test_and_train(arg)
@@ -68,8 +81,13 @@ def test_split_needs_two_examples():
 
 # --- shuffle ------------------------------------------------------------------------
 def test_shuffle_moves_everything_together_and_returns_its_seed():
-    ds = DataSet(np.arange(8.0)[:, None], onehot([0, 1, 2, 0, 1, 2, 0, 1]),
-                 np.arange(8.0), np.arange(8.0) * 10, example_metadata=list(range(8)))
+    ds = DataSet(
+        np.arange(8.0)[:, None],
+        onehot([0, 1, 2, 0, 1, 2, 0, 1]),
+        np.arange(8.0),
+        np.arange(8.0) * 10,
+        example_metadata=list(range(8)),
+    )
     seed = ds.shuffle()
     assert isinstance(seed, int)
     order = [int(v) for v in col0(ds)]
@@ -174,8 +192,12 @@ def test_sort_by_label_with_an_absent_class_groups_by_class():
 
 
 def test_to_multi_data_set_and_memory_footprint():
-    ds = DataSet(np.ones((2, 3), np.float32), np.ones((2, 2), np.float64),
-                 labels_mask=np.ones(2, np.int8), example_metadata=["a", "b"])
+    ds = DataSet(
+        np.ones((2, 3), np.float32),
+        np.ones((2, 2), np.float64),
+        labels_mask=np.ones(2, np.int8),
+        example_metadata=["a", "b"],
+    )
     m = ds.to_multi_data_set()
     assert isinstance(m, MultiDataSet) and m.features[0] is ds.features
     assert m.features_masks is None and m.labels_masks[0] is ds.labels_mask
@@ -202,8 +224,9 @@ def test_index_edge_cases():
 # --- MultiDataSet selection -------------------------------------------------------------
 def multi(n=6):
     x = np.arange(n, dtype=np.float64)[:, None]
-    return MultiDataSet([x, x * 2], [x * 3], [None, np.ones((n, 1))],
-                        example_metadata=list(range(n)))
+    return MultiDataSet(
+        [x, x * 2], [x * 3], [None, np.ones((n, 1))], example_metadata=list(range(n))
+    )
 
 
 def test_multidataset_shuffle_sample_and_lists_keep_rows_aligned():

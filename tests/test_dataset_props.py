@@ -1,4 +1,5 @@
 """Hypothesis round trips: merging the pieces of split / batch_by / as_list gives the original."""
+
 from decimal import Decimal
 
 import numpy as np
@@ -84,12 +85,16 @@ def test_multidataset_split_and_batch_round_trip(ds, data):
     assert MultiDataSet.merge(m.as_list()) == m
 
 
-@given(st.lists(st.tuples(st.integers(1, 4), st.integers(1, 6)), min_size=1, max_size=6),
-       st.integers(1, 5), st.integers(0, 2**31))
+@given(
+    st.lists(st.tuples(st.integers(1, 4), st.integers(1, 6)), min_size=1, max_size=6),
+    st.integers(1, 5),
+    st.integers(0, 2**31),
+)
 def test_merge_pads_like_a_reference_and_re_merges_to_itself(shapes, b, seed):
     rng = np.random.default_rng(seed)
-    pieces = [DataSet(rng.normal(size=(k, 2, t)) + 5, rng.normal(size=(k, 1, t)) + 5)
-              for k, t in shapes]
+    pieces = [
+        DataSet(rng.normal(size=(k, 2, t)) + 5, rng.normal(size=(k, 1, t)) + 5) for k, t in shapes
+    ]
     merged = DataSet.merge(pieces)
     t_max = max(t for _, t in shapes)
     ref = np.zeros((sum(k for k, _ in shapes), 2, t_max))
@@ -97,8 +102,8 @@ def test_merge_pads_like_a_reference_and_re_merges_to_itself(shapes, b, seed):
     row = 0
     for p in pieces:
         k, _, t = p.features.shape
-        ref[row:row + k, :, :t] = p.features
-        ref_mask[row:row + k, :t] = 1
+        ref[row : row + k, :, :t] = p.features
+        ref_mask[row : row + k, :t] = 1
         row += k
     np.testing.assert_array_equal(merged.features, ref)
     if len({t for _, t in shapes}) > 1:
@@ -126,13 +131,15 @@ def sort_by_label_reference(classes, c):
             continue
         break
     for cls in range(c):
-        order.extend(queues[cls][heads[cls]:])
+        order.extend(queues[cls][heads[cls] :])
     return order
 
 
 @given(st.lists(st.integers(0, 3), max_size=40), st.integers(4, 5))
 def test_sort_by_label_matches_the_round_robin_reference(classes, c):
-    ds = DataSet(np.arange(len(classes), dtype=float)[:, None],
-                 np.eye(c)[np.asarray(classes, dtype=np.int64)].reshape(len(classes), c))
+    ds = DataSet(
+        np.arange(len(classes), dtype=float)[:, None],
+        np.eye(c)[np.asarray(classes, dtype=np.int64)].reshape(len(classes), c),
+    )
     ds.sort_by_label()
     assert ds.features[:, 0].astype(int).tolist() == sort_by_label_reference(classes, c)

@@ -1,4 +1,5 @@
 """DataSet's in-place feature transforms and per-example statistics vs numpy references."""
+
 import numpy as np
 import pytest
 
@@ -50,8 +51,12 @@ def test_squish_binarize_multiply_divide():
 def test_transforms_do_not_write_through_to_the_callers_array():
     x = np.array([[1.0, 2.0]])
     ds = DataSet(x)
-    for op in (lambda d: d.multiply_by(3), lambda d: d.binarize(1.5),
-               lambda d: d.squish_to_range(0, 1), lambda d: d.scale_min_and_max()):
+    for op in (
+        lambda d: d.multiply_by(3),
+        lambda d: d.binarize(1.5),
+        lambda d: d.squish_to_range(0, 1),
+        lambda d: d.scale_min_and_max(),
+    ):
         op(ds)
     assert x.tolist() == [[1.0, 2.0]]
 
@@ -72,13 +77,19 @@ def test_normalize_standardizes_each_feature():
     np.testing.assert_allclose(ds.features, (x - x.mean(0)) / x.std(0), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("make", [
-    lambda rng: (rng.normal(1e4, 3.0, size=(40, 3)).astype(np.float32), None),
-    lambda rng: (rng.integers(0, 255, size=(12, 3, 4, 5)).astype(np.uint8), None),
-    lambda rng: (rng.normal(size=(6, 2, 7)),
-                 (np.arange(7)[None, :] < rng.integers(1, 8, size=(6, 1))).astype(np.float32)),
-    lambda rng: (np.c_[rng.normal(size=9), np.full(9, 4.0)], None),
-], ids=["float32-offset", "uint8-images", "masked-series", "constant-feature"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda rng: (rng.normal(1e4, 3.0, size=(40, 3)).astype(np.float32), None),
+        lambda rng: (rng.integers(0, 255, size=(12, 3, 4, 5)).astype(np.uint8), None),
+        lambda rng: (
+            rng.normal(size=(6, 2, 7)),
+            (np.arange(7)[None, :] < rng.integers(1, 8, size=(6, 1))).astype(np.float32),
+        ),
+        lambda rng: (np.c_[rng.normal(size=9), np.full(9, 4.0)], None),
+    ],
+    ids=["float32-offset", "uint8-images", "masked-series", "constant-feature"],
+)
 def test_normalize_gives_the_numbers_of_normalizer_standardize(make):
     from fastiter.preprocessing import NormalizerStandardize
 

@@ -1,4 +1,5 @@
 """``fastiter demo`` explains what it measured and accounts for every folder it writes."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,13 @@ SMALL = ["--years", "3", "--ny", "21", "--nx", "27", "--batch-size", "4"]
 
 
 def _demo(*args, env=None):
-    res = subprocess.run([sys.executable, "-m", "fastiter.cli", "demo", *SMALL, *args],
-                         capture_output=True, text=True, timeout=300, env=env)
+    res = subprocess.run(
+        [sys.executable, "-m", "fastiter.cli", "demo", *SMALL, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert res.returncode == 0, res.stderr
     return " ".join(res.stdout.split())  # explanations are wrapped: compare words
 
@@ -33,8 +39,14 @@ def test_demo_in_a_temporary_folder_leaves_nothing(tmp_path):
 
 def test_demo_explains_p_c_overlap_workers_and_the_loss(tmp_path):
     text = _demo("--out", str(tmp_path / "d"), "--no-compare", "--workers", "2")
-    for words in ("P, the producer alone", "C, the training alone", "max(P, C)",
-                  "P + C", "while the training", "2 producer threads",
-                  "in the order one thread would have made them"):
+    for words in (
+        "P, the producer alone",
+        "C, the training alone",
+        "max(P, C)",
+        "P + C",
+        "while the training",
+        "2 producer threads",
+        "in the order one thread would have made them",
+    ):
         assert words in text, (words, text)
     assert "Training loss" in text and "not a training recipe" in text

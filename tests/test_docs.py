@@ -23,6 +23,7 @@ The C API reference is also checked both ways: every function, type and macro th
 public headers declare is documented in ``docs/c-api.md``, and every ``fi_``/``FI_``
 name documented in a header's section exists in that header.
 """
+
 from __future__ import annotations
 
 import functools
@@ -51,13 +52,20 @@ def _blocks():
     for md in PAGES:
         text = md.read_text(encoding="utf-8")
         for m in _FENCE.finditer(text):
-            before = text[:m.start()].rstrip().splitlines()
+            before = text[: m.start()].rstrip().splitlines()
             last = before[-1].strip() if before else ""
             mark = _MARK.search(last)
             line = text.count("\n", 0, m.start()) + 1
-            found.append((md.relative_to(ROOT).as_posix(), line, m.group(1), m.group(2),
-                          mark.group(1).split(":")[0] if mark else None,
-                          mark.group(2) if mark else None))
+            found.append(
+                (
+                    md.relative_to(ROOT).as_posix(),
+                    line,
+                    m.group(1),
+                    m.group(2),
+                    mark.group(1).split(":")[0] if mark else None,
+                    mark.group(2) if mark else None,
+                )
+            )
     return found
 
 
@@ -113,8 +121,14 @@ def test_shell_block_runs(block, tmp_path):
     (tmp_path / "csrc").symlink_to(ROOT / "csrc", target_is_directory=True)
     bindir = os.path.dirname(sys.executable)
     env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
-    res = subprocess.run(["bash", "-e", "-c", code], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        ["bash", "-e", "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert res.returncode == 0, f"{name}:{line} failed:\n{res.stdout}\n{res.stderr}"
 
 
@@ -122,8 +136,11 @@ def test_readme_and_getting_started_run_every_code_block():
     """The first pages a reader sees hold no block the tests skip, except the two
     set-up commands (`make demo`, `make test`: the test run is one of them)."""
     for page in ("README.md", "docs/getting-started.md"):
-        skipped = [f"{b[0]}:{b[1]}" for b in BLOCKS if b[0] == page and b[4] == "no-run"
-                   and not b[3].lstrip().startswith("make ")]
+        skipped = [
+            f"{b[0]}:{b[1]}"
+            for b in BLOCKS
+            if b[0] == page and b[4] == "no-run" and not b[3].lstrip().startswith("make ")
+        ]
         assert not skipped, f"blocks the tests never run: {skipped}"
         assert any(b[0] == page and b[2] == "python" for b in BLOCKS), page
 
@@ -150,8 +167,9 @@ def _repository_files() -> tuple[str, ...]:
     return tuple(found)
 
 
-@pytest.mark.parametrize("page", [*PAGES, ROOT / "CONTRIBUTING.md"],
-                         ids=lambda p: p.relative_to(ROOT).as_posix())
+@pytest.mark.parametrize(
+    "page", [*PAGES, ROOT / "CONTRIBUTING.md"], ids=lambda p: p.relative_to(ROOT).as_posix()
+)
 def test_pages_cite_only_files_in_the_repository(page):
     text = page.read_text(encoding="utf-8")
     tracked = _repository_files()
@@ -185,9 +203,22 @@ def core_objects(tmp_path_factory):
     objs = []
     for src in c_sources():
         obj = folder / (Path(src).stem + ".o")
-        cmd = [cc, "-std=c11", "-Wall", "-Wextra", "-pedantic", "-Werror", "-O1",
-               "-pthread", f"-I{fastiter.get_include()}", f"-I{fastiter.get_source_dir()}",
-               "-c", src, "-o", str(obj)]
+        cmd = [
+            cc,
+            "-std=c11",
+            "-Wall",
+            "-Wextra",
+            "-pedantic",
+            "-Werror",
+            "-O1",
+            "-pthread",
+            f"-I{fastiter.get_include()}",
+            f"-I{fastiter.get_source_dir()}",
+            "-c",
+            src,
+            "-o",
+            str(obj),
+        ]
         res = subprocess.run(cmd, capture_output=True, text=True)
         assert res.returncode == 0, f"compile failed:\n{' '.join(cmd)}\n{res.stderr}"
         objs.append(str(obj))
@@ -206,15 +237,16 @@ def test_c_program_compiles_and_runs(block, tmp_path, core_objects):
 
 # ----------------------------------------------------------- the C API, both ways
 
+
 def _header_names(text: str) -> set[str]:
     """Functions, types and macros a public header declares."""
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    names = set(re.findall(r"\b(fi_\w+)\s*\(", text))              # prototypes
+    names = set(re.findall(r"\b(fi_\w+)\s*\(", text))  # prototypes
     names |= set(re.findall(r"typedef\s+(?:struct|enum)\s+(fi_\w+)", text))
     names |= set(re.findall(r"\}\s*(fi_\w+)\s*;", text))
-    names |= set(re.findall(r"\(\*(fi_\w+)\)", text))               # function pointers
+    names |= set(re.findall(r"\(\*(fi_\w+)\)", text))  # function pointers
     for body in re.findall(r"typedef\s+enum\s+\w+\s*\{(.*?)\}", text, re.S):
-        names |= set(re.findall(r"\b(FI_[A-Z0-9_]+)", body))     # enum constants
+        names |= set(re.findall(r"\b(FI_[A-Z0-9_]+)", body))  # enum constants
     names |= set(re.findall(r"#define\s+(FI_\w+)", text))
     return {n for n in names if not n.endswith("_")}
 

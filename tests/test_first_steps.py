@@ -1,6 +1,7 @@
 """What a newcomer runs into first: submodules reached as attributes, and a checkout that
 shadows the package when Python starts in the folder that holds it.  Each case runs in a
 fresh interpreter, since it is about what ``import fastiter`` does."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _python(code: str, cwd: Path | str, *flags: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *flags, "-c", code], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, *flags, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_submodules_are_imported_on_first_attribute_access(tmp_path):
@@ -24,7 +26,9 @@ def test_submodules_are_imported_on_first_attribute_access(tmp_path):
         "lazy = ['fastiter.jit', 'fastiter.interop', 'fastiter.netcdf', 'fastiter.torch']\n"
         "print(sorted(m for m in lazy if m in sys.modules))\n"
         "print(callable(fastiter.jit.native), callable(fastiter.interop.to_jax),\n"
-        "      callable(fastiter.netcdf.save_chunks))\n", tmp_path)
+        "      callable(fastiter.netcdf.save_chunks))\n",
+        tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     before, after = res.stdout.splitlines()
     assert before == "[]"  # import fastiter stays light: numba, xarray not pulled in
@@ -46,7 +50,9 @@ def test_fastiter_torch_without_torch_is_a_clear_import_error(tmp_path):
         "try:\n"
         "    fastiter.torch\n"
         "except ImportError as exc:\n"
-        "    print('ImportError:', exc)\n", tmp_path)
+        "    print('ImportError:', exc)\n",
+        tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     first, second = res.stdout.splitlines()
     assert first == "DataSet"  # import fastiter itself is unaffected
@@ -83,9 +89,14 @@ def test_python_started_beside_the_checkout_gets_the_real_package(folder_holding
 def test_python_beside_the_checkout_without_an_install_says_so(folder_holding_the_checkout):
     # -S: no site-packages, so this interpreter has no fastiter installed
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    res = subprocess.run([sys.executable, "-S", "-c", "import fastiter"],
-                         cwd=folder_holding_the_checkout, capture_output=True, text=True,
-                         timeout=60, env=env)
+    res = subprocess.run(
+        [sys.executable, "-S", "-c", "import fastiter"],
+        cwd=folder_holding_the_checkout,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert res.returncode != 0
     last = res.stderr.strip().splitlines()[-1]
     assert last.startswith("ImportError: `import fastiter` found the checkout folder"), last

@@ -4,6 +4,7 @@ Each rule of :data:`LAYER_RULES` says which parts of ``fastiter`` a module or pa
 import from; an import of any other part of fastiter (at the top of a file or inside a
 function: a lazy import still ties the layers) fails the test.  To add a layer, add a row.
 """
+
 from __future__ import annotations
 
 import ast
@@ -17,8 +18,15 @@ import fastiter
 ROOT = Path(fastiter.__file__).resolve().parent
 
 #: The bottom floor: modules that import nothing above themselves, usable from anywhere.
-BOTTOM = ("fastiter._validate", "fastiter._env", "fastiter._cpus", "fastiter._extras",
-          "fastiter.errors", "fastiter.kernels", "fastiter._core")
+BOTTOM = (
+    "fastiter._validate",
+    "fastiter._env",
+    "fastiter._cpus",
+    "fastiter._extras",
+    "fastiter.errors",
+    "fastiter.kernels",
+    "fastiter._core",
+)
 
 #: (module or package, the parts of fastiter it may import).  A name covers its
 #: submodules: "fastiter.kernels" allows "fastiter.kernels._common".
@@ -44,8 +52,12 @@ def _module_name(path: Path) -> str:
 def _is_module(name: str) -> bool:
     rel = Path(*name.split("."))
     base = ROOT.parent / rel
-    return base.with_suffix(".py").exists() or (base / "__init__.py").exists() or \
-        any(base.parent.glob(base.name + ".*.so")) or base.with_suffix(".pyx").exists()
+    return (
+        base.with_suffix(".py").exists()
+        or (base / "__init__.py").exists()
+        or any(base.parent.glob(base.name + ".*.so"))
+        or base.with_suffix(".pyx").exists()
+    )
 
 
 def imports_of(path: Path) -> list[tuple[int, str]]:
@@ -104,8 +116,9 @@ def _circle_in(package: str) -> list[str] | None:
     graph = {}
     for path in _files_of(package):
         me = _module_name(path)
-        graph[me] = {m for _, m in imports_of(path)
-                     if _covers(package, m) and m not in (me, package)}  # __init__ re-exports
+        graph[me] = {
+            m for _, m in imports_of(path) if _covers(package, m) and m not in (me, package)
+        }  # __init__ re-exports
     state: dict[str, int] = {}  # 1: on the current path, 2: done
 
     def visit(node: str, trail: list[str]) -> list[str] | None:
@@ -140,4 +153,5 @@ def test_the_checker_sees_a_lazy_upward_import(tmp_path, monkeypatch):
     (fake / "m.py").write_text("def f():\n    from fastiter.iterators import x\n")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path / "fastiter")
     assert _upward_imports("fastiter.dataset", BOTTOM + ("fastiter.dataset",)) == [
-        "fastiter/dataset/m.py:2 imports fastiter.iterators"]
+        "fastiter/dataset/m.py:2 imports fastiter.iterators"
+    ]

@@ -1,5 +1,6 @@
 """The installed package's basics: --version, python -m fastiter, plain help, the C
 library's paths, and the ImportError that names the missing extra."""
+
 from __future__ import annotations
 
 import os
@@ -14,15 +15,16 @@ from fastiter._extras import EXTRAS
 
 
 def _py(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
 
 
 def test_version_from_both_entry_points():
-    res = subprocess.run([sys.executable, "-m", "fastiter", "--version"], capture_output=True,
-                         text=True, timeout=60)
+    res = subprocess.run(
+        [sys.executable, "-m", "fastiter", "--version"], capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 0 and res.stdout.strip() == f"fastiter {fastiter.__version__}"
     from fastiter.cli import main
+
     with pytest.raises(SystemExit) as exc:
         main(["--version"])
     assert exc.value.code == 0
@@ -30,6 +32,7 @@ def test_version_from_both_entry_points():
 
 def test_top_level_help_is_plain_text(capsys):
     from fastiter.cli import main
+
     with pytest.raises(SystemExit):
         main(["--help"])
     text = capsys.readouterr().out
@@ -40,41 +43,59 @@ def test_top_level_help_is_plain_text(capsys):
 
 def test_config_prints_paths_that_exist(capsys):
     from fastiter.cli import main
+
     assert main(["config", "--libdir", "--includedir", "--pkgconfigdir", "--cmakedir"]) == 0
     libdir, incdir, pcdir, cmakedir = capsys.readouterr().out.split()
     assert libdir == fastiter.get_library_dir()
-    for path in (os.path.join(libdir, "libfastiter.so"), os.path.join(libdir, "libfastiter.a"),
-                 os.path.join(incdir, "fastiter.h"), os.path.join(pcdir, "fastiter.pc"),
-                 os.path.join(cmakedir, "fastiterConfig.cmake")):
+    for path in (
+        os.path.join(libdir, "libfastiter.so"),
+        os.path.join(libdir, "libfastiter.a"),
+        os.path.join(incdir, "fastiter.h"),
+        os.path.join(pcdir, "fastiter.pc"),
+        os.path.join(cmakedir, "fastiterConfig.cmake"),
+    ):
         assert os.path.isfile(path), path
     assert main(["config", "--cflags", "--libs"]) == 0
     assert capsys.readouterr().out.split() == [
-        f"-I{incdir}", f"-L{libdir}", f"-Wl,-rpath,{libdir}", "-lfastiter"]
+        f"-I{incdir}",
+        f"-L{libdir}",
+        f"-Wl,-rpath,{libdir}",
+        "-lfastiter",
+    ]
 
 
-@pytest.mark.parametrize("module,hidden,extra", [
-    ("fastiter.netcdf", "xarray", "netcdf"),
-    ("fastiter.netcdf", "netCDF4", "netcdf"),
-    ("fastiter.jit", "numba", "jit"),
-    ("fastiter.netcdf.cluster", "distributed", "distributed"),
-    ("fastiter.torch", "torch", "torch"),
-])
+@pytest.mark.parametrize(
+    "module,hidden,extra",
+    [
+        ("fastiter.netcdf", "xarray", "netcdf"),
+        ("fastiter.netcdf", "netCDF4", "netcdf"),
+        ("fastiter.jit", "numba", "jit"),
+        ("fastiter.netcdf.cluster", "distributed", "distributed"),
+        ("fastiter.torch", "torch", "torch"),
+    ],
+)
 def test_a_missing_extra_names_the_pip_command(module, hidden, extra):
     # sys.modules[name] = None is how Python spells "not installed" for find_spec/import
-    res = _py(f"import sys; sys.modules[{hidden!r}] = None\n"
-              f"try:\n    import {module}\nexcept ImportError as e:\n    print(e)\n"
-              f"else:\n    print('imported')")
+    res = _py(
+        f"import sys; sys.modules[{hidden!r}] = None\n"
+        f"try:\n    import {module}\nexcept ImportError as e:\n    print(e)\n"
+        f"else:\n    print('imported')"
+    )
     assert res.returncode == 0, res.stderr
     assert f"pip install fastiter[{extra}]" in res.stdout, res.stdout
     assert hidden in res.stdout
 
 
 def test_lazy_netcdf_names_and_split_command_name_the_extra_too():
-    res = _py("import sys; sys.modules['xarray'] = None\nimport fastiter\n"
-              "try:\n    fastiter.save_chunks\nexcept ImportError as e:\n    print(e)")
+    res = _py(
+        "import sys; sys.modules['xarray'] = None\nimport fastiter\n"
+        "try:\n    fastiter.save_chunks\nexcept ImportError as e:\n    print(e)"
+    )
     assert "pip install fastiter[netcdf]" in res.stdout, res.stdout + res.stderr
-    res = _py("import sys; sys.modules['xarray'] = None\nfrom fastiter.cli import main\n"
-              "sys.exit(main(['split', 'in.nc', 'out']))")
+    res = _py(
+        "import sys; sys.modules['xarray'] = None\nfrom fastiter.cli import main\n"
+        "sys.exit(main(['split', 'in.nc', 'out']))"
+    )
     assert res.returncode == 2
     assert "fastiter split" in res.stderr and "pip install fastiter[netcdf]" in res.stderr
 
@@ -107,14 +128,18 @@ def test_setup_py_only_declares_the_build(tmp_path):
     (tmp_path / "fastiter" / "_core").mkdir(parents=True)
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     # Cython and numpy hidden: declaring the build must not import them
-    code = ("import sys, runpy; sys.modules['Cython'] = None; sys.modules['numpy'] = None; "
-            "sys.argv = ['setup.py', '--version']; runpy.run_path('setup.py', run_name='__main__')")
-    res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=120)
+    code = (
+        "import sys, runpy; sys.modules['Cython'] = None; sys.modules['numpy'] = None; "
+        "sys.argv = ['setup.py', '--version']; runpy.run_path('setup.py', run_name='__main__')"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip().splitlines()[-1] == fastiter.__version__
-    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")
-                   if ".egg-info" not in str(p))
+    after = sorted(
+        p.relative_to(tmp_path) for p in tmp_path.rglob("*") if ".egg-info" not in str(p)
+    )
     assert after == before
 
 
@@ -131,16 +156,26 @@ def test_importing_setup_py_runs_no_setup(tmp_path):
         shutil.copy2(root / name, tmp_path / name)
     shutil.copytree(root / "csrc", tmp_path / "csrc")
     (tmp_path / "fastiter" / "_core").mkdir(parents=True)
-    before = sorted((p.relative_to(tmp_path), p.stat().st_mtime_ns)
-                    for p in tmp_path.rglob("*"))
-    code = ("import sys; sys.modules['Cython'] = None; sys.modules['numpy'] = None; "
-            "sys.path.insert(0, '.'); import setup; "
-            "print(sorted(setup.NATIVE), setup.FastiterBuildExt.__name__)")
-    res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=120)
+    before = sorted((p.relative_to(tmp_path), p.stat().st_mtime_ns) for p in tmp_path.rglob("*"))
+    code = (
+        "import sys; sys.modules['Cython'] = None; sys.modules['numpy'] = None; "
+        "sys.path.insert(0, '.'); import setup; "
+        "print(sorted(setup.NATIVE), setup.FastiterBuildExt.__name__)"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert res.returncode == 0, res.stderr
-    assert res.stdout.split() == ["['_alloc',", "'_csv',", "'_kernels',", "'_ring']",
-                                  "FastiterBuildExt"]
-    after = sorted((p.relative_to(tmp_path), p.stat().st_mtime_ns)
-                   for p in tmp_path.rglob("*") if "__pycache__" not in str(p))
+    assert res.stdout.split() == [
+        "['_alloc',",
+        "'_csv',",
+        "'_kernels',",
+        "'_ring']",
+        "FastiterBuildExt",
+    ]
+    after = sorted(
+        (p.relative_to(tmp_path), p.stat().st_mtime_ns)
+        for p in tmp_path.rglob("*")
+        if "__pycache__" not in str(p)
+    )
     assert after == before

@@ -23,8 +23,9 @@ def _rank_examples(rank, world, workers, x):
     from fastiter.torch import IterableDataset
 
     it = ArrayDataSetIterator(x, batch_size=4, shuffle=True, seed=11)
-    loader = torch.utils.data.DataLoader(IterableDataset(it, rank=rank, world_size=world),
-                                         batch_size=None, num_workers=workers)
+    loader = torch.utils.data.DataLoader(
+        IterableDataset(it, rank=rank, world_size=world), batch_size=None, num_workers=workers
+    )
     return [v for b in loader for v in b["features"][:, 0].tolist()]
 
 

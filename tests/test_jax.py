@@ -2,6 +2,7 @@
 
 CPU jax is part of the test extra (``make test`` installs it).
 """
+
 import numpy as np
 import pytest
 
@@ -17,19 +18,19 @@ def _aligned(shape, dtype=np.float32, alignment=64):
     nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
     raw = np.empty(nbytes + alignment, np.uint8)
     offset = (-raw.ctypes.data) % alignment
-    return raw[offset:offset + nbytes].view(dtype).reshape(shape)
+    return raw[offset : offset + nbytes].view(dtype).reshape(shape)
 
 
 def test_to_jax_is_zero_copy_where_jax_allows():
     x = _aligned((8, 4))
     x[:] = np.arange(32, dtype=np.float32).reshape(8, 4)
     out = to_jax(DataSet(x))
-    assert out["features"].unsafe_buffer_pointer() == x.ctypes.data   # no copy
+    assert out["features"].unsafe_buffer_pointer() == x.ctypes.data  # no copy
     assert out["labels"] is None and out["features_mask"] is None
 
 
 def test_to_jax_copies_an_unaligned_buffer_with_the_same_values():
-    x = _aligned((33,))[1:].reshape(8, 4)   # 4 bytes past a 64-byte boundary
+    x = _aligned((33,))[1:].reshape(8, 4)  # 4 bytes past a 64-byte boundary
     x[:] = np.arange(32, dtype=np.float32).reshape(8, 4)
     out = to_jax(DataSet(x, np.ones((8, 1), np.float32)))
     np.testing.assert_array_equal(np.asarray(out["features"]), x)
@@ -46,7 +47,7 @@ def test_a_jitted_training_step_over_a_fastiter_iterator():
 
     @jax.jit
     def step(w, batch):
-        traces.append(1)   # runs only while tracing
+        traces.append(1)  # runs only while tracing
 
         def loss(w):
             return jnp.mean((batch["features"] @ w - batch["labels"]) ** 2)
@@ -58,10 +59,10 @@ def test_a_jitted_training_step_over_a_fastiter_iterator():
     losses = []
     for _ in range(5):
         epoch = []
-        for ds in it:   # a new shuffle each epoch
+        for ds in it:  # a new shuffle each epoch
             w, value = step(w, {k: v for k, v in to_jax(ds).items() if v is not None})
             epoch.append(float(value))
         losses.append(np.mean(epoch))
-    assert len(traces) == 1   # one shape, one compilation
+    assert len(traces) == 1  # one shape, one compilation
     assert losses[-1] < 0.05 * losses[0]
     np.testing.assert_allclose(np.asarray(w), w_true, atol=0.1)

@@ -1,4 +1,5 @@
 """The numba way in: @njit code calling the C kernels through their cdef api entries."""
+
 from __future__ import annotations
 
 import os
@@ -21,16 +22,32 @@ c_gather = fjit.native("gather")
 
 @fjit.jit_native
 def _encode_and_draw(labels, onehot, bad, noise):
-    status = c_one_hot(labels.ctypes, fjit.FI_INT64, labels.size, 1, onehot.shape[1],
-                       onehot.ctypes, fjit.FI_FLOAT32, bad.ctypes)
+    status = c_one_hot(
+        labels.ctypes,
+        fjit.FI_INT64,
+        labels.size,
+        1,
+        onehot.shape[1],
+        onehot.ctypes,
+        fjit.FI_FLOAT32,
+        bad.ctypes,
+    )
     status2 = c_uniform(7, 0, 0, noise.size, noise.ctypes, fjit.FI_FLOAT32)
     return status, status2
 
 
 @fjit.jit_native
 def _gather_rows(src, idx, out, bad):
-    return c_gather(src.ctypes, src.shape[0], src.strides[0], src.strides[0], idx.ctypes,
-                    idx.size, out.ctypes, bad.ctypes)
+    return c_gather(
+        src.ctypes,
+        src.shape[0],
+        src.strides[0],
+        src.strides[0],
+        idx.ctypes,
+        idx.size,
+        out.ctypes,
+        bad.ctypes,
+    )
 
 
 def test_njit_function_calls_the_c_kernels():
@@ -61,8 +78,10 @@ def test_njit_gather_reports_bad_index(rng):
 def test_native_kernels_also_run_from_plain_python():
     out = np.empty(10, np.float64)
     assert c_uniform(3, 1, 5, 10, out.ctypes, fjit.FI_FLOAT64) == 0
-    assert out.tobytes() == kernels.random_uniform(10, seed=3, stream=1, start=5,
-                                                   dtype=np.float64).tobytes()
+    assert (
+        out.tobytes()
+        == kernels.random_uniform(10, seed=3, stream=1, start=5, dtype=np.float64).tobytes()
+    )
     with pytest.raises(ValueError, match="unknown native kernel"):
         fjit.native("nope")
 
@@ -81,9 +100,15 @@ def test_jit_options_and_switch():
     finally:
         fjit.set_jit_enabled(True)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    code = ("import sys, fastiter, fastiter.jit as j; f = lambda: 1; "
-            "print(j.jit_enabled(), j.jit(f) is f, 'numba' in sys.modules)")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": root, "FASTITER_DISABLE_JIT": "1"},
-                         timeout=60)
+    code = (
+        "import sys, fastiter, fastiter.jit as j; f = lambda: 1; "
+        "print(j.jit_enabled(), j.jit(f) is f, 'numba' in sys.modules)"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": root, "FASTITER_DISABLE_JIT": "1"},
+        timeout=60,
+    )
     assert res.stdout.split() == ["False", "True", "False"], res.stderr

@@ -1,4 +1,5 @@
 """The Python face of the kernels against tests/reference.py."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,12 @@ LABEL_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16]
 OUT_DTYPES = [np.bool_, np.uint8, np.int32, np.float16, np.float32, np.float64]
 
 
-@given(data=st.data(), ldt=st.sampled_from(LABEL_DTYPES), odt=st.sampled_from(OUT_DTYPES),
-       num_classes=st.integers(1, 40))
+@given(
+    data=st.data(),
+    ldt=st.sampled_from(LABEL_DTYPES),
+    odt=st.sampled_from(OUT_DTYPES),
+    num_classes=st.integers(1, 40),
+)
 def test_one_hot_matches_reference(data, ldt, odt, num_classes):
     shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=7))
     labels = data.draw(hnp.arrays(ldt, shape, elements=st.integers(0, num_classes - 1)))
@@ -49,13 +54,16 @@ def test_one_hot_bad_label_names_position_and_value(bad, pos):
     assert (out == 9.0).all()  # nothing written
 
 
-@pytest.mark.parametrize("kwargs,err", [
-    (dict(labels=np.array([0.5]), num_classes=2), TypeError),
-    (dict(labels=np.array([0]), num_classes=0), ValueError),
-    (dict(labels=np.array([0]), num_classes=2, dtype=np.complex64), TypeError),
-    (dict(labels=np.array([0]), num_classes=2, axis=3), ValueError),
-    (dict(labels=np.array([0]), num_classes=2, out=np.zeros((1, 3), np.float32)), ValueError),
-])
+@pytest.mark.parametrize(
+    "kwargs,err",
+    [
+        (dict(labels=np.array([0.5]), num_classes=2), TypeError),
+        (dict(labels=np.array([0]), num_classes=0), ValueError),
+        (dict(labels=np.array([0]), num_classes=2, dtype=np.complex64), TypeError),
+        (dict(labels=np.array([0]), num_classes=2, axis=3), ValueError),
+        (dict(labels=np.array([0]), num_classes=2, out=np.zeros((1, 3), np.float32)), ValueError),
+    ],
+)
 def test_one_hot_rejects_bad_arguments(kwargs, err):
     with pytest.raises(err):
         kernels.one_hot(**kwargs)

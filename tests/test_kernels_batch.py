@@ -1,4 +1,5 @@
 """gather and collate against tests/reference.py."""
+
 from __future__ import annotations
 
 import numpy as np

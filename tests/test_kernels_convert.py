@@ -1,4 +1,5 @@
 """gather_scaled (the fused uint8 gather + float conversion) against tests/reference.py."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,8 +21,7 @@ def test_gather_scaled_matches_reference(data, dt, scale, threshold):
     shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=40))
     src = data.draw(hnp.arrays(np.uint8, shape))
     idx = data.draw(st.lists(st.integers(0, shape[0] - 1), max_size=12)) if shape[0] else []
-    got = kernels.gather_scaled(src, np.array(idx, np.int64), scale, threshold=threshold,
-                                dtype=dt)
+    got = kernels.gather_scaled(src, np.array(idx, np.int64), scale, threshold=threshold, dtype=dt)
     want = reference.gather_scaled(src, idx, scale, threshold, dt)
     assert got.shape == want.shape and got.dtype == dt and got.flags.c_contiguous
     np.testing.assert_array_equal(got, want)
@@ -31,18 +31,16 @@ def test_gather_scaled_matches_reference(data, dt, scale, threshold):
 @pytest.mark.parametrize("threshold", [None, 30])
 def test_large_batch_split_across_the_pool_matches_reference(dt, threshold, rng):
     src = rng.integers(0, 256, (3000, 28, 28), dtype=np.uint8)  # every byte value
-    idx = rng.permutation(3000)[:2500]                          # many 64 KiB chunks
+    idx = rng.permutation(3000)[:2500]  # many 64 KiB chunks
     got = kernels.gather_scaled(src, idx, 1 / 255, threshold=threshold, dtype=dt)
-    np.testing.assert_array_equal(got, reference.gather_scaled(src, idx, 1 / 255,
-                                                               threshold, dt))
+    np.testing.assert_array_equal(got, reference.gather_scaled(src, idx, 1 / 255, threshold, dt))
 
 
 def test_every_pixel_value_scales_as_one_float32_multiply():
     src = np.arange(256, dtype=np.uint8).reshape(1, 256)
     got = kernels.gather_scaled(src, [0], 1 / 255)
     assert got.dtype == np.float32
-    np.testing.assert_array_equal(got[0], np.arange(256, dtype=np.float32)
-                                  * np.float32(1 / 255))
+    np.testing.assert_array_equal(got[0], np.arange(256, dtype=np.float32) * np.float32(1 / 255))
     assert got[0, 255] == 1.0 and got[0, 0] == 0.0
 
 
@@ -56,11 +54,14 @@ def test_threshold_is_strictly_greater_as_dl4j_binarize():
 def test_indices_none_converts_all_rows_and_strided_sources(rng):
     base = rng.integers(0, 256, (10, 12), dtype=np.uint8)
     for src in (base, base[::2], base[:, 3:9], base[::-1], np.asfortranarray(base)):
-        np.testing.assert_array_equal(kernels.gather_scaled(src, None, 0.5),
-                                      reference.gather_scaled(src, None, 0.5))
+        np.testing.assert_array_equal(
+            kernels.gather_scaled(src, None, 0.5), reference.gather_scaled(src, None, 0.5)
+        )
         idx = rng.integers(0, src.shape[0], 7).astype(np.int32)
-        np.testing.assert_array_equal(kernels.gather_scaled(src, idx, 0.5, dtype=np.float64),
-                                      reference.gather_scaled(src, idx, 0.5, None, np.float64))
+        np.testing.assert_array_equal(
+            kernels.gather_scaled(src, idx, 0.5, dtype=np.float64),
+            reference.gather_scaled(src, idx, 0.5, None, np.float64),
+        )
 
 
 def test_out_reused_and_checked():
@@ -118,31 +119,50 @@ def test_njit_code_calls_the_fused_kernel(rng):
 
     @fjit.jit_native
     def batch(src, idx, out, bad):
-        return c_gather_scaled(src.ctypes, src.shape[0], src.strides[0], src.shape[1],
-                               idx.ctypes, idx.size, 1.0, 30, out.ctypes, fjit.FI_FLOAT64,
-                               bad.ctypes)
+        return c_gather_scaled(
+            src.ctypes,
+            src.shape[0],
+            src.strides[0],
+            src.shape[1],
+            idx.ctypes,
+            idx.size,
+            1.0,
+            30,
+            out.ctypes,
+            fjit.FI_FLOAT64,
+            bad.ctypes,
+        )
 
     src = rng.integers(0, 256, (20, 9), dtype=np.uint8)
     out = np.empty((3, 9))
     bad = np.full(1, -1, np.int64)
     assert batch(src, np.array([4, 0, 19]), out, bad) == 0
-    np.testing.assert_array_equal(out, reference.gather_scaled(src, [4, 0, 19], 1.0, 30,
-                                                               np.float64))
+    np.testing.assert_array_equal(
+        out, reference.gather_scaled(src, [4, 0, 19], 1.0, 30, np.float64)
+    )
     assert batch(src, np.array([4, 20, 1]), out, bad) == -2 and bad[0] == 1  # FI_ERANGE
 
 
 # --- gather_scaled_labeled: features and label rows of one batch in one call ------------
-@given(data=st.data(), dt=st.sampled_from(FLOATS), scale=SCALES, threshold=THRESHOLDS,
-       label_dt=st.sampled_from([np.float32, np.float64, np.int8, np.uint8]))
+@given(
+    data=st.data(),
+    dt=st.sampled_from(FLOATS),
+    scale=SCALES,
+    threshold=THRESHOLDS,
+    label_dt=st.sampled_from([np.float32, np.float64, np.int8, np.uint8]),
+)
 def test_gather_scaled_labeled_matches_reference(data, dt, scale, threshold, label_dt):
     shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=20))
     src = data.draw(hnp.arrays(np.uint8, shape))
-    table = data.draw(hnp.arrays(label_dt, (shape[0], data.draw(st.integers(0, 5))),
-                                 elements=st.integers(-3, 3) if label_dt != np.uint8
-                                 else st.integers(0, 3)))
+    table = data.draw(
+        hnp.arrays(
+            label_dt,
+            (shape[0], data.draw(st.integers(0, 5))),
+            elements=st.integers(-3, 3) if label_dt != np.uint8 else st.integers(0, 3),
+        )
+    )
     idx = np.array(data.draw(st.lists(st.integers(0, shape[0] - 1), max_size=12)), np.int64)
-    x, y = kernels.gather_scaled_labeled(src, idx, table, scale, threshold=threshold,
-                                         dtype=dt)
+    x, y = kernels.gather_scaled_labeled(src, idx, table, scale, threshold=threshold, dtype=dt)
     np.testing.assert_array_equal(x, reference.gather_scaled(src, idx, scale, threshold, dt))
     assert x.dtype == dt and x.shape == (len(idx),) + shape[1:]
     np.testing.assert_array_equal(y, table[idx])
@@ -156,11 +176,13 @@ def test_gather_scaled_labeled_reshapes_and_accepts_other_layouts(rng):
     idx = rng.permutation(50)[:17]
     x, y = kernels.gather_scaled_labeled(src, idx, table, 1 / 255, shape=(1, 28, 28))
     assert x.shape == (17, 1, 28, 28)
-    np.testing.assert_array_equal(x.reshape(17, 784),
-                                  reference.gather_scaled(src, idx, 1 / 255, None, np.float32))
+    np.testing.assert_array_equal(
+        x.reshape(17, 784), reference.gather_scaled(src, idx, 1 / 255, None, np.float32)
+    )
     np.testing.assert_array_equal(y.argmax(1), ids[idx])
-    x2, y2 = kernels.gather_scaled_labeled(np.asfortranarray(src), idx.tolist(), table, 1 / 255,
-                                           shape=[1, 28, 28])
+    x2, y2 = kernels.gather_scaled_labeled(
+        np.asfortranarray(src), idx.tolist(), table, 1 / 255, shape=[1, 28, 28]
+    )
     np.testing.assert_array_equal(x2, x)
     np.testing.assert_array_equal(y2, y)
 
@@ -192,6 +214,7 @@ def test_gather_scaled_labeled_rejects_bad_arguments():
 
 
 def test_gather_scaled_labeled_empty_batch():
-    x, y = kernels.gather_scaled_labeled(np.ones((3, 4), np.uint8), np.array([], np.int64),
-                                         np.ones((3, 2), np.float32), 0.5)
+    x, y = kernels.gather_scaled_labeled(
+        np.ones((3, 4), np.uint8), np.array([], np.int64), np.ones((3, 2), np.float32), 0.5
+    )
     assert x.shape == (0, 4) and y.shape == (0, 2)

@@ -3,6 +3,7 @@
 The risk of recycling is stale data: a recycled block still holds the previous output,
 so every test here fills the previous output with garbage before dropping it, then
 compares the next allocating call against a numpy reference."""
+
 from __future__ import annotations
 
 import gc
@@ -71,8 +72,9 @@ def test_one_hot_bad_label_on_a_recycled_block_still_raises():
 @pytest.mark.parametrize("flat", [False, True])
 def test_pad_allocating_twice_reuses_blocks_and_is_exact(mode, flat):
     rng = np.random.default_rng(4)
-    seqs = [rng.standard_normal((int(t), 8)).astype(np.float32) + 2
-            for t in rng.integers(1, 201, 2000)]
+    seqs = [
+        rng.standard_normal((int(t), 8)).astype(np.float32) + 2 for t in rng.integers(1, 201, 2000)
+    ]
     arg = seqs
     if flat:
         offs = np.concatenate([[0], np.cumsum([len(s) for s in seqs])])
@@ -87,8 +89,8 @@ def test_pad_allocating_twice_reuses_blocks_and_is_exact(mode, flat):
     ref_x, ref_m = np.zeros((len(seqs), 8, T), np.float32), np.zeros((len(seqs), T), np.float32)
     for i, s in enumerate(seqs):
         st = 0 if mode == "align_start" else T - len(s)
-        ref_x[i, :, st:st + len(s)] = s.T
-        ref_m[i, st:st + len(s)] = 1
+        ref_x[i, :, st : st + len(s)] = s.T
+        ref_m[i, st : st + len(s)] = 1
     np.testing.assert_array_equal(x, ref_x)
     np.testing.assert_array_equal(m, ref_m)
 
@@ -163,8 +165,9 @@ def test_a_new_output_size_replaces_old_ones_in_a_full_cache():
     hits = _hits()
     again = kernels.random_uniform((BIG * 3,), 9)
     assert _hits() == hits + 1
-    np.testing.assert_array_equal(again, kernels.random_uniform((BIG * 3,), 9,
-                                                                 out=np.empty(BIG * 3, np.float32)))
+    np.testing.assert_array_equal(
+        again, kernels.random_uniform((BIG * 3,), 9, out=np.empty(BIG * 3, np.float32))
+    )
 
 
 @pytest.mark.parametrize("raw,kept", [("0", False), ("off", False), ("1", True), ("", True)])
@@ -174,12 +177,19 @@ def test_the_environment_turns_the_output_cache_off(raw, kept):
     import subprocess
     import sys
 
-    code = ("import numpy as np; from fastiter import kernels; "
-            "labels = np.arange(300_000) % 10; "
-            "a = kernels.one_hot(labels, 10); "
-            "assert (a.argmax(1) == labels).all() and a.sum() == labels.size; del a; "
-            "print(kernels.output_cache_stats()['cached_blocks'])")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**os.environ, "FASTITER_OUTPUT_CACHE": raw}, timeout=120)
+    code = (
+        "import numpy as np; from fastiter import kernels; "
+        "labels = np.arange(300_000) % 10; "
+        "a = kernels.one_hot(labels, 10); "
+        "assert (a.argmax(1) == labels).all() and a.sum() == labels.size; del a; "
+        "print(kernels.output_cache_stats()['cached_blocks'])"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FASTITER_OUTPUT_CACHE": raw},
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     assert (int(res.stdout) > 0) == kept

@@ -1,4 +1,5 @@
 """pad_sequences and align_labels against tests/reference.py and DL4J's alignment table."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,10 +28,15 @@ def batches(draw):
     return seqs
 
 
-@given(seqs=batches(), mode=st.sampled_from(["align_start", "align_end"]),
-       max_length=st.one_of(st.none(), st.integers(0, 12)),
-       truncating=st.sampled_from(["post", "pre"]), layout=st.sampled_from(["NFT", "NTF"]),
-       pair=st.booleans(), value=st.sampled_from([0, 7]))
+@given(
+    seqs=batches(),
+    mode=st.sampled_from(["align_start", "align_end"]),
+    max_length=st.one_of(st.none(), st.integers(0, 12)),
+    truncating=st.sampled_from(["post", "pre"]),
+    layout=st.sampled_from(["NFT", "NTF"]),
+    pair=st.booleans(),
+    value=st.sampled_from([0, 7]),
+)
 def test_pad_matches_reference(seqs, mode, max_length, truncating, layout, pair, value):
     dt = seqs[0].dtype if seqs else np.float32
     value = min(value, 1) if dt == np.bool_ else value
@@ -39,11 +45,16 @@ def test_pad_matches_reference(seqs, mode, max_length, truncating, layout, pair,
         arg = (np.concatenate(seqs), np.concatenate([[0], np.cumsum(lens)]))
     else:
         arg = seqs
-    got, mask = kernels.pad_sequences(arg, mode=mode, max_length=max_length,
-                                      truncating=truncating, value=value, layout=layout,
-                                      dtype=dt)
-    want, wmask = reference.pad_sequences(seqs, mode, max_length, truncating, value, dt,
-                                          layout)
+    got, mask = kernels.pad_sequences(
+        arg,
+        mode=mode,
+        max_length=max_length,
+        truncating=truncating,
+        value=value,
+        layout=layout,
+        dtype=dt,
+    )
+    want, wmask = reference.pad_sequences(seqs, mode, max_length, truncating, value, dt, layout)
     if not seqs:
         assert got.shape[0] == 0 and mask.shape[0] == 0
         return
@@ -87,8 +98,9 @@ def test_layouts_and_rank1():
 
 
 def test_mask_dtypes_and_keras_alias():
-    x, m = kernels.pad_sequences([np.ones(2, np.float16), np.ones(1, np.float16)],
-                                 padding="pre", mask_dtype=bool)
+    x, m = kernels.pad_sequences(
+        [np.ones(2, np.float16), np.ones(1, np.float16)], padding="pre", mask_dtype=bool
+    )
     assert m.dtype == np.bool_ and m.tolist() == [[True, True], [False, True]]
     x, m = kernels.pad_sequences([np.ones(2, np.int32)])
     assert m.dtype == np.float32  # integer outputs get a float32 mask
@@ -122,18 +134,21 @@ def test_mixed_and_list_inputs_convert():
     assert x[0].tolist() == noncontig.tolist()
 
 
-@pytest.mark.parametrize("kwargs,err,msg", [
-    (dict(mode="middle"), ValueError, "mode must be one of"),
-    (dict(padding="both"), ValueError, "padding must be"),
-    (dict(padding="post", mode="align_end"), ValueError, "contradicts"),
-    (dict(truncating="mid"), ValueError, "truncating"),
-    (dict(layout="TNF"), ValueError, "layout"),
-    (dict(max_length=-1), ValueError, "max_length"),
-    (dict(offsets=[5, 0], max_length=3), ValueError, r"offsets\[0\] = 5"),
-    (dict(value=0.5, dtype=np.int32), TypeError, "value"),
-    (dict(out=np.empty((2, 2, 3))), ValueError, "out must have shape"),
-    (dict(out=np.empty((2, 2, 2), np.float32)), ValueError, "dtype float64"),
-])
+@pytest.mark.parametrize(
+    "kwargs,err,msg",
+    [
+        (dict(mode="middle"), ValueError, "mode must be one of"),
+        (dict(padding="both"), ValueError, "padding must be"),
+        (dict(padding="post", mode="align_end"), ValueError, "contradicts"),
+        (dict(truncating="mid"), ValueError, "truncating"),
+        (dict(layout="TNF"), ValueError, "layout"),
+        (dict(max_length=-1), ValueError, "max_length"),
+        (dict(offsets=[5, 0], max_length=3), ValueError, r"offsets\[0\] = 5"),
+        (dict(value=0.5, dtype=np.int32), TypeError, "value"),
+        (dict(out=np.empty((2, 2, 3))), ValueError, "out must have shape"),
+        (dict(out=np.empty((2, 2, 2), np.float32)), ValueError, "dtype float64"),
+    ],
+)
 def test_bad_arguments_are_named(kwargs, err, msg):
     seqs = [np.ones((2, 2)), np.ones((1, 2))]
     with pytest.raises(err, match=msg):
@@ -155,8 +170,7 @@ def test_align_labels_many_to_one_and_one_to_many():
     assert y[0, :, 2].tolist() == [1, 0] and y[0].sum() == 1
     y, m = kernels.align_labels(labels, [3, 1, 2], max_length=4, sequence_mode="align_end")
     assert m.tolist() == [[0, 0, 0, 1]] * 3
-    y, m = kernels.align_labels(labels, [3, 1, 2], mode="align_start",
-                                sequence_mode="align_end")
+    y, m = kernels.align_labels(labels, [3, 1, 2], mode="align_start", sequence_mode="align_end")
     assert m.tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
     y, m = kernels.align_labels(np.array([4, 5]), [2, 2], offsets=[1, 0], layout="NTF")
     assert y.tolist() == [[0, 0, 4], [0, 5, 0]]
@@ -164,10 +178,15 @@ def test_align_labels_many_to_one_and_one_to_many():
         kernels.align_labels(labels, [3, 0, 2])
 
 
-@given(data=st.data(), n=st.integers(0, 6), classes=st.integers(1, 4),
-       mode=st.sampled_from(["align_end", "align_start"]),
-       seq_mode=st.sampled_from(["align_start", "align_end"]),
-       layout=st.sampled_from(["NFT", "NTF"]), rank1=st.booleans())
+@given(
+    data=st.data(),
+    n=st.integers(0, 6),
+    classes=st.integers(1, 4),
+    mode=st.sampled_from(["align_end", "align_start"]),
+    seq_mode=st.sampled_from(["align_start", "align_end"]),
+    layout=st.sampled_from(["NFT", "NTF"]),
+    rank1=st.booleans(),
+)
 def test_align_labels_matches_reference(data, n, classes, mode, seq_mode, layout, rank1):
     lengths = [data.draw(st.integers(1, 8)) for _ in range(n)]
     use_offsets = data.draw(st.booleans())
@@ -175,12 +194,21 @@ def test_align_labels_matches_reference(data, n, classes, mode, seq_mode, layout
     labels = np.arange(n * classes, dtype=np.float32).reshape(n, classes) + 1
     if rank1:
         labels = labels[:, 0]
-    longest = max([(o if offsets else 0) + L for o, L in
-                   zip(offsets or [0] * n, lengths)], default=0)
+    longest = max(
+        [(o if offsets else 0) + L for o, L in zip(offsets or [0] * n, lengths)], default=0
+    )
     max_length = data.draw(st.one_of(st.none(), st.integers(longest, longest + 3)))
-    got, mask = kernels.align_labels(labels, lengths, mode=mode, max_length=max_length,
-                                     sequence_mode=seq_mode, offsets=offsets, layout=layout)
-    want, wmask = reference.align_labels(labels, lengths, mode, max_length, seq_mode,
-                                         offsets, layout)
+    got, mask = kernels.align_labels(
+        labels,
+        lengths,
+        mode=mode,
+        max_length=max_length,
+        sequence_mode=seq_mode,
+        offsets=offsets,
+        layout=layout,
+    )
+    want, wmask = reference.align_labels(
+        labels, lengths, mode, max_length, seq_mode, offsets, layout
+    )
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(mask, wmask.astype(mask.dtype))

@@ -1,5 +1,6 @@
 """Philox random kernels: bits against a from-the-definition reference, invariance of
 the bits under thread count / chunking / part fills / SIMD path, and statistics."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,29 +24,42 @@ KERNELS = {
 }
 
 
-@pytest.mark.parametrize("ctr,key,want", [
-    ((0, 0, 0, 0), (0, 0), [0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8]),
-    ((2**32 - 1,) * 4, (2**32 - 1,) * 2, [0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD]),
-])
+@pytest.mark.parametrize(
+    "ctr,key,want",
+    [
+        ((0, 0, 0, 0), (0, 0), [0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8]),
+        ((2**32 - 1,) * 4, (2**32 - 1,) * 2, [0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD]),
+    ],
+)
 def test_reference_philox_known_answers(ctr, key, want):
     assert reference.philox4x32_10(ctr, key) == want  # Random123's kat_vectors
 
 
 @settings(max_examples=30)
-@given(seed=st.integers(0, 2**64 - 1), stream=st.integers(0, 2**64 - 1),
-       first=st.integers(0, 2**40), n=st.integers(0, 40))
+@given(
+    seed=st.integers(0, 2**64 - 1),
+    stream=st.integers(0, 2**64 - 1),
+    first=st.integers(0, 2**40),
+    n=st.integers(0, 40),
+)
 def test_bits_uniform_integers_binary_match_reference(seed, stream, first, n):
     kw = dict(seed=seed, stream=stream, start=first)
-    np.testing.assert_array_equal(kernels.random_bits(n, **kw),
-                                  reference.random_bits(seed, stream, first, n))
+    np.testing.assert_array_equal(
+        kernels.random_bits(n, **kw), reference.random_bits(seed, stream, first, n)
+    )
     for dt in (np.float32, np.float64):
-        np.testing.assert_array_equal(kernels.random_uniform(n, dtype=dt, **kw),
-                                      reference.random_uniform(seed, stream, first, n, dt))
-    np.testing.assert_array_equal(kernels.random_integers(n, -3, 2**32 - 3, **kw),
-                                  reference.random_integers(seed, stream, first, n, -3,
-                                                            2**32 - 3))
-    np.testing.assert_array_equal(kernels.random_binary(n, 0.37, dtype=bool, **kw),
-                                  reference.random_binary(seed, stream, first, n, 0.37))
+        np.testing.assert_array_equal(
+            kernels.random_uniform(n, dtype=dt, **kw),
+            reference.random_uniform(seed, stream, first, n, dt),
+        )
+    np.testing.assert_array_equal(
+        kernels.random_integers(n, -3, 2**32 - 3, **kw),
+        reference.random_integers(seed, stream, first, n, -3, 2**32 - 3),
+    )
+    np.testing.assert_array_equal(
+        kernels.random_binary(n, 0.37, dtype=bool, **kw),
+        reference.random_binary(seed, stream, first, n, 0.37),
+    )
 
 
 @settings(max_examples=20)
@@ -107,8 +121,8 @@ def test_normal_statistics():
         z = kernels.random_normal(4_000_000, seed=77, dtype=dt).astype(np.float64)
         se = 1 / np.sqrt(z.size)
         assert abs(z.mean()) < 5 * se and abs(z.var() - 1) < 5 * np.sqrt(2) * se
-        assert abs((z ** 3).mean()) < 5 * np.sqrt(15) * se
-        assert abs((z ** 4).mean() - 3) < 5 * np.sqrt(96) * se
+        assert abs((z**3).mean()) < 5 * np.sqrt(15) * se
+        assert abs((z**4).mean() - 3) < 5 * np.sqrt(96) * se
         assert abs((np.abs(z) < 1).mean() - 0.682689) < 1e-3
 
 
@@ -124,18 +138,21 @@ def test_integer_and_binary_statistics():
     assert kernels.random_binary(100, 0.0, seed=1).sum() == 0
 
 
-@pytest.mark.parametrize("call,err,msg", [
-    (lambda: kernels.random_uniform(3, seed=-1), ValueError, "seed"),
-    (lambda: kernels.random_uniform(3, seed=1.5), TypeError, "seed"),
-    (lambda: kernels.random_uniform(3, seed=1, dtype=np.int32), TypeError, "dtype"),
-    (lambda: kernels.random_uniform((2, -1), seed=1), ValueError, r"shape\[1\]"),
-    (lambda: kernels.random_integers(3, 5, 5, seed=1), ValueError, "low < high"),
-    (lambda: kernels.random_integers(3, 0, 2**33, seed=1), ValueError, "2\\*\\*32"),
-    (lambda: kernels.random_integers(3, 0, 300, seed=1, dtype=np.uint8), ValueError, "fit"),
-    (lambda: kernels.random_binary(3, 1.5, seed=1), ValueError, "probability"),
-    (lambda: kernels.random_one_hot(3, 0, seed=1), ValueError, "num_classes"),
-    (lambda: kernels.random_normal(3, seed=1, out=np.empty(4, np.float32)), ValueError, "out"),
-])
+@pytest.mark.parametrize(
+    "call,err,msg",
+    [
+        (lambda: kernels.random_uniform(3, seed=-1), ValueError, "seed"),
+        (lambda: kernels.random_uniform(3, seed=1.5), TypeError, "seed"),
+        (lambda: kernels.random_uniform(3, seed=1, dtype=np.int32), TypeError, "dtype"),
+        (lambda: kernels.random_uniform((2, -1), seed=1), ValueError, r"shape\[1\]"),
+        (lambda: kernels.random_integers(3, 5, 5, seed=1), ValueError, "low < high"),
+        (lambda: kernels.random_integers(3, 0, 2**33, seed=1), ValueError, "2\\*\\*32"),
+        (lambda: kernels.random_integers(3, 0, 300, seed=1, dtype=np.uint8), ValueError, "fit"),
+        (lambda: kernels.random_binary(3, 1.5, seed=1), ValueError, "probability"),
+        (lambda: kernels.random_one_hot(3, 0, seed=1), ValueError, "num_classes"),
+        (lambda: kernels.random_normal(3, seed=1, out=np.empty(4, np.float32)), ValueError, "out"),
+    ],
+)
 def test_bad_arguments(call, err, msg):
     with pytest.raises(err, match=msg):
         call()

@@ -1,5 +1,6 @@
 """The native thread pool from Python: sizing, env var, results independent of the
 thread count, live-thread accounting, fork safety and a clean exit."""
+
 from __future__ import annotations
 
 import os
@@ -18,9 +19,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run_python(code: str, env: dict | None = None, timeout: float = 60):
-    res = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=timeout,
-                         env={**os.environ, "PYTHONPATH": ROOT, **(env or {})})
+    res = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": ROOT, **(env or {})},
+    )
     return res
 
 
@@ -57,8 +63,7 @@ def test_live_threads_follow_the_setting(threads):
 
 @pytest.mark.parametrize("n", [1, 2, 4])
 def test_kernels_identical_at_any_thread_count(threads, n, rng):
-    seqs = [rng.standard_normal((int(t), 8)).astype(np.float32)
-            for t in rng.integers(0, 200, 3000)]
+    seqs = [rng.standard_normal((int(t), 8)).astype(np.float32) for t in rng.integers(0, 200, 3000)]
     src = rng.standard_normal((5000, 64)).astype(np.float32)
     idx = rng.integers(0, 5000, 4096)
     labels = rng.integers(0, 10, 300_000)
@@ -73,8 +78,9 @@ def test_kernels_identical_at_any_thread_count(threads, n, rng):
 
 
 def test_env_var_sets_the_default():
-    res = run_python("import fastiter; print(fastiter.get_num_threads())",
-                     env={"FASTITER_NUM_THREADS": "3"})
+    res = run_python(
+        "import fastiter; print(fastiter.get_num_threads())", env={"FASTITER_NUM_THREADS": "3"}
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "3"
     # issue 17.14: a bad value used to fail the import; now it warns and falls back

@@ -1,4 +1,5 @@
 """gather_windows against numpy's sliding_window_view."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -13,9 +14,14 @@ def reference(block, starts, window, layout):
 
 
 @settings(max_examples=60, deadline=None)
-@given(steps=st.integers(1, 40), feats=st.integers(1, 9), window=st.integers(1, 8),
-       dtype=st.sampled_from([np.float32, np.float64, np.int16, np.uint8]),
-       layout=st.sampled_from(["NFT", "NTF"]), seed=st.integers(0, 2**16))
+@given(
+    steps=st.integers(1, 40),
+    feats=st.integers(1, 9),
+    window=st.integers(1, 8),
+    dtype=st.sampled_from([np.float32, np.float64, np.int16, np.uint8]),
+    layout=st.sampled_from(["NFT", "NTF"]),
+    seed=st.integers(0, 2**16),
+)
 def test_matches_sliding_window_view(steps, feats, window, dtype, layout, seed):
     rng = np.random.default_rng(seed)
     block = (rng.random((steps, feats)) * 100 + 1).astype(dtype)
@@ -52,8 +58,11 @@ def test_bad_start_is_reported_by_the_kernel_and_out_is_untouched(feats, layout)
     b = np.ones((10, feats), np.float32)
     shape = (3, feats, 4) if layout == "NFT" else (3, 4, feats)
     out = np.full(shape, 7.0, np.float32)
-    with pytest.raises(IndexError, match=r"indices\[2\] = 7 is out of range .* 7 rows "
-                                         r"\(valid: 0 to 6\)"):
+    with pytest.raises(
+        IndexError,
+        match=r"indices\[2\] = 7 is out of range .* 7 rows "
+        r"\(valid: 0 to 6\)",
+    ):
         gather_windows(b, [0, 6, 7], 4, layout, out=out)
     assert (out == 7.0).all()
     with pytest.raises(IndexError, match=r"indices\[0\] = -3"):

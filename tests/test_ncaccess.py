@@ -1,4 +1,5 @@
 """The netCDF/HDF5 access layer: every read path gives the values h5py gives."""
+
 import h5py
 import numpy as np
 import pytest
@@ -11,11 +12,11 @@ from fastiter._ncaccess import VariableSource
 def h5file(tmp_path, rng):
     p = str(tmp_path / "d.h5")
     data = {
-        "le": rng.normal(size=(10, 3, 2)),                       # contiguous: pread
-        "be": rng.normal(size=(10, 4)).astype(">f8"),            # big-endian: pread + cast
+        "le": rng.normal(size=(10, 3, 2)),  # contiguous: pread
+        "be": rng.normal(size=(10, 4)).astype(">f8"),  # big-endian: pread + cast
         "i16": rng.integers(-50, 50, size=(10, 2)).astype(np.int16),
         "chunked": rng.normal(size=(10, 5)).astype(np.float32),  # h5py's read
-        "empty": None,                                           # never written: h5py
+        "empty": None,  # never written: h5py
     }
     with h5py.File(p, "w") as f:
         for k, v in data.items():
@@ -78,14 +79,13 @@ def _read_all(front, paths, names):
     elif front == "HDF5DataSetIterator":
         it = HDF5DataSetIterator(paths, names, batch_size=7, dtype=np.float64)
     elif front == "NetCDFRecordReader":
-        return NetCDFRecordReader(paths, names, "time").next_records(10 ** 6)[0]
+        return NetCDFRecordReader(paths, names, "time").next_records(10**6)[0]
     else:
-        return HDF5RecordReader(paths, names).next_records(10 ** 6)[0]
+        return HDF5RecordReader(paths, names).next_records(10**6)[0]
     return np.concatenate([b.features for b in it])
 
 
-FRONTS = ["NetCDFDataSetIterator", "HDF5DataSetIterator", "NetCDFRecordReader",
-          "HDF5RecordReader"]
+FRONTS = ["NetCDFDataSetIterator", "HDF5DataSetIterator", "NetCDFRecordReader", "HDF5RecordReader"]
 
 
 @pytest.mark.parametrize("front", FRONTS)

@@ -1,4 +1,5 @@
 """HandleCache: bounded, lease-safe, per process."""
+
 import os
 
 import pytest

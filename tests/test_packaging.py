@@ -5,6 +5,7 @@ builds fastiter from scratch and fills three fresh virtual environments from the
 registry (a few minutes).  Nothing here imports fastiter from the source tree: every
 check runs in a child process of a fresh venv, in a folder outside the checkout.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,17 +30,26 @@ NOT_IN_SDIST = (".ci/", ".gitignore")
 
 
 def _env() -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")
+    }
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     return env
 
 
 def sh(*cmd, cwd: Path, timeout: float = 1200, env: dict | None = None) -> str:
-    res = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True,
-                         timeout=timeout, env=env or _env())
-    assert res.returncode == 0, (f"{' '.join(map(str, cmd))} exited {res.returncode}\n"
-                                 f"{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
+    res = subprocess.run(
+        [str(c) for c in cmd],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or _env(),
+    )
+    assert res.returncode == 0, (
+        f"{' '.join(map(str, cmd))} exited {res.returncode}\n"
+        f"{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+    )
     return res.stdout
 
 
@@ -66,8 +76,7 @@ def work(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def sdist(work) -> Path:
     out = work / "dist"
-    sh(sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", out, ROOT,
-       cwd=work)
+    sh(sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", out, ROOT, cwd=work)
     (path,) = out.glob("fastiter-*.tar.gz")
     return path
 
@@ -80,8 +89,18 @@ def wheel(work, sdist) -> Path:
     bin_ = make_venv(build)
     sh(bin_ / "pip", "install", "-q", "setuptools>=77", "Cython>=3.1", "numpy>=2.0", cwd=work)
     out = work / "wheelhouse"
-    sh(*_offline_prefix(), bin_ / "pip", "wheel", "--no-index", "--no-deps",
-       "--no-build-isolation", "-w", out, sdist, cwd=work)
+    sh(
+        *_offline_prefix(),
+        bin_ / "pip",
+        "wheel",
+        "--no-index",
+        "--no-deps",
+        "--no-build-isolation",
+        "-w",
+        out,
+        sdist,
+        cwd=work,
+    )
     (path,) = out.glob("fastiter-*.whl")
     return path
 
@@ -109,8 +128,14 @@ def core_venv(work, wheel) -> Path:
 
 def _site_stats(bin_: Path) -> tuple[int, int]:
     names = json.loads(sh(bin_ / "pip", "list", "--format=json", cwd=bin_))
-    site = Path(sh(bin_ / "python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))",
-                   cwd=bin_).strip())
+    site = Path(
+        sh(
+            bin_ / "python",
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('purelib'))",
+            cwd=bin_,
+        ).strip()
+    )
     size = sum(f.stat().st_size for f in site.rglob("*") if f.is_file() and not f.is_symlink())
     return len(names), size
 
@@ -121,39 +146,61 @@ def run_py(bin_: Path, code: str, cwd: Path) -> str:
 
 # --- the sdist --------------------------------------------------------------------------
 
+
 def test_sdist_holds_every_tracked_file_and_nothing_generated(sdist):
     with tarfile.open(sdist) as tar:
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
-    for needed in ("LICENSE", "README.md", "MANIFEST.in", "pyproject.toml", "setup.py",
-                   "fastiter/_core/_kernels.pyx", "fastiter/_core/fastiter.pxd",
-                   "csrc/include/fastiter.h", "csrc/ring_impl.h", "csrc/random_xform.h",
-                   "csrc/stream_store.h", "csrc/cpu.c", "tests/conftest.py",
-                   "tests/netcdf/test_writer.py"):
+    for needed in (
+        "LICENSE",
+        "README.md",
+        "MANIFEST.in",
+        "pyproject.toml",
+        "setup.py",
+        "fastiter/_core/_kernels.pyx",
+        "fastiter/_core/fastiter.pxd",
+        "csrc/include/fastiter.h",
+        "csrc/ring_impl.h",
+        "csrc/random_xform.h",
+        "csrc/stream_store.h",
+        "csrc/cpu.c",
+        "tests/conftest.py",
+        "tests/netcdf/test_writer.py",
+    ):
         assert needed in names, f"{needed} missing from {sdist.name}"
-    generated = [n for n in names if n.endswith((".so", ".o", ".pyc"))
-                 or n.startswith(("fastiter/include/", "fastiter/src/", "fastiter/lib/"))
-                 or (n.startswith("fastiter/_core/") and n.endswith(".c"))
-                 or n.endswith("build_info.json")]
+    generated = [
+        n
+        for n in names
+        if n.endswith((".so", ".o", ".pyc"))
+        or n.startswith(("fastiter/include/", "fastiter/src/", "fastiter/lib/"))
+        or (n.startswith("fastiter/_core/") and n.endswith(".c"))
+        or n.endswith("build_info.json")
+    ]
     assert generated == []
     if (ROOT / ".git").exists() and shutil.which("git"):
         tracked = sh("git", "ls-files", cwd=ROOT).split()
-        expected = {t for t in tracked if not t.startswith(NOT_IN_SDIST)
-                    and (ROOT / t).exists()}
+        expected = {t for t in tracked if not t.startswith(NOT_IN_SDIST) and (ROOT / t).exists()}
         assert sorted(expected - names) == []
 
 
 # --- the wheel --------------------------------------------------------------------------
 
+
 def test_wheel_ships_the_c_library_headers_and_stripped_modules(wheel, work):
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
-        for needed in ("fastiter/lib/libfastiter.so", "fastiter/lib/libfastiter.a",
-                       "fastiter/lib/pkgconfig/fastiter.pc",
-                       "fastiter/lib/cmake/fastiter/fastiterConfig.cmake",
-                       "fastiter/lib/cmake/fastiter/fastiterConfigVersion.cmake",
-                       "fastiter/include/fastiter.h", "fastiter/include/fastiter/ring.h",
-                       "fastiter/src/kernels.c", "fastiter/src/ring_impl.h",
-                       "fastiter/_core/fastiter.pxd", "fastiter/_core/build_info.json"):
+        for needed in (
+            "fastiter/lib/libfastiter.so",
+            "fastiter/lib/libfastiter.a",
+            "fastiter/lib/pkgconfig/fastiter.pc",
+            "fastiter/lib/cmake/fastiter/fastiterConfig.cmake",
+            "fastiter/lib/cmake/fastiter/fastiterConfigVersion.cmake",
+            "fastiter/include/fastiter.h",
+            "fastiter/include/fastiter/ring.h",
+            "fastiter/src/kernels.c",
+            "fastiter/src/ring_impl.h",
+            "fastiter/_core/fastiter.pxd",
+            "fastiter/_core/build_info.json",
+        ):
             assert needed in names, needed
         modules = [n for n in names if n.startswith("fastiter/_core/") and n.endswith(".so")]
         assert len(modules) == 4
@@ -164,7 +211,9 @@ def test_wheel_ships_the_c_library_headers_and_stripped_modules(wheel, work):
 
 
 def test_smoke_in_a_fresh_venv(full_venv, work):
-    out = run_py(full_venv, f"""
+    out = run_py(
+        full_venv,
+        f"""
         import os, tempfile
         import numpy as np, xarray as xr
         import fastiter
@@ -189,7 +238,9 @@ def test_smoke_in_a_fresh_venv(full_venv, work):
         with xr.open_mfdataset(paths, combine="by_coords") as back:
             xr.testing.assert_identical(back.load(), ds)
         print("smoke ok", len(paths))
-    """, cwd=work)
+    """,
+        cwd=work,
+    )
     assert "smoke ok" in out
     assert sh(full_venv / "fastiter", "--version", cwd=work).strip() == "fastiter 0.1.0"
     assert "usage: fastiter" in sh(full_venv / "python", "-m", "fastiter", "--help", cwd=work)
@@ -220,15 +271,34 @@ def test_c_program_links_the_installed_library_three_ways(full_venv, work):
 
     if shutil.which("cmake"):
         prefix = _config(full_venv, "--prefix", cwd=work)
-        sh("cmake", "-S", src, "-B", src / "build", f"-DCMAKE_PREFIX_PATH={prefix}",
-           "-DCMAKE_BUILD_TYPE=Release", cwd=work)
+        sh(
+            "cmake",
+            "-S",
+            src,
+            "-B",
+            src / "build",
+            f"-DCMAKE_PREFIX_PATH={prefix}",
+            "-DCMAKE_BUILD_TYPE=Release",
+            cwd=work,
+        )
         sh("cmake", "--build", src / "build", cwd=work)
         built += [src / "build" / "linked_shared", src / "build" / "linked_static"]
 
     inc = _config(full_venv, "--includedir", cwd=work)
     srcdir = Path(_config(full_venv, "--sourcedir", cwd=work))
-    sh(cc, *strict, f"-I{inc}", f"-I{srcdir}", "-pthread", src / "main.c",
-       *sorted(srcdir.glob("*.c")), "-lm", "-o", src / "via_sources", cwd=work)
+    sh(
+        cc,
+        *strict,
+        f"-I{inc}",
+        f"-I{srcdir}",
+        "-pthread",
+        src / "main.c",
+        *sorted(srcdir.glob("*.c")),
+        "-lm",
+        "-o",
+        src / "via_sources",
+        cwd=work,
+    )
     built.append(src / "via_sources")
 
     for exe in built:
@@ -242,8 +312,11 @@ def test_c_program_links_the_installed_library_three_ways(full_venv, work):
 
 # --- the core alone ---------------------------------------------------------------------
 
+
 def test_core_install_runs_the_iterators_and_names_the_missing_extras(core_venv, work):
-    out = run_py(core_venv, """
+    out = run_py(
+        core_venv,
+        """
         import importlib.util, numpy as np
         import fastiter
         for heavy in ("xarray", "dask", "numba", "netCDF4", "distributed", "torch"):
@@ -272,11 +345,18 @@ def test_core_install_runs_the_iterators_and_names_the_missing_extras(core_venv,
         else:
             raise AssertionError("save_chunks without xarray")
         print("core ok")
-    """, cwd=work)
+    """,
+        cwd=work,
+    )
     assert "core ok" in out
     assert "usage: fastiter" in sh(core_venv / "fastiter", "--help", cwd=work)
-    res = subprocess.run([core_venv / "fastiter", "split", "a.nc", "out"], cwd=work,
-                         capture_output=True, text=True, env=_env())
+    res = subprocess.run(
+        [core_venv / "fastiter", "split", "a.nc", "out"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=_env(),
+    )
     assert res.returncode == 2 and "pip install fastiter[netcdf]" in res.stderr, res.stderr
     stats = json.loads((work / "core-install.json").read_text())
     assert stats["distributions"] <= 6, stats

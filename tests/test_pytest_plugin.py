@@ -1,4 +1,5 @@
 """The pytest11 plugin (issue 16): prefixed fixtures, a lazy import, data and epoch fixtures."""
+
 import json
 
 import pytest
@@ -45,9 +46,12 @@ def test_every_fixture_is_prefixed(isolated):
     result.stdout.fnmatch_lines(["*fixture 'warm' not found*"])
     import pytest_fastiter
 
-    fixtures = [n for n in dir(pytest_fastiter) if hasattr(getattr(pytest_fastiter, n),
-                                                            "_fixture_function_marker")
-                or type(getattr(pytest_fastiter, n)).__name__ == "FixtureFunctionDefinition"]
+    fixtures = [
+        n
+        for n in dir(pytest_fastiter)
+        if hasattr(getattr(pytest_fastiter, n), "_fixture_function_marker")
+        or type(getattr(pytest_fastiter, n)).__name__ == "FixtureFunctionDefinition"
+    ]
     assert fixtures and all(n.startswith("fastiter_") for n in fixtures), fixtures
 
 
@@ -73,7 +77,7 @@ def test_data_factory_shapes_masks_and_determinism():
     s = data.dataset(40, (2,), 5, seed=1, time_steps=6, min_steps=2)
     lengths = s.features_mask.sum(axis=1)
     assert lengths.min() >= 2 and lengths.max() <= 6 and len(set(lengths.tolist())) > 1
-    assert (s.features[:, :, 5][s.features_mask[:, 5] == 0] == 0).all()   # padded with 0
+    assert (s.features[:, :, 5][s.features_mask[:, 5] == 0] == 0).all()  # padded with 0
     it = data.iterator(40, (2,), 5, batch_size=16, seed=1, time_steps=6)
     batches = list(it)
     assert [len(x) for x in batches] == [16, 16, 8]
@@ -95,8 +99,15 @@ def test_epoch_fixture_records_batches_and_throughput(isolated, tmp_path):
             assert len(seen) == 10 * 4     # 1 warm-up + 3 rounds
     """)
     report = tmp_path / "bench.json"
-    result = isolated.runpytest("-p", "pytest_fastiter", "-p", "pytest_benchmark.plugin",
-                                "-p", "no:cacheprovider", f"--benchmark-json={report}")
+    result = isolated.runpytest(
+        "-p",
+        "pytest_fastiter",
+        "-p",
+        "pytest_benchmark.plugin",
+        "-p",
+        "no:cacheprovider",
+        f"--benchmark-json={report}",
+    )
     result.assert_outcomes(passed=1)
     info = json.loads(report.read_text())["benchmarks"][0]["extra_info"]
     assert info["batches"] == 10 and info["mb_per_s"] > 0 and info["batches_per_s"] > 0

@@ -1,4 +1,5 @@
 """Ring(kind="int") shared with C: capsules, views, and the address push/pop."""
+
 from __future__ import annotations
 
 import ctypes
@@ -113,14 +114,17 @@ def test_threads_hand_off_every_address_once_in_order():
     assert not t.is_alive() and got == list(range(1, n + 1))
 
 
-@pytest.mark.parametrize("address, exc, match", [
-    (0, ValueError, r"address must be in \[1, 0x"),
-    (-5, ValueError, "address must be in"),
-    (TOP + 1, ValueError, "address must be in"),
-    (1.5, TypeError, "address must be an int, got float"),
-    (True, TypeError, "got bool"),
-    (None, TypeError, "got NoneType"),
-])
+@pytest.mark.parametrize(
+    "address, exc, match",
+    [
+        (0, ValueError, r"address must be in \[1, 0x"),
+        (-5, ValueError, "address must be in"),
+        (TOP + 1, ValueError, "address must be in"),
+        (1.5, TypeError, "address must be an int, got float"),
+        (True, TypeError, "got bool"),
+        (None, TypeError, "got NoneType"),
+    ],
+)
 def test_bad_address(address, exc, match):
     r = Ring(2, kind="int")
     with pytest.raises(exc, match=match):

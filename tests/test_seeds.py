@@ -4,6 +4,7 @@ The mapping is the one :func:`fastiter._validate.seed_key` documents: a SeedSequ
 stands for its first 64-bit word, a Generator for one 64-bit draw, None for fresh OS
 entropy that the iterator records in ``state_dict()['seed']``.
 """
+
 import numpy as np
 import pytest
 
@@ -29,8 +30,9 @@ def _epoch(it):
 ITERATORS = {
     "ArrayDataSetIterator": lambda s: ArrayDataSetIterator(X, Y, 4, shuffle=True, seed=s),
     "SamplingDataSetIterator": lambda s: SamplingDataSetIterator(DataSet(X, Y), 4, 3, seed=s),
-    "RandomDataSetIterator": lambda s: RandomDataSetIterator(2, (3, 2), (3, 1), "RANDOM_UNIFORM",
-                                                             "ONE_HOT", seed=s),
+    "RandomDataSetIterator": lambda s: RandomDataSetIterator(
+        2, (3, 2), (3, 1), "RANDOM_UNIFORM", "ONE_HOT", seed=s
+    ),
     "KFoldIterator": lambda s: KFoldIterator(4, DataSet(X, Y), seed=s),
     "IrisDataSetIterator": lambda s: IrisDataSetIterator(50, 150, shuffle=True, seed=s),
 }
@@ -65,6 +67,7 @@ def test_a_generator_is_advanced_so_two_iterators_differ_reproducibly():
 def test_dataset_methods_accept_every_seed_kind():
     ds = DataSet(X, Y)
     for method in ("shuffle", "split_test_and_train", "sample"):
+
         def run(s, method=method):
             d = ds.copy()
             args = {"shuffle": (), "split_test_and_train": (0.5,), "sample": (5,)}[method]
@@ -77,18 +80,21 @@ def test_dataset_methods_accept_every_seed_kind():
 
         key = seed_key("seed", np.random.SeedSequence(2))
         assert np.array_equal(run(np.random.SeedSequence(2)), run(key)), method
-        assert np.array_equal(run(np.random.default_rng(4)),
-                              run(seed_key("seed", np.random.default_rng(4)))), method
+        assert np.array_equal(
+            run(np.random.default_rng(4)), run(seed_key("seed", np.random.default_rng(4)))
+        ), method
         run(None)
 
 
 def test_kernels_take_seed_sequences_and_generators():
     key = seed_key("seed", np.random.SeedSequence(8))
-    np.testing.assert_array_equal(kernels.random_uniform(16, np.random.SeedSequence(8)),
-                                  kernels.random_uniform(16, key))
+    np.testing.assert_array_equal(
+        kernels.random_uniform(16, np.random.SeedSequence(8)), kernels.random_uniform(16, key)
+    )
     np.testing.assert_array_equal(
         kernels.random_normal(16, np.random.default_rng(1)),
-        kernels.random_normal(16, seed_key("seed", np.random.default_rng(1))))
+        kernels.random_normal(16, seed_key("seed", np.random.default_rng(1))),
+    )
 
 
 def test_rasm_takes_a_seed_sequence():

@@ -1,4 +1,5 @@
 """fastiter as a drop-in PyTorch loader (issue 16), used the way a PyTorch user would."""
+
 import functools
 import json
 
@@ -66,7 +67,7 @@ def test_set_epoch_makes_ranks_agree():
         ds.set_epoch(3)
         return ids(loader)
 
-    a, b = rank(0, 0), rank(1, 2)   # rank 1 ran two extra loops; set_epoch aligns them
+    a, b = rank(0, 0), rank(1, 2)  # rank 1 ran two extra loops; set_epoch aligns them
     assert sorted(a + b) == list(range(N))
 
 
@@ -79,7 +80,7 @@ def test_changing_num_workers_without_set_epoch_refuses():
     run = iter(loader)
     with pytest.raises(RuntimeError, match="num_workers changed"):
         ids(run)
-    run._shutdown_workers()   # what garbage collection of the failed run does
+    run._shutdown_workers()  # what garbage collection of the failed run does
     ds.set_epoch(1)
     assert sorted(ids(DataLoader(ds, batch_size=None, num_workers=2))) == list(range(N))
 
@@ -110,7 +111,7 @@ def test_an_async_base_reshuffles_and_resumes():
 def test_len_is_per_rank_and_per_worker(world, workers):
     from fastiter.torch import IterableDataset
 
-    it = ArrayDataSetIterator(X, Y, batch_size=5)   # 10 batches
+    it = ArrayDataSetIterator(X, Y, batch_size=5)  # 10 batches
     total = 0
     for r in range(world):
         ds = IterableDataset(it, rank=r, world_size=world)
@@ -129,7 +130,7 @@ def test_len_inside_a_worker_counts_that_workers_batches(monkeypatch):
 
     ds = IterableDataset(ArrayDataSetIterator(X, Y, batch_size=5), rank=0, world_size=2)
     monkeypatch.setattr(torch.utils.data, "get_worker_info", lambda: Info())
-    assert len(ds) == len(list(iter(ds))) == 2   # rank 0 owns batches 0,2,4,6,8: 2 and 8
+    assert len(ds) == len(list(iter(ds))) == 2  # rank 0 owns batches 0,2,4,6,8: 2 and 8
 
 
 # --- the default batch_size works: no None in the batch dicts -------------------------
@@ -152,10 +153,10 @@ def test_sequences_with_masks_and_multidatasets_collate():
     b = next(iter(DataLoader(IterableDataset(it), batch_size=2)))
     assert set(b) == {"features", "labels", "features_mask"}
     assert b["features_mask"].shape == (2, 3, 5)
-    mds = MultiDataSet([np.ones((2, 3)), seq[:2]], [np.ones((2, 1))],
-                       features_masks=[None, mask[:2]])
-    b = next(iter(DataLoader(IterableDataset(SingletonMultiDataSetIterator(mds)),
-                             batch_size=1)))
+    mds = MultiDataSet(
+        [np.ones((2, 3)), seq[:2]], [np.ones((2, 1))], features_masks=[None, mask[:2]]
+    )
+    b = next(iter(DataLoader(IterableDataset(SingletonMultiDataSetIterator(mds)), batch_size=1)))
     assert set(b["features_masks"]) == {"1"} and len(b["features"]) == 2
 
 
@@ -165,8 +166,7 @@ def test_plain_dataloader_over_a_map_style_dataset():
 
     ds = Dataset(DataSet(X, Y))
     assert len(ds) == N
-    loader = DataLoader(ds, batch_size=5, shuffle=True,
-                        generator=torch.Generator().manual_seed(0))
+    loader = DataLoader(ds, batch_size=5, shuffle=True, generator=torch.Generator().manual_seed(0))
     seen = ids(loader)
     assert sorted(seen) == list(range(N))
 
@@ -177,27 +177,36 @@ def test_map_style_with_samplers_and_subset(workers):
 
     ds = Dataset(DataSet(X, Y))
     g = torch.Generator().manual_seed(1)
-    loader = DataLoader(ds, sampler=torch.utils.data.RandomSampler(ds, generator=g),
-                        batch_size=8, collate_fn=collate_fn, num_workers=workers)
+    loader = DataLoader(
+        ds,
+        sampler=torch.utils.data.RandomSampler(ds, generator=g),
+        batch_size=8,
+        collate_fn=collate_fn,
+        num_workers=workers,
+    )
     batches = list(loader)
     got = [int(v) for b in batches for v in b["features"][:, 0]]
     assert sorted(got) == list(range(N))
-    for b in batches:   # every row keeps its own label
+    for b in batches:  # every row keeps its own label
         np.testing.assert_array_equal(b["labels"].numpy(), Y[b["features"][:, 0].long()])
     parts = []
     for rank in range(3):
         s = torch.utils.data.DistributedSampler(ds, num_replicas=3, rank=rank, seed=4)
-        parts += ids(DataLoader(ds, sampler=s, batch_size=4, collate_fn=collate_fn,
-                                num_workers=workers))
+        parts += ids(
+            DataLoader(ds, sampler=s, batch_size=4, collate_fn=collate_fn, num_workers=workers)
+        )
     assert sorted(parts) == list(range(N))
     sub = torch.utils.data.Subset(ds, list(range(10, 20)))
-    assert sorted(ids(DataLoader(sub, batch_size=3, shuffle=True, collate_fn=collate_fn,
-                                 num_workers=workers))) == list(range(10, 20))
+    assert sorted(
+        ids(DataLoader(sub, batch_size=3, shuffle=True, collate_fn=collate_fn, num_workers=workers))
+    ) == list(range(10, 20))
     bs = torch.utils.data.BatchSampler(torch.utils.data.SequentialSampler(ds), 7, False)
-    assert ids(DataLoader(ds, sampler=bs, batch_size=None, collate_fn=collate_fn,
-                          num_workers=workers)) == list(range(N))
-    assert ids(DataLoader(ds, batch_sampler=bs, collate_fn=collate_fn,
-                          num_workers=workers)) == list(range(N))
+    assert ids(
+        DataLoader(ds, sampler=bs, batch_size=None, collate_fn=collate_fn, num_workers=workers)
+    ) == list(range(N))
+    assert ids(
+        DataLoader(ds, batch_sampler=bs, collate_fn=collate_fn, num_workers=workers)
+    ) == list(range(N))
 
 
 def test_map_style_over_an_indexable_iterator_and_its_errors():
@@ -264,7 +273,7 @@ def test_state_dict_round_trip_in_the_main_process():
     stream = iter(ds2)
     head = [ids([next(stream)]) for _ in range(5)]
     state = json.loads(json.dumps(ds2.state_dict()))
-    ds3 = IterableDataset(shuffled(seed=999))   # the state carries the seed
+    ds3 = IterableDataset(shuffled(seed=999))  # the state carries the seed
     ds3.load_state_dict(state)
     assert head + [ids([b]) for b in ds3] == full
     with pytest.raises(ValueError, match="state_dict"):
@@ -279,8 +288,9 @@ def test_stateful_dataloader_resumes_into_exactly_the_remaining_batches(workers)
     from fastiter.torch import IterableDataset
 
     def loader(seed=11):
-        return tdl.StatefulDataLoader(IterableDataset(shuffled(seed=seed)), batch_size=None,
-                                      num_workers=workers)
+        return tdl.StatefulDataLoader(
+            IterableDataset(shuffled(seed=seed)), batch_size=None, num_workers=workers
+        )
 
     ref = loader()
     epoch0, epoch1 = [ids([b]) for b in ref], [ids([b]) for b in ref]
@@ -290,8 +300,8 @@ def test_stateful_dataloader_resumes_into_exactly_the_remaining_batches(workers)
     head = [ids([next(it)]) for _ in range(5)]
     state = run.state_dict()
     del it, run
-    resumed = loader(seed=12345)   # a new process would build everything anew
+    resumed = loader(seed=12345)  # a new process would build everything anew
     resumed.load_state_dict(state)
     rest = [ids([b]) for b in resumed]
     assert head + rest == epoch0
-    assert [ids([b]) for b in resumed] == epoch1   # and the next epoch reshuffles as before
+    assert [ids([b]) for b in resumed] == epoch1  # and the next epoch reshuffles as before

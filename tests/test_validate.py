@@ -3,6 +3,7 @@
 Every integer argument takes Python and numpy integers and refuses bools (Python's and
 numpy's) with an error naming the argument, the bad value and what was expected.
 """
+
 import numpy as np
 import pytest
 
@@ -28,11 +29,14 @@ def test_bools_and_non_integers_are_refused_with_name_value_and_rule(value):
     assert repr(value) in msg and type(value).__name__ in msg
 
 
-@pytest.mark.parametrize("lo, hi, value, expected", [
-    (1, None, 0, "n must be >= 1, got 0"),
-    (0, 9, 10, r"n must be in \[0, 9\], got 10"),
-    (None, 5, 6, "n must be <= 5, got 6"),
-])
+@pytest.mark.parametrize(
+    "lo, hi, value, expected",
+    [
+        (1, None, 0, "n must be >= 1, got 0"),
+        (0, 9, 10, r"n must be in \[0, 9\], got 10"),
+        (None, 5, 6, "n must be <= 5, got 6"),
+    ],
+)
 def test_out_of_range_names_the_bounds(lo, hi, value, expected):
     with pytest.raises(ValueError, match=expected):
         check_int("n", value, lo, hi)
@@ -42,8 +46,11 @@ def test_the_older_helpers_are_the_same_check():
     assert positive_int("k", np.int32(3)) == 3 and int_in_range("k", 3, 0, 3) == 3
     with pytest.raises(TypeError, match=r"k must be an integer >= 1, got True"):
         positive_int("k", True)
-    with pytest.raises(TypeError, match=r"k must be an integer in \[0, 3\], got np.True_|"
-                                        r"k must be an integer in \[0, 3\], got True"):
+    with pytest.raises(
+        TypeError,
+        match=r"k must be an integer in \[0, 3\], got np.True_|"
+        r"k must be an integer in \[0, 3\], got True",
+    ):
         int_in_range("k", np.True_, 0, 3)
 
 

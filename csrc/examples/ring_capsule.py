@@ -9,6 +9,7 @@ arrays without copying, and hands the batch back to C with ``ex_batch_free``.
 Run it with ``python ring_capsule.py`` (it compiles the library with ``cc`` first), or
 pass the path of an already built ``libring_capsule.so``.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -31,18 +32,34 @@ HERE = Path(__file__).resolve().parent
 class ExBatch(ctypes.Structure):
     """Mirror of ``ex_batch`` in batches.h."""
 
-    _fields_ = [("index", ctypes.c_int64), ("rows", ctypes.c_int64),
-                ("features", ctypes.c_int64), ("classes", ctypes.c_int64),
-                ("x", ctypes.POINTER(ctypes.c_float)), ("y", ctypes.POINTER(ctypes.c_float))]
+    _fields_ = [
+        ("index", ctypes.c_int64),
+        ("rows", ctypes.c_int64),
+        ("features", ctypes.c_int64),
+        ("classes", ctypes.c_int64),
+        ("x", ctypes.POINTER(ctypes.c_float)),
+        ("y", ctypes.POINTER(ctypes.c_float)),
+    ]
 
 
 def build(out_dir: str | os.PathLike) -> Path:
     """Compile ring_capsule.c and the fastiter C sources into a shared library."""
     out = Path(out_dir) / f"libring_capsule{sysconfig.get_config_var('SHLIB_SUFFIX') or '.so'}"
     sources = sorted(str(p) for p in Path(fastiter.get_source_dir()).glob("*.c"))
-    cmd = [os.environ.get("CC", "cc"), "-std=c11", "-O2", "-shared", "-fPIC",
-           f"-I{fastiter.get_include()}", str(HERE / "ring_capsule.c"), *sources,
-           "-pthread", "-lm", "-o", str(out)]
+    cmd = [
+        os.environ.get("CC", "cc"),
+        "-std=c11",
+        "-O2",
+        "-shared",
+        "-fPIC",
+        f"-I{fastiter.get_include()}",
+        str(HERE / "ring_capsule.c"),
+        *sources,
+        "-pthread",
+        "-lm",
+        "-o",
+        str(out),
+    ]
     subprocess.run(cmd, check=True)
     return out
 
@@ -51,8 +68,14 @@ def load(path: str | os.PathLike) -> ctypes.CDLL:
     """Load the library and declare its functions' signatures."""
     lib = ctypes.CDLL(str(path))
     lib.ex_start.restype = ctypes.c_void_p
-    lib.ex_start.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int64,
-                             ctypes.c_int64, ctypes.c_uint64, ctypes.POINTER(ctypes.c_int)]
+    lib.ex_start.argtypes = [
+        ctypes.POINTER(ctypes.c_void_p),
+        ctypes.c_int,
+        ctypes.c_int64,
+        ctypes.c_int64,
+        ctypes.c_uint64,
+        ctypes.POINTER(ctypes.c_int),
+    ]
     lib.ex_join.restype = ctypes.c_int
     lib.ex_join.argtypes = [ctypes.c_void_p]
     lib.ex_batch_free.restype = None
@@ -109,8 +132,15 @@ class CProducers:
     ...         train_step(batch.x, batch.y)
     """
 
-    def __init__(self, lib: ctypes.CDLL, rows: int, batch_size: int, seed: int,
-                 producers: int = 2, capacity: int = 4) -> None:
+    def __init__(
+        self,
+        lib: ctypes.CDLL,
+        rows: int,
+        batch_size: int,
+        seed: int,
+        producers: int = 2,
+        capacity: int = 4,
+    ) -> None:
         self._lib, self._handle = lib, None
         self.num_batches = -(-rows // batch_size)
         self.rings = [Ring(capacity, kind="int") for _ in range(producers)]
@@ -147,8 +177,9 @@ class CProducers:
             raise RuntimeError(f"a C producer failed with fastiter status {status}")
 
 
-def reference_batches(rows: int, batch_size: int, seed: int
-                      ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def reference_batches(
+    rows: int, batch_size: int, seed: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The same epoch computed with numpy: the data set and order of batches.h."""
     from fastiter.kernels import random_bits
 
@@ -160,7 +191,7 @@ def reference_batches(rows: int, batch_size: int, seed: int
         j = int((words[rows - 1 - i] * np.uint64(i + 1)) >> np.uint64(32))
         perm[i], perm[j] = perm[j], perm[i]
     for start in range(0, rows, batch_size):
-        idx = perm[start:start + batch_size]
+        idx = perm[start : start + batch_size]
         yield x[idx], np.eye(10, dtype=np.float32)[labels[idx]]
 
 

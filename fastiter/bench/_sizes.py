@@ -1,6 +1,7 @@
 """The three sizes every case is built at: ``full`` (``fastiter bench``, ``make bench``),
 ``quick`` (``fastiter bench --quick``) and ``smoke`` (``pytest bench
 --benchmark-disable``: every case once, on tiny inputs)."""
+
 from __future__ import annotations
 
 from typing import TypeVar

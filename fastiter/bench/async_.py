@@ -11,6 +11,7 @@ plain thread + Queue(8), over 4096-row batches and over 512-row ones (cheap buil
 where producers taking turns at the gate costs more than it saves).  Issue 19:
 ``workers=2`` must never be slower than ``workers=1`` there.
 """
+
 from __future__ import annotations
 
 import collections
@@ -31,6 +32,7 @@ __all__ = ["cases", "thread_queue"]
 
 def _handoff(make: Callable[[], Any], n: int) -> Callable[[], None]:
     """Move ``n`` ints from a producer thread to this one through ``make()``'s queue."""
+
     def run() -> None:
         q = make()
         put, get = (q.push, q.pop) if hasattr(q, "push") else (q.put, q.get)
@@ -39,6 +41,7 @@ def _handoff(make: Callable[[], Any], n: int) -> Callable[[], None]:
         total = sum(itertools.islice(iter(get, None), n))
         t.join()
         assert total == n * (n - 1) // 2
+
     return run
 
 
@@ -48,18 +51,28 @@ def _ring_cases(size: str) -> list[Case]:
     n = pick(size, 200_000, 20_000, 2_000)
     # large capacity against the unbounded queue; Queue(8) is compared at its own
     # capacity in the next row (a Ring(65536)/Queue(8) ratio measures the capacity)
-    large = Case(f"hand-off of {n} items between two threads, Ring(65536)",
-                 _handoff(lambda: Ring(1 << 16), n),
-                 {"queue.SimpleQueue (unbounded)": _handoff(queue.SimpleQueue, n)},
-                 8 * n, items=n, key="hand-off Ring(65536)",
-                 notes=["on a shared VM this rate swings by up to 2× between runs"])
+    large = Case(
+        f"hand-off of {n} items between two threads, Ring(65536)",
+        _handoff(lambda: Ring(1 << 16), n),
+        {"queue.SimpleQueue (unbounded)": _handoff(queue.SimpleQueue, n)},
+        8 * n,
+        items=n,
+        key="hand-off Ring(65536)",
+        notes=["on a shared VM this rate swings by up to 2× between runs"],
+    )
     n = pick(size, 50_000, 20_000, 2_000)  # Queue(8) moves ~0.2 M items/s
-    small = Case(f"hand-off of {n} items between two threads, Ring(8)",
-                 _handoff(lambda: Ring(8), n),
-                 {"queue.Queue(8)": _handoff(lambda: queue.Queue(8), n),
-                  "queue.SimpleQueue (unbounded)": _handoff(queue.SimpleQueue, n)},
-                 8 * n, items=n, key="hand-off Ring(8)",
-                 notes=["same capacity as Queue(8): one GIL hand-off per lap of 8"])
+    small = Case(
+        f"hand-off of {n} items between two threads, Ring(8)",
+        _handoff(lambda: Ring(8), n),
+        {
+            "queue.Queue(8)": _handoff(lambda: queue.Queue(8), n),
+            "queue.SimpleQueue (unbounded)": _handoff(queue.SimpleQueue, n),
+        },
+        8 * n,
+        items=n,
+        key="hand-off Ring(8)",
+        notes=["same capacity as Queue(8): one GIL hand-off per lap of 8"],
+    )
     return [large, small]
 
 
@@ -87,6 +100,7 @@ def thread_queue(base: Any) -> Iterator[Any]:
         for ds in base:
             q.put(ds)
         q.put(end)
+
     t = threading.Thread(target=run, daemon=True)
     t.start()
     while (x := q.get()) is not end:
@@ -160,17 +174,24 @@ def _async_case(size: str, batch: int = 4096) -> Case:
             return ""
         return f"workers=2 at {w1['seconds'] / row['fastiter_s']:.2f}x workers=1 (target >= 1)"
 
-    return Case(f"async consumer-bound (C~2P), {nb} batches {batch}x{cols} f32, workers=2",
-                lambda: epoch(w2),
-                {"fastiter workers=1": lambda: epoch(w1),
-                 "fastiter workers=2, no gate": lambda: _no_gate(lambda: epoch(w2)),
-                 "threading+Queue(8)": lambda: epoch(thread_queue(plain))},
-                nb * batch * cols * 4,
-                notes=[f"consumer: {passes} ufunc pass(es) a batch, C/P = "
-                       f"{passes * one_pass / p:.1f} (warm); the target is workers=2 never "
-                       f"slower than workers=1"],
-                key="async consumer-bound" + (f", {batch}-row batches" if many else ""),
-                check=check, summary=summary)
+    return Case(
+        f"async consumer-bound (C~2P), {nb} batches {batch}x{cols} f32, workers=2",
+        lambda: epoch(w2),
+        {
+            "fastiter workers=1": lambda: epoch(w1),
+            "fastiter workers=2, no gate": lambda: _no_gate(lambda: epoch(w2)),
+            "threading+Queue(8)": lambda: epoch(thread_queue(plain)),
+        },
+        nb * batch * cols * 4,
+        notes=[
+            f"consumer: {passes} ufunc pass(es) a batch, C/P = "
+            f"{passes * one_pass / p:.1f} (warm); the target is workers=2 never "
+            f"slower than workers=1"
+        ],
+        key="async consumer-bound" + (f", {batch}-row batches" if many else ""),
+        check=check,
+        summary=summary,
+    )
 
 
 def cases(size: str = "full") -> list[Case]:

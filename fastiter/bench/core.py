@@ -5,6 +5,7 @@ the memcpy ceiling for the bytes the case must move, and reports ratios (peer ti
 fastiter time: above 1 means fastiter is faster) and GB/s.  Peers that are not installed
 (torch) are skipped with a note.  Results go to ``results.json`` and ``results.png``.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,9 +22,23 @@ from fastiter._extras import require_extra
 
 require_extra("bench", "fastiter.bench", ["matplotlib"])
 
-__all__ = ["Case", "best_time", "run_case", "run_cases", "write_report", "plot_ratios",
-           "format_rows", "format_ratio", "format_rate", "describe_ratio",
-           "describe_ceiling", "format_seconds", "machine", "markdown_table", "optional"]
+__all__ = [
+    "Case",
+    "best_time",
+    "run_case",
+    "run_cases",
+    "write_report",
+    "plot_ratios",
+    "format_rows",
+    "format_ratio",
+    "format_rate",
+    "describe_ratio",
+    "describe_ceiling",
+    "format_seconds",
+    "machine",
+    "markdown_table",
+    "optional",
+]
 
 
 @dataclass
@@ -70,8 +85,13 @@ class Case:
         return {"fastiter": self.fastiter, **self.ceilings(), **self.peers}
 
 
-def best_time(fn: Callable[[], Any], repeat: int = 5, min_time: float = 0.05,
-              setup: Callable[[], Any] | None = None, warm: bool = True) -> float:
+def best_time(
+    fn: Callable[[], Any],
+    repeat: int = 5,
+    min_time: float = 0.05,
+    setup: Callable[[], Any] | None = None,
+    warm: bool = True,
+) -> float:
     """Best-of-``repeat`` seconds per call, each repeat looping for at least ``min_time``.
 
     With ``setup`` each timed call is one call, preceded by ``setup()`` outside the
@@ -181,15 +201,16 @@ def _describe_bound(r: dict[str, Any]) -> str:
 
 
 def _case_lines(r: dict[str, Any], width: int) -> list[str]:
-    lines = [f"{r['group']:<{width}}  {format_seconds(r['fastiter_s']):>9}  "
-             f"{r['gbps']:7.2f}  {_describe_bound(r)}"]
+    lines = [
+        f"{r['group']:<{width}}  {format_seconds(r['fastiter_s']):>9}  "
+        f"{r['gbps']:7.2f}  {_describe_bound(r)}"
+    ]
     if r.get("items"):
         lines.append(f"    fastiter {_fastiter_figure(r)}")
     if r.get("summary"):
         lines.append(f"    {r['summary']}")
     for peer, v in r["peers"].items():
-        lines.append(f"    {describe_ratio(v['ratio'], peer)} "
-                     f"({_peer_figure(r, v['seconds'])})")
+        lines.append(f"    {describe_ratio(v['ratio'], peer)} ({_peer_figure(r, v['seconds'])})")
     lines.extend(f"    note: {note}" for note in r["notes"])
     return lines
 
@@ -201,15 +222,18 @@ def format_rows(rows: list[dict[str, Any]]) -> list[str]:
     return [_header(width)] + [line for r in rows for line in _case_lines(r, width)]
 
 
-def run_cases(cases: Iterable[Case], repeat: int = 5, min_time: float = 0.05,
-              echo: Callable[[str], None] = print) -> list[dict[str, Any]]:
+def run_cases(
+    cases: Iterable[Case],
+    repeat: int = 5,
+    min_time: float = 0.05,
+    echo: Callable[[str], None] = print,
+) -> list[dict[str, Any]]:
     """Time every case; one result row per case, echoed as each case finishes.
 
     ``cases`` may be a generator (the registry builds one family at a time, so the
     inputs of the finished ones can be freed)."""
     rows = []
-    width = (max([len("case")] + [len(c.group) for c in cases])
-             if isinstance(cases, list) else 64)
+    width = max([len("case")] + [len(c.group) for c in cases]) if isinstance(cases, list) else 64
     echo(_header(width))
     for case in cases:
         rows.append(run_case(case, repeat, min_time))
@@ -233,15 +257,19 @@ def run_case(case: Case, repeat: int = 5, min_time: float = 0.05) -> dict[str, A
 
 
 def _time(case: Case, fn: Callable[[], Any], repeat: int, min_time: float) -> float:
-    return best_time(fn, case.rounds or repeat, 0.0 if case.rounds else min_time,
-                     setup=case.setup)
+    return best_time(fn, case.rounds or repeat, 0.0 if case.rounds else min_time, setup=case.setup)
 
 
 def _run_case(case: Case, repeat: int, min_time: float) -> dict[str, Any]:
     t_fi = _time(case, case.fastiter, repeat, min_time)
-    row: dict[str, Any] = {"group": case.group, "key": case.key, "fastiter_s": t_fi,
-                           "gbps": case.nbytes / t_fi / 1e9, "peers": {},
-                           "notes": list(case.notes)}
+    row: dict[str, Any] = {
+        "group": case.group,
+        "key": case.key,
+        "fastiter_s": t_fi,
+        "gbps": case.nbytes / t_fi / 1e9,
+        "peers": {},
+        "notes": list(case.notes),
+    }
     if case.items:
         row["items"] = case.items
     parts = {name: _time(case, fn, repeat, min_time) for name, fn in case.ceilings().items()}
@@ -300,11 +328,18 @@ def machine() -> dict[str, Any]:
         load = None
     from fastiter import kernels
 
-    return {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": platform.machine(),
-            "processor": platform.processor(), "cpu": cpu, "cores": os.cpu_count(),
-            "memory_gib": round(mem / 2**30, 1) if mem else None,
-            "fastiter_threads": kernels.get_num_threads(), "load_1min": load,
-            "versions": versions, "platform": platform.platform()}
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem / 2**30, 1) if mem else None,
+        "fastiter_threads": kernels.get_num_threads(),
+        "load_1min": load,
+        "versions": versions,
+        "platform": platform.platform(),
+    }
 
 
 def _md_peer(r: dict[str, Any], name: str, v: dict[str, Any]) -> str:
@@ -319,13 +354,16 @@ def markdown_table(rows: list[dict[str, Any]], meta: dict[str, Any] | None = Non
     v = meta["versions"]
     libs = ", ".join(f"{k} {x}" for k, x in v.items())
     load = meta.get("load_1min")
-    lines = [f"Measured with `fastiter bench --markdown` on {meta['date']}: {meta['cpu']}, "
-             f"{meta['cores']} cores, {meta['memory_gib']} GiB, {libs}; "
-             f"1-minute load average {load:.2f} when it started. "
-             f"Best of 5 rounds (netCDF: best of 3), every peer in the same run. "
-             f"Speed-up = peer time / fastiter time.", "",
-             "| workload | fastiter | peers and ceiling (same run) | speed-up |",
-             "|---|---|---|---|"]
+    lines = [
+        f"Measured with `fastiter bench --markdown` on {meta['date']}: {meta['cpu']}, "
+        f"{meta['cores']} cores, {meta['memory_gib']} GiB, {libs}; "
+        f"1-minute load average {load:.2f} when it started. "
+        f"Best of 5 rounds (netCDF: best of 3), every peer in the same run. "
+        f"Speed-up = peer time / fastiter time.",
+        "",
+        "| workload | fastiter | peers and ceiling (same run) | speed-up |",
+        "|---|---|---|---|",
+    ]
     for r in rows:
         fig = _fastiter_figure(r)
         if r.get("summary"):
@@ -334,16 +372,20 @@ def markdown_table(rows: list[dict[str, Any]], meta: dict[str, Any] | None = Non
         ups = [format_ratio(x["ratio"]) for x in r["peers"].values()]
         if "x_ceiling" in r:
             parts = r.get("ceiling_parts")
-            what = ("limit max(" + ", ".join(f"{k} {format_seconds(s)}"
-                                              for k, s in parts.items()) + ")"
-                    if parts else f"ceiling {format_seconds(r['ceiling_s'])}")
+            what = (
+                "limit max(" + ", ".join(f"{k} {format_seconds(s)}" for k, s in parts.items()) + ")"
+                if parts
+                else f"ceiling {format_seconds(r['ceiling_s'])}"
+            )
             peers.append(what)
-            ups.append(f"{format_ratio(r['x_ceiling'])} the "
-                       f"{'limit' if parts else 'ceiling'}'s time")
+            ups.append(
+                f"{format_ratio(r['x_ceiling'])} the {'limit' if parts else 'ceiling'}'s time"
+            )
         skipped = [n for n in r["notes"] if n.endswith("skipped (not installed)")]
         peers += skipped
-        lines.append(f"| {r['group']} | {fig} | {' · '.join(peers) or '—'} | "
-                     f"{' · '.join(ups) or '—'} |")
+        lines.append(
+            f"| {r['group']} | {fig} | {' · '.join(peers) or '—'} | {' · '.join(ups) or '—'} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -374,19 +416,48 @@ def plot_ratios(rows: list[dict[str, Any]], path: str | Path, title: str = "") -
     lo = min([0.5, *ratios]) / 3.0  # room for the labels left of the longest loss
     hi = max([2.0, *ratios]) * 3.0  # room for the labels right of the longest win
     ax.set_xlim(lo, hi)
-    ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200,
-                         500, 1000, 2000, 5000) if lo <= t <= hi]
+    ticks = [
+        t
+        for t in (
+            0.01,
+            0.02,
+            0.05,
+            0.1,
+            0.2,
+            0.5,
+            1,
+            2,
+            5,
+            10,
+            20,
+            50,
+            100,
+            200,
+            500,
+            1000,
+            2000,
+            5000,
+        )
+        if lo <= t <= hi
+    ]
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
     for y, q in zip(ys, ratios):
         word = f"{format_ratio(q)} faster" if q >= 1 else f"{format_ratio(1 / q)} slower"
-        ax.text(q * 1.08 if q >= 1 else q / 1.08, y, word, va="center",
-                ha="left" if q >= 1 else "right", fontsize=8)
+        ax.text(
+            q * 1.08 if q >= 1 else q / 1.08,
+            y,
+            word,
+            va="center",
+            ha="left" if q >= 1 else "right",
+            fontsize=8,
+        )
     ax.set_yticks(ys, names, fontsize=7)
     ax.set_ylim(-0.7, len(ratios) - 0.3)
-    ax.set_xlabel("peer time / fastiter time: right of 1, fastiter is faster; "
-                  "left of 1, the peer is faster")
+    ax.set_xlabel(
+        "peer time / fastiter time: right of 1, fastiter is faster; left of 1, the peer is faster"
+    )
     if title:
         ax.set_title(title)
     fig.tight_layout()
@@ -396,8 +467,9 @@ def plot_ratios(rows: list[dict[str, Any]], path: str | Path, title: str = "") -
     return drawn
 
 
-def write_report(rows: list[dict[str, Any]], out_dir: str | Path,
-                 meta: dict[str, Any] | None = None) -> tuple[Path, Path]:
+def write_report(
+    rows: list[dict[str, Any]], out_dir: str | Path, meta: dict[str, Any] | None = None
+) -> tuple[Path, Path]:
     """Save ``results.png``, a chart of the ratios (``plot_ratios``), ``results.json``
     (the rows, the machine, and the chart's value labels as drawn, top to bottom) and
     ``results.md`` (:func:`markdown_table`)."""
@@ -407,7 +479,10 @@ def write_report(rows: list[dict[str, Any]], out_dir: str | Path,
     ppath = out / "results.png"
     labels = plot_ratios(rows, ppath, title=f"fastiter bench, {meta['date']}")
     jpath = out / "results.json"
-    jpath.write_text(json.dumps({"meta": meta, "results": rows, "chart_labels": labels},
-                                indent=2, ensure_ascii=False))
+    jpath.write_text(
+        json.dumps(
+            {"meta": meta, "results": rows, "chart_labels": labels}, indent=2, ensure_ascii=False
+        )
+    )
     (out / "results.md").write_text(markdown_table(rows, meta))
     return jpath, ppath

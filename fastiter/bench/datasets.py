@@ -6,6 +6,7 @@ written as real (uncompressed) IDX files in a temporary folder.  Both sides prod
 every batch of a shuffled epoch, float32 features scaled to [0, 1] and float32 one-hot
 labels; the ceiling copies the same float32 feature bytes batch by batch.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -37,7 +38,7 @@ def numpy_epoch(x: np.ndarray, y: np.ndarray, epoch: int) -> float:
     eye = np.eye(10, dtype=np.float32)
     total = 0.0
     for lo in range(0, len(x), BATCH):
-        idx = order[lo:lo + BATCH]
+        idx = order[lo : lo + BATCH]
         feats = x[idx].astype(np.float32) / 255.0
         labels = eye[y[idx]]
         total += feats[0, 0] + labels[0, 0]
@@ -56,8 +57,7 @@ def cases(size: str = "full") -> list[Case]:
     folder = Path(tempfile.mkdtemp(prefix="fastiter-bench-mnist-"))
     atexit.register(shutil.rmtree, folder, True)
     rng = np.random.default_rng(2026)
-    write_idx(folder / "train-images-idx3-ubyte",
-              rng.integers(1, 256, (n, 28, 28), dtype=np.uint8))
+    write_idx(folder / "train-images-idx3-ubyte", rng.integers(1, 256, (n, 28, 28), dtype=np.uint8))
     write_idx(folder / "train-labels-idx1-ubyte", rng.integers(0, 10, n).astype(np.uint8))
     it = MnistDataSetIterator(BATCH, train=True, seed=SEED, data_dir=folder)
     x, y = numpy_reader(folder, n)
@@ -75,7 +75,7 @@ def cases(size: str = "full") -> list[Case]:
 
     def copy_epoch() -> None:
         for lo in range(0, n - BATCH + 1, BATCH):
-            np.copyto(out, src[lo:lo + BATCH])
+            np.copyto(out, src[lo : lo + BATCH])
 
     def check() -> None:  # every image once per epoch, scaled to [0, 1], one-hot labels
         batches = list(it)
@@ -84,9 +84,18 @@ def cases(size: str = "full") -> list[Case]:
         assert seen.shape == (n, 784) and seen.dtype == np.float32
         np.testing.assert_array_equal(labels.sum(1), 1)
         np.testing.assert_array_equal(np.sort(labels.argmax(1)), np.sort(y))
-        np.testing.assert_allclose(np.sort(seen[:, 0]),
-                                   np.sort(x[:, 0].astype(np.float32) / 255), rtol=1e-6)
+        np.testing.assert_allclose(
+            np.sort(seen[:, 0]), np.sort(x[:, 0].astype(np.float32) / 255), rtol=1e-6
+        )
 
-    return [Case(f"MNIST epoch, {n} IDX images, batch {BATCH}, shuffled", fastiter_epoch,
-                 {"numpy fancy indexing": lambda: numpy_epoch(x, y, next(epochs))},
-                 n * 784 * 4, ceiling=copy_epoch, key="mnist epoch", check=check)]
+    return [
+        Case(
+            f"MNIST epoch, {n} IDX images, batch {BATCH}, shuffled",
+            fastiter_epoch,
+            {"numpy fancy indexing": lambda: numpy_epoch(x, y, next(epochs))},
+            n * 784 * 4,
+            ceiling=copy_epoch,
+            key="mnist epoch",
+            check=check,
+        )
+    ]

@@ -1,5 +1,6 @@
 """Data-object and in-memory iterator cases: a shuffled epoch and an HDF5 DataSet round
 trip (bench/bench_dataset.py runs them)."""
+
 from __future__ import annotations
 
 import atexit
@@ -30,25 +31,28 @@ def _shuffled_epoch_case(size: str) -> Case:
 
     def numpy_epoch() -> None:
         for lo in range(0, n, batch):
-            x[perm[lo:lo + batch]], y[perm[lo:lo + batch]]
+            x[perm[lo : lo + batch]], y[perm[lo : lo + batch]]
 
     def torch_epoch() -> None:
         tx, ty = torch.from_numpy(x), torch.from_numpy(y)
         order = torch.randperm(n, generator=torch.Generator().manual_seed(1))
         for lo in range(0, n, batch):
-            idx = order[lo:lo + batch]
+            idx = order[lo : lo + batch]
             tx.index_select(0, idx), ty.index_select(0, idx)
 
     def copy_both() -> None:
         np.copyto(dx, x)
         np.copyto(dy, y)
 
-    return Case(f"shuffled epoch {n}x{f} f32, batch {batch}",
-                lambda: sum(len(b) for b in it),
-                {"numpy fancy index": numpy_epoch,
-                 "torch index_select": torch_epoch if torch else None},
-                x.nbytes + y.nbytes, ceiling=copy_both,
-                key="shuffled epoch", check=lambda: _check_epoch(it, x, n))
+    return Case(
+        f"shuffled epoch {n}x{f} f32, batch {batch}",
+        lambda: sum(len(b) for b in it),
+        {"numpy fancy index": numpy_epoch, "torch index_select": torch_epoch if torch else None},
+        x.nbytes + y.nbytes,
+        ceiling=copy_both,
+        key="shuffled epoch",
+        check=lambda: _check_epoch(it, x, n),
+    )
 
 
 def _check_epoch(it: Any, x: np.ndarray, n: int) -> None:
@@ -84,10 +88,16 @@ def _save_load_case(size: str, folder: str) -> Case:
         with open(raw, "rb") as fh:
             fh.read()
 
-    return Case(f"DataSet save+load {n}x128 f32", fastiter_round_trip,
-                {"numpy savez+load": npz_round_trip}, 2 * ds.memory_footprint(),
-                ceiling=raw_round_trip, notes=["HDF5 via h5py, atomic rename, no pickle"],
-                key="DataSet save+load", check=lambda: _check_round_trip(ds, h5))
+    return Case(
+        f"DataSet save+load {n}x128 f32",
+        fastiter_round_trip,
+        {"numpy savez+load": npz_round_trip},
+        2 * ds.memory_footprint(),
+        ceiling=raw_round_trip,
+        notes=["HDF5 via h5py, atomic rename, no pickle"],
+        key="DataSet save+load",
+        check=lambda: _check_round_trip(ds, h5),
+    )
 
 
 def _check_round_trip(ds: Any, path: str) -> None:

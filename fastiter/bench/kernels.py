@@ -1,6 +1,7 @@
 """Kernel cases: one-hot, padding, gather, collate and random numbers, each against numba
 ``prange`` into a preallocated buffer (the strongest peer), the convenient peers (numpy,
 torch) and the ceiling of the bytes it writes.  bench/bench_kernels*.py run these."""
+
 from __future__ import annotations
 
 import operator
@@ -14,27 +15,57 @@ import numpy as np
 from fastiter.bench._sizes import pick
 from fastiter.bench.core import Case, optional
 
-__all__ = ["one_hot_cases", "gather_scaled_cases", "pad_cases", "gather_collate_cases",
-           "random_cases"]
+__all__ = [
+    "one_hot_cases",
+    "gather_scaled_cases",
+    "pad_cases",
+    "gather_collate_cases",
+    "random_cases",
+]
 
 
-def _trio(key: str, name: str, fastiter_out: Callable[[], Any], fastiter_alloc: Callable[[], Any],
-          nb: dict[str, Callable[[], Any]] | None, peers: dict[str, Any], nbytes: int,
-          ceiling: Callable[[], Any] | None,
-          check: Callable[[], Any] | None = None) -> list[Case]:
+def _trio(
+    key: str,
+    name: str,
+    fastiter_out: Callable[[], Any],
+    fastiter_alloc: Callable[[], Any],
+    nb: dict[str, Callable[[], Any]] | None,
+    peers: dict[str, Any],
+    nbytes: int,
+    ceiling: Callable[[], Any] | None,
+    check: Callable[[], Any] | None = None,
+) -> list[Case]:
     """A kernel's three rows: ``out=`` against numba prange and the other peers; on 1
     thread against numba's serial loop; allocating against its own ``out=`` twin."""
     return [
-        Case(f"{name} out=", fastiter_out,
-             {"numba prange, preallocated": nb["prange"] if nb else None, **peers},
-             nbytes, ceiling=ceiling, key=f"{key} out=", check=check),
-        Case(f"{name} out=, 1 thread", fastiter_out,
-             {"numba serial, preallocated": nb["serial"] if nb else None}, nbytes,
-             threads=1, key=f"{key} out= 1 thread", check=check),
-        Case(f"{name} allocating", fastiter_alloc, {"fastiter out=": fastiter_out}, nbytes,
-             key=f"{key} allocating",
-             notes=["target: the out= twin's ratio >= 1/1.3 = 0.77 (allocating within "
-                    "1.3x of out=)"]),
+        Case(
+            f"{name} out=",
+            fastiter_out,
+            {"numba prange, preallocated": nb["prange"] if nb else None, **peers},
+            nbytes,
+            ceiling=ceiling,
+            key=f"{key} out=",
+            check=check,
+        ),
+        Case(
+            f"{name} out=, 1 thread",
+            fastiter_out,
+            {"numba serial, preallocated": nb["serial"] if nb else None},
+            nbytes,
+            threads=1,
+            key=f"{key} out= 1 thread",
+            check=check,
+        ),
+        Case(
+            f"{name} allocating",
+            fastiter_alloc,
+            {"fastiter out=": fastiter_out},
+            nbytes,
+            key=f"{key} allocating",
+            notes=[
+                "target: the out= twin's ratio >= 1/1.3 = 0.77 (allocating within 1.3x of out=)"
+            ],
+        ),
     ]
 
 
@@ -52,16 +83,21 @@ def one_hot_cases(size: str = "full") -> list[Case]:
     rng = np.random.default_rng(2026)
     par, ser = _numba()
     cases = []
-    shapes = pick(size, ((1_000_000, 10), (100_000, 1000)), ((200_000, 10), (20_000, 1000)),
-                  ((15_625, 10), (1_562, 1000)))
+    shapes = pick(
+        size,
+        ((1_000_000, 10), (100_000, 1000)),
+        ((200_000, 10), (20_000, 1000)),
+        ((15_625, 10), (1_562, 1000)),
+    )
     for (n, c), key in zip(shapes, ("one_hot 1Mx10", "one_hot 100kx1000")):
         labels = rng.integers(0, c, n)
         out = np.empty((n, c), np.float32)
         nb: dict[str, Callable[[], Any]] | None = None
         if par and ser:  # both None without numba
             par["one_hot"](labels, out), ser["one_hot"](labels, out)  # compile, warm
-            nb = {k: partial(f["one_hot"], labels, out)
-                  for k, f in (("prange", par), ("serial", ser))}
+            nb = {
+                k: partial(f["one_hot"], labels, out) for k, f in (("prange", par), ("serial", ser))
+            }
 
         def numpy_one_hot(n: int = n, c: int = c, labels: Any = labels) -> np.ndarray:
             o = np.zeros((n, c), np.float32)
@@ -80,13 +116,22 @@ def one_hot_cases(size: str = "full") -> list[Case]:
         def torch_one_hot(tl: Any = tl, c: int = c) -> Any:
             return torch.nn.functional.one_hot(tl, c).float()
 
-        peers = {"numpy zeros+fancy": numpy_one_hot,
-                 "numpy eye[labels]": partial(operator.getitem, eye, labels),
-                 "torch one_hot().float()": torch_one_hot if torch else None}
-        cases += _trio(key, f"one_hot {n}x{c} f32",
-                       partial(kernels.one_hot, labels, c, out=out),
-                       partial(kernels.one_hot, labels, c), nb, peers,
-                       out.nbytes, ceiling=partial(out.fill, 1.0), check=check)
+        peers = {
+            "numpy zeros+fancy": numpy_one_hot,
+            "numpy eye[labels]": partial(operator.getitem, eye, labels),
+            "torch one_hot().float()": torch_one_hot if torch else None,
+        }
+        cases += _trio(
+            key,
+            f"one_hot {n}x{c} f32",
+            partial(kernels.one_hot, labels, c, out=out),
+            partial(kernels.one_hot, labels, c),
+            nb,
+            peers,
+            out.nbytes,
+            ceiling=partial(out.fill, 1.0),
+            check=check,
+        )
     return cases
 
 
@@ -105,12 +150,17 @@ def gather_scaled_cases(size: str = "full") -> list[Case]:
         kernels.gather_scaled(pixels, pick_rows, 1 / 255, out=batch)
         np.testing.assert_allclose(batch, pixels[pick_rows] / np.float32(255), rtol=1e-6)
 
-    return [Case(f"gather_scaled {b}x784 u8->f32 out=",
-                 lambda: kernels.gather_scaled(pixels, pick_rows, 1 / 255, out=batch),
-                 {"numpy fancy+astype/255":
-                  lambda: pixels[pick_rows].astype(np.float32) / 255.0},
-                 batch.nbytes, ceiling=lambda: np.copyto(batch, floats),
-                 key="gather_scaled", check=check)]
+    return [
+        Case(
+            f"gather_scaled {b}x784 u8->f32 out=",
+            lambda: kernels.gather_scaled(pixels, pick_rows, 1 / 255, out=batch),
+            {"numpy fancy+astype/255": lambda: pixels[pick_rows].astype(np.float32) / 255.0},
+            batch.nbytes,
+            ceiling=lambda: np.copyto(batch, floats),
+            key="gather_scaled",
+            check=check,
+        )
+    ]
 
 
 def pad_cases(size: str = "full") -> list[Case]:
@@ -127,23 +177,22 @@ def pad_cases(size: str = "full") -> list[Case]:
     t_max = int(lengths.max())
     out, mask = np.empty((n, 8, t_max), np.float32), np.empty((n, t_max), np.float32)
     flat = np.concatenate(seqs)
-    dst, rest = out.reshape(-1)[:flat.size].reshape(flat.shape), out.reshape(-1)[flat.size:]
+    dst, rest = out.reshape(-1)[: flat.size].reshape(flat.shape), out.reshape(-1)[flat.size :]
 
     def python_loop(end: bool) -> None:
         x = np.zeros((n, 8, t_max), np.float32)
         m = np.zeros((n, t_max), np.float32)
         for i, s in enumerate(seqs):
             st = t_max - len(s) if end else 0
-            x[i, :, st:st + len(s)] = s.T
-            m[i, st:st + len(s)] = 1
+            x[i, :, st : st + len(s)] = s.T
+            m[i, st : st + len(s)] = 1
 
     def torch_pad(end: bool) -> None:
         assert lens is not None  # this peer runs only with torch installed
         side = "left" if end else "right"
         x = torch.nn.utils.rnn.pad_sequence(ts, batch_first=True, padding_side=side)
         steps = torch.arange(x.shape[1])
-        m = (steps[None] >= x.shape[1] - lens[:, None]) if end else \
-            (steps[None] < lens[:, None])
+        m = (steps[None] >= x.shape[1] - lens[:, None]) if end else (steps[None] < lens[:, None])
         x.transpose(1, 2).contiguous(), m.float()
 
     def ceiling() -> None:  # the data copied once, the padding and the mask written once
@@ -162,12 +211,19 @@ def pad_cases(size: str = "full") -> list[Case]:
         if par and ser:  # both None without numba
             par["pad_mask_nft"](vals, offs, out, mask, end)
             ser["pad_mask_nft"](vals, offs, out, mask, end)
-            nb = {k: partial(f["pad_mask_nft"], vals, offs, out, mask, end)
-                  for k, f in (("prange", par), ("serial", ser))}
+            nb = {
+                k: partial(f["pad_mask_nft"], vals, offs, out, mask, end)
+                for k, f in (("prange", par), ("serial", ser))
+            }
         for form, src in (("list", seqs), ("flat+offsets", (vals, offs))):
-            peers = ({"Python loop": partial(python_loop, end),
-                      "torch pad_sequence + mask": partial(torch_pad, end) if torch else None}
-                     if form == "list" else {})
+            peers = (
+                {
+                    "Python loop": partial(python_loop, end),
+                    "torch pad_sequence + mask": partial(torch_pad, end) if torch else None,
+                }
+                if form == "list"
+                else {}
+            )
 
             def check(src: Any = src, mode: str = mode, end: bool = end) -> None:
                 kernels.pad_sequences(src, mode=mode, out=out, mask_out=mask)
@@ -181,12 +237,17 @@ def pad_cases(size: str = "full") -> list[Case]:
                     np.testing.assert_array_equal(o2, x)
                     np.testing.assert_array_equal(m2, m)
 
-            cases += _trio(f"pad {mode} {form}",
-                           f"pad + mask {mode} {form} {n} seqs (1-200 steps, F=8)",
-                           partial(kernels.pad_sequences, src, mode=mode, out=out,
-                                   mask_out=mask),
-                           partial(kernels.pad_sequences, src, mode=mode),
-                           nb, peers, out.nbytes + mask.nbytes, ceiling=ceiling, check=check)
+            cases += _trio(
+                f"pad {mode} {form}",
+                f"pad + mask {mode} {form} {n} seqs (1-200 steps, F=8)",
+                partial(kernels.pad_sequences, src, mode=mode, out=out, mask_out=mask),
+                partial(kernels.pad_sequences, src, mode=mode),
+                nb,
+                peers,
+                out.nbytes + mask.nbytes,
+                ceiling=ceiling,
+                check=check,
+            )
     return cases
 
 
@@ -227,26 +288,50 @@ def gather_collate_cases(size: str = "full") -> list[Case]:
         np.testing.assert_array_equal(out, np.stack(items))
 
     return [
-        Case("gather 1024 rows x 128 f32 out=", lambda: kernels.gather(src, idx, out=out),
-             {"numba prange, preallocated": nbp,
-              "np.take(out=)": lambda: np.take(src, idx, axis=0, out=out),
-              "numpy src[idx]": lambda: src[idx],
-              "torch index_select(out=)":
-              (lambda: torch.index_select(tsrc, 0, tidx, out=tout)) if torch else None},
-             out.nbytes, ceiling=lambda: np.copyto(out, block), key="gather out=",
-             check=check_gather),
-        Case("gather 1024 rows x 128 f32 out=, 1 thread",
-             lambda: kernels.gather(src, idx, out=out),
-             {"numba serial, preallocated": nbs}, out.nbytes, threads=1,
-             key="gather out= 1 thread", check=check_gather),
-        Case("gather 1024 rows x 128 f32 allocating", lambda: kernels.gather(src, idx),
-             {"fastiter out=": lambda: kernels.gather(src, idx, out=out)}, out.nbytes,
-             key="gather allocating"),
-        Case("collate 1024 x [128] f32 out=", lambda: kernels.collate(items, out=out),
-             {"np.stack(out=)": lambda: np.stack(items, out=out),
-              "torch default_collate": collate_peer},
-             out.nbytes, ceiling=lambda: np.copyto(out, block), key="collate out=",
-             check=check_collate),
+        Case(
+            "gather 1024 rows x 128 f32 out=",
+            lambda: kernels.gather(src, idx, out=out),
+            {
+                "numba prange, preallocated": nbp,
+                "np.take(out=)": lambda: np.take(src, idx, axis=0, out=out),
+                "numpy src[idx]": lambda: src[idx],
+                "torch index_select(out=)": (lambda: torch.index_select(tsrc, 0, tidx, out=tout))
+                if torch
+                else None,
+            },
+            out.nbytes,
+            ceiling=lambda: np.copyto(out, block),
+            key="gather out=",
+            check=check_gather,
+        ),
+        Case(
+            "gather 1024 rows x 128 f32 out=, 1 thread",
+            lambda: kernels.gather(src, idx, out=out),
+            {"numba serial, preallocated": nbs},
+            out.nbytes,
+            threads=1,
+            key="gather out= 1 thread",
+            check=check_gather,
+        ),
+        Case(
+            "gather 1024 rows x 128 f32 allocating",
+            lambda: kernels.gather(src, idx),
+            {"fastiter out=": lambda: kernels.gather(src, idx, out=out)},
+            out.nbytes,
+            key="gather allocating",
+        ),
+        Case(
+            "collate 1024 x [128] f32 out=",
+            lambda: kernels.collate(items, out=out),
+            {
+                "np.stack(out=)": lambda: np.stack(items, out=out),
+                "torch default_collate": collate_peer,
+            },
+            out.nbytes,
+            ceiling=lambda: np.copyto(out, block),
+            key="collate out=",
+            check=check_collate,
+        ),
     ]
 
 
@@ -270,8 +355,9 @@ def random_cases(size: str = "full") -> list[Case]:
     threads = f"({kernels.get_num_threads()} threads)"
 
     def spawned(kind: str) -> None:
-        list(pool.map(lambda gp: getattr(gp[0], kind)(dtype=np.float32, out=gp[1]),
-                      zip(gens, parts)))
+        list(
+            pool.map(lambda gp: getattr(gp[0], kind)(dtype=np.float32, out=gp[1]), zip(gens, parts))
+        )
 
     def check_uniform() -> None:
         kernels.random_uniform(out.shape, 7, out=out)
@@ -283,30 +369,49 @@ def random_cases(size: str = "full") -> list[Case]:
         assert abs(float(out.mean())) < 0.05 and abs(float(out.std()) - 1) < 0.05
 
     return [
-        Case(f"random uniform {size_name} {threads}",
-             lambda: kernels.random_uniform(out.shape, 7, out=out),
-             {"numpy Generator.random(out=)":
-              lambda: gen.random(dtype=np.float32, out=out),
-              "numpy 2 spawned generators on 2 threads": lambda: spawned("random"),
-              "torch uniform_": tout.uniform_ if tout is not None else None},
-             out.nbytes, ceiling=lambda: out.fill(1.0), key="random uniform out=",
-             check=check_uniform, notes=["fastiter's bits are the same for any thread count"]),
-        Case(f"random uniform {size_name} {threads} allocating",
-             lambda: kernels.random_uniform(out.shape, 7),
-             {"fastiter out=": lambda: kernels.random_uniform(out.shape, 7, out=out)},
-             out.nbytes, key="random uniform allocating",
-             notes=["target: the out= twin's ratio >= 0.77"]),
-        Case(f"random normal {size_name} {threads}",
-             lambda: kernels.random_normal(out.shape, 7, out=out),
-             {"numpy Generator.standard_normal(out=)":
-              lambda: gen.standard_normal(dtype=np.float32, out=out),
-              "numpy 2 spawned generators on 2 threads": lambda: spawned("standard_normal"),
-              "torch normal_": tout.normal_ if tout is not None else None},
-             out.nbytes, ceiling=lambda: out.fill(1.0), key="random normal out=",
-             check=check_normal),
-        Case(f"random normal {size_name} {threads} allocating",
-             lambda: kernels.random_normal(out.shape, 7),
-             {"fastiter out=": lambda: kernels.random_normal(out.shape, 7, out=out)},
-             out.nbytes, key="random normal allocating",
-             notes=["target: the out= twin's ratio >= 0.77"]),
+        Case(
+            f"random uniform {size_name} {threads}",
+            lambda: kernels.random_uniform(out.shape, 7, out=out),
+            {
+                "numpy Generator.random(out=)": lambda: gen.random(dtype=np.float32, out=out),
+                "numpy 2 spawned generators on 2 threads": lambda: spawned("random"),
+                "torch uniform_": tout.uniform_ if tout is not None else None,
+            },
+            out.nbytes,
+            ceiling=lambda: out.fill(1.0),
+            key="random uniform out=",
+            check=check_uniform,
+            notes=["fastiter's bits are the same for any thread count"],
+        ),
+        Case(
+            f"random uniform {size_name} {threads} allocating",
+            lambda: kernels.random_uniform(out.shape, 7),
+            {"fastiter out=": lambda: kernels.random_uniform(out.shape, 7, out=out)},
+            out.nbytes,
+            key="random uniform allocating",
+            notes=["target: the out= twin's ratio >= 0.77"],
+        ),
+        Case(
+            f"random normal {size_name} {threads}",
+            lambda: kernels.random_normal(out.shape, 7, out=out),
+            {
+                "numpy Generator.standard_normal(out=)": lambda: gen.standard_normal(
+                    dtype=np.float32, out=out
+                ),
+                "numpy 2 spawned generators on 2 threads": lambda: spawned("standard_normal"),
+                "torch normal_": tout.normal_ if tout is not None else None,
+            },
+            out.nbytes,
+            ceiling=lambda: out.fill(1.0),
+            key="random normal out=",
+            check=check_normal,
+        ),
+        Case(
+            f"random normal {size_name} {threads} allocating",
+            lambda: kernels.random_normal(out.shape, 7),
+            {"fastiter out=": lambda: kernels.random_normal(out.shape, 7, out=out)},
+            out.nbytes,
+            key="random normal allocating",
+            notes=["target: the out= twin's ratio >= 0.77"],
+        ),
     ]

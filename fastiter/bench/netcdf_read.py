@@ -16,6 +16,7 @@ fastiter's handle cache does), a netCDF4 hand loop (steps), xbatcher's
 ``coords='minimal'``, ``join='override'``), and a dask ``isel`` loop over the same
 dataset.  Ceiling: ``np.copyto`` of the epoch's output bytes.
 """
+
 from __future__ import annotations
 
 import glob
@@ -49,8 +50,9 @@ def resident_pages(paths: list[str]) -> int | None:
 
     if shutil.which("fincore") is None:
         return None
-    out = subprocess.run(["fincore", "-n", "-b", "-o", "PAGES", *paths],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["fincore", "-n", "-b", "-o", "PAGES", *paths], capture_output=True, text=True, check=True
+    ).stdout
     return sum(int(x) for x in out.split())
 
 
@@ -63,8 +65,9 @@ class ReadBench:
         paths = sorted(glob.glob(os.path.join(root, "*.nc")))
         if len(paths) != n_files:
             ds = make_rasm(n_time=12 * n_files, ny=ny, nx=nx, seed=2026)
-            paths = save_chunks(ds, root, chunks={"time": 12}, parallel="serial",
-                                progress=False, overwrite=True)
+            paths = save_chunks(
+                ds, root, chunks={"time": 12}, parallel="serial", progress=False, overwrite=True
+            )
         self.paths, self.ny, self.nx = paths, ny, nx
         self.steps = 12 * n_files
         self._h5: list[Any] | None = None
@@ -72,10 +75,14 @@ class ReadBench:
         self.steps_iter = self.windows_iter = None
         self.columns = self._iter("windows").feature_columns
         f = ny * nx
-        self.nbytes = {"steps": (self.steps // STEPS_BATCH) * STEPS_BATCH * f * 4,
-                       "windows": (self.steps - WIN + 1) * WIN * self.columns.size * 4}
-        self._ceiling_src = {k: np.random.default_rng(1).random(v // 4, np.float32) + 1
-                             for k, v in self.nbytes.items()}
+        self.nbytes = {
+            "steps": (self.steps // STEPS_BATCH) * STEPS_BATCH * f * 4,
+            "windows": (self.steps - WIN + 1) * WIN * self.columns.size * 4,
+        }
+        self._ceiling_src = {
+            k: np.random.default_rng(1).random(v // 4, np.float32) + 1
+            for k, v in self.nbytes.items()
+        }
         self._ceiling_dst = {k: np.empty_like(v) for k, v in self._ceiling_src.items()}
 
     # --- fastiter ---------------------------------------------------------------------
@@ -83,10 +90,10 @@ class ReadBench:
         from fastiter.netcdf import NetCDFDataSetIterator
 
         if workload == "steps":
-            return NetCDFDataSetIterator(self.paths, "Tair", batch_size=STEPS_BATCH,
-                                         drop_last=True)
-        return NetCDFDataSetIterator(self.paths, "Tair", batch_size=WIN_BATCH, window=WIN,
-                                     stride=1, drop_nan_columns=True)
+            return NetCDFDataSetIterator(self.paths, "Tair", batch_size=STEPS_BATCH, drop_last=True)
+        return NetCDFDataSetIterator(
+            self.paths, "Tair", batch_size=WIN_BATCH, window=WIN, stride=1, drop_nan_columns=True
+        )
 
     def iterator(self, workload: str) -> Any:
         """fastiter's iterator for ``workload``, kept (with its open files) across runs."""
@@ -113,9 +120,14 @@ class ReadBench:
         import xarray as xr
 
         if self._xr is None:
-            self._xr = xr.open_mfdataset(self.paths, combine="by_coords", compat="override",
-                                         coords="minimal", data_vars="minimal",
-                                         join="override")[["Tair"]]
+            self._xr = xr.open_mfdataset(
+                self.paths,
+                combine="by_coords",
+                compat="override",
+                coords="minimal",
+                data_vars="minimal",
+                join="override",
+            )[["Tair"]]
         return self._xr
 
     def h5py_loop(self, workload: str, sink: Callable[[np.ndarray], Any] = len) -> None:
@@ -126,9 +138,9 @@ class ReadBench:
                 while at < STEPS_BATCH:
                     k, a = divmod(lo + at, 12)
                     b = min(12, a + STEPS_BATCH - at)
-                    files[k]["Tair"].read_direct(out[at:at + b - a].reshape(b - a, self.ny,
-                                                                            self.nx),
-                                                 np.s_[a:b])
+                    files[k]["Tair"].read_direct(
+                        out[at : at + b - a].reshape(b - a, self.ny, self.nx), np.s_[a:b]
+                    )
                     at += b - a
                 sink(out)
             return
@@ -136,13 +148,13 @@ class ReadBench:
         buf = np.empty((12, self.ny, self.nx), np.float32)
         for k, h in enumerate(files):
             h["Tair"].read_direct(buf)
-            np.take(buf.reshape(12, -1), self.columns, axis=1, out=series[12 * k:12 * k + 12])
+            np.take(buf.reshape(12, -1), self.columns, axis=1, out=series[12 * k : 12 * k + 12])
         self._windows_of(series, 0, sink)
 
     def _windows_of(self, series: np.ndarray, first: int, sink: Callable) -> None:
         view = np.lib.stride_tricks.sliding_window_view(series, WIN, axis=0)
         for s in range(0, len(view), WIN_BATCH):
-            sink(np.ascontiguousarray(view[s:s + WIN_BATCH]))
+            sink(np.ascontiguousarray(view[s : s + WIN_BATCH]))
 
     def netcdf4_loop(self, workload: str, sink: Callable[[np.ndarray], Any] = len) -> None:
         import netCDF4
@@ -157,7 +169,7 @@ class ReadBench:
                 while at < STEPS_BATCH:
                     k, a = divmod(lo + at, 12)
                     b = min(12, a + STEPS_BATCH - at)
-                    out[at:at + b - a] = with_files[k]["Tair"][a:b].reshape(b - a, f)
+                    out[at : at + b - a] = with_files[k]["Tair"][a:b].reshape(b - a, f)
                     at += b - a
                 sink(out)
         finally:
@@ -173,8 +185,9 @@ class ReadBench:
             for b in gen:
                 sink(b["Tair"].values.reshape(STEPS_BATCH, -1).astype(np.float32))
             return
-        gen = xbatcher.BatchGenerator(ds, input_dims={"time": WIN, **dims},
-                                      input_overlap={"time": WIN - 1})
+        gen = xbatcher.BatchGenerator(
+            ds, input_dims={"time": WIN, **dims}, input_overlap={"time": WIN - 1}
+        )
         group: list[np.ndarray] = []
         for w in gen:
             group.append(w["Tair"].values.reshape(WIN, -1)[:, self.columns].T)
@@ -203,9 +216,11 @@ class ReadBench:
         np.copyto(self._ceiling_dst[workload], self._ceiling_src[workload])
 
     def peers(self, workload: str) -> dict[str, Callable[[], Any]]:
-        out = {"h5py read_direct loop": lambda: self.h5py_loop(workload),
-               "xbatcher (tuned)": lambda: self.xbatcher(workload),
-               "dask isel loop": lambda: self.dask_isel(workload)}
+        out = {
+            "h5py read_direct loop": lambda: self.h5py_loop(workload),
+            "xbatcher (tuned)": lambda: self.xbatcher(workload),
+            "dask isel loop": lambda: self.dask_isel(workload),
+        }
         if workload == "steps":
             out["netCDF4 loop"] = lambda: self.netcdf4_loop(workload)
         return out
@@ -257,8 +272,10 @@ def cases(size: str = "full") -> list[Any]:
 
     root = tempfile.mkdtemp(prefix="fastiter-read-bench-")
     atexit.register(shutil.rmtree, root, True)
-    bench = ReadBench(root, **pick(size, {}, {"n_files": 6, "ny": 41, "nx": 55},
-                                   {"n_files": 3, "ny": 20, "nx": 30}))
+    bench = ReadBench(
+        root,
+        **pick(size, {}, {"n_files": 6, "ny": 41, "nx": 55}, {"n_files": 3, "ny": 20, "nx": 30}),
+    )
     atexit.register(bench.close)
     out = []
     for workload in ("steps", "windows"):
@@ -266,9 +283,16 @@ def cases(size: str = "full") -> list[Any]:
         peers: dict[str, Any] = bench.peers(workload)
         if optional("xbatcher") is None:
             peers["xbatcher (tuned)"] = None
-        out.append(Case(f"NetCDFDataSetIterator {workload} ({len(bench.paths)} rasm files)",
-                        partial(bench.fastiter, workload), peers, bench.nbytes[workload],
-                        ceiling=partial(bench.ceiling, workload),
-                        key=f"netcdf read {workload}", rounds=3,
-                        check=partial(bench.check, workload)))
+        out.append(
+            Case(
+                f"NetCDFDataSetIterator {workload} ({len(bench.paths)} rasm files)",
+                partial(bench.fastiter, workload),
+                peers,
+                bench.nbytes[workload],
+                ceiling=partial(bench.ceiling, workload),
+                key=f"netcdf read {workload}",
+                rounds=3,
+                check=partial(bench.check, workload),
+            )
+        )
     return out

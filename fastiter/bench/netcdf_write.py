@@ -11,6 +11,7 @@ xarray's ways of writing it, and the limit of issue 19 (bench/bench_netcdf.py ru
 
 Every timed call writes into a fresh folder (cleared untimed); best of 3 single calls.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -88,19 +89,24 @@ def _pure_write(size: str, root: str) -> Case:
         for i, p in enumerate(pieces):
             np.save(os.path.join(out.path, f"raw_{i}.npy"), p["Tair"].values)
 
-    return Case(f"netCDF pure write {ds.nbytes / 1e6:.0f} MB ({len(pieces)} files), "
-                f"integrity record on",
-                lambda: save_chunks(ds, out.path, chunks={"time": CHUNK}, overwrite=True,
-                                    progress=False),
-                {"xr.save_mfdataset": lambda: xr.save_mfdataset(
-                    pieces, chunk_paths(pieces, root=out.path))},
-                ds.nbytes, ceiling={"raw .npy write": raw_npy}, setup=out.fresh,
-                rounds=ROUNDS, key="netcdf write",
-                check=lambda: _check(ds, os.path.join(root, "check-write")))
+    return Case(
+        f"netCDF pure write {ds.nbytes / 1e6:.0f} MB ({len(pieces)} files), integrity record on",
+        lambda: save_chunks(ds, out.path, chunks={"time": CHUNK}, overwrite=True, progress=False),
+        {
+            "xr.save_mfdataset": lambda: xr.save_mfdataset(
+                pieces, chunk_paths(pieces, root=out.path)
+            )
+        },
+        ds.nbytes,
+        ceiling={"raw .npy write": raw_npy},
+        setup=out.fresh,
+        rounds=ROUNDS,
+        key="netcdf write",
+        check=lambda: _check(ds, os.path.join(root, "check-write")),
+    )
 
 
-def _compute(size: str, root: str, full_months: int, key: str,
-             quick_months: int = 36) -> Case:
+def _compute(size: str, root: str, full_months: int, key: str, quick_months: int = 36) -> Case:
     import dask
     import xarray as xr
 
@@ -116,28 +122,37 @@ def _compute(size: str, root: str, full_months: int, key: str,
         return pieces, chunk_paths(pieces, root=out.path)
 
     computed = _lazy(source)  # the same bytes, for the write half of the limit
-    arrays = [computed["Tair"].values[i:i + CHUNK] for i in range(0, n, CHUNK)]
+    arrays = [computed["Tair"].values[i : i + CHUNK] for i in range(0, n, CHUNK)]
 
     def write_alone() -> None:
         for i, a in enumerate(arrays):
             np.save(os.path.join(out.path, f"raw_{i}.npy"), a)
 
-    return Case(f"netCDF compute included {source.nbytes / 1e6:.0f} MB "
-                f"({len(arrays)} files)",
-                lambda: save_chunks(_lazy(chunked), out.path, progress=False),
-                {"xr.save_mfdataset": lambda: xr.save_mfdataset(*split()),
-                 "compute=False + dask.compute":
-                 lambda: dask.compute(xr.save_mfdataset(*split(), compute=False)),
-                 "one to_netcdf": lambda: _lazy(chunked).to_netcdf(f"{out.path}/one.nc")},
-                source.nbytes,
-                # persist computes every chunk without assembling one array: the smaller,
-                # so the stricter, compute figure
-                ceiling={"compute alone (dask threads)":
-                         lambda: dask.persist(_lazy(chunked)),
-                         "page-cache write of the bytes": write_alone},
-                setup=out.fresh, rounds=ROUNDS, key=key,
-                notes=["limit = max(compute alone with dask threads, page-cache write of "
-                       "the same bytes) (issue 19); integrity record on"])
+    return Case(
+        f"netCDF compute included {source.nbytes / 1e6:.0f} MB ({len(arrays)} files)",
+        lambda: save_chunks(_lazy(chunked), out.path, progress=False),
+        {
+            "xr.save_mfdataset": lambda: xr.save_mfdataset(*split()),
+            "compute=False + dask.compute": lambda: dask.compute(
+                xr.save_mfdataset(*split(), compute=False)
+            ),
+            "one to_netcdf": lambda: _lazy(chunked).to_netcdf(f"{out.path}/one.nc"),
+        },
+        source.nbytes,
+        # persist computes every chunk without assembling one array: the smaller,
+        # so the stricter, compute figure
+        ceiling={
+            "compute alone (dask threads)": lambda: dask.persist(_lazy(chunked)),
+            "page-cache write of the bytes": write_alone,
+        },
+        setup=out.fresh,
+        rounds=ROUNDS,
+        key=key,
+        notes=[
+            "limit = max(compute alone with dask threads, page-cache write of "
+            "the same bytes) (issue 19); integrity record on"
+        ],
+    )
 
 
 def _zlib(size: str, root: str) -> Case:
@@ -151,12 +166,19 @@ def _zlib(size: str, root: str) -> Case:
     zsrc["Tair"].encoding = dict(ZLIB1)  # travels with every piece, as users set it
     pieces = list(split_by_chunks(zsrc, {"time": CHUNK}))
     out = _Folder(root, "zlib")
-    return Case(f"netCDF zlib 1 + shuffle {ds.nbytes / 1e6:.0f} MB ({len(pieces)} files)",
-                lambda: save_chunks(ds, out.path, chunks={"time": CHUNK}, compression=1,
-                                    progress=False),
-                {"xr.save_mfdataset": lambda: xr.save_mfdataset(
-                    pieces, chunk_paths(pieces, root=out.path))},
-                ds.nbytes, setup=out.fresh, rounds=ROUNDS, key="netcdf zlib1")
+    return Case(
+        f"netCDF zlib 1 + shuffle {ds.nbytes / 1e6:.0f} MB ({len(pieces)} files)",
+        lambda: save_chunks(ds, out.path, chunks={"time": CHUNK}, compression=1, progress=False),
+        {
+            "xr.save_mfdataset": lambda: xr.save_mfdataset(
+                pieces, chunk_paths(pieces, root=out.path)
+            )
+        },
+        ds.nbytes,
+        setup=out.fresh,
+        rounds=ROUNDS,
+        key="netcdf zlib1",
+    )
 
 
 def cases(size: str = "full") -> list[Case]:
@@ -167,5 +189,9 @@ def cases(size: str = "full") -> list[Case]:
     """
     root = tempfile.mkdtemp(prefix="fastiter-bench-")
     atexit.register(shutil.rmtree, root, True)
-    return [_pure_write(size, root), _compute(size, root, 36, "netcdf compute 16MB"),
-            _compute(size, root, 480, "netcdf compute 216MB", 72), _zlib(size, root)]
+    return [
+        _pure_write(size, root),
+        _compute(size, root, 36, "netcdf compute 16MB"),
+        _compute(size, root, 480, "netcdf compute 216MB", 72),
+        _zlib(size, root),
+    ]

@@ -6,6 +6,7 @@ compiled once with ``parallel=True`` (``prange``) and once serially (the same so
 C kernels; fastiter never calls them.  Compilation happens in :func:`peers` and a first
 call in each case's set-up, outside any timed region.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,11 +38,11 @@ def _sources(numba: Any) -> dict[str, Any]:
                 row[:st] = 0
                 for t in range(c):
                     row[st + t] = vals[s + t, f]
-                row[st + c:] = 0
+                row[st + c :] = 0
             m = mask[i]
             m[:st] = 0
-            m[st:st + c] = 1
-            m[st + c:] = 0
+            m[st : st + c] = 1
+            m[st + c :] = 0
 
     def gather(src, idx, o):
         for i in prange(idx.size):
@@ -57,8 +58,9 @@ def peers(parallel: bool) -> dict[str, Any] | None:
             import numba
         except ImportError:
             return None
-        _COMPILED[parallel] = {k: numba.njit(parallel=parallel, cache=False)(f)
-                               for k, f in _sources(numba).items()}
+        _COMPILED[parallel] = {
+            k: numba.njit(parallel=parallel, cache=False)(f) for k, f in _sources(numba).items()
+        }
     return _COMPILED[parallel]
 
 

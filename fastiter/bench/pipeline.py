@@ -9,6 +9,7 @@
 - scaling, producer-bound (no consumer work): ``workers=2`` against ``workers=1``;
   ceiling: the same ``batch_at`` calls split over two plain threads, no ring.
 """
+
 from __future__ import annotations
 
 import threading
@@ -38,17 +39,23 @@ def _overhead_case(size: str) -> Case:
         def run() -> None:
             with AsyncDataSetIterator(ExistingDataSetIterator(batches), q) as it:
                 assert sum(1 for _ in it) == n
+
         return run
 
     def summary(row: dict[str, Any]) -> str:
         extra = (row["fastiter_s"] - row["peers"]["no prefetch"]["seconds"]) / n
         return f"{format_seconds(max(extra, 0.0))} a batch over no prefetch"
 
-    return Case(f"async overhead, {n} in-memory batches, queue_size=8", prefetched(8),
-                {"no prefetch": direct, "fastiter queue_size=64": prefetched(64)},
-                sum(b.memory_footprint() for b in batches),
-                key="async overhead", summary=summary, rounds=5,
-                notes=["the overhead a batch is (async - no prefetch) / batches"])
+    return Case(
+        f"async overhead, {n} in-memory batches, queue_size=8",
+        prefetched(8),
+        {"no prefetch": direct, "fastiter queue_size=64": prefetched(64)},
+        sum(b.memory_footprint() for b in batches),
+        key="async overhead",
+        summary=summary,
+        rounds=5,
+        notes=["the overhead a batch is (async - no prefetch) / batches"],
+    )
 
 
 def _pipeline(size: str) -> dict[str, Any]:
@@ -59,8 +66,13 @@ def _pipeline(size: str) -> dict[str, Any]:
     rng = np.random.default_rng(2026)
     x = rng.random((rows, cols), dtype=np.float32) + np.float32(0.5)
     y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, rows)]
-    return {"x": x, "y": y, "batch": batch, "cols": cols,
-            "base": lambda: ArrayDataSetIterator(x, y, batch, shuffle=True, seed=5)}
+    return {
+        "x": x,
+        "y": y,
+        "batch": batch,
+        "cols": cols,
+        "base": lambda: ArrayDataSetIterator(x, y, batch, shuffle=True, seed=5),
+    }
 
 
 def _overlap_case(size: str, p: dict[str, Any]) -> Case:
@@ -109,17 +121,25 @@ def _overlap_case(size: str, p: dict[str, Any]) -> Case:
         dl = tud.DataLoader(Batches(), batch_size=None, num_workers=workers)
         return lambda: epoch(DataSet(a.numpy(), b.numpy()) for a, b in dl)
 
-    return Case(f"async overlap, gather producer P, consumer C~2P, {nb} batches "
-                f"{p['batch']}x{p['cols']} f32, workers=1", lambda: epoch(w1),
-                {"serial loop": lambda: epoch(serial),
-                 "threading+Queue(8)": lambda: epoch(thread_queue(plain)),
-                 "torch DataLoader(num_workers=0)": loader(0),
-                 "torch DataLoader(num_workers=2)": loader(2)},
-                nb * p["batch"] * p["cols"] * 4,
-                ceiling={"producer alone": producer_alone, "consumer alone": consumer_alone},
-                key="async overlap", rounds=5,
-                notes=["limit = max(P alone, C alone) over the epoch's batches; "
-                       f"consumer: {passes} ufunc pass(es) a batch"])
+    return Case(
+        f"async overlap, gather producer P, consumer C~2P, {nb} batches "
+        f"{p['batch']}x{p['cols']} f32, workers=1",
+        lambda: epoch(w1),
+        {
+            "serial loop": lambda: epoch(serial),
+            "threading+Queue(8)": lambda: epoch(thread_queue(plain)),
+            "torch DataLoader(num_workers=0)": loader(0),
+            "torch DataLoader(num_workers=2)": loader(2),
+        },
+        nb * p["batch"] * p["cols"] * 4,
+        ceiling={"producer alone": producer_alone, "consumer alone": consumer_alone},
+        key="async overlap",
+        rounds=5,
+        notes=[
+            "limit = max(P alone, C alone) over the epoch's batches; "
+            f"consumer: {passes} ufunc pass(es) a batch"
+        ],
+    )
 
 
 def _scaling_case(size: str, p: dict[str, Any]) -> Case:
@@ -132,23 +152,31 @@ def _scaling_case(size: str, p: dict[str, Any]) -> Case:
     def epoch(w: int) -> Callable[[], None]:
         def run() -> None:
             assert sum(1 for ds in its[w] if ds.features[0, 0] > 0) == nb
+
         return run
 
     def two_threads() -> None:
         def half(k: int) -> None:
             for i in range(k, nb, 2):
                 probe.batch_at(i)
+
         ts = [threading.Thread(target=half, args=(k,)) for k in (0, 1)]
         for t in ts:
             t.start()
         for t in ts:
             t.join()
 
-    return Case(f"async scaling, producer-bound, {nb} batches, workers=2", epoch(2),
-                {"fastiter workers=1": epoch(1)}, nb * p["batch"] * p["cols"] * 4,
-                ceiling={"2 plain threads, no ring": two_threads}, key="async scaling",
-                rounds=5, threads=1,
-                notes=["fastiter's kernel pool at 1 thread: the producers are what scales"])
+    return Case(
+        f"async scaling, producer-bound, {nb} batches, workers=2",
+        epoch(2),
+        {"fastiter workers=1": epoch(1)},
+        nb * p["batch"] * p["cols"] * 4,
+        ceiling={"2 plain threads, no ring": two_threads},
+        key="async scaling",
+        rounds=5,
+        threads=1,
+        notes=["fastiter's kernel pool at 1 thread: the producers are what scales"],
+    )
 
 
 def cases(size: str = "full") -> list[Case]:

@@ -1,5 +1,6 @@
 """Normalizer cases: streaming fit and in-place transform against numpy
 (bench/bench_preprocessing.py runs them)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,7 +31,7 @@ def cases(size: str = "full") -> list[Case]:
     n, f, batch = pick(size, 1_000_000, 100_000, 20_000), 64, 16_384
     rng = np.random.default_rng(2026)
     x = (5.0 + 3.0 * rng.standard_normal((n, f), dtype=np.float32)).astype(np.float32)
-    batches = [DataSet(x[lo:lo + batch]) for lo in range(0, n, batch)]
+    batches = [DataSet(x[lo : lo + batch]) for lo in range(0, n, batch)]
     norm = NormalizerStandardize()
     norm.fit(batches)
     mean, std = norm.get_mean().astype(np.float32), norm.get_std().astype(np.float32)
@@ -41,15 +42,30 @@ def cases(size: str = "full") -> list[Case]:
         np.divide(work, std, out=work)
 
     return [
-        Case(f"normalizer fit {n}x{f} f32", lambda: NormalizerStandardize().fit(batches),
-             {"numpy mean+std f64 (whole array)":
-              lambda: (x.mean(axis=0, dtype=np.float64), x.std(axis=0, dtype=np.float64)),
-              "numpy mean+std f32 (whole array)": lambda: (x.mean(axis=0), x.std(axis=0))},
-             x.nbytes, notes=["fastiter streams 16k-row batches with Chan's update"],
-             key="normalizer fit", check=lambda: np.testing.assert_allclose(
-                 norm.get_mean(), x.mean(axis=0, dtype=np.float64), rtol=1e-4)),
-        Case(f"normalizer transform {n}x{f} f32", lambda: norm.transform(work),
-             {"numpy in place": numpy_in_place, "numpy (x - m) / s": lambda: (x - mean) / std},
-             2 * x.nbytes, ceiling=lambda: np.copyto(out, x), key="normalizer transform",
-             check=lambda: _check_transform(norm, x, mean, std)),
+        Case(
+            f"normalizer fit {n}x{f} f32",
+            lambda: NormalizerStandardize().fit(batches),
+            {
+                "numpy mean+std f64 (whole array)": lambda: (
+                    x.mean(axis=0, dtype=np.float64),
+                    x.std(axis=0, dtype=np.float64),
+                ),
+                "numpy mean+std f32 (whole array)": lambda: (x.mean(axis=0), x.std(axis=0)),
+            },
+            x.nbytes,
+            notes=["fastiter streams 16k-row batches with Chan's update"],
+            key="normalizer fit",
+            check=lambda: np.testing.assert_allclose(
+                norm.get_mean(), x.mean(axis=0, dtype=np.float64), rtol=1e-4
+            ),
+        ),
+        Case(
+            f"normalizer transform {n}x{f} f32",
+            lambda: norm.transform(work),
+            {"numpy in place": numpy_in_place, "numpy (x - m) / s": lambda: (x - mean) / std},
+            2 * x.nbytes,
+            ceiling=lambda: np.copyto(out, x),
+            key="normalizer transform",
+            check=lambda: _check_transform(norm, x, mean, std),
+        ),
     ]

@@ -5,6 +5,7 @@ A family is built at one size (``full``, ``quick``, ``smoke``) and yields its ca
 each with its peers and ceiling.  Families are built one at a time, so that the inputs
 of a finished one can be freed before the next is made.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -32,6 +33,7 @@ def _kernels(name: str) -> Callable[[str], list[Case]]:
         from fastiter.bench import kernels
 
         return getattr(kernels, name)(size)
+
     return build
 
 
@@ -40,6 +42,7 @@ def _module(name: str) -> Callable[[str], list[Case]]:
         import importlib
 
         return importlib.import_module(f"fastiter.bench.{name}").cases(size)
+
     return build
 
 
@@ -67,8 +70,9 @@ def family(name: str) -> Family:
     raise ValueError(f"family={name!r}: expected one of {[f.name for f in FAMILIES]}")
 
 
-def cases(size: str = "full", only: list[str] | None = None,
-          echo: Callable[[str], None] | None = None) -> Iterator[Case]:
+def cases(
+    size: str = "full", only: list[str] | None = None, echo: Callable[[str], None] | None = None
+) -> Iterator[Case]:
     """Every case of every family (or of the ``only`` ones), built family by family.
 
     A family whose modules are missing is skipped, said through ``echo``."""

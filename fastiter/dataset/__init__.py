@@ -10,6 +10,7 @@ preprocessing or framework adapters above it; ``tests/test_import_graph.py`` kee
 >>> DataSet(np.zeros((2, 3), np.float32)).num_examples()
 2
 """
+
 from __future__ import annotations
 
 from fastiter.dataset._dataset import DataSet, MultiDataSet

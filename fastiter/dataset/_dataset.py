@@ -3,6 +3,7 @@
 Shapes follow DL4J: features ``[N, F]``, images ``[N, C, H, W]``, time series
 ``[N, F, T]`` with masks ``[N, T]`` (1 where a step is real, 0 where it is padding).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -50,25 +51,43 @@ class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
     2
     """
 
-    __slots__ = ("features", "labels", "features_mask", "labels_mask",
-                 "example_metadata", "label_names", "__weakref__")
+    __slots__ = (
+        "features",
+        "labels",
+        "features_mask",
+        "labels_mask",
+        "example_metadata",
+        "label_names",
+        "__weakref__",
+    )
 
-    def __init__(self, features: Any = None, labels: Any = None, features_mask: Any = None,
-                 labels_mask: Any = None, *, example_metadata: list | None = None,
-                 label_names: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        features: Any = None,
+        labels: Any = None,
+        features_mask: Any = None,
+        labels_mask: Any = None,
+        *,
+        example_metadata: list | None = None,
+        label_names: list[str] | None = None,
+    ) -> None:
         self.features = numeric_array("features", features, allow_none=True)
         self.labels = numeric_array("labels", labels, allow_none=True)
         self.features_mask = numeric_array("features_mask", features_mask, allow_none=True)
         self.labels_mask = numeric_array("labels_mask", labels_mask, allow_none=True)
-        check_count(("features", "labels", "features_mask", "labels_mask"),
-                     (self.features, self.labels, self.features_mask, self.labels_mask))
+        check_count(
+            ("features", "labels", "features_mask", "labels_mask"),
+            (self.features, self.labels, self.features_mask, self.labels_mask),
+        )
         check_mask("features_mask", self.features_mask, self.features, "features")
         check_mask("labels_mask", self.labels_mask, self.labels, "labels")
         if example_metadata is not None:
             example_metadata = list(example_metadata)
             if len(example_metadata) != self.num_examples():
-                raise ValueError(f"example_metadata must have one entry per example "
-                                 f"({self.num_examples()}), got {len(example_metadata)}")
+                raise ValueError(
+                    f"example_metadata must have one entry per example "
+                    f"({self.num_examples()}), got {len(example_metadata)}"
+                )
         self.example_metadata = example_metadata
         self.label_names = None if label_names is None else list(label_names)
 
@@ -97,14 +116,20 @@ class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
 
     def is_empty(self) -> bool:
         """True when all four arrays are None."""
-        return all(a is None for a in (self.features, self.labels,
-                                       self.features_mask, self.labels_mask))
+        return all(
+            a is None for a in (self.features, self.labels, self.features_mask, self.labels_mask)
+        )
 
     @classmethod
-    def _trusted(cls, features: np.ndarray | None, labels: np.ndarray | None = None,
-                 features_mask: np.ndarray | None = None,
-                 labels_mask: np.ndarray | None = None, example_metadata: list | None = None,
-                 label_names: list[str] | None = None) -> DataSet:
+    def _trusted(
+        cls,
+        features: np.ndarray | None,
+        labels: np.ndarray | None = None,
+        features_mask: np.ndarray | None = None,
+        labels_mask: np.ndarray | None = None,
+        example_metadata: list | None = None,
+        label_names: list[str] | None = None,
+    ) -> DataSet:
         """Wrap arrays the library just built and checked, skipping validation.
 
         Batch assembly calls this once per batch; the constructor's checks cost about as
@@ -122,9 +147,14 @@ class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
         if meta is not None:
             idx = np.arange(len(meta))[index]
             meta = [meta[i] for i in np.atleast_1d(idx)]
-        return DataSet._trusted(rows(self.features, index), rows(self.labels, index),
-                                rows(self.features_mask, index),
-                                rows(self.labels_mask, index), meta, self.label_names)
+        return DataSet._trusted(
+            rows(self.features, index),
+            rows(self.labels, index),
+            rows(self.features_mask, index),
+            rows(self.labels_mask, index),
+            meta,
+            self.label_names,
+        )
 
     def __getitem__(self, index: Any) -> DataSet:
         """One example (kept as a batch of 1), a slice, integer indices or a boolean mask."""
@@ -140,8 +170,9 @@ class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
         out = self._select(slice(None))
         for name in ("features", "labels", "features_mask", "labels_mask"):
             setattr(out, name, copy_or_none(getattr(self, name)))
-        out.example_metadata = None if self.example_metadata is None else list(
-            self.example_metadata)
+        out.example_metadata = (
+            None if self.example_metadata is None else list(self.example_metadata)
+        )
         out.label_names = None if self.label_names is None else list(self.label_names)
         return out
 
@@ -152,17 +183,22 @@ class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DataSet):
             return NotImplemented
-        return all(array_eq(getattr(self, n), getattr(other, n))
-                   for n in ("features", "labels", "features_mask", "labels_mask"))
+        return all(
+            array_eq(getattr(self, n), getattr(other, n))
+            for n in ("features", "labels", "features_mask", "labels_mask")
+        )
 
     __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable (as list is)
 
     def __repr__(self) -> str:
         def shp(a: np.ndarray | None) -> str:
             return "None" if a is None else f"{a.dtype}{list(a.shape)}"
-        return (f"DataSet(features={shp(self.features)}, labels={shp(self.labels)}, "
-                f"features_mask={shp(self.features_mask)}, "
-                f"labels_mask={shp(self.labels_mask)})")
+
+        return (
+            f"DataSet(features={shp(self.features)}, labels={shp(self.labels)}, "
+            f"features_mask={shp(self.features_mask)}, "
+            f"labels_mask={shp(self.labels_mask)})"
+        )
 
     # --- merging --------------------------------------------------------------------
     @staticmethod
@@ -187,18 +223,23 @@ class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
         for name in ("features", "labels"):
             has = [getattr(d, name) is not None for d in parts]
             if any(has) and not all(has):
-                raise ValueError(f"cannot merge DataSets where some have {name} and others "
-                                 f"do not (the first without is #{has.index(False)})")
-        feats, fmask = merge_arrays([d.features for d in parts],
-                                    [d.features_mask for d in parts], "features")
-        labs, lmask = merge_arrays([d.labels for d in parts],
-                                   [d.labels_mask for d in parts], "labels")
+                raise ValueError(
+                    f"cannot merge DataSets where some have {name} and others "
+                    f"do not (the first without is #{has.index(False)})"
+                )
+        feats, fmask = merge_arrays(
+            [d.features for d in parts], [d.features_mask for d in parts], "features"
+        )
+        labs, lmask = merge_arrays(
+            [d.labels for d in parts], [d.labels_mask for d in parts], "labels"
+        )
         metas = [d.example_metadata for d in parts]
         meta = None
         if all(m is not None and len(m) == d.num_examples() for m, d in zip(metas, parts)):
             meta = [x for m in metas if m is not None for x in m]
-        out = DataSet(feats, labs, fmask, lmask, example_metadata=meta,
-                      label_names=parts[0].label_names)
+        out = DataSet(
+            feats, labs, fmask, lmask, example_metadata=meta, label_names=parts[0].label_names
+        )
         return out
 
     def to_multi_data_set(self) -> MultiDataSet:
@@ -208,10 +249,17 @@ class DataSet(LabelOpsMixin, TransformOpsMixin, ExampleOpsMixin):
         >>> DataSet(np.zeros((2, 3)), np.ones((2, 1))).to_multi_data_set().num_features_arrays()
         1
         """
+
         def one(a: np.ndarray | None) -> list | None:
             return None if a is None else [a]
-        return MultiDataSet(one(self.features), one(self.labels), one(self.features_mask),
-                            one(self.labels_mask), example_metadata=self.example_metadata)
+
+        return MultiDataSet(
+            one(self.features),
+            one(self.labels),
+            one(self.features_mask),
+            one(self.labels_mask),
+            example_metadata=self.example_metadata,
+        )
 
 
 class MultiDataSet(ExampleOpsMixin):
@@ -224,14 +272,24 @@ class MultiDataSet(ExampleOpsMixin):
     (2, 1, 2)
     """
 
-    __slots__ = ("features", "labels", "features_masks", "labels_masks",
-                 "example_metadata", "__weakref__")
+    __slots__ = (
+        "features",
+        "labels",
+        "features_masks",
+        "labels_masks",
+        "example_metadata",
+        "__weakref__",
+    )
 
-    def __init__(self, features: Sequence[Any] | None = None,
-                 labels: Sequence[Any] | None = None,
-                 features_masks: Sequence[Any] | None = None,
-                 labels_masks: Sequence[Any] | None = None, *,
-                 example_metadata: list | None = None) -> None:
+    def __init__(
+        self,
+        features: Sequence[Any] | None = None,
+        labels: Sequence[Any] | None = None,
+        features_masks: Sequence[Any] | None = None,
+        labels_masks: Sequence[Any] | None = None,
+        *,
+        example_metadata: list | None = None,
+    ) -> None:
         def arrays(name: str, xs: Sequence[Any] | None, masks: bool = False) -> list | None:
             if xs is None:
                 return None
@@ -243,25 +301,30 @@ class MultiDataSet(ExampleOpsMixin):
         self.labels = arrays("labels", labels) or []
         self.features_masks = arrays("features_masks", features_masks, True)
         self.labels_masks = arrays("labels_masks", labels_masks, True)
-        for mname, masks, arrs, aname in (("features_masks", self.features_masks,
-                                           self.features, "features"),
-                                          ("labels_masks", self.labels_masks,
-                                           self.labels, "labels")):
+        for mname, masks, arrs, aname in (
+            ("features_masks", self.features_masks, self.features, "features"),
+            ("labels_masks", self.labels_masks, self.labels, "labels"),
+        ):
             if masks is not None:
                 if len(masks) != len(arrs):
-                    raise ValueError(f"{mname} must have one entry per {aname} array "
-                                     f"({len(arrs)}), got {len(masks)}")
+                    raise ValueError(
+                        f"{mname} must have one entry per {aname} array "
+                        f"({len(arrs)}), got {len(masks)}"
+                    )
                 for i, (m, a) in enumerate(zip(masks, arrs)):
                     check_mask(f"{mname}[{i}]", m, a, f"{aname}[{i}]")
         allarr = list(self.features) + list(self.labels)
-        names = [f"features[{i}]" for i in range(len(self.features))] + \
-                [f"labels[{i}]" for i in range(len(self.labels))]
+        names = [f"features[{i}]" for i in range(len(self.features))] + [
+            f"labels[{i}]" for i in range(len(self.labels))
+        ]
         check_count(names, allarr)
         if example_metadata is not None:
             example_metadata = list(example_metadata)
             if len(example_metadata) != self.num_examples():
-                raise ValueError(f"example_metadata must have one entry per example "
-                                 f"({self.num_examples()}), got {len(example_metadata)}")
+                raise ValueError(
+                    f"example_metadata must have one entry per example "
+                    f"({self.num_examples()}), got {len(example_metadata)}"
+                )
         self.example_metadata = example_metadata
 
     def num_examples(self) -> int:
@@ -291,6 +354,7 @@ class MultiDataSet(ExampleOpsMixin):
 
         def sel_masks(xs: list | None) -> list | None:
             return None if xs is None else sel(xs)
+
         meta = self.example_metadata
         if meta is not None:
             idx = np.arange(len(meta))[index]
@@ -312,17 +376,20 @@ class MultiDataSet(ExampleOpsMixin):
 
     def copy(self) -> MultiDataSet:
         """A deep copy, metadata included."""
+
         def cp(xs: list) -> list:
             return [copy_or_none(x) for x in xs]
 
         def cp_masks(xs: list | None) -> list | None:
             return None if xs is None else cp(xs)
+
         out = MultiDataSet.__new__(MultiDataSet)
         out.features, out.labels = cp(self.features), cp(self.labels)
         out.features_masks = cp_masks(self.features_masks)
         out.labels_masks = cp_masks(self.labels_masks)
-        out.example_metadata = None if self.example_metadata is None else list(
-            self.example_metadata)
+        out.example_metadata = (
+            None if self.example_metadata is None else list(self.example_metadata)
+        )
         return out
 
     def detach(self) -> MultiDataSet:
@@ -341,9 +408,12 @@ class MultiDataSet(ExampleOpsMixin):
         def masks_eq(a: list | None, b: list | None, n: int) -> bool:
             return eq(a if a is not None else [None] * n, b if b is not None else [None] * n)
 
-        return (eq(self.features, other.features) and eq(self.labels, other.labels)
-                and masks_eq(self.features_masks, other.features_masks, len(self.features))
-                and masks_eq(self.labels_masks, other.labels_masks, len(self.labels)))
+        return (
+            eq(self.features, other.features)
+            and eq(self.labels, other.labels)
+            and masks_eq(self.features_masks, other.features_masks, len(self.features))
+            and masks_eq(self.labels_masks, other.labels_masks, len(self.labels))
+        )
 
     __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable (as list is)
 
@@ -363,9 +433,11 @@ class MultiDataSet(ExampleOpsMixin):
         nf, nl = len(parts[0].features), len(parts[0].labels)
         for i, p in enumerate(parts):
             if len(p.features) != nf or len(p.labels) != nl:
-                raise ValueError(f"cannot merge MultiDataSets with different numbers of arrays: "
-                                 f"#0 has {nf} features/{nl} labels, #{i} has "
-                                 f"{len(p.features)}/{len(p.labels)}")
+                raise ValueError(
+                    f"cannot merge MultiDataSets with different numbers of arrays: "
+                    f"#0 has {nf} features/{nl} labels, #{i} has "
+                    f"{len(p.features)}/{len(p.labels)}"
+                )
 
         def column(attr: str, mattr: str, k: int) -> tuple:
             arrs = [getattr(p, attr)[k] for p in parts]
@@ -377,9 +449,15 @@ class MultiDataSet(ExampleOpsMixin):
         fm = [m for _, m in fs]
         lm = [m for _, m in ls]
         metas = [p.example_metadata for p in parts]
-        meta = ([x for m in metas if m is not None for x in m]
-                if all(m is not None for m in metas) else None)
-        return MultiDataSet([a for a, _ in fs], [a for a, _ in ls],
-                            fm if any(m is not None for m in fm) else None,
-                            lm if any(m is not None for m in lm) else None,
-                            example_metadata=meta)
+        meta = (
+            [x for m in metas if m is not None for x in m]
+            if all(m is not None for m in metas)
+            else None
+        )
+        return MultiDataSet(
+            [a for a, _ in fs],
+            [a for a, _ in ls],
+            fm if any(m is not None for m in fm) else None,
+            lm if any(m is not None for m in lm) else None,
+            example_metadata=meta,
+        )

@@ -4,6 +4,7 @@ Both classes provide ``num_examples()``, ``_select(index)`` (rows as a new objec
 and metadata included) and ``__slots__``; this mixin builds DL4J's selection methods on
 those three alone.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -57,13 +58,15 @@ def _train_count(n_or_fraction: Any, n: int) -> int:
     if n <= 1:
         raise ValueError(f"split_test_and_train needs at least 2 examples, got {n}")
     if isinstance(n_or_fraction, (bool, np.bool_)):
-        raise TypeError(f"n_or_fraction must be an int count or a float fraction, "
-                        f"got {n_or_fraction!r}")
+        raise TypeError(
+            f"n_or_fraction must be an int count or a float fraction, got {n_or_fraction!r}"
+        )
     if isinstance(n_or_fraction, numbers.Integral):
         k = int(n_or_fraction)
         if not 1 <= k < n:
-            raise ValueError(f"n_or_fraction (a train count) must be in [1, {n - 1}] for "
-                             f"{n} examples, got {k}")
+            raise ValueError(
+                f"n_or_fraction (a train count) must be in [1, {n - 1}] for {n} examples, got {k}"
+            )
         return k
     if isinstance(n_or_fraction, numbers.Real):
         f = float(n_or_fraction)
@@ -72,8 +75,10 @@ def _train_count(n_or_fraction: Any, n: int) -> int:
         # the decimal the caller wrote, not its binary approximation: 0.29 * 100 is 29
         # f < 1 and n >= 2, so 1 <= k < n: test is never empty
         return max(1, int(Fraction(repr(f)) * n))
-    raise TypeError(f"n_or_fraction must be an int count or a float fraction, "
-                    f"got {type(n_or_fraction).__name__}")
+    raise TypeError(
+        f"n_or_fraction must be an int count or a float fraction, "
+        f"got {type(n_or_fraction).__name__}"
+    )
 
 
 class ExampleOpsMixin:
@@ -137,8 +142,9 @@ class ExampleOpsMixin:
         self._assign_from(self._select(perm))
         return used
 
-    def split_test_and_train(self: S, n_or_fraction: int | float,
-                             seed: SeedLike = None) -> SplitTestAndTrain:
+    def split_test_and_train(
+        self: S, n_or_fraction: int | float, seed: SeedLike = None
+    ) -> SplitTestAndTrain:
         """Split into train (the first part) and test (the rest), as DL4J does.
 
         Parameters
@@ -193,8 +199,7 @@ class ExampleOpsMixin:
         """
         return [self._select(slice(i, i + 1)) for i in range(self.num_examples())]
 
-    def sample(self: S, n: int, seed: SeedLike = None,
-               with_replacement: bool = False) -> S:
+    def sample(self: S, n: int, seed: SeedLike = None, with_replacement: bool = False) -> S:
         """``n`` randomly chosen examples, as a new object.
 
         Without replacement, sampling stops once every example has been used, so the

@@ -11,6 +11,7 @@ Layout of format version 1:
   ``labels_masks/<i>`` plus the counts ``num_features`` / ``num_labels`` and the flags
   ``has_features_masks`` / ``has_labels_masks``.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,10 @@ def _to_json(name: str, value: Any) -> str:
     try:
         return json.dumps(value, default=_plain)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be JSON-serialisable to be saved ({exc}); convert "
-                        f"its entries to str/int/float/list/dict first") from None
+        raise TypeError(
+            f"{name} must be JSON-serialisable to be saved ({exc}); convert "
+            f"its entries to str/int/float/list/dict first"
+        ) from None
 
 
 def _single(cls: type) -> bool:
@@ -120,29 +123,41 @@ def _read(f: Any, cls: type, target: str) -> Any:
     kind = f.attrs.get("fastiter_kind")
     version = f.attrs.get("fastiter_format_version")
     if kind is None or version is None:
-        raise FormatError(f"{target} is an HDF5 file but not one written by fastiter "
-                          f"(no fastiter_kind / fastiter_format_version attributes)")
+        raise FormatError(
+            f"{target} is an HDF5 file but not one written by fastiter "
+            f"(no fastiter_kind / fastiter_format_version attributes)"
+        )
     kind = kind.decode() if isinstance(kind, bytes) else str(kind)
     if kind != _kind(cls):
-        raise FormatError(f"{target} holds a {kind}, not a {_kind(cls)}; "
-                          f"use {kind}.load")
+        raise FormatError(f"{target} holds a {kind}, not a {_kind(cls)}; use {kind}.load")
     if int(version) > FORMAT_VERSION:
-        raise FormatError(f"{target} has format version {int(version)}; this fastiter reads "
-                          f"versions up to {FORMAT_VERSION}, upgrade fastiter")
+        raise FormatError(
+            f"{target} has format version {int(version)}; this fastiter reads "
+            f"versions up to {FORMAT_VERSION}, upgrade fastiter"
+        )
     present = _json_attr(f, "arrays")
     arrays = {p: f[p][()] for p in present}
     meta = _json_attr(f, "example_metadata")
     if _single(cls):
-        return cls(*(arrays.get(n) for n in _SINGLE), example_metadata=meta,
-                   label_names=_json_attr(f, "label_names"))
-    counts = {"features": int(f.attrs["num_features"]), "labels": int(f.attrs["num_labels"]),
-              "features_masks": int(f.attrs["num_features"]),
-              "labels_masks": int(f.attrs["num_labels"])}
+        return cls(
+            *(arrays.get(n) for n in _SINGLE),
+            example_metadata=meta,
+            label_names=_json_attr(f, "label_names"),
+        )
+    counts = {
+        "features": int(f.attrs["num_features"]),
+        "labels": int(f.attrs["num_labels"]),
+        "features_masks": int(f.attrs["num_features"]),
+        "labels_masks": int(f.attrs["num_labels"]),
+    }
     lists = {n: [arrays.get(f"{n}/{i}") for i in range(counts[n])] for n in _MULTI}
-    return cls(lists["features"], lists["labels"],
-               lists["features_masks"] if bool(f.attrs["has_features_masks"]) else None,
-               lists["labels_masks"] if bool(f.attrs["has_labels_masks"]) else None,
-               example_metadata=meta)
+    return cls(
+        lists["features"],
+        lists["labels"],
+        lists["features_masks"] if bool(f.attrs["has_features_masks"]) else None,
+        lists["labels_masks"] if bool(f.attrs["has_labels_masks"]) else None,
+        example_metadata=meta,
+    )
 
 
 def load(cls: type, path: str | os.PathLike) -> Any:
@@ -158,5 +173,6 @@ def load(cls: type, path: str | os.PathLike) -> Any:
     except FormatError:
         raise
     except (OSError, KeyError, ValueError, TypeError) as exc:
-        raise FormatError(f"{target} is truncated, corrupt or not a fastiter "
-                          f"{cls.__name__} file: {exc}") from exc
+        raise FormatError(
+            f"{target} is truncated, corrupt or not a fastiter {cls.__name__} file: {exc}"
+        ) from exc

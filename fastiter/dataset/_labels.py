@@ -3,6 +3,7 @@
 DL4J reads a class as the argmax of an example's one-hot labels ``[N, C]``; these
 methods do the same and refuse other label ranks with an explanation.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -35,8 +36,10 @@ class LabelOpsMixin:
         if self.labels is None:
             raise ValueError(f"{what} needs labels, but this DataSet has none")
         if self.labels.ndim != 2:
-            raise ValueError(f"{what} needs one-hot labels of shape [N, C], got labels of "
-                             f"shape {self.labels.shape}")
+            raise ValueError(
+                f"{what} needs one-hot labels of shape [N, C], got labels of "
+                f"shape {self.labels.shape}"
+            )
         return self.labels
 
     def _classes(self, what: str) -> np.ndarray:
@@ -46,13 +49,15 @@ class LabelOpsMixin:
     def _class_list(self, classes: Any, what: str) -> list[int]:
         values = np.atleast_1d(np.asarray(classes))
         if values.dtype.kind not in "iu":
-            raise TypeError(f"{what} classes must be integer class indices, "
-                            f"got dtype {values.dtype}")
+            raise TypeError(
+                f"{what} classes must be integer class indices, got dtype {values.dtype}"
+            )
         c = self._one_hot_labels(what).shape[1]
         bad = values[(values < 0) | (values >= c)]
         if bad.size:
-            raise ValueError(f"{what} class {int(bad[0])} is outside [0, {c}) for labels "
-                             f"with {c} columns")
+            raise ValueError(
+                f"{what} class {int(bad[0])} is outside [0, {c}) for labels with {c} columns"
+            )
         return [int(v) for v in values]
 
     def outcome(self) -> int:
@@ -64,8 +69,10 @@ class LabelOpsMixin:
         """
         classes = self._classes("outcome()")
         if classes.shape[0] != 1:
-            raise ValueError(f"outcome() is defined for a DataSet of 1 example, this one "
-                             f"has {classes.shape[0]}; use label_counts() or index first")
+            raise ValueError(
+                f"outcome() is defined for a DataSet of 1 example, this one "
+                f"has {classes.shape[0]}; use label_counts() or index first"
+            )
         return int(classes[0])
 
     def label_counts(self) -> dict[int, int]:
@@ -112,8 +119,11 @@ class LabelOpsMixin:
         remap[keep] = np.arange(len(keep))
         new_classes = remap[np.argmax(labels, axis=1)]
         dtype = labels.dtype
-        out_dtype = dtype if dtype in (np.float16, np.float32, np.float64, np.int32,
-                                       np.uint8, np.bool_) else np.float32
+        out_dtype = (
+            dtype
+            if dtype in (np.float16, np.float32, np.float64, np.int32, np.uint8, np.bool_)
+            else np.float32
+        )
         kept.labels = one_hot(new_classes, len(keep), dtype=out_dtype).astype(dtype, copy=False)
         if kept.label_names is not None:
             kept.label_names = [kept.label_names[k] for k in keep]
@@ -135,13 +145,19 @@ class LabelOpsMixin:
         classes = self._classes("sort_by_label()")
         n, c = classes.shape[0], self._one_hot_labels("sort_by_label()").shape[1]
         counts = np.bincount(classes, minlength=c)
-        rounds = int(counts.min()) if n else 0      # full rounds: every class has one
-        stop = int(np.argmax(counts == rounds))     # the class that ends the last round
+        rounds = int(counts.min()) if n else 0  # full rounds: every class has one
+        stop = int(np.argmax(counts == rounds))  # the class that ends the last round
         # each example's rank within its class, in original order
         order = np.argsort(classes, kind="stable")
         rank = np.empty(n, np.int64)
         rank[order] = np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts)
-        key = np.where(rank < rounds, rank * c + classes,
-                       np.where((rank == rounds) & (classes < stop), rounds * c + classes,
-                                (rounds + 1) * c + classes.astype(np.int64) * n + rank))
+        key = np.where(
+            rank < rounds,
+            rank * c + classes,
+            np.where(
+                (rank == rounds) & (classes < stop),
+                rounds * c + classes,
+                (rounds + 1) * c + classes.astype(np.int64) * n + rank,
+            ),
+        )
         self._assign_from(self._select(np.argsort(key, kind="stable")))

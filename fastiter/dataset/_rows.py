@@ -1,5 +1,6 @@
 """Row (example) helpers shared by DataSet and MultiDataSet: validating arrays against
 each other, turning an index into rows, copying and comparing optional arrays."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -9,12 +10,18 @@ import numpy as np
 
 from fastiter._validate import is_int
 
-__all__ = ["check_mask", "check_count", "example_index", "range_index", "rows", "copy_or_none",
-           "array_eq"]
+__all__ = [
+    "check_mask",
+    "check_count",
+    "example_index",
+    "range_index",
+    "rows",
+    "copy_or_none",
+    "array_eq",
+]
 
 
-def check_mask(name: str, mask: np.ndarray | None, arr: np.ndarray | None,
-               arr_name: str) -> None:
+def check_mask(name: str, mask: np.ndarray | None, arr: np.ndarray | None, arr_name: str) -> None:
     """Raise unless ``mask`` is None or fits ``arr`` (``[N, T]`` for rank-3 arrays)."""
     if mask is None:
         return
@@ -25,8 +32,10 @@ def check_mask(name: str, mask: np.ndarray | None, arr: np.ndarray | None,
     else:
         expected = (arr.shape[0],) if mask.ndim == 1 else arr.shape[: mask.ndim]
     if mask.shape != expected:
-        raise ValueError(f"{name} must have shape {expected} to match {arr_name} of shape "
-                         f"{arr.shape}, got {mask.shape}")
+        raise ValueError(
+            f"{name} must have shape {expected} to match {arr_name} of shape "
+            f"{arr.shape}, got {mask.shape}"
+        )
 
 
 def check_count(names: Sequence[str], arrays: Sequence[np.ndarray | None]) -> None:
@@ -37,8 +46,9 @@ def check_count(names: Sequence[str], arrays: Sequence[np.ndarray | None]) -> No
     counts = {n: a.shape[0] for n, a in zip(names, arrays) if a is not None}
     if counts and len(set(counts.values())) > 1:
         described = ", ".join(f"{n} has {c}" for n, c in counts.items())
-        raise ValueError(f"every array must hold the same number of examples "
-                         f"(dimension 0): {described}")
+        raise ValueError(
+            f"every array must hold the same number of examples (dimension 0): {described}"
+        )
 
 
 def example_index(index: Any, n: int, kind: str) -> slice | np.ndarray:
@@ -48,16 +58,17 @@ def example_index(index: Any, n: int, kind: str) -> slice | np.ndarray:
     """
     if is_int(index):
         if not -n <= index < n:
-            raise IndexError(f"example index {index} is out of range for a {kind} "
-                             f"of {n} examples")
+            raise IndexError(f"example index {index} is out of range for a {kind} of {n} examples")
         i = int(index) % n
         return slice(i, i + 1)
     if isinstance(index, slice):
         return index
     idx = np.asarray(index)
     if idx.ndim != 1:
-        raise IndexError(f"index must be an int, a slice or a 1-d array of indices, "
-                         f"got an array of shape {idx.shape}")
+        raise IndexError(
+            f"index must be an int, a slice or a 1-d array of indices, "
+            f"got an array of shape {idx.shape}"
+        )
     if idx.dtype == np.bool_:
         if idx.shape != (n,):
             raise IndexError(f"a boolean index must have shape ({n},), got {idx.shape}")
@@ -65,20 +76,17 @@ def example_index(index: Any, n: int, kind: str) -> slice | np.ndarray:
     if idx.size == 0:
         return idx.astype(np.intp)
     if idx.dtype.kind not in "iu":
-        raise IndexError(f"index must be an int, a slice or integer indices, "
-                         f"got dtype {idx.dtype}")
+        raise IndexError(f"index must be an int, a slice or integer indices, got dtype {idx.dtype}")
     if idx.min() < -n or idx.max() >= n:
         bad = idx[(idx < -n) | (idx >= n)][0]
-        raise IndexError(f"example index {bad} is out of range for a {kind} of "
-                         f"{n} examples")
+        raise IndexError(f"example index {bad} is out of range for a {kind} of {n} examples")
     return np.where(idx < 0, idx + n, idx) if idx.min() < 0 else idx
 
 
 def range_index(start: int, end: int, n: int) -> slice:
     """``slice(start, end)`` after checking ``0 <= start <= end <= n``."""
     if not 0 <= start <= end <= n:
-        raise IndexError(f"get_range needs 0 <= start <= end <= {n}, "
-                         f"got start={start}, end={end}")
+        raise IndexError(f"get_range needs 0 <= start <= end <= {n}, got start={start}, end={end}")
     return slice(start, end)
 
 

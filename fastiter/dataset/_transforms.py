@@ -4,6 +4,7 @@
 the transformed array, so the caller's original array is never written through.
 Integer and bool features are promoted to a floating type where the result needs one.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,7 @@ class TransformOpsMixin:
     """Feature transforms of :class:`fastiter.DataSet` (mixed in; needs its fields)."""
 
     if not TYPE_CHECKING:  # mypy would check `self.features = ...` against these empty
-        __slots__ = ()     # slots; the slot is DataSet's, which mixes this class in
+        __slots__ = ()  # slots; the slot is DataSet's, which mixes this class in
     features: np.ndarray | None
 
     def _feats(self, what: str) -> np.ndarray:

@@ -5,6 +5,7 @@ from above them; :mod:`fastiter.interop` is the public face of these functions. 
 framework is a dependency: each is imported on first use, and a missing one raises an
 ImportError that names the extra to install.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -3,6 +3,7 @@
 Shared by the iterators, the dataset loaders and the netCDF reader, so it lives on the
 bottom floor with the data objects.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,9 +29,11 @@ def require_seed(seed: int | None, owner: object) -> int:
     7
     """
     if seed is None:
-        raise ValueError(f"{type(owner).__name__} needs a seed (its order or data come "
-                         f"from it); the state loaded has seed=None (take it from this "
-                         f"iterator's state_dict())")
+        raise ValueError(
+            f"{type(owner).__name__} needs a seed (its order or data come "
+            f"from it); the state loaded has seed=None (take it from this "
+            f"iterator's state_dict())"
+        )
     return seed
 
 

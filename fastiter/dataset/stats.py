@@ -13,14 +13,22 @@ A ``[N]`` mask drops whole examples (any rank); a rank-2 ``[N, F]`` mask drops s
 values, so each feature keeps its own count.  Padded values never count (the bug of
 nd4j#607 and DL4J #2508).
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-__all__ = ["EPS", "MomentAccumulator", "BoundsAccumulator", "rows_for_stats",
-           "standardize_stats", "zero_masked_steps", "float_dtype_for"]
+__all__ = [
+    "EPS",
+    "MomentAccumulator",
+    "BoundsAccumulator",
+    "rows_for_stats",
+    "standardize_stats",
+    "zero_masked_steps",
+    "float_dtype_for",
+]
 
 #: DL4J's ``Nd4j.EPS_THRESHOLD``: the smallest std and the smallest min-max range used.
 EPS = 1e-5
@@ -28,14 +36,17 @@ EPS = 1e-5
 
 def _check_rank(data: np.ndarray, name: str) -> None:
     if data.ndim == 0 or data.ndim > 4:
-        raise ValueError(f"{name} of rank {data.ndim} (shape {data.shape}) cannot be "
-                         f"normalized; ranks 1 to 4 are supported")
+        raise ValueError(
+            f"{name} of rank {data.ndim} (shape {data.shape}) cannot be "
+            f"normalized; ranks 1 to 4 are supported"
+        )
     if data.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be numeric to be normalized, got dtype {data.dtype}")
 
 
-def rows_for_stats(data: np.ndarray, mask: np.ndarray | None, name: str = "data"
-                   ) -> tuple[np.ndarray, np.ndarray | None]:
+def rows_for_stats(
+    data: np.ndarray, mask: np.ndarray | None, name: str = "data"
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Reshape a batch to ``[rows, F]`` for per-feature statistics, dropping padding.
 
     Returns the rows and, for a rank-2 ``[N, F]`` mask only, the boolean keep-array of the
@@ -59,9 +70,11 @@ def rows_for_stats(data: np.ndarray, mask: np.ndarray | None, name: str = "data"
         elif data.ndim == 2 and mask.shape == data.shape:
             keep = mask != 0
         else:
-            raise ValueError(f"a mask of shape {mask.shape} does not fit {name} of shape "
-                             f"{data.shape}; expected [N] (or [N, T] for rank 3, [N, F] "
-                             f"for rank 2)")
+            raise ValueError(
+                f"a mask of shape {mask.shape} does not fit {name} of shape "
+                f"{data.shape}; expected [N] (or [N, T] for rank 3, [N, F] "
+                f"for rank 2)"
+            )
     if data.ndim == 1:
         return data.reshape(-1, 1), None if keep is None else keep.reshape(-1, 1)
     if data.ndim == 3:
@@ -111,15 +124,16 @@ class MomentAccumulator:
             m2_b = np.einsum("ij,ij->j", x, x)
         self._merge(n_b, mean_b, m2_b, name)
 
-    def _merge(self, n_b: np.ndarray, mean_b: np.ndarray, m2_b: np.ndarray,
-               name: str) -> None:
+    def _merge(self, n_b: np.ndarray, mean_b: np.ndarray, m2_b: np.ndarray, name: str) -> None:
         if self.count is None:
             self.count, self._mean, self._m2 = n_b, mean_b, m2_b
             return
         if n_b.shape != self.count.shape:
-            raise ValueError(f"{name} has {n_b.shape[0]} features but earlier batches had "
-                             f"{self.count.shape[0]}; every batch must have the same "
-                             f"dimension 1")
+            raise ValueError(
+                f"{name} has {n_b.shape[0]} features but earlier batches had "
+                f"{self.count.shape[0]}; every batch must have the same "
+                f"dimension 1"
+            )
         n = self.count + n_b
         # A feature with no value yet in either part keeps mean 0 and M2 0.
         frac = np.divide(n_b, n, out=np.zeros_like(n), where=n > 0)
@@ -146,8 +160,10 @@ class MomentAccumulator:
     def _require(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(count, mean, M2)``, or the ValueError while nothing was added."""
         if self.is_empty() or self.count is None or self._mean is None or self._m2 is None:
-            raise ValueError("no data was added: every batch was empty or fully masked, "
-                             "so no statistics can be computed")
+            raise ValueError(
+                "no data was added: every batch was empty or fully masked, "
+                "so no statistics can be computed"
+            )
         return self.count, self._mean, self._m2
 
 
@@ -180,9 +196,11 @@ class BoundsAccumulator:
             self.lower, self.upper = lo, hi
             return
         if lo.shape != self.lower.shape:
-            raise ValueError(f"{name} has {lo.shape[0]} features but earlier batches had "
-                             f"{self.lower.shape[0]}; every batch must have the same "
-                             f"dimension 1")
+            raise ValueError(
+                f"{name} has {lo.shape[0]} features but earlier batches had "
+                f"{self.lower.shape[0]}; every batch must have the same "
+                f"dimension 1"
+            )
         np.minimum(self.lower, lo, out=self.lower)
         np.maximum(self.upper, hi, out=self.upper)
 
@@ -197,14 +215,17 @@ def zero_masked_steps(arr: np.ndarray, mask: Any) -> None:
         return
     mask = np.asarray(mask)
     if mask.shape != (arr.shape[0], arr.shape[2]):
-        raise ValueError(f"mask of shape {mask.shape} does not fit data of shape "
-                         f"{arr.shape}; expected {(arr.shape[0], arr.shape[2])}")
+        raise ValueError(
+            f"mask of shape {mask.shape} does not fit data of shape "
+            f"{arr.shape}; expected {(arr.shape[0], arr.shape[2])}"
+        )
     # Assign rather than multiply: padding may hold inf or NaN, and 0 * inf is NaN.
     np.copyto(arr, 0, where=(mask == 0)[:, None, :])
 
 
-def standardize_stats(data: Any, mask: Any = None, name: str = "features"
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def standardize_stats(
+    data: Any, mask: Any = None, name: str = "features"
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature mean and population std of one array, the std clamped to :data:`EPS`:
     the statistics ``NormalizerStandardize`` fits on one batch (same rank and mask rules).
 
@@ -215,8 +236,10 @@ def standardize_stats(data: Any, mask: Any = None, name: str = "features"
     acc = MomentAccumulator()
     acc.add(data, mask, name)
     if acc.count is not None and bool(np.any(acc.count == 0)):
-        raise ValueError(f"{name}: feature(s) {np.flatnonzero(acc.count == 0).tolist()} "
-                         f"have no unmasked value, so no statistics can be computed")
+        raise ValueError(
+            f"{name}: feature(s) {np.flatnonzero(acc.count == 0).tolist()} "
+            f"have no unmasked value, so no statistics can be computed"
+        )
     return acc.mean(), np.maximum(acc.std(), EPS)
 
 

@@ -11,24 +11,25 @@ Examples
 >>> IrisDataSetIterator(150, 150).next().features.shape
 (150, 4)
 """
+
 from fastiter.datasets.base import BaseDatasetIterator, pixels_to_float
 from fastiter.datasets.cifar import CifarDataSetIterator, read_cifar_batch
 from fastiter.datasets.download import (
-                                        ChecksumError,
-                                        DatasetNotFoundError,
-                                        Resource,
-                                        download_file,
-                                        ensure_files,
-                                        extract_archive,
+    ChecksumError,
+    DatasetNotFoundError,
+    Resource,
+    download_file,
+    ensure_files,
+    extract_archive,
 )
 from fastiter.datasets.emnist import EmnistDataSetIterator, EMnistSet
 from fastiter.datasets.home import data_home, dataset_dir
 from fastiter.datasets.idx import read_idx, write_idx
 from fastiter.datasets.images import (
-                                        ImageFolderIterator,
-                                        LFWDataSetIterator,
-                                        TinyImageNetDataSetIterator,
-                                        decode_image,
+    ImageFolderIterator,
+    LFWDataSetIterator,
+    TinyImageNetDataSetIterator,
+    decode_image,
 )
 from fastiter.datasets.iris import IrisDataSetIterator, load_iris
 from fastiter.datasets.mnist import MnistDataSetIterator

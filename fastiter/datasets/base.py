@@ -12,6 +12,7 @@ Order (DL4J's MnistDataFetcher, generalised): without shuffle the first
 every later epoch reshuffles *that same subset*.  All permutations derive from
 ``(seed, epoch)``, so an epoch can be rebuilt anywhere (resume, async workers).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,8 +31,11 @@ __all__ = ["BaseDatasetIterator", "gather_rows", "pixels_to_float", "PIXEL_MODES
 # pixel > 30 becomes 1, as DL4J's MnistDataFetcher binarizes
 BINARIZE_THRESHOLD = 30
 # pixel mode -> (scale, threshold) of the fused gather_scaled kernel
-_PIXEL_MAPS = {"scale": (1.0 / 255.0, None), "binarize": (1.0, BINARIZE_THRESHOLD),
-               "raw": (1.0, None)}
+_PIXEL_MAPS = {
+    "scale": (1.0 / 255.0, None),
+    "binarize": (1.0, BINARIZE_THRESHOLD),
+    "raw": (1.0, None),
+}
 # Up to this size the one-hot rows of every example are built once (one kernel call) and
 # a batch's labels become a row gather, saving a kernel call per batch.
 ONE_HOT_TABLE_BYTES = 64 << 20
@@ -45,8 +49,9 @@ def gather_rows(source: np.ndarray, index: np.ndarray) -> np.ndarray:
 PIXEL_MODES = ("scale", "binarize", "raw")
 
 
-def pixels_to_float(pixels: np.ndarray, mode: str = "scale",
-                    out: np.ndarray | None = None) -> np.ndarray:
+def pixels_to_float(
+    pixels: np.ndarray, mode: str = "scale", out: np.ndarray | None = None
+) -> np.ndarray:
     """uint8 pixels to float32 in one pass (the ``gather_scaled`` kernel over all rows).
 
     ``mode``: ``"scale"`` gives ``p / 255``; ``"binarize"`` gives ``1 if p > 30 else 0``
@@ -64,8 +69,10 @@ def pixels_to_float(pixels: np.ndarray, mode: str = "scale",
         raise ValueError(f"mode must be one of {PIXEL_MODES}, got {mode!r}")
     pixels = np.asarray(pixels)
     if pixels.dtype != np.uint8 or pixels.ndim == 0:
-        raise TypeError(f"pixels must be a uint8 array of at least one axis, got "
-                        f"{pixels.dtype} of shape {pixels.shape}")
+        raise TypeError(
+            f"pixels must be a uint8 array of at least one axis, got "
+            f"{pixels.dtype} of shape {pixels.shape}"
+        )
     scale, threshold = _PIXEL_MAPS[mode]
     return kernels.gather_scaled(pixels, None, scale, threshold=threshold, out=out)
 
@@ -108,23 +115,33 @@ class BaseDatasetIterator(DataSetIterator):
 
     indexable = True
 
-    def __init__(self, batch: int, num_examples: int | None, features: np.ndarray | None,
-                 class_ids: np.ndarray, num_classes: int, *, shuffle: bool = False,
-                 seed: SeedLike = 123, pixel_mode: str = "scale",
-                 label_names: list[str] | None = None,
-                 feature_shape: tuple[int, ...] | None = None,
-                 label_fn: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+    def __init__(
+        self,
+        batch: int,
+        num_examples: int | None,
+        features: np.ndarray | None,
+        class_ids: np.ndarray,
+        num_classes: int,
+        *,
+        shuffle: bool = False,
+        seed: SeedLike = 123,
+        pixel_mode: str = "scale",
+        label_names: list[str] | None = None,
+        feature_shape: tuple[int, ...] | None = None,
+        label_fn: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> None:
         super().__init__()
         self._batch = positive_int("batch", batch)
         total = len(class_ids)
         if features is not None and int(features.shape[0]) != total:
-            raise ValueError(f"class_ids must have one entry per example "
-                             f"({features.shape[0]}), got {total}")
+            raise ValueError(
+                f"class_ids must have one entry per example ({features.shape[0]}), got {total}"
+            )
         if num_examples is not None and not is_int(num_examples):
-            raise TypeError(f"num_examples must be an integer (negative or None for all), "
-                            f"got {num_examples!r}")
-        n = total if num_examples is None or not 0 <= num_examples <= total \
-            else int(num_examples)
+            raise TypeError(
+                f"num_examples must be an integer (negative or None for all), got {num_examples!r}"
+            )
+        n = total if num_examples is None or not 0 <= num_examples <= total else int(num_examples)
         # A private, writable copy: ids read from a file are often a read-only view, which
         # the one-hot kernel's typed memoryview refuses; the copy is N small integers.
         self._features, self._class_ids = features, np.array(class_ids)
@@ -142,13 +159,15 @@ class BaseDatasetIterator(DataSetIterator):
         self._label_fn = label_fn
         self._one_hot_table = None
         if label_fn is None and total * self._num_classes * 4 <= ONE_HOT_TABLE_BYTES:
-            self._one_hot_table = kernels.one_hot(self._class_ids, self._num_classes,
-                                                  dtype=np.float32)
+            self._one_hot_table = kernels.one_hot(
+                self._class_ids, self._num_classes, dtype=np.float32
+            )
         self._direct = self._direct_args()
         cls = type(self)
-        self._chain = any(getattr(cls, h) is not getattr(BaseDatasetIterator, h)
-                          for h in ("has_next", "_next_batch", "next",
-                                    "_apply_pre_processor"))
+        self._chain = any(
+            getattr(cls, h) is not getattr(BaseDatasetIterator, h)
+            for h in ("has_next", "_next_batch", "next", "_apply_pre_processor")
+        )
         self._cursor = 0
         self._subset = self._draw_subset()
         self._order = self._subset
@@ -159,8 +178,7 @@ class BaseDatasetIterator(DataSetIterator):
         """The examples of every epoch: a seeded random ``num_examples`` when shuffling."""
         if not self._shuffle:
             return np.arange(self._n)
-        return epoch_permutation(len(self._class_ids), require_seed(self._seed, self),
-                                 0)[:self._n]
+        return epoch_permutation(len(self._class_ids), require_seed(self._seed, self), 0)[: self._n]
 
     def _restart(self) -> None:
         seed = require_seed(self._seed, self) if self._shuffle else None  # before any change
@@ -174,8 +192,9 @@ class BaseDatasetIterator(DataSetIterator):
         """float32 features of rows ``index``; subclasses without a table override this."""
         table = self._features
         if table is None:
-            raise NotImplementedError(f"{type(self).__name__} has no feature table and "
-                                      f"must override _features_for")
+            raise NotImplementedError(
+                f"{type(self).__name__} has no feature table and must override _features_for"
+            )
         if table.dtype == np.uint8:
             scale, threshold = _PIXEL_MAPS[self._pixel_mode]
             return kernels.gather_scaled(table, index, scale, threshold=threshold)
@@ -186,9 +205,13 @@ class BaseDatasetIterator(DataSetIterator):
         """The arguments of the one-call batch path, when it applies: uint8 pixels that
         the base's own ``_features_for`` converts, and labels from the one-hot table."""
         src = self._features
-        if (self._one_hot_table is None or type(src) is not np.ndarray
-                or type(self)._features_for is not BaseDatasetIterator._features_for
-                or src.dtype != np.uint8 or not src.flags.c_contiguous):
+        if (
+            self._one_hot_table is None
+            or type(src) is not np.ndarray
+            or type(self)._features_for is not BaseDatasetIterator._features_for
+            or src.dtype != np.uint8
+            or not src.flags.c_contiguous
+        ):
             return None
         scale, threshold = _PIXEL_MAPS[self._pixel_mode]
         return src, self._one_hot_table, float(scale), threshold
@@ -198,7 +221,8 @@ class BaseDatasetIterator(DataSetIterator):
             # one native call builds both arrays (the per-batch overhead is the cost here)
             src, table, scale, threshold = self._direct
             feats, labels = kernels.gather_scaled_labeled(
-                src, index, table, scale, threshold=threshold, shape=self._feature_shape)
+                src, index, table, scale, threshold=threshold, shape=self._feature_shape
+            )
             return DataSet._trusted(feats, labels, label_names=self._label_names)
         feats = self._features_for(index).reshape((len(index),) + self._feature_shape)
         if self._one_hot_table is not None:
@@ -245,7 +269,7 @@ class BaseDatasetIterator(DataSetIterator):
 
     def _batch_at(self, index: int) -> DataSet:
         lo = index * self._batch
-        return self._rows(self._order[lo:min(lo + self._batch, self._n)])
+        return self._rows(self._order[lo : min(lo + self._batch, self._n)])
 
     def num_batches(self) -> int:
         return -(-self._n // self._batch)

@@ -5,6 +5,7 @@ Each record of ``data_batch_{1..5}.bin`` / ``test_batch.bin`` is one label byte 
 already DL4J's ``[C, H, W]`` layout, so a file is read with one ``fromfile`` and a batch
 is a row gather plus a float conversion; nothing is decoded per pixel.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,11 +22,23 @@ from fastiter.errors import FormatError
 __all__ = ["CifarDataSetIterator", "CIFAR10_ARCHIVE", "CIFAR10_LABELS", "read_cifar_batch"]
 
 #: The official archive; its MD5 is the one printed on the CIFAR page.
-CIFAR10_ARCHIVE = Resource("cifar-10-binary.tar.gz",
-                           "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
-                           "md5:c32a1d4ab5d03f1284b67883e8d87530")
-CIFAR10_LABELS = ["airplane", "automobile", "bird", "cat", "deer",
-                  "dog", "frog", "horse", "ship", "truck"]
+CIFAR10_ARCHIVE = Resource(
+    "cifar-10-binary.tar.gz",
+    "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
+    "md5:c32a1d4ab5d03f1284b67883e8d87530",
+)
+CIFAR10_LABELS = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+]
 _SUBDIR = "cifar-10-batches-bin"
 _TRAIN_FILES = [f"data_batch_{i}.bin" for i in range(1, 6)]
 _TEST_FILES = ["test_batch.bin"]
@@ -47,8 +60,9 @@ def read_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """
     raw = np.fromfile(path, dtype=np.uint8)
     if raw.size == 0 or raw.size % _RECORD:
-        raise FormatError(f"{path} holds {raw.size} bytes, not a whole number of "
-                          f"{_RECORD}-byte CIFAR-10 records")
+        raise FormatError(
+            f"{path} holds {raw.size} bytes, not a whole number of {_RECORD}-byte CIFAR-10 records"
+        )
     table = raw.reshape(-1, _RECORD)
     labels = np.ascontiguousarray(table[:, 0])
     if labels.max() >= 10:
@@ -96,9 +110,18 @@ class CifarDataSetIterator(BaseDatasetIterator):
     ((32, 3, 32, 32), 'airplane')
     """
 
-    def __init__(self, batch: int, num_examples: int | None = None, train: bool = True,
-                 shuffle: bool = True, seed: SeedLike = 123, *, pixel_mode: str = "raw",
-                 data_dir: str | os.PathLike | None = None, download: bool = True) -> None:
+    def __init__(
+        self,
+        batch: int,
+        num_examples: int | None = None,
+        train: bool = True,
+        shuffle: bool = True,
+        seed: SeedLike = 123,
+        *,
+        pixel_mode: str = "raw",
+        data_dir: str | os.PathLike | None = None,
+        download: bool = True,
+    ) -> None:
         if pixel_mode not in PIXEL_MODES:
             raise ValueError(f"pixel_mode must be one of {PIXEL_MODES}, got {pixel_mode!r}")
         folder = dataset_dir("cifar10", data_dir)
@@ -106,6 +129,15 @@ class CifarDataSetIterator(BaseDatasetIterator):
         pixels = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
         labels = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
         self.train = bool(train)
-        super().__init__(batch, num_examples, pixels, labels, 10, shuffle=shuffle, seed=seed,
-                         pixel_mode=pixel_mode, label_names=list(CIFAR10_LABELS),
-                         feature_shape=(3, 32, 32))
+        super().__init__(
+            batch,
+            num_examples,
+            pixels,
+            labels,
+            10,
+            shuffle=shuffle,
+            seed=seed,
+            pixel_mode=pixel_mode,
+            label_names=list(CIFAR10_LABELS),
+            feature_shape=(3, 32, 32),
+        )

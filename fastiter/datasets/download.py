@@ -18,6 +18,7 @@ UciSequenceDataFetcher checks (``adler32:104392751``).  Files with no published 
 (EMNIST's zip from NIST, DL4J's LFW subset archive) carry ``None`` and are only checked
 for being non-empty; their docs say so.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,8 +34,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Resource", "ChecksumError", "DatasetNotFoundError", "ensure_files",
-           "download_file", "file_digest", "extract_archive"]
+__all__ = [
+    "Resource",
+    "ChecksumError",
+    "DatasetNotFoundError",
+    "ensure_files",
+    "download_file",
+    "file_digest",
+    "extract_archive",
+]
 
 _CHUNK = 1 << 20
 _ALGORITHMS = ("md5", "sha256", "adler32")
@@ -69,8 +77,10 @@ class Resource:
         if self.checksum is not None:
             algo, _, hexd = self.checksum.partition(":")
             if algo not in _ALGORITHMS or not hexd:
-                raise ValueError(f"checksum must be 'md5:<hex>', 'sha256:<hex>' or "
-                                 f"'adler32:<decimal>', got {self.checksum!r}")
+                raise ValueError(
+                    f"checksum must be 'md5:<hex>', 'sha256:<hex>' or "
+                    f"'adler32:<decimal>', got {self.checksum!r}"
+                )
 
     @property
     def algorithm(self) -> str | None:
@@ -102,15 +112,18 @@ def _verify(path: Path, res: Resource) -> None:
     if algorithm is None:  # no pinned checksum
         if path.stat().st_size == 0:
             path.unlink()
-            raise ChecksumError(f"{res.filename} downloaded from {res.url} is empty; "
-                                f"the file was deleted")
+            raise ChecksumError(
+                f"{res.filename} downloaded from {res.url} is empty; the file was deleted"
+            )
         return
     got = file_digest(path, algorithm)
     if got != res.digest:
         path.unlink()
-        raise ChecksumError(f"{res.filename} from {res.url} has {res.algorithm} {got}, "
-                            f"expected {res.digest}; the bad file was deleted, "
-                            f"run again to re-download")
+        raise ChecksumError(
+            f"{res.filename} from {res.url} has {res.algorithm} {got}, "
+            f"expected {res.digest}; the bad file was deleted, "
+            f"run again to re-download"
+        )
 
 
 def _open(url: str, start: int, timeout: float):
@@ -120,8 +133,9 @@ def _open(url: str, start: int, timeout: float):
     return urllib.request.urlopen(req, timeout=timeout)  # only the pinned resources' URLs
 
 
-def download_file(res: Resource, folder: str | os.PathLike, *, progress: bool = True,
-                  timeout: float = 60.0) -> Path:
+def download_file(
+    res: Resource, folder: str | os.PathLike, *, progress: bool = True, timeout: float = 60.0
+) -> Path:
     """Download one resource into ``folder`` (resuming a ``.part`` file), verify, and place it.
 
     Raises :class:`ChecksumError` on a digest mismatch (nothing is kept) and lets
@@ -151,9 +165,18 @@ def download_file(res: Resource, folder: str | os.PathLike, *, progress: bool = 
             start = 0
         length = resp.headers.get("Content-Length")
         total = start + int(length) if length is not None else None
-        with open(part, "ab" if resumed else "wb") as out, \
-                tqdm(total=total, initial=start, unit="B", unit_scale=True,
-                     desc=res.filename, disable=not progress, leave=False) as bar:
+        with (
+            open(part, "ab" if resumed else "wb") as out,
+            tqdm(
+                total=total,
+                initial=start,
+                unit="B",
+                unit_scale=True,
+                desc=res.filename,
+                disable=not progress,
+                leave=False,
+            ) as bar,
+        ):
             for block in iter(lambda: resp.read(_CHUNK), b""):
                 out.write(block)
                 bar.update(len(block))
@@ -163,26 +186,37 @@ def download_file(res: Resource, folder: str | os.PathLike, *, progress: bool = 
     # http.client's read(n) ends quietly when the peer hangs up early, so compare with
     # the announced length; keeping the .part lets the next call resume.
     if total is not None and got < total:
-        raise ConnectionError(f"{res.url} broke off after {got} of {total} bytes; "
-                              f"{part.name} is kept and the next call resumes it")
+        raise ConnectionError(
+            f"{res.url} broke off after {got} of {total} bytes; "
+            f"{part.name} is kept and the next call resumes it"
+        )
     _verify(part, res)
     os.replace(part, final)
     return final
 
 
-def _missing_message(name: str, folder: Path, missing: Sequence[Resource],
-                     cause: BaseException | None) -> str:
+def _missing_message(
+    name: str, folder: Path, missing: Sequence[Resource], cause: BaseException | None
+) -> str:
     lines = [f"the {name} dataset needs these files in {folder}:"]
     lines += [f"  {r.filename}   (from {r.url})" for r in missing]
     why = f" (download failed: {cause})" if cause is not None else " (download=False)"
-    lines.append(f"they are missing and could not be fetched{why}; download them "
-                 f"elsewhere and copy them into {folder}, or set FASTITER_DATA_HOME "
-                 f"to a folder that holds a '{folder.name}' sub-folder with them")
+    lines.append(
+        f"they are missing and could not be fetched{why}; download them "
+        f"elsewhere and copy them into {folder}, or set FASTITER_DATA_HOME "
+        f"to a folder that holds a '{folder.name}' sub-folder with them"
+    )
     return "\n".join(lines)
 
 
-def ensure_files(name: str, folder: str | os.PathLike, resources: Sequence[Resource], *,
-                 download: bool = True, progress: bool = True) -> list[Path]:
+def ensure_files(
+    name: str,
+    folder: str | os.PathLike,
+    resources: Sequence[Resource],
+    *,
+    download: bool = True,
+    progress: bool = True,
+) -> list[Path]:
     """Make sure every resource is present in ``folder``; download the missing ones.
 
     Files already present are trusted (they may be a user's own copy).  Returns the

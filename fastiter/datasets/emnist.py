@@ -5,6 +5,7 @@ EMNIST ships as one zip (``gzip.zip``) of gzipped IDX files named
 transposed relative to MNIST (column-major); they are transposed back once at load.
 The LETTERS set numbers its classes from 1; they are shifted to start at 0.
 """
+
 from __future__ import annotations
 
 import enum
@@ -57,9 +58,12 @@ _LABELS = {
 # Counts of the published files (Cohen et al. 2017).  DL4J's constants list 88,800 /
 # 14,800 for LETTERS, which is not what the files hold; these match the files.
 _COUNTS = {
-    EMnistSet.COMPLETE: (697_932, 116_323), EMnistSet.MERGE: (697_932, 116_323),
-    EMnistSet.BALANCED: (112_800, 18_800), EMnistSet.LETTERS: (124_800, 20_800),
-    EMnistSet.DIGITS: (240_000, 40_000), EMnistSet.MNIST: (60_000, 10_000),
+    EMnistSet.COMPLETE: (697_932, 116_323),
+    EMnistSet.MERGE: (697_932, 116_323),
+    EMnistSet.BALANCED: (112_800, 18_800),
+    EMnistSet.LETTERS: (124_800, 20_800),
+    EMnistSet.DIGITS: (240_000, 40_000),
+    EMnistSet.MNIST: (60_000, 10_000),
 }
 _BALANCED = {EMnistSet.BALANCED, EMnistSet.DIGITS, EMnistSet.MNIST}
 
@@ -72,8 +76,10 @@ def _as_set(value: EMnistSet | str) -> EMnistSet:
     try:
         return EMnistSet(key)
     except ValueError:
-        raise ValueError(f"set must be one of {[s.value for s in EMnistSet]} (or byclass, "
-                         f"bymerge), got {value!r}") from None
+        raise ValueError(
+            f"set must be one of {[s.value for s in EMnistSet]} (or byclass, "
+            f"bymerge), got {value!r}"
+        ) from None
 
 
 def _file_names(s: EMnistSet, train: bool) -> tuple[str, str]:
@@ -88,8 +94,9 @@ def _extract(zip_path: Path, names: tuple[str, ...], folder: Path) -> None:
         members = {Path(m).name: m for m in zf.namelist()}
         for name in names:
             if name not in members:
-                raise DatasetNotFoundError(f"{zip_path} holds no {name}; "
-                                           f"it is not NIST's EMNIST gzip.zip")
+                raise DatasetNotFoundError(
+                    f"{zip_path} holds no {name}; it is not NIST's EMNIST gzip.zip"
+                )
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=name, suffix=".tmp")
             with os.fdopen(fd, "wb") as out, zf.open(members[name]) as src:
                 shutil.copyfileobj(src, out)
@@ -105,9 +112,11 @@ def _ensure(s: EMnistSet, train: bool, folder: Path, download: bool) -> tuple[Pa
     try:
         (zip_path,) = ensure_files("EMNIST", folder, [EMNIST_ZIP], download=download)
     except DatasetNotFoundError as exc:
-        raise DatasetNotFoundError(f"EMNIST {s.value} needs {names[0]} and {names[1]} in "
-                                   f"{folder} (or NIST's gzip.zip there, which holds them)."
-                                   f"\n{exc}") from exc
+        raise DatasetNotFoundError(
+            f"EMNIST {s.value} needs {names[0]} and {names[1]} in "
+            f"{folder} (or NIST's gzip.zip there, which holds them)."
+            f"\n{exc}"
+        ) from exc
     _extract(zip_path, names, folder)
     return folder / names[0], folder / names[1]
 
@@ -155,10 +164,20 @@ class EmnistDataSetIterator(BaseDatasetIterator):
 
     # ``set`` shadows the builtin on purpose: it is DL4J's parameter name, which users pass
     # as a keyword here and to the per-set methods below
-    def __init__(self, set: EMnistSet | str, batch: int, train: bool = True,
-                 seed: SeedLike = 123, *, binarize: bool = False, shuffle: bool = True,
-                 num_examples: int | None = None, flatten: bool = True,
-                 data_dir: str | os.PathLike | None = None, download: bool = True) -> None:
+    def __init__(
+        self,
+        set: EMnistSet | str,
+        batch: int,
+        train: bool = True,
+        seed: SeedLike = 123,
+        *,
+        binarize: bool = False,
+        shuffle: bool = True,
+        num_examples: int | None = None,
+        flatten: bool = True,
+        data_dir: str | os.PathLike | None = None,
+        download: bool = True,
+    ) -> None:
         s = _as_set(set)
         folder = dataset_dir("emnist", data_dir)
         img, lab = _ensure(s, bool(train), folder, download)
@@ -169,11 +188,18 @@ class EmnistDataSetIterator(BaseDatasetIterator):
             labels = (labels - 1).astype(np.uint8)
         self.set, self.train = s, bool(train)
         h, w = images.shape[1:]
-        super().__init__(batch, num_examples, images.reshape(len(images), -1), labels,
-                         self.num_labels(), shuffle=shuffle, seed=seed,
-                         pixel_mode="binarize" if binarize else "scale",
-                         label_names=self.get_labels_for(),
-                         feature_shape=(h * w,) if flatten else (1, h, w))
+        super().__init__(
+            batch,
+            num_examples,
+            images.reshape(len(images), -1),
+            labels,
+            self.num_labels(),
+            shuffle=shuffle,
+            seed=seed,
+            pixel_mode="binarize" if binarize else "scale",
+            label_names=self.get_labels_for(),
+            feature_shape=(h * w,) if flatten else (1, h, w),
+        )
 
     @_per_set
     def num_labels(set: EMnistSet | str) -> int:

@@ -4,6 +4,7 @@ Every dataset gets one sub-folder (``mnist``, ``emnist``, ``cifar10``, ...).  It
 also accept an explicit ``data_dir`` so tests and users with their own copies can point
 at any folder.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,7 +44,8 @@ def dataset_dir(name: str, data_dir: str | os.PathLike | None = None) -> Path:
     """
     if data_dir is not None:
         if not isinstance(data_dir, (str, os.PathLike)):
-            raise TypeError(f"data_dir must be a path (str or os.PathLike), "
-                            f"got {type(data_dir).__name__}")
+            raise TypeError(
+                f"data_dir must be a path (str or os.PathLike), got {type(data_dir).__name__}"
+            )
         return Path(data_dir).expanduser().absolute()
     return data_home() / name

@@ -5,6 +5,7 @@ big-endian uint32 sizes, then the data in C order and big-endian.  Reading never
 through Python bytes: plain byte files are memory-mapped, others read into the array,
 gzipped ones decompressed into it.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -23,17 +24,23 @@ from fastiter.errors import FormatError
 __all__ = ["read_idx", "write_idx"]
 
 _TYPES: dict[int, np.dtype] = {
-    0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"),
-    0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
 _MAP_POPULATE = getattr(mmap, "MAP_POPULATE", 0)  # Linux only; elsewhere faults on use
-_CODES = {dt.newbyteorder("=") if dt.itemsize > 1 else dt: code
-          for code, dt in _TYPES.items()}
+_CODES = {dt.newbyteorder("=") if dt.itemsize > 1 else dt: code for code, dt in _TYPES.items()}
 
 
 def _parse_header(path: Path, head: bytes) -> tuple[np.dtype, tuple[int, ...], int]:
     if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in _TYPES:
-        raise FormatError(f"{path} is not an IDX file (magic bytes {head[:4].hex()}; "
-                          f"expected 0000 then a type code in {sorted(_TYPES)})")
+        raise FormatError(
+            f"{path} is not an IDX file (magic bytes {head[:4].hex()}; "
+            f"expected 0000 then a type code in {sorted(_TYPES)})"
+        )
     dtype, ndim = _TYPES[head[2]], head[3]
     header = 4 + 4 * ndim
     if len(head) < header:
@@ -46,15 +53,20 @@ def _count(path: Path, dtype: np.dtype, shape: tuple[int, ...]) -> int:
     2**32 - 1 wraps around (2**64 + 4 would read as 4) and could match a tiny file."""
     count = math.prod(shape)
     if count * dtype.itemsize > np.iinfo(np.intp).max:
-        raise FormatError(f"{path}: its IDX header {shape} of {dtype} needs "
-                          f"{count * dtype.itemsize} bytes, more than any array can hold")
+        raise FormatError(
+            f"{path}: its IDX header {shape} of {dtype} needs "
+            f"{count * dtype.itemsize} bytes, more than any array can hold"
+        )
     return count
 
 
-def _size_error(path: Path, data_bytes: int, dtype: np.dtype, shape: tuple[int, ...],
-                count: int) -> FormatError:
-    return FormatError(f"{path} holds {data_bytes} data bytes, but its header {shape} of "
-                       f"{dtype} needs {count * dtype.itemsize}")
+def _size_error(
+    path: Path, data_bytes: int, dtype: np.dtype, shape: tuple[int, ...], count: int
+) -> FormatError:
+    return FormatError(
+        f"{path} holds {data_bytes} data bytes, but its header {shape} of "
+        f"{dtype} needs {count * dtype.itemsize}"
+    )
 
 
 def _read_gzip(path: Path) -> np.ndarray:
@@ -69,8 +81,9 @@ def _read_gzip(path: Path) -> np.ndarray:
             try:
                 arr = np.empty(count, dtype)
             except (MemoryError, ValueError):
-                raise FormatError(f"{path}: its IDX header {shape} asks for more memory "
-                                  f"than is available") from None
+                raise FormatError(
+                    f"{path}: its IDX header {shape} asks for more memory than is available"
+                ) from None
             view, got = arr.data.cast("B"), 0
             while got < arr.nbytes:
                 n = f.readinto(view[got:])
@@ -89,8 +102,7 @@ def _read_gzip(path: Path) -> np.ndarray:
 
 def _map_read_only(fileno: int) -> mmap.mmap:
     if hasattr(mmap, "PROT_READ"):
-        return mmap.mmap(fileno, 0, flags=mmap.MAP_SHARED | _MAP_POPULATE,
-                         prot=mmap.PROT_READ)
+        return mmap.mmap(fileno, 0, flags=mmap.MAP_SHARED | _MAP_POPULATE, prot=mmap.PROT_READ)
     return mmap.mmap(fileno, 0, access=mmap.ACCESS_READ)
 
 
@@ -135,22 +147,30 @@ def read_idx(path: str | os.PathLike, *, use_mmap: bool = True) -> np.ndarray:
     return arr.astype(arr.dtype.newbyteorder("="), copy=False) if arr.itemsize > 1 else arr
 
 
-def write_idx(path: str | os.PathLike, array: np.ndarray, *, compress: bool | None = None,
-              overwrite: bool = True) -> None:
+def write_idx(
+    path: str | os.PathLike,
+    array: np.ndarray,
+    *,
+    compress: bool | None = None,
+    overwrite: bool = True,
+) -> None:
     """Write ``array`` as an IDX file, atomically (gzip when ``compress`` or a ``.gz`` name)."""
     path = Path(path)
     arr = np.ascontiguousarray(array)
     code = _CODES.get(arr.dtype)
     if code is None:
-        raise TypeError(f"array dtype must be one of uint8, int8, int16, int32, float32, "
-                        f"float64 for IDX, got {arr.dtype}")
+        raise TypeError(
+            f"array dtype must be one of uint8, int8, int16, int32, float32, "
+            f"float64 for IDX, got {arr.dtype}"
+        )
     if arr.ndim > 255:
         raise ValueError(f"IDX holds at most 255 dimensions, got {arr.ndim}")
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
     big = arr.astype(arr.dtype.newbyteorder(">"), copy=False) if arr.itemsize > 1 else arr
-    payload = bytes([0, 0, code, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape) \
-        + big.tobytes()
+    payload = (
+        bytes([0, 0, code, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape) + big.tobytes()
+    )
     if compress is None:
         compress = path.suffix == ".gz"
     if compress:

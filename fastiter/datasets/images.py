@@ -8,6 +8,7 @@ single numpy copy turns into float32 ``[b, C, H, W]``: no per-pixel Python.
 Pixel values stay 0..255, as DL4J's ImageRecordReader gives them (``pixel_mode="scale"``
 divides by 255).
 """
+
 from __future__ import annotations
 
 import os
@@ -23,18 +24,28 @@ from fastiter.datasets.download import Resource, ensure_files, extract_archive
 from fastiter.datasets.home import dataset_dir
 from fastiter.errors import FormatError
 
-__all__ = ["ImageFolderIterator", "TinyImageNetDataSetIterator", "LFWDataSetIterator",
-           "TINY_IMAGENET_ARCHIVE", "LFW_ARCHIVE", "LFW_SUBSET_ARCHIVE", "decode_image"]
+__all__ = [
+    "ImageFolderIterator",
+    "TinyImageNetDataSetIterator",
+    "LFWDataSetIterator",
+    "TINY_IMAGENET_ARCHIVE",
+    "LFW_ARCHIVE",
+    "LFW_SUBSET_ARCHIVE",
+    "decode_image",
+]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".ppm", ".pgm", ".tif", ".tiff")
 
 # MD5s as published by the dataset pages and pinned by torchvision; the LFW subset
 # archive DL4J uses has no published digest.
-TINY_IMAGENET_ARCHIVE = Resource("tiny-imagenet-200.zip",
-                                 "http://cs231n.stanford.edu/tiny-imagenet-200.zip",
-                                 "md5:90528d7ca1a48142e341f4ef8d21d0de")
-LFW_ARCHIVE = Resource("lfw.tgz", "http://vis-www.cs.umass.edu/lfw/lfw.tgz",
-                       "md5:a17d05bd522c52d84eca14327a23d494")
+TINY_IMAGENET_ARCHIVE = Resource(
+    "tiny-imagenet-200.zip",
+    "http://cs231n.stanford.edu/tiny-imagenet-200.zip",
+    "md5:90528d7ca1a48142e341f4ef8d21d0de",
+)
+LFW_ARCHIVE = Resource(
+    "lfw.tgz", "http://vis-www.cs.umass.edu/lfw/lfw.tgz", "md5:a17d05bd522c52d84eca14327a23d494"
+)
 LFW_SUBSET_ARCHIVE = Resource("lfw-a.tgz", "http://vis-www.cs.umass.edu/lfw/lfw-a.tgz")
 
 
@@ -42,13 +53,14 @@ def _pillow():
     try:
         from PIL import Image
     except ImportError as exc:  # pragma: no cover - pillow is in the test extra
-        raise ImportError("the image-folder datasets decode with Pillow, which is not "
-                          "installed: pip install 'fastiter[images]'") from exc
+        raise ImportError(
+            "the image-folder datasets decode with Pillow, which is not "
+            "installed: pip install 'fastiter[images]'"
+        ) from exc
     return Image
 
 
-def decode_image(path: str | os.PathLike, height: int, width: int, channels: int
-                 ) -> np.ndarray:
+def decode_image(path: str | os.PathLike, height: int, width: int, channels: int) -> np.ndarray:
     """Decode one image file to uint8 ``[height, width, channels]`` (resized if needed)."""
     image_mod = _pillow()
     with image_mod.open(path) as im:
@@ -62,8 +74,10 @@ def decode_image(path: str | os.PathLike, height: int, width: int, channels: int
 def _check_dim(img_dim: Sequence[int]) -> tuple[int, int, int]:
     dims = tuple(img_dim)
     if len(dims) != 3 or any(not is_int(d) or d < 1 for d in dims) or dims[2] not in (1, 3):
-        raise ValueError(f"img_dim must be (height, width, channels) with positive sizes "
-                         f"and 1 or 3 channels, got {img_dim!r}")
+        raise ValueError(
+            f"img_dim must be (height, width, channels) with positive sizes "
+            f"and 1 or 3 channels, got {img_dim!r}"
+        )
     return int(dims[0]), int(dims[1]), int(dims[2])
 
 
@@ -103,19 +117,37 @@ class ImageFolderIterator(BaseDatasetIterator):
     (1, 2)
     """
 
-    def __init__(self, batch: int, files: Sequence[str | os.PathLike],
-                 class_ids: Sequence[int], label_names: Sequence[str],
-                 img_dim: Sequence[int], *, shuffle: bool = False, seed: SeedLike = 123,
-                 num_examples: int | None = None, pixel_mode: str = "raw") -> None:
+    def __init__(
+        self,
+        batch: int,
+        files: Sequence[str | os.PathLike],
+        class_ids: Sequence[int],
+        label_names: Sequence[str],
+        img_dim: Sequence[int],
+        *,
+        shuffle: bool = False,
+        seed: SeedLike = 123,
+        num_examples: int | None = None,
+        pixel_mode: str = "raw",
+    ) -> None:
         if pixel_mode not in PIXEL_MODES:
             raise ValueError(f"pixel_mode must be one of {PIXEL_MODES}, got {pixel_mode!r}")
         h, w, c = _check_dim(img_dim)
         self._files = [os.fspath(f) for f in files]
         self._img_dim = (h, w, c)
         ids = np.asarray(class_ids, dtype=np.int64)
-        super().__init__(batch, num_examples, None, ids, len(label_names), shuffle=shuffle,
-                         seed=seed, pixel_mode=pixel_mode, label_names=list(label_names),
-                         feature_shape=(c, h, w))
+        super().__init__(
+            batch,
+            num_examples,
+            None,
+            ids,
+            len(label_names),
+            shuffle=shuffle,
+            seed=seed,
+            pixel_mode=pixel_mode,
+            label_names=list(label_names),
+            feature_shape=(c, h, w),
+        )
 
     def _features_for(self, index: np.ndarray) -> np.ndarray:
         h, w, c = self._img_dim
@@ -175,15 +207,25 @@ class TinyImageNetDataSetIterator(ImageFolderIterator):
     (32, 3, 64, 64)
     """
 
-    def __init__(self, batch: int, train: bool = True, seed: SeedLike = 123, *,
-                 shuffle: bool = True, img_dim: Sequence[int] = (64, 64, 3),
-                 num_examples: int | None = None, pixel_mode: str = "raw",
-                 data_dir: str | os.PathLike | None = None, download: bool = True) -> None:
+    def __init__(
+        self,
+        batch: int,
+        train: bool = True,
+        seed: SeedLike = 123,
+        *,
+        shuffle: bool = True,
+        img_dim: Sequence[int] = (64, 64, 3),
+        num_examples: int | None = None,
+        pixel_mode: str = "raw",
+        data_dir: str | os.PathLike | None = None,
+        download: bool = True,
+    ) -> None:
         folder = dataset_dir("tinyimagenet", data_dir)
         root = folder / "tiny-imagenet-200"
         if not (root / "train").is_dir():
-            (archive,) = ensure_files("Tiny ImageNet", folder, [TINY_IMAGENET_ARCHIVE],
-                                      download=download)
+            (archive,) = ensure_files(
+                "Tiny ImageNet", folder, [TINY_IMAGENET_ARCHIVE], download=download
+            )
             extract_archive(archive, folder)
         wnids = _read_wnids(root)
         index = {w: i for i, w in enumerate(wnids)}
@@ -193,11 +235,21 @@ class TinyImageNetDataSetIterator(ImageFolderIterator):
         else:
             files, ids = _tiny_val(root, index)
         if not files:
-            raise FormatError(f"no images found for the {'train' if train else 'val'} "
-                              f"split under {root}")
+            raise FormatError(
+                f"no images found for the {'train' if train else 'val'} split under {root}"
+            )
         self.train = bool(train)
-        super().__init__(batch, files, ids, wnids, img_dim, shuffle=shuffle, seed=seed,
-                         num_examples=num_examples, pixel_mode=pixel_mode)
+        super().__init__(
+            batch,
+            files,
+            ids,
+            wnids,
+            img_dim,
+            shuffle=shuffle,
+            seed=seed,
+            num_examples=num_examples,
+            pixel_mode=pixel_mode,
+        )
 
 
 class LFWDataSetIterator(ImageFolderIterator):
@@ -241,11 +293,21 @@ class LFWDataSetIterator(ImageFolderIterator):
     NUM_IMAGES, NUM_LABELS = 13_233, 5_749
     SUB_NUM_IMAGES, SUB_NUM_LABELS = 1_054, 432
 
-    def __init__(self, batch: int, num_examples: int | None = None,
-                 img_dim: Sequence[int] = (250, 250, 3), use_subset: bool = False,
-                 train: bool = True, split_train_test: float = 1.0, seed: SeedLike = 123, *,
-                 shuffle: bool = False, pixel_mode: str = "raw",
-                 data_dir: str | os.PathLike | None = None, download: bool = True) -> None:
+    def __init__(
+        self,
+        batch: int,
+        num_examples: int | None = None,
+        img_dim: Sequence[int] = (250, 250, 3),
+        use_subset: bool = False,
+        train: bool = True,
+        split_train_test: float = 1.0,
+        seed: SeedLike = 123,
+        *,
+        shuffle: bool = False,
+        pixel_mode: str = "raw",
+        data_dir: str | os.PathLike | None = None,
+        download: bool = True,
+    ) -> None:
         split = float(split_train_test)
         if not 0.0 < split <= 1.0:
             raise ValueError(f"split_train_test must be in (0, 1], got {split_train_test!r}")
@@ -264,10 +326,21 @@ class LFWDataSetIterator(ImageFolderIterator):
         seed = seed_key("seed", seed)  # once: a Generator would give the base another key
         pick = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 7])))
         order = pick.permutation(len(files))
-        n = len(files) if num_examples is None or num_examples < 0 else min(int(num_examples),
-                                                                          len(files))
+        n = (
+            len(files)
+            if num_examples is None or num_examples < 0
+            else min(int(num_examples), len(files))
+        )
         cut = int(round(n * split))
         chosen = order[:cut] if train else order[cut:n]
         self.train, self.use_subset = bool(train), bool(use_subset)
-        super().__init__(batch, [files[i] for i in chosen], [index[names[i]] for i in chosen],
-                         labels, img_dim, shuffle=shuffle, seed=seed, pixel_mode=pixel_mode)
+        super().__init__(
+            batch,
+            [files[i] for i in chosen],
+            [index[names[i]] for i in chosen],
+            labels,
+            img_dim,
+            shuffle=shuffle,
+            seed=seed,
+            pixel_mode=pixel_mode,
+        )

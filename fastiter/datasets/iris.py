@@ -4,6 +4,7 @@
 line ``150,4,setosa,versicolor,virginica`` then 150 rows of four measurements (cm) and a
 class index, sorted by class as DL4J's copy is.
 """
+
 from __future__ import annotations
 
 from importlib import resources
@@ -33,8 +34,10 @@ def load_iris() -> tuple[np.ndarray, np.ndarray]:
     n, f = (int(v) for v in header.split(",")[:2])
     table = np.loadtxt(rows, delimiter=",", dtype=np.float64, ndmin=2)
     if table.shape != (n, f + 1):
-        raise FormatError(f"the shipped iris.csv has shape {table.shape}, expected "
-                          f"({n}, {f + 1}); the package data is damaged")
+        raise FormatError(
+            f"the shipped iris.csv has shape {table.shape}, expected "
+            f"({n}, {f + 1}); the package data is damaged"
+        )
     return table[:, :f].astype(np.float32), table[:, f].astype(np.uint8)
 
 
@@ -60,8 +63,17 @@ class IrisDataSetIterator(BaseDatasetIterator):
     [0, 1, 2]
     """
 
-    def __init__(self, batch: int = 150, num_examples: int = 150, shuffle: bool = False,
-                 seed: SeedLike = 123) -> None:
+    def __init__(
+        self, batch: int = 150, num_examples: int = 150, shuffle: bool = False, seed: SeedLike = 123
+    ) -> None:
         features, classes = load_iris()
-        super().__init__(batch, num_examples, features, classes, 3, shuffle=shuffle,
-                         seed=seed, label_names=list(IRIS_LABELS))
+        super().__init__(
+            batch,
+            num_examples,
+            features,
+            classes,
+            3,
+            shuffle=shuffle,
+            seed=seed,
+            label_names=list(IRIS_LABELS),
+        )

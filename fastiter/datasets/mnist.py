@@ -1,4 +1,5 @@
 """MnistDataSetIterator: the MNIST digits from their IDX files (gzipped or not)."""
+
 from __future__ import annotations
 
 import gzip
@@ -24,32 +25,56 @@ __all__ = ["MnistDataSetIterator", "MNIST_RESOURCES", "load_idx_pair"]
 # the MD5s are the ones published with the files and pinned by torchvision.
 _MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 MNIST_RESOURCES = {
-    True: (Resource("train-images-idx3-ubyte.gz", _MNIST_URL + "train-images-idx3-ubyte.gz",
-                    "md5:f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-           Resource("train-labels-idx1-ubyte.gz", _MNIST_URL + "train-labels-idx1-ubyte.gz",
-                    "md5:d53e105ee54ea40749a09fcbcd1e9432")),
-    False: (Resource("t10k-images-idx3-ubyte.gz", _MNIST_URL + "t10k-images-idx3-ubyte.gz",
-                     "md5:9fb629c4189551a2d022fa330f9573f3"),
-            Resource("t10k-labels-idx1-ubyte.gz", _MNIST_URL + "t10k-labels-idx1-ubyte.gz",
-                     "md5:ec29112dd5afa0611ce80d1b7f02629c")),
+    True: (
+        Resource(
+            "train-images-idx3-ubyte.gz",
+            _MNIST_URL + "train-images-idx3-ubyte.gz",
+            "md5:f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        ),
+        Resource(
+            "train-labels-idx1-ubyte.gz",
+            _MNIST_URL + "train-labels-idx1-ubyte.gz",
+            "md5:d53e105ee54ea40749a09fcbcd1e9432",
+        ),
+    ),
+    False: (
+        Resource(
+            "t10k-images-idx3-ubyte.gz",
+            _MNIST_URL + "t10k-images-idx3-ubyte.gz",
+            "md5:9fb629c4189551a2d022fa330f9573f3",
+        ),
+        Resource(
+            "t10k-labels-idx1-ubyte.gz",
+            _MNIST_URL + "t10k-labels-idx1-ubyte.gz",
+            "md5:ec29112dd5afa0611ce80d1b7f02629c",
+        ),
+    ),
 }
 NUM_TRAIN, NUM_TEST = 60_000, 10_000
 
 
-def _find_or_fetch(name: str, folder: Path, resources: Sequence[Resource],
-                   download: bool) -> list[Path]:
+def _find_or_fetch(
+    name: str, folder: Path, resources: Sequence[Resource], download: bool
+) -> list[Path]:
     """Each resource's path, preferring a gunzipped copy (the name without .gz), which is
     made once from the .gz (as DL4J's fetcher extracts its downloads)."""
     found: list[Path | None] = []
     for r in resources:
         plain = folder / r.filename.removesuffix(".gz")
-        found.append(plain if plain.is_file() else folder / r.filename
-                     if (folder / r.filename).is_file() else None)
+        found.append(
+            plain
+            if plain.is_file()
+            else folder / r.filename
+            if (folder / r.filename).is_file()
+            else None
+        )
     fetched: Iterator[Path] = iter(())
     if not all(p is not None for p in found):
-        fetched = iter(ensure_files(name, folder,
-                                    [r for r, p in zip(resources, found) if p is None],
-                                    download=download))
+        fetched = iter(
+            ensure_files(
+                name, folder, [r for r, p in zip(resources, found) if p is None], download=download
+            )
+        )
     return [_extracted(p if p is not None else next(fetched)) for p in found]
 
 
@@ -79,18 +104,19 @@ def _extracted(path: Path) -> Path:
         return path
 
 
-def load_idx_pair(images: str | os.PathLike, labels: str | os.PathLike
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def load_idx_pair(
+    images: str | os.PathLike, labels: str | os.PathLike
+) -> tuple[np.ndarray, np.ndarray]:
     """Read an images IDX ``[N, H, W]`` uint8 and its labels IDX ``[N]``; check they agree."""
     x, y = read_idx(images), read_idx(labels)
     if x.dtype != np.uint8 or x.ndim != 3:
-        raise FormatError(f"{images} must hold uint8 images [N, H, W], "
-                          f"got {x.dtype} of shape {x.shape}")
+        raise FormatError(
+            f"{images} must hold uint8 images [N, H, W], got {x.dtype} of shape {x.shape}"
+        )
     if y.ndim != 1 or y.dtype != np.uint8:
         raise FormatError(f"{labels} must hold uint8 labels [N], got {y.dtype} {y.shape}")
     if len(x) != len(y):
-        raise FormatError(f"{images} holds {len(x)} images but {labels} holds "
-                          f"{len(y)} labels")
+        raise FormatError(f"{images} holds {len(x)} images but {labels} holds {len(y)} labels")
     return x, y
 
 
@@ -146,12 +172,22 @@ class MnistDataSetIterator(BaseDatasetIterator):
     (64, 784)
     """
 
-    def __init__(self, batch: int, num_examples: int | bool | None = None,
-                 binarize: bool | int = False, train: bool = True,
-                 shuffle: bool | None = None, seed: SeedLike = 123, *, flatten: bool = True,
-                 data_dir: str | os.PathLike | None = None, download: bool = True) -> None:
+    def __init__(
+        self,
+        batch: int,
+        num_examples: int | bool | None = None,
+        binarize: bool | int = False,
+        train: bool = True,
+        shuffle: bool | None = None,
+        seed: SeedLike = 123,
+        *,
+        flatten: bool = True,
+        data_dir: str | os.PathLike | None = None,
+        download: bool = True,
+    ) -> None:
         num_examples, binarize, train, shuffle, seed = _resolve_forms(
-            num_examples, binarize, train, shuffle, seed)
+            num_examples, binarize, train, shuffle, seed
+        )
         folder = dataset_dir("mnist", data_dir)
         img_path, lab_path = _find_or_fetch("MNIST", folder, MNIST_RESOURCES[train], download)
         images, labels = load_idx_pair(img_path, lab_path)
@@ -161,6 +197,15 @@ class MnistDataSetIterator(BaseDatasetIterator):
         table = images.reshape(len(images), -1)
         h, w = images.shape[1:]
         self.train = train
-        super().__init__(batch, num_examples, table, labels, 10, shuffle=shuffle, seed=seed,
-                         pixel_mode=mode, label_names=[str(d) for d in range(10)],
-                         feature_shape=(h * w,) if flatten else (1, h, w))
+        super().__init__(
+            batch,
+            num_examples,
+            table,
+            labels,
+            10,
+            shuffle=shuffle,
+            seed=seed,
+            pixel_mode=mode,
+            label_names=[str(d) for d in range(10)],
+            feature_shape=(h * w,) if flatten else (1, h, w),
+        )

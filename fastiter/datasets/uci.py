@@ -12,6 +12,7 @@ Layout (DL4J's SequenceRecordReaderDataSetIterator): features ``[b, 1, 60]``; th
 is repeated at every step, so labels are ``[b, 6, 60]``, i.e. "one label per series"
 written out per time step, with no mask.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,16 +26,29 @@ from fastiter.datasets.download import Resource, ensure_files
 from fastiter.datasets.home import dataset_dir
 from fastiter.errors import FormatError
 
-__all__ = ["UciSequenceDataSetIterator", "UCI_RESOURCE", "UCI_LABELS", "java_shuffle",
-           "load_synthetic_control"]
+__all__ = [
+    "UciSequenceDataSetIterator",
+    "UCI_RESOURCE",
+    "UCI_LABELS",
+    "java_shuffle",
+    "load_synthetic_control",
+]
 
 #: Pinned by the Adler-32 value DL4J's UciSequenceDataFetcher expects for this URL.
-UCI_RESOURCE = Resource("synthetic_control.data",
-                        "https://archive.ics.uci.edu/ml/machine-learning-databases/"
-                        "synthetic_control-mld/synthetic_control.data",
-                        "adler32:104392751")
-UCI_LABELS = ["normal", "cyclic", "increasing_trend", "decreasing_trend",
-              "upward_shift", "downward_shift"]
+UCI_RESOURCE = Resource(
+    "synthetic_control.data",
+    "https://archive.ics.uci.edu/ml/machine-learning-databases/"
+    "synthetic_control-mld/synthetic_control.data",
+    "adler32:104392751",
+)
+UCI_LABELS = [
+    "normal",
+    "cyclic",
+    "increasing_trend",
+    "decreasing_trend",
+    "upward_shift",
+    "downward_shift",
+]
 NUM_SERIES, NUM_STEPS, NUM_TRAIN = 600, 60, 450
 SPLIT_SEED = 12345
 
@@ -86,8 +100,10 @@ def load_synthetic_control(path: str | os.PathLike) -> tuple[np.ndarray, np.ndar
     except ValueError as exc:
         raise FormatError(f"{path} is not whitespace-separated numbers: {exc}") from exc
     if table.shape != (NUM_SERIES, NUM_STEPS):
-        raise FormatError(f"{path} holds a {table.shape} table; the synthetic control "
-                          f"data is {NUM_SERIES} lines of {NUM_STEPS} values")
+        raise FormatError(
+            f"{path} holds a {table.shape} table; the synthetic control "
+            f"data is {NUM_SERIES} lines of {NUM_STEPS} values"
+        )
     return table, (np.arange(NUM_SERIES) // 100).astype(np.uint8)
 
 
@@ -119,16 +135,31 @@ class UciSequenceDataSetIterator(BaseDatasetIterator):
     ((32, 1, 60), (32, 6, 60))
     """
 
-    def __init__(self, batch: int, train: bool = True, shuffle: bool = False,
-                 seed: SeedLike = 123, *, data_dir: str | os.PathLike | None = None,
-                 download: bool = True) -> None:
+    def __init__(
+        self,
+        batch: int,
+        train: bool = True,
+        shuffle: bool = False,
+        seed: SeedLike = 123,
+        *,
+        data_dir: str | os.PathLike | None = None,
+        download: bool = True,
+    ) -> None:
         folder = dataset_dir("uci", data_dir)
-        (path,) = ensure_files("UCI synthetic control", folder, [UCI_RESOURCE],
-                               download=download)
+        (path,) = ensure_files("UCI synthetic control", folder, [UCI_RESOURCE], download=download)
         series, classes = load_synthetic_control(path)
         order = java_shuffle(NUM_SERIES, SPLIT_SEED)
         rows = order[:NUM_TRAIN] if train else order[NUM_TRAIN:]
         self.train = bool(train)
-        super().__init__(batch, None, series[rows], classes[rows], len(UCI_LABELS),
-                         shuffle=shuffle, seed=seed, label_names=list(UCI_LABELS),
-                         feature_shape=(1, NUM_STEPS), label_fn=_sequence_labels)
+        super().__init__(
+            batch,
+            None,
+            series[rows],
+            classes[rows],
+            len(UCI_LABELS),
+            shuffle=shuffle,
+            seed=seed,
+            label_names=list(UCI_LABELS),
+            feature_shape=(1, NUM_STEPS),
+            label_fn=_sequence_labels,
+        )

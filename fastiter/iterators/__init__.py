@@ -1,4 +1,5 @@
 """Iterator interfaces and the iterator families."""
+
 from fastiter.iterators.adapters import MultiDataSetIteratorAdapter, MultiDataSetWrapperIterator
 from fastiter.iterators.array import ArrayDataSetIterator
 from fastiter.iterators.async_ import AsyncDataSetIterator, AsyncMultiDataSetIterator

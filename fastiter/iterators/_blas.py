@@ -21,6 +21,7 @@ An OpenMP runtime's limit belongs to the thread that sets it: the cap is set (an
 lifted) on the thread that starts (and stops) the pipeline, the consumer's, which is
 where its compute runs.
 """
+
 from __future__ import annotations
 
 import os
@@ -78,8 +79,11 @@ def acquire(producers: int) -> None:
         if _state["saved"] is None:
             if not _env.get("FASTITER_BLAS_CAP"):
                 return  # FASTITER_BLAS_CAP=0: leave the pools alone
-            _state["saved"] = [(lib, lib.num_threads) for lib in _libraries()
-                               if isinstance(lib.num_threads, int) and lib.num_threads > 0]
+            _state["saved"] = [
+                (lib, lib.num_threads)
+                for lib in _libraries()
+                if isinstance(lib.num_threads, int) and lib.num_threads > 0
+            ]
         _apply_cap()
 
 

@@ -28,6 +28,7 @@ open while it is below :data:`CHEAP_BUILD_S`; until the first report it gates.  
 time is the producer thread's CPU time, so a build that waits (on I/O, say) does not
 count as occupying a core.
 """
+
 from __future__ import annotations
 
 import threading
@@ -75,8 +76,7 @@ class Gate:
     (True, True)
     """
 
-    def __init__(self, producers: int, busy_limit: int,
-                 build_s: float | None = None) -> None:
+    def __init__(self, producers: int, busy_limit: int, build_s: float | None = None) -> None:
         self._cond = threading.Condition(threading.Lock())
         self._producers = producers
         self._busy_limit = max(1, busy_limit)

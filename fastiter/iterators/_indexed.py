@@ -5,6 +5,7 @@ that into DL4J's sequential contract, and the base class's ``batch_at`` gives as
 workers random access.  It also holds :func:`owned`, the guard that keeps a
 pre-processor from editing data the iterator still holds.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -51,15 +52,18 @@ class IndexedBatchesMixin:
 
     def _next_batch(self, num: int | None) -> Any:
         if num is not None and num != self._batch_size:
-            raise NotImplementedError(f"{type(self).__name__}.next(num) supports only "
-                                      f"num=None or num == batch size ({self._batch_size}), "
-                                      f"got {num}")
+            raise NotImplementedError(
+                f"{type(self).__name__}.next(num) supports only "
+                f"num=None or num == batch size ({self._batch_size}), "
+                f"got {num}"
+            )
         return self._batch_at(self._position)
 
     def _skip(self, n: int) -> None:
         if n > self.num_batches():
-            raise ValueError(f"cannot skip to batch {n}: the epoch has "
-                             f"{self.num_batches()} batches")
+            raise ValueError(
+                f"cannot skip to batch {n}: the epoch has {self.num_batches()} batches"
+            )
 
     def _restart(self) -> None:
         """Nothing to rewind: the cursor is ``_position`` alone."""

@@ -12,6 +12,7 @@ wait forever on a dead producer (the hang of DL4J #7828): an exception becomes a
 Nothing here holds a reference to the iterator that owns the pipeline, so that iterator
 can be garbage-collected (and its finalizer can stop the threads) while they run.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -66,8 +67,9 @@ class CarriedStop(Exception):
         self.stop = stop
 
 
-def _produce(items: Iterator[Any], ring: Ring, gate: Gate | None = None,
-             first: int = 0, step: int = 1) -> None:
+def _produce(
+    items: Iterator[Any], ring: Ring, gate: Gate | None = None, first: int = 0, step: int = 1
+) -> None:
     """Run on a producer thread: push every item, then end the ring, whatever happens.
 
     With a ``gate``, building each item (items ``first``, ``first + step``, ...) waits
@@ -145,9 +147,14 @@ class Pipeline:
     (True, [0, 1, 2, 3, 4, 5])
     """
 
-    def __init__(self, sources: list[Callable[[], Iterable[Any]]], capacity: int,
-                 on_stop: Callable[[], None] | None = None,
-                 cache: BlockCache | None = None, build_s: float | None = None) -> None:
+    def __init__(
+        self,
+        sources: list[Callable[[], Iterable[Any]]],
+        capacity: int,
+        on_stop: Callable[[], None] | None = None,
+        cache: BlockCache | None = None,
+        build_s: float | None = None,
+    ) -> None:
         self._rings = [Ring(capacity) for _ in sources]
         self._on_stop = on_stop
         #: None when every producer fits beside a busy consumer, or FASTITER_ASYNC_GATE=0
@@ -160,6 +167,7 @@ class Pipeline:
         self._blas_producers = len(sources)
         _blas.acquire(self._blas_producers)
         for k, (source, ring) in enumerate(zip(sources, self._rings)):
+
             def run(source=source, ring=ring, k=k) -> None:
                 previous = None
                 try:  # whatever fails here still reaches the consumer through the ring
@@ -173,6 +181,7 @@ class Pipeline:
                 finally:
                     if previous is not None:
                         BlockCache.restore(previous)
+
             self._threads.append(NativeThread(run, name=f"fastiter-producer-{k}"))
         started = []
         try:
@@ -240,7 +249,7 @@ class Pipeline:
                     r.drain()
                 except RuntimeError:
                     pass  # a consumer on another thread is still leaving pop(); the ring
-                          # releases its items when it is freed
+                    # releases its items when it is freed
         return joined
 
 

@@ -16,6 +16,7 @@ assembled in those blocks.  Nothing is copied, and nothing is ever overwritten w
 array is alive: an array taken out of a pooled batch (``x = ds.features``) stays
 intact for as long as it is kept.  ``ds.detach()`` gives an ordinary DataSet.
 """
+
 from __future__ import annotations
 
 import threading
@@ -62,6 +63,7 @@ def _guarded_class(cls: type[DataSet] | type[MultiDataSet], fields: tuple[str, .
 
         def put(self: Any, value: Any) -> None:
             raw.__set__(self, value)
+
         return property(get, put, doc=f"{name}; raises StaleBatchError once recycled")
 
     def _check(self: Any) -> None:
@@ -71,7 +73,8 @@ def _guarded_class(cls: type[DataSet] | type[MultiDataSet], fields: tuple[str, .
                 f"this {cls.__name__} (batch {index} of its epoch) was recycled: its "
                 f"buffer slot has moved on to a later batch; with reuse_buffers=True a "
                 f"batch is valid until queue_size + 1 more batches are requested; call "
-                f"detach() on batches you keep longer")
+                f"detach() on batches you keep longer"
+            )
 
     def detach(self: Any) -> Any:
         """A copy that owns its memory, valid forever (an ordinary DataSet)."""
@@ -87,9 +90,14 @@ def _guarded_class(cls: type[DataSet] | type[MultiDataSet], fields: tuple[str, .
         return slot.generation == gen
 
     ns: dict[str, Any] = {name: field(name) for name in fields}
-    ns.update(__slots__=("_pool_ref",), _check=_check, detach=detach, is_valid=is_valid,
-              _release=release,
-              __doc__=f"A {cls.__name__} living in a recycled buffer slot.")
+    ns.update(
+        __slots__=("_pool_ref",),
+        _check=_check,
+        detach=detach,
+        is_valid=is_valid,
+        _release=release,
+        __doc__=f"A {cls.__name__} living in a recycled buffer slot.",
+    )
     return type(f"Pooled{cls.__name__}", (cls,), ns)
 
 
@@ -109,7 +117,7 @@ class BufferPool:
         self.size = valid_window + producers
         self._slots = [_Slot() for _ in range(self.size)]
         self._cond = threading.Condition()
-        self._asked = -1        # the highest batch index the consumer has asked for
+        self._asked = -1  # the highest batch index the consumer has asked for
         self._closed = False
 
     def start_epoch(self) -> None:

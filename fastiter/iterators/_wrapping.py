@@ -8,6 +8,7 @@ resumed wrapper never continues from a rewound base.  The pre-processor is eithe
 forwarded to the base (DL4J's pass-through wrappers: set here, applied there once) or
 kept and applied by the wrapper after its own work (``forwards_pre_processor = False``).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,15 +38,15 @@ def distinct_iterators(iterators: tuple) -> list[DataSetIterator]:
         iterators = tuple(iterators[0])
     if not iterators:
         raise ValueError("give at least one DataSetIterator")
-    out = [check_iterator(f"iterators[{i}]", it, DataSetIterator)
-           for i, it in enumerate(iterators)]
+    out = [check_iterator(f"iterators[{i}]", it, DataSetIterator) for i, it in enumerate(iterators)]
     if len({id(it) for it in out}) != len(out):
         raise ValueError("the same iterator was given twice; each child must be distinct")
     return out
 
 
-def check_state_type(obj: Any, state: dict[str, Any],
-                     required: tuple[str, ...] = ("epoch", "position")) -> None:
+def check_state_type(
+    obj: Any, state: dict[str, Any], required: tuple[str, ...] = ("epoch", "position")
+) -> None:
     """Refuse, before anything changes, a state dict of another iterator class, one with
     missing keys, or a negative epoch or position."""
     if not isinstance(state, dict):
@@ -54,8 +55,9 @@ def check_state_type(obj: Any, state: dict[str, Any],
         raise ValueError(f"state is for a {state.get('type')}, not a {type(obj).__name__}")
     missing = [k for k in required if k not in state]
     if missing:
-        raise ValueError(f"state is missing {missing}; pass a dict from "
-                         f"{type(obj).__name__}.state_dict()")
+        raise ValueError(
+            f"state is missing {missing}; pass a dict from {type(obj).__name__}.state_dict()"
+        )
     for key in ("epoch", "position"):
         if key in state and int(state[key]) < 0:
             raise ValueError(f"state {key} must be >= 0, got {state[key]}")
@@ -239,5 +241,6 @@ def base_kind(base: Any) -> type:
         return DataSetIterator
     if isinstance(base, MultiDataSetIterator):
         return MultiDataSetIterator
-    raise TypeError(f"base must be a DataSetIterator or a MultiDataSetIterator, "
-                    f"got {type(base).__name__}")
+    raise TypeError(
+        f"base must be a DataSetIterator or a MultiDataSetIterator, got {type(base).__name__}"
+    )

@@ -1,4 +1,5 @@
 """Adapters between the two interfaces: MultiDataSet streams seen as DataSets and back."""
+
 from __future__ import annotations
 
 from fastiter.dataset import DataSet, MultiDataSet
@@ -14,9 +15,11 @@ def to_data_set(mds: MultiDataSet) -> DataSet:
     Raises ValueError for more than one input or output array.
     """
     if len(mds.features) > 1 or len(mds.labels) > 1:
-        raise ValueError(f"only a MultiDataSet with one features array and at most one labels "
-                         f"array converts to a DataSet, got {len(mds.features)} features "
-                         f"and {len(mds.labels)} labels arrays")
+        raise ValueError(
+            f"only a MultiDataSet with one features array and at most one labels "
+            f"array converts to a DataSet, got {len(mds.features)} features "
+            f"and {len(mds.labels)} labels arrays"
+        )
     if not mds.features:
         raise ValueError("the MultiDataSet has no features array to convert")
     feats = mds.features[0]

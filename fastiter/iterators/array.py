@@ -1,4 +1,5 @@
 """Iterators over arrays held in memory: ArrayDataSetIterator (DL4J's INDArrayDataSetIterator)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,9 +29,17 @@ class ArrayDataSetIterator(IndexedBatchesMixin, DataSetIterator):
     [[0.0, 2.0], [4.0, 6.0], [8.0]]
     """
 
-    def __init__(self, features: Any, labels: Any = None, batch_size: int = 32,
-                 shuffle: bool = False, seed: SeedLike = None, drop_last: bool = False,
-                 features_mask: Any = None, labels_mask: Any = None) -> None:
+    def __init__(
+        self,
+        features: Any,
+        labels: Any = None,
+        batch_size: int = 32,
+        shuffle: bool = False,
+        seed: SeedLike = None,
+        drop_last: bool = False,
+        features_mask: Any = None,
+        labels_mask: Any = None,
+    ) -> None:
         super().__init__()
         self._data = DataSet(features, labels, features_mask, labels_mask)
         self._batch_size = positive_int("batch_size", batch_size)
@@ -42,8 +51,11 @@ class ArrayDataSetIterator(IndexedBatchesMixin, DataSetIterator):
 
     def _restart(self) -> None:
         n = self._data.num_examples()
-        self._order = (epoch_permutation(n, require_seed(self._seed, self), self._epoch)
-                       if self._shuffle else None)
+        self._order = (
+            epoch_permutation(n, require_seed(self._seed, self), self._epoch)
+            if self._shuffle
+            else None
+        )
 
     def num_batches(self) -> int:
         n, b = self._data.num_examples(), self._batch_size

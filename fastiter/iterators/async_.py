@@ -27,6 +27,7 @@ had prefetched and restarts; ``close()``, the ``with`` statement, garbage collec
 interpreter exit all join every thread.  Breaking out of a ``for`` loop leaves the
 producers parked (no CPU) until one of those happens.
 """
+
 from __future__ import annotations
 
 import weakref
@@ -76,9 +77,11 @@ class _Runner:
 
     def check_not_forked(self, owner: Any) -> None:
         if self.forked:
-            raise RuntimeError(f"this {type(owner).__name__} was prefetching when the process "
-                               f"forked; its producer threads do not exist in the child. "
-                               f"Call reset() here, or create the iterator after the fork")
+            raise RuntimeError(
+                f"this {type(owner).__name__} was prefetching when the process "
+                f"forked; its producer threads do not exist in the child. "
+                f"Call reset() here, or create the iterator after the fork"
+            )
 
     def stop(self, timeout: float | None = None) -> None:
         p, self.pipeline = self.pipeline, None
@@ -93,15 +96,20 @@ class _Runner:
         if self.cache is not None:
             self.cache.set_limits(0, 0)
 
-    def start(self, sources: list[Callable[[], Iterable[Any]]], capacity: int,
-              on_stop: Callable[[], None] | None = None) -> Pipeline:
+    def start(
+        self,
+        sources: list[Callable[[], Iterable[Any]]],
+        capacity: int,
+        on_stop: Callable[[], None] | None = None,
+    ) -> Pipeline:
         in_flight = (1 << (capacity - 1).bit_length()) * len(sources)  # rings round up
         cache = block_cache(self.cache, in_flight)
         if cache is None and self.cache is not None:
             self.cache.set_limits(0, 0)  # turned off since the last epoch: let go now
         self.cache = cache
-        self.pipeline = Pipeline(sources, capacity, on_stop=on_stop, cache=self.cache,
-                                 build_s=self.build_s)
+        self.pipeline = Pipeline(
+            sources, capacity, on_stop=on_stop, cache=self.cache, build_s=self.build_s
+        )
         return self.pipeline
 
 
@@ -175,7 +183,8 @@ class _AsyncMixin(_NotPrefetchable):
                 self.producers = 0
                 return None
             sources: list[Callable[[], Iterable[Any]]] = [
-                (lambda k=k: _strided(base, start + k, w, n)) for k in range(w)]
+                (lambda k=k: _strided(base, start + k, w, n)) for k in range(w)
+            ]
         else:
             sources = [lambda: _sequential(base)]
         on_stop = None
@@ -242,11 +251,15 @@ class _AsyncMixin(_NotPrefetchable):
     def next(self, num: int | None = None) -> Any:
         """The next prefetched batch; a producer's exception is re-raised here."""
         if num is not None:
-            raise NotImplementedError(f"{type(self).__name__}.next(num) is not supported: "
-                                      f"batches are prefetched at the base's size")
+            raise NotImplementedError(
+                f"{type(self).__name__}.next(num) is not supported: "
+                f"batches are prefetched at the base's size"
+            )
         if not self.has_next():
-            raise NoSuchElementError(f"{type(self).__name__} has no more batches "
-                                     f"({self._position} returned); call reset()")
+            raise NoSuchElementError(
+                f"{type(self).__name__} has no more batches "
+                f"({self._position} returned); call reset()"
+            )
         return self.__next__()
 
     def __next__(self) -> Any:
@@ -273,8 +286,9 @@ class _AsyncMixin(_NotPrefetchable):
     def reset(self) -> None:
         """Stop and join the producers, drop prefetched batches, reset the base."""
         if not self.base.reset_supported():
-            raise UnsupportedOperationError(f"{type(self).__name__} over "
-                                            f"{type(self.base).__name__} cannot be reset")
+            raise UnsupportedOperationError(
+                f"{type(self).__name__} over {type(self.base).__name__} cannot be reset"
+            )
         self._shutdown()
         if self._pool is not None:
             self._pool.start_epoch()  # batches of the old epoch must not look valid
@@ -306,8 +320,12 @@ class _AsyncMixin(_NotPrefetchable):
         """
         base_state = dict(self.base.state_dict())
         base_state["position"] = self._base_start + self._position
-        return {"type": type(self).__name__, "epoch": self._epoch,
-                "position": self._position, "base": base_state}
+        return {
+            "type": type(self).__name__,
+            "epoch": self._epoch,
+            "position": self._position,
+            "base": base_state,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Stop the producers, move the base to ``state`` and prefetch from there."""
@@ -325,9 +343,11 @@ class _AsyncMixin(_NotPrefetchable):
         self._restarted()
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}({type(self.base).__name__}, queue_size="
-                f"{self.queue_size}, workers={self.workers}, "
-                f"reuse_buffers={self.reuse_buffers})")
+        return (
+            f"{type(self).__name__}({type(self.base).__name__}, queue_size="
+            f"{self.queue_size}, workers={self.workers}, "
+            f"reuse_buffers={self.reuse_buffers})"
+        )
 
 
 class AsyncDataSetIterator(_AsyncMixin, DataSetIteratorWrapper):
@@ -366,8 +386,13 @@ class AsyncDataSetIterator(_AsyncMixin, DataSetIteratorWrapper):
     [0.0, 8.0, 16.0]
     """
 
-    def __init__(self, base: DataSetIterator, queue_size: int = 8, workers: int = 1,
-                 reuse_buffers: bool = False) -> None:
+    def __init__(
+        self,
+        base: DataSetIterator,
+        queue_size: int = 8,
+        workers: int = 1,
+        reuse_buffers: bool = False,
+    ) -> None:
         self._setup(base, queue_size, workers, reuse_buffers)
 
 
@@ -389,6 +414,11 @@ class AsyncMultiDataSetIterator(_AsyncMixin, MultiDataSetIteratorWrapper):
     [1, 2]
     """
 
-    def __init__(self, base: MultiDataSetIterator, queue_size: int = 8, workers: int = 1,
-                 reuse_buffers: bool = False) -> None:
+    def __init__(
+        self,
+        base: MultiDataSetIterator,
+        queue_size: int = 8,
+        workers: int = 1,
+        reuse_buffers: bool = False,
+    ) -> None:
         self._setup(base, queue_size, workers, reuse_buffers)

@@ -4,6 +4,7 @@
 :mod:`fastiter.iterators.prefetcher`; they are re-exported here for code that imported
 them from this module.
 """
+
 from __future__ import annotations
 
 from fastiter.iterators._wrapping import DataSetIteratorWrapper, MultiDataSetIteratorWrapper

@@ -24,6 +24,7 @@ sets ``indexable = True`` and implements ``num_batches()`` and ``_batch_at(i)``;
 public :meth:`batch_at` applies the pre-processor.  ``_batch_at`` must be safe to call
 from several threads at once and must not move the iterator's own cursor.
 """
+
 from __future__ import annotations
 
 import abc
@@ -63,8 +64,9 @@ class MultiDataSetPreProcessor(Protocol):
 def checked_pre_processor(value: Any) -> Any:
     """``value`` if it is None or has a ``pre_process`` method, else a TypeError."""
     if value is not None and not callable(getattr(value, "pre_process", None)):
-        raise TypeError(f"pre_processor must have a pre_process(ds) method, "
-                        f"got {type(value).__name__}")
+        raise TypeError(
+            f"pre_processor must have a pre_process(ds) method, got {type(value).__name__}"
+        )
     return value
 
 
@@ -83,8 +85,8 @@ class BaseIterator(Generic[T], abc.ABC):
 
     def __init__(self) -> None:
         self._pre_processor: Any = None
-        self._epoch = 0          # how many resets have happened
-        self._position = 0       # batches returned by next() in this epoch
+        self._epoch = 0  # how many resets have happened
+        self._position = 0  # batches returned by next() in this epoch
         self._seed: int | None = None
 
     # --- the hooks ------------------------------------------------------------------
@@ -119,9 +121,11 @@ class BaseIterator(Generic[T], abc.ABC):
         (a :class:`StopIteration`).
         """
         if not self.has_next():
-            raise NoSuchElementError(f"{type(self).__name__} has no more batches "
-                                     f"(epoch {self._epoch}, {self._position} returned); "
-                                     f"call reset() to start again")
+            raise NoSuchElementError(
+                f"{type(self).__name__} has no more batches "
+                f"(epoch {self._epoch}, {self._position} returned); "
+                f"call reset() to start again"
+            )
         batch = self._next_batch(num)
         self._position += 1
         self._apply_pre_processor(batch)
@@ -218,8 +222,12 @@ class BaseIterator(Generic[T], abc.ABC):
     # --- resumable position ---------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """The position to resume from: epoch, batches returned and seed (JSON-safe)."""
-        return {"type": type(self).__name__, "epoch": self._epoch,
-                "position": self._position, "seed": self._seed}
+        return {
+            "type": type(self).__name__,
+            "epoch": self._epoch,
+            "position": self._position,
+            "seed": self._seed,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Resume so that the next batches equal an uninterrupted run's from ``state``."""
@@ -230,11 +238,14 @@ class BaseIterator(Generic[T], abc.ABC):
             raise ValueError(f"state is missing {missing}; pass a dict from state_dict()")
         position, epoch = int(state["position"]), int(state["epoch"])
         if position < 0 or epoch < 0:
-            raise ValueError(f"state position and epoch must be >= 0, got position="
-                             f"{position}, epoch={epoch}")
+            raise ValueError(
+                f"state position and epoch must be >= 0, got position={position}, epoch={epoch}"
+            )
         if self.indexable and position > self.num_batches():
-            raise ValueError(f"state position {position} is past the end of an epoch of "
-                             f"{self.num_batches()} batches")
+            raise ValueError(
+                f"state position {position} is past the end of an epoch of "
+                f"{self.num_batches()} batches"
+            )
         old = (self._epoch, self._seed, self._position)
         self._epoch, self._seed, self._position = epoch, state.get("seed"), 0
         try:
@@ -254,6 +265,7 @@ class BaseIterator(Generic[T], abc.ABC):
         # `for` loop continues the restored epoch instead of starting a new one.
         impl = cls.load_state_dict
         if not getattr(impl, "_marks_resumed", False):
+
             @functools.wraps(impl)
             def load_state_dict(self: Any, state: dict[str, Any]) -> None:
                 impl(self, state)
@@ -281,8 +293,10 @@ class BaseIterator(Generic[T], abc.ABC):
 
 
 def _no_sharder(it: BaseIterator, rank: int, world_size: int) -> BaseIterator:
-    raise RuntimeError("sharding is implemented in fastiter.iterators.shard, which "
-                       "importing fastiter.iterators loads; import it first")
+    raise RuntimeError(
+        "sharding is implemented in fastiter.iterators.shard, which "
+        "importing fastiter.iterators loads; import it first"
+    )
 
 
 _sharder: Any = _no_sharder
@@ -326,8 +340,7 @@ class DataSetIterator(BaseIterator[DataSet]):
         """A raw batch to read shapes from, without moving the cursor or pre-processing."""
         if self.indexable and self.num_batches() > 0:
             return self._batch_at(0)
-        raise NotImplementedError(f"{type(self).__name__} cannot tell its shapes "
-                                  f"before iterating")
+        raise NotImplementedError(f"{type(self).__name__} cannot tell its shapes before iterating")
 
 
 class MultiDataSetIterator(BaseIterator[MultiDataSet]):

@@ -1,5 +1,6 @@
 """DummyBlockDataSetIterator / DummyBlockMultiDataSetIterator: several batches per call,
 for consumers that feed one batch to each of several workers."""
+
 from __future__ import annotations
 
 from typing import Any

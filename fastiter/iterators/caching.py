@@ -1,5 +1,6 @@
 """CachingDataSetIterator: the first pass fills a cache (memory or folder), later passes
 replay it without touching the base."""
+
 from __future__ import annotations
 
 import os
@@ -104,8 +105,10 @@ def _as_cache(cache: Any) -> Any:
         return InFileDataSetCache(cache)
     for m in ("is_complete", "set_complete", "contains", "get", "put"):
         if not callable(getattr(cache, m, None)):
-            raise TypeError(f"cache must be None (memory), a folder, or an object with "
-                            f"is_complete/set_complete/contains/get/put; it lacks {m}()")
+            raise TypeError(
+                f"cache must be None (memory), a folder, or an object with "
+                f"is_complete/set_complete/contains/get/put; it lacks {m}()"
+            )
     return cache
 
 
@@ -137,8 +140,13 @@ class CachingDataSetIterator(DataSetIteratorWrapper):
     ([2, 2], [2, 2])
     """
 
-    def __init__(self, base: DataSetIterator, cache: Any = None, namespace: str = "default",
-                 allow_prefetching: bool = True) -> None:
+    def __init__(
+        self,
+        base: DataSetIterator,
+        cache: Any = None,
+        namespace: str = "default",
+        allow_prefetching: bool = True,
+    ) -> None:
         super().__init__(base)
         self._cache = _as_cache(cache)
         if not isinstance(namespace, str) or not namespace:
@@ -172,8 +180,10 @@ class CachingDataSetIterator(DataSetIteratorWrapper):
 
     def _next_batch(self, num: int | None) -> DataSet:
         if num is not None:
-            raise NotImplementedError("CachingDataSetIterator.next(num) is not supported: "
-                                      "cached batches have the base's size")
+            raise NotImplementedError(
+                "CachingDataSetIterator.next(num) is not supported: "
+                "cached batches have the base's size"
+            )
         if self._from_cache:
             return self._cache.get(self._key(self._position))
         ds = self.base.next()
@@ -192,19 +202,24 @@ class CachingDataSetIterator(DataSetIteratorWrapper):
 
     def state_dict(self) -> dict[str, Any]:
         state = BaseIterator.state_dict(self)
-        state.update(from_cache=self._from_cache, filled_from_start=self._filled_from_start,
-                     base=self.base.state_dict())
+        state.update(
+            from_cache=self._from_cache,
+            filled_from_start=self._filled_from_start,
+            base=self.base.state_dict(),
+        )
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        check_state_type(self, state, ("epoch", "position", "from_cache",
-                                       "filled_from_start", "base"))
+        check_state_type(
+            self, state, ("epoch", "position", "from_cache", "filled_from_start", "base")
+        )
         self.base.load_state_dict(state["base"])
         self._epoch, self._position = int(state["epoch"]), int(state["position"])
         self._from_cache = bool(state["from_cache"])
         # a fill can only complete the cache if the batches before the resume point are in it
         self._filled_from_start = bool(state["filled_from_start"]) and all(
-            self._cache.contains(self._key(i)) for i in range(self._position))
+            self._cache.contains(self._key(i)) for i in range(self._position)
+        )
         if self._from_cache and not self._cache.is_complete(self._namespace):
             # a memory cache does not outlive its process: re-read this pass from the base
             self._from_cache = self._filled_from_start = False

@@ -1,4 +1,5 @@
 """MultipleEpochsIterator: several passes over a base iterator (or one DataSet) as one."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -45,8 +46,9 @@ class MultipleEpochsIterator(DataSetIteratorWrapper):
     [3, 1, 3, 1]
     """
 
-    def __init__(self, base: DataSetIterator | DataSet | int, num_epochs: Any,
-                 batch_size: int | None = None) -> None:
+    def __init__(
+        self, base: DataSetIterator | DataSet | int, num_epochs: Any, batch_size: int | None = None
+    ) -> None:
         if is_int(base):
             base, num_epochs = num_epochs, base
         num_epochs = positive_int("num_epochs", num_epochs)
@@ -56,14 +58,19 @@ class MultipleEpochsIterator(DataSetIteratorWrapper):
             base = ViewIterator(base, size)
         elif isinstance(base, DataSetIterator):
             if batch_size is not None:
-                raise ValueError("batch_size is only for a DataSet source; the base "
-                                 "iterator already has its own batch size")
+                raise ValueError(
+                    "batch_size is only for a DataSet source; the base "
+                    "iterator already has its own batch size"
+                )
             if num_epochs > 1 and not base.reset_supported():
-                raise ValueError(f"num_epochs={num_epochs} needs a base that can "
-                                 f"reset, and {type(base).__name__} cannot")
+                raise ValueError(
+                    f"num_epochs={num_epochs} needs a base that can "
+                    f"reset, and {type(base).__name__} cannot"
+                )
         else:
-            raise TypeError(f"base must be a DataSetIterator or a DataSet, "
-                            f"got {type(base).__name__}")
+            raise TypeError(
+                f"base must be a DataSetIterator or a DataSet, got {type(base).__name__}"
+            )
         super().__init__(base)
         self._num_epochs = num_epochs
         self._pass = 0  # completed passes over the source in this epoch

@@ -1,5 +1,6 @@
 """FileDataSetIterator / FileMultiDataSetIterator: a folder tree of saved (Multi)DataSets,
 optionally shuffled by file and re-batched to any batch size."""
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,9 @@ def _norm_ext(ext: str) -> str:
     return ext.lower() if ext.startswith(".") else "." + ext.lower()
 
 
-def list_files(root: Any, extensions: Sequence[str] | str | None = None,
-               recursive: bool = True) -> list[str]:
+def list_files(
+    root: Any, extensions: Sequence[str] | str | None = None, recursive: bool = True
+) -> list[str]:
     """Files under ``root`` (sorted, so the unshuffled order is reproducible), filtered by
     extension (case-insensitive, with or without the dot).  An empty result raises."""
     root = os.fspath(root)
@@ -30,18 +32,21 @@ def list_files(root: Any, extensions: Sequence[str] | str | None = None,
         raise ValueError(f"root must be an existing folder, got {root!r}")
     exts = None
     if extensions is not None:
-        exts = {_norm_ext(e) for e in ([extensions] if isinstance(extensions, str)
-                                       else extensions)}
+        exts = {_norm_ext(e) for e in ([extensions] if isinstance(extensions, str) else extensions)}
     out = []
     for here, dirs, files in os.walk(root):
         dirs.sort()
         if not recursive:
             dirs.clear()
-        out += [os.path.join(here, f) for f in sorted(files)
-                if exts is None or os.path.splitext(f)[1].lower() in exts]
+        out += [
+            os.path.join(here, f)
+            for f in sorted(files)
+            if exts is None or os.path.splitext(f)[1].lower() in exts
+        ]
     if not out:
-        raise ValueError(f"no files found under {root!r}" +
-                         (f" with extensions {sorted(exts)}" if exts else ""))
+        raise ValueError(
+            f"no files found under {root!r}" + (f" with extensions {sorted(exts)}" if exts else "")
+        )
     return out
 
 
@@ -50,26 +55,38 @@ class _FileBatches:
 
     _kind: type[DataSet] | type[MultiDataSet]
 
-    def _setup(self, root: Any, batch_size: int | None, shuffle: bool, seed: SeedLike,
-               extensions: Any, recursive: bool, loader: Any) -> None:
+    def _setup(
+        self,
+        root: Any,
+        batch_size: int | None,
+        shuffle: bool,
+        seed: SeedLike,
+        extensions: Any,
+        recursive: bool,
+        loader: Any,
+    ) -> None:
         roots = root if isinstance(root, (list, tuple)) else [root]
         self._files = [f for r in roots for f in list_files(r, extensions, recursive)]
-        self._batch_size = None if batch_size is None else positive_int("batch_size",
-                                                                       batch_size)
+        self._batch_size = None if batch_size is None else positive_int("batch_size", batch_size)
         self._shuffle = bool(shuffle)
         self._seed = seed_key("seed", seed) if shuffle else optional_seed_key("seed", seed)
         if loader is None:
             loader = self._kind.load
         if not callable(loader):
-            raise TypeError(f"loader must be a callable path -> {self._kind.__name__}, "
-                            f"got {type(loader).__name__}")
+            raise TypeError(
+                f"loader must be a callable path -> {self._kind.__name__}, "
+                f"got {type(loader).__name__}"
+            )
         self._loader = loader
         self._restart()
 
     def _restart(self) -> None:
         n = len(self._files)
-        self._order = (epoch_permutation(n, require_seed(self._seed, self), self._epoch)
-                       if self._shuffle else np.arange(n))
+        self._order = (
+            epoch_permutation(n, require_seed(self._seed, self), self._epoch)
+            if self._shuffle
+            else np.arange(n)
+        )
         self._next_file = 0
         self._pending: tuple[int, int] | None = None  # (file position, first unused example)
         self._pending_data: Any = None
@@ -78,8 +95,9 @@ class _FileBatches:
         path = self._files[int(self._order[file_pos])]
         obj = self._loader(path)
         if not isinstance(obj, self._kind):
-            raise TypeError(f"{path!r} loaded as a {type(obj).__name__}, "
-                            f"expected a {self._kind.__name__}")
+            raise TypeError(
+                f"{path!r} loaded as a {type(obj).__name__}, expected a {self._kind.__name__}"
+            )
         return obj
 
     def _fill_pending(self) -> bool:
@@ -105,8 +123,9 @@ class _FileBatches:
 
     def _next_batch(self, num: int | None) -> Any:
         if num is not None:
-            raise NotImplementedError(f"{type(self).__name__}.next(num) is not supported; "
-                                      f"set batch_size instead")
+            raise NotImplementedError(
+                f"{type(self).__name__}.next(num) is not supported; set batch_size instead"
+            )
         if self._batch_size is None:
             return self._take_pending()[2]
         parts = [self._take_pending()]
@@ -139,8 +158,10 @@ class _FileBatches:
 
     def state_dict(self) -> dict[str, Any]:
         state = BaseIterator.state_dict(self)  # type: ignore[arg-type]  # mixin on a BaseIterator
-        state.update(next_file=self._next_file,
-                     pending=None if self._pending is None else list(self._pending))
+        state.update(
+            next_file=self._next_file,
+            pending=None if self._pending is None else list(self._pending),
+        )
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -190,9 +211,16 @@ class FileDataSetIterator(_FileBatches, DataSetIterator):
 
     _kind = DataSet
 
-    def __init__(self, root: Any, batch_size: int | None = None, shuffle: bool = False,
-                 seed: SeedLike = None, extensions: Any = None, recursive: bool = True,
-                 loader: Any = None) -> None:
+    def __init__(
+        self,
+        root: Any,
+        batch_size: int | None = None,
+        shuffle: bool = False,
+        seed: SeedLike = None,
+        extensions: Any = None,
+        recursive: bool = True,
+        loader: Any = None,
+    ) -> None:
         DataSetIterator.__init__(self)
         self._setup(root, batch_size, shuffle, seed, extensions, recursive, loader)
 
@@ -218,8 +246,15 @@ class FileMultiDataSetIterator(_FileBatches, MultiDataSetIterator):
 
     _kind = MultiDataSet
 
-    def __init__(self, root: Any, batch_size: int | None = None, shuffle: bool = False,
-                 seed: SeedLike = None, extensions: Any = None, recursive: bool = True,
-                 loader: Any = None) -> None:
+    def __init__(
+        self,
+        root: Any,
+        batch_size: int | None = None,
+        shuffle: bool = False,
+        seed: SeedLike = None,
+        extensions: Any = None,
+        recursive: bool = True,
+        loader: Any = None,
+    ) -> None:
         MultiDataSetIterator.__init__(self)
         self._setup(root, batch_size, shuffle, seed, extensions, recursive, loader)

@@ -5,6 +5,7 @@ none supports async prefetch (``async_supported() is False``, as in DL4J: there 
 nothing to prefetch).  A pre-processor never edits the held data: batches that alias
 it are copied first when one is set.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -15,8 +16,12 @@ from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.iterators._indexed import HeldDataSetMixin, IndexedBatchesMixin, owned
 from fastiter.iterators.base import DataSetIterator, MultiDataSetIterator
 
-__all__ = ["ListDataSetIterator", "ViewIterator", "SingletonDataSetIterator",
-           "SingletonMultiDataSetIterator"]
+__all__ = [
+    "ListDataSetIterator",
+    "ViewIterator",
+    "SingletonDataSetIterator",
+    "SingletonMultiDataSetIterator",
+]
 
 
 def _expect(name: str, value: Any, kind: type) -> Any:
@@ -54,11 +59,11 @@ class ListDataSetIterator(IndexedBatchesMixin, DataSetIterator):
 
     def _batch_at(self, index: int) -> DataSet:
         lo = index * self._batch_size
-        return DataSet.merge(self._items[lo:lo + self._batch_size])
+        return DataSet.merge(self._items[lo : lo + self._batch_size])
 
     def _next_batch(self, num: int | None) -> DataSet:
         k = self._batch_size if num is None else positive_int("num", num)
-        batch = DataSet.merge(self._items[self._cursor:self._cursor + k])
+        batch = DataSet.merge(self._items[self._cursor : self._cursor + k])
         self._cursor = min(self._cursor + k, len(self._items))
         return batch
 
@@ -79,8 +84,10 @@ class ListDataSetIterator(IndexedBatchesMixin, DataSetIterator):
             return
         cursor, position = int(state["cursor"]), int(state.get("position", -1))
         if not 0 <= cursor <= len(self._items) or position < 0:
-            raise ValueError(f"state cursor must be in [0, {len(self._items)}] and position "
-                             f">= 0, got cursor={cursor}, position={position}")
+            raise ValueError(
+                f"state cursor must be in [0, {len(self._items)}] and position "
+                f">= 0, got cursor={cursor}, position={position}"
+            )
         # after next(num) calls the position (batches returned) need not match the
         # cursor, so restore the epoch at 0 and then set both as saved
         super().load_state_dict({**state, "position": 0})

@@ -1,5 +1,6 @@
 """JointMultiDataSetIterator: several DataSetIterators advanced together as one
 MultiDataSetIterator."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,8 +32,10 @@ class _Children:
     def _load_children(self, state: dict[str, Any], extra: tuple[str, ...] = ()) -> None:
         check_state_type(self, state, ("epoch", "position", "children") + extra)
         if len(state["children"]) != len(self._children):
-            raise ValueError(f"state has {len(state['children'])} children, this iterator "
-                             f"has {len(self._children)}")
+            raise ValueError(
+                f"state has {len(state['children'])} children, this iterator "
+                f"has {len(self._children)}"
+            )
         for c, s in zip(self._children, state["children"]):
             c.load_state_dict(s)
         self._epoch, self._position = int(state["epoch"]), int(state["position"])
@@ -60,12 +63,15 @@ class JointMultiDataSetIterator(_Children, MultiDataSetIterator):
         if isinstance(outcome, (DataSetIterator, list, tuple)):
             outcome, iterators = -1, (outcome,) + iterators
         if not is_int(outcome):
-            raise TypeError(f"outcome must be an int (-1 for every child's labels), "
-                            f"got {outcome!r}")
+            raise TypeError(
+                f"outcome must be an int (-1 for every child's labels), got {outcome!r}"
+            )
         self._children = distinct_iterators(iterators)
         if not -1 <= outcome < len(self._children):
-            raise ValueError(f"outcome must be -1 or a child index in [0, "
-                             f"{len(self._children) - 1}], got {outcome}")
+            raise ValueError(
+                f"outcome must be -1 or a child index in [0, "
+                f"{len(self._children) - 1}], got {outcome}"
+            )
         self._outcome = int(outcome)
 
     @property

@@ -1,4 +1,5 @@
 """KFoldIterator: k-fold cross-validation over one DataSet, DL4J's fold sizes."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -54,8 +55,7 @@ class KFoldIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIterator):
     ([0.0, 1.0, 2.0, 3.0], 6)
     """
 
-    def __init__(self, k: Any = 10, dataset: DataSet | None = None,
-                 seed: SeedLike = None) -> None:
+    def __init__(self, k: Any = 10, dataset: DataSet | None = None, seed: SeedLike = None) -> None:
         super().__init__()
         if isinstance(k, DataSet) and dataset is None:
             k, dataset = 10, k
@@ -64,8 +64,9 @@ class KFoldIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIterator):
         self._k = positive_int("k", k)
         n = dataset.num_examples()
         if not 2 <= self._k <= n:
-            raise ValueError(f"k must be in [2, N={n}] so that every fold holds an "
-                             f"example, got {k}")
+            raise ValueError(
+                f"k must be in [2, N={n}] so that every fold holds an example, got {k}"
+            )
         self._data = dataset
         self._seed = seed_key("seed", seed)
         self._bounds = fold_boundaries(n, self._k)
@@ -75,8 +76,7 @@ class KFoldIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIterator):
     def _restart(self) -> None:
         n = self._data.num_examples()
         seed = require_seed(self._seed, self)  # refused before any change, at every epoch
-        self._order = (np.arange(n) if self._epoch == 0
-                       else epoch_permutation(n, seed, self._epoch))
+        self._order = np.arange(n) if self._epoch == 0 else epoch_permutation(n, seed, self._epoch)
         self._test = None
 
     def num_batches(self) -> int:
@@ -91,8 +91,9 @@ class KFoldIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIterator):
 
     def _next_batch(self, num: int | None) -> DataSet:
         if num is not None:
-            raise NotImplementedError("KFoldIterator.next(num) is not supported: a train "
-                                      "part is always k-1 folds")
+            raise NotImplementedError(
+                "KFoldIterator.next(num) is not supported: a train part is always k-1 folds"
+            )
         self._test = None
         return self._batch_at(self._position)
 

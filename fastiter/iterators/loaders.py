@@ -1,5 +1,6 @@
 """One DataSet per file through a loader: FileSplitDataSetIterator, DataSetLoaderIterator
 and ExistingMiniBatchDataSetIterator (pre-saved ``dataset-%d`` minibatches)."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,12 @@ from fastiter.dataset.order import epoch_permutation, require_seed
 from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators.base import DataSetIterator
 
-__all__ = ["FileSplitDataSetIterator", "DataSetLoaderIterator",
-           "ExistingMiniBatchDataSetIterator", "default_loader"]
+__all__ = [
+    "FileSplitDataSetIterator",
+    "DataSetLoaderIterator",
+    "ExistingMiniBatchDataSetIterator",
+    "default_loader",
+]
 
 
 def default_loader(path: str) -> DataSet:
@@ -28,8 +33,10 @@ def _as_loader(loader: Any) -> Callable[[str], Any]:
         return loader.load
     if callable(loader):
         return loader
-    raise TypeError(f"loader must be a callable path -> DataSet (or have a load(path) "
-                    f"method), got {type(loader).__name__}")
+    raise TypeError(
+        f"loader must be a callable path -> DataSet (or have a load(path) "
+        f"method), got {type(loader).__name__}"
+    )
 
 
 def _as_paths(paths: Any) -> list[str]:
@@ -44,8 +51,7 @@ def _as_paths(paths: Any) -> list[str]:
 class _PathsIterator(IndexedBatchesMixin, DataSetIterator):
     """Batch i is ``loader(paths[order[i]])``; indexable, so workers can load in parallel."""
 
-    def _setup(self, paths: Sequence[Any], loader: Any, shuffle: bool,
-               seed: SeedLike) -> None:
+    def _setup(self, paths: Sequence[Any], loader: Any, shuffle: bool, seed: SeedLike) -> None:
         self._paths = _as_paths(paths)
         self._loader = _as_loader(loader)
         self._shuffle = bool(shuffle)
@@ -54,15 +60,19 @@ class _PathsIterator(IndexedBatchesMixin, DataSetIterator):
 
     def _restart(self) -> None:
         n = len(self._paths)
-        self._order = (epoch_permutation(n, require_seed(self._seed, self), self._epoch)
-                       if self._shuffle else np.arange(n))
+        self._order = (
+            epoch_permutation(n, require_seed(self._seed, self), self._epoch)
+            if self._shuffle
+            else np.arange(n)
+        )
 
     def _load(self, index: int) -> DataSet:
         path = self._paths[int(self._order[index])]
         ds = self._loader(path)
         if not isinstance(ds, DataSet):
-            raise TypeError(f"the loader returned a {type(ds).__name__} for {path!r}; "
-                            f"it must return a DataSet")
+            raise TypeError(
+                f"the loader returned a {type(ds).__name__} for {path!r}; it must return a DataSet"
+            )
         return ds
 
     def num_batches(self) -> int:
@@ -73,8 +83,9 @@ class _PathsIterator(IndexedBatchesMixin, DataSetIterator):
 
     def _next_batch(self, num: int | None) -> DataSet:
         if num is not None:
-            raise NotImplementedError(f"{type(self).__name__}.next(num) is not supported: "
-                                      f"each batch is one file")
+            raise NotImplementedError(
+                f"{type(self).__name__}.next(num) is not supported: each batch is one file"
+            )
         return self._load(self._position)
 
     def async_supported(self) -> bool:
@@ -110,8 +121,13 @@ class DataSetLoaderIterator(_PathsIterator):
     [0.0, 1.0, 2.0]
     """
 
-    def __init__(self, paths: Sequence[Any], loader: Any = default_loader,
-                 shuffle: bool = False, seed: SeedLike = None) -> None:
+    def __init__(
+        self,
+        paths: Sequence[Any],
+        loader: Any = default_loader,
+        shuffle: bool = False,
+        seed: SeedLike = None,
+    ) -> None:
         super().__init__()
         self._setup(paths, loader, shuffle, seed)
 
@@ -140,8 +156,9 @@ class ExistingMiniBatchDataSetIterator(_PathsIterator):
     [0.0, 1.0, 2.0]
     """
 
-    def __init__(self, root: Any, pattern: str = "dataset-%d.h5",
-                 loader: Any = default_loader) -> None:
+    def __init__(
+        self, root: Any, pattern: str = "dataset-%d.h5", loader: Any = default_loader
+    ) -> None:
         super().__init__()
         root = os.fspath(root)
         if not os.path.isdir(root):
@@ -149,8 +166,9 @@ class ExistingMiniBatchDataSetIterator(_PathsIterator):
         try:
             pattern % 0
         except TypeError:
-            raise ValueError(f"pattern must hold one %d for the batch index, "
-                             f"got {pattern!r}") from None
+            raise ValueError(
+                f"pattern must hold one %d for the batch index, got {pattern!r}"
+            ) from None
         paths: list[str] = []
         while os.path.exists(os.path.join(root, pattern % len(paths))):
             paths.append(os.path.join(root, pattern % len(paths)))

@@ -4,6 +4,7 @@ FloatsDataSetIterator.
 The pairs are stacked once into ``[N, ...]`` arrays, so batches are slices that any
 async worker can build on its own (the iterators are indexable and resettable).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -21,13 +22,13 @@ def _unpack(i: int, pair: Any) -> tuple[Any, Any]:
     try:
         feature, label = pair
     except (TypeError, ValueError):
-        raise TypeError(f"pairs[{i}] must be a (feature, label) pair, got "
-                        f"{type(pair).__name__}") from None
+        raise TypeError(
+            f"pairs[{i}] must be a (feature, label) pair, got {type(pair).__name__}"
+        ) from None
     return feature, label
 
 
-def stack_pairs(pairs: Iterable[tuple[Any, Any]],
-                dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+def stack_pairs(pairs: Iterable[tuple[Any, Any]], dtype: Any) -> tuple[np.ndarray, np.ndarray]:
     """Stack (feature, label) pairs into feature and label arrays of ``dtype``.
 
     Every feature must have the first feature's shape, and every label the first
@@ -47,9 +48,11 @@ def stack_pairs(pairs: Iterable[tuple[Any, Any]],
         f = f_in.astype(dtype, copy=False)
         lab = lab_in.astype(dtype, copy=False)
         if feats and (f.shape != feats[0].shape or lab.shape != labels[0].shape):
-            raise ValueError(f"pairs[{i}] has feature shape {f.shape} and label shape "
-                             f"{lab.shape}; pairs[0] has {feats[0].shape} and "
-                             f"{labels[0].shape}, and every pair must match it")
+            raise ValueError(
+                f"pairs[{i}] has feature shape {f.shape} and label shape "
+                f"{lab.shape}; pairs[0] has {feats[0].shape} and "
+                f"{labels[0].shape}, and every pair must match it"
+            )
         feats.append(f)
         labels.append(lab)
     if not feats:
@@ -84,8 +87,9 @@ class DoublesDataSetIterator(ArrayDataSetIterator):
 
     _dtype: Any = np.float64
 
-    def __init__(self, pairs: Iterable[tuple[Any, Any]], batch_size: int,
-                 drop_last: bool = False) -> None:
+    def __init__(
+        self, pairs: Iterable[tuple[Any, Any]], batch_size: int, drop_last: bool = False
+    ) -> None:
         features, labels = stack_pairs(pairs, self._dtype)
         super().__init__(features, labels, batch_size, drop_last=drop_last)
 

@@ -1,5 +1,6 @@
 """JointParallelDataSetIterator: several sources taken in turn, each optionally
 prefetched, with DL4J's policies for sources of unequal length."""
+
 from __future__ import annotations
 
 import enum
@@ -21,17 +22,19 @@ class InequalityHandling(enum.Enum):
     """What JointParallelDataSetIterator does when one source runs out before the others."""
 
     STOP_EVERYONE = "STOP_EVERYONE"  #: end as soon as any source is exhausted
-    PASS_NULL = "PASS_NULL"          #: yield None in an exhausted source's turn
-    RESET = "RESET"                  #: reset an exhausted source until every one has ended
-    RELOCATE = "RELOCATE"            #: skip to the next source that still has data
+    PASS_NULL = "PASS_NULL"  #: yield None in an exhausted source's turn
+    RESET = "RESET"  #: reset an exhausted source until every one has ended
+    RELOCATE = "RELOCATE"  #: skip to the next source that still has data
 
 
 def _policy(value: Any) -> InequalityHandling:
     try:
         return InequalityHandling(getattr(value, "value", value))
     except ValueError:
-        raise ValueError(f"inequality_handling must be one of "
-                         f"{[p.value for p in InequalityHandling]}, got {value!r}") from None
+        raise ValueError(
+            f"inequality_handling must be one of "
+            f"{[p.value for p in InequalityHandling]}, got {value!r}"
+        ) from None
 
 
 def _async_prefetch(source: DataSetIterator, buffer: int) -> DataSetIterator:
@@ -47,8 +50,10 @@ def _prefetcher(prefetch: Any) -> Callable[[DataSetIterator, int], DataSetIterat
         return None
     if callable(prefetch):
         return prefetch
-    raise TypeError(f"prefetch must be 'async', a callable (source, buffer) -> iterator, "
-                    f"or None; got {prefetch!r}")
+    raise TypeError(
+        f"prefetch must be 'async', a callable (source, buffer) -> iterator, "
+        f"or None; got {prefetch!r}"
+    )
 
 
 class JointParallelDataSetIterator(DataSetIterator):
@@ -89,22 +94,29 @@ class JointParallelDataSetIterator(DataSetIterator):
     [0.0, 1.0, 0.0, 1.0, 1.0]
     """
 
-    def __init__(self, iterators: Any, inequality_handling: Any = "STOP_EVERYONE",
-                 buffer_per_split: int = 4,
-                 prefetch: str | Callable[[DataSetIterator, int], DataSetIterator] | None
-                 = "async") -> None:
+    def __init__(
+        self,
+        iterators: Any,
+        inequality_handling: Any = "STOP_EVERYONE",
+        buffer_per_split: int = 4,
+        prefetch: str | Callable[[DataSetIterator, int], DataSetIterator] | None = "async",
+    ) -> None:
         super().__init__()
         self._sources = distinct_iterators((iterators,))
         for i, c in enumerate(self._sources):
             if not c.async_supported():
-                raise ValueError(f"iterators[{i}] ({type(c).__name__}) does not support async "
-                                 f"prefetch, which every source here must")
+                raise ValueError(
+                    f"iterators[{i}] ({type(c).__name__}) does not support async "
+                    f"prefetch, which every source here must"
+                )
         self._policy = _policy(inequality_handling)
         if self._policy is InequalityHandling.RESET:
             for i, c in enumerate(self._sources):
                 if not c.reset_supported():
-                    raise ValueError(f"the RESET policy resets exhausted sources, and "
-                                     f"iterators[{i}] ({type(c).__name__}) cannot reset")
+                    raise ValueError(
+                        f"the RESET policy resets exhausted sources, and "
+                        f"iterators[{i}] ({type(c).__name__}) cannot reset"
+                    )
         self._buffer = positive_int("buffer_per_split", buffer_per_split)
         self._prefetch = _prefetcher(prefetch)
         # taken before any prefetcher starts, so a resume can rebuild each source exactly
@@ -117,8 +129,9 @@ class JointParallelDataSetIterator(DataSetIterator):
 
     # --- sources and their prefetchers ----------------------------------------------
     def _wrap(self) -> None:
-        self._children = [self._prefetch(s, self._buffer) if self._prefetch else s
-                          for s in self._sources]
+        self._children = [
+            self._prefetch(s, self._buffer) if self._prefetch else s for s in self._sources
+        ]
 
     def close(self) -> None:
         """Close the prefetchers (joining their threads); the sources stay usable."""
@@ -180,8 +193,11 @@ class JointParallelDataSetIterator(DataSetIterator):
         return True
 
     def next(self, num: int | None = None) -> DataSet | None:  # type: ignore[override]  # PASS_NULL
-        if self._policy is InequalityHandling.PASS_NULL and self.has_next() and \
-                not self._alive[self._cur()]:
+        if (
+            self._policy is InequalityHandling.PASS_NULL
+            and self.has_next()
+            and not self._alive[self._cur()]
+        ):
             self._turn += 1
             self._position += 1
             return None
@@ -205,20 +221,27 @@ class JointParallelDataSetIterator(DataSetIterator):
     # --- resumable state ------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         state = BaseIterator.state_dict(self)
-        state.update(turn=self._turn, alive=list(self._alive),
-                     ended_once=list(self._ended_once), depleted=self._depleted,
-                     initial=self._initial, source_epochs=list(self._source_epochs),
-                     consumed=list(self._consumed))
+        state.update(
+            turn=self._turn,
+            alive=list(self._alive),
+            ended_once=list(self._ended_once),
+            depleted=self._depleted,
+            initial=self._initial,
+            source_epochs=list(self._source_epochs),
+            consumed=list(self._consumed),
+        )
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         check_state_type(self, state, ("epoch", "position") + _FLAGS)
         if len(state["initial"]) != len(self._sources):
-            raise ValueError(f"state has {len(state['initial'])} sources, this iterator "
-                             f"has {len(self._sources)}")
+            raise ValueError(
+                f"state has {len(state['initial'])} sources, this iterator has {len(self._sources)}"
+            )
         self.close()
-        for src, init, epochs, used in zip(self._sources, state["initial"],
-                                           state["source_epochs"], state["consumed"]):
+        for src, init, epochs, used in zip(
+            self._sources, state["initial"], state["source_epochs"], state["consumed"]
+        ):
             src.load_state_dict(init)
             for _ in range(int(epochs)):
                 src.reset()
@@ -249,8 +272,7 @@ class JointParallelDataSetIterator(DataSetIterator):
             self._buffer = 4
             self._prefetch: Any = "async"
 
-        def add_source_iterator(self, it: DataSetIterator
-                                ) -> JointParallelDataSetIterator.Builder:
+        def add_source_iterator(self, it: DataSetIterator) -> JointParallelDataSetIterator.Builder:
             """Add a source (each must be distinct and support async)."""
             self._sources.append(it)
             return self
@@ -267,5 +289,6 @@ class JointParallelDataSetIterator(DataSetIterator):
 
         def build(self) -> JointParallelDataSetIterator:
             """The iterator over the sources added so far."""
-            return JointParallelDataSetIterator(self._sources, self._policy, self._buffer,
-                                                self._prefetch)
+            return JointParallelDataSetIterator(
+                self._sources, self._policy, self._buffer, self._prefetch
+            )

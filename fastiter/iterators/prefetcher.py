@@ -4,6 +4,7 @@ The same machinery as the async iterators (a producer thread started by the C co
 lock-free ring, errors re-raised at their position), for iterables that are not fastiter
 iterators: generators, torch DataLoaders, file readers.
 """
+
 from __future__ import annotations
 
 import functools
@@ -31,8 +32,9 @@ class _Start:
 
 
 def _is_stateful(source: Any) -> bool:
-    return (callable(getattr(source, "state_dict", None))
-            and callable(getattr(source, "load_state_dict", None)))
+    return callable(getattr(source, "state_dict", None)) and callable(
+        getattr(source, "load_state_dict", None)
+    )
 
 
 class Prefetcher(Iterator[T]):
@@ -51,7 +53,7 @@ class Prefetcher(Iterator[T]):
         self._source = iterable
         self._n = n
         self._stateful = _is_stateful(iterable)
-        self._state: Any = None      # the source's state after the last item consumed
+        self._state: Any = None  # the source's state after the last item consumed
         self._runner = _Runner()
         self._finalizer = weakref.finalize(self, _Runner.close, self._runner)
         self._start()
@@ -76,8 +78,9 @@ class Prefetcher(Iterator[T]):
             yield item if snapshot is None else (item, snapshot())
 
     def _start(self) -> None:
-        self._runner.start([functools.partial(self._produce, self._source, self._stateful)],
-                           self._n)
+        self._runner.start(
+            [functools.partial(self._produce, self._source, self._stateful)], self._n
+        )
 
     def __iter__(self) -> Prefetcher[T]:
         return self
@@ -112,10 +115,12 @@ class Prefetcher(Iterator[T]):
 
     def _refuse_stateless(self) -> None:
         if not self._stateful:
-            raise TypeError(f"prefetch() over a {type(self._source).__name__} cannot save or "
-                            f"restore its position: the source has no state_dict()/"
-                            f"load_state_dict(). Prefetch a fastiter iterator or another "
-                            f"stateful source (e.g. torchdata's StatefulDataLoader)")
+            raise TypeError(
+                f"prefetch() over a {type(self._source).__name__} cannot save or "
+                f"restore its position: the source has no state_dict()/"
+                f"load_state_dict(). Prefetch a fastiter iterator or another "
+                f"stateful source (e.g. torchdata's StatefulDataLoader)"
+            )
 
     def state_dict(self) -> dict[str, Any]:
         """The source's state after the last item ``next()`` returned (JSON-safe when the
@@ -125,17 +130,24 @@ class Prefetcher(Iterator[T]):
             # nothing consumed yet: the producer's first item is the starting state
             item = self._pop()
             if type(item) is not _Start:
-                raise RuntimeError("this Prefetcher was closed before its source started; "
-                                   "there is no position to save")
+                raise RuntimeError(
+                    "this Prefetcher was closed before its source started; "
+                    "there is no position to save"
+                )
             self._state = item.state
         return {"type": "Prefetcher", "source": self._state}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Stop the producer, restore the source to ``state`` and prefetch from there."""
-        if not isinstance(state, dict) or state.get("type") != "Prefetcher" \
-                or "source" not in state:
-            raise ValueError(f"state must be a dict from Prefetcher.state_dict() (type "
-                             f"'Prefetcher' and a 'source' entry), got {state!r}")
+        if (
+            not isinstance(state, dict)
+            or state.get("type") != "Prefetcher"
+            or "source" not in state
+        ):
+            raise ValueError(
+                f"state must be a dict from Prefetcher.state_dict() (type "
+                f"'Prefetcher' and a 'source' entry), got {state!r}"
+            )
         self._refuse_stateless()
         self._runner.stop()
         self._source.load_state_dict(state["source"])  # type: ignore[attr-defined]

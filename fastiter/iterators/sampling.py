@@ -1,4 +1,5 @@
 """SamplingDataSetIterator: random minibatches drawn from one DataSet."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,8 +17,9 @@ from fastiter.iterators.base import DataSetIterator
 __all__ = ["SamplingDataSetIterator"]
 
 
-def sample_indices(n: int, size: int, replace: bool, seed: int, epoch: int,
-                   index: int) -> np.ndarray:
+def sample_indices(
+    n: int, size: int, replace: bool, seed: int, epoch: int, index: int
+) -> np.ndarray:
     """Example indices of batch ``index`` of ``epoch``: a pure function of its arguments,
     so any batch can be rebuilt on its own (resume, parallel workers).
 
@@ -25,8 +27,9 @@ def sample_indices(n: int, size: int, replace: bool, seed: int, epoch: int,
     without, from a permutation seeded by ``(seed, epoch, index)``.
     """
     if replace:
-        return kernels.random_integers(size, 0, n, seed, np.int64,
-                                       stream=batch_stream(epoch, index))
+        return kernels.random_integers(
+            size, 0, n, seed, np.int64, stream=batch_stream(epoch, index)
+        )
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, epoch, index])))
     return rng.choice(n, size=size, replace=False)
 
@@ -70,9 +73,16 @@ class SamplingDataSetIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIter
     2
     """
 
-    def __init__(self, dataset: DataSet, batch_size: int, total_samples: int | None = None,
-                 replace: bool = False, seed: SeedLike = None, *,
-                 total_batches: int | None = None) -> None:
+    def __init__(
+        self,
+        dataset: DataSet,
+        batch_size: int,
+        total_samples: int | None = None,
+        replace: bool = False,
+        seed: SeedLike = None,
+        *,
+        total_batches: int | None = None,
+    ) -> None:
         super().__init__()
         if not isinstance(dataset, DataSet):
             raise TypeError(f"dataset must be a DataSet, got {type(dataset).__name__}")
@@ -81,27 +91,34 @@ class SamplingDataSetIterator(HeldDataSetMixin, IndexedBatchesMixin, DataSetIter
         self._data = dataset
         self._batch_size = positive_int("batch_size", batch_size)
         if (total_samples is None) == (total_batches is None):
-            raise ValueError(f"give exactly one of total_samples or total_batches, got "
-                             f"total_samples={total_samples!r}, "
-                             f"total_batches={total_batches!r}")
+            raise ValueError(
+                f"give exactly one of total_samples or total_batches, got "
+                f"total_samples={total_samples!r}, "
+                f"total_batches={total_batches!r}"
+            )
         if total_batches is not None:
             self._total = positive_int("total_batches", total_batches) * self._batch_size
         else:
             self._total = positive_int("total_samples", total_samples)
-        self._drawn = 0   # samples drawn in this epoch (DL4J's numTimesSampled)
+        self._drawn = 0  # samples drawn in this epoch (DL4J's numTimesSampled)
         self._replace = bool(replace)
         if not self._replace and self._batch_size > dataset.num_examples():
-            raise ValueError(f"batch_size={batch_size} exceeds the dataset's "
-                             f"{dataset.num_examples()} examples; sampling without "
-                             f"replacement needs batch_size <= N (or pass replace=True)")
+            raise ValueError(
+                f"batch_size={batch_size} exceeds the dataset's "
+                f"{dataset.num_examples()} examples; sampling without "
+                f"replacement needs batch_size <= N (or pass replace=True)"
+            )
         self._seed = seed_key("seed", seed)
 
     def _draw(self, index: int, size: int) -> DataSet:
         n = self._data.num_examples()
         if not self._replace and size > n:
             raise ValueError(f"cannot draw {size} distinct examples from {n}")
-        return self._data[sample_indices(n, size, self._replace,
-                                         require_seed(self._seed, self), self._epoch, index)]
+        return self._data[
+            sample_indices(
+                n, size, self._replace, require_seed(self._seed, self), self._epoch, index
+            )
+        ]
 
     def num_batches(self) -> int:
         """Batches of an epoch of plain ``next()`` calls: ceil(total_samples / batch_size)."""

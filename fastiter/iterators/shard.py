@@ -3,6 +3,7 @@
 :func:`shard` is the API; ``it.shard(rank, world_size)`` on any iterator calls it (this
 module installs itself behind that method, so that ``base.py`` never imports it).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -49,14 +50,15 @@ class ShardedIterator(DataSetIteratorWrapper):
     """
 
     _base_type = BaseIterator  # as before: a MultiDataSetIterator can be sharded too
-    forwards_index = True      # batch i is the base's batch rank + i * world_size
+    forwards_index = True  # batch i is the base's batch rank + i * world_size
 
     def __init__(self, base: BaseIterator, rank: int, world_size: int) -> None:
         if not getattr(base, "indexable", False):
             raise UnsupportedOperationError(
                 f"shard() needs an indexable iterator (random access to batch i); "
                 f"{type(base).__name__} is not. Wrap the data in an indexable iterator "
-                f"such as ArrayDataSetIterator, or shard the underlying files instead")
+                f"such as ArrayDataSetIterator, or shard the underlying files instead"
+            )
         super().__init__(base)
         self._indices = shard_indices(base.num_batches(), rank, world_size)
         self.rank, self.world_size = rank, world_size

@@ -6,6 +6,7 @@ in its current pass (the cursor); a view that starts elsewhere resets the base a
 to its first batch.  The arithmetic is exact: ratios are read as the decimals they were
 written as, so 3125 batches at 0.7 give 2187 train and 938 test, and no batch is lost.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,15 +29,17 @@ def _exact(name: str, ratio: Any) -> Fraction:
     """``ratio`` as an exact fraction in (0, 1): 0.7 means 7/10, not the nearest double."""
     if isinstance(ratio, bool) or not isinstance(ratio, Real):
         raise TypeError(f"{name} must be a number in (0, 1), got {ratio!r}")
-    frac = Fraction(ratio) if isinstance(ratio, (Integral, Fraction)) else \
-        Fraction(repr(float(ratio)))
+    frac = (
+        Fraction(ratio) if isinstance(ratio, (Integral, Fraction)) else Fraction(repr(float(ratio)))
+    )
     if not 0 < frac < 1:
         raise ValueError(f"{name} must be in (0, 1) (exclusive), got {ratio!r}")
     return frac
 
 
-def plan_parts(total_batches: Any = None, ratio: Any = None, ratios: Any = None,
-               splits: Any = None) -> list[int]:
+def plan_parts(
+    total_batches: Any = None, ratio: Any = None, ratios: Any = None, splits: Any = None
+) -> list[int]:
     """Batch counts of each part, with DL4J's rules and no batch lost to rounding.
 
     >>> plan_parts(3125, 0.7)
@@ -75,18 +78,26 @@ class _Splitter:
     _view_kind: type
     _base_kind: type
 
-    def __init__(self, base: BaseIterator, total_batches: Any = None, ratio: Any = None,
-                 *, ratios: Any = None, splits: Any = None) -> None:
+    def __init__(
+        self,
+        base: BaseIterator,
+        total_batches: Any = None,
+        ratio: Any = None,
+        *,
+        ratios: Any = None,
+        splits: Any = None,
+    ) -> None:
         if _is_list(total_batches) and ratio is None and splits is None:
             total_batches, splits = None, total_batches  # DL4J's (base, int[] splits)
         if _is_list(ratio) and ratios is None:
             ratio, ratios = None, ratio
         if base_kind(base) is not self._base_kind:
-            raise TypeError(f"base must be a {self._base_kind.__name__}, "
-                            f"got {type(base).__name__}")
+            raise TypeError(f"base must be a {self._base_kind.__name__}, got {type(base).__name__}")
         if not base.reset_supported():
-            raise ValueError(f"base {type(base).__name__} cannot reset, so it cannot be "
-                             f"split: every pass after the first re-reads it from the start")
+            raise ValueError(
+                f"base {type(base).__name__} cannot reset, so it cannot be "
+                f"split: every pass after the first re-reads it from the start"
+            )
         self.parts = plan_parts(total_batches, ratio, ratios, splits)
         self.total_batches = sum(self.parts)
         try:
@@ -94,12 +105,14 @@ class _Splitter:
         except TypeError:
             known = None
         if known is not None and self.total_batches > known:
-            raise ValueError(f"total_batches={self.total_batches} exceeds the base's "
-                             f"{known} batches; total_batches counts batches, not examples")
+            raise ValueError(
+                f"total_batches={self.total_batches} exceeds the base's "
+                f"{known} batches; total_batches counts batches, not examples"
+            )
         self.bounds = [sum(self.parts[:i]) for i in range(len(self.parts) + 1)]
         self.base = base
-        self._cursor = 0          # batches the base has handed out in its current pass
-        self._first: Any = None   # features of the base's first batch, to detect shuffling
+        self._cursor = 0  # batches the base has handed out in its current pass
+        self._first: Any = None  # features of the base's first batch, to detect shuffling
 
     # --- positioning the shared base ------------------------------------------------
     def _seek(self, target: int) -> None:
@@ -129,14 +142,21 @@ class _Splitter:
             self._first = [None if f is None else f.copy() for f in feats]
             return
         same = len(feats) == len(self._first) and all(
-            (a is None and b is None) or (a is not None and b is not None and
-                                          a.shape == b.shape and
-                                          np.allclose(a, b, rtol=0, atol=1e-5))
-            for a, b in zip(feats, self._first))
+            (a is None and b is None)
+            or (
+                a is not None
+                and b is not None
+                and a.shape == b.shape
+                and np.allclose(a, b, rtol=0, atol=1e-5)
+            )
+            for a, b in zip(feats, self._first)
+        )
         if not same:
-            raise RuntimeError(f"the first batch of base {type(self.base).__name__} differs "
-                               f"between passes: the base shuffles (or is random), so its "
-                               f"parts would overlap; split a base without shuffling")
+            raise RuntimeError(
+                f"the first batch of base {type(self.base).__name__} differs "
+                f"between passes: the base shuffles (or is random), so its "
+                f"parts would overlap; split a base without shuffling"
+            )
 
     # --- views ----------------------------------------------------------------------
     def get_iterators(self) -> list:
@@ -154,8 +174,10 @@ class _Splitter:
         RuntimeError, DL4J's rule made explicit.
         """
         if len(self.parts) != 2:
-            raise ValueError(f"get_test_iterator needs a two-part split, this one has "
-                             f"{len(self.parts)} parts; use get_iterators()")
+            raise ValueError(
+                f"get_test_iterator needs a two-part split, this one has "
+                f"{len(self.parts)} parts; use get_iterators()"
+            )
         return self._view_kind(self, 1, strict=True)
 
 
@@ -183,10 +205,12 @@ class _SplitView:
         if sp._cursor == want:
             return True
         if self._strict and self._position == 0:
-            raise RuntimeError(f"the test iterator can only start right after a full pass of "
-                               f"the train iterator (the base is at batch {sp._cursor}, the "
-                               f"test part starts at {self._lo}); run the train iterator "
-                               f"again before testing again, or use get_iterators()")
+            raise RuntimeError(
+                f"the test iterator can only start right after a full pass of "
+                f"the train iterator (the base is at batch {sp._cursor}, the "
+                f"test part starts at {self._lo}); run the train iterator "
+                f"again before testing again, or use get_iterators()"
+            )
         sp._seek(want)
         return True
 
@@ -198,8 +222,9 @@ class _SplitView:
 
     def _next_batch(self, num: int | None) -> Any:
         if num is not None:
-            raise NotImplementedError("split views yield the base's batches as they are; "
-                                      "call next() without num")
+            raise NotImplementedError(
+                "split views yield the base's batches as they are; call next() without num"
+            )
         return self._splitter._take(None)
 
     def _restart(self) -> None:
@@ -216,15 +241,20 @@ class _SplitView:
 
     def state_dict(self) -> dict[str, Any]:
         sp = self._splitter
-        return {"type": type(self).__name__, "epoch": self._epoch, "position": self._position,
-                "seed": None, "part": self._part, "cursor": sp._cursor,
-                "base": sp.base.state_dict()}
+        return {
+            "type": type(self).__name__,
+            "epoch": self._epoch,
+            "position": self._position,
+            "seed": None,
+            "part": self._part,
+            "cursor": sp._cursor,
+            "base": sp.base.state_dict(),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         check_state_type(self, state, ("epoch", "position", "part", "cursor", "base"))
         if int(state["part"]) != self._part:
-            raise ValueError(f"state is for part {state['part']}, this view is part "
-                             f"{self._part}")
+            raise ValueError(f"state is for part {state['part']}, this view is part {self._part}")
         sp = self._splitter
         sp.base.load_state_dict(state["base"])
         sp._cursor = int(state["cursor"])
@@ -311,4 +341,3 @@ class MultiDataSetIteratorSplitter(_Splitter):
 
     _base_kind = MultiDataSetIterator
     _view_kind = MultiDataSetSplitView
-

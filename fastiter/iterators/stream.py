@@ -5,6 +5,7 @@ A one-shot stream (a generator, a file reader) cannot rewind, so these iterators
 reset when given a re-iterable.  Their ``state_dict()`` can still be loaded into a *fresh*
 iterator over the same stream: it skips ahead to the saved position.
 """
+
 from __future__ import annotations
 
 from collections import deque
@@ -17,15 +18,16 @@ from fastiter.errors import UnsupportedOperationError
 from fastiter.iterators._indexed import owned
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
 
-__all__ = ["ExistingDataSetIterator", "IteratorDataSetIterator",
-           "IteratorMultiDataSetIterator"]
+__all__ = ["ExistingDataSetIterator", "IteratorDataSetIterator", "IteratorMultiDataSetIterator"]
 
 
 def _check_source(name: str, source: Any) -> None:
     if isinstance(source, (DataSet, MultiDataSet)):
-        raise TypeError(f"{name} must be an iterable of {type(source).__name__}s, got a "
-                        f"single {type(source).__name__}; use ViewIterator or a Singleton "
-                        f"iterator for one object")
+        raise TypeError(
+            f"{name} must be an iterable of {type(source).__name__}s, got a "
+            f"single {type(source).__name__}; use ViewIterator or a Singleton "
+            f"iterator for one object"
+        )
     if not isinstance(source, Iterable):
         raise TypeError(f"{name} must be an iterable, got {type(source).__name__}")
 
@@ -33,8 +35,9 @@ def _check_source(name: str, source: Any) -> None:
 class _Pulling:
     """A lookahead of one item over a source iterator, type-checking each item."""
 
-    def __init__(self, source: Iterable, kind: type[DataSet] | type[MultiDataSet],
-                 name: str) -> None:
+    def __init__(
+        self, source: Iterable, kind: type[DataSet] | type[MultiDataSet], name: str
+    ) -> None:
         self._iter: Iterator = iter(source)
         self._kind, self._name = kind, name
         self._pulled = 0
@@ -45,8 +48,10 @@ class _Pulling:
         if self._ahead is None:
             for item in self._iter:
                 if not isinstance(item, self._kind):
-                    raise TypeError(f"{self._name} item {self._pulled} must be a "
-                                    f"{self._kind.__name__}, got {type(item).__name__}")
+                    raise TypeError(
+                        f"{self._name} item {self._pulled} must be a "
+                        f"{self._kind.__name__}, got {type(item).__name__}"
+                    )
                 self._pulled += 1
                 self._ahead = item
                 break
@@ -71,7 +76,8 @@ class _StreamState:
         if not self.reset_supported():  # type: ignore[attr-defined]  # the host iterator's
             raise UnsupportedOperationError(
                 f"{type(self).__name__} over a one-shot stream cannot rewind; load the "
-                f"state into a fresh iterator over the same stream instead")
+                f"state into a fresh iterator over the same stream instead"
+            )
         return False
 
 
@@ -109,8 +115,10 @@ class ExistingDataSetIterator(_StreamState, DataSetIterator):
 
     def _next_batch(self, num: int | None) -> DataSet:
         if num is not None:
-            raise NotImplementedError("ExistingDataSetIterator.next(num) is not supported: "
-                                      "each batch is one item of the iterable")
+            raise NotImplementedError(
+                "ExistingDataSetIterator.next(num) is not supported: "
+                "each batch is one item of the iterable"
+            )
         self._returned += 1
         return owned(self, self._pull.pop())
 
@@ -198,8 +206,7 @@ class _Rebatching(_StreamState, BaseIterator):
     def _peek(self) -> Any:
         if self.has_next():
             return self._carry[0]
-        raise NotImplementedError(f"{type(self).__name__} has no batch left to read "
-                                  f"shapes from")
+        raise NotImplementedError(f"{type(self).__name__} has no batch left to read shapes from")
 
     def reset_supported(self) -> bool:
         return False

@@ -6,6 +6,7 @@ Array ``j`` of batch ``i`` in epoch ``e`` is drawn from the kernel stream derive
 index: the same seed gives the same batches whatever the thread count, batches can be
 built in any order (the iterator is indexable), and resuming needs only the position.
 """
+
 from __future__ import annotations
 
 import enum
@@ -30,12 +31,12 @@ class Values(enum.Enum):
     """What a generated array holds (DL4J's ``RandomMultiDataSetIterator.Values``)."""
 
     RANDOM_UNIFORM = "RANDOM_UNIFORM"  #: uniform on [0, 1)
-    RANDOM_NORMAL = "RANDOM_NORMAL"    #: standard normal
-    ONE_HOT = "ONE_HOT"                #: one 1 along dimension 1 per other index
+    RANDOM_NORMAL = "RANDOM_NORMAL"  #: standard normal
+    ONE_HOT = "ONE_HOT"  #: one 1 along dimension 1 per other index
     ZEROS = "ZEROS"
     ONES = "ONES"
-    BINARY = "BINARY"                  #: 0 or 1 with p = 0.5
-    INTEGER_0_10 = "INTEGER_0_10"      #: integers in [0, 10), as floats
+    BINARY = "BINARY"  #: 0 or 1 with p = 0.5
+    INTEGER_0_10 = "INTEGER_0_10"  #: integers in [0, 10), as floats
     INTEGER_0_100 = "INTEGER_0_100"
     INTEGER_0_1000 = "INTEGER_0_1000"
     INTEGER_0_10000 = "INTEGER_0_10000"
@@ -46,15 +47,16 @@ def _values(name: str, v: Any) -> Values:
     try:
         return v if isinstance(v, Values) else Values(str(v).upper())
     except ValueError:
-        raise ValueError(f"{name} must be one of {[x.value for x in Values]}, "
-                         f"got {v!r}") from None
+        raise ValueError(f"{name} must be one of {[x.value for x in Values]}, got {v!r}") from None
 
 
 def _shape(name: str, shape: Any) -> tuple[int, ...]:
     shp = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
     if not shp or any(not is_int(d) or d < 1 for d in shp):
-        raise ValueError(f"{name} must be a non-empty tuple of ints >= 1 (dimension 0 is "
-                         f"the batch size), got {shape!r}")
+        raise ValueError(
+            f"{name} must be a non-empty tuple of ints >= 1 (dimension 0 is "
+            f"the batch size), got {shape!r}"
+        )
     return tuple(int(d) for d in shp)
 
 
@@ -64,8 +66,14 @@ def _order(name: str, order: Any) -> str:
     return order
 
 
-def generate(shape: tuple[int, ...], order: str, values: Values, seed: int, stream: int,
-             dtype: DTypeLike = np.float32) -> np.ndarray:
+def generate(
+    shape: tuple[int, ...],
+    order: str,
+    values: Values,
+    seed: int,
+    stream: int,
+    dtype: DTypeLike = np.float32,
+) -> np.ndarray:
     """One array of ``values`` from the ``(seed, stream)`` Philox sequence.
 
     >>> generate((2, 3), "c", Values.ONE_HOT, seed=1, stream=0).sum(axis=1).tolist()
@@ -86,8 +94,7 @@ def generate(shape: tuple[int, ...], order: str, values: Values, seed: int, stre
         out = _one_hot(shape, seed, stream, dt)
     else:
         high = int(values.value.rsplit("_", 1)[1])
-        out = kernels.random_integers(shape, 0, high, seed, np.int32,
-                                      stream=stream).astype(dt)
+        out = kernels.random_integers(shape, 0, high, seed, np.int32, stream=stream).astype(dt)
     return np.asfortranarray(out) if order == "f" else out
 
 
@@ -117,9 +124,12 @@ class _RandomBase(IndexedBatchesMixin):
 
     def _arrays(self, specs: Sequence[tuple], index: int, first: int = 0) -> list[np.ndarray]:
         seed = require_seed(self._seed, self)
-        return [generate(shape, order, values, seed,
-                         batch_stream(self._epoch, index, first + j), self._dtype)
-                for j, (shape, order, values) in enumerate(specs)]
+        return [
+            generate(
+                shape, order, values, seed, batch_stream(self._epoch, index, first + j), self._dtype
+            )
+            for j, (shape, order, values) in enumerate(specs)
+        ]
 
     def _restart(self) -> None:
         # a loaded state without a seed would generate other data than the saved run's
@@ -145,9 +155,14 @@ class RandomMultiDataSetIterator(_RandomBase, MultiDataSetIterator):
     [(4, 5), (4, 5), (4, 5)]
     """
 
-    def __init__(self, num_minibatches: int, features: Sequence[tuple],
-                 labels: Sequence[tuple], seed: SeedLike = None,
-                 dtype: DTypeLike = np.float32) -> None:
+    def __init__(
+        self,
+        num_minibatches: int,
+        features: Sequence[tuple],
+        labels: Sequence[tuple],
+        seed: SeedLike = None,
+        dtype: DTypeLike = np.float32,
+    ) -> None:
         super().__init__()
         self._setup(num_minibatches, seed, dtype)
         self._features = [self._spec("features", f) for f in features]
@@ -159,8 +174,11 @@ class RandomMultiDataSetIterator(_RandomBase, MultiDataSetIterator):
     @staticmethod
     def _spec(name: str, spec: tuple) -> tuple:
         shape, order, values = spec
-        return _shape(f"{name} shape", shape), _order(f"{name} order", order), \
-            _values(f"{name} values", values)
+        return (
+            _shape(f"{name} shape", shape),
+            _order(f"{name} order", order),
+            _values(f"{name} values", values),
+        )
 
     def _batch_at(self, index: int) -> MultiDataSet:
         feats = self._arrays(self._features, index)
@@ -174,8 +192,9 @@ class RandomMultiDataSetIterator(_RandomBase, MultiDataSetIterator):
         (``add_features(shape, values)``).
         """
 
-        def __init__(self, num_minibatches: int, seed: SeedLike = None,
-                     dtype: DTypeLike = np.float32) -> None:
+        def __init__(
+            self, num_minibatches: int, seed: SeedLike = None, dtype: DTypeLike = np.float32
+        ) -> None:
             self._n, self._seed, self._dtype = num_minibatches, seed, dtype
             self._features: list[tuple] = []
             self._labels: list[tuple] = []
@@ -186,22 +205,25 @@ class RandomMultiDataSetIterator(_RandomBase, MultiDataSetIterator):
                 order, values = "c", order
             return shape, order, values
 
-        def add_features(self, shape: Any, order: Any = "c",
-                         values: Any = None) -> RandomMultiDataSetIterator.Builder:
+        def add_features(
+            self, shape: Any, order: Any = "c", values: Any = None
+        ) -> RandomMultiDataSetIterator.Builder:
             """Add a features array: shape (batch first), order 'c'/'f', Values."""
             self._features.append(self._spec(shape, order, values))
             return self
 
-        def add_labels(self, shape: Any, order: Any = "c",
-                       values: Any = None) -> RandomMultiDataSetIterator.Builder:
+        def add_labels(
+            self, shape: Any, order: Any = "c", values: Any = None
+        ) -> RandomMultiDataSetIterator.Builder:
             """Add a labels array: shape (batch first), order 'c'/'f', Values."""
             self._labels.append(self._spec(shape, order, values))
             return self
 
         def build(self) -> RandomMultiDataSetIterator:
             """The iterator over the arrays added so far."""
-            return RandomMultiDataSetIterator(self._n, self._features, self._labels,
-                                              self._seed, self._dtype)
+            return RandomMultiDataSetIterator(
+                self._n, self._features, self._labels, self._seed, self._dtype
+            )
 
 
 class RandomDataSetIterator(_RandomBase, DataSetIterator):
@@ -229,18 +251,30 @@ class RandomDataSetIterator(_RandomBase, DataSetIterator):
 
     Values = Values
 
-    def __init__(self, num_minibatches: int, features_shape: Any, labels_shape: Any,
-                 feature_values: Any, label_values: Any, features_order: str = "c",
-                 labels_order: str = "c", seed: SeedLike = None,
-                 dtype: DTypeLike = np.float32) -> None:
+    def __init__(
+        self,
+        num_minibatches: int,
+        features_shape: Any,
+        labels_shape: Any,
+        feature_values: Any,
+        label_values: Any,
+        features_order: str = "c",
+        labels_order: str = "c",
+        seed: SeedLike = None,
+        dtype: DTypeLike = np.float32,
+    ) -> None:
         super().__init__()
         self._setup(num_minibatches, seed, dtype)
         spec = RandomMultiDataSetIterator._spec
-        self._specs = [spec("features", (features_shape, features_order, feature_values)),
-                       spec("labels", (labels_shape, labels_order, label_values))]
+        self._specs = [
+            spec("features", (features_shape, features_order, feature_values)),
+            spec("labels", (labels_shape, labels_order, label_values)),
+        ]
         if self._specs[0][0][0] != self._specs[1][0][0]:
-            raise ValueError(f"features and labels must share the batch dimension, got "
-                             f"{self._specs[0][0]} and {self._specs[1][0]}")
+            raise ValueError(
+                f"features and labels must share the batch dimension, got "
+                f"{self._specs[0][0]} and {self._specs[1][0]}"
+            )
         self._batch_size = self._specs[0][0][0]
 
     def _batch_at(self, index: int) -> DataSet:

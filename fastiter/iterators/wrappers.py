@@ -1,5 +1,6 @@
 """Pass-through wrappers: early termination, detached (workspace-shield) batches and
 reconstruction (labels = features)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -136,4 +137,3 @@ class ReconstructionDataSetIterator(MappedWrapper, DataSetIteratorWrapper):
 
     def get_labels(self) -> list[str] | None:
         return None
-

@@ -13,6 +13,7 @@ Examples
 array([[0., 1.],
        [1., 0.]], dtype=float32)
 """
+
 from fastiter.kernels._align import align_labels
 from fastiter.kernels._batch import collate, gather
 from fastiter.kernels._common import FI_DTYPE_CODES

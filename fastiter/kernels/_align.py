@@ -6,6 +6,7 @@ the last real step of that example's sequence (``align_end``, many-to-one) or it
 is done by the padding kernel (each label is a length-1 sequence with its own start
 step), so there is no second implementation.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,12 +19,20 @@ from fastiter.kernels._pad import pad_sequences
 __all__ = ["align_labels"]
 
 
-def align_labels(labels: Any, lengths: Any, mode: str = "align_end",
-                 max_length: int | None = None, sequence_mode: str = "align_start",
-                 offsets: Any = None, value: Any = 0, dtype: DTypeLike | None = None,
-                 layout: str = "NFT", mask_dtype: DTypeLike | None = None,
-                 out: np.ndarray | None = None,
-                 mask_out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def align_labels(
+    labels: Any,
+    lengths: Any,
+    mode: str = "align_end",
+    max_length: int | None = None,
+    sequence_mode: str = "align_start",
+    offsets: Any = None,
+    value: Any = 0,
+    dtype: DTypeLike | None = None,
+    layout: str = "NFT",
+    mask_dtype: DTypeLike | None = None,
+    out: np.ndarray | None = None,
+    mask_out: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Place one label per example on one step of its sequence, with a label mask.
 
     Parameters
@@ -70,19 +79,25 @@ def align_labels(labels: Any, lengths: Any, mode: str = "align_end",
         raise ValueError(f"labels must be [N, C] or [N], got shape {lab.shape}")
     lens = np.asarray(lengths)
     if lens.shape != (lab.shape[0],) or (lens.size and lens.dtype.kind not in "iu"):
-        raise ValueError(f"lengths must be {lab.shape[0]} integers (one per example), "
-                         f"got shape {lens.shape} and dtype {lens.dtype}")
+        raise ValueError(
+            f"lengths must be {lab.shape[0]} integers (one per example), "
+            f"got shape {lens.shape} and dtype {lens.dtype}"
+        )
     lens = lens.astype(np.int64)
     if (lens < 1).any():
         i = int(np.flatnonzero(lens < 1)[0])
-        raise ValueError(f"lengths[{i}] = {lens[i]}: a sequence needs at least one step "
-                         "to carry a label")
+        raise ValueError(
+            f"lengths[{i}] = {lens[i]}: a sequence needs at least one step to carry a label"
+        )
     if mode not in ("align_end", "align_start"):
-        raise ValueError(f"mode must be 'align_end' (label on the last step) or "
-                         f"'align_start' (first step), got {mode!r}")
+        raise ValueError(
+            f"mode must be 'align_end' (label on the last step) or "
+            f"'align_start' (first step), got {mode!r}"
+        )
     if sequence_mode not in ("align_start", "align_end"):
-        raise ValueError(f"sequence_mode must be 'align_start' or 'align_end', "
-                         f"got {sequence_mode!r}")
+        raise ValueError(
+            f"sequence_mode must be 'align_start' or 'align_end', got {sequence_mode!r}"
+        )
     if offsets is not None:
         first = np.asarray(offsets)
         if first.shape != lens.shape or (first.size and first.dtype.kind not in "iu"):
@@ -94,6 +109,14 @@ def align_labels(labels: Any, lengths: Any, mode: str = "align_end",
     if offsets is None and sequence_mode == "align_end":
         first = steps - lens
     step = first + lens - 1 if mode == "align_end" else first
-    return pad_sequences((lab, np.arange(lab.shape[0] + 1)), offsets=step,
-                         max_length=steps, value=value, dtype=dtype, layout=layout,
-                         mask_dtype=mask_dtype, out=out, mask_out=mask_out)
+    return pad_sequences(
+        (lab, np.arange(lab.shape[0] + 1)),
+        offsets=step,
+        max_length=steps,
+        value=value,
+        dtype=dtype,
+        layout=layout,
+        mask_dtype=mask_dtype,
+        out=out,
+        mask_out=mask_out,
+    )

@@ -3,6 +3,7 @@
 The Python face of ``fi_gather`` and ``fi_collate`` (csrc/gather.c): both are pure
 copies into a C-contiguous batch, split across the thread pool when large.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -38,8 +39,9 @@ def check_indices(indices: Any) -> np.ndarray:
     """``indices`` as a C-contiguous int64 row-number array (TypeError/IndexError otherwise)."""
     idx = np.asarray(indices)
     if idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu"):
-        raise TypeError(f"indices must be a 1-D integer array, got shape {idx.shape} and "
-                        f"dtype {idx.dtype}")
+        raise TypeError(
+            f"indices must be a 1-D integer array, got shape {idx.shape} and dtype {idx.dtype}"
+        )
     if idx.dtype.kind == "u" and idx.size and idx.max() > np.iinfo(np.int64).max:
         raise IndexError("indices contain a value beyond int64")
     return np.ascontiguousarray(idx, dtype=np.int64)
@@ -47,8 +49,10 @@ def check_indices(indices: Any) -> np.ndarray:
 
 def index_error(idx: np.ndarray, bad: int, rows: int) -> IndexError:
     """The error for ``idx[bad]``, the first index a kernel found outside ``[0, rows)``."""
-    return IndexError(f"indices[{bad}] = {idx[bad]} is out of range for a source of "
-                      f"{rows} rows (valid: 0 to {rows - 1})")
+    return IndexError(
+        f"indices[{bad}] = {idx[bad]} is out of range for a source of "
+        f"{rows} rows (valid: 0 to {rows - 1})"
+    )
 
 
 def gather(source: Any, indices: Any, out: np.ndarray | None = None) -> np.ndarray:
@@ -104,16 +108,28 @@ _I64 = np.dtype(np.int64)
 def _gather_fast(source: Any, indices: Any, out: np.ndarray | None) -> np.ndarray | None:
     """The per-batch hot path: C-contiguous source, int64 indices, matching out.  Returns
     None to fall back to the general path (which also produces the error messages)."""
-    if not (type(source) is np.ndarray and type(indices) is np.ndarray
-            and indices.dtype == _I64 and indices.ndim == 1 and source.ndim >= 1
-            and source.size and source.flags.c_contiguous and indices.flags.c_contiguous
-            and not source.dtype.hasobject):
+    if not (
+        type(source) is np.ndarray
+        and type(indices) is np.ndarray
+        and indices.dtype == _I64
+        and indices.ndim == 1
+        and source.ndim >= 1
+        and source.size
+        and source.flags.c_contiguous
+        and indices.flags.c_contiguous
+        and not source.dtype.hasobject
+    ):
         return None
     shape = indices.shape + source.shape[1:]
     if out is None:
         out = np.empty(shape, source.dtype)
-    elif not (type(out) is np.ndarray and out.shape == shape and out.dtype == source.dtype
-              and out.flags.c_contiguous and out.flags.writeable):
+    elif not (
+        type(out) is np.ndarray
+        and out.shape == shape
+        and out.dtype == source.dtype
+        and out.flags.c_contiguous
+        and out.flags.writeable
+    ):
         return None
     row_bytes = source.nbytes // source.shape[0]
     if _kernels.gather_into(source, indices, out, row_bytes, row_bytes) >= 0:
@@ -158,9 +174,11 @@ def collate(arrays: Sequence[Any], out: np.ndarray | None = None) -> np.ndarray:
     else:
         check_out(out, shape, out.dtype)
         if not out.dtype.isnative:
-            raise ValueError(f"out must be in native byte order, got dtype "
-                             f"{out.dtype.str}; pass np.empty({shape}, "
-                             f"{out.dtype.newbyteorder('=').str!r})")
+            raise ValueError(
+                f"out must be in native byte order, got dtype "
+                f"{out.dtype.str}; pass np.empty({shape}, "
+                f"{out.dtype.newbyteorder('=').str!r})"
+            )
     ptrs = np.empty(len(items), np.uintp)
     bad = _kernels.collate_into(items, out, ptrs)
     if bad >= 0:
@@ -174,9 +192,13 @@ def collate(arrays: Sequence[Any], out: np.ndarray | None = None) -> np.ndarray:
 def _conform(i: int, a: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     arr = np.asarray(a)
     if arr.shape != shape:
-        raise ValueError(f"arrays[{i}] has shape {arr.shape}, but arrays[0] has {shape}; "
-                         "collate stacks arrays of one shape (pad sequences first)")
+        raise ValueError(
+            f"arrays[{i}] has shape {arr.shape}, but arrays[0] has {shape}; "
+            "collate stacks arrays of one shape (pad sequences first)"
+        )
     if not np.can_cast(arr.dtype, dtype, "same_kind"):
-        raise TypeError(f"arrays[{i}] has dtype {arr.dtype}, which cannot be stored in "
-                        f"{dtype} without changing kind")
+        raise TypeError(
+            f"arrays[{i}] has dtype {arr.dtype}, which cannot be stored in "
+            f"{dtype} without changing kind"
+        )
     return np.ascontiguousarray(arr, dtype=dtype)

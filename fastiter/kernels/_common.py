@@ -1,4 +1,5 @@
 """Shared plumbing of the kernel facade: dtype codes and argument checks."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,11 +23,15 @@ def check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype, name: str = "ou
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
     if out.shape != shape or out.dtype != dtype:
-        raise ValueError(f"{name} must have shape {shape} and dtype {dtype}, "
-                         f"got shape {out.shape} and dtype {out.dtype}")
+        raise ValueError(
+            f"{name} must have shape {shape} and dtype {dtype}, "
+            f"got shape {out.shape} and dtype {out.dtype}"
+        )
     if not out.flags.c_contiguous or not out.flags.writeable:
-        raise ValueError(f"{name} must be a writeable C-contiguous array; pass a fresh "
-                         f"np.empty({shape}, {dtype}) or let the function allocate")
+        raise ValueError(
+            f"{name} must be a writeable C-contiguous array; pass a fresh "
+            f"np.empty({shape}, {dtype}) or let the function allocate"
+        )
 
 
 def check_shape(shape: Any) -> tuple[int, ...]:

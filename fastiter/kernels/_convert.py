@@ -5,6 +5,7 @@ gather of uint8 pixel rows followed by a conversion to float; doing both in one 
 pass reads each byte once and writes each float once, instead of writing a uint8 batch
 and reading it back.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -23,9 +24,15 @@ _U8, _I64 = np.dtype(np.uint8), np.dtype(np.int64)
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def gather_scaled(source: Any, indices: Any = None, scale: float = 1.0, *,
-                  threshold: int | None = None, dtype: Any = np.float32,
-                  out: np.ndarray | None = None) -> np.ndarray:
+def gather_scaled(
+    source: Any,
+    indices: Any = None,
+    scale: float = 1.0,
+    *,
+    threshold: int | None = None,
+    dtype: Any = np.float32,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Rows ``source[indices]`` of uint8, converted to scaled floats in one pass.
 
     Each output element is ``scale * p`` for its source pixel ``p``, or, with a
@@ -78,8 +85,10 @@ def gather_scaled(source: Any, indices: Any = None, scale: float = 1.0, *,
         return fast
     src = np.asarray(source)
     if src.dtype != _U8:
-        raise TypeError(f"source must be a uint8 array (pixels), got dtype {src.dtype}; "
-                        "convert other dtypes with astype")
+        raise TypeError(
+            f"source must be a uint8 array (pixels), got dtype {src.dtype}; "
+            "convert other dtypes with astype"
+        )
     src, row_len, stride = _source_rows(src)
     out_dtype = _check_dtype(dtype)
     scale = _check_scale(scale)
@@ -97,23 +106,38 @@ def gather_scaled(source: Any, indices: Any = None, scale: float = 1.0, *,
     return out
 
 
-def _fast(source: Any, indices: Any, scale: Any, threshold: Any, dtype: Any,
-          out: np.ndarray | None) -> np.ndarray | None:
+def _fast(
+    source: Any, indices: Any, scale: Any, threshold: Any, dtype: Any, out: np.ndarray | None
+) -> np.ndarray | None:
     """The per-batch hot path: C-contiguous uint8 source, int64 indices, matching out.
     Returns None to fall back to the general path (which also explains errors)."""
-    if not (type(source) is np.ndarray and type(indices) is np.ndarray
-            and source.dtype == _U8 and indices.dtype == _I64 and indices.ndim == 1
-            and source.ndim >= 1 and source.size and source.flags.c_contiguous
-            and indices.flags.c_contiguous and type(scale) is float
-            and (threshold is None or type(threshold) is int and 0 <= threshold <= 255)):
+    if not (
+        type(source) is np.ndarray
+        and type(indices) is np.ndarray
+        and source.dtype == _U8
+        and indices.dtype == _I64
+        and indices.ndim == 1
+        and source.ndim >= 1
+        and source.size
+        and source.flags.c_contiguous
+        and indices.flags.c_contiguous
+        and type(scale) is float
+        and (threshold is None or type(threshold) is int and 0 <= threshold <= 255)
+    ):
         return None
     shape = indices.shape + source.shape[1:]
     if out is None:
         if dtype is not np.float32 and dtype is not np.float64:
             return None
         out = np.empty(shape, dtype)
-    elif not (type(out) is np.ndarray and out.shape == shape and out.dtype in _FLOATS
-              and out.dtype == dtype and out.flags.c_contiguous and out.flags.writeable):
+    elif not (
+        type(out) is np.ndarray
+        and out.shape == shape
+        and out.dtype in _FLOATS
+        and out.dtype == dtype
+        and out.flags.c_contiguous
+        and out.flags.writeable
+    ):
         return None
     row_len = source.size // source.shape[0]
     thr = -1 if threshold is None else threshold
@@ -122,9 +146,16 @@ def _fast(source: Any, indices: Any, scale: Any, threshold: Any, dtype: Any,
     return out
 
 
-def gather_scaled_labeled(source: Any, indices: Any, label_rows: Any, scale: float = 1.0, *,
-                          threshold: int | None = None, shape: tuple[int, ...] | None = None,
-                          dtype: Any = np.float32) -> tuple[np.ndarray, np.ndarray]:
+def gather_scaled_labeled(
+    source: Any,
+    indices: Any,
+    label_rows: Any,
+    scale: float = 1.0,
+    *,
+    threshold: int | None = None,
+    shape: tuple[int, ...] | None = None,
+    dtype: Any = np.float32,
+) -> tuple[np.ndarray, np.ndarray]:
     """A labelled batch in one native call: :func:`gather_scaled` of the pixel rows and
     the matching rows of a per-example label table.
 
@@ -174,30 +205,49 @@ def gather_scaled_labeled(source: Any, indices: Any, label_rows: Any, scale: flo
            [1., 0., 0.],
            [0., 0., 1.]], dtype=float32)
     """
-    if (type(source) is np.ndarray and type(indices) is np.ndarray
-            and type(label_rows) is np.ndarray and type(scale) is float
-            and (threshold is None or type(threshold) is int and 0 <= threshold <= 255)
-            and type(shape) is tuple and (dtype is np.float32 or dtype is np.float64)
-            and source.dtype == _U8 and indices.dtype == _I64 and source.ndim >= 1
-            and source.flags.c_contiguous and indices.flags.c_contiguous
-            and label_rows.flags.c_contiguous and label_rows.ndim >= 1
-            and label_rows.dtype.isnative
-            and len(label_rows) == len(source) and indices.ndim == 1):
+    if (
+        type(source) is np.ndarray
+        and type(indices) is np.ndarray
+        and type(label_rows) is np.ndarray
+        and type(scale) is float
+        and (threshold is None or type(threshold) is int and 0 <= threshold <= 255)
+        and type(shape) is tuple
+        and (dtype is np.float32 or dtype is np.float64)
+        and source.dtype == _U8
+        and indices.dtype == _I64
+        and source.ndim >= 1
+        and source.flags.c_contiguous
+        and indices.flags.c_contiguous
+        and label_rows.flags.c_contiguous
+        and label_rows.ndim >= 1
+        and label_rows.dtype.isnative
+        and len(label_rows) == len(source)
+        and indices.ndim == 1
+    ):
         # the per-batch hot path: the Cython entry checks layouts and shape itself
-        got = _kernels.gather_scaled_labeled(source, indices, label_rows, shape, scale,
-                                             -1 if threshold is None else threshold,
-                                             dtype is np.float64)
+        got = _kernels.gather_scaled_labeled(
+            source,
+            indices,
+            label_rows,
+            shape,
+            scale,
+            -1 if threshold is None else threshold,
+            dtype is np.float64,
+        )
         if type(got) is tuple:
             return got
     src = np.ascontiguousarray(source)
     if src.dtype != _U8 or src.ndim == 0:
-        raise TypeError(f"source must be a uint8 array (pixels) of at least one axis, got "
-                        f"dtype {src.dtype} and shape {src.shape}")
+        raise TypeError(
+            f"source must be a uint8 array (pixels) of at least one axis, got "
+            f"dtype {src.dtype} and shape {src.shape}"
+        )
     # the kernel copies bytes into a native-order result: swap first, or the values change
     labs = native_order(np.ascontiguousarray(label_rows))
     if labs.ndim == 0 or len(labs) != len(src):
-        raise ValueError(f"label_rows must have one row per source row ({len(src)}), got "
-                         f"shape {labs.shape}")
+        raise ValueError(
+            f"label_rows must have one row per source row ({len(src)}), got shape {labs.shape}"
+        )
     row_len = src.size // src.shape[0] if src.shape[0] else int(np.prod(src.shape[1:]))
     shape = src.shape[1:] if shape is None else _check_shape(shape, row_len)
     f64 = _check_dtype(dtype) == np.float64
@@ -216,8 +266,10 @@ def _check_shape(shape: Any, row_len: int) -> tuple[int, ...]:
     except TypeError:
         raise TypeError(f"shape must be a tuple of ints, got {shape!r}") from None
     if any(d < 0 for d in dims) or int(np.prod(dims, dtype=np.int64)) != row_len:
-        raise ValueError(f"shape must be non-negative sizes whose product is the source "
-                         f"row length {row_len}, got {shape!r}")
+        raise ValueError(
+            f"shape must be non-negative sizes whose product is the source "
+            f"row length {row_len}, got {shape!r}"
+        )
     return dims
 
 

@@ -1,4 +1,5 @@
 """One-hot encoding: the Python face of ``fi_one_hot`` (csrc/kernels.c)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,17 +14,24 @@ from fastiter.kernels._outputs import empty_output, zeros_or_recycled
 
 __all__ = ["one_hot"]
 
-_ONE_HOT_LABEL_DTYPES = tuple(np.dtype(t) for t in
-                              (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16))
-_ONE_HOT_OUT_DTYPES = tuple(np.dtype(t) for t in
-                            (np.bool_, np.uint8, np.int32, np.float16, np.float32, np.float64))
+_ONE_HOT_LABEL_DTYPES = tuple(
+    np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16)
+)
+_ONE_HOT_OUT_DTYPES = tuple(
+    np.dtype(t) for t in (np.bool_, np.uint8, np.int32, np.float16, np.float32, np.float64)
+)
 _SPARSE_CLASSES = 64
 # memoryview types the Cython wrapper accepts for each output dtype
 _OUT_VIEW = {np.dtype(np.bool_): np.uint8, np.dtype(np.float16): np.uint16}
 
 
-def one_hot(labels: Any, num_classes: int, dtype: DTypeLike = np.float32,
-            out: np.ndarray | None = None, axis: int = -1) -> np.ndarray:
+def one_hot(
+    labels: Any,
+    num_classes: int,
+    dtype: DTypeLike = np.float32,
+    out: np.ndarray | None = None,
+    axis: int = -1,
+) -> np.ndarray:
     """One-hot encode integer class labels.
 
     Parameters
@@ -68,17 +76,18 @@ def one_hot(labels: Any, num_classes: int, dtype: DTypeLike = np.float32,
         if lab.size == 0 and lab.dtype.kind == "f":
             lab = lab.astype(np.int64)
         else:
-            raise TypeError(f"labels must be int8, int16, int32, int64, uint8 or uint16, "
-                            f"got dtype {lab.dtype}")
+            raise TypeError(
+                f"labels must be int8, int16, int32, int64, uint8 or uint16, got dtype {lab.dtype}"
+            )
     num_classes = check_int("num_classes", num_classes, 1)
     odt = np.dtype(dtype)
     if odt not in _ONE_HOT_OUT_DTYPES:
-        raise TypeError(f"dtype must be bool, uint8, int32, float16, float32 or float64, "
-                        f"got {odt}")
+        raise TypeError(f"dtype must be bool, uint8, int32, float16, float32 or float64, got {odt}")
     nd = lab.ndim + 1
     if not -nd <= axis < nd:
-        raise ValueError(f"axis must be in [{-nd}, {nd - 1}] for labels of rank {lab.ndim}, "
-                         f"got {axis}")
+        raise ValueError(
+            f"axis must be in [{-nd}, {nd - 1}] for labels of rank {lab.ndim}, got {axis}"
+        )
     ax = axis % nd
     _check_size(lab, int(num_classes), odt)
     shape = lab.shape[:ax] + (int(num_classes),) + lab.shape[ax:]
@@ -104,8 +113,9 @@ def one_hot(labels: Any, num_classes: int, dtype: DTypeLike = np.float32,
     bad = _kernels.one_hot_into(lab2, view, FI_DTYPE_CODES[odt], zeroed)
     if bad >= 0:
         pos = [int(i) for i in np.unravel_index(bad, lab.shape)] if lab.ndim else []
-        raise ValueError(f"labels{pos} = {lab2.reshape(-1)[bad]} is outside "
-                         f"[0, num_classes={num_classes})")
+        raise ValueError(
+            f"labels{pos} = {lab2.reshape(-1)[bad]} is outside [0, num_classes={num_classes})"
+        )
     return out
 
 
@@ -119,7 +129,9 @@ def _check_size(lab: np.ndarray, num_classes: int, odt: np.dtype) -> None:
     limit = np.iinfo(np.intp).max
     nbytes = max(lab.size, 1) * num_classes * odt.itemsize
     if nbytes > limit:
-        raise ValueError(f"num_classes = {num_classes} is too large: labels of shape "
-                         f"{lab.shape} would need an output of {nbytes} bytes of {odt} "
-                         f"(at most {limit} bytes can be addressed); pass the real number "
-                         f"of classes")
+        raise ValueError(
+            f"num_classes = {num_classes} is too large: labels of shape "
+            f"{lab.shape} would need an output of {nbytes} bytes of {odt} "
+            f"(at most {limit} bytes can be addressed); pass the real number "
+            f"of classes"
+        )

@@ -9,6 +9,7 @@ cache holds at most ``MAX_BLOCKS`` freed outputs and ``MAX_BYTES`` in all (the m
 the caller itself just held); :func:`release_output_cache` gives it back, and
 ``FASTITER_OUTPUT_CACHE=0`` turns the cache off (every output is then a fresh array).
 """
+
 from __future__ import annotations
 
 import sys
@@ -22,9 +23,8 @@ from fastiter._core._alloc import BlockCache
 __all__ = ["empty_output", "zeros_or_recycled", "release_output_cache", "output_cache_stats"]
 
 MIN_BYTES = 1 << 20  # smaller outputs: malloc's own free lists already recycle them
-MAX_BLOCKS = 4       # e.g. a padded batch and its mask, twice over
+MAX_BLOCKS = 4  # e.g. a padded batch and its mask, twice over
 MAX_BYTES = 1 << 30
-
 
 
 def _enabled() -> bool:

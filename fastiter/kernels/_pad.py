@@ -5,6 +5,7 @@ writes every output byte once.  This module turns DL4J's alignment modes, Keras'
 ``padding``/``truncating`` spellings and explicit per-example offsets into those start
 steps, and validates everything first, so the kernel never sees a bad argument.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -32,8 +33,10 @@ def resolve_mode(mode: str, padding: str | None = None) -> str:
             raise ValueError(f"padding must be 'post' or 'pre', got {padding!r}")
         implied = _KERAS_PADDING[padding]
         if mode not in ("align_start", implied):
-            raise ValueError(f"padding={padding!r} means mode={implied!r}, which contradicts "
-                             f"mode={mode!r}; pass only one of them")
+            raise ValueError(
+                f"padding={padding!r} means mode={implied!r}, which contradicts "
+                f"mode={mode!r}; pass only one of them"
+            )
         return implied
     if not isinstance(mode, str) or mode.lower() not in MODES:
         raise ValueError(f"mode must be one of {MODES} (or padding='post'|'pre'), got {mode!r}")
@@ -45,8 +48,10 @@ def _as_sequences(sequences: Any, dtype: np.dtype | None):
     if isinstance(sequences, tuple) and len(sequences) == 2:
         return _from_pair(*sequences, dtype=dtype)
     if isinstance(sequences, np.ndarray) and sequences.dtype != object:
-        raise TypeError("sequences must be a list of arrays or a (values, offsets) tuple; "
-                        "for an equal-length batch array use list(array)")
+        raise TypeError(
+            "sequences must be a list of arrays or a (values, offsets) tuple; "
+            "for an equal-length batch array use list(array)"
+        )
     seqs = list(sequences)
     n = len(seqs)
     ptrs = np.empty(n, np.uintp)
@@ -73,8 +78,10 @@ def _convert_all(seqs: list, rank: int, features: int, dtype: DTypeLike | None):
     for i, a in enumerate(arrs):
         if a.ndim != rank or (rank == 2 and a.shape[1] != features):
             want = "[T]" if rank == 1 else f"[T, {features}]"
-            raise ValueError(f"sequences[{i}] has shape {a.shape}; every sequence must be "
-                             f"{want} like sequences[0]")
+            raise ValueError(
+                f"sequences[{i}] has shape {a.shape}; every sequence must be "
+                f"{want} like sequences[0]"
+            )
         if a.dtype.kind not in "biuf":
             raise TypeError(f"sequences[{i}] has non-numeric dtype {a.dtype}")
     odt = np.dtype(dtype) if dtype is not None else np.result_type(*arrs)
@@ -87,45 +94,56 @@ def _from_pair(values: Any, offsets: Any, dtype: np.dtype | None):
     if vals.ndim not in (1, 2):
         raise ValueError(f"values must be [sum(T_i)] or [sum(T_i), F], got shape {vals.shape}")
     if offs.ndim != 1 or offs.dtype.kind not in "iu" or offs.size < 1:
-        raise ValueError("offsets must be a 1-D integer array of N + 1 row offsets, "
-                         f"got shape {offs.shape} and dtype {offs.dtype}; pass a list to "
-                         "give a list of sequences")
+        raise ValueError(
+            "offsets must be a 1-D integer array of N + 1 row offsets, "
+            f"got shape {offs.shape} and dtype {offs.dtype}; pass a list to "
+            "give a list of sequences"
+        )
     offs = offs.astype(np.int64)
     lengths = np.diff(offs)
     if offs[0] < 0 or offs[-1] > vals.shape[0] or (lengths < 0).any():
-        raise ValueError(f"offsets must be non-decreasing within [0, {vals.shape[0]}] "
-                         f"(the rows of values), got {offs.tolist()[:8]}...")
+        raise ValueError(
+            f"offsets must be non-decreasing within [0, {vals.shape[0]}] "
+            f"(the rows of values), got {offs.tolist()[:8]}..."
+        )
     odt = np.dtype(dtype) if dtype is not None else vals.dtype
     if vals.dtype.kind not in "biuf":
         raise TypeError(f"values has non-numeric dtype {vals.dtype}")
     vals = np.ascontiguousarray(vals, dtype=odt)
     features = vals.shape[1] if vals.ndim == 2 else 1
     row_bytes = features * odt.itemsize
-    ptrs = (np.uint64(vals.ctypes.data) + offs[:-1].astype(np.uint64) * np.uint64(row_bytes))
+    ptrs = np.uint64(vals.ctypes.data) + offs[:-1].astype(np.uint64) * np.uint64(row_bytes)
     return ptrs.astype(np.uintp), lengths, vals.ndim, features, odt, vals
 
 
-def _starts(mode: str, lengths: np.ndarray, counts: np.ndarray, steps: int,
-            offsets: Any) -> np.ndarray:
+def _starts(
+    mode: str, lengths: np.ndarray, counts: np.ndarray, steps: int, offsets: Any
+) -> np.ndarray:
     if offsets is not None:
         starts = np.asarray(offsets)
         if starts.shape != lengths.shape or (starts.size and starts.dtype.kind not in "iu"):
-            raise ValueError(f"offsets must be {lengths.size} integers (one start step per "
-                             f"example), got shape {starts.shape} and dtype {starts.dtype}")
+            raise ValueError(
+                f"offsets must be {lengths.size} integers (one start step per "
+                f"example), got shape {starts.shape} and dtype {starts.dtype}"
+            )
         starts = starts.astype(np.int64)
         bad = np.flatnonzero((starts < 0) | (starts + counts > steps))
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"offsets[{i}] = {starts[i]} puts example {i} (length "
-                             f"{counts[i]}) outside [0, {steps}) steps")
+            raise ValueError(
+                f"offsets[{i}] = {starts[i]} puts example {i} (length "
+                f"{counts[i]}) outside [0, {steps}) steps"
+            )
         return starts
     if mode == "equal_length" and lengths.size:
         diff = np.flatnonzero(lengths != lengths[0])
         if diff.size:
             i = int(diff[0])
-            raise ValueError(f"mode='equal_length' needs sequences of equal length, but "
-                             f"sequence {i} has length {lengths[i]} and sequence 0 has "
-                             f"{lengths[0]}; use mode='align_start' or 'align_end' to pad")
+            raise ValueError(
+                f"mode='equal_length' needs sequences of equal length, but "
+                f"sequence {i} has length {lengths[i]} and sequence 0 has "
+                f"{lengths[0]}; use mode='align_start' or 'align_end' to pad"
+            )
     if mode == "align_end":
         return steps - counts
     return np.zeros_like(counts)
@@ -152,12 +170,20 @@ def _mask_dtype(mask_dtype: DTypeLike | None, odt: np.dtype) -> np.dtype:
     return odt if odt.kind == "f" else np.dtype(np.float32)
 
 
-def pad_sequences(sequences: Sequence[Any] | tuple[Any, Any], mode: str = "align_start",
-                  max_length: int | None = None, truncating: str = "post", value: Any = 0,
-                  dtype: DTypeLike | None = None, layout: str = "NFT",
-                  mask_dtype: DTypeLike | None = None, padding: str | None = None,
-                  offsets: Any = None, out: np.ndarray | None = None,
-                  mask_out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def pad_sequences(
+    sequences: Sequence[Any] | tuple[Any, Any],
+    mode: str = "align_start",
+    max_length: int | None = None,
+    truncating: str = "post",
+    value: Any = 0,
+    dtype: DTypeLike | None = None,
+    layout: str = "NFT",
+    mask_dtype: DTypeLike | None = None,
+    padding: str | None = None,
+    offsets: Any = None,
+    out: np.ndarray | None = None,
+    mask_out: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Pad variable-length sequences into one batch and build its ``[N, T]`` mask.
 
     Parameters
@@ -216,8 +242,7 @@ def pad_sequences(sequences: Sequence[Any] | tuple[Any, Any], mode: str = "align
     if truncating not in ("post", "pre"):
         raise ValueError(f"truncating must be 'post' or 'pre', got {truncating!r}")
     if layout not in LAYOUTS:
-        raise ValueError(f"layout must be 'NFT' ([N, F, T]) or 'NTF' ([N, T, F]), "
-                         f"got {layout!r}")
+        raise ValueError(f"layout must be 'NFT' ([N, F, T]) or 'NTF' ([N, T, F]), got {layout!r}")
     ptrs, lengths, rank, features, odt, keep = _as_sequences(sequences, dtype)
     if odt.kind not in "biuf":
         raise TypeError(f"dtype must be bool, integer or float, got {odt}")
@@ -234,8 +259,18 @@ def pad_sequences(sequences: Sequence[Any] | tuple[Any, Any], mode: str = "align
     out = _alloc(out, shape, odt, "out")
     mask_out = _alloc(mask_out, (n, steps), mdt, "mask_out")
     pad_bytes = _pad_bytes(value, odt)
-    bad = _kernels.pad_into(ptrs, src_begin, counts, starts, features, LAYOUTS[layout],
-                            pad_bytes, out, mask_out, np.ones((), mdt).tobytes())
+    bad = _kernels.pad_into(
+        ptrs,
+        src_begin,
+        counts,
+        starts,
+        features,
+        LAYOUTS[layout],
+        pad_bytes,
+        out,
+        mask_out,
+        np.ones((), mdt).tobytes(),
+    )
     if bad >= 0:  # pragma: no cover - the checks above make this unreachable
         raise AssertionError(f"fi_pad_sequences rejected example {bad}")
     del keep
@@ -250,8 +285,10 @@ def _pad_bytes(value: Any, odt: np.dtype) -> bytes:
         lo, hi = (0, 1) if odt.kind == "b" else (np.iinfo(odt).min, np.iinfo(odt).max)
         ok = bool(float(v) == int(v)) and lo <= int(v) <= hi if np.isfinite(v) else False
     if not ok:
-        raise TypeError(f"value {value!r} cannot be stored in dtype {odt}; pass a scalar "
-                        f"that {odt} represents exactly")
+        raise TypeError(
+            f"value {value!r} cannot be stored in dtype {odt}; pass a scalar "
+            f"that {odt} represents exactly"
+        )
     return v.astype(odt).tobytes()
 
 

@@ -6,6 +6,7 @@ run without the GIL.  The thread count (the calling thread included) comes from
 the CPUs this process may use (its affinity mask, capped by its cgroup's CPU quota; see
 :mod:`fastiter._cpus`).  Results never depend on it.
 """
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ A window starting at row ``s`` of a C-contiguous ``[S, F]`` block is the ``T`` r
 ``NFT`` (``[N, F, T]``) a tiled transpose.  No ``sliding_window_view``, no intermediate
 copy; large batches run on the native pool.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,8 +21,9 @@ from fastiter.kernels._common import check_out
 __all__ = ["gather_windows"]
 
 
-def gather_windows(block: np.ndarray, starts: Any, window: int, layout: str = "NFT",
-                   out: np.ndarray | None = None) -> np.ndarray:
+def gather_windows(
+    block: np.ndarray, starts: Any, window: int, layout: str = "NFT", out: np.ndarray | None = None
+) -> np.ndarray:
     """The windows ``block[s:s + window]`` for each ``s`` in ``starts``, as one batch.
 
     Parameters
@@ -55,15 +57,16 @@ def gather_windows(block: np.ndarray, starts: Any, window: int, layout: str = "N
             [7., 9.]]])
     """
     if not isinstance(block, np.ndarray) or block.ndim != 2 or not block.flags.c_contiguous:
-        raise ValueError("block must be a C-contiguous 2-D array [steps, features], got "
-                         f"{getattr(block, 'shape', type(block).__name__)}")
+        raise ValueError(
+            "block must be a C-contiguous 2-D array [steps, features], got "
+            f"{getattr(block, 'shape', type(block).__name__)}"
+        )
     if block.dtype.hasobject:
         raise TypeError("block must hold plain data, not Python objects")
     if not is_int(window) or window < 1:
         raise ValueError(f"window must be an integer >= 1, got {window!r}")
     if layout not in ("NFT", "NTF"):
-        raise ValueError(f"layout must be 'NFT' ([N, F, T]) or 'NTF' ([N, T, F]), "
-                         f"got {layout!r}")
+        raise ValueError(f"layout must be 'NFT' ([N, F, T]) or 'NTF' ([N, T, F]), got {layout!r}")
     idx = check_indices(starts)
     steps, feats = block.shape
     valid = steps - window + 1

@@ -10,6 +10,7 @@ Examples
 >>> with xr.open_mfdataset(paths, combine="by_coords") as back:
 ...     xr.testing.assert_identical(back.load(), ds)
 """
+
 from fastiter._extras import require_extra
 
 require_extra("netcdf", "fastiter.netcdf")
@@ -25,12 +26,12 @@ from fastiter.netcdf.result import SaveResult
 from fastiter.netcdf.resume import ResumeError, TargetsExistError
 from fastiter.netcdf.split import split_by_chunks
 from fastiter.netcdf.writer import (
-                                    VerificationError,
-                                    WritePlan,
-                                    plan_chunks,
-                                    run_plan,
-                                    save_chunks,
-                                    save_mfdataset,
+    VerificationError,
+    WritePlan,
+    plan_chunks,
+    run_plan,
+    save_chunks,
+    save_mfdataset,
 )
 
 __all__ = [

@@ -4,6 +4,7 @@ One rule for every such step (the workers' temporaries, the manifest, the run re
 the error that happened is the one raised, and a clean-up step that fails too is
 noted on it (``add_note``), never raised instead of it.
 """
+
 from __future__ import annotations
 
 import sys
@@ -27,8 +28,7 @@ def also(err: BaseException, what: str, fn: Callable[[], Any]) -> None:
     try:
         fn()
     except Exception as second:  # noqa: BLE001 - kept on the error being raised
-        note = (f"while {what} after this error, {type(second).__name__}: {second} "
-                f"also happened")
+        note = f"while {what} after this error, {type(second).__name__}: {second} also happened"
         if sys.version_info >= (3, 11):
             err.add_note(note)
         else:  # Python 3.10: the same attribute, which 3.11's tracebacks print

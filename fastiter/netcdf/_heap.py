@@ -6,6 +6,7 @@ temporaries.  Raising the mmap and trim thresholds lets a process serve them fro
 heap and reuse freed memory.  Both the fork pool's children and cluster workers (whose
 nanny pins the thresholds low) use this one switch.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -24,8 +25,7 @@ def libc() -> Any:
     if not _FOUND:
         try:
             lib = ctypes.CDLL(None)
-            _FOUND.append(lib if hasattr(lib, "mallopt") and hasattr(lib, "malloc_trim")
-                          else None)
+            _FOUND.append(lib if hasattr(lib, "mallopt") and hasattr(lib, "malloc_trim") else None)
         except OSError:  # pragma: no cover - no C library to load
             _FOUND.append(None)
     return _FOUND[0]

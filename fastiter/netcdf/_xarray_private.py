@@ -9,6 +9,7 @@ module's sake; ``tests/netcdf/test_xarray_private.py`` checks every name and sig
 here against the installed xarray, so a release that changes one fails loudly there (and
 at import here) instead of writing different files.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -20,11 +21,21 @@ from xarray.backends import locks as _locks
 from xarray.backends import netCDF4_ as _nc4
 from xarray.coding import times as _times
 
-__all__ = ["encode_dataset_coordinates", "cf_encoder", "force_native_endianness",
-           "encode_nc4_variable", "nc4_dtype", "encode_cf_variable", "ensure_dtype_not_object",
-           "extract_nc4_variable_encoding",
-           "encode_cf_datetime", "encode_cf_timedelta", "HDF5_LOCK", "NETCDFC_LOCK",
-           "EXPECTED"]
+__all__ = [
+    "encode_dataset_coordinates",
+    "cf_encoder",
+    "force_native_endianness",
+    "encode_nc4_variable",
+    "nc4_dtype",
+    "encode_cf_variable",
+    "ensure_dtype_not_object",
+    "extract_nc4_variable_encoding",
+    "encode_cf_datetime",
+    "encode_cf_timedelta",
+    "HDF5_LOCK",
+    "NETCDFC_LOCK",
+    "EXPECTED",
+]
 
 # (module, name) -> the leading parameters fastiter passes, in order (None: not callable)
 EXPECTED = {
@@ -35,9 +46,14 @@ EXPECTED = {
     (_nc4, "_force_native_endianness"): ("var",),
     (_nc4, "_encode_nc4_variable"): ("var", "name"),
     (_nc4, "_nc4_dtype"): ("var",),
-    (_nc4, "_extract_nc4_variable_encoding"): ("variable", "raise_on_invalid",
-                                               "lsd_okay", "h5py_okay", "backend",
-                                               "unlimited_dims"),
+    (_nc4, "_extract_nc4_variable_encoding"): (
+        "variable",
+        "raise_on_invalid",
+        "lsd_okay",
+        "h5py_okay",
+        "backend",
+        "unlimited_dims",
+    ),
     (_times, "encode_cf_datetime"): ("dates", "units", "calendar"),
     (_times, "encode_cf_timedelta"): ("timedeltas", "units"),
     (_locks, "HDF5_LOCK"): None,
@@ -55,7 +71,7 @@ def changed() -> list[str]:
             problems.append(f"{where} is gone")
         elif params is not None:
             try:
-                have = tuple(inspect.signature(obj).parameters)[:len(params)]
+                have = tuple(inspect.signature(obj).parameters)[: len(params)]
             except (TypeError, ValueError):
                 have = ()
             if have != params:
@@ -68,7 +84,8 @@ if _problems:
     raise ImportError(
         f"fastiter.netcdf relies on xarray internals that xarray {xarray.__version__} "
         f"changed: {'; '.join(_problems)}. Install the xarray range fastiter declares "
-        f"(pip install 'fastiter[netcdf]'), or report it to fastiter.")
+        f"(pip install 'fastiter[netcdf]'), or report it to fastiter."
+    )
 
 encode_dataset_coordinates = _conventions.encode_dataset_coordinates
 cf_encoder = _conventions.cf_encoder

@@ -8,6 +8,7 @@ usual case: the split follows the dask chunks), the parent optimises the whole g
 once and hands each worker just that chunk's culled tasks, which it runs with dask's
 synchronous scheduler.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -26,8 +27,9 @@ class LazyBlock:
 
     __slots__ = ("graph", "key", "shape", "dtype")
 
-    def __init__(self, graph: Mapping[Any, Any], key: tuple, shape: tuple[int, ...],
-                 dtype: np.dtype) -> None:
+    def __init__(
+        self, graph: Mapping[Any, Any], key: tuple, shape: tuple[int, ...], dtype: np.dtype
+    ) -> None:
         self.graph, self.key, self.shape, self.dtype = graph, key, shape, dtype
 
     @property
@@ -55,8 +57,9 @@ def optimise(arr: Any) -> tuple[Any, dict[Any, Any]]:
     return opt, dict(opt.__dask_graph__())
 
 
-def _block_index(chunks: Sequence[tuple[int, ...]], idx: Sequence[slice],
-                 shape: Sequence[int]) -> tuple[int, ...] | None:
+def _block_index(
+    chunks: Sequence[tuple[int, ...]], idx: Sequence[slice], shape: Sequence[int]
+) -> tuple[int, ...] | None:
     """The chunk that ``idx`` selects exactly, or None when it is not one whole chunk."""
     out = []
     for sizes, sl, n in zip(chunks, idx, shape):

@@ -28,6 +28,7 @@ cluster as fast as a plain process pool:
   flight, topped up in batches (a task holds no data until it runs, so memory stays
   near one piece per thread); results are tiny :class:`FileResult` records.
 """
+
 from __future__ import annotations
 
 import io
@@ -217,8 +218,10 @@ def _pinned_thresholds() -> tuple[int, int] | None:
     if trim is None and mmap is None:
         return None
     try:
-        return (int(trim) if trim is not None else 128 << 10,
-                int(mmap) if mmap is not None else 128 << 10)
+        return (
+            int(trim) if trim is not None else 128 << 10,
+            int(mmap) if mmap is not None else 128 << 10,
+        )
     except ValueError:
         return None
 
@@ -244,8 +247,9 @@ def _release_heap() -> bool:
         return True
 
 
-def _write_task(index: int, path: str, chunk: str, payload: bytes, call: str,
-                used: tuple[str, ...]) -> FileResult:
+def _write_task(
+    index: int, path: str, chunk: str, payload: bytes, call: str, used: tuple[str, ...]
+) -> FileResult:
     """The cluster task: rebuild the job from its payload and the stash, then write."""
     with _STASH_LOCK:
         shared = dict(_STASH.get(call, {}))
@@ -254,10 +258,13 @@ def _write_task(index: int, path: str, chunk: str, payload: bytes, call: str,
     try:
         job = _Unpickler(payload, shared).load()
     except Exception as err:  # noqa: BLE001 - raised below as ChunkWriteError, naming the error
-        raise ChunkWriteError(f"writing {path} (chunk {index}: {chunk}) failed: the worker "
-                              f"could not unpickle the job ({type(err).__name__}: {err}); "
-                              f"do the workers have the same packages as the client?",
-                              path, chunk) from None
+        raise ChunkWriteError(
+            f"writing {path} (chunk {index}: {chunk}) failed: the worker "
+            f"could not unpickle the job ({type(err).__name__}: {err}); "
+            f"do the workers have the same packages as the client?",
+            path,
+            chunk,
+        ) from None
     _reuse_heap()
     job.piece = _computed(job.piece)
     return run_job(job)
@@ -275,8 +282,9 @@ def _computed(piece: Any) -> Any:
     from dask.core import flatten
     from dask.local import get_sync
 
-    lazy = {name: var.data for name, var in piece.variables.items()
-            if dask.is_dask_collection(var.data)}
+    lazy = {
+        name: var.data for name, var in piece.variables.items() if dask.is_dask_collection(var.data)
+    }
     if not lazy:
         return piece
     graph: dict[Any, Any] = {}
@@ -295,14 +303,18 @@ def _computed(piece: Any) -> Any:
 
 # --- client side ------------------------------------------------------------------------
 def _lost(job: FileJob, err: BaseException) -> ChunkWriteError:
-    return ChunkWriteError(f"writing {job.path} (chunk {job.index}: {job.chunk}) failed: "
-                           f"the worker running it died ({type(err).__name__}: {err}); "
-                           f"no partial file was left under a final name", job.path,
-                           job.chunk)
+    return ChunkWriteError(
+        f"writing {job.path} (chunk {job.index}: {job.chunk}) failed: "
+        f"the worker running it died ({type(err).__name__}: {err}); "
+        f"no partial file was left under a final name",
+        job.path,
+        job.chunk,
+    )
 
 
-def run_distributed(client: Any, jobs: Iterable[FileJob], limit: int | None = None
-                    ) -> Iterator[FileResult]:
+def run_distributed(
+    client: Any, jobs: Iterable[FileJob], limit: int | None = None
+) -> Iterator[FileResult]:
     """Yield a :class:`FileResult` per job as the cluster finishes it; raise the first failure.
 
     ``limit`` bounds the tasks in flight (default: four per cluster thread).  They are
@@ -322,10 +334,17 @@ def run_distributed(client: Any, jobs: Iterable[FileJob], limit: int | None = No
         if not batch:
             return
         js, payloads, used = zip(*batch)
-        futs = client.map(_write_task, [j.index for j in js], [j.path for j in js],
-                          [j.chunk for j in js], payloads, [call] * len(js), used,
-                          key=[f"fastiter-write-{call}-{j.index}{attempt}" for j in js],
-                          pure=False)
+        futs = client.map(
+            _write_task,
+            [j.index for j in js],
+            [j.path for j in js],
+            [j.chunk for j in js],
+            payloads,
+            [call] * len(js),
+            used,
+            key=[f"fastiter-write-{call}-{j.index}{attempt}" for j in js],
+            pure=False,
+        )
         pending.update(zip(futs, js))
         ac.update(futs)
 
@@ -351,8 +370,9 @@ def run_distributed(client: Any, jobs: Iterable[FileJob], limit: int | None = No
             pass
 
 
-def _collect(fut: Any, pending: dict[Any, FileJob], packer: _JobPacker,
-             submit: Any) -> Iterator[FileResult]:
+def _collect(
+    fut: Any, pending: dict[Any, FileJob], packer: _JobPacker, submit: Any
+) -> Iterator[FileResult]:
     """The finished task's result; a job whose worker lacked the stash goes again inline."""
     from distributed import KilledWorker
 

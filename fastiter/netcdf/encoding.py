@@ -8,6 +8,7 @@ xarray's own CF encoders (``encode_dataset_coordinates``, ``cf_encoder`` and the
 store's variable encoders) on one piece with that plan, so every file agrees and
 ``open_mfdataset`` recombines them exactly.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -23,8 +24,15 @@ from fastiter.netcdf import _xarray_private as _xp  # the store's own encoders (
 from fastiter.netcdf._xarray_private import encode_cf_datetime, encode_cf_timedelta
 from fastiter.netcdf.blocks import block_of, optimise
 
-__all__ = ["plan_encoding", "encode_piece", "encode_pieces", "check_encoded",
-           "EncodedVariable", "EncodedPiece", "h5netcdf_kwargs"]
+__all__ = [
+    "plan_encoding",
+    "encode_piece",
+    "encode_pieces",
+    "check_encoded",
+    "EncodedVariable",
+    "EncodedPiece",
+    "h5netcdf_kwargs",
+]
 
 _STALE = ("source", "original_shape", "chunksizes", "preferred_chunks", "contiguous")
 
@@ -40,8 +48,10 @@ def _compression_encoding(compression: Any) -> dict[str, Any]:
         return {"zlib": True, "complevel": int(compression), "shuffle": True}
     if isinstance(compression, Mapping):
         return dict(compression)
-    raise TypeError(f"compression must be None, a zlib level 1-9 or a dict of netCDF4 "
-                    f"encoding keywords, got {compression!r}")
+    raise TypeError(
+        f"compression must be None, a zlib level 1-9 or a dict of netCDF4 "
+        f"encoding keywords, got {compression!r}"
+    )
 
 
 def _is_time_like(var: xr.Variable) -> str | None:
@@ -66,8 +76,9 @@ def _pin_time(name: str, var: xr.Variable, enc: dict[str, Any], kind: str) -> No
     data = var.data if var.chunks is not None else np.asarray(var.values)
     try:
         if kind == "datetime":
-            num, units, calendar = encode_cf_datetime(data, enc.get("units"),
-                                                      enc.get("calendar"), enc.get("dtype"))
+            num, units, calendar = encode_cf_datetime(
+                data, enc.get("units"), enc.get("calendar"), enc.get("dtype")
+            )
             enc.setdefault("calendar", calendar)
         else:
             num, units = encode_cf_timedelta(data, enc.get("units"), enc.get("dtype"))
@@ -77,8 +88,9 @@ def _pin_time(name: str, var: xr.Variable, enc: dict[str, Any], kind: str) -> No
     enc.setdefault("dtype", num.dtype)
 
 
-def plan_encoding(ds: xr.Dataset, encoding: Mapping[str, Mapping[str, Any]] | None = None,
-                  compression: Any = None) -> dict[str, dict[str, Any]]:
+def plan_encoding(
+    ds: xr.Dataset, encoding: Mapping[str, Mapping[str, Any]] | None = None, compression: Any = None
+) -> dict[str, dict[str, Any]]:
     """Each variable's encoding, fixed once for every file written from ``ds``.
 
     Parameters
@@ -102,8 +114,10 @@ def plan_encoding(ds: xr.Dataset, encoding: Mapping[str, Mapping[str, Any]] | No
     overrides: dict[Any, Mapping[str, Any]] = dict(encoding or {})
     unknown = set(overrides) - set(ds.variables)
     if unknown:
-        raise ValueError(f"encoding names variables {sorted(unknown)} that ds does not "
-                         f"have; its variables are {sorted(map(str, ds.variables))}")
+        raise ValueError(
+            f"encoding names variables {sorted(unknown)} that ds does not "
+            f"have; its variables are {sorted(map(str, ds.variables))}"
+        )
     comp = _compression_encoding(compression)
     plan: dict[str, dict[str, Any]] = {}
     for name, var in ds.variables.items():
@@ -113,9 +127,11 @@ def plan_encoding(ds: xr.Dataset, encoding: Mapping[str, Mapping[str, Any]] | No
         if "chunksizes" in user:
             enc["chunksizes"] = tuple(user["chunksizes"])
         if var.dtype.kind == "c":
-            raise TypeError(f"variable {name!r} is complex ({var.dtype}); netCDF has no "
-                            f"complex type that xarray reads back by default, so nothing "
-                            f"was written. Store its .real and .imag as two variables.")
+            raise TypeError(
+                f"variable {name!r} is complex ({var.dtype}); netCDF has no "
+                f"complex type that xarray reads back by default, so nothing "
+                f"was written. Store its .real and .imag as two variables."
+            )
         kind = _is_time_like(var)
         if kind is not None:
             _pin_time(str(name), var, enc, kind)
@@ -168,17 +184,21 @@ def _clamp_chunks(create: dict[str, Any], shape: tuple[int, ...], unlimited_dim:
     if sizes is None:
         return
     if len(sizes) != len(shape):
-        raise ValueError(f"chunksizes {tuple(sizes)} has {len(sizes)} entries for a "
-                         f"variable of rank {len(shape)}")
+        raise ValueError(
+            f"chunksizes {tuple(sizes)} has {len(sizes)} entries for a "
+            f"variable of rank {len(shape)}"
+        )
     if 0 in shape and not unlimited_dim:
         del create["chunksizes"]
         return
-    create["chunksizes"] = tuple(max(1, min(int(c), s)) if s else int(c)
-                                 for c, s in zip(sizes, shape))
+    create["chunksizes"] = tuple(
+        max(1, min(int(c), s)) if s else int(c) for c, s in zip(sizes, shape)
+    )
 
 
-def encode_piece(piece: xr.Dataset, plan: Mapping[str, Mapping[str, Any]],
-                 unlimited_dims: Any = None) -> EncodedPiece:
+def encode_piece(
+    piece: xr.Dataset, plan: Mapping[str, Mapping[str, Any]], unlimited_dims: Any = None
+) -> EncodedPiece:
     """Run xarray's CF encoding on one piece with the fixed ``plan``.
 
     The returned data may still be lazy (dask); the writer materialises one variable at
@@ -194,8 +214,11 @@ def encode_piece(piece: xr.Dataset, plan: Mapping[str, Mapping[str, Any]],
     except Exception as err:
         _name_the_variable(err, variables)
         raise
-    out = EncodedPiece(dims={str(k): int(v) for k, v in piece.sizes.items()},
-                       unlimited={str(u) for u in unlimited}, attrs=dict(attrs))
+    out = EncodedPiece(
+        dims={str(k): int(v) for k, v in piece.sizes.items()},
+        unlimited={str(u) for u in unlimited},
+        attrs=dict(attrs),
+    )
     for name, var in variables.items():
         try:
             out.variables.append(_encode_nc4(str(name), var, unlimited))
@@ -225,11 +248,11 @@ def _encode_nc4(name: str, var: xr.Variable, unlimited: set[str]) -> EncodedVari
     vattrs = dict(var.attrs)
     fill = vattrs.pop("_FillValue", None)
     datatype = _xp.nc4_dtype(var)
-    create = _xp.extract_nc4_variable_encoding(var, raise_on_invalid=True,
-                                                 unlimited_dims=list(unlimited))
+    create = _xp.extract_nc4_variable_encoding(
+        var, raise_on_invalid=True, unlimited_dims=list(unlimited)
+    )
     create.pop("_FillValue", None)
-    out = EncodedVariable(name, tuple(map(str, var.dims)), datatype, fill, create, vattrs,
-                          var.data)
+    out = EncodedVariable(name, tuple(map(str, var.dims)), datatype, fill, create, vattrs, var.data)
     _finish_create(out, var.shape, unlimited)
     return out
 
@@ -239,8 +262,10 @@ def check_encoded(enc: EncodedPiece, engine: str) -> None:
     for v in enc.variables:
         dt = v.datatype
         if dt is not str and not (isinstance(dt, np.dtype) and dt.kind in "biufS"):
-            raise TypeError(f"variable {v.name!r} encodes to {dt!r}, which netCDF4 cannot "
-                            f"store; nothing was written")
+            raise TypeError(
+                f"variable {v.name!r} encodes to {dt!r}, which netCDF4 cannot "
+                f"store; nothing was written"
+            )
         if engine == "h5netcdf":
             h5netcdf_kwargs(v)
 
@@ -268,8 +293,10 @@ def h5netcdf_kwargs(v: EncodedVariable) -> dict[str, Any]:
     create.pop("chunksizes", None)
     create.pop("contiguous", None)
     if create:
-        raise ValueError(f"engine='h5netcdf' cannot honour encoding {sorted(create)} of "
-                         f"variable {v.name!r}; use engine='netcdf4'")
+        raise ValueError(
+            f"engine='h5netcdf' cannot honour encoding {sorted(create)} of "
+            f"variable {v.name!r}; use engine='netcdf4'"
+        )
     return kw
 
 
@@ -278,10 +305,15 @@ def _finish_create(v: EncodedVariable, shape: tuple[int, ...], unlimited: set[st
     create = v.create
     has_unlimited = any(d in unlimited for d in v.dims)
     _clamp_chunks(create, shape, has_unlimited)
-    if (len(shape) and 0 not in shape and not has_unlimited
-            and create.get("compression") is None
-            and create.get("chunksizes") is None and not create.get("fletcher32")
-            and v.datatype is not str):
+    if (
+        len(shape)
+        and 0 not in shape
+        and not has_unlimited
+        and create.get("compression") is None
+        and create.get("chunksizes") is None
+        and not create.get("fletcher32")
+        and v.datatype is not str
+    ):
         # One contiguous extent: HDF5 writes it in one go, no chunk index.
         create.setdefault("contiguous", True)
 
@@ -291,8 +323,9 @@ def _finish_create(v: EncodedVariable, shape: tuple[int, ...], unlimited: set[st
 _LAZY_BYTES = 1 << 20
 
 
-def _lazy_stand_in(ds: xr.Dataset, chunks: Mapping[Any, tuple[int, ...]]
-                   ) -> tuple[xr.Dataset, dict[str, tuple[Any, np.ndarray]]]:
+def _lazy_stand_in(
+    ds: xr.Dataset, chunks: Mapping[Any, tuple[int, ...]]
+) -> tuple[xr.Dataset, dict[str, tuple[Any, np.ndarray]]]:
     """``ds`` with its big numpy variables wrapped as dask arrays chunked like the split."""
     import uuid
 
@@ -302,8 +335,12 @@ def _lazy_stand_in(ds: xr.Dataset, chunks: Mapping[Any, tuple[int, ...]]
     originals: dict[str, tuple[Any, np.ndarray]] = {}
     out = ds.copy(deep=False)
     for name, var in ds.variables.items():
-        if (name in ds.indexes or var.chunks is not None or var.nbytes < _LAZY_BYTES
-                or var.dtype.kind not in "biufcmM"):
+        if (
+            name in ds.indexes
+            or var.chunks is not None
+            or var.nbytes < _LAZY_BYTES
+            or var.dtype.kind not in "biufcmM"
+        ):
             continue
         data = np.asarray(var.data)
         blocks = tuple(chunks.get(d, (n,)) for d, n in zip(var.dims, data.shape))
@@ -320,9 +357,12 @@ def _lazy_stand_in(ds: xr.Dataset, chunks: Mapping[Any, tuple[int, ...]]
     return out, originals
 
 
-def encode_pieces(ds: xr.Dataset, plan: Mapping[str, Mapping[str, Any]],
-                  slices: Sequence[Mapping[str, slice]], unlimited_dims: Any = None
-                  ) -> list[EncodedPiece]:
+def encode_pieces(
+    ds: xr.Dataset,
+    plan: Mapping[str, Mapping[str, Any]],
+    slices: Sequence[Mapping[str, slice]],
+    unlimited_dims: Any = None,
+) -> list[EncodedPiece]:
     """:func:`encode_piece` for every ``ds.isel(s)``, running xarray's encoders only once.
 
     CF encoding is elementwise along the split dimensions, so encoding the whole
@@ -346,17 +386,20 @@ def encode_pieces(ds: xr.Dataset, plan: Mapping[str, Mapping[str, Any]],
     return [_slice_encoded(whole, s, optimised) for s in (slices or [{}])]
 
 
-def _block_sizes(slices: Sequence[Mapping[str, slice]], dim: str, length: int
-                 ) -> tuple[int, ...]:
+def _block_sizes(slices: Sequence[Mapping[str, slice]], dim: str, length: int) -> tuple[int, ...]:
     """The split along ``dim`` as dask chunk sizes (pieces tile each split dimension)."""
     bounds = sorted({s[dim].indices(length)[:2] for s in slices})
     return tuple(stop - start for start, stop in bounds)
 
 
-def _slice_encoded(whole: EncodedPiece, slices: Mapping[str, slice],
-                   optimised: Mapping[str, tuple[Any, dict[Any, Any]]]) -> EncodedPiece:
-    dims = {d: (len(range(*slices[d].indices(n))) if d in slices else n)
-            for d, n in whole.dims.items()}
+def _slice_encoded(
+    whole: EncodedPiece,
+    slices: Mapping[str, slice],
+    optimised: Mapping[str, tuple[Any, dict[Any, Any]]],
+) -> EncodedPiece:
+    dims = {
+        d: (len(range(*slices[d].indices(n))) if d in slices else n) for d, n in whole.dims.items()
+    }
     out = EncodedPiece(dims=dims, unlimited=set(whole.unlimited), attrs=dict(whole.attrs))
     for v in whole.variables:
         idx = tuple(slices.get(d, slice(None)) for d in v.dims)
@@ -367,10 +410,13 @@ def _slice_encoded(whole: EncodedPiece, slices: Mapping[str, slice],
         # Re-finishing the whole's storage choices for this shape gives what encoding
         # the piece alone gives: min(min(c, whole), piece) == min(c, piece).
         create = dict(v.create)
-        piece_var = EncodedVariable(v.name, v.dims, v.datatype, v.fill_value, create,
-                                    dict(v.attrs), data)
-        _finish_create(piece_var, tuple(dims.get(d, n)
-                                        for d, n in zip(v.dims, np.shape(v.data))),
-                       whole.unlimited)
+        piece_var = EncodedVariable(
+            v.name, v.dims, v.datatype, v.fill_value, create, dict(v.attrs), data
+        )
+        _finish_create(
+            piece_var,
+            tuple(dims.get(d, n) for d, n in zip(v.dims, np.shape(v.data))),
+            whole.unlimited,
+        )
         out.variables.append(piece_var)
     return out

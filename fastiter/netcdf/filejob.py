@@ -8,6 +8,7 @@ digest of each variable's data (:mod:`fastiter.netcdf.integrity`) and ``os.repla
 into place.  Any failure removes the temporary file and is re-raised as a
 :class:`ChunkWriteError` naming the file and the chunk and carrying the traceback.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -29,8 +30,15 @@ from fastiter.netcdf._cleanup import also
 from fastiter.netcdf.encoding import EncodedPiece, encode_piece, h5netcdf_kwargs
 from fastiter.netcdf.integrity import content_digests, file_regions, summary_digest
 
-__all__ = ["FileJob", "FileResult", "ChunkWriteError", "run_job",
-           "temp_path_for", "fault_hook", "TEMP_MARK"]
+__all__ = [
+    "FileJob",
+    "FileResult",
+    "ChunkWriteError",
+    "run_job",
+    "temp_path_for",
+    "fault_hook",
+    "TEMP_MARK",
+]
 
 TEMP_MARK = ".tmp-"
 
@@ -163,8 +171,9 @@ def _maybe_fault(job: FileJob, stage: str) -> None:
         time.sleep(120)
 
 
-def _write_netcdf4(path: str, enc: EncodedPiece, job: FileJob,
-                   content: dict[str, str] | None = None) -> int:
+def _write_netcdf4(
+    path: str, enc: EncodedPiece, job: FileJob, content: dict[str, str] | None = None
+) -> int:
     import netCDF4
 
     nbytes = 0
@@ -172,8 +181,7 @@ def _write_netcdf4(path: str, enc: EncodedPiece, job: FileJob,
         for dim, size in enc.dims.items():
             nc.createDimension(dim, None if dim in enc.unlimited else size)
         for v in enc.variables:
-            var = nc.createVariable(v.name, v.datatype, v.dims, fill_value=v.fill_value,
-                                    **v.create)
+            var = nc.createVariable(v.name, v.datatype, v.dims, fill_value=v.fill_value, **v.create)
             var.setncatts(v.attrs)
             var.set_auto_maskandscale(False)
             data = _materialise(v.data)
@@ -188,8 +196,9 @@ def _write_netcdf4(path: str, enc: EncodedPiece, job: FileJob,
     return nbytes
 
 
-def _write_h5netcdf(path: str, enc: EncodedPiece, job: FileJob,
-                    content: dict[str, str] | None = None) -> int:
+def _write_h5netcdf(
+    path: str, enc: EncodedPiece, job: FileJob, content: dict[str, str] | None = None
+) -> int:
     import h5netcdf
 
     nbytes = 0
@@ -199,8 +208,9 @@ def _write_h5netcdf(path: str, enc: EncodedPiece, job: FileJob,
             data = _materialise(v.data)
             _note(job, content, v.name, data)
             nbytes += data.nbytes
-            var = f.create_variable(v.name, v.dims, dtype=v.datatype, fillvalue=v.fill_value,
-                                    **h5netcdf_kwargs(v))
+            var = f.create_variable(
+                v.name, v.dims, dtype=v.datatype, fillvalue=v.fill_value, **h5netcdf_kwargs(v)
+            )
             if data.size:
                 var[...] = data
             for k, val in v.attrs.items():
@@ -214,8 +224,7 @@ def _write_h5netcdf(path: str, enc: EncodedPiece, job: FileJob,
 _ENGINES = {"netcdf4": _write_netcdf4, "h5netcdf": _write_h5netcdf}
 
 
-def _write_with_library(tmp: str, enc: EncodedPiece, job: FileJob,
-                        content: dict[str, str]) -> int:
+def _write_with_library(tmp: str, enc: EncodedPiece, job: FileJob, content: dict[str, str]) -> int:
     """netCDF4/h5netcdf write; the first file of a structure also records its layout."""
     key = layout.layout_key(enc, job.engine) if layout.ENABLED else None
     if job.use_lock:
@@ -249,8 +258,9 @@ def _layout_arrays(enc: EncodedPiece, lay: layout.Layout) -> dict[str, np.ndarra
     return arrays
 
 
-def _write_file(tmp: str, enc: EncodedPiece, job: FileJob
-                ) -> tuple[int, list | None, dict[str, str]]:
+def _write_file(
+    tmp: str, enc: EncodedPiece, job: FileJob
+) -> tuple[int, list | None, dict[str, str]]:
     """Write ``tmp``; returns (data bytes, regions if hashed while writing, content)."""
     key = layout.layout_key(enc, job.engine) if layout.ENABLED else None
     lay = layout.lookup(key) if key is not None else None
@@ -258,11 +268,15 @@ def _write_file(tmp: str, enc: EncodedPiece, job: FileJob
     if isinstance(lay, layout.Layout):
         arrays = _layout_arrays(enc, lay)
         if arrays is not None:
-            regions = layout.write_with_layout(tmp, lay, arrays, job.checksum,
-                                               between=lambda: _maybe_fault(job, "mid-write"))
+            regions = layout.write_with_layout(
+                tmp, lay, arrays, job.checksum, between=lambda: _maybe_fault(job, "mid-write")
+            )
             # The data regions sit between the header runs: digests of each variable.
-            content = ({name: regions[2 * i + 1][1] for i, (name, _) in
-                        enumerate(lay.extents)} if regions else {})
+            content = (
+                {name: regions[2 * i + 1][1] for i, (name, _) in enumerate(lay.extents)}
+                if regions
+                else {}
+            )
             return sum(a.nbytes for a in arrays.values()), regions, content
     content = {}
     return _write_with_library(tmp, enc, job, content), None, content
@@ -276,8 +290,7 @@ def _own_copy(enc: EncodedPiece) -> EncodedPiece:
     stored back into it stayed in memory until the end, so peak RSS grew with the
     dataset instead of the chunk.  The copy, and the data, go when the file is written.
     """
-    return dataclasses.replace(enc, variables=[dataclasses.replace(v)
-                                               for v in enc.variables])
+    return dataclasses.replace(enc, variables=[dataclasses.replace(v) for v in enc.variables])
 
 
 def _remove_if_there(path: str) -> None:
@@ -289,8 +302,11 @@ def _remove_if_there(path: str) -> None:
 
 def _write_and_replace(job: FileJob) -> FileResult:
     t0 = time.perf_counter()
-    enc = (_own_copy(job.encoded) if job.encoded is not None
-           else encode_piece(job.piece, job.plan, job.unlimited_dims))
+    enc = (
+        _own_copy(job.encoded)
+        if job.encoded is not None
+        else encode_piece(job.piece, job.plan, job.unlimited_dims)
+    )
     tmp = temp_path_for(job.path)
     try:
         nbytes, regions, content = _write_file(tmp, enc, job)
@@ -313,8 +329,9 @@ def _write_and_replace(job: FileJob) -> FileResult:
         assert regions is not None  # hashed above whenever a checksum is asked for
         record = {"algorithm": job.checksum, "regions": regions, "content": content}
         digest = summary_digest(regions, job.checksum)
-    return FileResult(job.index, job.path, size, digest, job.checksum,
-                      time.perf_counter() - t0, nbytes, record)
+    return FileResult(
+        job.index, job.path, size, digest, job.checksum, time.perf_counter() - t0, nbytes, record
+    )
 
 
 def run_job(job: FileJob) -> FileResult:
@@ -323,6 +340,9 @@ def run_job(job: FileJob) -> FileResult:
         return _write_and_replace(job)
     except Exception as err:  # noqa: BLE001 - raised below as ChunkWriteError with the traceback
         tb = traceback.format_exc()
-        raise ChunkWriteError(f"writing {job.path} (chunk {job.index}: {job.chunk}) failed: "
-                              f"{type(err).__name__}: {err}\n--- worker traceback ---\n{tb}",
-                              job.path, job.chunk) from None
+        raise ChunkWriteError(
+            f"writing {job.path} (chunk {job.index}: {job.chunk}) failed: "
+            f"{type(err).__name__}: {err}\n--- worker traceback ---\n{tb}",
+            job.path,
+            job.chunk,
+        ) from None

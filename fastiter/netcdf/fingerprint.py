@@ -8,6 +8,7 @@ record holds the digest of every variable's data as it was written
 (:mod:`fastiter.netcdf.integrity`), and resume re-hashes the source pieces it would keep
 (:func:`fastiter.netcdf.resume.check_content`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -44,22 +45,32 @@ def _plan_text(slices: Sequence[Mapping[str, slice]], sizes: Mapping[Hashable, i
             bounds = dims.setdefault(d, [])
             if (start, stop) not in bounds:
                 bounds.append((start, stop))
-    return ", ".join(f"{d}: {_runs([b - a for a, b in sorted(v)])}" for d, v in dims.items()
-                     ) or "one file"
+    return (
+        ", ".join(f"{d}: {_runs([b - a for a, b in sorted(v)])}" for d, v in dims.items())
+        or "one file"
+    )
 
 
-def source_fingerprint(ds: xr.Dataset, plan: Mapping[str, Mapping[str, Any]],
-                       slices: Sequence[Mapping[str, slice]], engine: str) -> dict[str, str]:
+def source_fingerprint(
+    ds: xr.Dataset,
+    plan: Mapping[str, Mapping[str, Any]],
+    slices: Sequence[Mapping[str, slice]],
+    engine: str,
+) -> dict[str, str]:
     """``{part: value}`` for every part of ``ds`` that shapes the files written from it."""
-    fp = {"engine": engine,
-          "dimensions": ", ".join(f"{d}={n}" for d, n in ds.sizes.items()),
-          "chunk plan": _plan_text(slices, ds.sizes),
-          "global attributes": _short(ds.attrs)}
+    fp = {
+        "engine": engine,
+        "dimensions": ", ".join(f"{d}={n}" for d, n in ds.sizes.items()),
+        "chunk plan": _plan_text(slices, ds.sizes),
+        "global attributes": _short(ds.attrs),
+    }
     for name, var in ds.variables.items():
         kind = "coordinate" if name in ds.coords else "variable"
-        fp[f"{kind} {name!r}"] = (f"({', '.join(map(str, var.dims))}) {var.dtype} "
-                                  f"attrs {_short(var.attrs)} "
-                                  f"encoding {_short(plan.get(str(name), {}))}")
+        fp[f"{kind} {name!r}"] = (
+            f"({', '.join(map(str, var.dims))}) {var.dtype} "
+            f"attrs {_short(var.attrs)} "
+            f"encoding {_short(plan.get(str(name), {}))}"
+        )
         if var.chunks is not None:
             from dask.base import tokenize
 

@@ -14,6 +14,7 @@ record costs a few percent of a page-cache write instead of doubling it.  It gua
 against corruption (a flipped byte, a truncated or replaced file), not against an
 adversary; ``checksum='sha256'`` records a cryptographic digest instead, at that cost.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,16 @@ from typing import Any
 import numpy as np
 import xxhash  # imported here so forked workers inherit it
 
-__all__ = ["ALGORITHMS", "DEFAULT", "new_hash", "write_hashed", "file_regions",
-           "content_digests", "summary_digest", "check_file"]
+__all__ = [
+    "ALGORITHMS",
+    "DEFAULT",
+    "new_hash",
+    "write_hashed",
+    "file_regions",
+    "content_digests",
+    "summary_digest",
+    "check_file",
+]
 
 DEFAULT = "xxh3"
 ALGORITHMS = ("xxh3", "crc32", "sha256", "sha1", "md5", "blake2b")
@@ -71,8 +80,12 @@ def _digest(buf: Any, algorithm: str) -> str:
 _HOT_BLOCK = 1 << 20
 
 
-def write_hashed(fd: int, bufs: Sequence[Any], algorithm: str | None,
-                 after_second: Callable[[], None] | None = None) -> list[list[Any]] | None:
+def write_hashed(
+    fd: int,
+    bufs: Sequence[Any],
+    algorithm: str | None,
+    after_second: Callable[[], None] | None = None,
+) -> list[list[Any]] | None:
     """Write ``bufs`` to ``fd`` in order; return their regions, hashed on the way.
 
     Each 1 MiB block is hashed right after ``write`` copied it, while it is still in
@@ -87,7 +100,7 @@ def write_hashed(fd: int, bufs: Sequence[Any], algorithm: str | None,
         mv = memoryview(b).cast("B")
         h = new_hash(algorithm) if algorithm else None
         for off in range(0, len(mv), _HOT_BLOCK):
-            block = mv[off:off + _HOT_BLOCK]
+            block = mv[off : off + _HOT_BLOCK]
             done = 0
             while done < len(block):
                 done += os.write(fd, block[done:])
@@ -119,8 +132,7 @@ def _array_bytes(a: np.ndarray) -> Any:
 
 def content_digests(arrays: Mapping[str, np.ndarray], algorithm: str) -> dict[str, str]:
     """One digest per variable of the exact array bytes that were written."""
-    return {name: _digest(_array_bytes(np.asarray(a)), algorithm)
-            for name, a in arrays.items()}
+    return {name: _digest(_array_bytes(np.asarray(a)), algorithm) for name, a in arrays.items()}
 
 
 def summary_digest(regions: Sequence[Sequence[Any]], algorithm: str) -> str:

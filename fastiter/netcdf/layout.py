@@ -17,6 +17,7 @@ Anything that does not fit (compression, chunked storage, unlimited dimensions,
 strings, a dtype cast netCDF4 would do, a variable HDF5 did not store as one extent)
 is written by netCDF4 as before.
 """
+
 from __future__ import annotations
 
 import os
@@ -45,7 +46,7 @@ _CACHE_LOCK = threading.Lock()
 class Layout:
     """Header bytes around each variable's data extent, in file order."""
 
-    gaps: tuple[bytes, ...]              # len(extents) + 1 runs of non-data bytes
+    gaps: tuple[bytes, ...]  # len(extents) + 1 runs of non-data bytes
     extents: tuple[tuple[str, int], ...]  # (variable name, nbytes) in file order
     dtypes: dict[str, np.dtype]
     size: int
@@ -79,11 +80,16 @@ def layout_key(enc: Any, engine: str) -> tuple | None:
     parts = []
     for v in enc.variables:
         dt = v.datatype
-        if (not isinstance(dt, np.dtype) or dt.kind not in "iuf" or not dt.isnative
-                or not v.create.get("contiguous")):
+        if (
+            not isinstance(dt, np.dtype)
+            or dt.kind not in "iuf"
+            or not dt.isnative
+            or not v.create.get("contiguous")
+        ):
             return None
-        parts.append((v.name, v.dims, dt.str, _canon(v.fill_value), _canon(v.create),
-                      _canon(v.attrs)))
+        parts.append(
+            (v.name, v.dims, dt.str, _canon(v.fill_value), _canon(v.create), _canon(v.attrs))
+        )
     return ("netcdf4", tuple(enc.dims.items()), tuple(parts), _canon(enc.attrs))
 
 
@@ -144,13 +150,16 @@ def _read_layout(path: str, shapes: dict[str, tuple[int, ...]]) -> Layout | None
     if pos > len(blob):
         return None
     gaps.append(blob[pos:])
-    return Layout(tuple(gaps), tuple(extents), {n: v[2] for n, v in found.items()},
-                  len(blob))
+    return Layout(tuple(gaps), tuple(extents), {n: v[2] for n, v in found.items()}, len(blob))
 
 
-def write_with_layout(path: str, layout: Layout, arrays: dict[str, np.ndarray],
-                      checksum: str | None = None,
-                      between: Callable[[], None] | None = None) -> list | None:
+def write_with_layout(
+    path: str,
+    layout: Layout,
+    arrays: dict[str, np.ndarray],
+    checksum: str | None = None,
+    between: Callable[[], None] | None = None,
+) -> list | None:
     """Write ``layout`` with ``arrays`` as its data to the new file ``path``.
 
     Returns the file's integrity regions when ``checksum`` names an algorithm: one per
@@ -163,12 +172,10 @@ def write_with_layout(path: str, layout: Layout, arrays: dict[str, np.ndarray],
         bufs.append(gap)
         bufs.append(arrays[name].data.cast("B"))  # the array's own buffer, no copy
     bufs.append(layout.gaps[-1])
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
-                 0o666)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
     try:
         from fastiter.netcdf.integrity import write_hashed
 
         return write_hashed(fd, bufs, checksum, between)
     finally:
         os.close(fd)
-

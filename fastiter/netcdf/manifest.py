@@ -8,6 +8,7 @@ Each file's entry holds its integrity regions and the digest of each variable's 
 (:mod:`fastiter.netcdf.fingerprint`).  :mod:`fastiter.netcdf.resume` decides from these
 what ``save_chunks(resume=True)`` may keep.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -53,9 +54,16 @@ def atomic_write_text(path: str, text: str) -> None:
                 pass  # the error being raised is the one that matters
 
 
-def write_manifest(path: str, entries: Iterable[dict[str, Any]], *, complete: bool,
-                   total: int, engine: str, source: dict[str, str] | None = None,
-                   claimed: Iterable[str] = ()) -> None:
+def write_manifest(
+    path: str,
+    entries: Iterable[dict[str, Any]],
+    *,
+    complete: bool,
+    total: int,
+    engine: str,
+    source: dict[str, str] | None = None,
+    claimed: Iterable[str] = (),
+) -> None:
     """Record ``entries`` (one dict per finished file) at ``path``.
 
     ``claimed`` lists the targets this run is writing (each checked absent, or allowed
@@ -70,11 +78,17 @@ def write_manifest(path: str, entries: Iterable[dict[str, Any]], *, complete: bo
         e = dict(e)
         e["path"] = os.path.relpath(os.path.abspath(e["path"]), folder)
         files.append(e)
-    doc = {"format": FORMAT, "version": VERSION, "complete": bool(complete),
-           "expected_files": int(total), "engine": engine,
-           "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-           "source": source, "files": files,
-           "claimed": sorted(os.path.relpath(os.path.abspath(p), folder) for p in claimed)}
+    doc = {
+        "format": FORMAT,
+        "version": VERSION,
+        "complete": bool(complete),
+        "expected_files": int(total),
+        "engine": engine,
+        "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "source": source,
+        "files": files,
+        "claimed": sorted(os.path.relpath(os.path.abspath(p), folder) for p in claimed),
+    }
     atomic_write_text(path, json.dumps(doc, indent=1) + "\n")
 
 
@@ -86,15 +100,17 @@ def read_manifest(path: str) -> dict[str, Any]:
     except json.JSONDecodeError as err:
         raise FormatError(f"{path} is not a fastiter manifest (bad JSON: {err})") from err
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise FormatError(f"{path} is not a fastiter manifest (format field is "
-                          f"{doc.get('format') if isinstance(doc, dict) else None!r})")
+        raise FormatError(
+            f"{path} is not a fastiter manifest (format field is "
+            f"{doc.get('format') if isinstance(doc, dict) else None!r})"
+        )
     if doc.get("version") not in READS:
-        raise FormatError(f"{path} has manifest version {doc.get('version')}, "
-                          f"this fastiter reads versions {READS}")
+        raise FormatError(
+            f"{path} has manifest version {doc.get('version')}, "
+            f"this fastiter reads versions {READS}"
+        )
     folder = os.path.dirname(os.path.abspath(path))
     for e in doc["files"]:
         e["path"] = os.path.normpath(os.path.join(folder, e["path"]))
-    doc["claimed"] = [os.path.normpath(os.path.join(folder, p))
-                      for p in doc.get("claimed", [])]
+    doc["claimed"] = [os.path.normpath(os.path.join(folder, p)) for p in doc.get("claimed", [])]
     return doc
-

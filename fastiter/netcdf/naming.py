@@ -1,4 +1,5 @@
 """File names for the pieces of a split Dataset."""
+
 from __future__ import annotations
 
 import os
@@ -41,13 +42,17 @@ def local_path(path: Any, what: str = "path") -> str:
 
         url = urlparse(path)
         if url.netloc not in ("", "localhost"):
-            raise ValueError(f"{what} {path!r} names host {url.netloc!r}; a file:// URL "
-                             f"must be local (file:///path)")
+            raise ValueError(
+                f"{what} {path!r} names host {url.netloc!r}; a file:// URL "
+                f"must be local (file:///path)"
+            )
         return unquote(url.path)
-    raise ValueError(f"{what} {path!r} is a URL with scheme {scheme!r}; fastiter writes "
-                     f"local paths and file:// URLs only, so nothing was created. Write to "
-                     f"a local or mounted folder (e.g. s3fs, gcsfuse) or copy the files "
-                     f"there afterwards.")
+    raise ValueError(
+        f"{what} {path!r} is a URL with scheme {scheme!r}; fastiter writes "
+        f"local paths and file:// URLs only, so nothing was created. Write to "
+        f"a local or mounted folder (e.g. s3fs, gcsfuse) or copy the files "
+        f"there afterwards."
+    )
 
 
 def format_date(value: Any, fmt: str = "%Y-%m-%d") -> str:
@@ -67,22 +72,32 @@ def format_date(value: Any, fmt: str = "%Y-%m-%d") -> str:
         return pd.Timestamp(value).strftime(fmt)
     if hasattr(value, "strftime"):
         return value.strftime(fmt)
-    raise TypeError(f"naming='time' needs datetime values (np.datetime64 or cftime), "
-                    f"got {value!r} of type {type(value).__name__}")
+    raise TypeError(
+        f"naming='time' needs datetime values (np.datetime64 or cftime), "
+        f"got {value!r} of type {type(value).__name__}"
+    )
 
 
 def _time_name(piece: xr.Dataset, prefix: str, dim: str) -> str:
     if dim not in piece.coords:
-        raise ValueError(f"naming='time' needs a {dim!r} coordinate, and the pieces have "
-                         f"only {list(piece.coords)}; use naming='index' or a callable")
+        raise ValueError(
+            f"naming='time' needs a {dim!r} coordinate, and the pieces have "
+            f"only {list(piece.coords)}; use naming='index' or a callable"
+        )
     values = piece[dim].values
     if values.size == 0:
         raise ValueError(f"a piece has an empty {dim!r} coordinate; cannot name it by time")
     return f"{prefix}_{format_date(values[0])}_{format_date(values[-1])}.nc"
 
 
-def chunk_paths(pieces: Sequence[xr.Dataset], prefix: str = "filename", root: str = ".",
-                naming: str | Naming = "time", *, time_dim: str = "time") -> list[str]:
+def chunk_paths(
+    pieces: Sequence[xr.Dataset],
+    prefix: str = "filename",
+    root: str = ".",
+    naming: str | Naming = "time",
+    *,
+    time_dim: str = "time",
+) -> list[str]:
     """One path per piece, checked to be unique before anything is written.
 
     Parameters
@@ -115,8 +130,9 @@ def chunk_paths(pieces: Sequence[xr.Dataset], prefix: str = "filename", root: st
     ['out/filename_1980-09-16_1981-08-17.nc', 'out/filename_1981-09-16_1982-08-17.nc']
     """
     if not isinstance(prefix, str) or not prefix or os.sep in prefix:
-        raise ValueError(f"prefix must be a non-empty file-name stem without {os.sep!r}, "
-                         f"got {prefix!r}")
+        raise ValueError(
+            f"prefix must be a non-empty file-name stem without {os.sep!r}, got {prefix!r}"
+        )
     pieces = list(pieces)
     if naming == "time":
         names = [_time_name(p, prefix, time_dim) for p in pieces]
@@ -126,12 +142,15 @@ def chunk_paths(pieces: Sequence[xr.Dataset], prefix: str = "filename", root: st
     elif callable(naming):
         names = [os.fspath(naming(i, p)) for i, p in enumerate(pieces)]
     else:
-        raise ValueError(f"naming must be 'time', 'index' or a callable (index, piece) -> "
-                         f"name, got {naming!r}")
+        raise ValueError(
+            f"naming must be 'time', 'index' or a callable (index, piece) -> name, got {naming!r}"
+        )
     paths = [os.path.join(root, n) for n in names]
     dupes = sorted(n for n, c in Counter(os.path.normpath(p) for p in paths).items() if c > 1)
     if dupes:
-        raise ValueError(f"{len(dupes)} file names would be used by more than one piece "
-                         f"(first: {dupes[0]}); split differently or pass naming='index' "
-                         f"or a callable")
+        raise ValueError(
+            f"{len(dupes)} file names would be used by more than one piece "
+            f"(first: {dupes[0]}); split differently or pass naming='index' "
+            f"or a callable"
+        )
     return paths

@@ -9,6 +9,7 @@ once.  An epoch's order is a pure function of ``(seed, epoch)``: blocks permuted
 the examples of ``shuffle_buffer`` consecutive blocks (a *group*) mixed, so reads stay
 block-sized while the order is shuffled.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -56,8 +57,14 @@ class SeriesPlan:
         Global steps of example starts per block.
     """
 
-    def __init__(self, lengths: Sequence[int], segment_starts: Sequence[int],
-                 window: int | None, stride: int, block_steps: int) -> None:
+    def __init__(
+        self,
+        lengths: Sequence[int],
+        segment_starts: Sequence[int],
+        window: int | None,
+        stride: int,
+        block_steps: int,
+    ) -> None:
         self.lengths = np.asarray(lengths, np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(self.lengths)])
         self.span = 1 if window is None else int(window)
@@ -89,8 +96,10 @@ class SeriesPlan:
 
     def pieces(self, lo: int, hi: int) -> list[tuple[int, int, int]]:
         """Global steps ``[lo, hi)`` as ``(series position, local lo, local hi)``."""
-        return [(j, a - int(self.offsets[j]), b - int(self.offsets[j]))
-                for j, a, b in split_by_bounds(self.offsets, lo, hi)]
+        return [
+            (j, a - int(self.offsets[j]), b - int(self.offsets[j]))
+            for j, a, b in split_by_bounds(self.offsets, lo, hi)
+        ]
 
 
 class EpochOrder:
@@ -100,8 +109,9 @@ class EpochOrder:
     blocks of group ``g``; ``group_bounds`` are the epoch positions where groups begin.
     """
 
-    def __init__(self, plan: SeriesPlan, shuffle: bool, seed: int | None, epoch: int,
-                 shuffle_buffer: int) -> None:
+    def __init__(
+        self, plan: SeriesPlan, shuffle: bool, seed: int | None, epoch: int, shuffle_buffer: int
+    ) -> None:
         nb = plan.num_blocks
         if not shuffle:
             self.examples = np.arange(plan.num_examples, dtype=np.int64)
@@ -109,18 +119,24 @@ class EpochOrder:
         else:
             assert seed is not None, "a shuffled order is keyed by seed_key's int"
             blocks = epoch_permutation(nb, int(seed), epoch)
-            self.groups = [[int(b) for b in blocks[i:i + shuffle_buffer]]
-                           for i in range(0, nb, shuffle_buffer)]
+            self.groups = [
+                [int(b) for b in blocks[i : i + shuffle_buffer]]
+                for i in range(0, nb, shuffle_buffer)
+            ]
             parts = []
             for g, members in enumerate(self.groups):
-                ids = np.concatenate([np.arange(plan.block_bounds[b], plan.block_bounds[b + 1])
-                                      for b in members])
+                ids = np.concatenate(
+                    [np.arange(plan.block_bounds[b], plan.block_bounds[b + 1]) for b in members]
+                )
                 ss = np.random.SeedSequence([int(seed), epoch, g + 1])
                 parts.append(ids[np.random.Generator(np.random.PCG64(ss)).permutation(ids.size)])
-            self.examples = (np.concatenate(parts).astype(np.int64) if parts
-                             else np.empty(0, np.int64))
-        sizes = [sum(int(plan.block_bounds[b + 1] - plan.block_bounds[b]) for b in m)
-                 for m in self.groups]
+            self.examples = (
+                np.concatenate(parts).astype(np.int64) if parts else np.empty(0, np.int64)
+            )
+        sizes = [
+            sum(int(plan.block_bounds[b + 1] - plan.block_bounds[b]) for b in m)
+            for m in self.groups
+        ]
         self.group_bounds = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
 
     def groups_of(self, lo: int, hi: int) -> list[tuple[int, int, int]]:

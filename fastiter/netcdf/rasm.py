@@ -11,6 +11,7 @@ Every time step is generated from ``(seed, step)`` alone, so the numpy-backed an
 dask-backed forms hold identical values whatever the chunking, and a dask-backed piece
 can be produced by whichever process writes it (nothing travels in the task graph).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -39,8 +40,20 @@ RASM_ATTRS: dict[str, Any] = {
 }
 
 # (day, hour) of each month's time stamp, January first, as in the tutorial file.
-_MID_MONTH = [(17, 0), (15, 12), (17, 0), (16, 12), (17, 0), (16, 12),
-              (17, 0), (17, 0), (16, 12), (17, 0), (16, 12), (17, 0)]
+_MID_MONTH = [
+    (17, 0),
+    (15, 12),
+    (17, 0),
+    (16, 12),
+    (17, 0),
+    (16, 12),
+    (17, 0),
+    (17, 0),
+    (16, 12),
+    (17, 0),
+    (16, 12),
+    (17, 0),
+]
 
 
 def rasm_times(n_time: int, start_year: int = 1980, start_month: int = 9) -> np.ndarray:
@@ -68,8 +81,9 @@ def _grid(ny: int, nx: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return xc, yc, ocean
 
 
-def _tair_steps(steps: np.ndarray, months: np.ndarray, yc: np.ndarray, ocean: np.ndarray,
-                seed: int) -> np.ndarray:
+def _tair_steps(
+    steps: np.ndarray, months: np.ndarray, yc: np.ndarray, ocean: np.ndarray, seed: int
+) -> np.ndarray:
     """Air temperature for the given global step numbers: seasonal cycle + noise, NaN at sea."""
     out = np.empty((len(steps),) + yc.shape, dtype=np.float64)
     base = -30.0 + 0.8 * (90.0 - yc)
@@ -84,15 +98,22 @@ def _tair_steps(steps: np.ndarray, months: np.ndarray, yc: np.ndarray, ocean: np
     return out
 
 
-def _tair_block(block_info: Any = None, *, yc: np.ndarray,
-                ocean: np.ndarray, seed: int, month0: int) -> np.ndarray:
+def _tair_block(
+    block_info: Any = None, *, yc: np.ndarray, ocean: np.ndarray, seed: int, month0: int
+) -> np.ndarray:
     lo, hi = block_info[None]["array-location"][0]
     steps = np.arange(lo, hi)
     return _tair_steps(steps, (month0 + steps) % 12 + 1, yc, ocean, seed)
 
 
-def make_rasm(n_time: int = 36, ny: int = 205, nx: int = 275, *, seed: SeedLike = 0,
-              chunks: dict[str, int] | None = None) -> xr.Dataset:
+def make_rasm(
+    n_time: int = 36,
+    ny: int = 205,
+    nx: int = 275,
+    *,
+    seed: SeedLike = 0,
+    chunks: dict[str, int] | None = None,
+) -> xr.Dataset:
     """A Dataset shaped like xarray's ``rasm`` tutorial data, ``n_time`` months long.
 
     Parameters
@@ -112,8 +133,7 @@ def make_rasm(n_time: int = 36, ny: int = 205, nx: int = 275, *, seed: SeedLike 
     >>> dict(ds.sizes), ds.Tair.attrs["units"], ds.time.dt.calendar
     ({'time': 24, 'y': 4, 'x': 5}, 'C', 'noleap')
     """
-    n_time, ny, nx = (positive_int(k, v) for k, v in
-                      (("n_time", n_time), ("ny", ny), ("nx", nx)))
+    n_time, ny, nx = (positive_int(k, v) for k, v in (("n_time", n_time), ("ny", ny), ("nx", nx)))
     seed = seed_key("seed", seed)
     times = rasm_times(n_time)
     xc, yc, ocean = _grid(ny, nx)
@@ -124,25 +144,45 @@ def make_rasm(n_time: int = 36, ny: int = 205, nx: int = 275, *, seed: SeedLike 
     else:
         tair = _lazy_tair(n_time, ny, nx, chunks, yc, ocean, seed, month0)
     ds = xr.Dataset(
-        {"Tair": (("time", "y", "x"), tair,
-                  {"units": "C", "long_name": "Surface air temperature"})},
+        {
+            "Tair": (
+                ("time", "y", "x"),
+                tair,
+                {"units": "C", "long_name": "Surface air temperature"},
+            )
+        },
         coords={
             "time": ("time", times),
-            "xc": (("y", "x"), xc, {"long_name": "longitude of grid cell center",
-                                    "units": "degrees_east"}),
-            "yc": (("y", "x"), yc, {"long_name": "latitude of grid cell center",
-                                    "units": "degrees_north"}),
+            "xc": (
+                ("y", "x"),
+                xc,
+                {"long_name": "longitude of grid cell center", "units": "degrees_east"},
+            ),
+            "yc": (
+                ("y", "x"),
+                yc,
+                {"long_name": "latitude of grid cell center", "units": "degrees_north"},
+            ),
         },
         attrs=dict(RASM_ATTRS),
     )
     # As in the tutorial file: one reference date and calendar for the whole axis.
-    ds.time.encoding.update({"units": "days since 0001-01-01", "calendar": "noleap",
-                             "dtype": np.dtype("float64")})
+    ds.time.encoding.update(
+        {"units": "days since 0001-01-01", "calendar": "noleap", "dtype": np.dtype("float64")}
+    )
     return ds
 
 
-def _lazy_tair(n_time: int, ny: int, nx: int, chunks: dict[str, int], yc: np.ndarray,
-               ocean: np.ndarray, seed: int, month0: int) -> Any:
+def _lazy_tair(
+    n_time: int,
+    ny: int,
+    nx: int,
+    chunks: dict[str, int],
+    yc: np.ndarray,
+    ocean: np.ndarray,
+    seed: int,
+    month0: int,
+) -> Any:
     import dask.array as da
 
     unknown = set(chunks) - {"time"}
@@ -150,6 +190,13 @@ def _lazy_tair(n_time: int, ny: int, nx: int, chunks: dict[str, int], yc: np.nda
         raise ValueError(f"make_rasm chunks may only split 'time', got {sorted(unknown)}")
     size = positive_int("chunks['time']", chunks["time"])
     tchunks = tuple(min(size, n_time - lo) for lo in range(0, n_time, size))
-    return da.map_blocks(_tair_block, dtype=np.float64, chunks=(tchunks, (ny,), (nx,)),
-                         yc=yc, ocean=ocean, seed=seed, month0=month0,
-                         name=f"rasm-tair-{seed}-{n_time}-{ny}-{nx}-{size}")
+    return da.map_blocks(
+        _tair_block,
+        dtype=np.float64,
+        chunks=(tchunks, (ny,), (nx,)),
+        yc=yc,
+        ocean=ocean,
+        seed=seed,
+        month0=month0,
+        name=f"rasm-tair-{seed}-{n_time}-{ny}-{nx}-{size}",
+    )

@@ -28,6 +28,7 @@ Random access: batch ``i`` of an epoch is built on its own (``indexable``), so
 The order is a pure function of ``(seed, epoch)``: blocks are permuted, then the
 examples of ``shuffle_buffer`` consecutive blocks are mixed.
 """
+
 from __future__ import annotations
 
 import threading
@@ -75,30 +76,45 @@ class _Staged:
 
     __slots__ = ("x", "y", "blocks", "shift")
 
-    def __init__(self, x: np.ndarray, y: np.ndarray | None, blocks: np.ndarray,
-                 shift: np.ndarray) -> None:
+    def __init__(
+        self, x: np.ndarray, y: np.ndarray | None, blocks: np.ndarray, shift: np.ndarray
+    ) -> None:
         self.x, self.y, self.blocks, self.shift = x, y, blocks, shift
 
 
 class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
     """Shared machinery: series order, plan, epoch order, staging, batch assembly."""
 
-    def __init__(self, paths_or_glob: Any, features: Any, labels: Any, dim: str | int,
-                 batch_size: int = 32, window: int | None = None, shuffle: bool = False,
-                 seed: SeedLike = None, *, stride: int | None = None,
-                 read_size: int | None = None, shuffle_buffer: int = 4,
-                 fill_value: float | None = None, drop_nan_columns: bool = False,
-                 dtype: Any = np.float32, drop_last: bool = False,
-                 windows_within_files: bool = False, allow_gaps: bool = False,
-                 layout: str = "NFT", max_open_files: int = 64) -> None:
+    def __init__(
+        self,
+        paths_or_glob: Any,
+        features: Any,
+        labels: Any,
+        dim: str | int,
+        batch_size: int = 32,
+        window: int | None = None,
+        shuffle: bool = False,
+        seed: SeedLike = None,
+        *,
+        stride: int | None = None,
+        read_size: int | None = None,
+        shuffle_buffer: int = 4,
+        fill_value: float | None = None,
+        drop_nan_columns: bool = False,
+        dtype: Any = np.float32,
+        drop_last: bool = False,
+        windows_within_files: bool = False,
+        allow_gaps: bool = False,
+        layout: str = "NFT",
+        max_open_files: int = 64,
+    ) -> None:
         super().__init__()
         feats = _names("features", features, False)
         labs = _names("labels", labels, True)
         self._nf = len(feats)
         self._batch_size = positive_int("batch_size", batch_size)
         self._window = None if window is None else positive_int("window", window)
-        self._stride = positive_int("stride", stride if stride is not None else
-                                    (self._window or 1))
+        self._stride = positive_int("stride", stride if stride is not None else (self._window or 1))
         self._read_size = None if read_size is None else positive_int("read_size", read_size)
         self._shuffle, self._drop_last = bool(shuffle), bool(drop_last)
         self._buffer = positive_int("shuffle_buffer", shuffle_buffer)
@@ -107,23 +123,24 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
             raise ValueError(f"fill_value must be a finite number or None, got {fill_value}")
         self._fill, self._dtype = fill_value, np.dtype(dtype)
         if self._dtype.kind != "f":
-            raise ValueError(f"dtype must be a floating dtype (missing values are NaN), "
-                             f"got {self._dtype}")
+            raise ValueError(
+                f"dtype must be a floating dtype (missing values are NaN), got {self._dtype}"
+            )
         if layout not in ("NFT", "NTF"):
-            raise ValueError(f"layout must be 'NFT' ([N, F, T], DL4J) or 'NTF' ([N, T, F]), "
-                             f"got {layout!r}")
+            raise ValueError(
+                f"layout must be 'NFT' ([N, F, T], DL4J) or 'NTF' ([N, T, F]), got {layout!r}"
+            )
         self._layout = layout
         self._within, self._allow_gaps = bool(windows_within_files), bool(allow_gaps)
         self._drop_nan = bool(drop_nan_columns)
         self._source = VariableSource(paths_or_glob, feats + labs, dim, max_open_files)
-        self._nx = sum(self._source.widths[:self._nf])
+        self._nx = sum(self._source.widths[: self._nf])
         self.series, self._plan, self.feature_columns = self._layout_of(self._source)
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._restart()
 
-    def _layout_of(self, source: VariableSource) -> tuple[Series, SeriesPlan,
-                                                          np.ndarray | None]:
+    def _layout_of(self, source: VariableSource) -> tuple[Series, SeriesPlan, np.ndarray | None]:
         """The series order, the plan and the kept feature columns of ``source``."""
         series = self._series(source)
         lengths = [source.lengths[k] for k in series.order]
@@ -155,8 +172,7 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
         return self._batch_size
 
     def _restart(self) -> None:
-        self._order = EpochOrder(self._plan, self._shuffle, self._seed, self._epoch,
-                                 self._buffer)
+        self._order = EpochOrder(self._plan, self._shuffle, self._seed, self._epoch, self._buffer)
         with self._cache_lock:  # an epoch re-reads its blocks: staging is not a data cache
             self._cache.clear()
 
@@ -191,17 +207,22 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
         try:
             new = old.with_paths(paths)
             if new.widths != old.widths:
-                raise ValueError(f"paths: the new files have {new.widths} values per step "
-                                 f"for {old.variables}, the iterator's files {old.widths}; "
-                                 f"batches would change shape: make a new iterator")
+                raise ValueError(
+                    f"paths: the new files have {new.widths} values per step "
+                    f"for {old.variables}, the iterator's files {old.widths}; "
+                    f"batches would change shape: make a new iterator"
+                )
             series, plan, columns = self._layout_of(new)
             kept = self.feature_columns
             same = (columns is None and kept is None) or (
-                columns is not None and kept is not None and np.array_equal(columns, kept))
+                columns is not None and kept is not None and np.array_equal(columns, kept)
+            )
             if not same:
-                raise ValueError("paths: with drop_nan_columns, the new files' first step "
-                                 "keeps other feature columns than the iterator's files; "
-                                 "batches would change meaning: make a new iterator")
+                raise ValueError(
+                    "paths: with drop_nan_columns, the new files' first step "
+                    "keeps other feature columns than the iterator's files; "
+                    "batches would change meaning: make a new iterator"
+                )
         except BaseException:
             old.handles.retain(old.files)  # close what the check opened
             raise
@@ -228,15 +249,16 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
         self.close()
 
     # --- reading ----------------------------------------------------------------------
-    def _read_steps(self, lo: int, hi: int, out: np.ndarray, variables: slice,
-                    columns: np.ndarray | None = None) -> None:
+    def _read_steps(
+        self, lo: int, hi: int, out: np.ndarray, variables: slice, columns: np.ndarray | None = None
+    ) -> None:
         """Global steps ``[lo, hi)`` into ``out``, file by file: straight in, or with
         ``columns`` through a small reused scratch buffer and one ``take`` per piece."""
         at = 0
         for j, a, b in self._plan.pieces(lo, hi):
             k = self.series.order[j]
             if columns is None:
-                self._source.read_into(k, a, b, out[at:at + b - a], variables)
+                self._source.read_into(k, a, b, out[at : at + b - a], variables)
                 at += b - a
                 continue
             width = self._nx if variables.start == 0 else self._source.columns - self._nx
@@ -245,7 +267,7 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
                 n = min(sub, b - c)
                 raw = self._source.scratch("select", n * width, out.dtype).reshape(n, width)
                 self._source.read_into(k, c, c + n, raw, variables)
-                np.take(raw, columns, axis=1, out=out[at:at + n])
+                np.take(raw, columns, axis=1, out=out[at : at + n])
                 at += n
 
     def _finish(self, x: np.ndarray) -> np.ndarray:
@@ -259,17 +281,24 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
         nf, src = self._nf, self._source
         cols = self.feature_columns
         x = np.empty((rows, self._nx if cols is None else cols.size), self._dtype)
-        y = np.empty((rows, src.columns - self._nx), self._dtype) if nf < len(
-            src.variables) else None
+        y = (
+            np.empty((rows, src.columns - self._nx), self._dtype)
+            if nf < len(src.variables)
+            else None
+        )
         shift, at = {}, 0
         for b, (lo, hi) in zip(members, spans):
-            self._read_steps(lo, hi, x[at:at + hi - lo], slice(0, nf), cols)
+            self._read_steps(lo, hi, x[at : at + hi - lo], slice(0, nf), cols)
             if y is not None:
-                self._read_steps(lo, hi, y[at:at + hi - lo], slice(nf, None))
+                self._read_steps(lo, hi, y[at : at + hi - lo], slice(nf, None))
             shift[b], at = at - lo, at + hi - lo
         blocks = np.array(sorted(shift), np.int64)
-        return _Staged(self._finish(x), None if y is None else self._finish(y), blocks,
-                       np.array([shift[int(b)] for b in blocks], np.int64))
+        return _Staged(
+            self._finish(x),
+            None if y is None else self._finish(y),
+            blocks,
+            np.array([shift[int(b)] for b in blocks], np.int64),
+        )
 
     def _staged(self, members: tuple[int, ...]) -> _Staged:
         """The staging of a group, read once even when two producers ask at once."""
@@ -315,7 +344,7 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
         x = np.empty(self._shape(hi - lo, nx), self._dtype)
         ny = self._source.columns - self._nx
         y = np.empty(self._shape(hi - lo, ny), self._dtype) if ny else None
-        if (self._window is None and not self._shuffle and self.feature_columns is None):
+        if self._window is None and not self._shuffle and self.feature_columns is None:
             # steps in order: straight from the files into the batch
             self._read_steps(lo, hi, x, slice(0, self._nf))
             if y is not None:
@@ -327,10 +356,10 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
             ex = order.examples[a:b]
             blk = np.searchsorted(plan.block_bounds, ex, side="right") - 1
             rows = st.shift[np.searchsorted(st.blocks, blk)] + plan.starts[ex]
-            self._gather(st.x, rows, x[a - lo:b - lo])
+            self._gather(st.x, rows, x[a - lo : b - lo])
             if y is not None:
                 assert st.y is not None, "labels are staged whenever the batch has labels"
-                self._gather(st.y, rows, y[a - lo:b - lo])
+                self._gather(st.y, rows, y[a - lo : b - lo])
         return DataSet(x, y)
 
     def _gather(self, staged: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
@@ -370,7 +399,8 @@ _DOC_PARAMS = """
 
 
 class NetCDFDataSetIterator(_SeriesIterator):
-    __doc__ = """Minibatches from many netCDF files along one dimension, as one series.
+    __doc__ = (
+        """Minibatches from many netCDF files along one dimension, as one series.
 
     Parameters
     ----------
@@ -378,7 +408,9 @@ class NetCDFDataSetIterator(_SeriesIterator):
         A glob (natural order) or the files in any order: they are put in the order of
         their ``dim`` coordinate, e.g. the output of ``save_chunks``.
     dim : str
-        The dimension examples run along; each variable must have it.""" + _DOC_PARAMS + """
+        The dimension examples run along; each variable must have it."""
+        + _DOC_PARAMS
+        + """
     Examples
     --------
     >>> import tempfile
@@ -394,16 +426,28 @@ class NetCDFDataSetIterator(_SeriesIterator):
     (31, (8, 6))
     >>> it.close()
     """
+    )
 
-    def __init__(self, paths_or_glob: Any, features: Any = ("Tair",), labels: Any = None,
-                 dim: str = "time", batch_size: int = 32, window: int | None = None,
-                 shuffle: bool = False, seed: SeedLike = None, **options: Any) -> None:
-        super().__init__(paths_or_glob, features, labels, str(dim), batch_size, window,
-                         shuffle, seed, **options)
+    def __init__(
+        self,
+        paths_or_glob: Any,
+        features: Any = ("Tair",),
+        labels: Any = None,
+        dim: str = "time",
+        batch_size: int = 32,
+        window: int | None = None,
+        shuffle: bool = False,
+        seed: SeedLike = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            paths_or_glob, features, labels, str(dim), batch_size, window, shuffle, seed, **options
+        )
 
 
 class HDF5DataSetIterator(_SeriesIterator):
-    __doc__ = """Minibatches from many HDF5 files (netCDF4 files included) via h5py.
+    __doc__ = (
+        """Minibatches from many HDF5 files (netCDF4 files included) via h5py.
 
     Datasets are named by their HDF5 path and examples run along ``axis`` (0 by
     default).  HDF5 axes carry no coordinate, so the files are one series in the order
@@ -416,7 +460,9 @@ class HDF5DataSetIterator(_SeriesIterator):
     paths_or_glob : str or sequence of str
         A glob or the files in order.
     axis : int
-        The axis examples run along.""" + _DOC_PARAMS + """
+        The axis examples run along."""
+        + _DOC_PARAMS
+        + """
     Examples
     --------
     >>> import tempfile, h5py
@@ -426,9 +472,20 @@ class HDF5DataSetIterator(_SeriesIterator):
     >>> [ds.features.shape for ds in HDF5DataSetIterator(p, "x", batch_size=4)]
     [(4, 2), (4, 2), (2, 2)]
     """
+    )
 
-    def __init__(self, paths_or_glob: Any, features: Any, labels: Any = None, axis: int = 0,
-                 batch_size: int = 32, window: int | None = None, shuffle: bool = False,
-                 seed: SeedLike = None, **options: Any) -> None:
-        super().__init__(paths_or_glob, features, labels, int(axis), batch_size, window,
-                         shuffle, seed, **options)
+    def __init__(
+        self,
+        paths_or_glob: Any,
+        features: Any,
+        labels: Any = None,
+        axis: int = 0,
+        batch_size: int = 32,
+        window: int | None = None,
+        shuffle: bool = False,
+        seed: SeedLike = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            paths_or_glob, features, labels, int(axis), batch_size, window, shuffle, seed, **options
+        )

@@ -10,6 +10,7 @@ chunk, data bytes, file bytes, the seconds its worker spent and when it finished
 The report is written when the run ends, also when it fails (then its status says so,
 and a failure to write the report never replaces the run's own error).
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -41,26 +42,34 @@ def check_report(report: Any, runner: Any, protected: Sequence[str] = ()) -> str
     if report is None:
         return None
     if not isinstance(report, (str, os.PathLike)):
-        raise TypeError(f"report must be a path (str or os.PathLike) ending in .html or "
-                        f".json, got {report!r} of type {type(report).__name__}")
+        raise TypeError(
+            f"report must be a path (str or os.PathLike) ending in .html or "
+            f".json, got {report!r} of type {type(report).__name__}"
+        )
     path = os.fspath(report)
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in REPORT_SUFFIXES:
         raise ValueError(f"report must end in .html, .htm or .json, got {path!r}")
     if _is_cluster(runner):
         if suffix == ".json":
-            raise ValueError(f"report={path!r}: on a distributed cluster the report is "
-                             f"dask's performance_report, an HTML page; name it .html")
+            raise ValueError(
+                f"report={path!r}: on a distributed cluster the report is "
+                f"dask's performance_report, an HTML page; name it .html"
+            )
         try:
             import bokeh  # noqa: F401 - only whether it imports
         except ImportError as err:
-            raise ImportError("report= on a distributed cluster writes dask's "
-                              "performance_report, which needs bokeh: "
-                              "pip install 'fastiter[diagnostics]'") from err
+            raise ImportError(
+                "report= on a distributed cluster writes dask's "
+                "performance_report, which needs bokeh: "
+                "pip install 'fastiter[diagnostics]'"
+            ) from err
     target = os.path.abspath(path)
     if any(os.path.abspath(p) == target for p in protected):
-        raise ValueError(f"report={path!r} would replace a file this run writes "
-                         f"(a chunk file or the manifest); choose another name")
+        raise ValueError(
+            f"report={path!r} would replace a file this run writes "
+            f"(a chunk file or the manifest); choose another name"
+        )
     if os.path.isdir(path):
         raise IsADirectoryError(f"report={path!r} is a folder; give a file name")
     parent = os.path.dirname(target)
@@ -80,8 +89,15 @@ def _runner_name(runner: Any) -> str:
 class _Recorder:
     """Collects one entry per finished file, then writes the summary."""
 
-    def __init__(self, path: str, runner: Any, requested: Any, workers: int | None,
-                 chunks: Sequence[str], total: int) -> None:
+    def __init__(
+        self,
+        path: str,
+        runner: Any,
+        requested: Any,
+        workers: int | None,
+        chunks: Sequence[str],
+        total: int,
+    ) -> None:
         self.path, self.chunks, self.total = path, chunks, total
         self.runner, self.requested = _runner_name(runner), _runner_name(requested)
         self.workers = workers or (1 if runner == "serial" else default_workers())
@@ -90,28 +106,43 @@ class _Recorder:
         self.files: list[dict[str, Any]] = []
 
     def add(self, r: FileResult) -> None:
-        self.files.append({"index": r.index, "path": r.path, "chunk": self.chunks[r.index],
-                           "data_bytes": r.nbytes, "file_bytes": r.size,
-                           "seconds": r.seconds,
-                           "finished_at": time.perf_counter() - self.t0})
+        self.files.append(
+            {
+                "index": r.index,
+                "path": r.path,
+                "chunk": self.chunks[r.index],
+                "data_bytes": r.nbytes,
+                "file_bytes": r.size,
+                "seconds": r.seconds,
+                "finished_at": time.perf_counter() - self.t0,
+            }
+        )
 
     def summary(self, status: str) -> dict[str, Any]:
         secs = time.perf_counter() - self.t0
         data = sum(f["data_bytes"] for f in self.files)
-        return {"status": status, "runner": self.runner, "requested": self.requested,
-                "workers": self.workers,
-                "started": _dt.datetime.fromtimestamp(self.started, _dt.timezone.utc)
-                .isoformat(timespec="seconds"),
-                "seconds": secs, "files_planned": self.total,
-                "files_written": len(self.files), "data_bytes": data,
-                "file_bytes": sum(f["file_bytes"] for f in self.files),
-                "data_MB_per_s": data / secs / 1e6 if secs > 0 else None,
-                "files": sorted(self.files, key=lambda f: f["index"])}
+        return {
+            "status": status,
+            "runner": self.runner,
+            "requested": self.requested,
+            "workers": self.workers,
+            "started": _dt.datetime.fromtimestamp(self.started, _dt.timezone.utc).isoformat(
+                timespec="seconds"
+            ),
+            "seconds": secs,
+            "files_planned": self.total,
+            "files_written": len(self.files),
+            "data_bytes": data,
+            "file_bytes": sum(f["file_bytes"] for f in self.files),
+            "data_MB_per_s": data / secs / 1e6 if secs > 0 else None,
+            "files": sorted(self.files, key=lambda f: f["index"]),
+        }
 
     def write(self, status: str) -> None:
         summary = self.summary(status)
-        text = (json.dumps(summary, indent=1) if self.path.lower().endswith(".json")
-                else _html(summary))
+        text = (
+            json.dumps(summary, indent=1) if self.path.lower().endswith(".json") else _html(summary)
+        )
         folder = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(folder, exist_ok=True)
         tmp = os.path.join(folder, f".{os.path.basename(self.path)}.tmp-{os.getpid()}")
@@ -138,14 +169,22 @@ def _html(s: dict[str, Any]) -> str:
         f"<td>{f['data_bytes']:,}</td><td>{f['file_bytes']:,}</td>"
         f"<td>{f['seconds']:.4f}</td><td>{f['finished_at']:.3f}</td>"
         f"<td><div class=bar style='width:{100 * f['seconds'] / longest:.1f}%'></div></td>"
-        f"</tr>" for f in s["files"])
+        f"</tr>"
+        for f in s["files"]
+    )
     rate = s["data_MB_per_s"]
-    facts = [("status", s["status"]), ("runner", s["runner"]),
-             ("requested", s["requested"]), ("workers", s["workers"]),
-             ("started (UTC)", s["started"]), ("wall time", f"{s['seconds']:.3f} s"),
-             ("files", f"{s['files_written']} written of {s['files_planned']} planned"),
-             ("data bytes", f"{s['data_bytes']:,}"), ("file bytes", f"{s['file_bytes']:,}"),
-             ("data MB/s", "-" if rate is None else f"{rate:,.1f}")]
+    facts = [
+        ("status", s["status"]),
+        ("runner", s["runner"]),
+        ("requested", s["requested"]),
+        ("workers", s["workers"]),
+        ("started (UTC)", s["started"]),
+        ("wall time", f"{s['seconds']:.3f} s"),
+        ("files", f"{s['files_written']} written of {s['files_planned']} planned"),
+        ("data bytes", f"{s['data_bytes']:,}"),
+        ("file bytes", f"{s['file_bytes']:,}"),
+        ("data MB/s", "-" if rate is None else f"{rate:,.1f}"),
+    ]
     head = "\n".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in facts)
     return f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>fastiter save_chunks report</title>
@@ -170,23 +209,42 @@ finished: when the parent saw it done, from the start of the run.</p>
 """
 
 
-def record_run(results: Generator[FileResult, None, None], report: str | None, runner: Any,
-               *, requested: Any = None, workers: int | None = None,
-               chunks: Sequence[str] = (), total: int = 0
-               ) -> Generator[FileResult, None, None]:
+def record_run(
+    results: Generator[FileResult, None, None],
+    report: str | None,
+    runner: Any,
+    *,
+    requested: Any = None,
+    workers: int | None = None,
+    chunks: Sequence[str] = (),
+    total: int = 0,
+) -> Generator[FileResult, None, None]:
     """``results`` passed through, recorded into ``report`` (a no-op when it is None).
 
     Call :func:`check_report` first; this only records and writes.
     """
     if report is None:
         return results
-    return _recording(results, report, runner, requested if requested is not None
-                      else runner, workers, chunks, total)
+    return _recording(
+        results,
+        report,
+        runner,
+        requested if requested is not None else runner,
+        workers,
+        chunks,
+        total,
+    )
 
 
-def _recording(results: Iterator[FileResult], path: str, runner: Any, requested: Any,
-               workers: int | None, chunks: Sequence[str], total: int
-               ) -> Generator[FileResult, None, None]:
+def _recording(
+    results: Iterator[FileResult],
+    path: str,
+    runner: Any,
+    requested: Any,
+    workers: int | None,
+    chunks: Sequence[str],
+    total: int,
+) -> Generator[FileResult, None, None]:
     cluster = None
     rec = None
     if _is_cluster(runner):
@@ -205,8 +263,11 @@ def _recording(results: Iterator[FileResult], path: str, runner: Any, requested:
             yield r
     except BaseException as err:
         getattr(results, "close", lambda: None)()  # stop the workers before reporting
-        status = ("interrupted" if isinstance(err, (GeneratorExit, KeyboardInterrupt))
-                  else f"failed: {type(err).__name__}: {str(err).splitlines()[0]}")
+        status = (
+            "interrupted"
+            if isinstance(err, (GeneratorExit, KeyboardInterrupt))
+            else f"failed: {type(err).__name__}: {str(err).splitlines()[0]}"
+        )
         failure = err  # the except clause unbinds err when it ends
 
         def finish() -> None:
@@ -217,8 +278,9 @@ def _recording(results: Iterator[FileResult], path: str, runner: Any, requested:
     _finish(cluster, rec, runner, "complete", None)
 
 
-def _finish(cluster: Any, rec: _Recorder | None, runner: Any, status: str,
-            err: BaseException | None) -> None:
+def _finish(
+    cluster: Any, rec: _Recorder | None, runner: Any, status: str, err: BaseException | None
+) -> None:
     if rec is not None:
         rec.write(status)
         return

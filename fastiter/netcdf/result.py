@@ -1,4 +1,5 @@
 """What :func:`~fastiter.netcdf.save_chunks` returns: the paths, and the facts of the run."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -39,15 +40,25 @@ class SaveResult(list):
     (True, 4.0, 'serial')
     """
 
-    def __init__(self, paths: Iterable[str] = (), *, nbytes: int = 0, file_bytes: int = 0,
-                 seconds: float = 0.0, runner: str = "", written: Iterable[str] = (),
-                 skipped: Iterable[str] = (), rewritten: Iterable[str] = (), empty: int = 0,
-                 verified: bool = False, manifest: str = "") -> None:
+    def __init__(
+        self,
+        paths: Iterable[str] = (),
+        *,
+        nbytes: int = 0,
+        file_bytes: int = 0,
+        seconds: float = 0.0,
+        runner: str = "",
+        written: Iterable[str] = (),
+        skipped: Iterable[str] = (),
+        rewritten: Iterable[str] = (),
+        empty: int = 0,
+        verified: bool = False,
+        manifest: str = "",
+    ) -> None:
         super().__init__(paths)
         self.nbytes, self.file_bytes, self.seconds = nbytes, file_bytes, seconds
         self.runner, self.empty, self.verified, self.manifest = runner, empty, verified, manifest
-        self.written, self.skipped, self.rewritten = (list(written), list(skipped),
-                                                      list(rewritten))
+        self.written, self.skipped, self.rewritten = (list(written), list(skipped), list(rewritten))
 
     @property
     def paths(self) -> list[str]:
@@ -61,13 +72,24 @@ class SaveResult(list):
 
     def stats(self) -> dict[str, Any]:
         """The facts as a JSON-ready dict."""
-        return {"files": len(self), "written": len(self.written),
-                "skipped": len(self.skipped), "rewritten": len(self.rewritten),
-                "empty": self.empty, "nbytes": self.nbytes, "file_bytes": self.file_bytes,
-                "seconds": self.seconds, "mb_per_s": self.mb_per_s, "runner": self.runner,
-                "verified": self.verified, "manifest": self.manifest}
+        return {
+            "files": len(self),
+            "written": len(self.written),
+            "skipped": len(self.skipped),
+            "rewritten": len(self.rewritten),
+            "empty": self.empty,
+            "nbytes": self.nbytes,
+            "file_bytes": self.file_bytes,
+            "seconds": self.seconds,
+            "mb_per_s": self.mb_per_s,
+            "runner": self.runner,
+            "verified": self.verified,
+            "manifest": self.manifest,
+        }
 
     def __repr__(self) -> str:
-        return (f"SaveResult({list.__repr__(self)}, runner={self.runner!r}, "
-                f"written={len(self.written)}, skipped={len(self.skipped)}, "
-                f"rewritten={len(self.rewritten)}, {self.mb_per_s} MB/s)")
+        return (
+            f"SaveResult({list.__repr__(self)}, runner={self.runner!r}, "
+            f"written={len(self.written)}, skipped={len(self.skipped)}, "
+            f"rewritten={len(self.rewritten)}, {self.mb_per_s} MB/s)"
+        )

@@ -3,6 +3,7 @@
 Whatever the runner, at most ``max_in_flight`` jobs are submitted at a time, so memory
 stays near one piece per worker, and results are yielded as files finish.
 """
+
 from __future__ import annotations
 
 import concurrent.futures as cf
@@ -38,11 +39,13 @@ def _process_context(start_method: str | None) -> Any:
     ``if __name__ == '__main__':`` guard).
     """
     methods = multiprocessing.get_all_start_methods()
-    method = start_method or ("fork" if sys.platform.startswith("linux") and "fork" in
-                              methods else "spawn")
+    method = start_method or (
+        "fork" if sys.platform.startswith("linux") and "fork" in methods else "spawn"
+    )
     if method not in multiprocessing.get_all_start_methods():
-        raise ValueError(f"start_method must be one of "
-                         f"{multiprocessing.get_all_start_methods()}, got {method!r}")
+        raise ValueError(
+            f"start_method must be one of {multiprocessing.get_all_start_methods()}, got {method!r}"
+        )
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
         ctx.set_forkserver_preload(["fastiter.netcdf.filejob"])
@@ -53,12 +56,15 @@ def _died(jobs: Iterable[FileJob], cause: BaseException) -> ChunkWriteError:
     jobs = list(jobs)
     names = ", ".join(f"{j.path} (chunk {j.index}: {j.chunk})" for j in jobs)
     first = jobs[0] if jobs else None
-    return ChunkWriteError(f"a worker process died (killed or crashed) while writing one "
-                           f"of: {names}; no partial file was left under a final name "
-                           f"({type(cause).__name__}: {cause}). If it happened at start-up, "
-                           f"the calling script may lack the `if __name__ == '__main__':` "
-                           f"guard that the forkserver/spawn start methods need.",
-                           first.path if first else "", first.chunk if first else "")
+    return ChunkWriteError(
+        f"a worker process died (killed or crashed) while writing one "
+        f"of: {names}; no partial file was left under a final name "
+        f"({type(cause).__name__}: {cause}). If it happened at start-up, "
+        f"the calling script may lack the `if __name__ == '__main__':` "
+        f"guard that the forkserver/spawn start methods need.",
+        first.path if first else "",
+        first.chunk if first else "",
+    )
 
 
 def _child_init() -> None:
@@ -95,14 +101,16 @@ def _submit_first(executor: cf.Executor, fn: Callable, *args: Any) -> cf.Future:
         return executor.submit(fn, *args)
 
 
-def _run_executor(executor: cf.Executor, jobs: Iterator[FileJob], limit: int
-                  ) -> Iterator[FileResult]:
+def _run_executor(
+    executor: cf.Executor, jobs: Iterator[FileJob], limit: int
+) -> Iterator[FileResult]:
     """Threads, or processes started by ``spawn``/``forkserver`` (jobs are pickled)."""
     pending: dict[cf.Future, FileJob] = {}
     try:
         for pos, job in enumerate(jobs):
-            fut = (_submit_first(executor, run_job, job) if pos == 0
-                   else executor.submit(run_job, job))
+            fut = (
+                _submit_first(executor, run_job, job) if pos == 0 else executor.submit(run_job, job)
+            )
             pending[fut] = job
             while len(pending) >= limit:
                 yield from _drain(pending, cf.FIRST_COMPLETED)
@@ -123,8 +131,12 @@ def _drain(pending: dict, how: str) -> Iterator[FileResult]:
         yield fut.result()
 
 
-def run_jobs(jobs: Iterable[FileJob], parallel: Any = "processes", workers: int | None = None,
-             start_method: str | None = None) -> Generator[FileResult, None, None]:
+def run_jobs(
+    jobs: Iterable[FileJob],
+    parallel: Any = "processes",
+    workers: int | None = None,
+    start_method: str | None = None,
+) -> Generator[FileResult, None, None]:
     """Yield a :class:`FileResult` per job as files finish; raise the first failure."""
     jobs = iter(jobs)
     if parallel == "serial":
@@ -148,8 +160,9 @@ def run_jobs(jobs: Iterable[FileJob], parallel: Any = "processes", workers: int 
 
         yield from run_distributed(parallel, jobs, 2 * workers if workers else None)
         return
-    raise ValueError(f"parallel must be one of {PARALLEL_MODES} or a distributed.Client, "
-                     f"got {parallel!r}")
+    raise ValueError(
+        f"parallel must be one of {PARALLEL_MODES} or a distributed.Client, got {parallel!r}"
+    )
 
 
 class Progress(Protocol):

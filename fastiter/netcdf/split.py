@@ -1,4 +1,5 @@
 """Splitting a Dataset into one sub-Dataset per chunk."""
+
 from __future__ import annotations
 
 import itertools
@@ -21,15 +22,20 @@ def _sizes_from_spec(dim: str, length: int, spec: Any) -> tuple[int, ...]:
     if isinstance(spec, (tuple, list)):
         sizes = tuple(int(s) for s in spec)
         if any(s < 0 for s in sizes) or sum(sizes) != length:
-            raise ValueError(f"chunks[{dim!r}] must be sizes >= 0 summing to the dimension "
-                             f"length {length}, got {spec!r}")
+            raise ValueError(
+                f"chunks[{dim!r}] must be sizes >= 0 summing to the dimension "
+                f"length {length}, got {spec!r}"
+            )
         return sizes
-    raise TypeError(f"chunks[{dim!r}] must be an int or a tuple of ints, "
-                    f"got {spec!r} of type {type(spec).__name__}")
+    raise TypeError(
+        f"chunks[{dim!r}] must be an int or a tuple of ints, "
+        f"got {spec!r} of type {type(spec).__name__}"
+    )
 
 
-def resolve_chunks(ds: xr.Dataset, chunks: Mapping[str, Any] | None = None
-                   ) -> dict[str, tuple[int, ...]]:
+def resolve_chunks(
+    ds: xr.Dataset, chunks: Mapping[str, Any] | None = None
+) -> dict[str, tuple[int, ...]]:
     """The chunk sizes to split ``ds`` along: ``chunks`` if given, else the dask chunks.
 
     Only dimensions split into more than one piece are returned.
@@ -45,24 +51,29 @@ def resolve_chunks(ds: xr.Dataset, chunks: Mapping[str, Any] | None = None
         try:
             found: dict[Any, tuple[int, ...]] = dict(ds.chunks)  # xarray: Hashable dims
         except ValueError as err:
-            raise ValueError(f"ds has inconsistent dask chunks across variables ({err}); "
-                             f"pass chunks={{dim: size}} or call ds.unify_chunks()") from err
+            raise ValueError(
+                f"ds has inconsistent dask chunks across variables ({err}); "
+                f"pass chunks={{dim: size}} or call ds.unify_chunks()"
+            ) from err
         if not found:
-            raise ValueError("ds is not dask-backed, so it has no chunks to split by; "
-                             "pass chunks={'time': 12} (a size per dimension)")
+            raise ValueError(
+                "ds is not dask-backed, so it has no chunks to split by; "
+                "pass chunks={'time': 12} (a size per dimension)"
+            )
     else:
         if not isinstance(chunks, Mapping):
             raise TypeError(f"chunks must be a dict of dimension -> size, got {chunks!r}")
         unknown = [d for d in chunks if d not in ds.dims]
         if unknown:
-            raise ValueError(f"chunks names dimensions {unknown} that ds does not have; "
-                             f"its dimensions are {list(ds.dims)}")
+            raise ValueError(
+                f"chunks names dimensions {unknown} that ds does not have; "
+                f"its dimensions are {list(ds.dims)}"
+            )
         found = {d: _sizes_from_spec(d, ds.sizes[d], s) for d, s in chunks.items()}
     return {d: tuple(s) for d, s in found.items() if len(s) > 1}
 
 
-def chunk_slices(ds: xr.Dataset, chunks: Mapping[str, Any] | None = None
-                 ) -> list[dict[str, slice]]:
+def chunk_slices(ds: xr.Dataset, chunks: Mapping[str, Any] | None = None) -> list[dict[str, slice]]:
     """One ``{dim: slice}`` per piece, in C order over the split dimensions.
 
     >>> import numpy as np
@@ -80,8 +91,9 @@ def chunk_slices(ds: xr.Dataset, chunks: Mapping[str, Any] | None = None
     return [dict(combo) for combo in itertools.product(*per_dim)]
 
 
-def split_by_chunks(ds: xr.Dataset, chunks: Mapping[str, Any] | None = None
-                    ) -> Iterator[xr.Dataset]:
+def split_by_chunks(
+    ds: xr.Dataset, chunks: Mapping[str, Any] | None = None
+) -> Iterator[xr.Dataset]:
     """Yield one sub-Dataset per chunk, along every chunked dimension.
 
     The pieces are lazy views (``ds.isel``): dask-backed data stays lazy, and the

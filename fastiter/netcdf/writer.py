@@ -18,6 +18,7 @@ finish, and ``resume=True`` keeps only files whose bytes still match that record
 whose source is this one (:mod:`fastiter.netcdf.resume`).  On NFS, HDF5's file locking
 may fail with errno 11/37/38: set ``HDF5_USE_FILE_LOCKING=FALSE`` in the environment.
 """
+
 from __future__ import annotations
 
 import os
@@ -44,9 +45,18 @@ from fastiter.netcdf.resume import ResumeError, TargetsExistError, plan_resume
 from fastiter.netcdf.runners import make_progress, run_jobs
 from fastiter.netcdf.split import chunk_slices, describe_slices
 
-__all__ = ["save_chunks", "plan_chunks", "run_plan", "WritePlan", "save_mfdataset",
-           "VerificationError", "ChunkWriteError", "ResumeError", "TargetsExistError",
-           "SaveResult"]
+__all__ = [
+    "save_chunks",
+    "plan_chunks",
+    "run_plan",
+    "WritePlan",
+    "save_mfdataset",
+    "VerificationError",
+    "ChunkWriteError",
+    "ResumeError",
+    "TargetsExistError",
+    "SaveResult",
+]
 
 ENGINES = ("netcdf4", "h5netcdf")
 #: Seconds between manifest updates while files finish (a killed parent loses at most this).
@@ -62,10 +72,11 @@ def _check_args(engine: str, parallel: Any, checksum: str | None, resume: Any) -
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     if checksum is not None and checksum not in ALGORITHMS:
         raise ValueError(f"checksum must be one of {ALGORITHMS} or None, got {checksum!r}")
-    if isinstance(parallel, str) and parallel not in ("auto", "processes", "threads",
-                                                      "serial"):
-        raise ValueError(f"parallel must be 'auto', 'processes', 'threads', 'serial' or a "
-                         f"distributed.Client, got {parallel!r}")
+    if isinstance(parallel, str) and parallel not in ("auto", "processes", "threads", "serial"):
+        raise ValueError(
+            f"parallel must be 'auto', 'processes', 'threads', 'serial' or a "
+            f"distributed.Client, got {parallel!r}"
+        )
     if resume not in (False, True, "strict"):
         raise ValueError(f"resume must be False, True or 'strict', got {resume!r}")
 
@@ -107,7 +118,7 @@ def _remove_stale_temps(paths: Sequence[str]) -> None:
             continue
         for entry in names:
             cut = entry.rfind(TEMP_MARK)  # the suffix after it never holds the mark
-            if cut > 0 and entry[:cut + len(TEMP_MARK)] in stems:
+            if cut > 0 and entry[: cut + len(TEMP_MARK)] in stems:
                 try:
                     os.remove(os.path.join(folder, entry))
                 except FileNotFoundError:
@@ -124,18 +135,28 @@ def _copies_only(encoded: Sequence[Any], engine: str) -> bool:
     if not encoded or encoded[0] is None or not layout.ENABLED:
         return False
     return all(isinstance(v.data, np.ndarray) for e in encoded for v in e.variables) and all(
-        layout.layout_key(e, engine) is not None for e in (encoded[0], encoded[-1]))
+        layout.layout_key(e, engine) is not None for e in (encoded[0], encoded[-1])
+    )
 
 
 def _reused_layouts(encoded: Sequence[Any], engine: str) -> bool:
     """True when every file's write is a memory copy into a reused layout (uncompressed)."""
-    return (bool(encoded) and encoded[0] is not None and layout.ENABLED
-            and all(layout.layout_key(e, engine) is not None
-                    for e in (encoded[0], encoded[-1])))
+    return (
+        bool(encoded)
+        and encoded[0] is not None
+        and layout.ENABLED
+        and all(layout.layout_key(e, engine) is not None for e in (encoded[0], encoded[-1]))
+    )
 
 
-def _choose_runner(requested: Any, runner: Any, start_method: str | None,
-                   encoded: Sequence[Any], engine: str, files: int) -> Any:
+def _choose_runner(
+    requested: Any,
+    runner: Any,
+    start_method: str | None,
+    encoded: Sequence[Any],
+    engine: str,
+    files: int,
+) -> Any:
     """The local runner that bench/netcdf_limit.py measured fastest for this work.
 
     On 2 cores, rasm-like case with compute, integrity record on (min of 3, 2026-12-03):
@@ -159,8 +180,14 @@ def _choose_runner(requested: Any, runner: Any, start_method: str | None,
 
 
 def _entry(r: FileResult, chunk: str) -> dict[str, Any]:
-    e = {"index": r.index, "path": r.path, "chunk": chunk, "size": r.size,
-         "checksum": r.checksum, "algorithm": r.algorithm}
+    e = {
+        "index": r.index,
+        "path": r.path,
+        "chunk": chunk,
+        "size": r.size,
+        "checksum": r.checksum,
+        "algorithm": r.algorithm,
+    }
     if r.record:
         e.update(regions=r.record["regions"], content=r.record["content"])
     return e
@@ -175,12 +202,14 @@ def _verify(paths: Sequence[str], pieces: Sequence[xr.Dataset], engine: str) -> 
             except AssertionError as err:
                 bad.append(f"{path}: {str(err).splitlines()[0]}")
     if bad:
-        raise VerificationError(f"{len(bad)} file(s) differ from their source piece:\n  "
-                                + "\n  ".join(bad))
+        raise VerificationError(
+            f"{len(bad)} file(s) differ from their source piece:\n  " + "\n  ".join(bad)
+        )
 
 
 def _non_empty(ds: xr.Dataset, slices: list[dict[str, slice]]) -> list[dict[str, slice]]:
     """The pieces that hold data; the first piece alone when every piece is empty."""
+
     def size(s: Mapping[str, slice], d: str) -> int:
         return len(range(*s[d].indices(ds.sizes[d])))
 
@@ -243,41 +272,70 @@ class WritePlan:
         return isinstance(self.runner, str)
 
 
-def _plan_files(ds: xr.Dataset, root: str, prefix: str, chunks: Any, naming: Any,
-                engine: str, encoding: Any, compression: Any, local: bool) -> dict[str, Any]:
+def _plan_files(
+    ds: xr.Dataset,
+    root: str,
+    prefix: str,
+    chunks: Any,
+    naming: Any,
+    engine: str,
+    encoding: Any,
+    compression: Any,
+    local: bool,
+) -> dict[str, Any]:
     """Everything decided before the first byte: pieces, paths, plan, encoded pieces."""
     all_slices = chunk_slices(ds, chunks)
     slices = _non_empty(ds, all_slices)
     plan = plan_encoding(ds, encoding, compression)
     base = ds if callable(naming) or not local else ds.drop_vars(list(ds.data_vars))
     pieces = [base.isel(s) if s else base for s in slices]
-    paths = [local_path(p, "a file name from naming")
-             for p in chunk_paths(pieces, prefix=prefix, root=root, naming=naming)]
+    paths = [
+        local_path(p, "a file name from naming")
+        for p in chunk_paths(pieces, prefix=prefix, root=root, naming=naming)
+    ]
     unlimited = tuple(ds.encoding.get("unlimited_dims", ()) or ())
     # Local runners get each piece encoded already (one encoder run for the whole
     # Dataset); cluster tasks encode their own piece, so only the lazy piece travels,
     # and the first piece is encoded here only to refuse a bad plan before any work.
-    encoded = (encode_pieces(ds, plan, slices, unlimited) if local
-               else [None] * len(slices))
+    encoded = encode_pieces(ds, plan, slices, unlimited) if local else [None] * len(slices)
     first = encoded[0] if local else None  # local pieces are all encoded
-    check_encoded(first if first is not None else
-                  encode_piece(ds.isel(slices[0]) if slices[0] else ds, plan, unlimited),
-                  engine)
-    return {"slices": slices, "empty": len(all_slices) - len(slices), "plan": plan,
-            "pieces": pieces, "paths": paths, "unlimited": unlimited, "encoded": encoded,
-            "fingerprint": source_fingerprint(ds, plan, all_slices, engine)}
+    check_encoded(
+        first
+        if first is not None
+        else encode_piece(ds.isel(slices[0]) if slices[0] else ds, plan, unlimited),
+        engine,
+    )
+    return {
+        "slices": slices,
+        "empty": len(all_slices) - len(slices),
+        "plan": plan,
+        "pieces": pieces,
+        "paths": paths,
+        "unlimited": unlimited,
+        "encoded": encoded,
+        "fingerprint": source_fingerprint(ds, plan, all_slices, engine),
+    }
 
 
-def plan_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
-                chunks: Mapping[str, Any] | None = None, *, engine: str = "netcdf4",
-                parallel: Any = "auto", workers: int | None = None,
-                encoding: Mapping[str, Mapping[str, Any]] | None = None,
-                compression: Any = None, overwrite: bool = False,
-                resume: bool | str = False,
-                naming: str | Callable[[int, xr.Dataset], str] = "time",
-                checksum: str | None = DEFAULT, fsync: bool = False,
-                start_method: str | None = None, report: str | os.PathLike | None = None
-                ) -> WritePlan:
+def plan_chunks(
+    ds: xr.Dataset,
+    root: str = ".",
+    prefix: str = "filename",
+    chunks: Mapping[str, Any] | None = None,
+    *,
+    engine: str = "netcdf4",
+    parallel: Any = "auto",
+    workers: int | None = None,
+    encoding: Mapping[str, Mapping[str, Any]] | None = None,
+    compression: Any = None,
+    overwrite: bool = False,
+    resume: bool | str = False,
+    naming: str | Callable[[int, xr.Dataset], str] = "time",
+    checksum: str | None = DEFAULT,
+    fsync: bool = False,
+    start_method: str | None = None,
+    report: str | os.PathLike | None = None,
+) -> WritePlan:
     """Decide and check everything :func:`save_chunks` would, and write nothing.
 
     The pieces, their paths, the encoding (every piece encoded), the runner, what
@@ -302,15 +360,33 @@ def plan_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
     t0 = time.perf_counter()
     root = local_path(root, "root")
     runner = resolve_parallel(parallel)
-    f = _plan_files(ds, root, prefix, chunks, naming, engine, encoding, compression,
-                    isinstance(runner, str))
-    wp = WritePlan(ds, root, prefix, engine, parallel, runner, workers, checksum, fsync,
-                   start_method, overwrite, f["slices"], f["empty"], f["plan"], f["pieces"],
-                   f["paths"], f["unlimited"], f["encoded"], f["fingerprint"],
-                   manifest_path(root, prefix))
+    f = _plan_files(
+        ds, root, prefix, chunks, naming, engine, encoding, compression, isinstance(runner, str)
+    )
+    wp = WritePlan(
+        ds,
+        root,
+        prefix,
+        engine,
+        parallel,
+        runner,
+        workers,
+        checksum,
+        fsync,
+        start_method,
+        overwrite,
+        f["slices"],
+        f["empty"],
+        f["plan"],
+        f["pieces"],
+        f["paths"],
+        f["unlimited"],
+        f["encoded"],
+        f["fingerprint"],
+        manifest_path(root, prefix),
+    )
     wp.keep, wp.bad = plan_resume(ds, f, wp.manifest, overwrite, resume)
-    wp.runner = _choose_runner(parallel, runner, start_method, wp.encoded, engine,
-                               len(wp.todo))
+    wp.runner = _choose_runner(parallel, runner, start_method, wp.encoded, engine, len(wp.todo))
     wp.report = check_report(report, runner, protected=[wp.manifest, *wp.paths])
     wp.seconds = time.perf_counter() - t0
     return wp
@@ -327,9 +403,15 @@ class _Book:
 
     def write(self, complete: bool) -> None:
         wp = self.wp
-        write_manifest(wp.manifest, self.entries.values(), complete=complete,
-                       total=len(wp.paths), engine=wp.engine, source=wp.fingerprint,
-                       claimed=[] if complete else [wp.paths[i] for i in self.todo])
+        write_manifest(
+            wp.manifest,
+            self.entries.values(),
+            complete=complete,
+            total=len(wp.paths),
+            engine=wp.engine,
+            source=wp.fingerprint,
+            claimed=[] if complete else [wp.paths[i] for i in self.todo],
+        )
 
     def add(self, r: FileResult) -> None:
         self.entries[r.index] = _entry(r, self.descs[r.index])
@@ -348,15 +430,28 @@ def _refuse_new_targets(wp: WritePlan) -> None:
         raise TargetsExistError(
             f"{len(new)} target file(s) appeared after the plan was made; nothing was "
             f"written:\n  " + "\n  ".join(new[:20]) + "\nPlan again (with overwrite=True "
-            "to replace them).", new)
+            "to replace them).",
+            new,
+        )
 
 
 def _jobs(wp: WritePlan, book: _Book) -> Iterator[FileJob]:
     fault = fault_hook()
     for i in book.todo:
-        yield FileJob(i, wp.paths[i], book.descs[i], wp.pieces[i], wp.plan, wp.engine,
-                      wp.unlimited, wp.checksum, wp.fsync, wp.runner == "threads", fault,
-                      wp.encoded[i])
+        yield FileJob(
+            i,
+            wp.paths[i],
+            book.descs[i],
+            wp.pieces[i],
+            wp.plan,
+            wp.engine,
+            wp.unlimited,
+            wp.checksum,
+            wp.fsync,
+            wp.runner == "threads",
+            fault,
+            wp.encoded[i],
+        )
 
 
 def run_plan(plan: WritePlan, *, progress: bool = True, verify: bool = False) -> SaveResult:
@@ -376,8 +471,7 @@ def run_plan(plan: WritePlan, *, progress: bool = True, verify: bool = False) ->
     See :func:`plan_chunks`.
     """
     if not isinstance(plan, WritePlan):
-        raise TypeError(f"plan must be a WritePlan from plan_chunks, got "
-                        f"{type(plan).__name__}")
+        raise TypeError(f"plan must be a WritePlan from plan_chunks, got {type(plan).__name__}")
     t0, wp = time.perf_counter(), plan
     _refuse_new_targets(wp)
     os.makedirs(wp.root or ".", exist_ok=True)
@@ -386,9 +480,15 @@ def run_plan(plan: WritePlan, *, progress: bool = True, verify: bool = False) ->
     bar = make_progress(len(wp.paths), progress, f"writing {wp.prefix}*.nc")
     bar.update(len(wp.paths) - len(book.todo))
     book.write(False)  # claims the targets first: whatever a worker finishes is ours
-    results = record_run(run_jobs(_jobs(wp, book), wp.runner, wp.workers, wp.start_method),
-                         wp.report, wp.runner, requested=wp.requested, workers=wp.workers,
-                         chunks=book.descs, total=len(wp.paths))
+    results = record_run(
+        run_jobs(_jobs(wp, book), wp.runner, wp.workers, wp.start_method),
+        wp.report,
+        wp.runner,
+        requested=wp.requested,
+        workers=wp.workers,
+        chunks=book.descs,
+        total=len(wp.paths),
+    )
     try:
         for r in results:
             book.add(r)
@@ -405,26 +505,42 @@ def run_plan(plan: WritePlan, *, progress: bool = True, verify: bool = False) ->
     book.write(True)
     if verify:
         _verify(wp.paths, [wp.ds.isel(s) if s else wp.ds for s in wp.slices], wp.engine)
-    return SaveResult(wp.paths, nbytes=book.nbytes,
-                      file_bytes=sum(e["size"] for e in book.entries.values()),
-                      seconds=wp.seconds + time.perf_counter() - t0,
-                      runner=wp.runner if wp.local else "distributed",
-                      written=[wp.paths[i] for i in book.todo],
-                      skipped=[wp.paths[i] for i in wp.keep],
-                      rewritten=[wp.paths[i] for i in wp.bad], empty=wp.empty,
-                      verified=verify, manifest=wp.manifest)
+    return SaveResult(
+        wp.paths,
+        nbytes=book.nbytes,
+        file_bytes=sum(e["size"] for e in book.entries.values()),
+        seconds=wp.seconds + time.perf_counter() - t0,
+        runner=wp.runner if wp.local else "distributed",
+        written=[wp.paths[i] for i in book.todo],
+        skipped=[wp.paths[i] for i in wp.keep],
+        rewritten=[wp.paths[i] for i in wp.bad],
+        empty=wp.empty,
+        verified=verify,
+        manifest=wp.manifest,
+    )
 
 
-def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
-                chunks: Mapping[str, Any] | None = None, *, engine: str = "netcdf4",
-                parallel: Any = "auto", workers: int | None = None,
-                encoding: Mapping[str, Mapping[str, Any]] | None = None,
-                compression: Any = None, overwrite: bool = False, verify: bool = False,
-                progress: bool = True, resume: bool | str = False,
-                naming: str | Callable[[int, xr.Dataset], str] = "time",
-                checksum: str | None = DEFAULT, fsync: bool = False,
-                start_method: str | None = None, report: str | os.PathLike | None = None
-                ) -> SaveResult:
+def save_chunks(
+    ds: xr.Dataset,
+    root: str = ".",
+    prefix: str = "filename",
+    chunks: Mapping[str, Any] | None = None,
+    *,
+    engine: str = "netcdf4",
+    parallel: Any = "auto",
+    workers: int | None = None,
+    encoding: Mapping[str, Mapping[str, Any]] | None = None,
+    compression: Any = None,
+    overwrite: bool = False,
+    verify: bool = False,
+    progress: bool = True,
+    resume: bool | str = False,
+    naming: str | Callable[[int, xr.Dataset], str] = "time",
+    checksum: str | None = DEFAULT,
+    fsync: bool = False,
+    start_method: str | None = None,
+    report: str | os.PathLike | None = None,
+) -> SaveResult:
     """Write one netCDF file per chunk of ``ds``, in parallel, atomically.
 
     Parameters
@@ -516,17 +632,40 @@ def save_chunks(ds: xr.Dataset, root: str = ".", prefix: str = "filename",
     >>> paths.runner, len(paths.written)
     ('serial', 3)
     """
-    return run_plan(plan_chunks(ds, root, prefix, chunks, engine=engine, parallel=parallel,
-                                workers=workers, encoding=encoding,
-                                compression=compression, overwrite=overwrite,
-                                resume=resume, naming=naming, checksum=checksum,
-                                fsync=fsync, start_method=start_method, report=report),
-                    progress=progress, verify=verify)
+    return run_plan(
+        plan_chunks(
+            ds,
+            root,
+            prefix,
+            chunks,
+            engine=engine,
+            parallel=parallel,
+            workers=workers,
+            encoding=encoding,
+            compression=compression,
+            overwrite=overwrite,
+            resume=resume,
+            naming=naming,
+            checksum=checksum,
+            fsync=fsync,
+            start_method=start_method,
+            report=report,
+        ),
+        progress=progress,
+        verify=verify,
+    )
 
 
-def save_mfdataset(datasets: Sequence[xr.Dataset], paths: Sequence[str], mode: str = "w",
-                   format: str | None = None, groups: Sequence[str] | None = None,
-                   engine: str | None = None, compute: bool = True, **kwargs: Any) -> Any:
+def save_mfdataset(
+    datasets: Sequence[xr.Dataset],
+    paths: Sequence[str],
+    mode: str = "w",
+    format: str | None = None,
+    groups: Sequence[str] | None = None,
+    engine: str | None = None,
+    compute: bool = True,
+    **kwargs: Any,
+) -> Any:
     """Drop-in for ``xarray.save_mfdataset`` that runs fastiter's parallel engine.
 
     Each Dataset is encoded on its own (as xarray does) and written to its path by a
@@ -547,36 +686,63 @@ def save_mfdataset(datasets: Sequence[xr.Dataset], paths: Sequence[str], mode: s
     [0.0, 1.0, 2.0]
     """
     if mode != "w":
-        raise NotImplementedError(f"fastiter.netcdf.save_mfdataset supports mode='w' only, "
-                                  f"got mode={mode!r}; use xarray.save_mfdataset to append")
+        raise NotImplementedError(
+            f"fastiter.netcdf.save_mfdataset supports mode='w' only, "
+            f"got mode={mode!r}; use xarray.save_mfdataset to append"
+        )
     if groups is not None or format not in (None, "NETCDF4"):
-        raise NotImplementedError("groups and formats other than NETCDF4 are not supported; "
-                                  "use xarray.save_mfdataset for those")
+        raise NotImplementedError(
+            "groups and formats other than NETCDF4 are not supported; "
+            "use xarray.save_mfdataset for those"
+        )
     datasets, paths = list(datasets), [local_path(p, "a path") for p in paths]
     if len(datasets) != len(paths):
-        raise ValueError(f"must supply lists of the same length for datasets and paths, "
-                         f"got {len(datasets)} datasets and {len(paths)} paths")
+        raise ValueError(
+            f"must supply lists of the same length for datasets and paths, "
+            f"got {len(datasets)} datasets and {len(paths)} paths"
+        )
     if len(set(map(os.path.abspath, paths))) != len(paths):
         raise ValueError("paths must be unique; two datasets would write the same file")
     if not compute:
         import dask
 
-        return dask.delayed(save_mfdataset)(datasets, paths, mode, format, groups, engine,
-                                            True, **kwargs)
+        return dask.delayed(save_mfdataset)(
+            datasets, paths, mode, format, groups, engine, True, **kwargs
+        )
     return _write_many(datasets, paths, engine or "netcdf4", **kwargs)
 
 
-def _write_many(datasets: Sequence[xr.Dataset], paths: Sequence[str], engine: str, *,
-                parallel: Any = "auto", workers: int | None = None,
-                encoding: Mapping[str, Any] | None = None, compression: Any = None,
-                progress: bool = False, checksum: str | None = None, fsync: bool = False,
-                start_method: str | None = None) -> None:
+def _write_many(
+    datasets: Sequence[xr.Dataset],
+    paths: Sequence[str],
+    engine: str,
+    *,
+    parallel: Any = "auto",
+    workers: int | None = None,
+    encoding: Mapping[str, Any] | None = None,
+    compression: Any = None,
+    progress: bool = False,
+    checksum: str | None = None,
+    fsync: bool = False,
+    start_method: str | None = None,
+) -> None:
     _check_args(engine, parallel, checksum, False)
     parallel = resolve_parallel(parallel)
-    jobs = (FileJob(i, p, f"dataset {i}", d, plan_encoding(d, encoding, compression), engine,
-                    tuple(d.encoding.get("unlimited_dims", ()) or ()), checksum, fsync,
-                    parallel == "threads")
-            for i, (d, p) in enumerate(zip(datasets, paths)))
+    jobs = (
+        FileJob(
+            i,
+            p,
+            f"dataset {i}",
+            d,
+            plan_encoding(d, encoding, compression),
+            engine,
+            tuple(d.encoding.get("unlimited_dims", ()) or ()),
+            checksum,
+            fsync,
+            parallel == "threads",
+        )
+        for i, (d, p) in enumerate(zip(datasets, paths))
+    )
     bar = make_progress(len(paths), progress, "writing")
     try:
         for _ in run_jobs(jobs, parallel, workers, start_method):

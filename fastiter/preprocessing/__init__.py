@@ -14,6 +14,7 @@ Examples
 >>> round(float(np.concatenate([ds.features for ds in it]).std()), 6)
 1.0
 """
+
 from fastiter.preprocessing._strategy import EPS, DistributionStats, MinMaxStats
 from fastiter.preprocessing.composite import (
     CombinedPreProcessor,

@@ -5,6 +5,7 @@ changed in place: integer pixels cannot hold scaled values and a read-only view 
 written.  Such an array is replaced, on the DataSet, by a floating copy; everything else
 is changed where it lies.
 """
+
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable, Iterator
@@ -46,8 +47,10 @@ def batches_of(source: Any, owner: Any, kind: type) -> Generator[Any, None, None
         for i, item in enumerate(source):
             yield _checked(item, kind, i)
         return
-    raise TypeError(f"fit needs a {kind.__name__}, an iterator of them or an iterable of "
-                    f"them, got {type(source).__name__}")
+    raise TypeError(
+        f"fit needs a {kind.__name__}, an iterator of them or an iterable of "
+        f"them, got {type(source).__name__}"
+    )
 
 
 def _checked(item: Any, kind: type, i: int) -> Any:

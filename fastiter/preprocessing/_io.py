@@ -8,6 +8,7 @@ Layout (version 1)::
 ``state`` is the class's own ``_state()``; numbers are JSON floats, which round-trip
 float64 exactly.  No pickle is ever involved, so loading a file cannot run code.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,15 @@ from typing import Any
 
 from fastiter.errors import FormatError
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "write_document", "read_document",
-           "register", "load_normalizer", "load_as"]
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "write_document",
+    "read_document",
+    "register",
+    "load_normalizer",
+    "load_as",
+]
 
 FORMAT_NAME = "fastiter.normalizer"
 FORMAT_VERSION = 1
@@ -34,8 +42,9 @@ def register(cls: type) -> type:
     return cls
 
 
-def write_document(path: str | os.PathLike, type_name: str, state: dict[str, Any],
-                   overwrite: bool = False) -> None:
+def write_document(
+    path: str | os.PathLike, type_name: str, state: dict[str, Any], overwrite: bool = False
+) -> None:
     """Write ``state`` under ``type_name`` to ``path`` via a temp file and ``os.replace``.
 
     Refuses to replace an existing file unless ``overwrite`` is true.
@@ -43,8 +52,7 @@ def write_document(path: str | os.PathLike, type_name: str, state: dict[str, Any
     path = os.fspath(path)
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    doc = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "type": type_name,
-           "state": state}
+    doc = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "type": type_name, "state": state}
     text = json.dumps(doc, allow_nan=False, indent=1)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
@@ -72,16 +80,22 @@ def read_document(path: str | os.PathLike) -> tuple[str, dict[str, Any]]:
     try:
         doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{path} is not a fastiter normalizer file (not valid JSON: "
-                          f"{exc}); it may be truncated or of another format") from None
+        raise FormatError(
+            f"{path} is not a fastiter normalizer file (not valid JSON: "
+            f"{exc}); it may be truncated or of another format"
+        ) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
-        raise FormatError(f"{path} is not a fastiter normalizer file (its 'format' field "
-                          f"is {doc.get('format') if isinstance(doc, dict) else None!r}, "
-                          f"expected {FORMAT_NAME!r})")
+        raise FormatError(
+            f"{path} is not a fastiter normalizer file (its 'format' field "
+            f"is {doc.get('format') if isinstance(doc, dict) else None!r}, "
+            f"expected {FORMAT_NAME!r})"
+        )
     version = doc.get("version")
     if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
-        raise FormatError(f"{path} has format version {version!r}; this fastiter reads "
-                          f"versions 1 to {FORMAT_VERSION}")
+        raise FormatError(
+            f"{path} has format version {version!r}; this fastiter reads "
+            f"versions 1 to {FORMAT_VERSION}"
+        )
     if not isinstance(doc.get("type"), str) or not isinstance(doc.get("state"), dict):
         raise FormatError(f"{path} lacks the 'type' or 'state' field of a normalizer file")
     return doc["type"], doc["state"]
@@ -89,8 +103,9 @@ def read_document(path: str | os.PathLike) -> tuple[str, dict[str, Any]]:
 
 def state_error(path: str | os.PathLike, exc: Exception) -> FormatError:
     """A FormatError for a document whose fields are missing or malformed."""
-    return FormatError(f"{os.fspath(path)} holds a malformed normalizer state "
-                       f"({type(exc).__name__}: {exc})")
+    return FormatError(
+        f"{os.fspath(path)} holds a malformed normalizer state ({type(exc).__name__}: {exc})"
+    )
 
 
 def load_normalizer(path: str | os.PathLike) -> Any:
@@ -106,8 +121,10 @@ def load_normalizer(path: str | os.PathLike) -> Any:
     """
     type_name, state = read_document(path)
     if type_name not in _CLASSES:
-        raise FormatError(f"{os.fspath(path)} holds an unknown normalizer type "
-                          f"{type_name!r}; known: {sorted(_CLASSES)}")
+        raise FormatError(
+            f"{os.fspath(path)} holds an unknown normalizer type "
+            f"{type_name!r}; known: {sorted(_CLASSES)}"
+        )
     obj = _CLASSES[type_name]()
     try:
         obj._set_state(state)
@@ -120,6 +137,5 @@ def load_as(cls: type, path: str | os.PathLike) -> Any:
     """:func:`load_normalizer`, refusing (FormatError) a file that holds another class."""
     obj = load_normalizer(path)
     if not isinstance(obj, cls):
-        raise FormatError(f"{os.fspath(path)} holds a {type(obj).__name__}, "
-                          f"not a {cls.__name__}")
+        raise FormatError(f"{os.fspath(path)} holds a {type(obj).__name__}, not a {cls.__name__}")
     return obj

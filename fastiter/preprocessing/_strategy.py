@@ -4,6 +4,7 @@ A strategy knows how to build statistics from batches (``new_accumulator`` /
 ``build``), how to apply them in place along dimension 1 (``apply``) and how to undo
 that (``revert``).  After either, the masked steps of rank-3 data are set to 0, as in DL4J.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,9 +13,16 @@ import numpy as np
 
 from fastiter.dataset.stats import EPS, BoundsAccumulator, MomentAccumulator, zero_masked_steps
 
-__all__ = ["EPS", "DistributionStats", "MinMaxStats", "StandardizeStrategy",
-           "MinMaxStrategy", "strategy_from_dict", "stats_from_dict",
-           "zero_masked_steps"]
+__all__ = [
+    "EPS",
+    "DistributionStats",
+    "MinMaxStats",
+    "StandardizeStrategy",
+    "MinMaxStrategy",
+    "strategy_from_dict",
+    "stats_from_dict",
+    "zero_masked_steps",
+]
 
 
 def _vector(name: str, value: Any) -> np.ndarray:
@@ -22,11 +30,14 @@ def _vector(name: str, value: Any) -> np.ndarray:
     if arr.ndim == 2 and arr.shape[0] == 1:
         arr = arr[0]  # DL4J keeps statistics as [1, F] row vectors
     if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D vector (one value per feature), "
-                         f"got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must be a non-empty 1-D vector (one value per feature), got shape {arr.shape}"
+        )
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinity: {arr.tolist()}; the data it was "
-                         f"computed from must be finite")
+        raise ValueError(
+            f"{name} contains NaN or infinity: {arr.tolist()}; the data it was "
+            f"computed from must be finite"
+        )
     return arr
 
 
@@ -34,8 +45,10 @@ def _broadcast(vec: np.ndarray, arr: np.ndarray, name: str) -> np.ndarray:
     """``vec`` shaped to broadcast along dimension 1 of ``arr``, in ``arr``'s dtype."""
     n = arr.shape[1] if arr.ndim > 1 else 1
     if n != vec.size:
-        raise ValueError(f"{name} has {n} features (dimension 1 of shape {arr.shape}) but "
-                         f"the normalizer was fitted on {vec.size}")
+        raise ValueError(
+            f"{name} has {n} features (dimension 1 of shape {arr.shape}) but "
+            f"the normalizer was fitted on {vec.size}"
+        )
     shape = [1] * arr.ndim
     shape[min(1, arr.ndim - 1)] = -1
     return vec.astype(arr.dtype).reshape(shape)
@@ -54,8 +67,9 @@ class DistributionStats:
         self.mean = _vector("mean", mean)
         self.std = np.maximum(_vector("std", std), EPS)
         if self.mean.shape != self.std.shape:
-            raise ValueError(f"mean and std must have the same length, got "
-                             f"{self.mean.size} and {self.std.size}")
+            raise ValueError(
+                f"mean and std must have the same length, got {self.mean.size} and {self.std.size}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of this object (see ``save``)."""
@@ -76,8 +90,9 @@ class MinMaxStats:
         self.lower = _vector("lower", lower)
         upper = _vector("upper", upper)
         if self.lower.shape != upper.shape:
-            raise ValueError(f"lower and upper must have the same length, got "
-                             f"{self.lower.size} and {upper.size}")
+            raise ValueError(
+                f"lower and upper must have the same length, got {self.lower.size} and {upper.size}"
+            )
         # Only a too-narrow range is touched, so fitted maxima stay exact.
         self.upper = np.where(upper - self.lower < EPS, self.lower + EPS, upper)
 
@@ -88,8 +103,7 @@ class MinMaxStats:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of this object (see ``save``)."""
-        return {"kind": self.kind, "lower": self.lower.tolist(),
-                "upper": self.upper.tolist()}
+        return {"kind": self.kind, "lower": self.lower.tolist(), "upper": self.upper.tolist()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> MinMaxStats:
@@ -99,8 +113,10 @@ class MinMaxStats:
 
 def _no_value_features(count_or_bound: np.ndarray, empty: np.ndarray, name: str) -> None:
     if np.any(empty):
-        raise ValueError(f"{name}: features {np.flatnonzero(empty).tolist()} have no "
-                         f"unmasked value, so no statistics can be computed for them")
+        raise ValueError(
+            f"{name}: features {np.flatnonzero(empty).tolist()} have no "
+            f"unmasked value, so no statistics can be computed for them"
+        )
 
 
 class StandardizeStrategy:
@@ -116,8 +132,10 @@ class StandardizeStrategy:
         """Fitted statistics from a filled accumulator; raises when it is empty."""
         count = acc.count
         if acc.is_empty() or count is None:
-            raise ValueError(f"{name}: no data was added (every batch was empty or fully "
-                             f"masked), so no statistics can be computed")
+            raise ValueError(
+                f"{name}: no data was added (every batch was empty or fully "
+                f"masked), so no statistics can be computed"
+            )
         _no_value_features(count, count == 0, name)
         return DistributionStats(acc.mean(), acc.std())
 
@@ -149,8 +167,9 @@ class MinMaxStrategy:
     def __init__(self, min: float = 0.0, max: float = 1.0) -> None:
         lo, hi = float(min), float(max)
         if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
-            raise ValueError(f"the target range needs finite min < max, got min={min!r}, "
-                             f"max={max!r}")
+            raise ValueError(
+                f"the target range needs finite min < max, got min={min!r}, max={max!r}"
+            )
         self.min, self.max = lo, hi
 
     def new_accumulator(self) -> BoundsAccumulator:
@@ -161,8 +180,10 @@ class MinMaxStrategy:
         """Fitted statistics from a filled accumulator; raises when it is empty."""
         lower, upper = acc.lower, acc.upper
         if acc.is_empty() or lower is None or upper is None:
-            raise ValueError(f"{name}: no data was added (every batch was empty or fully "
-                             f"masked), so no statistics can be computed")
+            raise ValueError(
+                f"{name}: no data was added (every batch was empty or fully "
+                f"masked), so no statistics can be computed"
+            )
         _no_value_features(lower, ~np.isfinite(lower), name)
         return MinMaxStats(lower, upper)
 
@@ -187,8 +208,7 @@ class MinMaxStrategy:
         return {"kind": self.kind, "min": self.min, "max": self.max}
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, MinMaxStrategy) and self.min == other.min
-                and self.max == other.max)
+        return isinstance(other, MinMaxStrategy) and self.min == other.min and self.max == other.max
 
 
 def strategy_from_dict(d: dict[str, Any]) -> StandardizeStrategy | MinMaxStrategy:

@@ -1,17 +1,24 @@
 """Chaining pre-processors: Combined/Composite (DataSet and MultiDataSet) and Dummy."""
+
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CompositeDataSetPreProcessor", "CombinedPreProcessor",
-           "CompositeMultiDataSetPreProcessor", "DummyPreProcessor"]
+__all__ = [
+    "CompositeDataSetPreProcessor",
+    "CombinedPreProcessor",
+    "CompositeMultiDataSetPreProcessor",
+    "DummyPreProcessor",
+]
 
 
 def _check_all(pre_processors: tuple[Any, ...], who: str) -> list[Any]:
     for i, p in enumerate(pre_processors):
         if not callable(getattr(p, "pre_process", None)):
-            raise TypeError(f"{who}: pre-processor #{i} must have a pre_process(ds) method, "
-                            f"got {type(p).__name__}")
+            raise TypeError(
+                f"{who}: pre-processor #{i} must have a pre_process(ds) method, "
+                f"got {type(p).__name__}"
+            )
     return list(pre_processors)
 
 

@@ -1,4 +1,5 @@
 """Fixed image scalers that need no fitting: ImagePreProcessingScaler and VGG16ImagePreProcessor."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -42,16 +43,17 @@ class ImagePreProcessingScaler:
     (dtype('float32'), [0.0, 0.20000000298023224, 1.0, 0.4000000059604645])
     """
 
-    def __init__(self, min_range: float = 0.0, max_range: float = 1.0,
-                 max_bits: int = 8) -> None:
+    def __init__(self, min_range: float = 0.0, max_range: float = 1.0, max_bits: int = 8) -> None:
         if not is_int(max_bits) or not 1 <= max_bits <= 64:
             raise ValueError(f"max_bits must be an integer from 1 to 64, got {max_bits!r}")
         if not (np.isfinite(min_range) and np.isfinite(max_range)) or max_range <= min_range:
-            raise ValueError(f"the target range needs finite min_range < max_range, got "
-                             f"min_range={min_range!r}, max_range={max_range!r}")
+            raise ValueError(
+                f"the target range needs finite min_range < max_range, got "
+                f"min_range={min_range!r}, max_range={max_range!r}"
+            )
         self.min_range, self.max_range = float(min_range), float(max_range)
         self.max_bits = int(max_bits)
-        self.max_pixel_val = float(2 ** self.max_bits - 1)
+        self.max_pixel_val = float(2**self.max_bits - 1)
         self._fit_labels = False
 
     def fit(self, data: Any = None) -> None:
@@ -89,8 +91,10 @@ class ImagePreProcessingScaler:
         if not self._fit_labels or ds.labels is None:
             return False
         if ds.labels.ndim != 4:
-            raise ValueError(f"with fit_label(True) labels must be rank 4 (segmentation "
-                             f"masks), got shape {ds.labels.shape}")
+            raise ValueError(
+                f"with fit_label(True) labels must be rank 4 (segmentation "
+                f"masks), got shape {ds.labels.shape}"
+            )
         return True
 
     def pre_process(self, ds: DataSet) -> None:
@@ -110,8 +114,10 @@ class ImagePreProcessingScaler:
             ds.labels = self.revert_features(ds.labels)
 
     def __repr__(self) -> str:
-        return (f"ImagePreProcessingScaler(min_range={self.min_range}, "
-                f"max_range={self.max_range}, max_bits={self.max_bits})")
+        return (
+            f"ImagePreProcessingScaler(min_range={self.min_range}, "
+            f"max_range={self.max_range}, max_bits={self.max_bits})"
+        )
 
 
 class VGG16ImagePreProcessor:
@@ -133,8 +139,10 @@ class VGG16ImagePreProcessor:
 
     def _means(self, arr: np.ndarray) -> np.ndarray:
         if arr.ndim < 2 or arr.shape[1] != 3:
-            raise ValueError(f"VGG16ImagePreProcessor needs 3 channels along dimension 1 "
-                             f"(NCHW, BGR), got features of shape {arr.shape}")
+            raise ValueError(
+                f"VGG16ImagePreProcessor needs 3 channels along dimension 1 "
+                f"(NCHW, BGR), got features of shape {arr.shape}"
+            )
         shape = [1] * arr.ndim
         shape[1] = 3
         return np.asarray(VGG_MEAN_OFFSET_BGR, dtype=arr.dtype).reshape(shape)

@@ -4,6 +4,7 @@ Each replaces ``ds.features`` with a new array (the shape changes, so the batch 
 changed where it lies); the DataSet object itself is modified in place.  An empty DataSet
 passes through untouched.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -15,8 +16,12 @@ from fastiter._validate import is_int
 from fastiter.dataset import DataSet
 from fastiter.preprocessing._inplace import float_dtype_for
 
-__all__ = ["PermuteDataSetPreProcessor", "RGBtoGrayscaleDataSetPreProcessor",
-           "ImageFlatteningDataSetPreProcessor", "CropAndResizeDataSetPreProcessor"]
+__all__ = [
+    "PermuteDataSetPreProcessor",
+    "RGBtoGrayscaleDataSetPreProcessor",
+    "ImageFlatteningDataSetPreProcessor",
+    "CropAndResizeDataSetPreProcessor",
+]
 
 
 def _features(ds: Any, who: str) -> np.ndarray | None:
@@ -50,14 +55,18 @@ class PermuteDataSetPreProcessor:
             key = permutation.upper().replace("TO", "_TO_").replace("__", "_")
             named = {"NCHW_TO_NHWC": self.NCHW_TO_NHWC, "NHWC_TO_NCHW": self.NHWC_TO_NCHW}
             if key not in named:
-                raise ValueError(f"permutation must be 'NCHW_TO_NHWC', 'NHWC_TO_NCHW' or a "
-                                 f"sequence of axes, got {permutation!r}")
+                raise ValueError(
+                    f"permutation must be 'NCHW_TO_NHWC', 'NHWC_TO_NCHW' or a "
+                    f"sequence of axes, got {permutation!r}"
+                )
             self.axes: tuple[int, ...] = named[key]
         else:
             axes = tuple(int(a) for a in permutation)
             if sorted(axes) != list(range(len(axes))) or not axes:
-                raise ValueError(f"a custom permutation must order the axes 0..n-1 once "
-                                 f"each, got {permutation!r}")
+                raise ValueError(
+                    f"a custom permutation must order the axes 0..n-1 once "
+                    f"each, got {permutation!r}"
+                )
             self.axes = axes
 
     def pre_process(self, ds: DataSet) -> None:
@@ -66,8 +75,9 @@ class PermuteDataSetPreProcessor:
         if x is None:
             return
         if x.ndim != len(self.axes):
-            raise ValueError(f"permutation {self.axes} needs rank-{len(self.axes)} features, "
-                             f"got shape {x.shape}")
+            raise ValueError(
+                f"permutation {self.axes} needs rank-{len(self.axes)} features, got shape {x.shape}"
+            )
         ds.features = np.ascontiguousarray(x.transpose(self.axes))
 
 
@@ -90,8 +100,10 @@ class RGBtoGrayscaleDataSetPreProcessor:
             return
         _rank4(x, type(self).__name__, "NCHW")
         if x.shape[1] != 3:
-            raise ValueError(f"RGBtoGrayscaleDataSetPreProcessor needs 3 channels (RGB) along "
-                             f"dimension 1, got features of shape {x.shape}")
+            raise ValueError(
+                f"RGBtoGrayscaleDataSetPreProcessor needs 3 channels (RGB) along "
+                f"dimension 1, got features of shape {x.shape}"
+            )
         dtype = float_dtype_for(x.dtype)
         w = np.asarray(self.WEIGHTS, dtype=dtype)
         ds.features = np.einsum("nchw,c->nhw", x.astype(dtype, copy=False), w)
@@ -136,31 +148,50 @@ class CropAndResizeDataSetPreProcessor:
     [[0.0, 1.5], [6.0, 7.5]]
     """
 
-    def __init__(self, original_height: int, original_width: int, crop_y_start: int,
-                 crop_x_start: int, resized_height: int, resized_width: int,
-                 num_channels: int, method: str = "bilinear") -> None:
-        args = dict(original_height=original_height, original_width=original_width,
-                    resized_height=resized_height, resized_width=resized_width,
-                    num_channels=num_channels, crop_y_start=crop_y_start,
-                    crop_x_start=crop_x_start)
+    def __init__(
+        self,
+        original_height: int,
+        original_width: int,
+        crop_y_start: int,
+        crop_x_start: int,
+        resized_height: int,
+        resized_width: int,
+        num_channels: int,
+        method: str = "bilinear",
+    ) -> None:
+        args = dict(
+            original_height=original_height,
+            original_width=original_width,
+            resized_height=resized_height,
+            resized_width=resized_width,
+            num_channels=num_channels,
+            crop_y_start=crop_y_start,
+            crop_x_start=crop_x_start,
+        )
         for name, v in args.items():
             lowest = 0 if name.startswith("crop") else 1
             if not is_int(v) or v < lowest:
                 raise ValueError(f"{name} must be an integer >= {lowest}, got {v!r}")
-        if crop_y_start + resized_height > original_height or \
-                crop_x_start + resized_width > original_width:
-            raise ValueError(f"the crop window (y {crop_y_start}+{resized_height}, x "
-                             f"{crop_x_start}+{resized_width}) must lie inside the "
-                             f"{original_height}x{original_width} image")
+        if (
+            crop_y_start + resized_height > original_height
+            or crop_x_start + resized_width > original_width
+        ):
+            raise ValueError(
+                f"the crop window (y {crop_y_start}+{resized_height}, x "
+                f"{crop_x_start}+{resized_width}) must lie inside the "
+                f"{original_height}x{original_width} image"
+            )
         if method not in ("bilinear", "nearest"):
             raise ValueError(f"method must be 'bilinear' or 'nearest', got {method!r}")
         self.original_shape = (int(original_height), int(original_width), int(num_channels))
         self.method = method
         h, w = self.original_shape[:2]
-        self._ys = _sample_points(crop_y_start / h, (crop_y_start + resized_height) / h,
-                                  h, int(resized_height))
-        self._xs = _sample_points(crop_x_start / w, (crop_x_start + resized_width) / w,
-                                  w, int(resized_width))
+        self._ys = _sample_points(
+            crop_y_start / h, (crop_y_start + resized_height) / h, h, int(resized_height)
+        )
+        self._xs = _sample_points(
+            crop_x_start / w, (crop_x_start + resized_width) / w, w, int(resized_width)
+        )
 
     def pre_process(self, ds: DataSet) -> None:
         """Replace ``ds.features`` by the transformed array."""
@@ -169,9 +200,11 @@ class CropAndResizeDataSetPreProcessor:
             return
         _rank4(x, type(self).__name__, "NHWC")
         if x.shape[1:] != self.original_shape:
-            raise ValueError(f"CropAndResizeDataSetPreProcessor expects NHWC features of "
-                             f"shape [N, {', '.join(map(str, self.original_shape))}], "
-                             f"got {x.shape}")
+            raise ValueError(
+                f"CropAndResizeDataSetPreProcessor expects NHWC features of "
+                f"shape [N, {', '.join(map(str, self.original_shape))}], "
+                f"got {x.shape}"
+            )
         ds.features = self._resample(x)
 
     def _resample(self, x: np.ndarray) -> np.ndarray:
@@ -203,5 +236,8 @@ def _sample_points(lo: float, hi: float, size: int, n: int) -> np.ndarray:
 def _corners(points: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Floor and ceil indices (clipped against rounding past the edge) and the weight."""
     lo = np.floor(points)
-    return (np.clip(lo, 0, size - 1).astype(np.intp),
-            np.clip(np.ceil(points), 0, size - 1).astype(np.intp), points - lo)
+    return (
+        np.clip(lo, 0, size - 1).astype(np.intp),
+        np.clip(np.ceil(points), 0, size - 1).astype(np.intp),
+        points - lo,
+    )

@@ -4,6 +4,7 @@ MultiNormalizerStandardize and MultiNormalizerMinMaxScaler treat every input ali
 every output, with ``fit_label(True)``); MultiNormalizerHybrid picks a strategy per
 index: a global default for inputs and for outputs, overridden index by index.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,12 @@ from fastiter.preprocessing._strategy import (
     strategy_from_dict,
 )
 
-__all__ = ["MultiNormalizerStandardize", "MultiNormalizerMinMaxScaler",
-           "MultiNormalizerHybrid", "MULTI_NORMALIZERS"]
+__all__ = [
+    "MultiNormalizerStandardize",
+    "MultiNormalizerMinMaxScaler",
+    "MultiNormalizerHybrid",
+    "MULTI_NORMALIZERS",
+]
 
 _SIDES = (("features", "features_masks", "input"), ("labels", "labels_masks", "output"))
 
@@ -52,17 +57,27 @@ class _MultiNormalizer:
                 if accs is None or shape is None:  # the first batch sets both
                     shape, accs = counts, self._new_accumulators(mds)
                 elif counts != shape:
-                    raise ValueError(f"batch {b} has {counts[0]} inputs and {counts[1]} outputs, "
-                                     f"the first batch had {shape[0]} and {shape[1]}")
+                    raise ValueError(
+                        f"batch {b} has {counts[0]} inputs and {counts[1]} outputs, "
+                        f"the first batch had {shape[0]} and {shape[1]}"
+                    )
                 for attr, mattr, side in _SIDES:
                     masks = getattr(mds, mattr)
                     for i, acc in accs[side].items():
-                        acc.add(getattr(mds, attr)[i], None if masks is None else masks[i],
-                                f"{attr}[{i}] of batch {b}")
+                        acc.add(
+                            getattr(mds, attr)[i],
+                            None if masks is None else masks[i],
+                            f"{attr}[{i}] of batch {b}",
+                        )
         if accs is None:
             raise ValueError("fit got no MultiDataSet: the iterator or iterable was empty")
-        self._stats = {side: {i: self._strategy_for(side, i).build(acc, f"{side} {i}")
-                              for i, acc in accs[side].items()} for side in accs}
+        self._stats = {
+            side: {
+                i: self._strategy_for(side, i).build(acc, f"{side} {i}")
+                for i, acc in accs[side].items()
+            }
+            for side in accs
+        }
 
     def _new_accumulators(self, mds: MultiDataSet) -> dict[str, dict[int, Any]]:
         out: dict[str, dict[int, Any]] = {}
@@ -76,14 +91,14 @@ class _MultiNormalizer:
 
     def _require_fit(self) -> dict[str, dict[int, Any]]:
         if self._stats is None:
-            raise RuntimeError(f"{type(self).__name__} is not fitted: call fit(...) before "
-                               f"transform or revert")
+            raise RuntimeError(
+                f"{type(self).__name__} is not fitted: call fit(...) before transform or revert"
+            )
         return self._stats
 
     def _run(self, mds: MultiDataSet, op: str) -> None:
         if not isinstance(mds, MultiDataSet):
-            raise TypeError(f"{type(self).__name__} needs a MultiDataSet, got "
-                            f"{type(mds).__name__}")
+            raise TypeError(f"{type(self).__name__} needs a MultiDataSet, got {type(mds).__name__}")
         stats = self._require_fit()
         for attr, mattr, side in _SIDES:
             arrays, masks = getattr(mds, attr), getattr(mds, mattr)
@@ -92,11 +107,14 @@ class _MultiNormalizer:
                 if strategy is None:
                     continue
                 if i not in stats[side]:
-                    raise ValueError(f"{attr}[{i}] has no fitted statistics: the data fitted "
-                                     f"on had {len(stats[side])} {side} arrays")
+                    raise ValueError(
+                        f"{attr}[{i}] has no fitted statistics: the data fitted "
+                        f"on had {len(stats[side])} {side} arrays"
+                    )
                 arrays[i] = writable_float(arrays[i], f"{attr}[{i}]")
-                getattr(strategy, op)(arrays[i], None if masks is None else masks[i],
-                                      stats[side][i], f"{attr}[{i}]")
+                getattr(strategy, op)(
+                    arrays[i], None if masks is None else masks[i], stats[side][i], f"{attr}[{i}]"
+                )
 
     def pre_process(self, mds: MultiDataSet) -> None:
         """Normalize ``mds`` in place, array by array."""
@@ -114,8 +132,7 @@ class _MultiNormalizer:
     def _stats_at(self, side: str, index: int) -> Any:
         stats = self._require_fit()[side]
         if index not in stats:
-            raise IndexError(f"no statistics for {side} {index}; fitted {side}s: "
-                             f"{sorted(stats)}")
+            raise IndexError(f"no statistics for {side} {index}; fitted {side}s: {sorted(stats)}")
         return stats[index]
 
     # --- saving ---------------------------------------------------------------------
@@ -128,15 +145,20 @@ class _MultiNormalizer:
     def save(self, path: str | os.PathLike, overwrite: bool = False) -> None:
         """Write the configuration and statistics to a JSON file (atomically; no pickle)."""
         stats = self._require_fit()
-        state = {"config": self._config(),
-                 "stats": {side: {str(i): s.to_dict() for i, s in d.items()}
-                           for side, d in stats.items()}}
+        state = {
+            "config": self._config(),
+            "stats": {
+                side: {str(i): s.to_dict() for i, s in d.items()} for side, d in stats.items()
+            },
+        }
         write_document(path, type(self).__name__, state, overwrite)
 
     def _set_state(self, state: dict[str, Any]) -> None:
         self._set_config(state["config"])
-        self._stats = {side: {int(i): stats_from_dict(s) for i, s in state["stats"][side].items()}
-                       for side in ("input", "output")}
+        self._stats = {
+            side: {int(i): stats_from_dict(s) for i, s in state["stats"][side].items()}
+            for side in ("input", "output")
+        }
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Any:
@@ -279,8 +301,9 @@ class MultiNormalizerHybrid(_MultiNormalizer):
         """Standardize every input by default."""
         return self._set("input", None, StandardizeStrategy())
 
-    def min_max_scale_all_inputs(self, min_range: float = 0.0,
-                                 max_range: float = 1.0) -> MultiNormalizerHybrid:
+    def min_max_scale_all_inputs(
+        self, min_range: float = 0.0, max_range: float = 1.0
+    ) -> MultiNormalizerHybrid:
         """Min-max scale every input by default."""
         return self._set("input", None, MinMaxStrategy(min_range, max_range))
 
@@ -288,8 +311,9 @@ class MultiNormalizerHybrid(_MultiNormalizer):
         """Standardize input ``input`` (overrides the default)."""
         return self._set("input", input, StandardizeStrategy())
 
-    def min_max_scale_input(self, input: int, min_range: float = 0.0,
-                            max_range: float = 1.0) -> MultiNormalizerHybrid:
+    def min_max_scale_input(
+        self, input: int, min_range: float = 0.0, max_range: float = 1.0
+    ) -> MultiNormalizerHybrid:
         """Min-max scale input ``input`` (overrides the default)."""
         return self._set("input", input, MinMaxStrategy(min_range, max_range))
 
@@ -297,8 +321,9 @@ class MultiNormalizerHybrid(_MultiNormalizer):
         """Standardize every output by default."""
         return self._set("output", None, StandardizeStrategy())
 
-    def min_max_scale_all_outputs(self, min_range: float = 0.0,
-                                  max_range: float = 1.0) -> MultiNormalizerHybrid:
+    def min_max_scale_all_outputs(
+        self, min_range: float = 0.0, max_range: float = 1.0
+    ) -> MultiNormalizerHybrid:
         """Min-max scale every output by default."""
         return self._set("output", None, MinMaxStrategy(min_range, max_range))
 
@@ -306,8 +331,9 @@ class MultiNormalizerHybrid(_MultiNormalizer):
         """Standardize output ``output`` (overrides the default)."""
         return self._set("output", output, StandardizeStrategy())
 
-    def min_max_scale_output(self, output: int, min_range: float = 0.0,
-                             max_range: float = 1.0) -> MultiNormalizerHybrid:
+    def min_max_scale_output(
+        self, output: int, min_range: float = 0.0, max_range: float = 1.0
+    ) -> MultiNormalizerHybrid:
         """Min-max scale output ``output`` (overrides the default)."""
         return self._set("output", output, MinMaxStrategy(min_range, max_range))
 
@@ -322,20 +348,23 @@ class MultiNormalizerHybrid(_MultiNormalizer):
     def _config(self) -> dict[str, Any]:
         def enc(s: Any) -> Any:
             return None if s is None else s.to_dict()
-        return {"global": {k: enc(v) for k, v in self._global.items()},
-                "per": {k: {str(i): enc(s) for i, s in d.items()}
-                        for k, d in self._per.items()}}
+
+        return {
+            "global": {k: enc(v) for k, v in self._global.items()},
+            "per": {k: {str(i): enc(s) for i, s in d.items()} for k, d in self._per.items()},
+        }
 
     def _set_config(self, config: dict[str, Any]) -> None:
         def dec(d: Any) -> Any:
             return None if d is None else strategy_from_dict(d)
+
         self._global = {k: dec(config["global"][k]) for k in ("input", "output")}
-        self._per = {k: {int(i): dec(s) for i, s in config["per"][k].items()}
-                     for k in ("input", "output")}
+        self._per = {
+            k: {int(i): dec(s) for i, s in config["per"][k].items()} for k in ("input", "output")
+        }
 
 
-MULTI_NORMALIZERS = (MultiNormalizerStandardize, MultiNormalizerMinMaxScaler,
-                     MultiNormalizerHybrid)
+MULTI_NORMALIZERS = (MultiNormalizerStandardize, MultiNormalizerMinMaxScaler, MultiNormalizerHybrid)
 
 register(MultiNormalizerStandardize)
 register(MultiNormalizerMinMaxScaler)

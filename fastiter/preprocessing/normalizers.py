@@ -4,6 +4,7 @@ Both fit per-feature statistics (dimension 1) in one streaming pass, apply them 
 as an iterator's ``pre_processor``, revert them, and save to / load from a JSON file.
 Rank rules and mask handling are those of :mod:`fastiter.dataset.stats`.
 """
+
 from __future__ import annotations
 
 import os
@@ -63,8 +64,7 @@ class _DataSetNormalizer:
                     feats.add(ds.features, ds.features_mask, f"features of batch {i}")
                 if labs is not None:
                     if ds.labels is None:
-                        raise ValueError(f"fit_label(True) was set but batch {i} has no "
-                                         f"labels")
+                        raise ValueError(f"fit_label(True) was set but batch {i} has no labels")
                     labs.add(ds.labels, ds.labels_mask, f"labels of batch {i}")
         feature_stats = self._strategy.build(feats, "features")
         self._label_stats = None if labs is None else self._strategy.build(labs, "labels")
@@ -73,11 +73,15 @@ class _DataSetNormalizer:
     # --- applying -------------------------------------------------------------------
     def _require_fit(self, labels: bool = False) -> None:
         if self._feature_stats is None:
-            raise RuntimeError(f"{type(self).__name__} is not fitted: call fit(dataset) or "
-                               f"fit(iterator) before transform or revert")
+            raise RuntimeError(
+                f"{type(self).__name__} is not fitted: call fit(dataset) or "
+                f"fit(iterator) before transform or revert"
+            )
         if labels and self._label_stats is None:
-            raise RuntimeError(f"{type(self).__name__} transforms labels (fit_label(True)) "
-                               f"but has no label statistics: call fit again")
+            raise RuntimeError(
+                f"{type(self).__name__} transforms labels (fit_label(True)) "
+                f"but has no label statistics: call fit again"
+            )
 
     def pre_process(self, ds: DataSet) -> None:
         """Normalize ``ds`` in place (features, and labels when fitted): DL4J's preProcess."""
@@ -86,8 +90,7 @@ class _DataSetNormalizer:
         self._require_fit(self._fit_labels and ds.labels is not None)
         if ds.features is not None:
             ds.features = writable_float(ds.features, "features")
-            self._strategy.apply(ds.features, ds.features_mask, self._feature_stats,
-                                 "features")
+            self._strategy.apply(ds.features, ds.features_mask, self._feature_stats, "features")
         if self._fit_labels and ds.labels is not None:
             ds.labels = writable_float(ds.labels, "labels")
             self._strategy.apply(ds.labels, ds.labels_mask, self._label_stats, "labels")
@@ -140,9 +143,12 @@ class _DataSetNormalizer:
     # --- saving ---------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
         self._require_fit()
-        return {"strategy": self._strategy.to_dict(), "fit_labels": self._fit_labels,
-                "features": self._feature_stats.to_dict(),
-                "labels": None if self._label_stats is None else self._label_stats.to_dict()}
+        return {
+            "strategy": self._strategy.to_dict(),
+            "fit_labels": self._fit_labels,
+            "features": self._feature_stats.to_dict(),
+            "labels": None if self._label_stats is None else self._label_stats.to_dict(),
+        }
 
     def _set_state(self, state: dict[str, Any]) -> None:
         self._fit_labels = bool(state["fit_labels"])
@@ -150,8 +156,10 @@ class _DataSetNormalizer:
         labels = state.get("labels")
         self._label_stats = None if labels is None else stats_from_dict(labels)
         if self._feature_stats.kind != self._strategy.kind:
-            raise ValueError(f"statistics of kind {self._feature_stats.kind!r} do not "
-                             f"belong to a {type(self).__name__}")
+            raise ValueError(
+                f"statistics of kind {self._feature_stats.kind!r} do not "
+                f"belong to a {type(self).__name__}"
+            )
 
     def save(self, path: str | os.PathLike, overwrite: bool = False) -> None:
         """Write the fitted statistics to a JSON file (atomically; no pickle).
@@ -170,8 +178,7 @@ class _DataSetNormalizer:
         return load_as(cls, path)
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(fitted={self.is_fit()}, "
-                f"fit_labels={self._fit_labels})")
+        return f"{type(self).__name__}(fitted={self.is_fit()}, fit_labels={self._fit_labels})"
 
 
 class NormalizerStandardize(_DataSetNormalizer):
@@ -200,8 +207,9 @@ class NormalizerStandardize(_DataSetNormalizer):
     [[-1.225, 0.0], [0.0, 0.0], [1.225, 0.0]]
     """
 
-    def __init__(self, mean: Any = None, std: Any = None, label_mean: Any = None,
-                 label_std: Any = None) -> None:
+    def __init__(
+        self, mean: Any = None, std: Any = None, label_mean: Any = None, label_std: Any = None
+    ) -> None:
         super().__init__(StandardizeStrategy())
         if (mean is None) != (std is None) or (label_mean is None) != (label_std is None):
             raise ValueError("give mean and std together (and label_mean with label_std)")

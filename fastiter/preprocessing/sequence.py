@@ -1,4 +1,5 @@
 """Time-series pre-processors: LabelLastTimeStepPreProcessor."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,25 +28,32 @@ class LabelLastTimeStepPreProcessor:
     def pre_process(self, ds: DataSet) -> None:
         """Replace ``ds.labels`` by their last real step and drop the label mask."""
         if not isinstance(ds, DataSet):
-            raise TypeError(f"LabelLastTimeStepPreProcessor.pre_process needs a DataSet, "
-                            f"got {type(ds).__name__}")
+            raise TypeError(
+                f"LabelLastTimeStepPreProcessor.pre_process needs a DataSet, "
+                f"got {type(ds).__name__}"
+            )
         labels = ds.labels
         if labels is None or labels.ndim != 3:
             shape = None if labels is None else labels.shape
-            raise ValueError(f"LabelLastTimeStepPreProcessor needs rank-3 labels "
-                             f"[N, C, T], got shape {shape}")
+            raise ValueError(
+                f"LabelLastTimeStepPreProcessor needs rank-3 labels [N, C, T], got shape {shape}"
+            )
         mask = ds.labels_mask
         if mask is None:
             ds.labels = labels[:, :, -1].copy()
             return
         real = np.asarray(mask) > 0
         if real.shape != (labels.shape[0], labels.shape[2]):
-            raise ValueError(f"labels_mask must have shape {(labels.shape[0], labels.shape[2])} "
-                             f"to match labels {labels.shape}, got {real.shape}")
+            raise ValueError(
+                f"labels_mask must have shape {(labels.shape[0], labels.shape[2])} "
+                f"to match labels {labels.shape}, got {real.shape}"
+            )
         empty = ~real.any(axis=1)
         if empty.any():
-            raise ValueError(f"examples {np.flatnonzero(empty).tolist()} are entirely masked "
-                             f"(their label mask is all 0), so they have no last time step")
+            raise ValueError(
+                f"examples {np.flatnonzero(empty).tolist()} are entirely masked "
+                f"(their label mask is all 0), so they have no last time step"
+            )
         last = labels.shape[2] - 1 - np.argmax(real[:, ::-1], axis=1)
         ds.labels = labels[np.arange(labels.shape[0]), :, last]
         ds.labels_mask = None

@@ -8,6 +8,7 @@ Examples
 >>> [ds.labels.argmax(1).tolist() for ds in it]
 [[1, 0], [1]]
 """
+
 from fastiter.records._csvparse import CSVFormatError
 from fastiter.records.alignment import AlignmentMode
 from fastiter.records.base import (

@@ -6,6 +6,7 @@ means the same in every file (docs/csv.md states the grammar).  This module buil
 dialect, skips header lines and a byte-order mark, and turns the parser's error record
 into a :class:`CSVFormatError` naming the file, the 1-based line and the 0-based column.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,9 @@ class CSVFormatError(FormatError):
     when the whole record is at fault) locate the problem.
     """
 
-    def __init__(self, message: str, path: str = "", line: int = 0,
-                 column: int | None = None) -> None:
+    def __init__(
+        self, message: str, path: str = "", line: int = 0, column: int | None = None
+    ) -> None:
         super().__init__(message)
         self.path, self.line, self.column = path, line, column
 
@@ -38,17 +40,22 @@ class CSVFormatError(FormatError):
         return type(self), (str(self), self.path, self.line, self.column)
 
 
-def make_dialect(delimiter: str, quote: str, ncols: int,
-                 labels: Sequence[str] | None = None, label_column: int = -1) -> _csv.Dialect:
+def make_dialect(
+    delimiter: str,
+    quote: str,
+    ncols: int,
+    labels: Sequence[str] | None = None,
+    label_column: int = -1,
+) -> _csv.Dialect:
     """The C parser's dialect; ``label_column`` may count from the end."""
     if labels is None:
         return _csv.Dialect(ord(delimiter), quote.encode())
     col = label_column + ncols if label_column < 0 else label_column
     if not 0 <= col < ncols:
-        raise ValueError(f"label_column {label_column} is outside the {ncols} columns "
-                         f"of the file")
-    return _csv.Dialect(ord(delimiter), quote.encode(), col,
-                        [str(x).encode("utf-8") for x in labels])
+        raise ValueError(f"label_column {label_column} is outside the {ncols} columns of the file")
+    return _csv.Dialect(
+        ord(delimiter), quote.encode(), col, [str(x).encode("utf-8") for x in labels]
+    )
 
 
 def skip_lines(data: bytes, count: int, at_eof: bool) -> int | None:
@@ -76,41 +83,65 @@ def _show(text: str) -> str:
     return repr(text if len(text) <= _SHOW else text[:_SHOW] + "...")
 
 
-def format_error(err: tuple, data: bytes, path: str, line_base: int, ncols: int,
-                 labels: Sequence[str] | None = None) -> CSVFormatError:
+def format_error(
+    err: tuple,
+    data: bytes,
+    path: str,
+    line_base: int,
+    ncols: int,
+    labels: Sequence[str] | None = None,
+) -> CSVFormatError:
     """The CSVFormatError for the C parser's error tuple."""
     kind, line, column, offset, length = err
     line1 = line_base + line + 1
     where = f"{path}: line {line1}"
-    raw = data[offset:offset + length]
+    raw = data[offset : offset + length]
     if kind == _csv.EFIELDS:
-        return CSVFormatError(f"{where} has {column} fields, expected {ncols} (the column "
-                              f"count of the first record): {_line_text(data, offset)}",
-                              path, line1)
+        return CSVFormatError(
+            f"{where} has {column} fields, expected {ncols} (the column "
+            f"count of the first record): {_line_text(data, offset)}",
+            path,
+            line1,
+        )
     where += f", column index {column}"
     try:
         field = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        bad = raw[e.start:e.end]
-        return CSVFormatError(f"{where}: bytes {bad!r} are not valid UTF-8 (CSV files are "
-                              f"read as UTF-8; re-encode the file)", path, line1, column)
+        bad = raw[e.start : e.end]
+        return CSVFormatError(
+            f"{where}: bytes {bad!r} are not valid UTF-8 (CSV files are "
+            f"read as UTF-8; re-encode the file)",
+            path,
+            line1,
+            column,
+        )
     if kind == _csv.ELONG:
-        msg = (f"a field of {length} bytes is longer than the {_csv.MAX_FIELD} bytes "
-               f"allowed: {_show(field)}")
+        msg = (
+            f"a field of {length} bytes is longer than the {_csv.MAX_FIELD} bytes "
+            f"allowed: {_show(field)}"
+        )
     elif kind == _csv.EQUOTE:
-        msg = (f"a quoted field is not closed, or text follows its closing quote: "
-               f"{_show(field)}")
+        msg = f"a quoted field is not closed, or text follows its closing quote: {_show(field)}"
     elif kind == _csv.ELABEL:
         msg = f"{field.strip()!r} is not one of the labels {list(labels or [])}"
     else:
-        msg = (f"{field!r} is not a number (expected a decimal such as -1.5e3, or "
-               f"nan/inf; line {_line_text(data, offset)})")
+        msg = (
+            f"{field!r} is not a number (expected a decimal such as -1.5e3, or "
+            f"nan/inf; line {_line_text(data, offset)})"
+        )
     return CSVFormatError(f"{where}: {msg}", path, line1, column)
 
 
-def parse_block(data: bytes, path: str, line_base: int, ncols: int, dialect: _csv.Dialect,
-                is_last: bool, labels: Sequence[str] | None = None,
-                max_rows: int | None = None) -> tuple[np.ndarray, np.ndarray, int, int]:
+def parse_block(
+    data: bytes,
+    path: str,
+    line_base: int,
+    ncols: int,
+    dialect: _csv.Dialect,
+    is_last: bool,
+    labels: Sequence[str] | None = None,
+    max_rows: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Parse the complete records of ``data`` (the whole tail too when ``is_last``).
 
     Returns ``(values [k, ncols], lines [k] (0-based, file-relative starting line),
@@ -131,8 +162,9 @@ def parse_block(data: bytes, path: str, line_base: int, ncols: int, dialect: _cs
     return values[:nrows], lines, consumed, nlines
 
 
-def count_fields(data: bytes, path: str, line_base: int, dialect: _csv.Dialect,
-                 is_last: bool) -> int:
+def count_fields(
+    data: bytes, path: str, line_base: int, dialect: _csv.Dialect, is_last: bool
+) -> int:
     """Fields of the first non-blank record (0: none; -1: it may continue past data)."""
     n, _, err = _csv.count_fields(data, dialect, is_last)
     if err is not None:
@@ -156,7 +188,9 @@ def check_delimiters(delimiter: str, quote: str) -> None:
         if not isinstance(v, str) or len(v) != 1:
             raise ValueError(f"{name} must be a single character, got {v!r}")
         if v.isalnum() or v in "+-. \t\r\n" or ord(v) > 127:
-            raise ValueError(f"{name} {v!r} cannot be a letter, digit, sign, '.', a blank, "
-                             f"a line end or a non-ASCII character")
+            raise ValueError(
+                f"{name} {v!r} cannot be a letter, digit, sign, '.', a blank, "
+                f"a line end or a non-ASCII character"
+            )
     if delimiter == quote:
         raise ValueError(f"delimiter and quote must differ, both are {delimiter!r}")

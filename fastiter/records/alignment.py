@@ -1,6 +1,7 @@
 """Sequence alignment (DL4J's AlignmentMode) and the batch assembly shared by the
 sequence iterators: lengths are checked here, the copying and masking are one call per
 array to :func:`fastiter.kernels.pad_sequences` (the C core)."""
+
 from __future__ import annotations
 
 import enum
@@ -37,34 +38,42 @@ class AlignmentMode(enum.Enum):
             for m in cls:
                 if value.lower() in (m.value, m.name.lower()):
                     return m
-        raise ValueError(f"alignment mode must be one of {[m.name for m in cls]}, "
-                         f"got {value!r}")
+        raise ValueError(f"alignment mode must be one of {[m.name for m in cls]}, got {value!r}")
 
 
-def _check_lengths(lengths: np.ndarray, names: Sequence[str], mode: AlignmentMode,
-                   describe: Any) -> int:
+def _check_lengths(
+    lengths: np.ndarray, names: Sequence[str], mode: AlignmentMode, describe: Any
+) -> int:
     """Validate ``lengths`` [arrays, examples]; return the batch's time length T."""
     zero = np.argwhere(lengths == 0)
     if len(zero):
         a, i = (int(x) for x in zero[0])
-        raise ZeroLengthSequenceError(f"{names[a]} of example {describe(i)} has no time "
-                                      f"steps; every sequence needs at least one")
+        raise ZeroLengthSequenceError(
+            f"{names[a]} of example {describe(i)} has no time "
+            f"steps; every sequence needs at least one"
+        )
     t = int(lengths.max())
     if mode is AlignmentMode.EQUAL_LENGTH and (lengths != t).any():
         a, i = (int(x) for x in np.argwhere(lengths != t)[0])
         per = ", ".join(f"{n}={int(lengths[k, i])}" for k, n in enumerate(names))
-        raise ValueError(f"AlignmentMode.EQUAL_LENGTH needs every sequence in a batch to "
-                         f"have the same length, but example {describe(i)} has {per} "
-                         f"while the longest in the batch is {t}. Use "
-                         f"AlignmentMode.ALIGN_START (one-to-many) or ALIGN_END "
-                         f"(many-to-one) to pad and mask unequal sequences")
+        raise ValueError(
+            f"AlignmentMode.EQUAL_LENGTH needs every sequence in a batch to "
+            f"have the same length, but example {describe(i)} has {per} "
+            f"while the longest in the batch is {t}. Use "
+            f"AlignmentMode.ALIGN_START (one-to-many) or ALIGN_END "
+            f"(many-to-one) to pad and mask unequal sequences"
+        )
     return t
 
 
-def align_batch(arrays: Sequence[tuple[np.ndarray, np.ndarray]], names: Sequence[str],
-                mode: AlignmentMode, dtype: Any = np.float32, describe: Any = str,
-                rng: np.random.Generator | None = None,
-                ) -> list[tuple[np.ndarray, np.ndarray | None]]:
+def align_batch(
+    arrays: Sequence[tuple[np.ndarray, np.ndarray]],
+    names: Sequence[str],
+    mode: AlignmentMode,
+    dtype: Any = np.float32,
+    describe: Any = str,
+    rng: np.random.Generator | None = None,
+) -> list[tuple[np.ndarray, np.ndarray | None]]:
     """Place each array's sequences on one shared time axis.
 
     ``arrays[a]`` is ``(values, lengths)``: example ``i``'s ``[T_i, F_a]`` steps are the
@@ -89,7 +98,15 @@ def align_batch(arrays: Sequence[tuple[np.ndarray, np.ndarray]], names: Sequence
         offsets = longest - lengths[a] if mode is AlignmentMode.ALIGN_END else shift
         batch = np.empty((n, f, t), dtype)
         mask = np.empty((n, t), dtype) if need_mask else None
-        kernels.pad_sequences((values, rows), mode="align_start", max_length=t, dtype=dtype,
-                              layout="NFT", offsets=offsets, out=batch, mask_out=mask)
+        kernels.pad_sequences(
+            (values, rows),
+            mode="align_start",
+            max_length=t,
+            dtype=dtype,
+            layout="NFT",
+            offsets=offsets,
+            out=batch,
+            mask_out=mask,
+        )
         out.append((batch, mask))
     return out

@@ -5,6 +5,7 @@ A record is one example's values as a 1-D float64 array; a sequence record is a
 ``[T, columns]`` float64 array.  Readers hand out records in bulk (``next_records``), so
 the iterators above them never touch a value from Python.
 """
+
 from __future__ import annotations
 
 import abc
@@ -19,8 +20,7 @@ from fastiter._paths import resolve_paths
 from fastiter._validate import positive_int
 from fastiter.errors import NoSuchElementError
 
-__all__ = ["RecordMetaData", "RecordRefs", "RecordReader", "SequenceRecordReader",
-           "resolve_paths"]
+__all__ = ["RecordMetaData", "RecordRefs", "RecordReader", "SequenceRecordReader", "resolve_paths"]
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,13 @@ class RecordRefs:
 
     __slots__ = ("sources", "source_index", "positions", "reader")
 
-    def __init__(self, sources: Sequence[str], source_index: npt.ArrayLike,
-                 positions: npt.ArrayLike, reader: str) -> None:
+    def __init__(
+        self,
+        sources: Sequence[str],
+        source_index: npt.ArrayLike,
+        positions: npt.ArrayLike,
+        reader: str,
+    ) -> None:
         self.sources = list(sources)
         self.source_index = np.asarray(source_index, dtype=np.int64)
         self.positions = np.asarray(positions, dtype=np.int64)
@@ -60,13 +65,15 @@ class RecordRefs:
         return int(self.positions.shape[0])
 
     def __getitem__(self, i: int) -> RecordMetaData:
-        return RecordMetaData(self.sources[int(self.source_index[i])],
-                              int(self.positions[i]), self.reader)
+        return RecordMetaData(
+            self.sources[int(self.source_index[i])], int(self.positions[i]), self.reader
+        )
 
     def slice(self, lo: int, hi: int) -> RecordRefs:
         """The metadata of records ``lo`` to ``hi`` (exclusive)."""
-        return RecordRefs(self.sources, self.source_index[lo:hi], self.positions[lo:hi],
-                          self.reader)
+        return RecordRefs(
+            self.sources, self.source_index[lo:hi], self.positions[lo:hi], self.reader
+        )
 
     def to_list(self) -> list[RecordMetaData]:
         """One :class:`RecordMetaData` per record."""
@@ -116,8 +123,7 @@ class _ReaderBase(abc.ABC):
         return self._next_one()
 
     @abc.abstractmethod
-    def _next_one(self) -> np.ndarray:
-        ...
+    def _next_one(self) -> np.ndarray: ...
 
 
 class RecordReader(_ReaderBase):

@@ -1,4 +1,5 @@
 """In-memory record readers: CollectionRecordReader and CollectionSequenceRecordReader."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -43,8 +44,9 @@ class CollectionRecordReader(RecordReader):
         try:
             arr = np.asarray(records, dtype=np.float64)
         except (TypeError, ValueError) as e:
-            raise TypeError(f"records must be a 2-D numeric array or a list of equal-length "
-                            f"numeric rows ({e})") from None
+            raise TypeError(
+                f"records must be a 2-D numeric array or a list of equal-length numeric rows ({e})"
+            ) from None
         if arr.ndim != 2:
             raise ValueError(f"records must be 2-D [records, columns], got shape {arr.shape}")
         self._data = np.ascontiguousarray(arr)
@@ -69,8 +71,9 @@ class CollectionRecordReader(RecordReader):
         hi = min(lo + n, len(self._data))
         self._cursor = hi
         idx = np.arange(lo, hi)
-        return self._data[lo:hi], RecordRefs([_SOURCE], np.zeros_like(idx), idx,
-                                             type(self).__name__)
+        return self._data[lo:hi], RecordRefs(
+            [_SOURCE], np.zeros_like(idx), idx, type(self).__name__
+        )
 
     def _skip_block(self, n: int) -> int:
         k = min(n, len(self._data) - self._cursor)
@@ -98,11 +101,14 @@ class CollectionSequenceRecordReader(SequenceRecordReader):
             if a.ndim == 1:
                 a = a.reshape(-1, 1)
             if a.ndim != 2:
-                raise ValueError(f"sequences[{i}] must be 2-D [steps, columns], "
-                                 f"got shape {a.shape}")
+                raise ValueError(
+                    f"sequences[{i}] must be 2-D [steps, columns], got shape {a.shape}"
+                )
             if seqs and a.shape[1] != seqs[0].shape[1]:
-                raise ValueError(f"sequences[{i}] has {a.shape[1]} columns, sequences[0] "
-                                 f"has {seqs[0].shape[1]}; every step needs the same columns")
+                raise ValueError(
+                    f"sequences[{i}] has {a.shape[1]} columns, sequences[0] "
+                    f"has {seqs[0].shape[1]}; every step needs the same columns"
+                )
             seqs.append(a)
         if not seqs:
             raise ValueError("sequences must hold at least one sequence")
@@ -128,8 +134,9 @@ class CollectionSequenceRecordReader(SequenceRecordReader):
         hi = min(lo + n, len(self._seqs))
         self._cursor = hi
         idx = np.arange(lo, hi)
-        return self._seqs[lo:hi], RecordRefs([_SOURCE], np.zeros_like(idx), idx,
-                                             type(self).__name__)
+        return self._seqs[lo:hi], RecordRefs(
+            [_SOURCE], np.zeros_like(idx), idx, type(self).__name__
+        )
 
     def _skip_block(self, n: int) -> int:
         k = min(n, len(self._seqs) - self._cursor)

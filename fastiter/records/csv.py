@@ -1,5 +1,6 @@
 """CSV record readers: CSVRecordReader (one record per line) and CSVSequenceRecordReader
 (one sequence per file, one time step per line)."""
+
 from __future__ import annotations
 
 import os
@@ -38,10 +39,18 @@ class _CSVConfig:
     # Both readers define reset(); declared for the type checker only, so that no runtime
     # stub comes before RecordReader's in their method order.
     if TYPE_CHECKING:
+
         def reset(self) -> None: ...
 
-    def __init__(self, skip_lines: int, delimiter: str, quote: str, paths: Any,
-                 labels: Sequence[str] | None, label_column: int) -> None:
+    def __init__(
+        self,
+        skip_lines: int,
+        delimiter: str,
+        quote: str,
+        paths: Any,
+        labels: Sequence[str] | None,
+        label_column: int,
+    ) -> None:
         if not is_int(skip_lines) or skip_lines < 0:
             raise ValueError(f"skip_lines must be an integer >= 0, got {skip_lines!r}")
         check_delimiters(delimiter, quote)
@@ -70,17 +79,18 @@ class _CSVConfig:
 
     def _require_files(self) -> None:
         if not self._files:
-            raise ValueError(f"{type(self).__name__} has no input: pass paths= or call "
-                             f"initialize(paths)")
+            raise ValueError(
+                f"{type(self).__name__} has no input: pass paths= or call initialize(paths)"
+            )
 
     def get_labels(self) -> list[str] | None:
         return None if self._labels is None else list(self._labels)
 
     def _dialect(self) -> Any:
         if self._dialect_cache is None:
-            self._dialect_cache = make_dialect(self._delimiter, self._quote,
-                                               self.num_columns(), self._labels,
-                                               self._label_column)
+            self._dialect_cache = make_dialect(
+                self._delimiter, self._quote, self.num_columns(), self._labels, self._label_column
+            )
         return self._dialect_cache
 
     def _open_skipped(self, path: str, block: int) -> tuple[Any, bytes]:
@@ -126,8 +136,9 @@ class _CSVConfig:
 
     def _parse_all(self, data: bytes, path: str, base: int) -> tuple[np.ndarray, np.ndarray]:
         """Every record of ``data`` (a whole file after its skipped lines)."""
-        return parse_block(data, path, base, self.num_columns(), self._dialect(), True,
-                           self._labels)[:2]
+        return parse_block(
+            data, path, base, self.num_columns(), self._dialect(), True, self._labels
+        )[:2]
 
     def _load_lines(self, metas: Sequence[RecordMetaData]) -> np.ndarray:
         """Records named by (path, starting line) metadata; each file is parsed once."""
@@ -142,8 +153,10 @@ class _CSVConfig:
             values, lines = cache[m.source]
             k = int(np.searchsorted(lines, m.position))
             if k == len(lines) or lines[k] != m.position:
-                raise ValueError(f"metadata {m.location()} names no record: the line is "
-                                 f"blank, skipped, inside a record or past the end")
+                raise ValueError(
+                    f"metadata {m.location()} names no record: the line is "
+                    f"blank, skipped, inside a record or past the end"
+                )
             out[i] = values[k]
         return out
 
@@ -183,9 +196,16 @@ class CSVRecordReader(_CSVConfig, RecordReader):
            [3., 4.]])
     """
 
-    def __init__(self, skip_lines: int = 0, delimiter: str = ",", quote: str = '"', *,
-                 paths: Any = None, labels: Sequence[str] | None = None,
-                 label_column: int = -1) -> None:
+    def __init__(
+        self,
+        skip_lines: int = 0,
+        delimiter: str = ",",
+        quote: str = '"',
+        *,
+        paths: Any = None,
+        labels: Sequence[str] | None = None,
+        label_column: int = -1,
+    ) -> None:
         self._reader_name = type(self).__name__
         _CSVConfig.__init__(self, skip_lines, delimiter, quote, paths, labels, label_column)
 
@@ -232,8 +252,14 @@ class CSVRecordReader(_CSVConfig, RecordReader):
             data = self._pending + chunk if self._pending else chunk
             is_last = not chunk
             values, lines, consumed, nlines = parse_block(
-                data, path, self._line_base, self.num_columns(), self._dialect(), is_last,
-                self._labels)
+                data,
+                path,
+                self._line_base,
+                self.num_columns(),
+                self._dialect(),
+                is_last,
+                self._labels,
+            )
             self._pending = data[consumed:]
             self._line_base += nlines
             if is_last:
@@ -261,8 +287,9 @@ class CSVRecordReader(_CSVConfig, RecordReader):
         if not parts:
             return np.empty((0, self.num_columns())), RecordRefs([], [], [], self._reader_name)
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        refs = RecordRefs(self._files, np.concatenate(srcs), np.concatenate(lines),
-                          self._reader_name)
+        refs = RecordRefs(
+            self._files, np.concatenate(srcs), np.concatenate(lines), self._reader_name
+        )
         return values, refs
 
     def load_from_metadata(self, metas: Sequence[RecordMetaData]) -> np.ndarray:
@@ -286,9 +313,16 @@ class CSVSequenceRecordReader(_CSVConfig, SequenceRecordReader):
     [(2, 2), (3, 2)]
     """
 
-    def __init__(self, skip_lines: int = 0, delimiter: str = ",", quote: str = '"', *,
-                 paths: Any = None, labels: Sequence[str] | None = None,
-                 label_column: int = -1) -> None:
+    def __init__(
+        self,
+        skip_lines: int = 0,
+        delimiter: str = ",",
+        quote: str = '"',
+        *,
+        paths: Any = None,
+        labels: Sequence[str] | None = None,
+        label_column: int = -1,
+    ) -> None:
         self._reader_name = type(self).__name__
         _CSVConfig.__init__(self, skip_lines, delimiter, quote, paths, labels, label_column)
 
@@ -326,6 +360,9 @@ class CSVSequenceRecordReader(_CSVConfig, SequenceRecordReader):
             if not os.path.isfile(m.source):
                 raise FileNotFoundError(f"metadata names a missing file {m.source!r}")
             data, skipped = self._read_file(m.source)
-            out.append(self._parse_all(data, m.source, skipped)[0] if data.strip()
-                       else np.empty((0, self.num_columns())))
+            out.append(
+                self._parse_all(data, m.source, skipped)[0]
+                if data.strip()
+                else np.empty((0, self.num_columns()))
+            )
         return out

@@ -1,5 +1,6 @@
 """RecordReaderMultiDataSetIterator: MultiDataSets whose inputs and outputs are column
 ranges (or one-hot columns) of several record and sequence readers."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,9 +22,9 @@ __all__ = ["RecordReaderMultiDataSetIterator"]
 @dataclass(frozen=True)
 class _Column:
     reader: str
-    first: int          # inclusive
-    last: int           # inclusive
-    num_classes: int    # 0: values as they are; else one-hot of column `first`
+    first: int  # inclusive
+    last: int  # inclusive
+    num_classes: int  # 0: values as they are; else one-hot of column `first`
 
 
 class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
@@ -81,14 +82,18 @@ class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
         if col.num_classes:
             idx = labels_as_classes(values[:, col.first], col.num_classes, describe)
             return kernels.one_hot(idx, col.num_classes, dtype=self._dtype)
-        return values[:, col.first:col.last + 1].astype(self._dtype)
+        return values[:, col.first : col.last + 1].astype(self._dtype)
 
     def _build(self, data: dict[str, Any], k: int, metas: list | None) -> MultiDataSet:
         def describe_for(reader: str, owner: np.ndarray | None = None) -> Any:
             def describe(i: int) -> str:
                 j = int(owner[i]) if owner is not None else i
-                return (metas[j][reader].location() if metas is not None
-                        else f"#{j} of reader {reader!r}")
+                return (
+                    metas[j][reader].location()
+                    if metas is not None
+                    else f"#{j} of reader {reader!r}"
+                )
+
             return describe
 
         flat, lengths = {}, {}
@@ -104,23 +109,34 @@ class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
                 values = self._array(col, flat[col.reader], describe_for(col.reader, owner))
                 seq_slots.append(slot)
                 seq_arrays.append((values, lengths[col.reader]))
-                seq_names.append(f"{'input' if slot < len(self._inputs) else 'output'} "
-                                 f"from reader {col.reader!r}")
+                seq_names.append(
+                    f"{'input' if slot < len(self._inputs) else 'output'} "
+                    f"from reader {col.reader!r}"
+                )
                 arrays.append(None)
             else:
                 arrays.append(self._array(col, data[col.reader], describe_for(col.reader)))
         masks: list[Any] = [None] * len(arrays)
         if seq_arrays:
-            aligned = align_batch(seq_arrays, seq_names, self._mode, self._dtype,
-                                  describe_for(next(iter(lengths))), self._shifts(seq_arrays))
+            aligned = align_batch(
+                seq_arrays,
+                seq_names,
+                self._mode,
+                self._dtype,
+                describe_for(next(iter(lengths))),
+                self._shifts(seq_arrays),
+            )
             for slot, (batch, mask) in zip(seq_slots, aligned):
                 arrays[slot], masks[slot] = batch, mask
         ni = len(self._inputs)
         fm, lm = masks[:ni], masks[ni:]
-        return MultiDataSet(arrays[:ni], arrays[ni:],
-                            fm if any(m is not None for m in fm) else None,
-                            lm if any(m is not None for m in lm) else None,
-                            example_metadata=metas)
+        return MultiDataSet(
+            arrays[:ni],
+            arrays[ni:],
+            fm if any(m is not None for m in fm) else None,
+            lm if any(m is not None for m in lm) else None,
+            example_metadata=metas,
+        )
 
     def _shifts(self, seq_arrays: list) -> Any:
         """The generator for this batch's random offsets, derived from (seed, epoch,
@@ -128,14 +144,17 @@ class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
         if not self._random_offset:
             return None
         assert self._seed is not None  # time_series_random_offset(True) requires one
-        rng = np.random.Generator(np.random.PCG64(
-            np.random.SeedSequence([self._seed, self._epoch, self._position])))
+        rng = np.random.Generator(
+            np.random.PCG64(np.random.SeedSequence([self._seed, self._epoch, self._position]))
+        )
         return rng
 
     def _next_batch(self, num: int | None) -> MultiDataSet:
         if num is not None and num != self._batch_size:
-            raise NotImplementedError("RecordReaderMultiDataSetIterator.next(num) supports "
-                                      "only num=None or num == batch_size")
+            raise NotImplementedError(
+                "RecordReaderMultiDataSetIterator.next(num) supports "
+                "only num=None or num == batch_size"
+            )
         data, k, metas = self._read()
         return self._build(data, k, metas)
 
@@ -148,8 +167,10 @@ class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
             try:
                 wanted = [m[name] for m in metas]
             except (KeyError, TypeError):
-                raise ValueError(f"each metadata entry must map every reader name "
-                                 f"({sorted(self._readers)}) to a RecordMetaData") from None
+                raise ValueError(
+                    f"each metadata entry must map every reader name "
+                    f"({sorted(self._readers)}) to a RecordMetaData"
+                ) from None
             data[name] = r.load_from_metadata(wanted)
         mds = self._build(data, len(metas), metas)
         self._apply_pre_processor(mds)
@@ -186,8 +207,9 @@ class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
 
         def _add(self, name: str, reader: Any, kind: type) -> Any:
             if not isinstance(reader, kind):
-                raise TypeError(f"reader {name!r} must be a {kind.__name__}, "
-                                f"got {type(reader).__name__}")
+                raise TypeError(
+                    f"reader {name!r} must be a {kind.__name__}, got {type(reader).__name__}"
+                )
             if name in self._readers:
                 raise ValueError(f"a reader named {name!r} is already registered")
             self._readers[name] = reader
@@ -199,13 +221,15 @@ class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
         def add_sequence_reader(self, name: str, reader: SequenceRecordReader) -> Any:
             return self._add(name, reader, SequenceRecordReader)
 
-        def add_input(self, name: str, first_col: int | None = None,
-                      last_col: int | None = None) -> Any:
+        def add_input(
+            self, name: str, first_col: int | None = None, last_col: int | None = None
+        ) -> Any:
             self._inputs.append(self._range(name, first_col, last_col, "add_input"))
             return self
 
-        def add_output(self, name: str, first_col: int | None = None,
-                       last_col: int | None = None) -> Any:
+        def add_output(
+            self, name: str, first_col: int | None = None, last_col: int | None = None
+        ) -> Any:
             self._outputs.append(self._range(name, first_col, last_col, "add_output"))
             return self
 
@@ -214,24 +238,27 @@ class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
             return self
 
         def add_output_one_hot(self, name: str, column: int, num_classes: int) -> Any:
-            self._outputs.append(self._one_hot(name, column, num_classes,
-                                               "add_output_one_hot"))
+            self._outputs.append(self._one_hot(name, column, num_classes, "add_output_one_hot"))
             return self
 
         def _range(self, name: str, first: int | None, last: int | None, what: str) -> Any:
             if (first is None) != (last is None):
-                raise ValueError(f"{what}({name!r}): give both first_col and last_col "
-                                 f"(an inclusive range) or neither (all columns)")
+                raise ValueError(
+                    f"{what}({name!r}): give both first_col and last_col "
+                    f"(an inclusive range) or neither (all columns)"
+                )
             if first is not None and last is not None and not 0 <= first <= last:
-                raise ValueError(f"{what}({name!r}): need 0 <= first_col <= last_col, "
-                                 f"got {first}..{last}")
+                raise ValueError(
+                    f"{what}({name!r}): need 0 <= first_col <= last_col, got {first}..{last}"
+                )
             return (what, name, first, last, 0)
 
         def _one_hot(self, name: str, column: int, num_classes: int, what: str) -> Any:
             positive_int(f"{what}({name!r}) num_classes", num_classes)
             if not isinstance(column, int) or column < 0:
-                raise ValueError(f"{what}({name!r}): column must be an integer >= 0, "
-                                 f"got {column!r}")
+                raise ValueError(
+                    f"{what}({name!r}): column must be an integer >= 0, got {column!r}"
+                )
             return (what, name, column, column, num_classes)
 
         def sequence_alignment_mode(self, mode: Any) -> Any:
@@ -242,8 +269,10 @@ class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
             """Shift each example's sequences by a seeded random number of steps, within
             the room its longest sequence leaves in the batch (ALIGN_START only)."""
             if flag and seed is None:
-                raise ValueError("time_series_random_offset(True) needs a seed "
-                                 "(fastiter uses no global randomness)")
+                raise ValueError(
+                    "time_series_random_offset(True) needs a seed "
+                    "(fastiter uses no global randomness)"
+                )
             self._random_offset = bool(flag)
             self._seed = seed_key("seed", seed) if flag else optional_seed_key("seed", seed)
             return self
@@ -272,12 +301,16 @@ class RecordReaderMultiDataSetIterator(MultiDataSetIterator):
                 return spec
             what, name, first, last, ncls = spec
             if name not in self._readers:
-                raise ValueError(f"{what}({name!r}): no reader named {name!r}; registered: "
-                                 f"{sorted(self._readers)}")
+                raise ValueError(
+                    f"{what}({name!r}): no reader named {name!r}; registered: "
+                    f"{sorted(self._readers)}"
+                )
             width = self._readers[name].num_columns()
             if first is None:
                 first, last = 0, width - 1
             if last >= width:
-                raise ValueError(f"{what}({name!r}): column {last} is beyond the record "
-                                 f"width {width} of reader {name!r} (columns 0..{width - 1})")
+                raise ValueError(
+                    f"{what}({name!r}): column {last} is beyond the record "
+                    f"width {width} of reader {name!r} (columns 0..{width - 1})"
+                )
             return _Column(name, first, last, ncls)

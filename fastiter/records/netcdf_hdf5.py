@@ -8,6 +8,7 @@ concatenated in the order given.  Files are read a block of whole chunks at a ti
 through the netCDF/HDF5 access layer (:mod:`fastiter._ncaccess`): the same path order,
 errors and CF decoding (fill values to NaN, scale and offset) as the netCDF iterators.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -25,8 +26,12 @@ from fastiter.records.base import (
     check_count,
 )
 
-__all__ = ["NetCDFRecordReader", "NetCDFSequenceRecordReader", "HDF5RecordReader",
-           "HDF5SequenceRecordReader"]
+__all__ = [
+    "NetCDFRecordReader",
+    "NetCDFSequenceRecordReader",
+    "HDF5RecordReader",
+    "HDF5SequenceRecordReader",
+]
 
 _TARGET_BLOCK_BYTES = 1 << 22
 
@@ -69,7 +74,7 @@ class _RecordsReader(RecordReader):
             self._block, self._block_lo = self._source.read(self._file, start, stop), start
             self._block_file = self._file
             blo = start
-        return self._block[lo - blo:hi - blo]
+        return self._block[lo - blo : hi - blo]
 
     def next_records(self, n: int) -> tuple[np.ndarray, RecordRefs]:
         n = check_count("n", n)
@@ -86,8 +91,9 @@ class _RecordsReader(RecordReader):
         if not parts:
             return np.empty((0, self.num_columns())), RecordRefs([], [], [], type(self).__name__)
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        return values, RecordRefs(self._source.files, np.concatenate(src), np.concatenate(pos),
-                                  type(self).__name__)
+        return values, RecordRefs(
+            self._source.files, np.concatenate(src), np.concatenate(pos), type(self).__name__
+        )
 
     def load_from_metadata(self, metas: Sequence[RecordMetaData]) -> np.ndarray:
         out = np.empty((len(metas), self.num_columns()))
@@ -107,8 +113,7 @@ class _WindowsReader(SequenceRecordReader):
 
     _source: Any
 
-    def _setup(self, window: int, stride: int | None, within: bool,
-               allow_gaps: bool) -> None:
+    def _setup(self, window: int, stride: int | None, within: bool, allow_gaps: bool) -> None:
         self._window = positive_int("window", window)
         self._stride = self._window if stride is None else positive_int("stride", stride)
         src = self._source
@@ -124,8 +129,12 @@ class _WindowsReader(SequenceRecordReader):
         #: global steps where the continuous runs begin, then the end
         self._runs = self._offsets[list(segments) + [len(order)]]
         self._starts = np.concatenate(
-            [np.arange(lo, hi - self._window + 1, self._stride, dtype=np.int64)
-             for lo, hi in zip(self._runs[:-1], self._runs[1:])] or [np.empty(0, np.int64)])
+            [
+                np.arange(lo, hi - self._window + 1, self._stride, dtype=np.int64)
+                for lo, hi in zip(self._runs[:-1], self._runs[1:])
+            ]
+            or [np.empty(0, np.int64)]
+        )
         self.reset()
 
     def reset(self) -> None:
@@ -145,8 +154,7 @@ class _WindowsReader(SequenceRecordReader):
         while at < hi:
             end = min(hi, int(self._offsets[j + 1]))
             base = int(self._offsets[j])
-            self._source.read_into(self._order[j], at - base, end - base,
-                                   out[at - lo:end - lo])
+            self._source.read_into(self._order[j], at - base, end - base, out[at - lo : end - lo])
             at, j = end, j + 1
         return out
 
@@ -160,16 +168,20 @@ class _WindowsReader(SequenceRecordReader):
             return []
         lo = int(starts.min())
         block = self._steps(lo, int(starts.max()) + w)
-        return [block[g - lo:g - lo + w] for g in starts.tolist()]
+        return [block[g - lo : g - lo + w] for g in starts.tolist()]
 
     def _refs(self, starts: np.ndarray) -> RecordRefs:
         j = np.searchsorted(self._offsets, starts, side="right") - 1
-        return RecordRefs(self._source.files, np.asarray(self._order, np.int64)[j],
-                          starts - self._offsets[j], type(self).__name__)
+        return RecordRefs(
+            self._source.files,
+            np.asarray(self._order, np.int64)[j],
+            starts - self._offsets[j],
+            type(self).__name__,
+        )
 
     def next_sequences(self, n: int) -> tuple[list[np.ndarray], RecordRefs]:
         n = check_count("n", n)
-        chosen = self._starts[self._cursor:self._cursor + n]
+        chosen = self._starts[self._cursor : self._cursor + n]
         self._cursor += len(chosen)
         return self._windows(chosen), self._refs(chosen)
 
@@ -186,11 +198,15 @@ class _WindowsReader(SequenceRecordReader):
             k = self._source.files.index(m.source)
             g = int(self._offsets[self._at[k]]) + m.position
             run = int(np.searchsorted(self._runs, g, side="right") - 1)
-            if not 0 <= m.position < self._source.lengths[k] or \
-                    g + self._window > self._runs[run + 1]:
-                raise ValueError(f"metadata {m.location()} is not the start of a window of "
-                                 f"this reader: {self._window} steps from there run past "
-                                 f"the end of the series or across a gap")
+            if (
+                not 0 <= m.position < self._source.lengths[k]
+                or g + self._window > self._runs[run + 1]
+            ):
+                raise ValueError(
+                    f"metadata {m.location()} is not the start of a window of "
+                    f"this reader: {self._window} steps from there run past "
+                    f"the end of the series or across a gap"
+                )
             starts.append(g)
         return self._windows(np.asarray(starts, np.int64), merged=False)
 
@@ -256,9 +272,17 @@ class NetCDFSequenceRecordReader(_WindowsReader):
     [[1.0, 2.0], [3.0, 4.0]]
     """
 
-    def __init__(self, paths: Any, variables: Sequence[str], record_dim: str = "time",
-                 window: int = 1, stride: int | None = None, *,
-                 windows_within_files: bool = False, allow_gaps: bool = False) -> None:
+    def __init__(
+        self,
+        paths: Any,
+        variables: Sequence[str],
+        record_dim: str = "time",
+        window: int = 1,
+        stride: int | None = None,
+        *,
+        windows_within_files: bool = False,
+        allow_gaps: bool = False,
+    ) -> None:
         self._source = _source(paths, variables, record_dim)
         self._setup(window, stride, windows_within_files, allow_gaps)
 
@@ -281,8 +305,15 @@ class HDF5SequenceRecordReader(_WindowsReader):
     [[0.0, 2.0, 4.0], [6.0, 8.0, 10.0]]
     """
 
-    def __init__(self, paths: Any, datasets: Sequence[str], record_axis: int = 0,
-                 window: int = 1, stride: int | None = None, *,
-                 windows_within_files: bool = False) -> None:
+    def __init__(
+        self,
+        paths: Any,
+        datasets: Sequence[str],
+        record_axis: int = 0,
+        window: int = 1,
+        stride: int | None = None,
+        *,
+        windows_within_files: bool = False,
+    ) -> None:
         self._source = _source(paths, datasets, int(record_axis))
         self._setup(window, stride, windows_within_files, False)

@@ -1,5 +1,6 @@
 """RecordReaderDataSetIterator: minibatches of DataSets from a RecordReader, with DL4J's
 column mapping (a label column or range; the rest are features)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -24,16 +25,18 @@ class LabelError(ValueError):
         self.index = index
 
 
-def labels_as_classes(values: np.ndarray, num_classes: int,
-                      describe: Any) -> np.ndarray:
+def labels_as_classes(values: np.ndarray, num_classes: int, describe: Any) -> np.ndarray:
     """Label values as int64 class indices; raises naming the record when one is not an
     integer in ``[0, num_classes)``.  ``describe(i)`` names record ``i``."""
     idx = values.astype(np.int64)
     bad = (idx != values) | (idx < 0) | (idx >= num_classes)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise LabelError(f"label {values[i].item()!r} of record {describe(i)} is not a class "
-                         f"index in [0, num_classes={num_classes})", i)
+        raise LabelError(
+            f"label {values[i].item()!r} of record {describe(i)} is not a class "
+            f"index in [0, num_classes={num_classes})",
+            i,
+        )
     return idx
 
 
@@ -69,18 +72,27 @@ class RecordReaderDataSetIterator(DataSetIterator):
     _chunk_at: int
     _error: LabelError | None
 
-    def __init__(self, reader: RecordReader, batch_size: int, label_index: int | None = None,
-                 num_classes: int | None = None, label_index_to: int | None = None,
-                 regression: bool = False, max_num_batches: int = -1,
-                 collect_metadata: bool = False, dtype: Any = np.float32) -> None:
+    def __init__(
+        self,
+        reader: RecordReader,
+        batch_size: int,
+        label_index: int | None = None,
+        num_classes: int | None = None,
+        label_index_to: int | None = None,
+        regression: bool = False,
+        max_num_batches: int = -1,
+        collect_metadata: bool = False,
+        dtype: Any = np.float32,
+    ) -> None:
         super().__init__()
         if not isinstance(reader, RecordReader):
             raise TypeError(f"reader must be a RecordReader, got {type(reader).__name__}")
         self._reader = reader
         self._batch_size = positive_int("batch_size", batch_size)
         if not is_int(max_num_batches) or max_num_batches == 0 or max_num_batches < -1:
-            raise ValueError(f"max_num_batches must be -1 (unlimited) or >= 1, "
-                             f"got {max_num_batches!r}")
+            raise ValueError(
+                f"max_num_batches must be -1 (unlimited) or >= 1, got {max_num_batches!r}"
+            )
         self._max_batches = max_num_batches
         self._collect = bool(collect_metadata)
         self._dtype = np.dtype(dtype)
@@ -90,8 +102,13 @@ class RecordReaderDataSetIterator(DataSetIterator):
         self._chunk_records = self._batch_size * max(1, 8192 // self._batch_size)
 
     # --- column mapping -------------------------------------------------------------
-    def _configure(self, label_index: int | None, num_classes: int | None,
-                   label_to: int | None, regression: bool) -> None:
+    def _configure(
+        self,
+        label_index: int | None,
+        num_classes: int | None,
+        label_to: int | None,
+        regression: bool,
+    ) -> None:
         ncols = self._reader.num_columns()
         names = self._reader.get_labels()
         if label_index is None and not regression:
@@ -107,11 +124,14 @@ class RecordReaderDataSetIterator(DataSetIterator):
         hi = lo if label_to is None else (label_to + ncols if label_to < 0 else label_to)
         if not 0 <= lo <= hi < ncols:
             last = label_to if label_to is not None else label_index
-            raise ValueError(f"label columns {label_index}..{last} are outside the record "
-                             f"width {ncols} (columns 0..{ncols - 1})")
+            raise ValueError(
+                f"label columns {label_index}..{last} are outside the record "
+                f"width {ncols} (columns 0..{ncols - 1})"
+            )
         if not regression and hi != lo:
-            raise ValueError("classification takes one label column; pass regression=True "
-                             "for a label range")
+            raise ValueError(
+                "classification takes one label column; pass regression=True for a label range"
+            )
         self._label_cols = (lo, hi + 1)
         self._feature_cols = [r for r in ((0, lo), (hi + 1, ncols)) if r[1] > r[0]]
         if not self._feature_cols:
@@ -120,8 +140,10 @@ class RecordReaderDataSetIterator(DataSetIterator):
         if not regression:
             if num_classes is None:
                 if names is None:
-                    raise ValueError("num_classes is needed: the reader does not know its "
-                                     "labels (get_labels() is None)")
+                    raise ValueError(
+                        "num_classes is needed: the reader does not know its "
+                        "labels (get_labels() is None)"
+                    )
                 num_classes = len(names)
             self._num_classes = positive_int("num_classes", num_classes)
 
@@ -129,14 +151,15 @@ class RecordReaderDataSetIterator(DataSetIterator):
     # Records are converted a chunk (many batches) at a time: one column copy and one
     # one-hot kernel call per chunk, so a batch costs a slice, not a dozen numpy calls.
     # Batches are views of a chunk that is never reused, and never overlap.
-    def _convert(self, values: np.ndarray, refs: RecordRefs | None,
-                 metas: list[RecordMetaData] | None) -> tuple:
+    def _convert(
+        self, values: np.ndarray, refs: RecordRefs | None, metas: list[RecordMetaData] | None
+    ) -> tuple:
         k = len(values)
         nf = sum(b - a for a, b in self._feature_cols)
         feats = np.empty((k, nf), self._dtype)
         at = 0
         for a, b in self._feature_cols:
-            feats[:, at:at + b - a] = values[:, a:b]
+            feats[:, at : at + b - a] = values[:, a:b]
             at += b - a
         lo, hi = self._label_cols
         if self._mode == "features":
@@ -144,9 +167,11 @@ class RecordReaderDataSetIterator(DataSetIterator):
         elif self._mode == "regression":
             labels = values[:, lo:hi].astype(self._dtype)
         else:
+
             def describe(i: int) -> str:
                 m = metas[i] if metas is not None else refs[i] if refs is not None else None
                 return m.location() if m is not None else f"#{i}"
+
             idx = labels_as_classes(values[:, lo], self._num_classes, describe)
             labels = kernels.one_hot(idx, self._num_classes, dtype=self._dtype)
         if metas is None and self._collect and refs is not None:
@@ -154,8 +179,7 @@ class RecordReaderDataSetIterator(DataSetIterator):
         return feats, labels, metas if self._collect else None
 
     def _dataset(self, feats: np.ndarray, labels: np.ndarray, metas: list | None) -> DataSet:
-        return DataSet(feats, labels, example_metadata=metas,
-                       label_names=self._reader.get_labels())
+        return DataSet(feats, labels, example_metadata=metas, label_names=self._reader.get_labels())
 
     def _chunk_left(self) -> int:
         return len(self._chunk[0]) - self._chunk_at
@@ -174,7 +198,7 @@ class RecordReaderDataSetIterator(DataSetIterator):
             # serve the records before the bad one first: the error surfaces with the
             # batch that holds it, as when converting batch by batch
             self._error = e
-            new = self._convert(values[:e.index], refs.slice(0, e.index), None)
+            new = self._convert(values[: e.index], refs.slice(0, e.index), None)
             if self._chunk_left() + e.index < need:
                 raise
         if self._chunk_left():
@@ -197,8 +221,7 @@ class RecordReaderDataSetIterator(DataSetIterator):
         feats, labels, metas = self._chunk
         self._chunk_at = hi
         self._records += hi - lo
-        return self._dataset(feats[lo:hi], labels[lo:hi],
-                             None if metas is None else metas[lo:hi])
+        return self._dataset(feats[lo:hi], labels[lo:hi], None if metas is None else metas[lo:hi])
 
     def _clear_chunk(self) -> None:
         self._chunk = (np.empty((0, 0)), np.empty((0, 0)), None)

@@ -1,5 +1,6 @@
 """SequenceRecordReaderDataSetIterator: time-series DataSets ``[N, F, T]`` from sequence
 record readers, aligned and masked as DL4J does."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -43,16 +44,22 @@ class SequenceRecordReaderDataSetIterator(DataSetIterator):
     (True, [[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 0.0, 1.0], [0.0, 1.0, 1.0, 1.0]])
     """
 
-    def __init__(self, features_reader: SequenceRecordReader,
-                 labels_reader: SequenceRecordReader | None, batch_size: int,
-                 num_classes: int | None = None, regression: bool = False,
-                 alignment_mode: Any = None, label_index: int | None = None,
-                 collect_metadata: bool = False, dtype: Any = np.float32) -> None:
+    def __init__(
+        self,
+        features_reader: SequenceRecordReader,
+        labels_reader: SequenceRecordReader | None,
+        batch_size: int,
+        num_classes: int | None = None,
+        regression: bool = False,
+        alignment_mode: Any = None,
+        label_index: int | None = None,
+        collect_metadata: bool = False,
+        dtype: Any = np.float32,
+    ) -> None:
         super().__init__()
         for name, r in (("features_reader", features_reader), ("labels_reader", labels_reader)):
             if r is not None and not isinstance(r, SequenceRecordReader):
-                raise TypeError(f"{name} must be a SequenceRecordReader, "
-                                f"got {type(r).__name__}")
+                raise TypeError(f"{name} must be a SequenceRecordReader, got {type(r).__name__}")
         if features_reader is None:
             raise TypeError("features_reader must be a SequenceRecordReader, got None")
         self._freader, self._lreader = features_reader, labels_reader
@@ -60,8 +67,7 @@ class SequenceRecordReaderDataSetIterator(DataSetIterator):
         self._regression = bool(regression)
         self._collect = bool(collect_metadata)
         self._dtype = np.dtype(dtype)
-        default = AlignmentMode.ALIGN_START if labels_reader is None else \
-            AlignmentMode.EQUAL_LENGTH
+        default = AlignmentMode.ALIGN_START if labels_reader is None else AlignmentMode.EQUAL_LENGTH
         self._mode = default if alignment_mode is None else AlignmentMode.of(alignment_mode)
         self._configure(num_classes, label_index)
 
@@ -73,21 +79,27 @@ class SequenceRecordReaderDataSetIterator(DataSetIterator):
                 raise ValueError("with one reader, label_index must name the label column")
             lo = label_index + ncols if label_index < 0 else label_index
             if not 0 <= lo < ncols:
-                raise ValueError(f"label_index {label_index} is outside the sequence width "
-                                 f"{ncols} (columns 0..{ncols - 1})")
+                raise ValueError(
+                    f"label_index {label_index} is outside the sequence width "
+                    f"{ncols} (columns 0..{ncols - 1})"
+                )
             self._label_cols = [lo]
             self._feature_cols = [c for c in range(ncols) if c != lo]
             if not self._feature_cols:
                 raise ValueError("the label takes the only column; no features left")
         elif label_index is not None:
-            raise ValueError("label_index is for the one-reader form; with a labels_reader "
-                             "the label is its column 0 (or all its columns for regression)")
+            raise ValueError(
+                "label_index is for the one-reader form; with a labels_reader "
+                "the label is its column 0 (or all its columns for regression)"
+            )
         self._num_classes = 0
         if not self._regression:
             if num_classes is None:
                 if names is None:
-                    raise ValueError("num_classes is needed: the reader does not know its "
-                                     "labels (get_labels() is None)")
+                    raise ValueError(
+                        "num_classes is needed: the reader does not know its "
+                        "labels (get_labels() is None)"
+                    )
                 num_classes = len(names)
             self._num_classes = positive_int("num_classes", num_classes)
 
@@ -104,12 +116,14 @@ class SequenceRecordReaderDataSetIterator(DataSetIterator):
         if self._regression:
             return flat.astype(self._dtype)
         step_owner = np.repeat(np.arange(len(lengths)), lengths)
-        idx = labels_as_classes(flat[:, 0], self._num_classes,
-                                lambda j: describe(int(step_owner[j])))
+        idx = labels_as_classes(
+            flat[:, 0], self._num_classes, lambda j: describe(int(step_owner[j]))
+        )
         return kernels.one_hot(idx, self._num_classes, dtype=self._dtype)
 
-    def _build(self, fseqs: list[np.ndarray], lseqs: list[np.ndarray] | None,
-               metas: list | None) -> DataSet:
+    def _build(
+        self, fseqs: list[np.ndarray], lseqs: list[np.ndarray] | None, metas: list | None
+    ) -> DataSet:
         def describe(i: int) -> str:
             if metas is None:
                 return f"#{i}"
@@ -126,11 +140,21 @@ class SequenceRecordReaderDataSetIterator(DataSetIterator):
             llen = np.array([len(s) for s in lseqs], np.int64)
             lcat = np.concatenate(lseqs)
         labels = self._labels_flat(lcat, describe, llen)
-        (fb, fm), (lb, lm) = align_batch([(feats, flen), (labels, llen)],
-                                         ["features", "labels"], self._mode, self._dtype,
-                                         describe)
-        return DataSet(fb, lb, fm, lm, example_metadata=metas if self._collect else None,
-                       label_names=(self._lreader or self._freader).get_labels())
+        (fb, fm), (lb, lm) = align_batch(
+            [(feats, flen), (labels, llen)],
+            ["features", "labels"],
+            self._mode,
+            self._dtype,
+            describe,
+        )
+        return DataSet(
+            fb,
+            lb,
+            fm,
+            lm,
+            example_metadata=metas if self._collect else None,
+            label_names=(self._lreader or self._freader).get_labels(),
+        )
 
     def has_next(self) -> bool:
         return self._freader.has_next() and (self._lreader is None or self._lreader.has_next())
@@ -186,5 +210,4 @@ class SequenceRecordReaderDataSetIterator(DataSetIterator):
         return (self._lreader or self._freader).get_labels()
 
     def reset_supported(self) -> bool:
-        return all(r.reset_supported() for r in (self._freader, self._lreader)
-                   if r is not None)
+        return all(r.reset_supported() for r in (self._freader, self._lreader) if r is not None)

@@ -9,6 +9,7 @@
 
 Importing this package needs torch (``pip install fastiter[torch]``).
 """
+
 from fastiter.interop import batch_tensors
 from fastiter.torch._iterable import IterableDataset
 from fastiter.torch._mapstyle import Dataset, collate_fn

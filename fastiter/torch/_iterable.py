@@ -15,6 +15,7 @@ earlier run was stopped before all its workers started) refuses loudly instead o
 shuffling differently from its peers; ``set_epoch(e)`` sets every row.  A main-process
 epoch continues from the furthest row.
 """
+
 from __future__ import annotations
 
 import json
@@ -102,19 +103,27 @@ class IterableDataset(_TorchIterableDataset):
     True
     """
 
-    def __init__(self, iterator: Any, rank: int | None = None, world_size: int | None = None,
-                 convert: Callable[[Any], Any] = batch_tensors) -> None:
+    def __init__(
+        self,
+        iterator: Any,
+        rank: int | None = None,
+        world_size: int | None = None,
+        convert: Callable[[Any], Any] = batch_tensors,
+    ) -> None:
         super().__init__()
         dist = _torch.distributed
         initialised = dist.is_available() and dist.is_initialized()
         self.rank = rank if rank is not None else (dist.get_rank() if initialised else 0)
-        self.world_size = world_size if world_size is not None else (
-            dist.get_world_size() if initialised else 1)
+        self.world_size = (
+            world_size if world_size is not None else (dist.get_world_size() if initialised else 1)
+        )
         shard_indices(0, self.rank, self.world_size)  # validates rank/world_size early
         for name in ("state_dict", "load_state_dict"):
             if not callable(getattr(iterator, name, None)):
-                raise TypeError(f"iterator must be a fastiter iterator (with {name}()), "
-                                f"got {type(iterator).__name__}")
+                raise TypeError(
+                    f"iterator must be a fastiter iterator (with {name}()), "
+                    f"got {type(iterator).__name__}"
+                )
         self.iterator = iterator
         self.convert = convert
         first = int(iterator.state_dict().get("epoch", 0))
@@ -152,21 +161,25 @@ class IterableDataset(_TorchIterableDataset):
 
     def _claim(self, workers: int, worker: int, token: int | None) -> int:
         table = self._table
-        if token is None:   # the main process: no peers
+        if token is None:  # the main process: no peers
             epoch = int(table[:, 0].max())
             self._advance(slice(None), epoch + 1, -1)
             return epoch
         if workers > MAX_WORKERS:
-            raise ValueError(f"fastiter.torch.IterableDataset supports at most "
-                             f"{MAX_WORKERS} DataLoader workers, got {workers}")
+            raise ValueError(
+                f"fastiter.torch.IterableDataset supports at most "
+                f"{MAX_WORKERS} DataLoader workers, got {workers}"
+            )
         epoch = int(table[worker, 0])
         peers = table[:workers].tolist()
         if any(not (n == epoch or (n == epoch + 1 and tok == token)) for n, tok in peers):
-            raise RuntimeError(f"DataLoader worker {worker} is at epoch {epoch} but its "
-                               f"peers' next epochs are {[n for n, _ in peers]}: "
-                               f"num_workers changed, or an earlier loop over this "
-                               f"dataset stopped before all its workers started. Call "
-                               f"set_epoch(e) on the dataset before iterating again")
+            raise RuntimeError(
+                f"DataLoader worker {worker} is at epoch {epoch} but its "
+                f"peers' next epochs are {[n for n, _ in peers]}: "
+                f"num_workers changed, or an earlier loop over this "
+                f"dataset stopped before all its workers started. Call "
+                f"set_epoch(e) on the dataset before iterating again"
+            )
         self._advance(worker, epoch + 1, token)
         return epoch
 
@@ -178,16 +191,18 @@ class IterableDataset(_TorchIterableDataset):
     def _share_restored(self, state: dict[str, Any]) -> None:
         data = json.dumps(state).encode()
         if len(data) > RESTORE_BYTES:
-            raise ValueError(f"the iterator's state takes {len(data)} bytes as JSON, more "
-                             f"than the {RESTORE_BYTES} this dataset shares with workers")
+            raise ValueError(
+                f"the iterator's state takes {len(data)} bytes as JSON, more "
+                f"than the {RESTORE_BYTES} this dataset shares with workers"
+            )
         buf = self._restored.numpy()
-        buf[8:8 + len(data)] = np.frombuffer(data, np.uint8)
+        buf[8 : 8 + len(data)] = np.frombuffer(data, np.uint8)
         buf[:8] = np.frombuffer(len(data).to_bytes(8, "little"), np.uint8)  # length last
 
     def _shared_restored(self) -> dict[str, Any] | None:
         buf = self._restored.numpy()
         n = int.from_bytes(buf[:8].tobytes(), "little")
-        return json.loads(buf[8:8 + n].tobytes()) if n else None
+        return json.loads(buf[8 : 8 + n].tobytes()) if n else None
 
     # --- sharding -----------------------------------------------------------------
     def _indices(self, num_batches: int, workers: int, worker: int) -> range:
@@ -208,19 +223,23 @@ class IterableDataset(_TorchIterableDataset):
         shards = self.world_size * workers
         it = self.iterator
         if shards > 1 and not getattr(it, "indexable", False):
-            raise ValueError(f"{type(it).__name__} is not indexable, so it cannot be split "
-                             f"across {shards} workers/ranks without every shard reading "
-                             f"everything; use num_workers=0 and world_size=1, or an "
-                             f"indexable iterator")
+            raise ValueError(
+                f"{type(it).__name__} is not indexable, so it cannot be split "
+                f"across {shards} workers/ranks without every shard reading "
+                f"everything; use num_workers=0 and world_size=1, or an "
+                f"indexable iterator"
+            )
         shard = [self.rank, self.world_size, worker, workers]
         # torch draws one base seed per loader run and gives worker w base + w
         token = None if info is None else (int(info.seed) - worker) & ((1 << 62) - 1)
         pending, self._pending = self._pending, None
         if pending is not None:
             if pending.get("shard") not in (None, shard):
-                raise ValueError(f"the state was saved by shard (rank, world_size, worker, "
-                                 f"num_workers) = {pending['shard']}, but it is loaded into "
-                                 f"{shard}; resume with the same ranks and num_workers")
+                raise ValueError(
+                    f"the state was saved by shard (rank, world_size, worker, "
+                    f"num_workers) = {pending['shard']}, but it is loaded into "
+                    f"{shard}; resume with the same ranks and num_workers"
+                )
             epoch, start = int(pending["epoch"]), int(pending["position"])
             if pending.get("iterator") is not None:
                 self._share_restored(pending["iterator"])
@@ -234,13 +253,19 @@ class IterableDataset(_TorchIterableDataset):
         now = it.state_dict()
         if int(now.get("epoch", 0)) != epoch or int(now.get("position", 0)) != 0:
             it.load_state_dict(_retarget(now, epoch))  # re-derives the epoch's shuffle
-        live = self._live = {"type": _STATE_TYPE, "epoch": epoch, "position": start,
-                             "shard": shard, "iterator": _retarget(it.state_dict(), epoch)}
+        live = self._live = {
+            "type": _STATE_TYPE,
+            "epoch": epoch,
+            "position": start,
+            "shard": shard,
+            "iterator": _retarget(it.state_dict(), epoch),
+        }
         if getattr(it, "indexable", False):
             indices = self._indices(it.num_batches(), workers, worker)
             if start > len(indices):
-                raise ValueError(f"state position {start} is past this shard's "
-                                 f"{len(indices)} batches")
+                raise ValueError(
+                    f"state position {start} is past this shard's {len(indices)} batches"
+                )
             return self._indexed(indices[start:], live)
         return self._sequential(start, live)
 
@@ -248,12 +273,12 @@ class IterableDataset(_TorchIterableDataset):
         it, convert = self.iterator, self.convert
         for i in indices:
             batch = it.batch_at(i)
-            live["position"] += 1   # before the yield: the state includes this batch
+            live["position"] += 1  # before the yield: the state includes this batch
             yield convert(batch)
 
     def _sequential(self, start: int, live: dict[str, Any]) -> Iterator[Any]:
         it, convert = self.iterator, self.convert
-        for _ in range(start):      # replay: a stream has no random access
+        for _ in range(start):  # replay: a stream has no random access
             if not it.has_next():
                 raise ValueError(f"state position {start} is past the end of the epoch")
             it.next()
@@ -274,14 +299,21 @@ class IterableDataset(_TorchIterableDataset):
         if self._live is not None:
             return dict(self._live)
         base = self._shared_restored() or self.iterator.state_dict()
-        return {"type": _STATE_TYPE, "epoch": self.epoch, "position": 0, "shard": None,
-                "iterator": _retarget(base, self.epoch)}
+        return {
+            "type": _STATE_TYPE,
+            "epoch": self.epoch,
+            "position": 0,
+            "shard": None,
+            "iterator": _retarget(base, self.epoch),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Make the next ``__iter__`` resume at ``state``: its epoch, after its batches."""
         if not isinstance(state, dict) or state.get("type") != _STATE_TYPE:
-            raise ValueError(f"state must be a dict from fastiter.torch.IterableDataset."
-                             f"state_dict(), got {state!r}")
+            raise ValueError(
+                f"state must be a dict from fastiter.torch.IterableDataset."
+                f"state_dict(), got {state!r}"
+            )
         missing = [k for k in ("epoch", "position") if k not in state]
         if missing:
             raise ValueError(f"state is missing {missing}")

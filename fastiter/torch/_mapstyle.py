@@ -6,6 +6,7 @@ torch's samplers (``RandomSampler``, ``DistributedSampler``, ``BatchSampler``) a
 >= 2.0, and ``Subset`` forwards it), so one ``gather`` kernel call per array builds the
 batch; :func:`collate_fn` then hands those arrays to torch without copying them again.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -107,8 +108,10 @@ class Dataset(_TorchDataset):
             self._n = 0 if nb == 0 else (nb - 1) * self._b + len(source.batch_at(nb - 1))
             self._cached: tuple[int, Any] | None = None
         else:
-            raise TypeError(f"source must be a DataSet or an indexable DataSetIterator "
-                            f"(random access to its batches), got {type(source).__name__}")
+            raise TypeError(
+                f"source must be a DataSet or an indexable DataSetIterator "
+                f"(random access to its batches), got {type(source).__name__}"
+            )
 
     def __len__(self) -> int:
         return self._n
@@ -116,8 +119,11 @@ class Dataset(_TorchDataset):
     def _gather(self, idx: np.ndarray) -> dict[str, np.ndarray]:
         if self._data is not None:
             data = self._data
-            return {f: kernels.gather(getattr(data, f), idx)
-                    for f in _FIELDS if getattr(data, f) is not None}
+            return {
+                f: kernels.gather(getattr(data, f), idx)
+                for f in _FIELDS
+                if getattr(data, f) is not None
+            }
         rows: dict[str, list[np.ndarray]] = {}
         for i in idx.tolist():
             b, r = divmod(i, self._b)
@@ -137,8 +143,7 @@ class Dataset(_TorchDataset):
             return {k: v[0] for k, v in self._gather(idx).items()}
         if isinstance(index, (list, tuple, np.ndarray, _torch.Tensor)):
             return self._gather(_index_array("index", index, self._n))
-        raise TypeError(f"index must be an int or a sequence of ints, got "
-                        f"{type(index).__name__}")
+        raise TypeError(f"index must be an int or a sequence of ints, got {type(index).__name__}")
 
     def __getitems__(self, indices: Sequence[int]) -> _Batch:
         """The batch of ``indices``, gathered in one kernel call per array."""

@@ -6,6 +6,7 @@ same cores.  So, as torch does for its own intra-op threads, a worker uses one p
 thread unless its own code chose a count: ``fastiter.set_num_threads`` called in that
 process (for example from :func:`worker_init_fn`) or ``FASTITER_NUM_THREADS``.
 """
+
 from __future__ import annotations
 
 import os

@@ -2,6 +2,7 @@
 
 Nothing here touches the internet: the server binds 127.0.0.1 on a free port.
 """
+
 from __future__ import annotations
 
 import http.server
@@ -42,7 +43,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         payload = body[start:]
         if srv.cut_after is not None:
-            payload, srv.cut_after = payload[:srv.cut_after], None
+            payload, srv.cut_after = payload[: srv.cut_after], None
             self.wfile.write(payload)
             self.wfile.flush()
             self.close_connection = True
@@ -71,5 +72,7 @@ def http_server():
 def digits():
     """100 random 28x28 'digit' images (non-zero pixels) and labels 0..9."""
     rng = np.random.default_rng(7)
-    return (rng.integers(0, 256, (100, 28, 28), dtype=np.uint8),
-            rng.integers(0, 10, 100).astype(np.uint8))
+    return (
+        rng.integers(0, 256, (100, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, 100).astype(np.uint8),
+    )

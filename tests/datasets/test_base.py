@@ -1,4 +1,5 @@
 """BaseDatasetIterator's batch arithmetic and order, as properties over random settings."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,9 +22,14 @@ def _rows_of(ds):
     return (ds.features[:, 0] * 255).round().astype(int)
 
 
-@given(total=st.integers(1, 120), batch=st.integers(1, 50),
-       num=st.one_of(st.none(), st.integers(-3, 150)), shuffle=st.booleans(),
-       seed=st.integers(0, 2**32), epochs=st.integers(1, 3))
+@given(
+    total=st.integers(1, 120),
+    batch=st.integers(1, 50),
+    num=st.one_of(st.none(), st.integers(-3, 150)),
+    shuffle=st.booleans(),
+    seed=st.integers(0, 2**32),
+    epochs=st.integers(1, 3),
+)
 def test_epochs_cover_the_subset_in_batches(total, batch, num, shuffle, seed, epochs):
     pixels, ids = _table(total)
     it = BaseDatasetIterator(batch, num, pixels, ids, 4, shuffle=shuffle, seed=seed)
@@ -63,13 +69,17 @@ def test_pixels_to_float_matches_a_reference(mode):
 def test_batch_features_are_the_pixel_rows_converted(mode):
     rng = np.random.default_rng(5)
     pixels = rng.integers(0, 256, (40, 2, 5), dtype=np.uint8)
-    it = BaseDatasetIterator(16, None, pixels, np.zeros(40, np.uint8), 1, shuffle=True,
-                             seed=3, pixel_mode=mode)
+    it = BaseDatasetIterator(
+        16, None, pixels, np.zeros(40, np.uint8), 1, shuffle=True, seed=3, pixel_mode=mode
+    )
     for i in range(it.num_batches()):
-        rows = epoch_permutation(40, 3, 0)[i * 16:(i + 1) * 16]  # epoch 0's order
+        rows = epoch_permutation(40, 3, 0)[i * 16 : (i + 1) * 16]  # epoch 0's order
         block = pixels[rows].astype(np.float32)
-        want = {"scale": block * np.float32(1 / 255), "binarize": (pixels[rows] > 30) * 1.0,
-                "raw": block}[mode]
+        want = {
+            "scale": block * np.float32(1 / 255),
+            "binarize": (pixels[rows] > 30) * 1.0,
+            "raw": block,
+        }[mode]
         got = it.batch_at(i).features
         assert got.dtype == np.float32 and got.shape == (len(rows), 2, 5)
         np.testing.assert_array_equal(got, want)
@@ -82,8 +92,9 @@ def test_one_call_batches_equal_the_general_path(mode, shape):
     own features) takes the general path.  Both must give the same batches."""
     rng = np.random.default_rng(9)
     pixels, ids = rng.integers(0, 256, (50, 10), dtype=np.uint8), rng.integers(0, 7, 50)
-    kw = dict(shuffle=True, seed=11, pixel_mode=mode, feature_shape=shape,
-              label_names=list("abcdefg"))
+    kw = dict(
+        shuffle=True, seed=11, pixel_mode=mode, feature_shape=shape, label_names=list("abcdefg")
+    )
     fast = BaseDatasetIterator(12, 45, pixels, ids, 7, **kw)
     general = BaseDatasetIterator(12, 45, pixels, ids, 7, **kw)
     general._direct = None
@@ -118,7 +129,8 @@ def test_constructor_checks():
         BaseDatasetIterator(2, None, pixels, ids, 3)  # a class id of 3 with 3 classes
     with pytest.raises(ValueError, match="state cursor"):
         BaseDatasetIterator(2, None, pixels, ids, 4).load_state_dict(
-            {"epoch": 0, "position": 0, "seed": 123, "cursor": 99})
+            {"epoch": 0, "position": 0, "seed": 123, "cursor": 99}
+        )
 
 
 def test_no_features_needs_a_feature_shape_even_an_empty_one():

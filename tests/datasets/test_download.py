@@ -1,4 +1,5 @@
 """The downloader against a local HTTP server: resume, checksum, atomic placement, offline."""
+
 from __future__ import annotations
 
 import hashlib
@@ -105,22 +106,21 @@ def test_offline_via_monkeypatched_urlopen(tmp_path, monkeypatch):
 
     monkeypatch.setattr(urllib.request, "urlopen", refuse)
     with pytest.raises(DatasetNotFoundError, match="network is unreachable"):
-        ensure_files("Demo", tmp_path, [Resource("x", "https://example.invalid/x")],
-                     progress=False)
+        ensure_files("Demo", tmp_path, [Resource("x", "https://example.invalid/x")], progress=False)
 
 
 def test_download_false_never_connects(tmp_path, monkeypatch):
     monkeypatch.setattr(download_mod, "_open", lambda *a, **k: pytest.fail("connected"))
     with pytest.raises(DatasetNotFoundError, match="download=False"):
-        ensure_files("Demo", tmp_path, [Resource("x", "https://example.invalid/x")],
-                     download=False)
+        ensure_files("Demo", tmp_path, [Resource("x", "https://example.invalid/x")], download=False)
 
 
 def test_present_files_are_not_fetched(tmp_path, monkeypatch):
     monkeypatch.setattr(download_mod, "_open", lambda *a, **k: pytest.fail("connected"))
     (tmp_path / "x").write_bytes(b"mine")
-    assert ensure_files("Demo", tmp_path, [Resource("x", "https://example.invalid/x")]) \
-        == [tmp_path / "x"]
+    assert ensure_files("Demo", tmp_path, [Resource("x", "https://example.invalid/x")]) == [
+        tmp_path / "x"
+    ]
 
 
 def test_adler32_mismatch_is_caught(http_server, tmp_path):
@@ -145,8 +145,7 @@ def test_data_home_env_and_default(monkeypatch, tmp_path):
         dataset_dir("mnist", 3)
 
 
-def test_mnist_iterator_downloads_verifies_and_reads(http_server, tmp_path, monkeypatch,
-                                                     digits):
+def test_mnist_iterator_downloads_verifies_and_reads(http_server, tmp_path, monkeypatch, digits):
     from fastiter.datasets import MnistDataSetIterator, write_idx
     from fastiter.datasets import mnist as mnist_mod
 
@@ -158,17 +157,21 @@ def test_mnist_iterator_downloads_verifies_and_reads(http_server, tmp_path, monk
     served = {}
     for f in staging.iterdir():
         http_server.files["/" + f.name] = f.read_bytes()
-        served[f.name] = Resource(f.name, http_server.url("/" + f.name),
-                                  "md5:" + hashlib.md5(f.read_bytes()).hexdigest())
+        served[f.name] = Resource(
+            f.name, http_server.url("/" + f.name), "md5:" + hashlib.md5(f.read_bytes()).hexdigest()
+        )
     test_res = tuple(served[r.filename] for r in mnist_mod.MNIST_RESOURCES[False])
     monkeypatch.setitem(mnist_mod.MNIST_RESOURCES, False, test_res)
     monkeypatch.setenv("FASTITER_DATA_HOME", str(tmp_path / "home"))
     it = MnistDataSetIterator(100, 100, train=False)
     np.testing.assert_array_equal(it.next().labels.argmax(1), y)
     # the verified downloads, and their plain copies extracted once (as DL4J does)
-    assert sorted(p.name for p in (tmp_path / "home" / "mnist").iterdir()) == \
-        ["t10k-images-idx3-ubyte", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte",
-         "t10k-labels-idx1-ubyte.gz"]
+    assert sorted(p.name for p in (tmp_path / "home" / "mnist").iterdir()) == [
+        "t10k-images-idx3-ubyte",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte",
+        "t10k-labels-idx1-ubyte.gz",
+    ]
 
     bad = (Resource(test_res[0].filename, test_res[0].url, "md5:" + "0" * 32), test_res[1])
     monkeypatch.setitem(mnist_mod.MNIST_RESOURCES, False, bad)

@@ -1,4 +1,5 @@
 """EMNIST (transposed IDX, NIST's zip, 1-based letters) and CIFAR-10 binary batches."""
+
 from __future__ import annotations
 
 import tarfile
@@ -40,8 +41,9 @@ def test_emnist_letters_are_one_based_in_the_files(tmp_path, digits):
     x, _ = digits
     y = (np.arange(100) % 26 + 1).astype(np.uint8)  # files hold 1..26
     _emnist_files(tmp_path, "letters", "test", x, y)
-    it = EmnistDataSetIterator(EMnistSet.LETTERS, 100, train=False, shuffle=False,
-                               data_dir=tmp_path)
+    it = EmnistDataSetIterator(
+        EMnistSet.LETTERS, 100, train=False, shuffle=False, data_dir=tmp_path
+    )
     ds = it.next()
     assert ds.labels.shape == (100, 26)
     np.testing.assert_array_equal(ds.labels.argmax(1), y - 1)
@@ -61,10 +63,17 @@ def test_emnist_complete_is_byclass_and_shuffles_by_seed(tmp_path, digits):
     assert a.num_labels() == 62 and a.get_labels()[36] == "a"
 
 
-@pytest.mark.parametrize("name,classes,train,test,balanced", [
-    ("complete", 62, 697_932, 116_323, False), ("merge", 47, 697_932, 116_323, False),
-    ("balanced", 47, 112_800, 18_800, True), ("letters", 26, 124_800, 20_800, False),
-    ("digits", 10, 240_000, 40_000, True), ("mnist", 10, 60_000, 10_000, True)])
+@pytest.mark.parametrize(
+    "name,classes,train,test,balanced",
+    [
+        ("complete", 62, 697_932, 116_323, False),
+        ("merge", 47, 697_932, 116_323, False),
+        ("balanced", 47, 112_800, 18_800, True),
+        ("letters", 26, 124_800, 20_800, False),
+        ("digits", 10, 240_000, 40_000, True),
+        ("mnist", 10, 60_000, 10_000, True),
+    ],
+)
 def test_emnist_set_facts(name, classes, train, test, balanced):
     cls = EmnistDataSetIterator
     assert cls.num_labels(name) == classes == len(cls.get_labels_for(name))
@@ -87,8 +96,9 @@ def test_emnist_extracts_from_nist_zip(tmp_path, digits):
     with zipfile.ZipFile(tmp_path / "gzip.zip", "w") as zf:
         for f in staging.iterdir():
             zf.write(f, f"gzip/{f.name}")
-    it = EmnistDataSetIterator("mnist", 50, train=False, shuffle=False, data_dir=tmp_path,
-                               download=False)
+    it = EmnistDataSetIterator(
+        "mnist", 50, train=False, shuffle=False, data_dir=tmp_path, download=False
+    )
     np.testing.assert_array_equal(it.next().labels.argmax(1), y[:50])
 
 
@@ -146,8 +156,10 @@ def test_cifar_test_split_scaled_and_shuffled(cifar_dir):
     img, lab = parts[5]
     a = CifarDataSetIterator(7, train=False, seed=1, pixel_mode="scale", data_dir=folder)
     ds = a.next()
-    order = [int(np.flatnonzero((img.reshape(7, -1) == row).all(1))[0])
-             for row in (ds.features.reshape(7, -1) * 255).round().astype(np.uint8)]
+    order = [
+        int(np.flatnonzero((img.reshape(7, -1) == row).all(1))[0])
+        for row in (ds.features.reshape(7, -1) * 255).round().astype(np.uint8)
+    ]
     assert sorted(order) == list(range(7))
     np.testing.assert_array_equal(ds.labels.argmax(1), lab[order])
     assert ds.features.max() <= 1.0
@@ -159,8 +171,9 @@ def test_cifar_from_archive_and_bad_files(tmp_path, cifar_dir):
         tf.add(folder / "cifar-10-batches-bin", arcname="cifar-10-batches-bin")
     other = tmp_path / "other"
     other.mkdir()
-    (other / "cifar-10-binary.tar.gz").write_bytes((tmp_path / "cifar-10-binary.tar.gz")
-                                                   .read_bytes())
+    (other / "cifar-10-binary.tar.gz").write_bytes(
+        (tmp_path / "cifar-10-binary.tar.gz").read_bytes()
+    )
     it = CifarDataSetIterator(7, train=False, shuffle=False, data_dir=other, download=False)
     np.testing.assert_array_equal(it.next().labels.argmax(1), parts[5][1])
     (tmp_path / "bad.bin").write_bytes(bytes(3073 + 5))

@@ -1,4 +1,5 @@
 """Tiny ImageNet and LFW on generated JPEG/PNG folders in their published layouts."""
+
 from __future__ import annotations
 
 import threading
@@ -114,8 +115,11 @@ def test_lfw_pixels_labels_and_img_dim(lfw_dir):
     folder, pixels = lfw_dir
     it = LFWDataSetIterator(8, img_dim=(20, 16, 3), data_dir=folder)
     ds = it.next()
-    assert ds.features.shape == (8, 3, 20, 16) and it.get_labels() == \
-        ["Aaron_Peirsol", "Abba_Eban", "Zico"]
+    assert ds.features.shape == (8, 3, 20, 16) and it.get_labels() == [
+        "Aaron_Peirsol",
+        "Abba_Eban",
+        "Zico",
+    ]
     for row, lab, path in zip(ds.features, ds.labels.argmax(1), it.files()[:8]):
         arr, name = pixels[path]
         np.testing.assert_array_equal(row, arr.transpose(2, 0, 1).astype(np.float32))
@@ -126,8 +130,7 @@ def test_lfw_resize_grey_and_split(lfw_dir):
     folder, _ = lfw_dir
     grey = LFWDataSetIterator(8, img_dim=(10, 12, 1), data_dir=folder).next()
     assert grey.features.shape == (8, 1, 10, 12)
-    kw = dict(num_examples=8, img_dim=(20, 16, 3), split_train_test=0.75, seed=3,
-              data_dir=folder)
+    kw = dict(num_examples=8, img_dim=(20, 16, 3), split_train_test=0.75, seed=3, data_dir=folder)
     train = LFWDataSetIterator(4, train=True, **kw)
     test = LFWDataSetIterator(4, train=False, **kw)
     assert train.num_examples() == 6 and test.num_examples() == 2

@@ -1,4 +1,5 @@
 """The shipped Iris data and the UCI synthetic control series (DL4J's split reproduced)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -97,10 +98,12 @@ def test_uci_split_shapes_and_repeated_labels(uci_dir):
 
 def test_uci_splits_are_disjoint_and_cover_all(uci_dir):
     folder, _ = uci_dir
-    tr = np.concatenate([d.features[:, 0, 0] for d in
-                         UciSequenceDataSetIterator(100, True, data_dir=folder)])
-    te = np.concatenate([d.features[:, 0, 0] for d in
-                         UciSequenceDataSetIterator(100, False, data_dir=folder)])
+    tr = np.concatenate(
+        [d.features[:, 0, 0] for d in UciSequenceDataSetIterator(100, True, data_dir=folder)]
+    )
+    te = np.concatenate(
+        [d.features[:, 0, 0] for d in UciSequenceDataSetIterator(100, False, data_dir=folder)]
+    )
     assert len(set(tr) | set(te)) == 600 and not set(tr) & set(te)
 
 

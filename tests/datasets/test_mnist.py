@@ -1,4 +1,5 @@
 """IDX files and MnistDataSetIterator on generated IDX files in MNIST's exact format."""
+
 from __future__ import annotations
 
 import gzip
@@ -45,8 +46,7 @@ def test_idx_bytes_match_the_spec(tmp_path, digits):
     assert gzip.decompress((tmp_path / "a.idx.gz").read_bytes()) == raw
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32,
-                                   np.float64])
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
 def test_idx_round_trip(tmp_path, dtype):
     arr = (np.arange(24).reshape(2, 3, 4) - 5).astype(dtype)
     write_idx(tmp_path / "r.gz", arr)
@@ -98,9 +98,9 @@ def test_gzip_size_mismatch_and_damage_are_format_errors(tmp_path):
     (tmp_path / "long.gz").write_bytes(gzip.compress(good + bytes(70000)))
     with pytest.raises(FormatError, match="holds 71568 data bytes.*needs 1568"):
         read_idx(tmp_path / "long.gz")
-    (tmp_path / "huge.gz").write_bytes(gzip.compress(b"\x00\x00\x08\x03" +
-                                                     struct.pack(">III", 2**32 - 1, 2**32 - 1,
-                                                                 2**32 - 1)))
+    (tmp_path / "huge.gz").write_bytes(
+        gzip.compress(b"\x00\x00\x08\x03" + struct.pack(">III", 2**32 - 1, 2**32 - 1, 2**32 - 1))
+    )
     with pytest.raises(FormatError, match="huge.gz"):
         read_idx(tmp_path / "huge.gz")
     (tmp_path / "cut.gz").write_bytes(gzip.compress(good)[:-20])
@@ -136,6 +136,7 @@ def test_damaged_gz_is_not_extracted_and_raises(tmp_path, digits):
         MnistDataSetIterator(50, 100, data_dir=tmp_path, download=False)
     assert not (tmp_path / TRAIN[0]).exists()
     assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+
 
 def test_unshuffled_batches_are_the_file_rows_scaled(mnist_dir, digits):
     x, y = digits
@@ -173,14 +174,15 @@ def test_train_and_test_read_their_own_files(mnist_dir, digits):
 
 def test_shuffle_order_follows_the_seed(mnist_dir, digits):
     x, y = digits
-    a = MnistDataSetIterator(25, True, 99, data_dir=mnist_dir)   # DL4J's (batch, train, seed)
+    a = MnistDataSetIterator(25, True, 99, data_dir=mnist_dir)  # DL4J's (batch, train, seed)
     assert a._shuffle and a._seed == 99
     got = np.concatenate([b.labels.argmax(1) for b in a])
     order = epoch_permutation(100, 99, 0)
     np.testing.assert_array_equal(got, y[order])
     b = MnistDataSetIterator(25, train=True, seed=99, data_dir=mnist_dir)
-    np.testing.assert_allclose(np.concatenate([d.features for d in b]),
-                               x.reshape(100, -1)[order] / 255.0, rtol=1e-6)
+    np.testing.assert_allclose(
+        np.concatenate([d.features for d in b]), x.reshape(100, -1)[order] / 255.0, rtol=1e-6
+    )
     c = MnistDataSetIterator(25, train=True, seed=100, data_dir=mnist_dir)
     assert not np.array_equal(np.concatenate([d.labels.argmax(1) for d in c]), got)
 
@@ -285,8 +287,9 @@ def test_pre_processor_edits_only_the_returned_batch(mnist_dir, digits):
     it.pre_processor = Zero()
     assert it.next().features.max() == 0
     it.pre_processor = None
-    np.testing.assert_allclose(it.next().features, digits[0][10:20].reshape(10, -1) / 255.0,
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        it.next().features, digits[0][10:20].reshape(10, -1) / 255.0, rtol=1e-6
+    )
 
 
 def test_state_from_another_seed_restores_that_run(mnist_dir):
@@ -304,11 +307,17 @@ def test_state_from_another_seed_restores_that_run(mnist_dir):
 
 @pytest.mark.parametrize("gz", [False, True])
 @pytest.mark.parametrize("use_mmap", [False, True])
-@pytest.mark.parametrize("code,dims", [(0x08, (3340214413, 2761311370, 2)),   # 2**64 + 4
-                                       (0x0C, (2**32 - 1, 2**32 - 1, 2**32 - 1, 7)),
-                                       (0x0E, (2**31, 2**31, 4))])
-def test_idx_header_whose_size_overflows_int64_is_refused_with_the_file(tmp_path, gz, use_mmap,
-                                                                       code, dims):
+@pytest.mark.parametrize(
+    "code,dims",
+    [
+        (0x08, (3340214413, 2761311370, 2)),  # 2**64 + 4
+        (0x0C, (2**32 - 1, 2**32 - 1, 2**32 - 1, 7)),
+        (0x0E, (2**31, 2**31, 4)),
+    ],
+)
+def test_idx_header_whose_size_overflows_int64_is_refused_with_the_file(
+    tmp_path, gz, use_mmap, code, dims
+):
     # issue 17.8: the dimension product wrapped around int64 (2**64 + 4 became 4), so a
     # 4-byte file passed the size check and numpy failed later without the file name
     raw = bytes([0, 0, code, len(dims)]) + struct.pack(f">{len(dims)}I", *dims) + bytes(4)

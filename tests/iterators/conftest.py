@@ -1,5 +1,6 @@
 """Fixtures shared by the iterator tests: the resume check every iterator must pass, and
 the census of native threads that every async test ends with."""
+
 import gc
 import json
 

@@ -1,4 +1,5 @@
 """AsyncDataSetIterator and friends: order, errors, lifecycle, buffer reuse, shields."""
+
 from __future__ import annotations
 
 import gc
@@ -87,8 +88,9 @@ def test_multi_dataset_order(census):
 
         def _next_batch(self, num):
             self.i += 1
-            return MultiDataSet([np.full((2, 3), self.i), np.full((2, 1), -self.i)],
-                                [np.ones((2, 1))])
+            return MultiDataSet(
+                [np.full((2, 3), self.i), np.full((2, 1), -self.i)], [np.ones((2, 1))]
+            )
 
         def _restart(self):
             self.i = 0
@@ -241,8 +243,13 @@ def test_process_exits_promptly(mode, tmp_path):
     script = tmp_path / "run.py"
     script.write_text(SCRIPT.format(tests=os.path.join(ROOT, "tests")))
     env = {**os.environ, "PYTHONPATH": ROOT}
-    proc = subprocess.Popen([sys.executable, str(script), mode], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), mode],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     assert proc.stdout.readline().strip() == "ready"
     if mode == "sigint":
         time.sleep(0.5)
@@ -263,13 +270,12 @@ def test_process_exits_promptly(mode, tmp_path):
 @pytest.mark.parametrize("queue_size", [2, 4])
 def test_reuse_buffers_validity_window(workers, queue_size, census):
     reference = epoch(array_base(80, 4))
-    it = AsyncDataSetIterator(array_base(80, 4), queue_size, workers=workers,
-                              reuse_buffers=True)
+    it = AsyncDataSetIterator(array_base(80, 4), queue_size, workers=workers, reuse_buffers=True)
     held, kept = [], []
     for i, ds in enumerate(it):
         held.append(ds)
         kept.append(ds.detach())
-        window = held[max(0, i - queue_size): i + 1]  # the batch asked for + Q before it
+        window = held[max(0, i - queue_size) : i + 1]  # the batch asked for + Q before it
         for j, old in enumerate(window, start=max(0, i - queue_size)):
             assert old == reference[j], f"batch {j} changed while still valid"
         if i > queue_size:
@@ -362,18 +368,22 @@ def test_flags_and_forwarding(census):
     rec = Recorder()
     shield.pre_processor = rec
     assert [ds.copy() for ds in shield] == [
-        DataSet(d.features, d.labels + 100) for d in epoch(array_base(10, 4))]
+        DataSet(d.features, d.labels + 100) for d in epoch(array_base(10, 4))
+    ]
     assert rec.calls == 3
     shield_m = AsyncShieldMultiDataSetIterator.__new__(AsyncShieldMultiDataSetIterator)
     with pytest.raises(TypeError, match="MultiDataSetIterator"):
         shield_m.__init__(array_base())
 
 
-@pytest.mark.parametrize("kw, err, match", [
-    ({"queue_size": 1}, ValueError, "queue_size must be >= 2"),
-    ({"queue_size": 2.5}, TypeError, "queue_size"),
-    ({"workers": 0}, ValueError, "workers"),
-])
+@pytest.mark.parametrize(
+    "kw, err, match",
+    [
+        ({"queue_size": 1}, ValueError, "queue_size must be >= 2"),
+        ({"queue_size": 2.5}, TypeError, "queue_size"),
+        ({"workers": 0}, ValueError, "workers"),
+    ],
+)
 def test_bad_arguments(kw, err, match):
     with pytest.raises(err, match=match):
         AsyncDataSetIterator(array_base(), **kw)
@@ -481,8 +491,9 @@ def test_async_wrapper_honours_a_base_that_refuses_async():
             got.append(ds.features[:, 0].tolist())
         it.reset()
         again = [ds.features[:, 0].tolist() for ds in it]
-    assert got == again == [ds.features[:, 0].tolist()
-                            for ds in ArrayDataSetIterator(x, batch_size=4)]
+    assert (
+        got == again == [ds.features[:, 0].tolist() for ds in ArrayDataSetIterator(x, batch_size=4)]
+    )
     prefetched = AsyncDataSetIterator(ArrayDataSetIterator(x, batch_size=4))
     assert prefetched.prefetching
     prefetched.close()

@@ -1,5 +1,6 @@
 """While producers run, the BLAS and OpenMP pools are shrunk to the CPUs they leave free;
 they come back.  Driven through threadpoolctl, so every runtime it knows is covered."""
+
 from __future__ import annotations
 
 import os
@@ -134,13 +135,20 @@ class FakeLib:
         self.num_threads = n
 
     def info(self):
-        return {"internal_api": self.internal_api, "user_api": self.user_api,
-                "num_threads": self.num_threads}
+        return {
+            "internal_api": self.internal_api,
+            "user_api": self.user_api,
+            "num_threads": self.num_threads,
+        }
 
 
 def test_every_library_threadpoolctl_reports_is_capped_and_restored(monkeypatch):
-    libs = [FakeLib("mkl", "blas", 8), FakeLib("blis", "blas", 8),
-            FakeLib("openmp", "openmp", 8), FakeLib("flexiblas", "blas", 1)]
+    libs = [
+        FakeLib("mkl", "blas", 8),
+        FakeLib("blis", "blas", 8),
+        FakeLib("openmp", "openmp", 8),
+        FakeLib("flexiblas", "blas", 1),
+    ]
     monkeypatch.setattr(_blas, "_libraries", lambda: libs)
     monkeypatch.setenv("FASTITER_BLAS_CAP", "1")
     with AsyncDataSetIterator(_base(), 4, workers=2) as it:

@@ -1,4 +1,5 @@
 """The producers' block cache: numpy's allocator on producer threads (csrc/blockcache.c)."""
+
 from __future__ import annotations
 
 import gc
@@ -36,8 +37,9 @@ class FreshBase(IndexedBatchesMixin, DataSetIterator):
         return self.n
 
     def _batch_at(self, i):
-        return DataSet(np.full((self.rows, self.cols), i, np.float32),
-                       np.full((self.rows, 2), -i, np.float32))
+        return DataSet(
+            np.full((self.rows, self.cols), i, np.float32), np.full((self.rows, 2), -i, np.float32)
+        )
 
 
 def in_thread(fn):
@@ -57,6 +59,7 @@ def test_installed_only_in_the_calling_threads_context():
             return _get_handler_name(), np.ones(4096)
         finally:
             BlockCache.restore(prev)
+
     name, a = in_thread(work)
     assert name == CACHED and array_handler(a) == CACHED
     assert _get_handler_name() == "default_allocator"
@@ -109,6 +112,7 @@ def test_a_failing_install_reaches_the_consumer_instead_of_hanging():
     class Broken:
         def install(self):
             raise MemoryError("no context for the handler")
+
     p = Pipeline([lambda: iter(range(3))], 2, cache=Broken())
     item = p.pop()
     assert type(item) is Failure and isinstance(item.exc, MemoryError)
@@ -142,8 +146,10 @@ def test_contents_survive_any_alloc_free_sequence(ops):
 def test_producer_batches_come_from_the_cache_and_are_right(workers):
     with AsyncDataSetIterator(FreshBase(), 4, workers=workers) as it:
         for _ in range(2):  # the cache is kept across epochs
-            got = [(float(ds.features[0, 0]), float(ds.labels[-1, -1]), array_handler(ds.features))
-                   for ds in it]
+            got = [
+                (float(ds.features[0, 0]), float(ds.labels[-1, -1]), array_handler(ds.features))
+                for ds in it
+            ]
             assert got == [(float(i), float(-i), CACHED) for i in range(12)]
         stats = it._runner.cache.stats()
         assert stats["hits"] >= 12  # the second epoch at least reuses the first's blocks

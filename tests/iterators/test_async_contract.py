@@ -1,6 +1,7 @@
 """AsyncDataSetIterator at the edges of its contract (issue 17, items 3, 4 and 9):
 bases that only implement the public interface, bases that raise StopIteration, and
 absurd worker counts."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -107,8 +108,7 @@ def test_stop_iteration_from_the_base_keeps_its_type_from_next(census, exc_type,
 
 @pytest.mark.parametrize("exc_type", [StopIteration, NoSuchElementError])
 @pytest.mark.parametrize("workers", [1, 2, 3])
-def test_stop_iteration_from_the_base_in_a_for_loop_as_the_base_itself(census, exc_type,
-                                                                       workers):
+def test_stop_iteration_from_the_base_in_a_for_loop_as_the_base_itself(census, exc_type, workers):
     # a `for` over the base ends at the StopIteration; over the wrapper it must too,
     # with the same batches, never a RuntimeError
     direct = rows(StopsAt(6, 3, exc_type, indexable=workers > 1))

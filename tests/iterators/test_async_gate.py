@@ -1,4 +1,5 @@
 """workers > cores - 1 beside a busy consumer: producers take turns (issue 19, item 4)."""
+
 from __future__ import annotations
 
 import threading
@@ -31,8 +32,7 @@ class Watched(FailingArrayIterator):
 
     def __init__(self, build, **kw):
         rng = np.random.default_rng(3)
-        super().__init__(rng.random((4 * N_BATCHES, 3)) + 1, np.ones((4 * N_BATCHES, 1)),
-                         4, **kw)
+        super().__init__(rng.random((4 * N_BATCHES, 3)) + 1, np.ones((4 * N_BATCHES, 1)), 4, **kw)
         self.build = build
         self.lock = threading.Lock()
         self.building = 0
@@ -131,8 +131,10 @@ def test_gate_lets_the_batch_due_first_go_first():
     g = Gate(3, 1)
     assert g.enter(5)
     order = []
-    ts = [threading.Thread(target=lambda i=i: (g.enter(i), order.append(i), g.leave()))
-          for i in (7, 6)]
+    ts = [
+        threading.Thread(target=lambda i=i: (g.enter(i), order.append(i), g.leave()))
+        for i in (7, 6)
+    ]
     for t in ts:
         t.start()
     time.sleep(0.05)  # both held behind batch 5
@@ -170,8 +172,7 @@ def test_a_gated_producer_error_reaches_the_consumer_in_order(two_cpus):
 def test_gated_order_matches_the_base_with_pooled_buffers(two_cpus, workers):
     base = Watched(build=0.001)
     expected = [ds.features.copy() for ds in Watched(build=0)]
-    with AsyncDataSetIterator(base, queue_size=2, workers=workers,
-                              reuse_buffers=True) as it:
+    with AsyncDataSetIterator(base, queue_size=2, workers=workers, reuse_buffers=True) as it:
         got = consume(it, base, work=0.002)
         it.reset()
         again = consume(it, base, work=0)
@@ -259,6 +260,7 @@ def test_the_consumer_declares_waiting_only_on_an_empty_ring(two_cpus, monkeypat
             if k == 0:
                 go.wait(10)  # batch 0 is late: the consumer must wait for it
             yield from range(k, 8, 2)
+
         return items
 
     pipeline = _pipeline.Pipeline([source(0), source(1)], 4)
@@ -297,8 +299,13 @@ def test_cheap_batches_beside_a_busy_consumer_are_not_made_to_take_turns(two_cpu
     monkeypatch.setattr(_pipeline, "Gate", Counting)
     n, rows, cols = 100, 512, 64
     rng = np.random.default_rng(0)
-    base = FailingArrayIterator(rng.random((rows * n, cols), dtype=np.float32),
-                                np.ones((rows * n, 1), np.float32), rows, shuffle=True, seed=1)
+    base = FailingArrayIterator(
+        rng.random((rows * n, cols), dtype=np.float32),
+        np.ones((rows * n, 1), np.float32),
+        rows,
+        shuffle=True,
+        seed=1,
+    )
     out = np.empty((rows, cols), np.float32)
 
     def epoch(it):
@@ -311,7 +318,7 @@ def test_cheap_batches_beside_a_busy_consumer_are_not_made_to_take_turns(two_cpu
 
     with AsyncDataSetIterator(base, queue_size=8, workers=2) as it:
         assert epoch(it) == n  # the first, cold epoch: builds cost more, and each epoch's
-        it.reset()             # gate starts gated until it has seen a few
+        it.reset()  # gate starts gated until it has seen a few
         del held[:]
         assert epoch(it) == n
     # before: 16-41 of the 100 builds of a warm epoch held; now none once the gate has
@@ -360,8 +367,7 @@ def test_a_held_producer_is_released_when_the_builds_turn_out_cheap():
     g.leave()
 
 
-def test_the_next_epoch_starts_from_the_build_cost_learned_in_this_one(two_cpus,
-                                                                       monkeypatch):
+def test_the_next_epoch_starts_from_the_build_cost_learned_in_this_one(two_cpus, monkeypatch):
     # each epoch runs a new pipeline; starting gated again made every epoch pay the
     # turns until its own builds had been measured (55 more thread switches per
     # 200-batch epoch of 512-row batches than ungated)
@@ -411,8 +417,12 @@ def test_cheap_builds_pass_without_touching_the_gates_lock(two_cpus, monkeypatch
         del entered[:]
         got = [ds.features.copy() for ds in it]
     assert entered == []
-    expected = [ds.features for ds in FailingArrayIterator(
-        np.random.default_rng(0).random((64, 4)), np.ones((64, 1)), 4)]
+    expected = [
+        ds.features
+        for ds in FailingArrayIterator(
+            np.random.default_rng(0).random((64, 4)), np.ones((64, 1)), 4
+        )
+    ]
     assert len(got) == 16
     for a, b in zip(got, expected):
         np.testing.assert_array_equal(a, b)

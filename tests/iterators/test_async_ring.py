@@ -1,4 +1,5 @@
 """The Cython face of the C ring: object ownership, close, timeouts and native threads."""
+
 from __future__ import annotations
 
 import gc
@@ -168,11 +169,18 @@ def test_c_example_embeds_the_ring(tmp_path, sanitize, mode):
     import fastiter
 
     src = ROOT / "csrc" / "examples" / "ring_handoff.c"
-    exe = compile_c([str(src), *(str(Path(fastiter.get_source_dir()) / f)
-                                for f in ("ring.c", "ring_wait.c", "ring_thread.c"))],
-                    tmp_path / "ring_handoff", sanitize)
-    res = subprocess.run([str(exe), "300000", mode], capture_output=True, text=True,
-                         timeout=300)
+    exe = compile_c(
+        [
+            str(src),
+            *(
+                str(Path(fastiter.get_source_dir()) / f)
+                for f in ("ring.c", "ring_wait.c", "ring_thread.c")
+            ),
+        ],
+        tmp_path / "ring_handoff",
+        sanitize,
+    )
+    res = subprocess.run([str(exe), "300000", mode], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
     assert f"{mode}: 300000 items" in res.stdout and "ORDER ERROR" not in res.stdout
 
@@ -216,9 +224,18 @@ def test_c_threads_push_python_pops(tmp_path):
 
     src = tmp_path / "producer.c"
     src.write_text(C_PRODUCER)
-    lib_path = compile_c([str(src), *(str(Path(fastiter.get_source_dir()) / f)
-                                for f in ("ring.c", "ring_wait.c", "ring_thread.c"))],
-                         tmp_path / "libproducer.so", None, ["-shared", "-fPIC"])
+    lib_path = compile_c(
+        [
+            str(src),
+            *(
+                str(Path(fastiter.get_source_dir()) / f)
+                for f in ("ring.c", "ring_wait.c", "ring_thread.c")
+            ),
+        ],
+        tmp_path / "libproducer.so",
+        None,
+        ["-shared", "-fPIC"],
+    )
     lib = ctypes.CDLL(str(lib_path))
     lib.start_producer.argtypes = [ctypes.c_void_p, ctypes.c_long]
     r = Ring(64, kind="int")
@@ -274,6 +291,7 @@ def test_small_ring_handoff_between_python_threads(capacity, linger):
         for i in range(n):
             r.push(i)
         r.close()
+
     t = threading.Thread(target=produce)
     t.start()
     got = []

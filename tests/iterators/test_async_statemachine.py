@@ -8,6 +8,7 @@ reset, close and for-loops broken at a random point.  Every returned batch is ch
 against the model (so none is lost, duplicated or out of order), and after every
 schedule no Python or native thread is left alive.
 """
+
 from __future__ import annotations
 
 import faulthandler
@@ -27,20 +28,24 @@ class AsyncSchedule(RuleBasedStateMachine):
         super().__init__()
         self.it = None
 
-    @initialize(n=st.integers(0, 9), fail_at=st.none() | st.integers(0, 9),
-                fail_with=st.sampled_from([Boom, StopIteration, NoSuchElementError]),
-                queue_size=st.integers(2, 4), workers=st.integers(1, 3),
-                indexable=st.booleans(), reuse=st.booleans())
+    @initialize(
+        n=st.integers(0, 9),
+        fail_at=st.none() | st.integers(0, 9),
+        fail_with=st.sampled_from([Boom, StopIteration, NoSuchElementError]),
+        queue_size=st.integers(2, 4),
+        workers=st.integers(1, 3),
+        indexable=st.booleans(),
+        reuse=st.booleans(),
+    )
     def build(self, n, fail_at, fail_with, queue_size, workers, indexable, reuse):
         self.census = ThreadCensus()
         self.n, self.fail_at, self.fail_with = n, fail_at, fail_with
         self.base = GridIterator(n, fail_at, indexable, fail_with)
-        self.it = AsyncDataSetIterator(self.base, queue_size, workers=workers,
-                                       reuse_buffers=reuse)
+        self.it = AsyncDataSetIterator(self.base, queue_size, workers=workers, reuse_buffers=reuse)
         self.epoch = 0
-        self.pos = 0          # batches the model says were returned this epoch
-        self.over = False     # epoch ended by an error or close()
-        self.delivered = []   # (epoch, index) pairs, in order
+        self.pos = 0  # batches the model says were returned this epoch
+        self.over = False  # epoch ended by an error or close()
+        self.delivered = []  # (epoch, index) pairs, in order
 
     # --- the model ----------------------------------------------------------------------
     def _expect_more(self):
@@ -119,8 +124,12 @@ class AsyncSchedule(RuleBasedStateMachine):
 
 
 AsyncSchedule.TestCase.settings = settings(
-    max_examples=500, stateful_step_count=12, deadline=timedelta(seconds=10),
-    derandomize=True, phases=[Phase.explicit, Phase.generate])  # no slow shrinking
+    max_examples=500,
+    stateful_step_count=12,
+    deadline=timedelta(seconds=10),
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+)  # no slow shrinking
 
 
 def test_async_schedules():

@@ -1,4 +1,5 @@
 """Bases and checks shared by the async tests (imported as iterators.test_async_support)."""
+
 from __future__ import annotations
 
 import threading
@@ -66,8 +67,9 @@ class FailingArrayIterator(ArrayDataSetIterator):
         return super()._batch_at(index)
 
 
-def array_base(n_examples: int = 50, batch_size: int = 4, seed: int = 7,
-               fail_at: int | None = None) -> FailingArrayIterator:
+def array_base(
+    n_examples: int = 50, batch_size: int = 4, seed: int = 7, fail_at: int | None = None
+) -> FailingArrayIterator:
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n_examples, 3)) + 1.0
     y = np.eye(2)[rng.integers(0, 2, n_examples)]
@@ -92,8 +94,7 @@ class ThreadCensus:
     def assert_back(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if native_thread_count() == self.native and \
-                    set(threading.enumerate()) <= self.python:
+            if native_thread_count() == self.native and set(threading.enumerate()) <= self.python:
                 return
             time.sleep(0.01)
         assert native_thread_count() == self.native, "a native thread was left running"
@@ -107,8 +108,13 @@ class GridIterator(DataSetIterator):
     can check every batch for loss, duplication and order.
     """
 
-    def __init__(self, n: int, fail_at: int | None = None, indexable: bool = True,
-                 fail_with: type[BaseException] = Boom) -> None:
+    def __init__(
+        self,
+        n: int,
+        fail_at: int | None = None,
+        indexable: bool = True,
+        fail_with: type[BaseException] = Boom,
+    ) -> None:
         super().__init__()
         self.n, self.fail_at = n, fail_at
         self.indexable = indexable

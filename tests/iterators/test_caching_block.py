@@ -1,4 +1,5 @@
 """CachingDataSetIterator and the DummyBlock iterators."""
+
 import doctest
 
 import numpy as np
@@ -58,6 +59,7 @@ def test_pre_processor_on_every_pass_never_on_the_cache():
         def pre_process(self, ds):
             AddTen.calls += 1
             ds.features += 10
+
     it = CachingDataSetIterator(base())
     it.pre_processor = AddTen()
     assert vals(it) == vals(it) == [[10, 11], [12, 13], [14]]
@@ -95,8 +97,8 @@ def test_caching_flags_and_validation():
 
 
 def test_caching_resume_in_fill_and_replay(resumes):
-    resumes(lambda: CachingDataSetIterator(base(9, 2)), 2, epochs=3)   # during the fill
-    resumes(lambda: CachingDataSetIterator(base(9, 2)), 7, epochs=3)   # during a replay
+    resumes(lambda: CachingDataSetIterator(base(9, 2)), 2, epochs=3)  # during the fill
+    resumes(lambda: CachingDataSetIterator(base(9, 2)), 7, epochs=3)  # during a replay
 
 
 def test_dummy_block():
@@ -118,6 +120,7 @@ def test_dummy_block():
 
 def test_dummy_block_resume():
     import json
+
     it = DummyBlockDataSetIterator(base(7, 1))
     it.next_block(3)
     state = json.loads(json.dumps(it.state_dict()))
@@ -128,6 +131,7 @@ def test_dummy_block_resume():
 
 def test_folder_cache_outlives_the_iterator(tmp_path):
     from fastiter import InFileDataSetCache
+
     first = CachingDataSetIterator(base(5, 2), tmp_path / "cache")
     expected = vals(first)
     assert (tmp_path / "cache" / "default.complete").exists()

@@ -1,5 +1,6 @@
 """Cross-cutting properties of the family: the R/A flags of the spec's table, re-batching
 and splitting invariants under hypothesis."""
+
 import os
 import tempfile
 
@@ -49,12 +50,15 @@ def flags(it):
 
 @pytest.mark.parametrize("r,a", [(True, True), (True, False), (False, True), (False, False)])
 def test_wrappers_report_the_base_flags(r, a):
-    for wrap in (lambda b: EarlyTerminationDataSetIterator(b, 2),
-                 WorkspacesShieldDataSetIterator, ReconstructionDataSetIterator,
-                 lambda b: MultipleEpochsIterator(b, 1),
-                 MultiDataSetIteratorAdapter,
-                 lambda b: MultiDataSetWrapperIterator(MultiDataSetIteratorAdapter(b)),
-                 DummyBlockDataSetIterator):
+    for wrap in (
+        lambda b: EarlyTerminationDataSetIterator(b, 2),
+        WorkspacesShieldDataSetIterator,
+        ReconstructionDataSetIterator,
+        lambda b: MultipleEpochsIterator(b, 1),
+        MultiDataSetIteratorAdapter,
+        lambda b: MultiDataSetWrapperIterator(MultiDataSetIteratorAdapter(b)),
+        DummyBlockDataSetIterator,
+    ):
         assert flags(wrap(Flags(r, a))) == (r, a)
     assert flags(JointMultiDataSetIterator(-1, Flags(r, a), Flags(True, True))) == (r, a)
     if r:
@@ -71,8 +75,10 @@ def test_fixed_flags_from_the_spec(tmp_path):
     (tmp_path / "a.npy").write_bytes(b"")
     assert flags(FileDataSetIterator(tmp_path, loader=lambda p: ds)) == (True, True)
     assert flags(CachingDataSetIterator(Flags(False, False))) == (True, True)
-    assert flags(CachingDataSetIterator(Flags(True, True), allow_prefetching=False)) == \
-        (True, False)
+    assert flags(CachingDataSetIterator(Flags(True, True), allow_prefetching=False)) == (
+        True,
+        False,
+    )
     jp = JointParallelDataSetIterator([Flags(True, True), Flags(False, True)])
     assert flags(jp) == (False, False)
 
@@ -119,6 +125,7 @@ def _makers(tmp):
         RandomDataSetIterator,
         RandomMultiDataSetIterator,
     )
+
     ds = DataSet(np.arange(10.0)[:, None], np.zeros((10, 1)))
     for i in range(3):
         p = os.path.join(tmp, f"{i}.h5")
@@ -139,23 +146,43 @@ def _makers(tmp):
         "kfold": lambda: KFoldIterator(3, ds, seed=1),
         "sampling": lambda: SamplingDataSetIterator(ds, 2, 3, seed=1),
         "random": lambda: RandomDataSetIterator(3, (2, 2), (2, 2), "ONES", "ONE_HOT", seed=1),
-        "random-multi": lambda: RandomMultiDataSetIterator.Builder(3, seed=1)
-        .add_features((2, 2), "BINARY").build(),
+        "random-multi": lambda: (
+            RandomMultiDataSetIterator.Builder(3, seed=1).add_features((2, 2), "BINARY").build()
+        ),
         "joint": lambda: JointMultiDataSetIterator(-1, base(), base()),
         "parallel": lambda: JointParallelDataSetIterator([base(), base()], "RELOCATE"),
         "files": lambda: FileDataSetIterator(tmp, 2),
         "files-one": lambda: FileDataSetIterator(tmp),
-        "files-multi": lambda: FileMultiDataSetIterator(tmp, 4, loader=lambda p: DataSet.load(p)
-                                                        .to_multi_data_set()),
+        "files-multi": lambda: FileMultiDataSetIterator(
+            tmp, 4, loader=lambda p: DataSet.load(p).to_multi_data_set()
+        ),
         "file-split": lambda: FileSplitDataSetIterator(
-            sorted(os.path.join(tmp, f) for f in os.listdir(tmp)), DataSet.load),
+            sorted(os.path.join(tmp, f) for f in os.listdir(tmp)), DataSet.load
+        ),
         "caching": lambda: CachingDataSetIterator(base()),
     }
 
 
-MAKERS = ["early", "shield", "reconstruction", "epochs", "adapter", "wrapper", "split", "kfold",
-          "sampling", "random", "random-multi", "joint", "parallel", "files", "files-one",
-          "files-multi", "file-split", "caching"]
+MAKERS = [
+    "early",
+    "shield",
+    "reconstruction",
+    "epochs",
+    "adapter",
+    "wrapper",
+    "split",
+    "kfold",
+    "sampling",
+    "random",
+    "random-multi",
+    "joint",
+    "parallel",
+    "files",
+    "files-one",
+    "files-multi",
+    "file-split",
+    "caching",
+]
 
 
 def test_makers_cover_the_list(tmp_path):
@@ -197,8 +224,9 @@ def test_bad_states_are_refused_before_anything_changes(tmp_path, name):
 
 
 @settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.integers(0, 7), min_size=1, max_size=6), st.integers(1, 9),
-       st.booleans(), st.data())
+@given(
+    st.lists(st.integers(0, 7), min_size=1, max_size=6), st.integers(1, 9), st.booleans(), st.data()
+)
 def test_file_rebatching_resumes_anywhere(resumes, sizes, batch, shuffle, data):
     # (the fixture is a pure function, so sharing it between examples is safe)
     with tempfile.TemporaryDirectory() as d:
@@ -210,15 +238,16 @@ def test_file_rebatching_resumes_anywhere(resumes, sizes, batch, shuffle, data):
             start += n
 
         def make():
-            return FileDataSetIterator(d, batch, shuffle=shuffle, seed=5,
-                                       loader=store.__getitem__)
+            return FileDataSetIterator(d, batch, shuffle=shuffle, seed=5, loader=store.__getitem__)
+
         # every example: one epoch is every row once, in full batches but the last
         # (none at all when the files are empty), and then a resume from any batch
         batches = list(make())
         rows = sorted(v for ds in batches for v in ds.features[:, 0].tolist())
         assert rows == list(range(start))
         assert [ds.num_examples() for ds in batches] == [batch] * (start // batch) + (
-            [start % batch] if start % batch else [])
+            [start % batch] if start % batch else []
+        )
         if batches:
             resumes(make, data.draw(st.integers(1, 2 * len(batches) - 1)), epochs=2)
         else:
@@ -226,13 +255,21 @@ def test_file_rebatching_resumes_anywhere(resumes, sizes, batch, shuffle, data):
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.integers(1, 5), min_size=1, max_size=3),
-       st.sampled_from(["STOP_EVERYONE", "PASS_NULL", "RESET", "RELOCATE"]), st.data())
+@given(
+    st.lists(st.integers(1, 5), min_size=1, max_size=3),
+    st.sampled_from(["STOP_EVERYONE", "PASS_NULL", "RESET", "RELOCATE"]),
+    st.data(),
+)
 def test_joint_parallel_resumes_anywhere(resumes, lengths, policy, data):
     def make():
         return JointParallelDataSetIterator(
-            [ArrayDataSetIterator(np.arange(n, dtype=float)[:, None] + 10 * i, None, 1)
-             for i, n in enumerate(lengths)], policy)
+            [
+                ArrayDataSetIterator(np.arange(n, dtype=float)[:, None] + 10 * i, None, 1)
+                for i, n in enumerate(lengths)
+            ],
+            policy,
+        )
+
     # every length >= 1, so each policy gives at least one batch per epoch to resume in
     total = 2 * len(list(make()))
     assert total >= 2
@@ -247,4 +284,5 @@ def test_split_views_resume_anywhere(resumes, parts, data):
     def make():
         base = ArrayDataSetIterator(np.arange(sum(parts), dtype=float)[:, None], None, 1)
         return DataSetIteratorSplitter(base, splits=parts).get_iterators()[part]
+
     resumes(make, data.draw(st.integers(1, 2 * parts[part] - 1)), epochs=2)

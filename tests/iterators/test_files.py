@@ -1,5 +1,6 @@
 """File-backed iterators: FileDataSetIterator/FileMultiDataSetIterator (re-batching),
 FileSplitDataSetIterator, DataSetLoaderIterator, ExistingMiniBatchDataSetIterator."""
+
 import doctest
 import os
 
@@ -51,8 +52,9 @@ def ids(batches):
 
 @pytest.mark.parametrize("module", [files, loaders])
 def test_doctests(module):
-    res = doctest.testmod(module, extraglobs={"np": np, "DataSet": DataSet,
-                                              "MultiDataSet": MultiDataSet, "os": os})
+    res = doctest.testmod(
+        module, extraglobs={"np": np, "DataSet": DataSet, "MultiDataSet": MultiDataSet, "os": os}
+    )
     assert res.attempted > 0 and res.failed == 0
 
 
@@ -105,6 +107,7 @@ def test_pre_processor_once_on_both_paths(tmp_path):
         def pre_process(self, ds):
             AddOne.calls += 1
             ds.features += 1000
+
     for bs in (None, 2):
         AddOne.calls = 0
         it = FileDataSetIterator(tmp_path, batch_size=bs, extensions="npz", loader=npz_load)
@@ -131,14 +134,22 @@ def test_wrong_loader_output_raises(tmp_path):
 @pytest.mark.parametrize("bs,k", [(None, 2), (4, 1), (4, 3), (3, 5)])
 def test_file_iterator_resumes(tmp_path, resumes, bs, k):
     make_tree(tmp_path, [3, 1, 7, 2, 5])
-    resumes(lambda: FileDataSetIterator(tmp_path, bs, shuffle=True, seed=8,
-                                        extensions="npz", loader=npz_load), k, epochs=2)
+    resumes(
+        lambda: FileDataSetIterator(
+            tmp_path, bs, shuffle=True, seed=8, extensions="npz", loader=npz_load
+        ),
+        k,
+        epochs=2,
+    )
 
 
 def test_multi_file_iterator_resumes(tmp_path, resumes):
     make_tree(tmp_path, [3, 1, 7])
-    resumes(lambda: FileMultiDataSetIterator(tmp_path, 2, extensions="npz",
-                                             loader=npz_load_multi), 3, epochs=2)
+    resumes(
+        lambda: FileMultiDataSetIterator(tmp_path, 2, extensions="npz", loader=npz_load_multi),
+        3,
+        epochs=2,
+    )
 
 
 def test_file_split_and_loader_iterators(tmp_path):
@@ -149,6 +160,7 @@ def test_file_split_and_loader_iterators(tmp_path):
     class Loader:
         def load(self, path):
             return npz_load(path)
+
     it = DataSetLoaderIterator(paths, Loader(), shuffle=True, seed=2)
     e0 = ids(it)
     it.reset()
@@ -190,8 +202,11 @@ def test_loader_iterators_resume(tmp_path, resumes):
     resumes(lambda: DataSetLoaderIterator(paths, npz_load, shuffle=True, seed=1), 5, epochs=3)
     for i in range(3):
         npz_save(tmp_path / f"dataset-{i}.npz", DataSet(np.full((2, 1), i), np.zeros((2, 1))))
-    resumes(lambda: ExistingMiniBatchDataSetIterator(tmp_path, "dataset-%d.npz",
-                                                     loader=npz_load), 1, epochs=2)
+    resumes(
+        lambda: ExistingMiniBatchDataSetIterator(tmp_path, "dataset-%d.npz", loader=npz_load),
+        1,
+        epochs=2,
+    )
 
 
 def test_datasets_saved_by_dataset_save(tmp_path):
@@ -199,8 +214,12 @@ def test_datasets_saved_by_dataset_save(tmp_path):
     start = 0
     for i, n in enumerate([3, 5, 2]):
         ids_ = np.arange(start, start + n, dtype=np.float32)[:, None]
-        DataSet(ids_, ids_ * 2, example_metadata=[f"e{j}" for j in range(start, start + n)],
-                label_names=["y"]).save(tmp_path / f"part-{i}.h5")
+        DataSet(
+            ids_,
+            ids_ * 2,
+            example_metadata=[f"e{j}" for j in range(start, start + n)],
+            label_names=["y"],
+        ).save(tmp_path / f"part-{i}.h5")
         start += n
     it = FileDataSetIterator(tmp_path, batch_size=4)
     out = list(it)
@@ -214,7 +233,8 @@ def test_datasets_saved_by_dataset_save(tmp_path):
 def test_multi_datasets_saved_by_save(tmp_path):
     for i in range(3):
         MultiDataSet([np.full((2, 3), i), np.ones((2, 1))], [np.zeros((2, 2))]).save(
-            tmp_path / f"m{i}.h5")
+            tmp_path / f"m{i}.h5"
+        )
     it = FileMultiDataSetIterator(tmp_path, batch_size=3, extensions=".h5")
     out = list(it)
     assert [len(m) for m in out] == [3, 3]

@@ -1,4 +1,5 @@
 """ListDataSetIterator, ViewIterator, the singletons and Doubles/Floats: batches vs numpy."""
+
 import numpy as np
 import pytest
 
@@ -21,8 +22,12 @@ def col0(ds):
 def numbered(n, t=None):
     x = np.arange(n, dtype=np.float64)
     feats = x[:, None] if t is None else x[:, None, None] * np.ones((1, 2, t))
-    return DataSet(feats, np.eye(3)[np.arange(n) % 3], example_metadata=list(range(n)),
-                   label_names=["a", "b", "c"])
+    return DataSet(
+        feats,
+        np.eye(3)[np.arange(n) % 3],
+        example_metadata=list(range(n)),
+        label_names=["a", "b", "c"],
+    )
 
 
 # --- ListDataSetIterator ------------------------------------------------------------
@@ -37,7 +42,7 @@ def test_list_iterator_merges_batch_items_per_next():
 
 
 def test_list_iterator_default_batch_is_five_and_items_may_hold_several_examples():
-    items = numbered(12).batch_by(2)   # 6 items of 2 examples
+    items = numbered(12).batch_by(2)  # 6 items of 2 examples
     it = ListDataSetIterator(items)
     assert [len(b) for b in it] == [10, 2]
 
@@ -101,8 +106,9 @@ def pairs(n):
     return [([float(i), -float(i)], [float(i % 2), float(1 - i % 2)]) for i in range(n)]
 
 
-@pytest.mark.parametrize("cls, dtype", [(DoublesDataSetIterator, np.float64),
-                                        (FloatsDataSetIterator, np.float32)])
+@pytest.mark.parametrize(
+    "cls, dtype", [(DoublesDataSetIterator, np.float64), (FloatsDataSetIterator, np.float32)]
+)
 def test_pairs_iterators_keep_the_partial_last_batch(cls, dtype):
     it = cls(pairs(7), batch_size=3)
     batches = list(it)
@@ -132,7 +138,7 @@ def test_pairs_iterators_accept_a_generator_and_validate():
 def test_list_iterator_resume_after_many_small_next_num_calls():
     it = ListDataSetIterator(numbered(7).as_list(), batch_size=3)
     for _ in range(5):
-        it.next(1)       # 5 batches returned, more than the nominal 3 per epoch
+        it.next(1)  # 5 batches returned, more than the nominal 3 per epoch
     state = it.state_dict()
     again = ListDataSetIterator(numbered(7).as_list(), batch_size=3)
     again.load_state_dict(state)

@@ -1,6 +1,7 @@
 """The iterator contract, checked on every resettable in-memory iterator:
 Python iteration, len, NoSuchElementError, state_dict resume, thread-safe batch_at and
 pre-processors applied exactly once without touching the held data."""
+
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -32,18 +33,22 @@ def source():
 
 FACTORIES = {
     "array": lambda: ArrayDataSetIterator(source().features, source().labels, 3),
-    "array_shuffled": lambda: ArrayDataSetIterator(source().features, source().labels, 3,
-                                                   shuffle=True, seed=5),
+    "array_shuffled": lambda: ArrayDataSetIterator(
+        source().features, source().labels, 3, shuffle=True, seed=5
+    ),
     "list": lambda: ListDataSetIterator(source().as_list(), 3),
     "view": lambda: ViewIterator(source(), 3),
     "existing": lambda: ExistingDataSetIterator(source().batch_by(3)),
     "doubles": lambda: DoublesDataSetIterator(
-        [(f, lab) for f, lab in zip(source().features, source().labels)], 3),
+        [(f, lab) for f, lab in zip(source().features, source().labels)], 3
+    ),
     "floats": lambda: FloatsDataSetIterator(
-        [(f, lab) for f, lab in zip(source().features, source().labels)], 3),
+        [(f, lab) for f, lab in zip(source().features, source().labels)], 3
+    ),
     "singleton": lambda: SingletonDataSetIterator(source()),
     "singleton_multi": lambda: SingletonMultiDataSetIterator(
-        MultiDataSet([source().features], [source().labels])),
+        MultiDataSet([source().features], [source().labels])
+    ),
 }
 ALL = pytest.mark.parametrize("make", FACTORIES.values(), ids=FACTORIES.keys())
 
@@ -130,9 +135,9 @@ class AddOne:
 
 @ALL
 def test_pre_processor_runs_once_per_batch_and_never_edits_the_source(make):
-    it, twin = make(), make()   # the twin runs the same epochs without a pre-processor
+    it, twin = make(), make()  # the twin runs the same epochs without a pre-processor
     it.pre_processor = AddOne()
-    for _ in range(3):   # several epochs: a stored batch must not be incremented twice
+    for _ in range(3):  # several epochs: a stored batch must not be incremented twice
         plain = epoch(twin)
         assert epoch(it) == [[v + 1 for v in b] for b in plain]
     assert it.pre_processor.calls == 3 * len(plain)
@@ -152,10 +157,15 @@ BATCHED = {
 
 
 @pytest.mark.parametrize("make", BATCHED.values(), ids=BATCHED.keys())
-@pytest.mark.parametrize("bad, exc, words", [(0, ValueError, ">= 1, got 0"),
-                                             (-3, ValueError, ">= 1, got -3"),
-                                             (2.5, TypeError, "got 2.5 of type float"),
-                                             (True, TypeError, "got True")])
+@pytest.mark.parametrize(
+    "bad, exc, words",
+    [
+        (0, ValueError, ">= 1, got 0"),
+        (-3, ValueError, ">= 1, got -3"),
+        (2.5, TypeError, "got 2.5 of type float"),
+        (True, TypeError, "got True"),
+    ],
+)
 def test_bad_batch_size_names_the_argument(make, bad, exc, words):
     with pytest.raises(exc, match="batch_size") as err:
         make(bad)
@@ -165,11 +175,17 @@ def test_bad_batch_size_names_the_argument(make, bad, exc, words):
 @given(st.integers(1, 30), st.integers(1, 8), st.integers(1, 6))
 def test_merging_an_epoch_gives_back_the_data(n, b, t):
     rng = np.random.default_rng(n * 100 + b)
-    ds = DataSet(rng.normal(size=(n, 2, t)), rng.normal(size=(n, 3)),
-                 (rng.random((n, t)) > 0.3).astype(np.float64),
-                 example_metadata=list(range(n)))
-    for it in (ViewIterator(ds, b), ListDataSetIterator(ds.as_list(), b),
-               ExistingDataSetIterator(ds.batch_by(b))):
+    ds = DataSet(
+        rng.normal(size=(n, 2, t)),
+        rng.normal(size=(n, 3)),
+        (rng.random((n, t)) > 0.3).astype(np.float64),
+        example_metadata=list(range(n)),
+    )
+    for it in (
+        ViewIterator(ds, b),
+        ListDataSetIterator(ds.as_list(), b),
+        ExistingDataSetIterator(ds.batch_by(b)),
+    ):
         batches = list(it)
         assert [len(x) for x in batches[:-1]] == [b] * (len(batches) - 1)
         merged = DataSet.merge(batches)
@@ -222,6 +238,5 @@ def test_concurrent_batch_at_on_large_shuffled_batches_matches_sequential():
         for _ in range(3):
             got = list(pool.map(lambda i: it.batch_at(i).features, range(len(it))))
             assert all(np.array_equal(a, b) for a, b in zip(got, seq))
-    perm = np.random.Generator(np.random.PCG64(np.random.SeedSequence([3, 0]))).permutation(
-        len(x))
+    perm = np.random.Generator(np.random.PCG64(np.random.SeedSequence([3, 0]))).permutation(len(x))
     np.testing.assert_array_equal(np.concatenate(seq), x[perm])

@@ -1,4 +1,5 @@
 """ExistingDataSetIterator and the re-batching Iterator(Multi)DataSetIterator."""
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -88,7 +89,7 @@ def test_existing_one_shot_state_loads_into_a_fresh_stream():
 
 # --- IteratorDataSetIterator --------------------------------------------------------
 def test_rebatching_splits_big_items_and_merges_small_ones():
-    sizes = [2, 7, 1, 0, 3]   # 13 examples, an empty item in the stream
+    sizes = [2, 7, 1, 0, 3]  # 13 examples, an empty item in the stream
     bounds = np.cumsum([0] + sizes)
     stream = (rows(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:]))
     it = IteratorDataSetIterator(stream, batch_size=4)
@@ -153,8 +154,9 @@ def test_rebatching_shapes_come_from_the_next_item_without_consuming_it():
 
 def test_rebatching_multi_resume_into_a_fresh_stream():
     def make():
-        items = (MultiDataSet([np.arange(i, i + 2, dtype=float)[:, None]], []) for i in
-                 range(0, 10, 2))
+        items = (
+            MultiDataSet([np.arange(i, i + 2, dtype=float)[:, None]], []) for i in range(0, 10, 2)
+        )
         return IteratorMultiDataSetIterator(items, 3)
 
     it = make()

@@ -1,4 +1,5 @@
 """JointMultiDataSetIterator and JointParallelDataSetIterator."""
+
 import doctest
 
 import numpy as np
@@ -68,13 +69,16 @@ def test_joint_multi_validation():
         JointMultiDataSetIterator(-1, src(2)).next(1)
 
 
-@pytest.mark.parametrize("policy,expected", [
-    ("STOP_EVERYONE", [0, 100, 1, 101]),
-    ("PASS_NULL", [0, 100, 1, 101, None, 102, None, 103]),
-    ("RELOCATE", [0, 100, 1, 101, 102, 103]),
-    # source 0 restarts after its end; the epoch ends when source 1 has ended too
-    ("RESET", [0, 100, 1, 101, 0, 102, 1, 103, 0]),
-])
+@pytest.mark.parametrize(
+    "policy,expected",
+    [
+        ("STOP_EVERYONE", [0, 100, 1, 101]),
+        ("PASS_NULL", [0, 100, 1, 101, None, 102, None, 103]),
+        ("RELOCATE", [0, 100, 1, 101, 102, 103]),
+        # source 0 restarts after its end; the epoch ends when source 1 has ended too
+        ("RESET", [0, 100, 1, 101, 0, 102, 1, 103, 0]),
+    ],
+)
 def test_joint_parallel_policies(policy, expected):
     it = JointParallelDataSetIterator([src(2), src(4, 100)], policy)
     assert vals(list(it)) == expected
@@ -91,12 +95,14 @@ def test_joint_parallel_validation_and_pre_processor():
     class NoAsync(ArrayDataSetIterator):
         def async_supported(self):
             return False
+
     with pytest.raises(ValueError, match="does not support async"):
         JointParallelDataSetIterator([NoAsync(np.ones((2, 1)), None, 1)])
 
     class AddOne:
         def pre_process(self, ds):
             ds.features += 1
+
     it = JointParallelDataSetIterator([src(1), src(1, 10)])
     it.pre_processor = AddOne()
     assert vals(list(it)) == [1, 11]
@@ -107,13 +113,16 @@ def test_joint_parallel_validation_and_pre_processor():
 def test_joint_parallel_resume(resumes, policy):
     def make():
         return JointParallelDataSetIterator(
-            [src(3, batch=1, shuffle=True, seed=1), src(5, 100)], policy)
+            [src(3, batch=1, shuffle=True, seed=1), src(5, 100)], policy
+        )
+
     resumes(make, 3, epochs=2)
 
 
 def test_joint_multi_resume(resumes):
-    resumes(lambda: JointMultiDataSetIterator(1, src(6, shuffle=True, seed=4), src(7, 50)),
-            4, epochs=2)
+    resumes(
+        lambda: JointMultiDataSetIterator(1, src(6, shuffle=True, seed=4), src(7, 50)), 4, epochs=2
+    )
 
 
 class ReadAhead(fastiter.DataSetIterator):
@@ -154,15 +163,22 @@ class ReadAhead(fastiter.DataSetIterator):
 def test_prefetched_sources_give_the_same_batches_and_resume(resumes, policy):
     def make(prefetch):
         return JointParallelDataSetIterator(
-            [src(3, shuffle=True, seed=1), src(5, 100)], policy, 2, prefetch=prefetch)
+            [src(3, shuffle=True, seed=1), src(5, 100)], policy, 2, prefetch=prefetch
+        )
+
     plain = [vals([b]) for b in make(None)]
     assert [vals([b]) for b in make(ReadAhead)] == plain
     resumes(lambda: make(ReadAhead), 3, epochs=2)
 
 
 def test_close_and_builder_prefetch():
-    with JointParallelDataSetIterator.Builder("RELOCATE").add_source_iterator(src(2)) \
-            .add_source_iterator(src(3, 10)).prefetch(ReadAhead).build() as it:
+    with (
+        JointParallelDataSetIterator.Builder("RELOCATE")
+        .add_source_iterator(src(2))
+        .add_source_iterator(src(3, 10))
+        .prefetch(ReadAhead)
+        .build() as it
+    ):
         assert vals(list(it)) == [0, 10, 1, 11, 12]
         wrappers = list(it._children)
     assert all(w.closed for w in wrappers)
@@ -179,7 +195,9 @@ def test_async_prefetch_is_the_default_and_changes_nothing(resumes, policy):
 
     def make(prefetch="async"):
         return JointParallelDataSetIterator(
-            [src(3, shuffle=True, seed=1), src(5, 100)], policy, 2, prefetch=prefetch)
+            [src(3, shuffle=True, seed=1), src(5, 100)], policy, 2, prefetch=prefetch
+        )
+
     ref = make(None)
     plain = [vals(list(ref)) for _ in range(2)]  # two epochs (the shuffle differs)
     before = native_thread_count()

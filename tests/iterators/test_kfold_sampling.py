@@ -1,4 +1,5 @@
 """KFoldIterator and SamplingDataSetIterator against DL4J's rules and numpy references."""
+
 import doctest
 
 import numpy as np
@@ -43,8 +44,9 @@ def test_fold_sizes_dl4j(n, k):
         sizes.append(len(test))
         seen.extend(test.features[:, 0].tolist())
         assert len(train) + len(test) == n
-        assert sorted(train.features[:, 0].tolist() + test.features[:, 0].tolist()) == \
-            list(range(n))
+        assert sorted(train.features[:, 0].tolist() + test.features[:, 0].tolist()) == list(
+            range(n)
+        )
     assert sizes == [n // k + 1] * (n % k) + [n // k] * (k - n % k)
     assert seen == list(range(n))  # first pass: the given order, consecutive folds
 
@@ -130,8 +132,9 @@ def test_sampling_without_replacement_distinct_within_batch():
         SamplingDataSetIterator(data(3), 4, 8, replace=False)
 
 
-@pytest.mark.parametrize("batch,total,batches", [(5, 20, 4), (5, 21, 5), (5, 24, 5),
-                                                 (5, 1, 1), (1, 7, 7), (32, 100, 4)])
+@pytest.mark.parametrize(
+    "batch,total,batches", [(5, 20, 4), (5, 21, 5), (5, 24, 5), (5, 1, 1), (1, 7, 7), (32, 100, 4)]
+)
 def test_sampling_counts_samples_as_dl4j(batch, total, batches):
     # issue 17.2: DL4J's (ds, batchSize, totalNumberSamples) adds batchSize per next()
     # until totalNumberSamples is reached; every batch is a full batch
@@ -169,8 +172,8 @@ def test_sampling_batch_count_only_as_keyword():
 
 def test_sampling_count_next_num_and_validation():
     it = SamplingDataSetIterator(data(5), 2, 6, seed=0)
-    assert len(it.next(4)) == 4     # counts its 4 samples
-    assert len(it.next()) == 2       # 6 drawn: the total is reached
+    assert len(it.next(4)) == 4  # counts its 4 samples
+    assert len(it.next()) == 2  # 6 drawn: the total is reached
     assert not it.has_next()
     assert it.batch_at(0) == SamplingDataSetIterator(data(5), 2, 6, seed=0).next()
     with pytest.raises(ValueError, match="total_samples must be >= 1"):

@@ -1,5 +1,6 @@
 """``prefetch()`` checkpoints where its source can (issue 16): the state is the consumer's
 position, not the producer's, which runs ahead."""
+
 import numpy as np
 import pytest
 
@@ -16,7 +17,7 @@ def test_prefetch_state_resumes_a_fastiter_iterator_exactly():
     ref = _firsts(ArrayDataSetIterator(X, batch_size=4, shuffle=True, seed=3))
     with prefetch(ArrayDataSetIterator(X, batch_size=4, shuffle=True, seed=3), 4) as p:
         head = _firsts([next(p), next(p), next(p)])
-        state = p.state_dict()              # the producer is batches ahead by now
+        state = p.state_dict()  # the producer is batches ahead by now
     assert head == ref[:3]
     with prefetch(ArrayDataSetIterator(X, batch_size=4, shuffle=True, seed=3), 4) as q:
         q.load_state_dict(state)
@@ -67,16 +68,19 @@ def test_prefetch_state_of_any_stateful_source():
 def test_prefetch_of_a_stateless_source_refuses_clearly():
     with prefetch(iter(range(5)), 2) as p:
         next(p)
-        with pytest.raises(TypeError,
-                           match=r"state_dict.*range_iterator|range_iterator.*state_dict"):
+        with pytest.raises(
+            TypeError, match=r"state_dict.*range_iterator|range_iterator.*state_dict"
+        ):
             p.state_dict()
         with pytest.raises(TypeError, match="range_iterator"):
             p.load_state_dict({"type": "Prefetcher", "source": {}})
 
 
 def test_prefetch_refuses_a_foreign_state():
-    with prefetch(ArrayDataSetIterator(X, batch_size=8), 2) as p, \
-            pytest.raises(ValueError, match="Prefetcher"):
+    with (
+        prefetch(ArrayDataSetIterator(X, batch_size=8), 2) as p,
+        pytest.raises(ValueError, match="Prefetcher"),
+    ):
         p.load_state_dict({"epoch": 0, "position": 1})
 
 

@@ -1,5 +1,6 @@
 """A ``for`` loop after ``load_state_dict`` continues the restored epoch (issue 16), for
 every iterator: ones that inherit ``load_state_dict`` from a mixin included."""
+
 import numpy as np
 import pytest
 
@@ -30,11 +31,11 @@ def test_async_load_state_dict_then_for_continues_the_epoch(workers):
     assert len(rest) == 3
     base = ArrayDataSetIterator(X, batch_size=4, shuffle=True, seed=5)
     with AsyncDataSetIterator(base, queue_size=2, workers=workers) as resumed:
-        for _ in resumed:   # one full epoch first, so a restart would reshuffle
+        for _ in resumed:  # one full epoch first, so a restart would reshuffle
             pass
         resumed.load_state_dict(state)
-        assert _firsts(resumed) == rest          # not a new, reshuffled epoch
-        assert len(_firsts(resumed)) == 5        # the next `for` is a new epoch
+        assert _firsts(resumed) == rest  # not a new, reshuffled epoch
+        assert len(_firsts(resumed)) == 5  # the next `for` is a new epoch
     assert len(first_two) == 2
 
 
@@ -43,8 +44,11 @@ def test_a_mixin_providing_load_state_dict_also_marks_the_resume():
         """Restores its own state without calling BaseIterator.load_state_dict."""
 
         def state_dict(self):
-            return {"epoch": self._epoch, "position": self._position,
-                    "base": self.inner.state_dict()}
+            return {
+                "epoch": self._epoch,
+                "position": self._position,
+                "base": self.inner.state_dict(),
+            }
 
         def load_state_dict(self, state):
             self.inner.load_state_dict(state["base"])

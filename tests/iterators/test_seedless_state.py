@@ -7,6 +7,7 @@ of type 'NoneType' has no len()`` (sampling only at the next batch, the dataset
 iterators only at the next epoch); RandomDataSetIterator silently generated other data
 than the saved run's.  Each refuses now with the same message and stays as it was.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,14 +38,16 @@ def _data():
 
 
 FACTORIES = {
-    "array": lambda tmp: ArrayDataSetIterator(_data().features, _data().labels, 3,
-                                              shuffle=True, seed=5),
+    "array": lambda tmp: ArrayDataSetIterator(
+        _data().features, _data().labels, 3, shuffle=True, seed=5
+    ),
     "loader": lambda tmp: DataSetLoaderIterator(_saved(tmp), shuffle=True, seed=5),
     "kfold": lambda tmp: KFoldIterator(3, _data(), seed=5),
     "sampling": lambda tmp: SamplingDataSetIterator(_data(), 4, 12, seed=5),
     "iris": lambda tmp: IrisDataSetIterator(50, 150, shuffle=True, seed=5),
-    "random": lambda tmp: RandomDataSetIterator(3, (4, 2), (4, 3), "RANDOM_UNIFORM",
-                                                "ONE_HOT", seed=5),
+    "random": lambda tmp: RandomDataSetIterator(
+        3, (4, 2), (4, 3), "RANDOM_UNIFORM", "ONE_HOT", seed=5
+    ),
 }
 
 

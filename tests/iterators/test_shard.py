@@ -42,8 +42,9 @@ def test_shard_reset_follows_the_base_epoch():
     assert e0 != e1
 
 
-@pytest.mark.parametrize("rank,world,err", [(2, 2, ValueError), (-1, 2, ValueError),
-                                            (0, 0, ValueError)])
+@pytest.mark.parametrize(
+    "rank,world,err", [(2, 2, ValueError), (-1, 2, ValueError), (0, 0, ValueError)]
+)
 def test_shard_rejects_bad_rank(rank, world, err):
     with pytest.raises(err):
         ArrayDataSetIterator(np.ones((4, 1)), batch_size=2).shard(rank, world)
@@ -77,4 +78,3 @@ def test_for_loop_after_load_state_dict_continues_the_restored_epoch():
     assert [ds.features[:, 0].tolist() for ds in fresh] == rest
     # the next loop is a new epoch again
     assert len([ds for ds in fresh]) == 5
-

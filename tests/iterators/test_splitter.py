@@ -1,4 +1,5 @@
 """DataSetIteratorSplitter / MultiDataSetIteratorSplitter against DL4J's rules (spec §3)."""
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -16,8 +17,9 @@ from fastiter.iterators.splitter import plan_parts
 def counting(n_batches, batch=1, shuffle=False, seed=None):
     """A base whose batch i holds features [i*batch, ...], so positions are visible."""
     n = n_batches * batch
-    return ArrayDataSetIterator(np.arange(n, dtype=np.float64)[:, None], None, batch,
-                                shuffle=shuffle, seed=seed)
+    return ArrayDataSetIterator(
+        np.arange(n, dtype=np.float64)[:, None], None, batch, shuffle=shuffle, seed=seed
+    )
 
 
 def firsts(batches):
@@ -48,7 +50,7 @@ def test_ratio_is_exact_decimal_and_loses_nothing(total, permille):
 def test_ratios_cover_everything_when_they_sum_to_one():
     assert plan_parts(3125, ratios=[0.7, 0.3]) == [2187, 938]  # DL4J: 2187 + 937
     assert plan_parts(1000, ratios=[0.5, 0.3, 0.2]) == [500, 300, 200]
-    assert plan_parts(10, ratios=[0.5, 0.2]) == [5, 2]      # sum < 1: the rest unused
+    assert plan_parts(10, ratios=[0.5, 0.2]) == [5, 2]  # sum < 1: the rest unused
     assert plan_parts(splits=[800, 100, 100]) == [800, 100, 100]
 
 
@@ -81,6 +83,7 @@ def test_base_that_cannot_reset_raises():
     class OneShot(ArrayDataSetIterator):
         def reset_supported(self):
             return False
+
     with pytest.raises(ValueError, match="cannot reset"):
         DataSetIteratorSplitter(OneShot(np.ones((4, 1)), None, 1), 4, 0.5)
 
@@ -147,6 +150,7 @@ def test_pre_processor_forwarded_and_applied_once():
     class AddOne:
         def pre_process(self, ds):
             ds.features += 1
+
     base = counting(4)
     sp = DataSetIteratorSplitter(base, 4, 0.5)
     train, test = sp.get_train_iterator(), sp.get_test_iterator()
@@ -177,14 +181,21 @@ def test_multi_splitter_works():
 @pytest.mark.parametrize("part,k", [(0, 3), (1, 1), (2, 2)])
 def test_views_resume(resumes, part, k):
     def make():
-        return DataSetIteratorSplitter(counting(12), 12, ratios=[0.5, 0.25, 0.25]) \
-            .get_iterators()[part]
+        return DataSetIteratorSplitter(counting(12), 12, ratios=[0.5, 0.25, 0.25]).get_iterators()[
+            part
+        ]
+
     resumes(make, k, epochs=2)
 
 
 def test_multi_view_resumes(resumes):
-    resumes(lambda: MultiDataSetIteratorSplitter(
-        MultiDataSetIteratorAdapter(counting(10)), 10, 0.7).get_train_iterator(), 4, epochs=2)
+    resumes(
+        lambda: MultiDataSetIteratorSplitter(
+            MultiDataSetIteratorAdapter(counting(10)), 10, 0.7
+        ).get_train_iterator(),
+        4,
+        epochs=2,
+    )
 
 
 @pytest.mark.parametrize("order", [(1, 0), (0, 1, 0), (1, 1)])

@@ -1,5 +1,6 @@
 """RandomDataSetIterator / RandomMultiDataSetIterator: every value type, both orders,
 counter-based reproducibility (thread count, batch order, resume)."""
+
 import doctest
 
 import numpy as np
@@ -44,8 +45,9 @@ def test_every_value_type_has_its_range(values, order):
 
 def test_values_do_not_depend_on_order():
     for v in (Values.RANDOM_NORMAL, Values.ONE_HOT, Values.INTEGER_0_100):
-        np.testing.assert_array_equal(generate((6, 4, 2), "c", v, 3, 9),
-                                      generate((6, 4, 2), "f", v, 3, 9))
+        np.testing.assert_array_equal(
+            generate((6, 4, 2), "c", v, 3, 9), generate((6, 4, 2), "f", v, 3, 9)
+        )
 
 
 @pytest.mark.parametrize("rank", [1, 2, 3, 4, 5])
@@ -64,16 +66,19 @@ def test_batches_are_the_kernels_streams():
     it = RandomDataSetIterator(3, (8, 4), (8, 2), "RANDOM_UNIFORM", "INTEGER_0_10", seed=42)
     for i, ds in enumerate(it):
         ref_x = kernels.random_uniform((8, 4), 42, stream=stream_of(0, i, 0))
-        ref_y = kernels.random_integers((8, 2), 0, 10, 42, np.int32,
-                                        stream=stream_of(0, i, 1)).astype(np.float32)
+        ref_y = kernels.random_integers(
+            (8, 2), 0, 10, 42, np.int32, stream=stream_of(0, i, 1)
+        ).astype(np.float32)
         np.testing.assert_array_equal(ds.features, ref_x)
         np.testing.assert_array_equal(ds.labels, ref_y)
 
 
 def test_same_seed_same_batches_whatever_the_thread_count():
     def epoch():
-        return list(RandomDataSetIterator(2, (4096, 64), (4096, 10), "RANDOM_NORMAL",
-                                          "ONE_HOT", seed=5))
+        return list(
+            RandomDataSetIterator(2, (4096, 64), (4096, 10), "RANDOM_NORMAL", "ONE_HOT", seed=5)
+        )
+
     before = kernels.get_num_threads()
     try:
         kernels.set_num_threads(1)
@@ -95,15 +100,19 @@ def test_indexable_any_order_and_reset_changes_batches():
     assert again[0] != seq[0]  # a new epoch draws new numbers
     fresh = RandomDataSetIterator(4, (5, 3), (5, 1), "RANDOM_NORMAL", "BINARY", seed=1)
     assert list(fresh) == seq
-    assert RandomDataSetIterator(1, (5, 3), (5, 1), "ZEROS", "ONES", seed=2).next() == \
-        DataSet(np.zeros((5, 3), np.float32), np.ones((5, 1), np.float32))
+    assert RandomDataSetIterator(1, (5, 3), (5, 1), "ZEROS", "ONES", seed=2).next() == DataSet(
+        np.zeros((5, 3), np.float32), np.ones((5, 1), np.float32)
+    )
 
 
 def test_multi_builder_and_queries():
-    it = (RandomMultiDataSetIterator.Builder(2, seed=3, dtype=np.float64)
-          .add_features((6, 4), "f", Values.RANDOM_UNIFORM)
-          .add_features((6, 2, 7), Values.ONE_HOT)
-          .add_labels((6, 3), "c", "integer_0_1000").build())
+    it = (
+        RandomMultiDataSetIterator.Builder(2, seed=3, dtype=np.float64)
+        .add_features((6, 4), "f", Values.RANDOM_UNIFORM)
+        .add_features((6, 2, 7), Values.ONE_HOT)
+        .add_labels((6, 3), "c", "integer_0_1000")
+        .build()
+    )
     m = it.next()
     assert [x.shape for x in m.features] == [(6, 4), (6, 2, 7)]
     assert m.features[0].flags.f_contiguous and m.features[0].dtype == np.float64
@@ -138,11 +147,21 @@ def test_validation():
 
 
 def test_random_iterators_resume(resumes):
-    resumes(lambda: RandomDataSetIterator(5, (3, 2), (3, 4), "RANDOM_NORMAL", "ONE_HOT",
-                                          seed=8), 3, epochs=2)
-    resumes(lambda: RandomMultiDataSetIterator.Builder(4, seed=9)
-            .add_features((2, 3), Values.BINARY).add_labels((2, 2), Values.ONE_HOT).build(),
-            6, epochs=3)
+    resumes(
+        lambda: RandomDataSetIterator(5, (3, 2), (3, 4), "RANDOM_NORMAL", "ONE_HOT", seed=8),
+        3,
+        epochs=2,
+    )
+    resumes(
+        lambda: (
+            RandomMultiDataSetIterator.Builder(4, seed=9)
+            .add_features((2, 3), Values.BINARY)
+            .add_labels((2, 2), Values.ONE_HOT)
+            .build()
+        ),
+        6,
+        epochs=3,
+    )
 
 
 def test_batch_streams_are_distinct():

@@ -1,4 +1,5 @@
 """Early termination, workspace shield, reconstruction, multiple epochs and the adapters."""
+
 import doctest
 
 import numpy as np
@@ -136,8 +137,10 @@ def test_reconstruction_copies_features_mask():
 
 # --- multiple epochs --------------------------------------------------------------------
 def test_multiple_epochs_over_iterator_both_argument_orders():
-    for it in (MultipleEpochsIterator(counting(3, 2), 3),
-               MultipleEpochsIterator(3, counting(3, 2))):
+    for it in (
+        MultipleEpochsIterator(counting(3, 2), 3),
+        MultipleEpochsIterator(3, counting(3, 2)),
+    ):
         assert firsts(it) == [0, 2] * 3
         assert len(it) == 6
         it.reset()
@@ -154,6 +157,7 @@ def test_multiple_epochs_validates():
     class OneShot(ArrayDataSetIterator):
         def reset_supported(self):
             return False
+
     with pytest.raises(ValueError, match="needs a base that can reset"):
         MultipleEpochsIterator(OneShot(np.ones((2, 1)), None, 1), 2)
     with pytest.raises(ValueError, match="num_epochs must be >= 1"):
@@ -208,25 +212,47 @@ def test_adapter_pre_processor_applied_once():
 
 
 # --- resume -------------------------------------------------------------------------
-@pytest.mark.parametrize("make,k,epochs", [
-    (lambda: EarlyTerminationDataSetIterator(counting(10, 2), 4), 2, 2),
-    (lambda: EarlyTerminationMultiDataSetIterator(
-        MultiDataSetIteratorAdapter(counting(10, 2)), 3), 1, 2),
-    (lambda: WorkspacesShieldDataSetIterator(counting(5, 2)), 1, 2),
-    (lambda: ReconstructionDataSetIterator(counting(5, 2)), 2, 2),
-    (lambda: MultipleEpochsIterator(counting(5, 2), 3), 4, 2),
-    (lambda: MultipleEpochsIterator(DataSet(np.arange(5.0)[:, None]), 3, batch_size=2), 5, 2),
-    (lambda: MultiDataSetIteratorAdapter(counting(5, 2)), 2, 2),
-    (lambda: MultiDataSetWrapperIterator(MultiDataSetIteratorAdapter(counting(5, 2))), 1, 2),
-], ids=["early", "early-multi", "shield", "reconstruction", "epochs", "epochs-ds",
-        "adapter", "wrapper"])
+@pytest.mark.parametrize(
+    "make,k,epochs",
+    [
+        (lambda: EarlyTerminationDataSetIterator(counting(10, 2), 4), 2, 2),
+        (
+            lambda: EarlyTerminationMultiDataSetIterator(
+                MultiDataSetIteratorAdapter(counting(10, 2)), 3
+            ),
+            1,
+            2,
+        ),
+        (lambda: WorkspacesShieldDataSetIterator(counting(5, 2)), 1, 2),
+        (lambda: ReconstructionDataSetIterator(counting(5, 2)), 2, 2),
+        (lambda: MultipleEpochsIterator(counting(5, 2), 3), 4, 2),
+        (lambda: MultipleEpochsIterator(DataSet(np.arange(5.0)[:, None]), 3, batch_size=2), 5, 2),
+        (lambda: MultiDataSetIteratorAdapter(counting(5, 2)), 2, 2),
+        (lambda: MultiDataSetWrapperIterator(MultiDataSetIteratorAdapter(counting(5, 2))), 1, 2),
+    ],
+    ids=[
+        "early",
+        "early-multi",
+        "shield",
+        "reconstruction",
+        "epochs",
+        "epochs-ds",
+        "adapter",
+        "wrapper",
+    ],
+)
 def test_resume(resumes, make, k, epochs):
     resumes(make, k, epochs)
 
 
 def test_resume_with_shuffled_base(resumes):
-    resumes(lambda: EarlyTerminationDataSetIterator(
-        ArrayDataSetIterator(np.arange(20.0)[:, None], None, 3, shuffle=True, seed=9), 5), 3, 3)
+    resumes(
+        lambda: EarlyTerminationDataSetIterator(
+            ArrayDataSetIterator(np.arange(20.0)[:, None], None, 3, shuffle=True, seed=9), 5
+        ),
+        3,
+        3,
+    )
 
 
 def test_load_state_of_other_type_raises():
@@ -237,14 +263,16 @@ def test_load_state_of_other_type_raises():
 
 def test_own_pre_processor_never_changes_data_the_base_keeps():
     from fastiter import JointMultiDataSetIterator, ViewIterator
+
     src = DataSet(np.arange(4.0)[:, None], np.zeros((4, 1)))
     before = src.copy()
-    makers = [lambda: MultipleEpochsIterator(src, 2, batch_size=2),
-              lambda: ReconstructionDataSetIterator(ViewIterator(src, 2)),
-              lambda: MultiDataSetIteratorAdapter(ViewIterator(src, 2)),
-              lambda: MultiDataSetWrapperIterator(
-                  MultiDataSetIteratorAdapter(ViewIterator(src, 2))),
-              lambda: JointMultiDataSetIterator(-1, ViewIterator(src, 2))]
+    makers = [
+        lambda: MultipleEpochsIterator(src, 2, batch_size=2),
+        lambda: ReconstructionDataSetIterator(ViewIterator(src, 2)),
+        lambda: MultiDataSetIteratorAdapter(ViewIterator(src, 2)),
+        lambda: MultiDataSetWrapperIterator(MultiDataSetIteratorAdapter(ViewIterator(src, 2))),
+        lambda: JointMultiDataSetIterator(-1, ViewIterator(src, 2)),
+    ]
     for make in makers:
         it = make()
         it.pre_processor = Counter()

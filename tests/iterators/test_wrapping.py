@@ -1,6 +1,7 @@
 """Wrappers by composition (issue 18, step 4): every wrapper holds a public ``base`` and
 uses only its public interface; ``position`` is public; ``shard()`` is a free function
 that the interfaces module does not import."""
+
 from __future__ import annotations
 
 import ast
@@ -127,12 +128,12 @@ def test_block_wrapper_holds_a_public_base_too():
 
 
 def test_wrapper_position_counts_its_own_batches_and_is_read_only():
-    base = ArrayDataSetIterator(X, Y, batch_size=10)          # 2 batches per pass
+    base = ArrayDataSetIterator(X, Y, batch_size=10)  # 2 batches per pass
     it = MultipleEpochsIterator(base, 3)
     assert it.position == 0
     batches = [it.next() for _ in range(5)]
     assert len(batches) == 5
-    assert it.position == 5 and base.position == 1            # the wrapper's, not the base's
+    assert it.position == 5 and base.position == 1  # the wrapper's, not the base's
     with pytest.raises(AttributeError):
         it.position = 0
     it.reset()
@@ -154,15 +155,17 @@ def test_shard_is_a_free_function_and_the_method_is_the_same_call():
 
 
 def test_a_sharded_iterator_resumes_with_its_base(resumes):
-    resumes(lambda: shard(ArrayDataSetIterator(X, Y, batch_size=2, shuffle=True, seed=4),
-                          0, 2), 3, epochs=2)
+    resumes(
+        lambda: shard(ArrayDataSetIterator(X, Y, batch_size=2, shuffle=True, seed=4), 0, 2),
+        3,
+        epochs=2,
+    )
 
 
 def test_the_async_shield_resumes():
     # the shield's state nests its base's, so it can be restored (it could not before)
     resumed = AsyncShieldDataSetIterator(ArrayDataSetIterator(X, Y, 4, shuffle=True, seed=1))
-    ref = features(AsyncShieldDataSetIterator(ArrayDataSetIterator(X, Y, 4, shuffle=True,
-                                                                   seed=1)))
+    ref = features(AsyncShieldDataSetIterator(ArrayDataSetIterator(X, Y, 4, shuffle=True, seed=1)))
     resumed.next(), resumed.next()
     state = resumed.state_dict()
     fresh = AsyncShieldDataSetIterator(ArrayDataSetIterator(X, Y, 4, shuffle=True, seed=1))
@@ -176,7 +179,7 @@ def test_closing_a_wrapper_closes_an_async_base(census):
     outer = EarlyTerminationDataSetIterator(inner, 5)
     outer.next()
     outer.close()
-    assert not inner.has_next()          # closed: exhausted until reset()
+    assert not inner.has_next()  # closed: exhausted until reset()
 
 
 def test_skip_is_public_and_checks_its_argument():
@@ -203,15 +206,17 @@ def _imports(path: pathlib.Path) -> set[str]:
             names = [a.name for a in node.names]
         else:
             continue
-        out.update(n.rsplit(".", 1)[-1] for n in names
-                   if n.startswith("fastiter.iterators."))
+        out.update(n.rsplit(".", 1)[-1] for n in names if n.startswith("fastiter.iterators."))
     return out
 
 
 def test_the_iterators_package_has_no_import_circle():
     pkg = pathlib.Path(fastiter.iterators.__file__).parent
-    graph = {p.stem: _imports(p) & {q.stem for q in pkg.glob("*.py")}
-             for p in pkg.glob("*.py") if p.stem != "__init__"}
+    graph = {
+        p.stem: _imports(p) & {q.stem for q in pkg.glob("*.py")}
+        for p in pkg.glob("*.py")
+        if p.stem != "__init__"
+    }
     assert not (graph["base"] & {"shard", "_wrapping"}), graph["base"]
 
     def visit(node, trail):

@@ -1,4 +1,5 @@
 """``fastiter split`` end to end."""
+
 import os
 
 import xarray as xr
@@ -12,15 +13,35 @@ def test_split_writes_verifies_and_summarises(tmp_path, capsys):
     ds = make_rasm(ny=6, nx=7)
     ds.to_netcdf(src)
     out = tmp_path / "out"
-    rc = main(["split", str(src), str(out), "--dim", "time", "--size", "12", "--workers", "2",
-               "--compress", "1", "--verify", "--no-progress", "--prefix", "rasm"])
+    rc = main(
+        [
+            "split",
+            str(src),
+            str(out),
+            "--dim",
+            "time",
+            "--size",
+            "12",
+            "--workers",
+            "2",
+            "--compress",
+            "1",
+            "--verify",
+            "--no-progress",
+            "--prefix",
+            "rasm",
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     for word in ("files", "3 (3 written)", "data bytes", "time", "MB/s"):
         assert word in text
     names = sorted(n for n in os.listdir(out) if n.endswith(".nc"))
-    assert names == ["rasm_1980-09-16_1981-08-17.nc", "rasm_1981-09-16_1982-08-17.nc",
-                     "rasm_1982-09-16_1983-08-17.nc"]
+    assert names == [
+        "rasm_1980-09-16_1981-08-17.nc",
+        "rasm_1981-09-16_1982-08-17.nc",
+        "rasm_1982-09-16_1983-08-17.nc",
+    ]
     with xr.open_mfdataset([str(out / n) for n in names], combine="by_coords") as back:
         xr.testing.assert_identical(back.load(), ds)
     # a second run refuses to clobber and says why
@@ -45,8 +66,10 @@ def test_split_words_errors_as_options_and_summarises_briefly(tmp_path, capsys):
         inputs.append(str(tmp_path / f"in{i}.nc"))
         part.to_netcdf(inputs[-1])
     out = str(tmp_path / "out")
-    assert main(["split", *inputs, out, "--size", "6", "--workers", "2", "--verify",
-                 "--no-progress"]) == 0
+    assert (
+        main(["split", *inputs, out, "--size", "6", "--workers", "2", "--verify", "--no-progress"])
+        == 0
+    )
     text = capsys.readouterr().out
     assert "2 input files" in text and inputs[0] not in text  # inputs are not echoed
     assert "verified" in text and "passed" in text

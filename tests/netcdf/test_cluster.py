@@ -1,5 +1,6 @@
 """save_chunks on a dask.distributed LocalCluster: shared objects shipped once, worker-side
 compute of each piece, a killed worker, and the heap settings restored after a save."""
+
 import os
 
 import numpy as np
@@ -22,10 +23,13 @@ from fastiter.netcdf.split import split_by_chunks
 @pytest.fixture(scope="module")
 def client():
     # A death is reported at once (no silent re-runs), so the killed-worker case is quick.
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
-            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                     dashboard_address=":0") as cluster, \
-            distributed.Client(cluster) as c:
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
         yield c
 
 
@@ -52,8 +56,7 @@ class _FakeClient:
 def test_packer_ships_shared_objects_once_and_jobs_unpickle_identical():
     ds = _expr(make_rasm(n_time=48, ny=40, nx=50, chunks={"time": 12}))
     plan = plan_encoding(ds)
-    jobs = [FileJob(i, f"/x/{i}.nc", str(i), p, plan)
-            for i, p in enumerate(split_by_chunks(ds))]
+    jobs = [FileJob(i, f"/x/{i}.nc", str(i), p, plan) for i, p in enumerate(split_by_chunks(ds))]
     fake = _FakeClient()
     packer = C._JobPacker(fake, "call")
     packed = [packer.pack(j) for j in jobs]
@@ -94,8 +97,9 @@ def test_cluster_writes_rasm_identical_and_restores_worker_heap(tmp_path, client
 
 def test_cluster_numpy_backed_pieces_travel_inline(tmp_path, client):
     ds = make_rasm(n_time=36, ny=12, nx=15)
-    paths = save_chunks(ds, str(tmp_path), chunks={"time": 12}, parallel=client,
-                        progress=False, verify=True)
+    paths = save_chunks(
+        ds, str(tmp_path), chunks={"time": 12}, parallel=client, progress=False, verify=True
+    )
     xr.testing.assert_identical(_reopen(paths), ds)
 
 
@@ -104,10 +108,19 @@ def test_worker_without_stash_refuses_then_gets_the_job_inline(tmp_path, client)
     job = FileJob(0, str(tmp_path / "a.nc"), "time=0:12", ds, plan_encoding(ds))
     payload = C._Recorder({}).dumps(job)
     with pytest.raises(C.StashMissing):
-        client.submit(C._write_task, 0, job.path, job.chunk, payload, "no-such-call",
-                      ("a:0:(1,):(8,):<f8",), pure=False).result()
-    res = client.submit(C._write_task, 0, job.path, job.chunk, payload, "no-such-call", (),
-                        pure=False).result()
+        client.submit(
+            C._write_task,
+            0,
+            job.path,
+            job.chunk,
+            payload,
+            "no-such-call",
+            ("a:0:(1,):(8,):<f8",),
+            pure=False,
+        ).result()
+    res = client.submit(
+        C._write_task, 0, job.path, job.chunk, payload, "no-such-call", (), pure=False
+    ).result()
     assert res.path == job.path and os.path.exists(job.path)
     with xr.open_dataset(job.path) as back:
         xr.testing.assert_identical(back.load(), ds)
@@ -123,8 +136,9 @@ def test_cluster_error_names_file_and_chunk_with_traceback(tmp_path, client, mon
     assert not [n for n in os.listdir(tmp_path) if TEMP_MARK in n]
 
 
-def test_killed_cluster_worker_leaves_no_partial_file_and_resume_completes(tmp_path, client,
-                                                                          monkeypatch):
+def test_killed_cluster_worker_leaves_no_partial_file_and_resume_completes(
+    tmp_path, client, monkeypatch
+):
     ds = _expr(make_rasm(n_time=48, ny=10, nx=12, chunks={"time": 12}))
     monkeypatch.setattr(filejob, "FAULT", (2, "exit"))
     with pytest.raises(ChunkWriteError, match=r"chunk 2: time=24:36.*died"):
@@ -155,8 +169,9 @@ def test_heap_settings_only_touched_when_the_environment_pinned_them(monkeypatch
     assert C._HEAP_STATE["reusing"] is False
 
 
-def test_auto_uses_the_active_client_for_save_chunks_and_save_mfdataset(tmp_path, client,
-                                                                       monkeypatch):
+def test_auto_uses_the_active_client_for_save_chunks_and_save_mfdataset(
+    tmp_path, client, monkeypatch
+):
     """The seed's usage: ``Client()`` then a save; the writes go to that cluster."""
     from fastiter.netcdf import save_mfdataset, split_by_chunks, writer
 

@@ -8,6 +8,7 @@ variables and dimensionless coordinates, chunk plans with uneven and empty piece
 along one or two dimensions, numpy-backed or dask-backed (split by its own dask chunks).
 Most cases run serially or on threads to stay quick; every 25th runs on processes.
 """
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -41,8 +42,9 @@ def _values(rng, kind, shape):
     if kind == "bool":
         return (rng.random(n) < 0.5).reshape(shape), {}
     if kind == "str":
-        words = np.array([("w" * int(k)) + str(int(k)) for k in rng.integers(0, 7, n)],
-                         dtype=object)
+        words = np.array(
+            [("w" * int(k)) + str(int(k)) for k in rng.integers(0, 7, n)], dtype=object
+        )
         return words.reshape(shape), {}
     if kind == "datetime":
         base = np.datetime64("1999-12-31T00:00", "ns")
@@ -78,7 +80,7 @@ def _dataset(rng):
         coords["height"] = 2.5  # a coordinate without a dimension
     data_vars = {}
     for i in range(int(rng.integers(1, 4))):
-        dims = [("time", "x"), ("time",), ("x",), ()][rng.choice(4, p=[.5, .3, .1, .1])]
+        dims = [("time", "x"), ("time",), ("x",), ()][rng.choice(4, p=[0.5, 0.3, 0.1, 0.1])]
         shape = tuple({"time": nt, "x": nx}[d] for d in dims)
         kind = KINDS[rng.integers(len(KINDS))]
         values, enc = _values(rng, kind, shape)
@@ -104,8 +106,14 @@ def _reference(ds, path):
 
 def _mf(paths):
     dims = ("time", "x")
-    with xr.open_mfdataset(paths, combine="by_coords", data_vars="minimal",
-                           coords="minimal", compat="override", join="outer") as back:
+    with xr.open_mfdataset(
+        paths,
+        combine="by_coords",
+        data_vars="minimal",
+        coords="minimal",
+        compat="override",
+        join="outer",
+    ) as back:
         back = back.load()
     return back.transpose(*[d for d in dims if d in back.dims], ...)
 
@@ -123,8 +131,15 @@ def test_save_chunks_matches_to_netcdf(tmp_path, seed):
         kw = {"chunks": None} if rng.random() < 0.5 and dict(ds.chunks) else kw
     parallel = "processes" if seed % 25 == 0 else ("threads" if seed % 3 == 0 else "serial")
     want = _reference(ds, tmp_path / "ref.nc")
-    paths = save_chunks(ds, str(tmp_path / "out"), naming="index", parallel=parallel,
-                        workers=2, progress=False, **kw)
+    paths = save_chunks(
+        ds,
+        str(tmp_path / "out"),
+        naming="index",
+        parallel=parallel,
+        workers=2,
+        progress=False,
+        **kw,
+    )
     assert len(paths) >= 1 and len(paths) == len(paths.written)
     got = _mf(list(paths))
     # open_mfdataset puts variables in file order; compare as sets of variables

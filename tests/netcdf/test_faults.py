@@ -1,5 +1,6 @@
 """Writer faults that must leave no partial file and no temporary: Ctrl-C in the parent,
 a full disk (a small tmpfs), and the error raised being the one that happened."""
+
 import json
 import os
 import signal
@@ -36,8 +37,12 @@ SCRIPT = textwrap.dedent("""
 
 def test_ctrl_c_leaves_no_temporary_no_partial_file_and_no_child(tmp_path):
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # wait until chunk 1 is being written
         if out.exists() and any(TEMP_MARK in n and "1981" in n for n in os.listdir(out)):
@@ -68,8 +73,9 @@ def small_disk(tmp_path):
     mnt.mkdir()
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)],
-                       capture_output=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)], capture_output=True
+    )
     if r.returncode:
         pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode().strip()}")
     try:
@@ -82,8 +88,15 @@ def small_disk(tmp_path):
 def test_disk_full_leaves_no_partial_file(small_disk, parallel):
     ds = make_rasm(n_time=120, ny=100, nx=100)  # 8 files of 1.2 MB: the disk holds 2
     with pytest.raises(ChunkWriteError, match="No space left") as info:
-        save_chunks(ds, str(small_disk), chunks={"time": 15}, naming="index",
-                    parallel=parallel, workers=2, progress=False)
+        save_chunks(
+            ds,
+            str(small_disk),
+            chunks={"time": 15},
+            naming="index",
+            parallel=parallel,
+            workers=2,
+            progress=False,
+        )
     assert "No space left" in str(info.value)  # the real error, not a clean-up one
     names = os.listdir(small_disk)
     assert not [n for n in names if TEMP_MARK in n], names
@@ -100,7 +113,14 @@ def test_existing_targets_are_refused_before_anything_is_written(tmp_path):
     (tmp_path / "filename_1.nc").write_bytes(b"precious")
     for resume in (False, True, "strict"):
         with pytest.raises(FileExistsError, match="filename_1.nc"):
-            save_chunks(ds, str(tmp_path), chunks={"time": 12}, naming="index",
-                        parallel="serial", progress=False, resume=resume)
+            save_chunks(
+                ds,
+                str(tmp_path),
+                chunks={"time": 12},
+                naming="index",
+                parallel="serial",
+                progress=False,
+                resume=resume,
+            )
         assert sorted(os.listdir(tmp_path)) == ["filename_1.nc"]
     assert (tmp_path / "filename_1.nc").read_bytes() == b"precious"

@@ -1,5 +1,6 @@
 """Everything ``ds.to_netcdf`` writes, ``save_chunks`` writes, or refuses before writing
 anything, naming the variable and why (issue 15, case 5)."""
+
 import os
 
 import numpy as np
@@ -13,13 +14,15 @@ KW = dict(naming="index", parallel="serial", progress=False)
 
 def _base():
     rng = np.random.default_rng(0)
-    return xr.Dataset({"v": (("time", "y"), rng.standard_normal((24, 5)))},
-                      coords={"time": np.arange(24)})
+    return xr.Dataset(
+        {"v": (("time", "y"), rng.standard_normal((24, 5)))}, coords={"time": np.arange(24)}
+    )
 
 
 def _mf(paths):
-    with xr.open_mfdataset(paths, combine="by_coords", data_vars="minimal",
-                           coords="minimal", compat="override") as back:
+    with xr.open_mfdataset(
+        paths, combine="by_coords", data_vars="minimal", coords="minimal", compat="override"
+    ) as back:
         return back.load()
 
 
@@ -51,8 +54,7 @@ def test_a_dimension_of_length_zero_writes_one_valid_file(tmp_path):
 
 @pytest.mark.parametrize("lazy", [False, True])
 def test_variable_length_strings(tmp_path, lazy):
-    ds = _base().assign(s=("time", np.array([f"s{i}" * (i % 4) for i in range(24)],
-                                            dtype=object)))
+    ds = _base().assign(s=("time", np.array([f"s{i}" * (i % 4) for i in range(24)], dtype=object)))
     if lazy:
         ds = ds.chunk({"time": 6})
     res = save_chunks(ds, str(tmp_path / "o"), chunks={"time": 6}, **KW)
@@ -60,8 +62,9 @@ def test_variable_length_strings(tmp_path, lazy):
 
 
 def test_lazy_datetime_units_from_the_whole_variable(tmp_path):
-    times = np.array(["2000-01-01"] + [f"2000-01-{i + 2:02d}T05:00" for i in range(23)],
-                     dtype="datetime64[ns]")
+    times = np.array(
+        ["2000-01-01"] + [f"2000-01-{i + 2:02d}T05:00" for i in range(23)], dtype="datetime64[ns]"
+    )
     ds = _base().assign(t=("time", times)).chunk({"time": 6})
     res = save_chunks(ds, str(tmp_path / "o"), chunks={"time": 6}, **KW)
     _same_as_to_netcdf(tmp_path, ds.load(), res)

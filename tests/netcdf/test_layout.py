@@ -1,4 +1,5 @@
 """Layout reuse and encode-once: byte-identical to netCDF4 writing every file itself."""
+
 import hashlib
 import json
 import os
@@ -24,10 +25,14 @@ def _int_and_datetime_ds():
     rng = np.random.default_rng(5)
     times = pd.date_range("2000-01-01", periods=30, freq="D")
     counts = rng.integers(-5, 500, size=(30, 4, 3)).astype(np.int32)
-    ds = xr.Dataset({"count": (("time", "y", "x"), counts),
-                     "temp": (("time", "y", "x"), rng.normal(size=(30, 4, 3)))},
-                    coords={"time": times, "lat": (("y",), np.linspace(-1, 1, 4))},
-                    attrs={"title": "t", "scale": np.array([1.5, 2.5])})
+    ds = xr.Dataset(
+        {
+            "count": (("time", "y", "x"), counts),
+            "temp": (("time", "y", "x"), rng.normal(size=(30, 4, 3))),
+        },
+        coords={"time": times, "lat": (("y",), np.linspace(-1, 1, 4))},
+        attrs={"title": "t", "scale": np.array([1.5, 2.5])},
+    )
     ds["count"].encoding = {"_FillValue": np.int32(-999)}
     ds["temp"].attrs["units"] = "K"
     return ds
@@ -35,11 +40,16 @@ def _int_and_datetime_ds():
 
 def _two_dims_ds():
     rng = np.random.default_rng(0)
-    return xr.Dataset({"v": (("time", "y", "x"), rng.standard_normal((10, 6, 4)))},
-                      coords={"time": np.arange(10), "y": np.arange(6) * 10.0,
-                              "x": np.arange(4) * 0.5,
-                              "lat": (("y", "x"), rng.random((6, 4)))},
-                      attrs={"title": "two dims"})
+    return xr.Dataset(
+        {"v": (("time", "y", "x"), rng.standard_normal((10, 6, 4)))},
+        coords={
+            "time": np.arange(10),
+            "y": np.arange(6) * 10.0,
+            "x": np.arange(4) * 0.5,
+            "lat": (("y", "x"), rng.random((6, 4))),
+        },
+        attrs={"title": "two dims"},
+    )
 
 
 CASES = {
@@ -54,8 +64,9 @@ def _write(tmp_path, name, ds, chunks, enabled, parallel="serial"):
     layout.ENABLED = enabled
     layout._CACHE.clear()
     root = str(tmp_path / f"{name}-{enabled}-{parallel}")
-    return save_chunks(ds, root, chunks=chunks, parallel=parallel, workers=2,
-                       progress=False, naming="index")
+    return save_chunks(
+        ds, root, chunks=chunks, parallel=parallel, workers=2, progress=False, naming="index"
+    )
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -76,22 +87,27 @@ def test_layout_files_are_byte_identical_to_netcdf4(tmp_path, case):
 
 def test_layout_manifest_checksums_hashed_in_memory_match_the_files(tmp_path):
     ds = make_rasm(n_time=48, ny=5, nx=6)
-    paths = save_chunks(ds, str(tmp_path), chunks={"time": 12}, parallel="serial",
-                        progress=False)
+    paths = save_chunks(ds, str(tmp_path), chunks={"time": 12}, parallel="serial", progress=False)
     doc = json.loads((tmp_path / "filename.manifest.json").read_text())
     for entry, path in zip(doc["files"], paths):
         assert check_file(path, entry) is None
     # the later files were hashed from memory, one region per writev buffer
     # (time, xc, yc and Tair: 4 data regions between 5 header runs)
     assert [len(e["regions"]) for e in doc["files"]] == [1, 9, 9, 9]
-    paths = save_chunks(ds, str(tmp_path / "s"), chunks={"time": 12}, parallel="serial",
-                        progress=False, checksum="sha256")
+    paths = save_chunks(
+        ds,
+        str(tmp_path / "s"),
+        chunks={"time": 12},
+        parallel="serial",
+        progress=False,
+        checksum="sha256",
+    )
     doc = json.loads((tmp_path / "s" / "filename.manifest.json").read_text())
     with open(paths[2], "rb") as f:
         data = f.read()
     pos = 0
     for n, digest in doc["files"][2]["regions"]:
-        assert hashlib.sha256(data[pos:pos + n]).hexdigest() == digest
+        assert hashlib.sha256(data[pos : pos + n]).hexdigest() == digest
         pos += n
     assert pos == len(data)
 
@@ -106,8 +122,9 @@ def test_layout_not_used_where_it_cannot_apply(tmp_path):
     assert layout.layout_key(plain, "h5netcdf") is None
     unlimited = encode_piece(ds.isel(time=slice(0, 12)), plan_encoding(ds), ["time"])
     assert layout.layout_key(unlimited, "netcdf4") is None
-    paths = save_chunks(ds, str(tmp_path), chunks={"time": 12}, parallel="serial",
-                        progress=False, compression=1)
+    paths = save_chunks(
+        ds, str(tmp_path), chunks={"time": 12}, parallel="serial", progress=False, compression=1
+    )
     assert not any(isinstance(v, layout.Layout) for v in layout._CACHE.values())
     with xr.open_mfdataset(paths, combine="by_coords") as back:
         xr.testing.assert_identical(back.load(), ds)
@@ -204,16 +221,28 @@ def test_fork_pool_early_close_and_errors(tmp_path):
     ds = make_rasm(n_time=12 * 8, ny=6, nx=7)
     plan = plan_encoding(ds)
     slices = chunk_slices(ds, {"time": 12})
-    jobs = [FileJob(i, str(tmp_path / f"f{i}.nc"), "", ds.isel(s), plan, checksum=None)
-            for i, s in enumerate(slices)]
+    jobs = [
+        FileJob(i, str(tmp_path / f"f{i}.nc"), "", ds.isel(s), plan, checksum=None)
+        for i, s in enumerate(slices)
+    ]
     gen = run_jobs(jobs, "processes", 2)
     first = next(gen)
     gen.close()
     assert all(_gone(pid) for pid in forkpool.last_children)
     assert os.path.exists(first.path)
     # every job exactly once, results carry what the manifest needs
-    results = list(run_jobs([FileJob(j.index, str(tmp_path / f"g{j.index}.nc"), "", j.piece,
-                                     plan, checksum="md5") for j in jobs], "processes", 3))
+    results = list(
+        run_jobs(
+            [
+                FileJob(
+                    j.index, str(tmp_path / f"g{j.index}.nc"), "", j.piece, plan, checksum="md5"
+                )
+                for j in jobs
+            ],
+            "processes",
+            3,
+        )
+    )
     assert sorted(r.index for r in results) == list(range(8))
     for r in results:
         assert r.record["algorithm"] == "md5" and check_file(r.path, r.record) is None
@@ -254,13 +283,19 @@ def test_processes_run_plain_copies_on_threads_and_forks_for_real_work(tmp_path,
 
     monkeypatch.setattr(runners, "run_forked", spy)
     ds = make_rasm(n_time=36, ny=6, nx=7)
-    paths = save_chunks(ds, str(tmp_path / "a"), chunks={"time": 12}, progress=False,
-                        parallel="processes")
+    paths = save_chunks(
+        ds, str(tmp_path / "a"), chunks={"time": 12}, progress=False, parallel="processes"
+    )
     assert forked == []  # numpy data, uncompressed: memory copies on threads
-    save_chunks(ds, str(tmp_path / "b"), chunks={"time": 12}, progress=False, compression=1,
-                parallel="processes")
-    save_chunks(ds.chunk({"time": 12}), str(tmp_path / "c"), progress=False,
-                parallel="processes")
+    save_chunks(
+        ds,
+        str(tmp_path / "b"),
+        chunks={"time": 12},
+        progress=False,
+        compression=1,
+        parallel="processes",
+    )
+    save_chunks(ds.chunk({"time": 12}), str(tmp_path / "c"), progress=False, parallel="processes")
     assert forked == [3, 3]
     with xr.open_mfdataset(paths, combine="by_coords") as back:
         xr.testing.assert_identical(back.load(), ds)

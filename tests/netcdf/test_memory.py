@@ -6,6 +6,7 @@ the lazily generated rasm stand-in through the seed's computation, 12-step chunk
 same peak: a writer that keeps what it wrote grows by half the extra data per forked
 child (two children) and by all of it in one process.
 """
+
 import os
 import subprocess
 import sys
@@ -38,14 +39,20 @@ TOLERANCE = 40 << 20
 def _peak(tmp_path, runner: str, n_files: int, layout: bool) -> int:
     env = dict(os.environ, FASTITER_NC_LAYOUT="1" if layout else "0")
     root = tmp_path / f"{runner}-{n_files}"
-    out = subprocess.run([sys.executable, "-c", _PROBE, runner, str(n_files), str(root)],
-                         env=env, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, runner, str(n_files), str(root)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     return int(out.stdout.split()[-1])
 
 
-@pytest.mark.parametrize("runner,layout", [("processes", True), ("threads", True),
-                                           ("serial", True), ("threads", False)])
+@pytest.mark.parametrize(
+    "runner,layout", [("processes", True), ("threads", True), ("serial", True), ("threads", False)]
+)
 def test_peak_rss_is_flat_in_the_number_of_files(tmp_path, runner, layout):
     small = _peak(tmp_path, runner, N, layout)
     large = _peak(tmp_path, runner, 4 * N, layout)
@@ -55,7 +62,8 @@ def test_peak_rss_is_flat_in_the_number_of_files(tmp_path, runner, layout):
         f"{'of the largest child ' if runner == 'processes' else ''}grew by "
         f"{grew / 2**20:.0f} MiB from {N} to {4 * N} files of {CHUNK_BYTES / 1e6:.1f} MB "
         f"({small / 2**20:.0f} -> {large / 2**20:.0f} MiB); it should stay within a few "
-        f"chunks")
+        f"chunks"
+    )
 
 
 def _worker_peak() -> int:
@@ -76,11 +84,16 @@ def test_cluster_worker_peak_rss_is_flat_in_the_number_of_files(tmp_path):
         save_chunks(ds, str(tmp_path / str(n_files)), parallel=client, progress=False)
         return client.run(_worker_peak)
 
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         small = write(N)  # the high-water marks only rise: the second run adds to them
         large = write(4 * N)
     grew = max(large[w] - small[w] for w in small)
-    assert grew < TOLERANCE, (f"a cluster worker's peak RSS grew by {grew / 2**20:.0f} MiB "
-                              f"from {N} to {4 * N} files: {small} -> {large}")
+    assert grew < TOLERANCE, (
+        f"a cluster worker's peak RSS grew by {grew / 2**20:.0f} MiB "
+        f"from {N} to {4 * N} files: {small} -> {large}"
+    )

@@ -1,4 +1,5 @@
 """plot_plan and ``fastiter split --plan``: the picture shows the files save_chunks writes."""
+
 import json
 import os
 
@@ -37,8 +38,11 @@ def test_plan_is_what_save_chunks_writes(tmp_path):
     paths = save_chunks(ds, out, chunks={"time": 12}, parallel="serial", progress=False)
     assert plan.paths == paths
     assert plan.split == {"time": (12, 12, 6)}
-    assert [f.slices for f in plan.files] == [{"time": (0, 12)}, {"time": (12, 24)},
-                                              {"time": (24, 30)}]
+    assert [f.slices for f in plan.files] == [
+        {"time": (0, 12)},
+        {"time": (12, 24)},
+        {"time": (24, 30)},
+    ]
     assert [f.sizes for f in plan.files] == [{"time": n, "y": 6, "x": 7} for n in (12, 12, 6)]
     for f in plan.files:
         piece = ds.isel(time=slice(*f.slices["time"]))
@@ -60,8 +64,7 @@ def test_two_split_dims_draw_a_grid(tmp_path):
     # file order is C order over (time, y): the last split dimension runs fastest
     assert [f.slices["y"] for f in plan.files[:3]] == [(0, 15), (15, 30), (30, 40)]
     assert [f.slices["time"] for f in plan.files[2:4]] == [(0, 12), (12, 24)]
-    assert [os.path.basename(p) for p in plan.paths] == [f"filename_{i}.nc"
-                                                          for i in range(6)]
+    assert [os.path.basename(p) for p in plan.paths] == [f"filename_{i}.nc" for i in range(6)]
     cells = plan.figure.axes[0].collections[0]
     assert len(cells.get_paths()) == 6
     np.testing.assert_allclose(cells.get_array(), [f.nbytes / 1e6 for f in plan.files])
@@ -88,8 +91,7 @@ def test_plan_reads_no_data(tmp_path):
         raise AssertionError("plot_plan computed data")
 
     data = da.zeros((24, 3), chunks=(6, 3)).map_blocks(boom, dtype=float)
-    ds = xr.Dataset({"v": (("time", "y"), data)},
-                    coords={"time": np.arange(24)})
+    ds = xr.Dataset({"v": (("time", "y"), data)}, coords={"time": np.arange(24)})
     plan = plot_plan(ds, naming="index")
     assert len(plan) == 4 and plan.files[0].nbytes == 6 * 3 * 8 + 6 * 8
 
@@ -99,18 +101,20 @@ def test_plan_into_given_axes_and_formats(tmp_path):
 
     fig = Figure()
     ax = fig.add_subplot()
-    plan = plot_plan(make_rasm(n_time=24, ny=3, nx=4), {"time": 12}, ax=ax,
-                     path=tmp_path / "p.svg")
+    plan = plot_plan(make_rasm(n_time=24, ny=3, nx=4), {"time": 12}, ax=ax, path=tmp_path / "p.svg")
     assert plan.figure is fig and len(ax.texts) == 2
     assert (tmp_path / "p.svg").read_text().lstrip().startswith("<?xml")
 
 
-@pytest.mark.parametrize("kw,err,match", [
-    ({"path": "plan.nc"}, ValueError, r"image format .*got '.*plan\.nc'"),
-    ({"path": 5}, TypeError, "path must be a file name"),
-    ({"max_labels": 0}, ValueError, "max_labels must be an int >= 1"),
-    ({"chunks": {"lat": 3}}, ValueError, "names dimensions"),
-])
+@pytest.mark.parametrize(
+    "kw,err,match",
+    [
+        ({"path": "plan.nc"}, ValueError, r"image format .*got '.*plan\.nc'"),
+        ({"path": 5}, TypeError, "path must be a file name"),
+        ({"max_labels": 0}, ValueError, "max_labels must be an int >= 1"),
+        ({"chunks": {"lat": 3}}, ValueError, "names dimensions"),
+    ],
+)
 def test_bad_arguments(tmp_path, kw, err, match):
     kw = dict(kw)
     if isinstance(kw.get("path"), str):
@@ -138,10 +142,24 @@ def test_cli_split_report(tmp_path, capsys):
     src = tmp_path / "in.nc"
     make_rasm(n_time=36, ny=6, nx=7).to_netcdf(src)
     rep = tmp_path / "r.json"
-    assert main(["split", str(src), str(tmp_path / "out"), "--no-progress", "--naming",
-                 "index", "--report", str(rep)]) == 0
+    assert (
+        main(
+            [
+                "split",
+                str(src),
+                str(tmp_path / "out"),
+                "--no-progress",
+                "--naming",
+                "index",
+                "--report",
+                str(rep),
+            ]
+        )
+        == 0
+    )
     s = json.loads(rep.read_text())
     assert s["status"] == "complete" and s["files_written"] == 3
     assert [os.path.basename(f["path"]) for f in s["files"]] == [
-        f"filename_{i}.nc" for i in range(3)]
+        f"filename_{i}.nc" for i in range(3)
+    ]
     capsys.readouterr()

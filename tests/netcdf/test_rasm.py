@@ -1,4 +1,5 @@
 """make_rasm: the values are a plain function of (seed, step), whatever the chunking."""
+
 import numpy as np
 import pytest
 

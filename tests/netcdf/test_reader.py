@@ -1,4 +1,5 @@
 """NetCDFDataSetIterator / HDF5DataSetIterator against numpy references."""
+
 import numpy as np
 import pytest
 
@@ -13,8 +14,7 @@ def rasm_files(tmp_path_factory):
     ds["Tlag"] = ds.Tair.shift(time=-1).fillna(-1.0)
     ds.Tlag.attrs = {"units": "C"}
     root = tmp_path_factory.mktemp("rasm")
-    paths = save_chunks(ds, str(root), chunks={"time": 12}, parallel="serial",
-                        progress=False)
+    paths = save_chunks(ds, str(root), chunks={"time": 12}, parallel="serial", progress=False)
     return ds, paths
 
 
@@ -37,8 +37,15 @@ def test_steps_in_order_with_nan_kept(rasm_files):
 def test_glob_labels_fill_and_drop_columns(rasm_files):
     ds, paths = rasm_files
     root = paths[0].rsplit("/", 1)[0]
-    it = NetCDFDataSetIterator(f"{root}/filename_*.nc", "Tair", labels="Tlag", batch_size=30,
-                               drop_nan_columns=True, fill_value=-99.0, dtype=np.float64)
+    it = NetCDFDataSetIterator(
+        f"{root}/filename_*.nc",
+        "Tair",
+        labels="Tlag",
+        batch_size=30,
+        drop_nan_columns=True,
+        fill_value=-99.0,
+        dtype=np.float64,
+    )
     b = it.next()
     land = ~np.isnan(ds.Tair.values[0].ravel())
     np.testing.assert_array_equal(it.feature_columns, np.flatnonzero(land))
@@ -51,14 +58,15 @@ def test_glob_labels_fill_and_drop_columns(rasm_files):
 
 def test_windows_dl4j_layout(rasm_files):
     ds, paths = rasm_files
-    it = NetCDFDataSetIterator(paths, "Tair", batch_size=4, window=5, stride=2,
-                               fill_value=0.0, windows_within_files=True)
+    it = NetCDFDataSetIterator(
+        paths, "Tair", batch_size=4, window=5, stride=2, fill_value=0.0, windows_within_files=True
+    )
     batches, x = _all(it)
     flat = np.nan_to_num(ds.Tair.values.reshape(30, -1), nan=0.0).astype(np.float32)
     ref = []
     for lo, hi in [(0, 12), (12, 24), (24, 30)]:  # windows stay inside each file
         for s in range(lo, hi - 5 + 1, 2):
-            ref.append(flat[s:s + 5].T)
+            ref.append(flat[s : s + 5].T)
     ref = np.stack(ref)
     assert x.shape == ref.shape == (len(ref), 20, 5)
     np.testing.assert_array_equal(x, ref)
@@ -68,12 +76,16 @@ def test_windows_dl4j_layout(rasm_files):
 def test_shuffle_is_a_seeded_permutation_per_epoch(rasm_files):
     ds, paths = rasm_files
     plain = _all(NetCDFDataSetIterator(paths, "Tair", batch_size=8, fill_value=0.0))[1]
-    it = NetCDFDataSetIterator(paths, "Tair", batch_size=8, shuffle=True, seed=3,
-                               shuffle_buffer=2, fill_value=0.0)
+    it = NetCDFDataSetIterator(
+        paths, "Tair", batch_size=8, shuffle=True, seed=3, shuffle_buffer=2, fill_value=0.0
+    )
     e0 = _all(it)[1]
     e1 = _all(it)[1]  # __iter__ resets: epoch 1
-    again = _all(NetCDFDataSetIterator(paths, "Tair", batch_size=8, shuffle=True, seed=3,
-                                       shuffle_buffer=2, fill_value=0.0))[1]
+    again = _all(
+        NetCDFDataSetIterator(
+            paths, "Tair", batch_size=8, shuffle=True, seed=3, shuffle_buffer=2, fill_value=0.0
+        )
+    )[1]
     np.testing.assert_array_equal(e0, again)
     assert not np.array_equal(e0, plain) and not np.array_equal(e0, e1)
 

@@ -1,5 +1,6 @@
 """The reader and the writer share netCDF-C's lock (xarray's NETCDFC_LOCK): netCDF-C is
 not thread-safe, so a netCDF3 read must wait while a threads writer holds it."""
+
 import threading
 
 import numpy as np
@@ -55,8 +56,9 @@ def test_switching_the_lock_waits_for_its_holder_and_moves_waiters():
     switcher = threading.Thread(target=lambda: (lock.use(new), order.append("switched")))
     switcher.start()
     assert not order  # use() waits for the holder of the current lock
-    waiter = threading.Thread(target=lambda: (lock.__enter__(), order.append("entered"),
-                                              lock.__exit__()))
+    waiter = threading.Thread(
+        target=lambda: (lock.__enter__(), order.append("entered"), lock.__exit__())
+    )
     waiter.start()
     lock.__exit__()
     switcher.join(10)

@@ -1,4 +1,5 @@
 """Resetting a netCDF/HDF5 iterator to new files: ``it.reset(paths=...)``."""
+
 import gc
 import os
 
@@ -14,8 +15,7 @@ from fastiter.netcdf.series import SeriesError
 def series(tmp_path_factory):
     ds = make_rasm(n_time=48, ny=3, nx=4, seed=11)
     root = tmp_path_factory.mktemp("reset")
-    paths = save_chunks(ds, str(root), chunks={"time": 12}, parallel="serial",
-                        progress=False)
+    paths = save_chunks(ds, str(root), chunks={"time": 12}, parallel="serial", progress=False)
     return ds, paths
 
 
@@ -41,8 +41,9 @@ def fds_to(paths):
 def test_reset_to_new_paths_reads_them_and_closes_the_rest(series):
     ds, paths = series
     gc.collect()
-    it = NetCDFDataSetIterator(paths[:3], "Tair", batch_size=8, window=6, stride=1,
-                               dtype=np.float64)
+    it = NetCDFDataSetIterator(
+        paths[:3], "Tair", batch_size=8, window=6, stride=1, dtype=np.float64
+    )
     assert len(windows(it)) == 36 - 5
     assert fds_to(paths[:3]) >= 3 and fds_to(paths[3:]) == 0
     epoch = it.state_dict()["epoch"]
@@ -78,8 +79,9 @@ def test_reset_to_new_paths_gives_a_fresh_shuffled_plan(series):
 
 def test_bad_new_paths_are_refused_and_change_nothing(series, tmp_path):
     ds, paths = series
-    it = NetCDFDataSetIterator(paths[:2], "Tair", batch_size=8, window=6, stride=1,
-                               dtype=np.float64)
+    it = NetCDFDataSetIterator(
+        paths[:2], "Tair", batch_size=8, window=6, stride=1, dtype=np.float64
+    )
     before = windows(it)
     with pytest.raises(SeriesError, match="gap along 'time'") as e:
         it.reset(paths=[paths[0], paths[2]])
@@ -132,7 +134,7 @@ def test_hdf5_iterator_resets_to_new_paths(tmp_path, rng):
     for i in range(3):
         p = str(tmp_path / f"d_{i}.h5")
         with h5py.File(p, "w") as f:
-            f["x"] = data[10 * i:10 * i + 10]
+            f["x"] = data[10 * i : 10 * i + 10]
         paths.append(p)
     it = HDF5DataSetIterator(paths[:1], "x", batch_size=4, window=3, dtype=np.float64)
     assert len(windows(it)) == 3

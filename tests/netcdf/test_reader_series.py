@@ -1,5 +1,6 @@
 """NetCDFDataSetIterator over many files as one series: windows across file boundaries,
 file order, gaps and overlaps, CF decoding against xarray, handles, random access."""
+
 import gc
 import multiprocessing as mp
 import os
@@ -23,8 +24,7 @@ def series(tmp_path_factory):
     ds = make_rasm(n_time=36, ny=3, nx=4, seed=5)
     ds["Tlag"] = ds.Tair.shift(time=-1).fillna(-1.0)
     root = tmp_path_factory.mktemp("series")
-    paths = save_chunks(ds, str(root), chunks={"time": 12}, parallel="serial",
-                        progress=False)
+    paths = save_chunks(ds, str(root), chunks={"time": 12}, parallel="serial", progress=False)
     return ds, paths
 
 
@@ -38,30 +38,45 @@ def windows(it):
 
 def test_windows_cross_file_boundaries(series):
     ds, paths = series
-    it = NetCDFDataSetIterator(paths, "Tair", batch_size=8, window=6, stride=1,
-                               dtype=np.float64)
+    it = NetCDFDataSetIterator(paths, "Tair", batch_size=8, window=6, stride=1, dtype=np.float64)
     x = windows(it)
     assert len(x) == it.num_examples() == 31  # 36 steps, window 6: a continuous series
-    assert len(windows(NetCDFDataSetIterator(paths, "Tair", batch_size=8, window=6, stride=1,
-                                             windows_within_files=True))) == 21
+    assert (
+        len(
+            windows(
+                NetCDFDataSetIterator(
+                    paths, "Tair", batch_size=8, window=6, stride=1, windows_within_files=True
+                )
+            )
+        )
+        == 21
+    )
     # window 9 holds steps 9..14: the last three of file 0 and the first three of file 1
     want = ds.Tair.isel(time=slice(9, 15)).values.reshape(6, -1).T
     np.testing.assert_array_equal(x[9], want)
     for s in range(31):
-        np.testing.assert_array_equal(x[s], flat(ds)[s:s + 6].T)
+        np.testing.assert_array_equal(x[s], flat(ds)[s : s + 6].T)
 
 
 def test_window_stride_and_labels_across_files(series):
     ds, paths = series
-    it = NetCDFDataSetIterator(paths, "Tair", labels="Tlag", batch_size=5, window=4,
-                               stride=3, fill_value=0.0, dtype=np.float64)
+    it = NetCDFDataSetIterator(
+        paths,
+        "Tair",
+        labels="Tlag",
+        batch_size=5,
+        window=4,
+        stride=3,
+        fill_value=0.0,
+        dtype=np.float64,
+    )
     b = list(it)
     x, y = np.concatenate([d.features for d in b]), np.concatenate([d.labels for d in b])
     starts = list(range(0, 36 - 4 + 1, 3))
     assert len(x) == len(starts) == 11
     for j, s in enumerate(starts):
-        np.testing.assert_array_equal(x[j], np.nan_to_num(flat(ds)[s:s + 4].T))
-        np.testing.assert_array_equal(y[j], flat(ds, "Tlag")[s:s + 4].T)
+        np.testing.assert_array_equal(x[j], np.nan_to_num(flat(ds)[s : s + 4].T))
+        np.testing.assert_array_equal(y[j], flat(ds, "Tlag")[s : s + 4].T)
 
 
 def test_unsorted_input_is_put_in_time_order(series):
@@ -72,8 +87,9 @@ def test_unsorted_input_is_put_in_time_order(series):
     c = windows(NetCDFDataSetIterator([paths[1], paths[2], paths[0]], "Tair", **kw))
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(a, c)
-    steps = np.concatenate([d.features for d in
-                            NetCDFDataSetIterator(paths[::-1], "Tair", batch_size=9)])
+    steps = np.concatenate(
+        [d.features for d in NetCDFDataSetIterator(paths[::-1], "Tair", batch_size=9)]
+    )
     np.testing.assert_array_equal(steps, flat(ds).astype(np.float32))
 
 
@@ -83,8 +99,9 @@ def test_gap_is_refused_naming_both_files_or_allowed(series, tmp_path):
     with pytest.raises(SeriesError, match="gap along 'time'") as e:
         NetCDFDataSetIterator(kept, "Tair", window=6)
     assert paths[0] in str(e.value) and paths[2] in str(e.value)
-    it = NetCDFDataSetIterator(kept, "Tair", window=6, stride=1, allow_gaps=True,
-                               batch_size=4, dtype=np.float64)
+    it = NetCDFDataSetIterator(
+        kept, "Tair", window=6, stride=1, allow_gaps=True, batch_size=4, dtype=np.float64
+    )
     x = windows(it)
     assert len(x) == 2 * (12 - 6 + 1)  # no window crosses the gap
     np.testing.assert_array_equal(x[7], flat(ds)[24:30].T)
@@ -109,8 +126,9 @@ def test_a_file_with_a_different_variable_set(series, tmp_path):
         NetCDFDataSetIterator([paths[0], odd, paths[2]], "Tair", labels="Tlag")
     assert odd in str(e.value)
     # the variables asked for are all there: extra or missing others do not matter
-    x = windows(NetCDFDataSetIterator([paths[0], odd, paths[2]], "Tair", batch_size=40,
-                                      dtype=np.float64))
+    x = windows(
+        NetCDFDataSetIterator([paths[0], odd, paths[2]], "Tair", batch_size=40, dtype=np.float64)
+    )
     np.testing.assert_array_equal(x, flat(ds))
 
 
@@ -133,8 +151,10 @@ CASES = {
     "nan_fill": (np.float32, dict(_FillValue=np.float32(np.nan))),
     "float_fill": (np.float64, dict(_FillValue=-9999.0)),
     "int_fill": (np.int16, dict(_FillValue=np.int16(-32767))),
-    "scale_offset": (np.int16, dict(_FillValue=np.int16(-1), scale_factor=np.float32(0.01),
-                                    add_offset=np.float32(273.15))),
+    "scale_offset": (
+        np.int16,
+        dict(_FillValue=np.int16(-1), scale_factor=np.float32(0.01), add_offset=np.float32(273.15)),
+    ),
     "missing_value": (np.int32, dict(missing_value=np.int32(7))),
 }
 
@@ -170,8 +190,11 @@ def test_netcdf3_files_read_through_netcdf4(series, tmp_path):
         p = str(tmp_path / f"c{i}.nc")
         ds.isel(time=slice(12 * i, 12 * i + 12)).to_netcdf(p, format="NETCDF3_64BIT")
         paths.append(p)
-    x = windows(NetCDFDataSetIterator(paths, "Tair", labels="Tlag", batch_size=8, window=6,
-                                      stride=1, dtype=np.float64))
+    x = windows(
+        NetCDFDataSetIterator(
+            paths, "Tair", labels="Tlag", batch_size=8, window=6, stride=1, dtype=np.float64
+        )
+    )
     assert len(x) == 31
     np.testing.assert_array_equal(x[10], flat(ds)[10:16].T)
 
@@ -183,8 +206,7 @@ def test_handles_are_cached_across_epochs_and_closed(series, monkeypatch):
     opened = []
     real = access._open_any
     monkeypatch.setattr(access, "_open_any", lambda p: (opened.append(p), real(p))[1])
-    it = NetCDFDataSetIterator(paths, "Tair", labels="Tlag", batch_size=5, window=6,
-                               stride=1)
+    it = NetCDFDataSetIterator(paths, "Tair", labels="Tlag", batch_size=5, window=6, stride=1)
     for _ in range(3):
         windows(it)
     assert sorted(opened) == sorted(paths)  # each file opened once, for 3 epochs
@@ -304,8 +326,9 @@ def test_torch_loader_workers_and_ranks_split_an_epoch(series):
         windows(it)  # the parent has open files and staged blocks before the fork
         ds = IterableDataset(it, rank=rank, world_size=2)
         ds.set_epoch(0)
-        loader = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=2,
-                                             multiprocessing_context="fork")
+        loader = torch.utils.data.DataLoader(
+            ds, batch_size=None, num_workers=2, multiprocessing_context="fork"
+        )
         got += [b["features"].numpy().copy() for b in loader]
     # 2 ranks x 2 forked workers: every batch of the epoch exactly once
     assert len(got) == len(want) == 8

@@ -1,5 +1,6 @@
 """Issue 15's numbered cases: resume verifies, owns only its files, never mixes sources;
 the real error is raised; URLs never become folders.  Each is run as a user would."""
+
 import json
 import os
 
@@ -15,8 +16,9 @@ KW = dict(chunks={"time": 6}, naming="index", parallel="serial", progress=False)
 @pytest.fixture
 def ds():
     rng = np.random.default_rng(0)
-    return xr.Dataset({"v": (("time", "y"), rng.standard_normal((24, 50)))},
-                      coords={"time": np.arange(24)})
+    return xr.Dataset(
+        {"v": (("time", "y"), rng.standard_normal((24, 50)))}, coords={"time": np.arange(24)}
+    )
 
 
 def _reopen(paths):
@@ -99,8 +101,9 @@ def test_case3_resume_against_a_different_source_refuses(tmp_path, ds):
     with pytest.raises(ResumeError, match="'v'"):
         save_chunks(ds * 2 + 1, root, **KW, resume=True)
     assert not os.path.exists(paths[2])  # nothing written: never a mixed set
-    xr.testing.assert_identical(_reopen([paths[0], paths[1], paths[3]]),
-                                ds.isel(time=list(range(12)) + list(range(18, 24))))
+    xr.testing.assert_identical(
+        _reopen([paths[0], paths[1], paths[3]]), ds.isel(time=list(range(12)) + list(range(18, 24)))
+    )
 
 
 def test_case3_different_structure_or_chunks_say_what_differs(tmp_path, ds):
@@ -121,8 +124,7 @@ def test_case3_lazy_source_fingerprint_uses_the_dask_token(tmp_path, ds):
     paths = save_chunks(lazy, root, **{**KW, "chunks": None})
     os.remove(paths[0])
     with pytest.raises(ResumeError, match="'v'"):
-        save_chunks((ds * 2 + 1).chunk({"time": 6}), root, **{**KW, "chunks": None},
-                    resume=True)
+        save_chunks((ds * 2 + 1).chunk({"time": 6}), root, **{**KW, "chunks": None}, resume=True)
     again = save_chunks(ds.chunk({"time": 6}), root, **{**KW, "chunks": None}, resume=True)
     assert len(again.written) == 1 and len(again.skipped) == 3
     xr.testing.assert_identical(_reopen(paths), ds)
@@ -140,8 +142,9 @@ def test_case4_the_chunk_error_is_raised_not_the_manifest_one(tmp_path, ds, monk
         return block
 
     lazy = ds.chunk({"time": 6})
-    lazy["v"] = lazy.v.copy(data=lazy.v.data.map_blocks(fail_and_break_the_folder,
-                                                        dtype=lazy.v.dtype))
+    lazy["v"] = lazy.v.copy(
+        data=lazy.v.data.map_blocks(fail_and_break_the_folder, dtype=lazy.v.dtype)
+    )
     with pytest.raises(ChunkWriteError, match="filename_1.nc") as info:
         save_chunks(lazy, str(root), **{**KW, "chunks": None})
     assert "injected failure" in str(info.value)

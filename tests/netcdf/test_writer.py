@@ -1,4 +1,5 @@
 """save_chunks / save_mfdataset: the files re-open identical to the source, safely."""
+
 import json
 import os
 
@@ -17,8 +18,11 @@ from fastiter.netcdf import (
     split_by_chunks,
 )
 
-RASM_NAMES = ["filename_1980-09-16_1981-08-17.nc", "filename_1981-09-16_1982-08-17.nc",
-              "filename_1982-09-16_1983-08-17.nc"]
+RASM_NAMES = [
+    "filename_1980-09-16_1981-08-17.nc",
+    "filename_1981-09-16_1982-08-17.nc",
+    "filename_1982-09-16_1983-08-17.nc",
+]
 
 
 def _reopen(paths, **kw):
@@ -48,8 +52,7 @@ def test_full_size_rasm_numpy_backed(tmp_path):
 def test_one_time_encoding_for_every_file(tmp_path):
     ds = make_rasm(ny=3, nx=4)
     del ds.time.encoding["units"], ds.time.encoding["calendar"], ds.time.encoding["dtype"]
-    paths = save_chunks(ds, str(tmp_path), chunks={"time": 12}, progress=False,
-                        parallel="serial")
+    paths = save_chunks(ds, str(tmp_path), chunks={"time": 12}, progress=False, parallel="serial")
     units = set()
     for p in paths:
         with xr.open_dataset(p, decode_times=False) as f:
@@ -63,27 +66,39 @@ def test_uneven_last_chunk_and_index_naming(tmp_path):
     ds = make_rasm(n_time=30, ny=3, nx=4)
     pieces = list(split_by_chunks(ds, {"time": 12}))
     assert [p.sizes["time"] for p in pieces] == [12, 12, 6]
-    paths = save_chunks(ds, str(tmp_path), chunks={"time": 12}, naming="index",
-                        progress=False, parallel="serial")
-    assert [os.path.basename(p) for p in paths] == ["filename_0.nc", "filename_1.nc",
-                                                    "filename_2.nc"]
+    paths = save_chunks(
+        ds, str(tmp_path), chunks={"time": 12}, naming="index", progress=False, parallel="serial"
+    )
+    assert [os.path.basename(p) for p in paths] == [
+        "filename_0.nc",
+        "filename_1.nc",
+        "filename_2.nc",
+    ]
     xr.testing.assert_identical(_reopen(paths), ds)
 
 
 def test_two_dims_with_coordinates(tmp_path):
     rng = np.random.default_rng(0)
-    ds = xr.Dataset({"v": (("time", "y", "x"), rng.standard_normal((10, 6, 4)))},
-                    coords={"time": np.arange(10), "y": np.arange(6) * 10.0,
-                            "x": np.arange(4) * 0.5,
-                            "lat": (("y", "x"), rng.random((6, 4)))},
-                    attrs={"title": "two dims"})
+    ds = xr.Dataset(
+        {"v": (("time", "y", "x"), rng.standard_normal((10, 6, 4)))},
+        coords={
+            "time": np.arange(10),
+            "y": np.arange(6) * 10.0,
+            "x": np.arange(4) * 0.5,
+            "lat": (("y", "x"), rng.random((6, 4))),
+        },
+        attrs={"title": "two dims"},
+    )
     pieces = list(split_by_chunks(ds, {"time": 4, "y": 4}))
-    assert [dict(p.sizes) for p in pieces][:2] == [{"time": 4, "y": 4, "x": 4},
-                                                  {"time": 4, "y": 2, "x": 4}]
+    assert [dict(p.sizes) for p in pieces][:2] == [
+        {"time": 4, "y": 4, "x": 4},
+        {"time": 4, "y": 2, "x": 4},
+    ]
     assert len(pieces) == 6
     np.testing.assert_array_equal(pieces[1].lat.values, ds.lat.values[4:])
-    paths = save_chunks(ds, str(tmp_path), chunks={"time": 4, "y": 4}, naming="index",
-                        progress=False, workers=2)
+    paths = save_chunks(
+        ds, str(tmp_path), chunks={"time": 4, "y": 4}, naming="index", progress=False, workers=2
+    )
     xr.testing.assert_identical(_reopen(paths), ds)
 
 
@@ -97,17 +112,21 @@ def test_two_dims_named_by_time_collide(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.parametrize("calendar,expected", [
-    ("noleap", ["f_2001-02-28_2001-03-02.nc", "f_2001-03-03_2001-03-03.nc"]),
-    ("360_day", ["f_2001-02-28_2001-02-30.nc", "f_2001-03-01_2001-03-01.nc"]),
-])
+@pytest.mark.parametrize(
+    "calendar,expected",
+    [
+        ("noleap", ["f_2001-02-28_2001-03-02.nc", "f_2001-03-03_2001-03-03.nc"]),
+        ("360_day", ["f_2001-02-28_2001-02-30.nc", "f_2001-03-01_2001-03-01.nc"]),
+    ],
+)
 def test_cftime_calendars(tmp_path, calendar, expected):
-    times = xr.date_range("2001-02-28", periods=4, freq="D", calendar=calendar,
-                          use_cftime=True)
-    ds = xr.Dataset({"v": (("time", "x"), np.arange(8.0).reshape(4, 2) + 1)},
-                    coords={"time": times})
-    paths = save_chunks(ds, str(tmp_path), prefix="f", chunks={"time": 3}, progress=False,
-                        parallel="serial")
+    times = xr.date_range("2001-02-28", periods=4, freq="D", calendar=calendar, use_cftime=True)
+    ds = xr.Dataset(
+        {"v": (("time", "x"), np.arange(8.0).reshape(4, 2) + 1)}, coords={"time": times}
+    )
+    paths = save_chunks(
+        ds, str(tmp_path), prefix="f", chunks={"time": 3}, progress=False, parallel="serial"
+    )
     assert [os.path.basename(p) for p in paths] == expected
     back = _reopen(paths, decode_times=xr.coders.CFDatetimeCoder(use_cftime=True))
     assert isinstance(back.time.values[0], cftime.datetime)
@@ -116,25 +135,29 @@ def test_cftime_calendars(tmp_path, calendar, expected):
 
 
 def test_datetime64_naming_and_roundtrip(tmp_path):
-    times = np.array(["1999-12-30T06", "1999-12-31T18", "2000-01-01T00", "2000-01-02T12"],
-                     dtype="datetime64[ns]")
+    times = np.array(
+        ["1999-12-30T06", "1999-12-31T18", "2000-01-01T00", "2000-01-02T12"], dtype="datetime64[ns]"
+    )
     ds = xr.Dataset({"v": ("time", np.arange(1.0, 5.0))}, coords={"time": times})
-    paths = save_chunks(ds, str(tmp_path), prefix="d", chunks={"time": 2}, progress=False,
-                        parallel="serial")
-    assert [os.path.basename(p) for p in paths] == ["d_1999-12-30_1999-12-31.nc",
-                                                    "d_2000-01-01_2000-01-02.nc"]
+    paths = save_chunks(
+        ds, str(tmp_path), prefix="d", chunks={"time": 2}, progress=False, parallel="serial"
+    )
+    assert [os.path.basename(p) for p in paths] == [
+        "d_1999-12-30_1999-12-31.nc",
+        "d_2000-01-01_2000-01-02.nc",
+    ]
     xr.testing.assert_identical(_reopen(paths), ds)
 
 
 def test_int_variable_with_fill_value(tmp_path):
     data = np.arange(1, 13, dtype=np.int16).reshape(6, 2)
-    ds = xr.Dataset({"n": (("time", "x"), data, {"units": "count"})},
-                    coords={"time": np.arange(6)})
+    ds = xr.Dataset({"n": (("time", "x"), data, {"units": "count"})}, coords={"time": np.arange(6)})
     ds.n.encoding["_FillValue"] = np.int16(-999)
     ds = ds.where(ds.n != 5)  # float with a NaN, written back as int16 + -999
     ds.n.encoding.update({"_FillValue": np.int16(-999), "dtype": np.dtype("int16")})
-    paths = save_chunks(ds, str(tmp_path), chunks={"time": 4}, naming="index",
-                        progress=False, workers=2)
+    paths = save_chunks(
+        ds, str(tmp_path), chunks={"time": 4}, naming="index", progress=False, workers=2
+    )
     with xr.open_dataset(paths[0], mask_and_scale=False) as raw:
         assert raw.n.dtype == np.int16 and raw.n.attrs["_FillValue"] == -999
         assert int(raw.n.values[2, 0]) == -999
@@ -143,9 +166,15 @@ def test_int_variable_with_fill_value(tmp_path):
 
 def test_compression_and_chunksizes_clamped(tmp_path):
     ds = make_rasm(n_time=30, ny=6, nx=5)
-    paths = save_chunks(ds, str(tmp_path), chunks={"time": 12}, compression=1,
-                        encoding={"Tair": {"chunksizes": (24, 6, 5)}}, progress=False,
-                        parallel="serial")
+    paths = save_chunks(
+        ds,
+        str(tmp_path),
+        chunks={"time": 12},
+        compression=1,
+        encoding={"Tair": {"chunksizes": (24, 6, 5)}},
+        progress=False,
+        parallel="serial",
+    )
     import netCDF4
 
     with netCDF4.Dataset(paths[2]) as nc:
@@ -162,8 +191,9 @@ def test_overwrite_refused_lists_files_before_any_work(tmp_path):
         save_chunks(ds, str(tmp_path), chunks={"time": 12}, progress=False)
     assert sorted(os.listdir(tmp_path)) == [RASM_NAMES[1]]
     assert (tmp_path / RASM_NAMES[1]).read_bytes() == b"precious"
-    paths = save_chunks(ds, str(tmp_path), chunks={"time": 12}, progress=False,
-                        overwrite=True, parallel="serial")
+    paths = save_chunks(
+        ds, str(tmp_path), chunks={"time": 12}, progress=False, overwrite=True, parallel="serial"
+    )
     xr.testing.assert_identical(_reopen(paths), ds)
 
 
@@ -179,8 +209,9 @@ def test_manifest_records_sizes_and_checksums(tmp_path, checksum, layout_on, mon
 
     monkeypatch.setattr(layout, "ENABLED", layout_on)
     ds = make_rasm(ny=3, nx=4)
-    paths = save_chunks(ds, str(tmp_path), chunks={"time": 12}, progress=False,
-                        parallel="serial", checksum=checksum)
+    paths = save_chunks(
+        ds, str(tmp_path), chunks={"time": 12}, progress=False, parallel="serial", checksum=checksum
+    )
     doc = json.loads((tmp_path / "filename.manifest.json").read_text())
     assert doc["complete"] and doc["expected_files"] == 3 and doc["source"]
     new = xxhash.xxh3_64 if checksum == "xxh3" else hashlib.sha256
@@ -191,7 +222,7 @@ def test_manifest_records_sizes_and_checksums(tmp_path, checksum, layout_on, mon
             data = f.read()
         pos = 0
         for n, digest in e["regions"]:
-            assert new(data[pos:pos + n]).hexdigest() == digest
+            assert new(data[pos : pos + n]).hexdigest() == digest
             pos += n
         assert pos == len(data)
         # the data digests are those of the values written
@@ -237,12 +268,12 @@ def test_killed_worker_leaves_no_partial_file_and_resume_completes(tmp_path, mon
 
 def test_resume_skips_completed_files(tmp_path):
     ds = make_rasm(ny=3, nx=4)
-    paths = save_chunks(ds, str(tmp_path), chunks={"time": 12}, progress=False,
-                        parallel="serial")
+    paths = save_chunks(ds, str(tmp_path), chunks={"time": 12}, progress=False, parallel="serial")
     before = [os.stat(p).st_mtime_ns for p in paths]
     os.remove(paths[1])
-    save_chunks(ds, str(tmp_path), chunks={"time": 12}, progress=False, parallel="serial",
-                resume=True)
+    save_chunks(
+        ds, str(tmp_path), chunks={"time": 12}, progress=False, parallel="serial", resume=True
+    )
     after = [os.stat(p).st_mtime_ns for p in paths]
     assert after[0] == before[0] and after[2] == before[2]
     xr.testing.assert_identical(_reopen(paths), ds)
@@ -250,8 +281,9 @@ def test_resume_skips_completed_files(tmp_path):
 
 def test_h5netcdf_engine(tmp_path):
     ds = make_rasm(ny=5, nx=6, chunks={"time": 12})
-    paths = save_chunks(ds, str(tmp_path), engine="h5netcdf", compression=1, workers=2,
-                        progress=False, verify=True)
+    paths = save_chunks(
+        ds, str(tmp_path), engine="h5netcdf", compression=1, workers=2, progress=False, verify=True
+    )
     xr.testing.assert_identical(_reopen(paths), ds.compute())
 
 
@@ -285,9 +317,12 @@ def test_bad_arguments(tmp_path):
 def test_local_cluster(tmp_path, monkeypatch):
     distributed = pytest.importorskip("distributed")
     ds = make_rasm(n_time=24, ny=10, nx=12, chunks={"time": 12})
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         paths = save_chunks(ds, str(tmp_path), parallel=client, progress=False)
         monkeypatch.setattr(filejob, "FAULT", (0, "raise"))
         with pytest.raises(ChunkWriteError, match="chunk 0"):
@@ -302,10 +337,10 @@ def test_auto_runs_processes_without_a_client_and_says_which_ran(tmp_path):
     assert res.runner == "processes" and len(res.written) == 2 and res.nbytes > 0
     # uncompressed: the writes are copies into a reused layout, numpy's compute releases
     # the GIL, and threads were measured faster at every size (bench/netcdf_limit.py)
-    assert save_chunks(lazy, str(tmp_path / "t"), progress=False,
-                       workers=2).runner == "threads"
-    res = save_chunks(lazy.compute(), str(tmp_path / "b"), chunks={"time": 12},
-                      progress=False, workers=2)
+    assert save_chunks(lazy, str(tmp_path / "t"), progress=False, workers=2).runner == "threads"
+    res = save_chunks(
+        lazy.compute(), str(tmp_path / "b"), chunks={"time": 12}, progress=False, workers=2
+    )
     assert res.runner == "threads"  # numpy data into reused layouts: copies only
     assert res.seconds > 0 and res.mb_per_s > 0 and res.file_bytes >= res.nbytes
     assert res.stats()["runner"] == "threads"

@@ -1,4 +1,5 @@
 """save_chunks as a plan step and a run step: what the plan decides, what the run does."""
+
 import ast
 import os
 import pathlib
@@ -16,8 +17,11 @@ def _code_lines(fn: ast.AST) -> int:
     """Lines from ``def`` to the end, without the docstring (numpydoc text is not code)."""
     lines = fn.end_lineno - fn.lineno + 1
     first = fn.body[0]
-    if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-            and isinstance(first.value.value, str)):
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
         lines -= first.end_lineno - first.lineno + 1
     return lines
 
@@ -46,8 +50,10 @@ def test_plan_writes_nothing_and_run_writes_what_was_planned(tmp_path):
     plan = plan_chunks(ds, str(out), chunks={"time": 12}, parallel="serial")
     assert not out.exists()  # planning creates no folder, no manifest, no file
     assert [os.path.basename(p) for p in plan.paths] == [
-        "filename_1980-09-16_1981-08-17.nc", "filename_1981-09-16_1982-08-17.nc",
-        "filename_1982-09-16_1983-08-17.nc"]
+        "filename_1980-09-16_1981-08-17.nc",
+        "filename_1981-09-16_1982-08-17.nc",
+        "filename_1982-09-16_1983-08-17.nc",
+    ]
     assert plan.runner == "serial" and plan.todo == [0, 1, 2]
     got = run_plan(plan, progress=False)
     assert list(got) == plan.paths and got.written == plan.paths and got.runner == "serial"
@@ -57,21 +63,19 @@ def test_plan_writes_nothing_and_run_writes_what_was_planned(tmp_path):
 
 def test_plan_and_run_give_what_save_chunks_gives(tmp_path):
     ds = make_rasm(ny=4, nx=5, chunks={"time": 6})
-    one = save_chunks(ds, str(tmp_path / "a"), parallel="threads", workers=2,
-                      progress=False)
-    two = run_plan(plan_chunks(ds, str(tmp_path / "b"), parallel="threads", workers=2),
-                   progress=False)
+    one = save_chunks(ds, str(tmp_path / "a"), parallel="threads", workers=2, progress=False)
+    two = run_plan(
+        plan_chunks(ds, str(tmp_path / "b"), parallel="threads", workers=2), progress=False
+    )
     assert [os.path.basename(p) for p in one] == [os.path.basename(p) for p in two]
-    assert (one.nbytes, one.file_bytes, one.runner) == (two.nbytes, two.file_bytes,
-                                                         two.runner)
+    assert (one.nbytes, one.file_bytes, one.runner) == (two.nbytes, two.file_bytes, two.runner)
     for a, b in zip(one, two):
         assert pathlib.Path(a).read_bytes() == pathlib.Path(b).read_bytes()
 
 
 def test_a_target_that_appears_between_plan_and_run_is_not_clobbered(tmp_path):
     ds = make_rasm(ny=4, nx=5)
-    plan = plan_chunks(ds, str(tmp_path), chunks={"time": 12}, parallel="serial",
-                       naming="index")
+    plan = plan_chunks(ds, str(tmp_path), chunks={"time": 12}, parallel="serial", naming="index")
     pathlib.Path(plan.paths[1]).write_text("someone else's file")
     with pytest.raises(TargetsExistError, match="filename_1.nc") as info:
         run_plan(plan, progress=False)
@@ -81,8 +85,7 @@ def test_a_target_that_appears_between_plan_and_run_is_not_clobbered(tmp_path):
 
 
 def test_running_one_plan_twice_refuses_the_second_time(tmp_path):
-    plan = plan_chunks(make_rasm(ny=4, nx=5), str(tmp_path), chunks={"time": 12},
-                       parallel="serial")
+    plan = plan_chunks(make_rasm(ny=4, nx=5), str(tmp_path), chunks={"time": 12}, parallel="serial")
     run_plan(plan, progress=False)
     with pytest.raises(TargetsExistError):
         run_plan(plan, progress=False)
@@ -129,9 +132,9 @@ def test_threads_rewriting_a_dataset_read_lazily_from_netcdf_files(tmp_path):
     code = textwrap.dedent(f"""
         import glob, xarray as xr
         from fastiter.netcdf import make_rasm, save_chunks
-        save_chunks(make_rasm(ny=30, nx=40), {str(tmp_path / 'src')!r},
+        save_chunks(make_rasm(ny=30, nx=40), {str(tmp_path / "src")!r},
                     chunks={{"time": 3}}, progress=False, parallel="serial")
-        src = xr.open_mfdataset(sorted(glob.glob({str(tmp_path / 'src' / '*.nc')!r})),
+        src = xr.open_mfdataset(sorted(glob.glob({str(tmp_path / "src" / "*.nc")!r})),
                                 combine="by_coords")
         for i in range(5):
             out = save_chunks(src * 2.0, {str(tmp_path)!r} + f"/out{{i}}", naming="index",
@@ -139,8 +142,7 @@ def test_threads_rewriting_a_dataset_read_lazily_from_netcdf_files(tmp_path):
             with xr.open_mfdataset(out, combine="nested", concat_dim="time") as back:
                 xr.testing.assert_allclose(back.Tair.load(), (src.Tair * 2.0).load())
     """)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
@@ -149,8 +151,13 @@ def test_compression_applies_to_a_source_read_from_an_uncompressed_file(tmp_path
     make_rasm(ny=6, nx=7).to_netcdf(tmp_path / "in.nc")
     with xr.open_dataset(tmp_path / "in.nc", chunks={"time": 12}) as src:
         paths = save_chunks(src, str(tmp_path / "out"), compression=1, progress=False)
-        kept = save_chunks(src, str(tmp_path / "kept"), compression=1, progress=False,
-                           encoding={"Tair": {"zlib": False}})  # the user's own choice
+        kept = save_chunks(
+            src,
+            str(tmp_path / "kept"),
+            compression=1,
+            progress=False,
+            encoding={"Tair": {"zlib": False}},
+        )  # the user's own choice
         with xr.open_dataset(paths[0]) as back, xr.open_dataset(kept[0]) as plain:
             assert back.Tair.encoding["zlib"] and back.Tair.encoding["complevel"] == 1
             assert back.Tair.encoding["shuffle"]

@@ -1,4 +1,5 @@
 """Image pre-processors, pinned to DL4J's constants and checked against slow references."""
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -23,11 +24,11 @@ def _images(shape=(3, 3, 5, 4), seed=0, dtype=np.float64):
 # --- ImagePreProcessingScaler ---------------------------------------------------------
 @pytest.mark.parametrize("lo, hi, bits", [(0, 1, 8), (-1, 1, 8), (0.5, 2.5, 16), (0, 1, 1)])
 def test_scaler_formula_and_revert(lo, hi, bits):
-    x = np.random.default_rng(1).integers(0, 2 ** bits, (4, 3, 2, 2)).astype(np.float64)
+    x = np.random.default_rng(1).integers(0, 2**bits, (4, 3, 2, 2)).astype(np.float64)
     ds = DataSet(x.copy())
     scaler = ImagePreProcessingScaler(lo, hi, bits)
     scaler.pre_process(ds)
-    np.testing.assert_allclose(ds.features, x / (2 ** bits - 1) * (hi - lo) + lo, rtol=1e-12)
+    np.testing.assert_allclose(ds.features, x / (2**bits - 1) * (hi - lo) + lo, rtol=1e-12)
     scaler.revert(ds)
     np.testing.assert_allclose(ds.features, x, rtol=1e-12, atol=1e-9)
 
@@ -52,8 +53,9 @@ def test_scaler_labels_only_rank4_and_only_when_asked():
         scaler.pre_process(DataSet(x.copy(), np.ones((1, 3))))
 
 
-@pytest.mark.parametrize("kwargs", [{"max_bits": 0}, {"max_bits": 1.5},
-                                    {"min_range": 1, "max_range": 1}])
+@pytest.mark.parametrize(
+    "kwargs", [{"max_bits": 0}, {"max_bits": 1.5}, {"min_range": 1, "max_range": 1}]
+)
 def test_scaler_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         ImagePreProcessingScaler(**kwargs)
@@ -106,8 +108,9 @@ def test_grayscale_weights():
     ds = DataSet(x.copy())
     RGBtoGrayscaleDataSetPreProcessor().pre_process(ds)
     assert ds.features.shape == (2, 4, 5)  # DL4J drops the channel axis: NCHW -> NHW
-    np.testing.assert_allclose(ds.features, 0.3 * x[:, 0] + 0.59 * x[:, 1] + 0.11 * x[:, 2],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        ds.features, 0.3 * x[:, 0] + 0.59 * x[:, 1] + 0.11 * x[:, 2], rtol=1e-12
+    )
 
 
 def test_grayscale_uint8_and_bad_channels():
@@ -131,9 +134,12 @@ def test_flattening():
 
 
 def test_empty_dataset_passes_through():
-    for p in (PermuteDataSetPreProcessor("NCHW_TO_NHWC"), RGBtoGrayscaleDataSetPreProcessor(),
-              ImageFlatteningDataSetPreProcessor(),
-              CropAndResizeDataSetPreProcessor(4, 4, 0, 0, 2, 2, 1)):
+    for p in (
+        PermuteDataSetPreProcessor("NCHW_TO_NHWC"),
+        RGBtoGrayscaleDataSetPreProcessor(),
+        ImageFlatteningDataSetPreProcessor(),
+        CropAndResizeDataSetPreProcessor(4, 4, 0, 0, 2, 2, 1),
+    ):
         ds = DataSet()
         p.pre_process(ds)
         assert ds.is_empty()
@@ -164,8 +170,13 @@ def _crop_reference(img, h, w, cy, cx, rh, rw, method):
     return out
 
 
-@given(h=st.integers(1, 9), w=st.integers(1, 9), c=st.integers(1, 3), data=st.data(),
-       method=st.sampled_from(["bilinear", "nearest"]))
+@given(
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    c=st.integers(1, 3),
+    data=st.data(),
+    method=st.sampled_from(["bilinear", "nearest"]),
+)
 def test_crop_and_resize_matches_reference(h, w, c, data, method):
     rh, rw = data.draw(st.integers(1, h)), data.draw(st.integers(1, w))
     cy, cx = data.draw(st.integers(0, h - rh)), data.draw(st.integers(0, w - rw))
@@ -173,8 +184,9 @@ def test_crop_and_resize_matches_reference(h, w, c, data, method):
     ds = DataSet(img.copy())
     CropAndResizeDataSetPreProcessor(h, w, cy, cx, rh, rw, c, method).pre_process(ds)
     assert ds.features.shape == (2, rh, rw, c)
-    np.testing.assert_allclose(ds.features, _crop_reference(img, h, w, cy, cx, rh, rw, method),
-                               rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(
+        ds.features, _crop_reference(img, h, w, cy, cx, rh, rw, method), rtol=1e-12, atol=1e-9
+    )
 
 
 def test_crop_full_window_is_identity():
@@ -184,8 +196,10 @@ def test_crop_full_window_is_identity():
     np.testing.assert_allclose(ds.features, img, rtol=1e-12)
 
 
-@pytest.mark.parametrize("args", [(0, 4, 0, 0, 1, 1, 1), (4, 4, -1, 0, 1, 1, 1),
-                                  (4, 4, 2, 0, 3, 1, 1), (4, 4, 0, 0, 2, 2, 0)])
+@pytest.mark.parametrize(
+    "args",
+    [(0, 4, 0, 0, 1, 1, 1), (4, 4, -1, 0, 1, 1, 1), (4, 4, 2, 0, 3, 1, 1), (4, 4, 0, 0, 2, 2, 0)],
+)
 def test_crop_bad_arguments(args):
     with pytest.raises(ValueError):
         CropAndResizeDataSetPreProcessor(*args)

@@ -1,4 +1,5 @@
 """Multi-input normalizers: per-index statistics, DL4J's global-plus-override hybrid."""
+
 import numpy as np
 import pytest
 
@@ -14,17 +15,21 @@ from fastiter.preprocessing import (
 
 def _arrays(seed=0, n=30):
     rng = np.random.default_rng(seed)
-    return ([rng.normal(4, 2, (n, 3)), rng.uniform(-5, 5, (n, 2, 6))],
-            [rng.normal(10, 3, (n, 2)), rng.uniform(0, 1, (n, 1))])
+    return (
+        [rng.normal(4, 2, (n, 3)), rng.uniform(-5, 5, (n, 2, 6))],
+        [rng.normal(10, 3, (n, 2)), rng.uniform(0, 1, (n, 1))],
+    )
 
 
 def _batches(feats, labs, size, fmasks=None):
     n = feats[0].shape[0]
     for lo in range(0, n, size):
         sl = slice(lo, lo + size)
-        yield MultiDataSet([f[sl] for f in feats], [y[sl] for y in labs],
-                           None if fmasks is None else [None if m is None else m[sl]
-                                                        for m in fmasks])
+        yield MultiDataSet(
+            [f[sl] for f in feats],
+            [y[sl] for y in labs],
+            None if fmasks is None else [None if m is None else m[sl] for m in fmasks],
+        )
 
 
 def test_standardize_per_input_streaming():
@@ -64,8 +69,12 @@ def test_labels_untouched_without_fit_label():
 
 def test_hybrid_global_default_with_overrides():
     feats, labs = _arrays()
-    norm = (MultiNormalizerHybrid().min_max_scale_all_inputs(0, 10)
-            .standardize_input(1).standardize_output(1))
+    norm = (
+        MultiNormalizerHybrid()
+        .min_max_scale_all_inputs(0, 10)
+        .standardize_input(1)
+        .standardize_output(1)
+    )
     norm.fit(list(_batches(feats, labs, 8)))
     assert isinstance(norm.get_input_stats(0), MinMaxStats)
     assert isinstance(norm.get_input_stats(1), DistributionStats)
@@ -99,8 +108,9 @@ def test_multi_before_fit_and_wrong_type():
 
 def test_multi_changing_array_count_refused():
     with pytest.raises(ValueError, match="batch 1"):
-        MultiNormalizerStandardize().fit([MultiDataSet([np.ones((2, 2))]),
-                                          MultiDataSet([np.ones((2, 2)), np.ones((2, 2))])])
+        MultiNormalizerStandardize().fit(
+            [MultiDataSet([np.ones((2, 2))]), MultiDataSet([np.ones((2, 2)), np.ones((2, 2))])]
+        )
 
 
 def test_multi_transform_more_inputs_than_fitted():

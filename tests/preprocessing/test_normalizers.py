@@ -1,4 +1,5 @@
 """NormalizerStandardize / NormalizerMinMaxScaler: DL4J's fit, transform and revert rules."""
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -127,8 +128,9 @@ def test_minmax_maps_fitted_range_to_target():
     norm.pre_process(ds)
     np.testing.assert_allclose(ds.features.min(0), -2.0, atol=1e-12)
     np.testing.assert_allclose(ds.features.max(0), 3.0, atol=1e-12)
-    np.testing.assert_allclose(ds.features, (x - x.min(0)) / (x.max(0) - x.min(0)) * 5 - 2,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        ds.features, (x - x.min(0)) / (x.max(0) - x.min(0)) * 5 - 2, rtol=1e-12
+    )
     norm.revert(ds)
     np.testing.assert_allclose(ds.features, x, rtol=1e-12)
 

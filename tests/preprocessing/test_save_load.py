@@ -1,4 +1,5 @@
 """Normalizer files: JSON, versioned, atomic, no clobbering, clear FormatError."""
+
 import json
 import os
 
@@ -23,8 +24,9 @@ def _ds(seed=0):
 
 def _mds(seed=0):
     rng = np.random.default_rng(seed)
-    return MultiDataSet([rng.normal(3, 2, (10, 3)), rng.uniform(0, 9, (10, 2, 4))],
-                        [rng.normal(0, 5, (10, 2))])
+    return MultiDataSet(
+        [rng.normal(3, 2, (10, 3)), rng.uniform(0, 9, (10, 2, 4))], [rng.normal(0, 5, (10, 2))]
+    )
 
 
 def _same_transform(a, b, data):
@@ -34,10 +36,13 @@ def _same_transform(a, b, data):
     return x == y
 
 
-@pytest.mark.parametrize("make", [
-    lambda: NormalizerStandardize(),
-    lambda: NormalizerMinMaxScaler(-1, 4),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: NormalizerStandardize(),
+        lambda: NormalizerMinMaxScaler(-1, 4),
+    ],
+)
 @pytest.mark.parametrize("labels", [False, True])
 def test_dataset_normalizer_round_trip(tmp_path, make, labels):
     norm = make()
@@ -69,12 +74,19 @@ def test_standardize_statistics_exact_after_round_trip(tmp_path):
     np.testing.assert_array_equal(back.get_std(), norm.get_std())
 
 
-@pytest.mark.parametrize("make", [
-    lambda: MultiNormalizerStandardize(),
-    lambda: MultiNormalizerMinMaxScaler(2, 3),
-    lambda: MultiNormalizerHybrid().standardize_all_inputs().min_max_scale_input(1, -1, 1)
-    .min_max_scale_output(0),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: MultiNormalizerStandardize(),
+        lambda: MultiNormalizerMinMaxScaler(2, 3),
+        lambda: (
+            MultiNormalizerHybrid()
+            .standardize_all_inputs()
+            .min_max_scale_input(1, -1, 1)
+            .min_max_scale_output(0)
+        ),
+    ],
+)
 def test_multi_normalizer_round_trip(tmp_path, make):
     norm = make()
     if hasattr(norm, "fit_label"):
@@ -117,18 +129,21 @@ def test_save_before_fit_raises(tmp_path):
     assert not (tmp_path / "x.json").exists()
 
 
-@pytest.mark.parametrize("content", [
-    b"",                                        # empty
-    b'{"format": "fastiter.normalizer", "vers',  # truncated
-    b"\x89HDF\r\n\x1a\n\x00\x00",                # foreign binary
-    b'{"hello": 1}',                             # foreign JSON
-    b"[1, 2, 3]",
-    b'{"format": "fastiter.normalizer", "version": 99, "type": "NormalizerStandardize",'
-    b' "state": {}}',                            # newer version
-    b'{"format": "fastiter.normalizer", "version": 1, "type": "Nope", "state": {}}',
-    b'{"format": "fastiter.normalizer", "version": 1, "type": "NormalizerStandardize",'
-    b' "state": {"fit_labels": false}}',         # fields missing
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",  # empty
+        b'{"format": "fastiter.normalizer", "vers',  # truncated
+        b"\x89HDF\r\n\x1a\n\x00\x00",  # foreign binary
+        b'{"hello": 1}',  # foreign JSON
+        b"[1, 2, 3]",
+        b'{"format": "fastiter.normalizer", "version": 99, "type": "NormalizerStandardize",'
+        b' "state": {}}',  # newer version
+        b'{"format": "fastiter.normalizer", "version": 1, "type": "Nope", "state": {}}',
+        b'{"format": "fastiter.normalizer", "version": 1, "type": "NormalizerStandardize",'
+        b' "state": {"fit_labels": false}}',  # fields missing
+    ],
+)
 def test_bad_files_raise_format_error(tmp_path, content):
     path = tmp_path / "bad.json"
     path.write_bytes(content)

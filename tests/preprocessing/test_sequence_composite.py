@@ -1,4 +1,5 @@
 """LabelLastTimeStepPreProcessor and the chaining pre-processors."""
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -41,8 +42,9 @@ def test_no_mask_takes_final_step():
 
 
 def test_entirely_masked_example_raises():
-    ds = DataSet(np.zeros((2, 1, 3)), np.ones((2, 2, 3)),
-                 labels_mask=np.array([[1, 0, 0], [0, 0, 0]]))
+    ds = DataSet(
+        np.zeros((2, 1, 3)), np.ones((2, 2, 3)), labels_mask=np.array([[1, 0, 0], [0, 0, 0]])
+    )
     with pytest.raises(ValueError, match=r"examples \[1\] are entirely masked"):
         LabelLastTimeStepPreProcessor().pre_process(ds)
 
@@ -135,7 +137,7 @@ class _ListMultiIterator(MultiDataSetIterator):
 def test_multi_normalizer_fits_from_iterator_and_composite_applies():
     rng = np.random.default_rng(4)
     x = rng.normal(7, 2, (20, 3))
-    it = _ListMultiIterator([MultiDataSet([x[i:i + 6]]) for i in range(0, 20, 6)])
+    it = _ListMultiIterator([MultiDataSet([x[i : i + 6]]) for i in range(0, 20, 6)])
     it.next()
     norm = MultiNormalizerStandardize()
     norm.fit(it)  # resets first, so all 20 rows count
@@ -149,4 +151,5 @@ def test_multi_normalizer_fits_from_iterator_and_composite_applies():
 def test_dataset_normalize_hook_name_exists():
     # DataSet.normalize() (another module) imports this exact name lazily.
     from fastiter.preprocessing import NormalizerStandardize as N
+
     assert N is NormalizerStandardize

@@ -1,4 +1,5 @@
 """Streaming statistics: equal to numpy over the whole data, whatever the batch split."""
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -15,8 +16,12 @@ def _splits(n, cuts):
     return list(zip(bounds[:-1], bounds[1:])) + [(n, n)]
 
 
-@given(n=st.integers(1, 60), f=st.integers(1, 5),
-       cuts=st.lists(st.integers(0, 1000), max_size=8), seed=st.integers(0, 2**31))
+@given(
+    n=st.integers(1, 60),
+    f=st.integers(1, 5),
+    cuts=st.lists(st.integers(0, 1000), max_size=8),
+    seed=st.integers(0, 2**31),
+)
 def test_moments_match_numpy_over_any_batch_split(n, f, cuts, seed):
     x = np.random.default_rng(seed).normal(3.0, 2.0, (n, f))
     acc = MomentAccumulator()
@@ -45,8 +50,12 @@ def test_naive_formula_would_fail_the_offset_case():
     assert abs(naive - x.astype(np.float64).std()) / x.astype(np.float64).std() > 1e-3
 
 
-@given(n=st.integers(1, 12), t=st.integers(1, 7), seed=st.integers(0, 2**31),
-       cuts=st.lists(st.integers(0, 100), max_size=4))
+@given(
+    n=st.integers(1, 12),
+    t=st.integers(1, 7),
+    seed=st.integers(0, 2**31),
+    cuts=st.lists(st.integers(0, 100), max_size=4),
+)
 def test_rank3_masked_steps_never_count(n, t, seed, cuts):
     rng = np.random.default_rng(seed)
     x = rng.normal(0, 1, (n, 3, t))

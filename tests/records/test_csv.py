@@ -1,4 +1,5 @@
 """CSV readers: bulk parsing against Python's float(), dialect handling, errors, metadata."""
+
 from __future__ import annotations
 
 import math
@@ -90,14 +91,17 @@ def test_other_delimiter_and_list_of_paths(tmp_path):
     np.testing.assert_array_equal(values, [[3, 4], [1, 2]])
 
 
-@pytest.mark.parametrize("text, line, col, what", [
-    ("1,2\n3,x\n", 2, 1, "'x' is not a number"),
-    ("1,2\n\n3,4e\n", 3, 1, "'4e' is not a number"),
-    ("1,2\n3,,4\n", 2, 1, "'' is not a number"),
-    ("1,2\n3\n", 2, None, "has 1 fields, expected 2"),
-    ("1,2\n3,4,\n", 2, None, "has 3 fields, expected 2"),
-    ('1,2\n"3",abc\n', 2, 1, "'abc' is not a number"),
-])
+@pytest.mark.parametrize(
+    "text, line, col, what",
+    [
+        ("1,2\n3,x\n", 2, 1, "'x' is not a number"),
+        ("1,2\n\n3,4e\n", 3, 1, "'4e' is not a number"),
+        ("1,2\n3,,4\n", 2, 1, "'' is not a number"),
+        ("1,2\n3\n", 2, None, "has 1 fields, expected 2"),
+        ("1,2\n3,4,\n", 2, None, "has 3 fields, expected 2"),
+        ('1,2\n"3",abc\n', 2, 1, "'abc' is not a number"),
+    ],
+)
 def test_malformed_line_names_file_line_and_column(tmp_path, text, line, col, what):
     p = write(tmp_path / "bad.csv", text)
     r = CSVRecordReader(paths=p)
@@ -157,8 +161,9 @@ def test_bad_arguments(tmp_path):
 def test_sequence_reader_one_file_per_sequence(tmp_path, rng):
     seqs = [rng.normal(size=(t, 3)).round(4) for t in (5, 1, 12)]
     for i, s in enumerate(seqs):
-        np.savetxt(tmp_path / f"seq_{i}.csv", s, delimiter=",", fmt="%.4f",
-                   header="a,b,c", comments="")
+        np.savetxt(
+            tmp_path / f"seq_{i}.csv", s, delimiter=",", fmt="%.4f", header="a,b,c", comments=""
+        )
     r = CSVSequenceRecordReader(skip_lines=1, paths=str(tmp_path / "seq_*.csv"))
     got, refs = r.next_sequences(10)
     assert len(got) == 3 and not r.has_next()

@@ -1,6 +1,7 @@
 """One meaning per CSV token: every way a token can reach the parser (bare, quoted, beside
 a quoted field, beside a label column, in a sequence file, after a block boundary) gives
 the same value or the same refusal, and that meaning is the grammar in docs/csv.md."""
+
 from __future__ import annotations
 
 import math
@@ -27,18 +28,52 @@ def reference(token: str) -> float | None:
 
 # (token, value or None for "refused"), the cases where readers have disagreed included
 TOKENS = [
-    ("1", 1.0), ("-0", -0.0), ("+1.5", 1.5), ("1.", 1.0), (".5", 0.5), ("-.5", -0.5),
-    ("1e3", 1000.0), ("1E-3", 0.001), ("1.e2", 100.0), ("007", 7.0), (" 7 ", 7.0),
-    ("\t8", 8.0), ("1e400", math.inf), ("-1e400", -math.inf), ("1e-400", 0.0),
+    ("1", 1.0),
+    ("-0", -0.0),
+    ("+1.5", 1.5),
+    ("1.", 1.0),
+    (".5", 0.5),
+    ("-.5", -0.5),
+    ("1e3", 1000.0),
+    ("1E-3", 0.001),
+    ("1.e2", 100.0),
+    ("007", 7.0),
+    (" 7 ", 7.0),
+    ("\t8", 8.0),
+    ("1e400", math.inf),
+    ("-1e400", -math.inf),
+    ("1e-400", 0.0),
     ("123456789012345678901234567890", 1.2345678901234568e29),
     ("0.1234567890123456789012", 0.12345678901234568),
-    ("nan", math.nan), ("NaN", math.nan), ("-nan", math.nan), ("inf", math.inf),
-    ("-Infinity", -math.inf), ("INF", math.inf),
-    ("0x10", None), ("0X1p3", None), ("1_000", None), ("1d", None), ("1f", None),
-    ("", None), ("  ", None), (".", None), ("e5", None), ("1e", None), ("1e+", None),
-    ("--1", None), ("+-1", None), ("1 2", None), ("nan(1)", None), ("infin", None),
-    ("in", None), ("1.2.3", None), ("\u0661", None), ("\u00bd", None), ("1e5.5", None),
-    ("0b1", None), ("1;2", None),
+    ("nan", math.nan),
+    ("NaN", math.nan),
+    ("-nan", math.nan),
+    ("inf", math.inf),
+    ("-Infinity", -math.inf),
+    ("INF", math.inf),
+    ("0x10", None),
+    ("0X1p3", None),
+    ("1_000", None),
+    ("1d", None),
+    ("1f", None),
+    ("", None),
+    ("  ", None),
+    (".", None),
+    ("e5", None),
+    ("1e", None),
+    ("1e+", None),
+    ("--1", None),
+    ("+-1", None),
+    ("1 2", None),
+    ("nan(1)", None),
+    ("infin", None),
+    ("in", None),
+    ("1.2.3", None),
+    ("\u0661", None),
+    ("\u00bd", None),
+    ("1e5.5", None),
+    ("0b1", None),
+    ("1;2", None),
 ]
 
 
@@ -65,10 +100,12 @@ def _paths(tmp_path, token: str, monkeypatch) -> dict[str, object]:
         "bare": (f"{token},1\n", {}, lambda v: v[0, 0]),
         "quoted": (f'"{token}",1\n', {}, lambda v: v[0, 0]),
         "beside a quoted field": (f'{token},"1"\n', {}, lambda v: v[0, 0]),
-        "beside a label column": (f"{token},cat\n", {"labels": ["dog", "cat"]},
-                                  lambda v: v[0, 0]),
-        "after numeric lines, small blocks": ("1,1\n" * 40 + f"{token},1\n", {"block": 16},
-                                              lambda v: v[-1, 0]),
+        "beside a label column": (f"{token},cat\n", {"labels": ["dog", "cat"]}, lambda v: v[0, 0]),
+        "after numeric lines, small blocks": (
+            "1,1\n" * 40 + f"{token},1\n",
+            {"block": 16},
+            lambda v: v[-1, 0],
+        ),
     }
     for i, (way, (text, kw, pick)) in enumerate(ways.items()):
         block = kw.pop("block", None)
@@ -107,28 +144,31 @@ def test_token_table_same_meaning_on_every_path(tmp_path, monkeypatch, token, wa
 _ALPHABET = "0123456789+-.eExX_ naifINFtyd\t"
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(token=st.one_of(st.text(_ALPHABET, max_size=8),
-                       st.sampled_from([t for t, _ in TOKENS])))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(token=st.one_of(st.text(_ALPHABET, max_size=8), st.sampled_from([t for t, _ in TOKENS])))
 def test_same_tokens_through_every_path_match_the_grammar(tmp_path, monkeypatch, token):
     _check(tmp_path, monkeypatch, token, reference(token))
 
 
 # --- item 6: errors name the file, line and column; BOM; \r line ends ---------------
 
+
 @pytest.mark.parametrize("text", ['"1",2\n3,\xff\n', "1,cat\n3,\xff\n"])
 def test_invalid_utf8_names_file_line_and_column(tmp_path, text):
     p = tmp_path / "latin1.csv"
     p.write_bytes(text.encode("latin-1"))
     kw = {"labels": ["cat"]} if "cat" in text else {}
-    with pytest.raises(CSVFormatError, match=r"line 2, column index 1: bytes b'\\xff' are "
-                                             r"not valid UTF-8") as e:
+    with pytest.raises(
+        CSVFormatError,
+        match=r"line 2, column index 1: bytes b'\\xff' are "
+        r"not valid UTF-8",
+    ) as e:
         list(CSVRecordReader(paths=str(p), **kw).next_records(10))
     assert str(p) in str(e.value) and (e.value.line, e.value.column) == (2, 1)
     again = pickle.loads(pickle.dumps(e.value))  # as a worker process re-raises it
-    assert (str(again), again.path, again.line, again.column) == (
-        str(e.value), str(p), 2, 1)
+    assert (str(again), again.path, again.line, again.column) == (str(e.value), str(p), 2, 1)
 
 
 @pytest.mark.parametrize("text", ["1,2\r3,4\r", '"1",2\r3,"4"\r', "1,2\r\n3,4\r", "1,2\r3,4"])
@@ -151,8 +191,11 @@ def test_field_over_the_limit_is_refused_on_any_line(tmp_path, line, quoted):
     rows = ["1,2"] * (line - 1) + [f"{field},2", "3,4"]
     p = tmp_path / "long.csv"
     p.write_text("\n".join(rows) + "\n")
-    with pytest.raises(CSVFormatError, match=rf"line {line}, column index 0: a field of "
-                                             r"131073 bytes is longer than the 131072"):
+    with pytest.raises(
+        CSVFormatError,
+        match=rf"line {line}, column index 0: a field of "
+        r"131073 bytes is longer than the 131072",
+    ):
         CSVRecordReader(paths=str(p)).next_records(10)
 
 
@@ -172,10 +215,13 @@ def test_utf8_bom_is_stripped(tmp_path, skip):
     np.testing.assert_array_equal(seq, [[1, 2], [3, 4]])
 
 
-@pytest.mark.parametrize("text, what", [
-    ('1,"2\n3,4\n', "not closed"),
-    ('1,"2"x\n', "text follows its closing quote"),
-])
+@pytest.mark.parametrize(
+    "text, what",
+    [
+        ('1,"2\n3,4\n', "not closed"),
+        ('1,"2"x\n', "text follows its closing quote"),
+    ],
+)
 def test_bad_quotes_name_line_and_column(tmp_path, text, what):
     p = tmp_path / "q.csv"
     p.write_text(text)
@@ -185,21 +231,25 @@ def test_bad_quotes_name_line_and_column(tmp_path, text, what):
 
 # --- item 7: quoted fields stay in the native parser ---------------------------------
 
+
 def test_rfc4180_quotes_in_the_native_parser(tmp_path, monkeypatch):
-    text = ('1,"2",cat\n'
-            '" 3 ",4,"c""at"\n'           # blanks inside quotes, a doubled quote
-            '5,6,"do,g"\n'                 # a quoted delimiter
-            '7,8,"li\nne"\n'               # a quoted line end: one record on two lines
-            '9,10,dog\n')
+    text = (
+        '1,"2",cat\n'
+        '" 3 ",4,"c""at"\n'  # blanks inside quotes, a doubled quote
+        '5,6,"do,g"\n'  # a quoted delimiter
+        '7,8,"li\nne"\n'  # a quoted line end: one record on two lines
+        "9,10,dog\n"
+    )
     labels = ["cat", 'c"at', "do,g", "li\nne", "dog"]
-    for block in (1 << 22, 5):            # whole, and records split across blocks
+    for block in (1 << 22, 5):  # whole, and records split across blocks
         monkeypatch.setattr(csvmod, "_BLOCK", block)
         p = tmp_path / "q.csv"
         p.write_text(text)
         r = CSVRecordReader(paths=str(p), labels=labels)
         values, refs = r.next_records(10)
-        np.testing.assert_array_equal(values, [[1, 2, 0], [3, 4, 1], [5, 6, 2], [7, 8, 3],
-                                               [9, 10, 4]])
+        np.testing.assert_array_equal(
+            values, [[1, 2, 0], [3, 4, 1], [5, 6, 2], [7, 8, 3], [9, 10, 4]]
+        )
         metas = refs.to_list()
         assert [m.position for m in metas] == [0, 1, 2, 3, 5]
         np.testing.assert_array_equal(r.load_from_metadata([metas[3]]), [[7, 8, 3]])

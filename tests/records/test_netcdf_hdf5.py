@@ -1,4 +1,5 @@
 """netCDF / HDF5 record readers: records and windows along the record dimension."""
+
 from __future__ import annotations
 
 import h5py
@@ -47,20 +48,20 @@ def test_netcdf_records_across_files_and_blocks(tmp_path, rng, monkeypatch):
     got, metas = drain(r, 3)
     np.testing.assert_allclose(got, np.concatenate(want))
     assert [m.position for m in metas] == list(range(10)) + list(range(7))
-    np.testing.assert_allclose(r.load_from_metadata([metas[12], metas[1]]),
-                               np.concatenate(want)[[12, 1]])
+    np.testing.assert_allclose(
+        r.load_from_metadata([metas[12], metas[1]]), np.concatenate(want)[[12, 1]]
+    )
     r.reset()
     assert r.skip(15) == 15 and len(drain(r, 5)[0]) == 2
 
 
 def test_netcdf_windows(tmp_path, rng):
     want = make_nc(tmp_path / "w.nc", rng, 10)
-    r = NetCDFSequenceRecordReader(str(tmp_path / "w.nc"), ["a", "b"], "time", window=4,
-                                   stride=3)
+    r = NetCDFSequenceRecordReader(str(tmp_path / "w.nc"), ["a", "b"], "time", window=4, stride=3)
     seqs, refs = r.next_sequences(10)
     assert [m.position for m in refs.to_list()] == [0, 3, 6]
     for s, start in zip(seqs, (0, 3, 6)):
-        np.testing.assert_allclose(s, want[start:start + 4])
+        np.testing.assert_allclose(s, want[start : start + 4])
 
 
 def test_hdf5_records_feed_an_iterator(tmp_path, rng):

@@ -1,4 +1,5 @@
 """RecordReaderDataSetIterator: DL4J's column mapping, labels, metadata, state, round trip."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,9 @@ def test_label_last_column_one_hot(rng):
     rr = CollectionRecordReader(np.column_stack([x, y]))
     batches = collect(RecordReaderDataSetIterator(rr, 5, label_index=4, num_classes=3))
     assert [len(b) for b in batches] == [5, 5, 5, 5, 3]
-    np.testing.assert_array_equal(np.concatenate([b.features for b in batches]),
-                                  x.astype(np.float32))
+    np.testing.assert_array_equal(
+        np.concatenate([b.features for b in batches]), x.astype(np.float32)
+    )
     labels = np.concatenate([b.labels for b in batches])
     np.testing.assert_array_equal(labels, np.eye(3, dtype=np.float32)[y])
     assert labels.dtype == np.float32
@@ -48,8 +50,11 @@ def test_label_at_column_zero_features_after(rng):
 
 def test_regression_range_in_middle_leaves_two_feature_ranges(rng):
     data = rng.normal(size=(9, 7))
-    it = RecordReaderDataSetIterator.Builder(CollectionRecordReader(data), 9) \
-        .regression(2, 4).build()
+    it = (
+        RecordReaderDataSetIterator.Builder(CollectionRecordReader(data), 9)
+        .regression(2, 4)
+        .build()
+    )
     ds = it.next()
     np.testing.assert_allclose(ds.features, data[:, [0, 1, 5, 6]].astype(np.float32))
     np.testing.assert_allclose(ds.labels, data[:, 2:5].astype(np.float32))
@@ -58,8 +63,12 @@ def test_regression_range_in_middle_leaves_two_feature_ranges(rng):
 
 def test_single_column_regression(rng):
     data = rng.normal(size=(6, 3))
-    ds = RecordReaderDataSetIterator.Builder(CollectionRecordReader(data), 6) \
-        .regression(1).build().next()
+    ds = (
+        RecordReaderDataSetIterator.Builder(CollectionRecordReader(data), 6)
+        .regression(1)
+        .build()
+        .next()
+    )
     np.testing.assert_allclose(ds.labels[:, 0], data[:, 1].astype(np.float32))
 
 
@@ -92,8 +101,11 @@ def test_label_out_of_range_names_file_and_line(tmp_path):
     p = tmp_path / "l.csv"
     p.write_text("h\n0.1,1\n0.2,0\n\n0.3,3\n")
     it = RecordReaderDataSetIterator(CSVRecordReader(1, paths=str(p)), 10, 1, 3)
-    with pytest.raises(ValueError, match=r"label 3\.0 of record .*l\.csv, position 4 .*"
-                                         r"\[0, num_classes=3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"label 3\.0 of record .*l\.csv, position 4 .*"
+        r"\[0, num_classes=3\)",
+    ):
         it.next()
     p.write_text("".join(f"0.{i},{i % 3}\n" for i in range(20)) + "0.9,7\n")
     it = RecordReaderDataSetIterator(CSVRecordReader(paths=str(p)), 10, 1, 3)
@@ -106,15 +118,18 @@ def test_label_out_of_range_names_file_and_line(tmp_path):
         it.next()
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(label_index=5, num_classes=2), "outside the record width 3"),
-    (dict(label_index=-4, num_classes=2), "outside the record width 3"),
-    (dict(label_index=0, label_index_to=2, regression=True), "no features left"),
-    (dict(label_index=0, label_index_to=1, num_classes=3), "pass regression=True"),
-    (dict(label_index=2, num_classes=0), "num_classes must be >= 1"),
-    (dict(max_num_batches=0), "max_num_batches"),
-    (dict(regression=True), "regression needs label_index"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(label_index=5, num_classes=2), "outside the record width 3"),
+        (dict(label_index=-4, num_classes=2), "outside the record width 3"),
+        (dict(label_index=0, label_index_to=2, regression=True), "no features left"),
+        (dict(label_index=0, label_index_to=1, num_classes=3), "pass regression=True"),
+        (dict(label_index=2, num_classes=0), "num_classes must be >= 1"),
+        (dict(max_num_batches=0), "max_num_batches"),
+        (dict(regression=True), "regression needs label_index"),
+    ],
+)
 def test_misuse_errors(rng, kwargs, match):
     rr = CollectionRecordReader(rng.normal(size=(3, 3)))
     with pytest.raises(ValueError, match=match):
@@ -123,9 +138,12 @@ def test_misuse_errors(rng, kwargs, match):
 
 def test_max_num_batches_and_reset(rng):
     x, y = table(rng)
-    it = RecordReaderDataSetIterator.Builder(
-        CollectionRecordReader(np.column_stack([x, y])), 4).classification(4, 3) \
-        .max_num_batches(2).build()
+    it = (
+        RecordReaderDataSetIterator.Builder(CollectionRecordReader(np.column_stack([x, y])), 4)
+        .classification(4, 3)
+        .max_num_batches(2)
+        .build()
+    )
     first = collect(it)
     assert len(first) == 2 and it.reset_supported()
     second = collect(it)
@@ -141,8 +159,13 @@ def test_pre_processor_and_metadata_round_trip(tmp_path, rng):
     x, y = table(rng, n=17)
     p = tmp_path / "d.csv"
     np.savetxt(p, np.column_stack([x, y]), delimiter=",", fmt="%.3f")
-    it = RecordReaderDataSetIterator.Builder(CSVRecordReader(paths=str(p)), 5) \
-        .classification(4, 3).collect_metadata(True).pre_processor(Doubler()).build()
+    it = (
+        RecordReaderDataSetIterator.Builder(CSVRecordReader(paths=str(p)), 5)
+        .classification(4, 3)
+        .collect_metadata(True)
+        .pre_processor(Doubler())
+        .build()
+    )
     batches = collect(it)
     metas = [m for b in batches for m in b.example_metadata]
     assert [m.position for m in metas] == list(range(17))
@@ -159,6 +182,7 @@ def test_state_dict_resume_matches_uninterrupted_run(tmp_path, rng):
 
     def make():
         return RecordReaderDataSetIterator(CSVRecordReader(paths=str(p)), 4, 4, 3)
+
     ref = make()
     ref.next()
     ref.next(3)  # an odd-sized batch: resume must count records, not batches
@@ -185,8 +209,11 @@ def test_round_trip_csv_matches_array_iterator(tmp_path, rng):
         f.write("f0,f1,f2,f3,f4,f5,label\n")
         for row, lab in zip(x, y):
             f.write(",".join(repr(float(v)) for v in row) + f",{lab}\n")
-    ours = RecordReaderDataSetIterator.Builder(CSVRecordReader(1, paths=str(p)), 16) \
-        .classification(6, 5).build()
+    ours = (
+        RecordReaderDataSetIterator.Builder(CSVRecordReader(1, paths=str(p)), 16)
+        .classification(6, 5)
+        .build()
+    )
     ref = ArrayDataSetIterator(x, np.eye(5, dtype=np.float32)[y], batch_size=16)
     a, b = collect(ours), collect(ref)
     assert len(a) == len(b) == 7
@@ -197,8 +224,9 @@ def test_round_trip_csv_matches_array_iterator(tmp_path, rng):
 
 def test_num_classes_without_label_index_takes_the_last_column(rng):
     x, y = table(rng, n=6)
-    ds = RecordReaderDataSetIterator(CollectionRecordReader(np.column_stack([x, y])), 6,
-                                     num_classes=3).next()
+    ds = RecordReaderDataSetIterator(
+        CollectionRecordReader(np.column_stack([x, y])), 6, num_classes=3
+    ).next()
     np.testing.assert_array_equal(ds.features, x.astype(np.float32))
     np.testing.assert_array_equal(ds.labels.argmax(1), y)
 
@@ -216,7 +244,8 @@ def test_batching_matches_array_iterator_for_any_sizes(n, batch, classes):
     rng = np.random.default_rng(n * 100 + batch)
     x = rng.normal(size=(n, 3)).astype(np.float32)
     y = rng.integers(0, classes, n)
-    ours = RecordReaderDataSetIterator(CollectionRecordReader(np.column_stack([y, x])), batch,
-                                       0, classes)
+    ours = RecordReaderDataSetIterator(
+        CollectionRecordReader(np.column_stack([y, x])), batch, 0, classes
+    )
     ref = ArrayDataSetIterator(x, np.eye(classes, dtype=np.float32)[y], batch_size=batch)
     assert collect(ours) == collect(ref)

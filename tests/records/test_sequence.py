@@ -1,4 +1,5 @@
 """SequenceRecordReaderDataSetIterator: DL4J's alignment modes and masks, hand-checked."""
+
 from __future__ import annotations
 
 import json
@@ -17,29 +18,34 @@ from fastiter.records import (
     SequenceRecordReaderDataSetIterator,
 )
 
-pytestmark = pytest.mark.skipif(not hasattr(kernels, "pad_sequences"),
-                                reason="needs fastiter.kernels.pad_sequences (core issue)")
+pytestmark = pytest.mark.skipif(
+    not hasattr(kernels, "pad_sequences"),
+    reason="needs fastiter.kernels.pad_sequences (core issue)",
+)
 
-START, END, EQUAL = AlignmentMode.ALIGN_START, AlignmentMode.ALIGN_END, \
-    AlignmentMode.EQUAL_LENGTH
+START, END, EQUAL = AlignmentMode.ALIGN_START, AlignmentMode.ALIGN_END, AlignmentMode.EQUAL_LENGTH
 
 
 def feature_seqs(lengths, f=2):
     # example i, step t, feature j holds 100*i + 10*j + t + 1: non-zero and traceable
-    return [np.array([[100 * i + 10 * j + t + 1 for j in range(f)] for t in range(n)], float)
-            for i, n in enumerate(lengths)]
+    return [
+        np.array([[100 * i + 10 * j + t + 1 for j in range(f)] for t in range(n)], float)
+        for i, n in enumerate(lengths)
+    ]
 
 
 def label_seqs(lengths, classes=3):
-    return [np.array([[(i + t) % classes] for t in range(n)], float)
-            for i, n in enumerate(lengths)]
+    return [np.array([[(i + t) % classes] for t in range(n)], float) for i, n in enumerate(lengths)]
 
 
 def two_reader_batch(flens, llens, mode, classes=3):
     it = SequenceRecordReaderDataSetIterator(
         CollectionSequenceRecordReader(feature_seqs(flens)),
         CollectionSequenceRecordReader(label_seqs(llens, classes)),
-        len(flens), num_classes=classes, alignment_mode=mode)
+        len(flens),
+        num_classes=classes,
+        alignment_mode=mode,
+    )
     return it.next()
 
 
@@ -79,18 +85,21 @@ def test_worked_example_equal_length_raises_and_suggests_modes():
 # --- many-to-one: one label per sequence -------------------------------------------------
 def test_many_to_one_align_end_puts_label_on_last_input_step():
     ds = two_reader_batch([3, 5, 2], [1, 1, 1], END)
-    np.testing.assert_array_equal(ds.features_mask, [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1],
-                                                     [1, 1, 0, 0, 0]])
-    np.testing.assert_array_equal(ds.labels_mask, [[0, 0, 1, 0, 0], [0, 0, 0, 0, 1],
-                                                   [0, 1, 0, 0, 0]])
+    np.testing.assert_array_equal(
+        ds.features_mask, [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 1, 0, 0, 0]]
+    )
+    np.testing.assert_array_equal(
+        ds.labels_mask, [[0, 0, 1, 0, 0], [0, 0, 0, 0, 1], [0, 1, 0, 0, 0]]
+    )
     check_placement(ds.features, ds.features_mask, feature_seqs([3, 5, 2]))
     assert ds.labels[:, :, :].sum() == 3
 
 
 def test_many_to_one_align_start():
     ds = two_reader_batch([3, 5, 2], [1, 1, 1], START)
-    np.testing.assert_array_equal(ds.features_mask, [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1],
-                                                     [1, 1, 0, 0, 0]])
+    np.testing.assert_array_equal(
+        ds.features_mask, [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 1, 0, 0, 0]]
+    )
     np.testing.assert_array_equal(ds.labels_mask, [[1, 0, 0, 0, 0]] * 3)
     np.testing.assert_array_equal(ds.labels[:, :, 0], np.eye(3)[[0, 1, 2]])
 
@@ -104,17 +113,20 @@ def test_many_to_one_equal_length_raises():
 def test_one_to_many_align_start():
     ds = two_reader_batch([1, 1, 1], [3, 5, 2], START)
     np.testing.assert_array_equal(ds.features_mask, [[1, 0, 0, 0, 0]] * 3)
-    np.testing.assert_array_equal(ds.labels_mask, [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1],
-                                                   [1, 1, 0, 0, 0]])
+    np.testing.assert_array_equal(
+        ds.labels_mask, [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 1, 0, 0, 0]]
+    )
     check_placement(ds.features, ds.features_mask, feature_seqs([1, 1, 1]))
 
 
 def test_one_to_many_align_end():
     ds = two_reader_batch([1, 1, 1], [3, 5, 2], END)
-    np.testing.assert_array_equal(ds.features_mask, [[0, 0, 1, 0, 0], [0, 0, 0, 0, 1],
-                                                     [0, 1, 0, 0, 0]])
-    np.testing.assert_array_equal(ds.labels_mask, [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1],
-                                                   [1, 1, 0, 0, 0]])
+    np.testing.assert_array_equal(
+        ds.features_mask, [[0, 0, 1, 0, 0], [0, 0, 0, 0, 1], [0, 1, 0, 0, 0]]
+    )
+    np.testing.assert_array_equal(
+        ds.labels_mask, [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 1, 0, 0, 0]]
+    )
     check_placement(ds.features, ds.features_mask, feature_seqs([1, 1, 1]))
 
 
@@ -138,10 +150,10 @@ def test_zero_length_sequence_raises():
 
 # --- one reader, label in a column --------------------------------------------------------
 def test_one_reader_label_column_and_align_start_masks():
-    seqs = [np.column_stack([s, lab]) for s, lab in
-            zip(feature_seqs([2, 4]), label_seqs([2, 4]))]
-    it = SequenceRecordReaderDataSetIterator(CollectionSequenceRecordReader(seqs), None, 2,
-                                             num_classes=3, label_index=2)
+    seqs = [np.column_stack([s, lab]) for s, lab in zip(feature_seqs([2, 4]), label_seqs([2, 4]))]
+    it = SequenceRecordReaderDataSetIterator(
+        CollectionSequenceRecordReader(seqs), None, 2, num_classes=3, label_index=2
+    )
     assert (it.input_columns(), it.total_outcomes()) == (2, 3)
     ds = it.next()
     np.testing.assert_array_equal(ds.features_mask, [[1, 1, 0, 0], [1, 1, 1, 1]])
@@ -154,7 +166,11 @@ def test_regression_labels_keep_their_values():
     labs = [np.array([[0.5, -1.0], [2.0, 3.0]]), np.array([[7.0, 8.0]])]
     it = SequenceRecordReaderDataSetIterator(
         CollectionSequenceRecordReader(feature_seqs([2, 2])),
-        CollectionSequenceRecordReader(labs), 2, regression=True, alignment_mode=END)
+        CollectionSequenceRecordReader(labs),
+        2,
+        regression=True,
+        alignment_mode=END,
+    )
     assert (it.input_columns(), it.total_outcomes()) == (2, 2)
     ds = it.next()
     np.testing.assert_array_equal(ds.labels_mask, [[1, 1], [0, 1]])
@@ -164,7 +180,10 @@ def test_regression_labels_keep_their_values():
 def test_label_out_of_range_names_example():
     it = SequenceRecordReaderDataSetIterator(
         CollectionSequenceRecordReader(feature_seqs([2, 2])),
-        CollectionSequenceRecordReader(label_seqs([2, 2], classes=3)), 2, num_classes=2)
+        CollectionSequenceRecordReader(label_seqs([2, 2], classes=3)),
+        2,
+        num_classes=2,
+    )
     # example 1's labels are 1, 2: class 2 is outside [0, 2)
     with pytest.raises(ValueError, match=r"label 2.0 of record collection, position 1"):
         it.next()
@@ -196,8 +215,14 @@ def test_csv_files_state_resume_and_metadata(tmp_path, rng):
 
     def make():
         return SequenceRecordReaderDataSetIterator(
-            CSVSequenceRecordReader(paths=fpat), CSVSequenceRecordReader(paths=lpat), 3,
-            num_classes=3, alignment_mode=END, collect_metadata=True)
+            CSVSequenceRecordReader(paths=fpat),
+            CSVSequenceRecordReader(paths=lpat),
+            3,
+            num_classes=3,
+            alignment_mode=END,
+            collect_metadata=True,
+        )
+
     full = [ds for ds in make()]
     assert [len(d) for d in full] == [3, 3, 3, 2]
     it = make()
@@ -215,8 +240,10 @@ def test_csv_files_state_resume_and_metadata(tmp_path, rng):
     assert metas[0][0].source.endswith("f_6.csv")
 
 
-@given(st.lists(st.tuples(st.integers(1, 6), st.integers(1, 6)), min_size=1, max_size=6),
-       st.sampled_from([START, END]))
+@given(
+    st.lists(st.tuples(st.integers(1, 6), st.integers(1, 6)), min_size=1, max_size=6),
+    st.sampled_from([START, END]),
+)
 def test_alignment_properties(pairs, mode):
     """Any lengths: T is the batch's longest; each array's mask exists iff one of its
     sequences is shorter than T; masks hold one run of ones as long as the sequence,
