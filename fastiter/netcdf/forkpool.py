@@ -15,6 +15,7 @@ caller (``KeyboardInterrupt`` included) or when the generator is closed early, t
 children are killed and reaped before control returns; their temporary files are
 cleared by the writer.
 """
+
 from __future__ import annotations
 
 import json
@@ -64,13 +65,28 @@ def _child(jobs: Sequence[FileJob], tasks: int, report: int) -> None:
                 _send(report, {"error": str(err), "path": err.path, "chunk": err.chunk})
                 code = 1
                 break
-            _send(report, {"done": pos, "size": r.size, "checksum": r.checksum,
-                           "algorithm": r.algorithm, "seconds": r.seconds,
-                           "nbytes": r.nbytes, "record": r.record})
+            _send(
+                report,
+                {
+                    "done": pos,
+                    "size": r.size,
+                    "checksum": r.checksum,
+                    "algorithm": r.algorithm,
+                    "seconds": r.seconds,
+                    "nbytes": r.nbytes,
+                    "record": r.record,
+                },
+            )
     except BaseException:  # noqa: BLE001 - anything else still reaches the parent
         try:
-            _send(report, {"error": f"worker process failed:\n{traceback.format_exc()}",
-                           "path": "", "chunk": ""})
+            _send(
+                report,
+                {
+                    "error": f"worker process failed:\n{traceback.format_exc()}",
+                    "path": "",
+                    "chunk": "",
+                },
+            )
         except BaseException:  # noqa: BLE001 - the pipe is gone; exit code 1 still tells the parent
             pass
         code = 1
@@ -106,7 +122,7 @@ def _next_index(fd: int) -> bytes:
 def _send(fd: int, msg: dict[str, Any]) -> None:
     data = (json.dumps(msg) + "\n").encode()
     while data:
-        data = data[os.write(fd, data):]
+        data = data[os.write(fd, data) :]
 
 
 def _fork_children(jobs: Sequence[FileJob], n: int, pipe: _TaskPipe) -> dict[int, int]:
@@ -160,7 +176,7 @@ class _TaskPipe:
                 n = os.write(self.w, chunk)
             except BlockingIOError:
                 return
-            del self.todo[:n // _INDEX.size]  # writes of <= PIPE_BUF: whole or nothing
+            del self.todo[: n // _INDEX.size]  # writes of <= PIPE_BUF: whole or nothing
         self.close_writer()
 
     def drain(self) -> None:
@@ -187,9 +203,9 @@ class _TaskPipe:
             self.r = -1
 
 
-def run_forked(jobs: Sequence[FileJob], n: int,
-               died: Callable[[list[FileJob], BaseException], ChunkWriteError]
-               ) -> Iterator[FileResult]:
+def run_forked(
+    jobs: Sequence[FileJob], n: int, died: Callable[[list[FileJob], BaseException], ChunkWriteError]
+) -> Iterator[FileResult]:
     """Run ``jobs`` on ``n`` forked children; yield results as files finish."""
     jobs = list(jobs)
     if not jobs:
@@ -205,9 +221,12 @@ def run_forked(jobs: Sequence[FileJob], n: int,
         _reap(children)
 
 
-def _collect(jobs: list[FileJob], children: dict[int, int], pipe: _TaskPipe,
-             died: Callable[[list[FileJob], BaseException], ChunkWriteError]
-             ) -> Iterator[FileResult]:
+def _collect(
+    jobs: list[FileJob],
+    children: dict[int, int],
+    pipe: _TaskPipe,
+    died: Callable[[list[FileJob], BaseException], ChunkWriteError],
+) -> Iterator[FileResult]:
     poller = select.poll()
     for fd in children:
         poller.register(fd, select.POLLIN)
@@ -222,18 +241,17 @@ def _collect(jobs: list[FileJob], children: dict[int, int], pipe: _TaskPipe,
     while open_fds:
         for fd, _ev in poller.poll():
             if fd not in buffers:  # the task pipe has room again
-                w = pipe.w
-                pipe.feed()
-                if pipe.w < 0:
-                    poller.unregister(w)
+                _feed(pipe, poller)
                 continue
             data = os.read(fd, 1 << 16)
             if not data:  # the child exited: its end of the pipe closed
                 poller.unregister(fd)
                 open_fds.discard(fd)
                 if fd in running and failure is None:
-                    failure = died([jobs[running[fd]]], ChildProcessError(
-                        f"worker pid {children[fd]} exited while writing"))
+                    failure = died(
+                        [jobs[running[fd]]],
+                        ChildProcessError(f"worker pid {children[fd]} exited while writing"),
+                    )
                 continue
             *lines, buffers[fd] = (buffers[fd] + data).split(b"\n")
             for line in lines:
@@ -243,14 +261,10 @@ def _collect(jobs: list[FileJob], children: dict[int, int], pipe: _TaskPipe,
                 elif "done" in msg:
                     running.pop(fd, None)
                     finished.add(msg["done"])
-                    job = jobs[msg["done"]]
-                    yield FileResult(job.index, job.path, msg["size"], msg["checksum"],
-                                     msg["algorithm"], msg["seconds"], msg["nbytes"],
-                                     msg.get("record"))
+                    yield _result(jobs[msg["done"]], msg)
                 else:
                     running.pop(fd, None)
-                    failure = failure or ChunkWriteError(msg["error"], msg["path"],
-                                                         msg["chunk"])
+                    failure = failure or ChunkWriteError(msg["error"], msg["path"], msg["chunk"])
         if failure is not None and not drained:
             w = pipe.w
             pipe.drain()
@@ -263,6 +277,28 @@ def _collect(jobs: list[FileJob], children: dict[int, int], pipe: _TaskPipe,
         failure = died(lost, ChildProcessError("a worker process exited early"))
     if failure is not None:
         raise failure
+
+
+def _feed(pipe: _TaskPipe, poller: select.poll) -> None:
+    """Hand the children more tasks; stop polling the pipe once every task is in it."""
+    w = pipe.w
+    pipe.feed()
+    if pipe.w < 0:
+        poller.unregister(w)
+
+
+def _result(job: FileJob, msg: dict[str, Any]) -> FileResult:
+    """The FileResult a child's "done" message reports for ``job``."""
+    return FileResult(
+        job.index,
+        job.path,
+        msg["size"],
+        msg["checksum"],
+        msg["algorithm"],
+        msg["seconds"],
+        msg["nbytes"],
+        msg.get("record"),
+    )
 
 
 def _reap(children: dict[int, int]) -> None:

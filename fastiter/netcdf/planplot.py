@@ -5,6 +5,7 @@ write (the same split, the same file names) without reading any data, and draws 
 with matplotlib: one cell per file, laid out along the split dimensions, coloured by the
 file's data size.  ``fastiter split --plan plan.png`` draws the same picture.
 """
+
 from __future__ import annotations
 
 import math
@@ -63,12 +64,15 @@ class ChunkPlan:
 
 
 def _file_bytes(ds: xr.Dataset, sizes: Mapping[str, int]) -> int:
-    return sum(int(np.prod([sizes[str(d)] for d in v.dims], dtype=np.int64)) * v.dtype.itemsize
-               for v in ds.variables.values())
+    return sum(
+        int(np.prod([sizes[str(d)] for d in v.dims], dtype=np.int64)) * v.dtype.itemsize
+        for v in ds.variables.values()
+    )
 
 
-def _plan(ds: xr.Dataset, chunks: Mapping[str, Any] | None, root: str, prefix: str,
-          naming: Any) -> ChunkPlan:
+def _plan(
+    ds: xr.Dataset, chunks: Mapping[str, Any] | None, root: str, prefix: str, naming: Any
+) -> ChunkPlan:
     split = resolve_chunks(ds, chunks)
     slices = chunk_slices(ds, chunks)
     # Coordinates name the files; slicing them alone reads no data variable.
@@ -79,8 +83,7 @@ def _plan(ds: xr.Dataset, chunks: Mapping[str, Any] | None, root: str, prefix: s
     files = []
     for i, (s, path) in enumerate(zip(slices, paths)):
         bounds = {d: sl.indices(dims[d])[:2] for d, sl in s.items()}
-        sizes = {d: (bounds[d][1] - bounds[d][0] if d in bounds else n)
-                 for d, n in dims.items()}
+        sizes = {d: (bounds[d][1] - bounds[d][0] if d in bounds else n) for d, n in dims.items()}
         files.append(PlannedFile(i, path, bounds, sizes, _file_bytes(ds, sizes)))
     return ChunkPlan(split, dims, files)
 
@@ -96,8 +99,10 @@ def _check_path(path: Any) -> str | None:
     formats = Figure().canvas.get_supported_filetypes()
     ext = os.path.splitext(path)[1].lower().lstrip(".")
     if ext not in formats:
-        raise ValueError(f"path must end in an image format matplotlib writes "
-                         f"({', '.join('.' + f for f in sorted(formats))}), got {path!r}")
+        raise ValueError(
+            f"path must end in an image format matplotlib writes "
+            f"({', '.join('.' + f for f in sorted(formats))}), got {path!r}"
+        )
     if os.path.isdir(path):
         raise IsADirectoryError(f"path={path!r} is a folder; give a file name")
     return path
@@ -110,8 +115,9 @@ def _mb(n: int) -> str:
     return ""  # pragma: no cover
 
 
-def _fit(lines: list[str], width: float, height: float
-         ) -> tuple[str, float, int, float, float] | None:
+def _fit(
+    lines: list[str], width: float, height: float
+) -> tuple[str, float, int, float, float] | None:
     """The most of ``lines`` that fits a ``width`` x ``height`` (points) box.
 
     Returns the text, font size, rotation and the width and height it takes (points).
@@ -156,14 +162,20 @@ def _draw(plan: ChunkPlan, ax: Any, max_labels: int) -> None:
     rects, mbs = [], []
     for f in plan.files:
         r, c = divmod(f.index, ncols)
-        rects.append(Rectangle((xedges[c], yedges[r]), xedges[c + 1] - xedges[c],
-                               yedges[r + 1] - yedges[r]))
+        rects.append(
+            Rectangle((xedges[c], yedges[r]), xedges[c + 1] - xedges[c], yedges[r + 1] - yedges[r])
+        )
         mbs.append(f.nbytes / 1e6)
     mbs_a = np.asarray(mbs)
     lo, hi = float(mbs_a.min()), float(mbs_a.max())
     many = nfiles > 400
-    coll = PatchCollection(rects, cmap="viridis", edgecolor="white",
-                           linewidth=0.0 if many else 0.8, antialiased=not many)
+    coll = PatchCollection(
+        rects,
+        cmap="viridis",
+        edgecolor="white",
+        linewidth=0.0 if many else 0.8,
+        antialiased=not many,
+    )
     coll.set_array(mbs_a)
     coll.set_clim(lo if hi > lo else 0.0, hi if hi > 0 else 1.0)
     ax.add_collection(coll)
@@ -172,22 +184,29 @@ def _draw(plan: ChunkPlan, ax: Any, max_labels: int) -> None:
     ax.figure.colorbar(coll, ax=ax, label="data MB per file", fraction=0.04, pad=0.02)
     _axis_labels(plan, ax, xdim, rowdims, ncols, nrows, yedges)
     whole = [f"{d} {n}" for d, n in plan.dims.items() if d not in plan.split]
-    title = (f"{nfiles} file{'s' if nfiles != 1 else ''}, {_mb(plan.nbytes)} of data; "
-             f"split along {', '.join(split) or 'nothing'}"
-             + (f"; whole in every file: {', '.join(whole)}" if whole else ""))
+    title = (
+        f"{nfiles} file{'s' if nfiles != 1 else ''}, {_mb(plan.nbytes)} of data; "
+        f"split along {', '.join(split) or 'nothing'}"
+        + (f"; whole in every file: {', '.join(whole)}" if whole else "")
+    )
     ax.set_title(title, fontsize=9)  # before the labels measure the laid-out axes
     labelled = _label_cells(plan, ax, rects, coll, xedges, yedges, ncols, max_labels)
     if labelled < nfiles:
         ax.set_title(f"{title}; {labelled} labelled (red outline)", fontsize=9)
 
 
-def _label_cells(plan: ChunkPlan, ax: Any, rects: list[Any], coll: Any,
-                 xedges: np.ndarray, yedges: np.ndarray, ncols: int, max_labels: int
-                 ) -> int:
+def _label_cells(
+    plan: ChunkPlan,
+    ax: Any,
+    rects: list[Any],
+    coll: Any,
+    xedges: np.ndarray,
+    yedges: np.ndarray,
+    ncols: int,
+    max_labels: int,
+) -> int:
     """Label an evenly spread subset of cells; each label may use the space up to its
     labelled neighbours.  Returns how many were labelled."""
-    from matplotlib.patches import Rectangle
-
     nfiles = len(plan.files)
     nrows = nfiles // ncols
     kc = min(ncols, max_labels, max(1, math.ceil(math.sqrt(max_labels * ncols / nrows))))
@@ -198,37 +217,103 @@ def _label_cells(plan: ChunkPlan, ax: Any, rects: list[Any], coll: Any,
     to_pt = 72.0 / ax.figure.dpi
     pt_x = box.width * to_pt / float(xedges[-1] - xedges[0])
     pt_y = box.height * to_pt / float(yedges[-1] - yedges[0])
+    outline = nfiles > 1 and (len(cols) < ncols or len(rows) < nrows)
     labelled = 0
     for r in rows:
         for c in cols:
             f = plan.files[r * ncols + c]
             rect = rects[f.index]
-            span_w = rect.get_width() if len(cols) == ncols else max(
-                rect.get_width(), (xedges[-1] - xedges[0]) / len(cols))
-            span_h = rect.get_height() if len(rows) == nrows else max(
-                rect.get_height(), (yedges[-1] - yedges[0]) / len(rows))
-            fit = _fit([f"#{f.index}", os.path.basename(f.path), _mb(f.nbytes)],
-                       span_w * pt_x, span_h * pt_y)
-            if fit is None:
-                continue
-            text, fs, rot, w_pt, h_pt = fit
-            shade = ((f.nbytes / 1e6 - coll.norm.vmin)
-                     / max(coll.norm.vmax - coll.norm.vmin, 1e-12))
-            x = _inside(rect.get_x() + rect.get_width() / 2, w_pt / 2 / pt_x,
-                        float(xedges[0]), float(xedges[-1]))
-            y = _inside(rect.get_y() + rect.get_height() / 2, h_pt / 2 / pt_y,
-                        float(yedges[0]), float(yedges[-1]))
-            ax.text(x, y, text, ha="center", va="center", fontsize=fs, rotation=rot,
-                    color="black" if shade > 0.6 else "white", clip_on=True)
-            if nfiles > 1 and (len(cols) < ncols or len(rows) < nrows):
-                ax.add_patch(Rectangle(rect.get_xy(), rect.get_width(), rect.get_height(),
-                                       fill=False, edgecolor="red", linewidth=1.0))
-            labelled += 1
+            span_w = (
+                rect.get_width()
+                if len(cols) == ncols
+                else max(rect.get_width(), (xedges[-1] - xedges[0]) / len(cols))
+            )
+            span_h = (
+                rect.get_height()
+                if len(rows) == nrows
+                else max(rect.get_height(), (yedges[-1] - yedges[0]) / len(rows))
+            )
+            if _label_one(
+                ax,
+                f,
+                rect,
+                coll,
+                (span_w * pt_x, span_h * pt_y),
+                (pt_x, pt_y),
+                xedges,
+                yedges,
+                outline,
+            ):
+                labelled += 1
     return labelled
 
 
-def _axis_labels(plan: ChunkPlan, ax: Any, xdim: str | None, rowdims: list[str],
-                 ncols: int, nrows: int, yedges: np.ndarray) -> None:
+def _label_one(
+    ax: Any,
+    f: Any,
+    rect: Any,
+    coll: Any,
+    span_pt: tuple[float, float],
+    pt: tuple[float, float],
+    xedges: np.ndarray,
+    yedges: np.ndarray,
+    outline: bool,
+) -> bool:
+    """Write one file's label in the space ``span_pt`` (points) around its cell, with a
+    red outline when only some cells are labelled; False when no font size fits."""
+    from matplotlib.patches import Rectangle
+
+    fit = _fit([f"#{f.index}", os.path.basename(f.path), _mb(f.nbytes)], *span_pt)
+    if fit is None:
+        return False
+    text, fs, rot, w_pt, h_pt = fit
+    shade = (f.nbytes / 1e6 - coll.norm.vmin) / max(coll.norm.vmax - coll.norm.vmin, 1e-12)
+    x = _inside(
+        rect.get_x() + rect.get_width() / 2,
+        w_pt / 2 / pt[0],
+        float(xedges[0]),
+        float(xedges[-1]),
+    )
+    y = _inside(
+        rect.get_y() + rect.get_height() / 2,
+        h_pt / 2 / pt[1],
+        float(yedges[0]),
+        float(yedges[-1]),
+    )
+    ax.text(
+        x,
+        y,
+        text,
+        ha="center",
+        va="center",
+        fontsize=fs,
+        rotation=rot,
+        color="black" if shade > 0.6 else "white",
+        clip_on=True,
+    )
+    if outline:
+        ax.add_patch(
+            Rectangle(
+                rect.get_xy(),
+                rect.get_width(),
+                rect.get_height(),
+                fill=False,
+                edgecolor="red",
+                linewidth=1.0,
+            )
+        )
+    return True
+
+
+def _axis_labels(
+    plan: ChunkPlan,
+    ax: Any,
+    xdim: str | None,
+    rowdims: list[str],
+    ncols: int,
+    nrows: int,
+    yedges: np.ndarray,
+) -> None:
     if xdim:
         ax.set_xlabel(f"{xdim} (index), {ncols} chunks")
     else:
@@ -237,20 +322,26 @@ def _axis_labels(plan: ChunkPlan, ax: Any, xdim: str | None, rowdims: list[str],
         ax.set_ylabel(f"{rowdims[0]} (index), {nrows} chunks")
     elif rowdims:
         first = [plan.files[r * ncols] for r in range(nrows)]
-        names = [", ".join(f"{d}={f.slices[d][0]}:{f.slices[d][1]}" for d in rowdims)
-                 for f in first]
+        names = [
+            ", ".join(f"{d}={f.slices[d][0]}:{f.slices[d][1]}" for d in rowdims) for f in first
+        ]
         shown = _pick(nrows, 20)
-        ax.set_yticks([yedges[r] + 0.5 for r in shown], [names[r] for r in shown],
-                      fontsize=7)
+        ax.set_yticks([yedges[r] + 0.5 for r in shown], [names[r] for r in shown], fontsize=7)
     else:
         ax.set_yticks([])
 
 
-def plot_plan(ds: xr.Dataset, chunks: Mapping[str, Any] | None = None, *, root: str = ".",
-              prefix: str = "filename",
-              naming: str | Callable[[int, xr.Dataset], str] = "time",
-              path: str | os.PathLike | None = None, ax: Any = None,
-              max_labels: int = 24) -> ChunkPlan:
+def plot_plan(
+    ds: xr.Dataset,
+    chunks: Mapping[str, Any] | None = None,
+    *,
+    root: str = ".",
+    prefix: str = "filename",
+    naming: str | Callable[[int, xr.Dataset], str] = "time",
+    path: str | os.PathLike | None = None,
+    ax: Any = None,
+    max_labels: int = 24,
+) -> ChunkPlan:
     """Draw the files ``save_chunks(ds, root, prefix, chunks, naming=naming)`` would write.
 
     Nothing is read or written but the picture: one cell per file on the grid of the
@@ -292,8 +383,9 @@ def plot_plan(ds: xr.Dataset, chunks: Mapping[str, Any] | None = None, *, root: 
     try:
         from matplotlib.figure import Figure
     except ImportError as err:  # pragma: no cover - matplotlib is in the extras
-        raise ImportError("plot_plan draws with matplotlib: "
-                          "pip install 'fastiter[diagnostics]'") from err
+        raise ImportError(
+            "plot_plan draws with matplotlib: pip install 'fastiter[diagnostics]'"
+        ) from err
     path = _check_path(path)
     plan = _plan(ds, chunks, root, prefix, naming)
     if ax is None:
