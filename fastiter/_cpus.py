@@ -90,7 +90,7 @@ def cgroup_cpu_limit(
             mount = root if (root / "cgroup.controllers").is_file() else root / "unified"
             folders, reader = _chain(mount, path), _quota_v2
         elif "cpu" in controllers.split(","):
-            mount = next(
+            v1: Path | None = next(
                 (
                     root / name
                     for name in ("cpu,cpuacct", "cpu", "cpuacct,cpu")
@@ -98,9 +98,9 @@ def cgroup_cpu_limit(
                 ),
                 None,
             )
-            if mount is None:
+            if v1 is None:
                 continue
-            folders, reader = _chain(mount, path), _quota_v1
+            folders, reader = _chain(v1, path), _quota_v1
             # inside a container the group's own path is often not visible: the mount
             # itself is then the group
         else:
@@ -118,7 +118,8 @@ _quota_cache: list[float | None] = [-math.inf, None]  # [monotonic time read, qu
 
 def _quota() -> float | None:
     now = time.monotonic()
-    if now - _quota_cache[0] > QUOTA_TTL_SECONDS:
+    read_at = _quota_cache[0]
+    if read_at is None or now - read_at > QUOTA_TTL_SECONDS:
         _quota_cache[:] = [now, cgroup_cpu_limit()]
     return _quota_cache[1]
 

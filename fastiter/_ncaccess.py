@@ -396,18 +396,21 @@ class VariableSource:
         descriptor, and the dtype cast by numpy: both release the GIL, which h5py's
         reads hold, so a consumer thread keeps running while a producer reads."""
         fd = f.id.get_vfd_handle()
+        storage = info.storage
+        if storage is None:  # the caller reads only contiguous storage this way
+            raise ValueError(f"{info!r} has no contiguous storage to pread")
         row = info.width * info.dtype.itemsize
         whole = info.dtype == out.dtype and info.width == out.shape[1]
         step = max(1, _PREAD_BYTES // max(row, 1))
         if hi - lo > step:  # several pieces: ask the kernel to read ahead all of them
-            os.posix_fadvise(fd, info.storage + lo * row, (hi - lo) * row, os.POSIX_FADV_WILLNEED)
+            os.posix_fadvise(fd, storage + lo * row, (hi - lo) * row, os.POSIX_FADV_WILLNEED)
         for a in range(lo, hi, step):
             b = min(hi, a + step)
             if whole:
                 dst = out[a - lo : b - lo]
             else:
                 dst = self.scratch("cast", (b - a) * info.width, info.dtype).reshape(b - a, -1)
-            _pread_exact(fd, memoryview(dst).cast("B"), info.storage + a * row)
+            _pread_exact(fd, dst.data.cast("B"), storage + a * row)
             if not whole:
                 out[a - lo : b - lo, at : at + info.width] = dst
 

@@ -30,6 +30,7 @@ producers parked (no CPU) until one of those happens.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -124,6 +125,15 @@ def _sequential(base: BaseIterator) -> Iterator[Any]:
         raise CarriedStop(exc) from None
 
 
+def _filled(
+    source: Callable[[], Iterable[Any]], pool: BufferPool, counter: Iterator[int]
+) -> Iterator[Any]:
+    """``source``'s batches copied into the pool's buffers, in the order ``counter``
+    numbers them (producer k fills batches k, k+W, ...)."""
+    for batch in source():
+        yield pool.fill(next(counter), batch)
+
+
 def _strided(base: BaseIterator, start: int, step: int, stop: int) -> Iterator[Any]:
     try:
         for i in range(start, stop, step):
@@ -183,7 +193,7 @@ class _AsyncMixin(_NotPrefetchable):
                 self.producers = 0
                 return None
             sources: list[Callable[[], Iterable[Any]]] = [
-                (lambda k=k: _strided(base, start + k, w, n)) for k in range(w)
+                functools.partial(_strided, base, start + k, w, n) for k in range(w)
             ]
         else:
             sources = [lambda: _sequential(base)]
@@ -193,8 +203,7 @@ class _AsyncMixin(_NotPrefetchable):
             counters = [iter(range(k, 1 << 62, w)) for k in range(w)]
             # Producer k fills batches k, k+W, ... of this run; counters[k] is only
             # touched by producer k's thread.
-            befores = [lambda b, c=c: pool.fill(next(c), b) for c in counters]
-            sources = [(lambda s=s, f=f: (f(b) for b in s())) for s, f in zip(sources, befores)]
+            sources = [functools.partial(_filled, s, pool, c) for s, c in zip(sources, counters)]
             on_stop = pool.close
         self.producers = w
         pipeline = self._runner.start(sources, self.queue_size, on_stop=on_stop)

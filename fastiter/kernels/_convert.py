@@ -101,7 +101,7 @@ def gather_scaled(
     else:
         check_out(out, shape, out_dtype)
     bad = _kernels.gather_scaled_into(src, idx, out, row_len, stride, scale, thr)
-    if bad >= 0:
+    if bad >= 0 and idx is not None:  # without indices every row is in range
         raise index_error(idx, bad, src.shape[0])
     return out
 
@@ -255,7 +255,7 @@ def gather_scaled_labeled(
     thr = _check_threshold(threshold)
     idx = check_indices(indices)
     got = _kernels.gather_scaled_labeled(src, idx, labs, tuple(shape), scale, thr, f64)
-    if type(got) is not tuple:  # the kernel named the first bad index
+    if isinstance(got, int):  # the kernel named the first bad index
         raise index_error(idx, got, len(src))
     return got
 

@@ -43,7 +43,7 @@ def resolve_mode(mode: str, padding: str | None = None) -> str:
     return mode.lower()
 
 
-def _as_sequences(sequences: Any, dtype: np.dtype | None):
+def _as_sequences(sequences: Any, dtype: DTypeLike | None):
     """(ptrs, lengths, rank, features, dtype, keepalive) for a list or a (values, offsets) pair."""
     if isinstance(sequences, tuple) and len(sequences) == 2:
         return _from_pair(*sequences, dtype=dtype)
@@ -88,7 +88,7 @@ def _convert_all(seqs: list, rank: int, features: int, dtype: DTypeLike | None):
     return [np.ascontiguousarray(a, dtype=odt) for a in arrs], odt
 
 
-def _from_pair(values: Any, offsets: Any, dtype: np.dtype | None):
+def _from_pair(values: Any, offsets: Any, dtype: DTypeLike | None):
     vals = np.asarray(values)
     offs = np.asarray(offsets)
     if vals.ndim not in (1, 2):
@@ -251,6 +251,7 @@ def pad_sequences(
     src_begin = lengths - counts if truncating == "pre" else np.zeros_like(lengths)
     starts = _starts(mode, lengths, counts, steps, offsets)
     n = lengths.size
+    shape: tuple[int, ...]
     if rank == 1:
         shape = (n, steps)
     else:

@@ -43,11 +43,12 @@ def _prepare(
     allowed: tuple[np.dtype, ...],
     out: np.ndarray | None,
     row: int = 0,
-):
+) -> tuple[np.ndarray, int, int, int]:
+    """The output, and seed (an int, None, SeedSequence or Generator made the Philox
+    key), stream and start checked."""
     shp = check_shape(shape) + ((row,) if row else ())
-    seed = seed_key("seed", seed)  # an int, None, SeedSequence or Generator
-    stream = check_int("stream", stream, 0, _U64)
-    start = check_int("start", start, 0, (1 << 61) - 1)
+    key = seed_key("seed", seed)
+    first = check_int("start", start, 0, (1 << 61) - 1)
     dt = np.dtype(dtype)
     if dt not in allowed:
         raise TypeError(f"dtype must be one of {', '.join(map(str, allowed))}, got {dt}")
@@ -55,7 +56,7 @@ def _prepare(
         out = empty_output(shp, dt)
     else:
         check_out(out, shp, dt)
-    return out, seed, stream, start
+    return out, key, check_int("stream", stream, 0, _U64), first
 
 
 _DOC_COMMON = """
@@ -225,7 +226,7 @@ for _f in (
     random_one_hot,
     random_bits,
 ):
-    _f.__doc__ = _f.__doc__.replace(
+    _f.__doc__ = (_f.__doc__ or "").replace(
         "\n\n    >>>",
         "\n\n    Parameters\n    ----------"
         + _DOC_COMMON

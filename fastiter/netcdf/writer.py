@@ -319,7 +319,7 @@ def _plan_files(
 
 def plan_chunks(
     ds: xr.Dataset,
-    root: str = ".",
+    root: str | os.PathLike[str] = ".",
     prefix: str = "filename",
     chunks: Mapping[str, Any] | None = None,
     *,
@@ -522,7 +522,7 @@ def run_plan(plan: WritePlan, *, progress: bool = True, verify: bool = False) ->
 
 def save_chunks(
     ds: xr.Dataset,
-    root: str = ".",
+    root: str | os.PathLike[str] = ".",
     prefix: str = "filename",
     chunks: Mapping[str, Any] | None = None,
     *,
@@ -547,10 +547,11 @@ def save_chunks(
     ----------
     ds : xarray.Dataset
         Dask-backed (split by its chunks) or numpy-backed (pass ``chunks``).
-    root, prefix : str
+    root : str or os.PathLike
         Output folder (created if missing; a local path or a ``file://`` URL, any other
-        URL scheme is refused before anything is created) and file-name stem; see
-        :func:`chunk_paths`.
+        URL scheme is refused before anything is created).
+    prefix : str
+        File-name stem; see :func:`chunk_paths`.
     chunks : dict, optional
         ``{dim: size}`` or ``{dim: (size, ...)}`` to split by instead of the dask chunks.
         Pieces of length zero get no file (there is no data to write); a dimension of
