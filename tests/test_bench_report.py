@@ -75,6 +75,23 @@ def quick_run(tmp_path_factory):
     return out, res.stdout, json.loads((out / "results.json").read_text())
 
 
+@pytest.mark.slow
+def test_bench_quick_writes_json_and_png(quick_run):
+    """``fastiter bench --quick`` from the command line: results.json with a ratio for
+    every peer, and the chart."""
+    out, _, data = quick_run
+    groups = [r["group"] for r in data["results"]]
+    for kind in ("one_hot", "gather_scaled", "netCDF pure write"):  # kernel, iterator, writer
+        assert any(g.startswith(kind) for g in groups), groups
+    for r in data["results"]:
+        assert r["fastiter_s"] > 0 and r["gbps"] > 0
+        for peer in r["peers"].values():
+            assert peer["ratio"] > 0
+    png = (out / "results.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
+
+
+@pytest.mark.slow
 def test_quick_covers_every_workload_family(quick_run):
     _, _, data = quick_run
     groups = [r["group"] for r in data["results"]]
@@ -96,6 +113,7 @@ def test_quick_covers_every_workload_family(quick_run):
         assert sum(g.startswith(family) for g in groups) >= 1, (family, groups)
 
 
+@pytest.mark.slow
 def test_quick_text_names_every_peer_in_words(quick_run):
     _, stdout, data = quick_run
     for r in data["results"]:
@@ -106,6 +124,7 @@ def test_quick_text_names_every_peer_in_words(quick_run):
     assert "x ceiling" not in stdout and "speed-up vs" not in stdout
 
 
+@pytest.mark.slow
 def test_png_labels_match_the_json(quick_run):
     out, _, data = quick_run
     assert (out / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

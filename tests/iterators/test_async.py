@@ -330,6 +330,7 @@ class TrackedBase(DataSetIterator):
         return True
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("queue_size", [2, 4])
 def test_reuse_buffers_copies_nothing_and_bounds_live_batches(queue_size, census):
     base = TrackedBase(40)
