@@ -22,7 +22,9 @@ def test_get_include_has_the_public_header():
     assert "#include <Python.h>" not in (inc / "fastiter.h").read_text()
 
 
-@pytest.mark.parametrize("sanitize", [None, "asan"])
+# sanitizer builds are slow (5-25 s each, measured on 2 loaded cores): make test-fast
+# runs the plain builds only
+@pytest.mark.parametrize("sanitize", [None, pytest.param("asan", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("src", C_TESTS, ids=lambda p: p.stem)
 def test_c_tests(src, sanitize, tmp_path):
     exe = compile_c([str(src), *c_sources()], tmp_path / src.stem, sanitize)
@@ -36,6 +38,7 @@ def test_c_tests(src, sanitize, tmp_path):
     assert "passed" in out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("src", TSAN_TESTS, ids=lambda p: p.stem)
 def test_c_tests_tsan(src, tmp_path):
     exe = compile_c([str(src), *c_sources()], tmp_path / src.stem, "tsan")
