@@ -85,8 +85,14 @@ def ring_batches(tmp_path_factory):
     return build
 
 
-@pytest.mark.parametrize("sanitize", [None, pytest.param("asan", marks=pytest.mark.slow),
-                                      pytest.param("tsan", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "sanitize",
+    [
+        None,
+        pytest.param("asan", marks=pytest.mark.slow),
+        pytest.param("tsan", marks=pytest.mark.slow),
+    ],
+)
 def test_ring_batches_two_producers_in_order(tmp_path, reference, ring_batches, sanitize):
     exe = ring_batches(sanitize)
     out = tmp_path / "batches.bin"
