@@ -25,9 +25,20 @@ def _built(name, size):
     if (name, size) not in _BUILT:
         if size != "smoke":
             for k in [k for k in _BUILT if k[1] != "smoke"]:
-                del _BUILT[k]  # free the previous family's inputs
+                _close(_BUILT.pop(k))  # free the previous family's inputs
         _BUILT[(name, size)] = {c.key: c for c in registry.family(name).build(size)}
     return _BUILT[(name, size)]
+
+
+def _close(built):
+    for case in built.values():
+        if case.close is not None:
+            case.close()  # a cluster's processes end with their family
+
+
+def pytest_sessionfinish(session, exitstatus):
+    while _BUILT:
+        _close(_BUILT.popitem()[1])
 
 
 def pytest_generate_tests(metafunc):
@@ -35,14 +46,10 @@ def pytest_generate_tests(metafunc):
         return
     params = []
     for name in metafunc.module.FAMILIES:
-        missing = registry.family(name).missing()
-        if missing:
+        reason = registry.family(name).skip_reason()
+        if reason is not None:
             params.append(
-                pytest.param(
-                    (name, None, None),
-                    id=name,
-                    marks=pytest.mark.skip(reason=f"{', '.join(missing)} not installed"),
-                )
+                pytest.param((name, None, None), id=name, marks=pytest.mark.skip(reason=reason))
             )
             continue
         for key, case in _built(name, "smoke").items():
@@ -59,6 +66,8 @@ def run_registry(benchmark, registry_case):
     name, key, role = registry_case
 
     def run():
+        if registry.family(name).opt_in and not benchmark.disabled:
+            pytest.skip(f"{name}: opt-in (the 1 GB row): run it with `fastiter bench --large`")
         case = _built(name, "smoke" if benchmark.disabled else "full")[key]
         fn = case.roles()[role]
         if fn is None:
