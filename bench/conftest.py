@@ -10,7 +10,13 @@ size when its first test runs, and kept until the next family's.
 With ``--benchmark-disable`` (the smoke run in ``make test``) every case runs once on
 small inputs (the registry's ``smoke`` size, or the ``scale`` fixture here), so the
 smoke run stays quick.  After timing ``fastiter`` the case's ``check`` asserts on what
-it produced.
+it produced.  A family that cannot run here (a module or a C compiler missing) is
+skipped with the registry's note; an opt-in family (the 1 GB writer row) runs in the
+smoke run only, and timed through ``fastiter bench --large``.  A case's ``close`` (a
+cluster's processes) runs when its family is freed or the session ends.
+
+``fastiter bench`` interleaves a case's roles round by round; here each role is its own
+test, timed one after another, so prefer ``fastiter bench`` for ratios on a busy machine.
 """
 
 import numpy as np
