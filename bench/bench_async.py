@@ -22,10 +22,6 @@ twice the producer, and the two balanced.
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import subprocess
 import threading
 import time
 
@@ -37,7 +33,6 @@ from fastiter import AsyncDataSetIterator, DataSet, DataSetIterator, kernels
 from fastiter.bench.async_ import thread_queue as _thread_queue  # the peer fastiter bench runs
 from fastiter.iterators._indexed import IndexedBatchesMixin
 
-RING_SOURCES = ("ring.c", "ring_wait.c", "ring_thread.c")
 ROWS, COLS, BATCH, BATCHES = 200_000, 128, 4096, 24
 
 
@@ -47,62 +42,14 @@ ROWS, COLS, BATCH, BATCHES = 200_000, 128, 4096, 24
 # producer-bound scaling (pipeline.py), and Ring(65536)
 # against the unbounded queue.SimpleQueue, Ring(8) against Queue(8) (the same capacity),
 # and the consumer-bound C~2P epoch with workers=2 against workers=1, workers=2 without
-# the gate and threading+Queue(8).  Hand-off rates (items/s) are in extra_info.
-FAMILIES = ["async", "pipeline"]
+# the gate and threading+Queue(8).  Hand-off rates (items/s) are in extra_info.  The
+# C->C hand-off (fastiter/bench/handoff_c.py) compiles csrc/examples/ring_handoff.c
+# against the installed library; skipped without a C compiler.
+FAMILIES = ["async", "pipeline", "handoff_c"]
 
 
 def test_case(run_registry):
     run_registry()
-
-
-# --- C-to-C hand-off --------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def handoff_exe(tmp_path_factory):
-    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        pytest.skip("no C compiler")
-    exe = tmp_path_factory.mktemp("ring") / "ring_handoff"
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    src = os.path.join(here, "csrc", "examples", "ring_handoff.c")
-    subprocess.run(
-        [
-            cc,
-            "-std=c11",
-            "-O2",
-            "-pthread",
-            f"-I{fastiter.get_include()}",
-            src,
-            *(os.path.join(fastiter.get_source_dir(), f) for f in RING_SOURCES),
-            "-o",
-            str(exe),
-        ],
-        check=True,
-    )
-    return exe
-
-
-@pytest.mark.parametrize("mode", ["single", "bulk", "single, one vCPU"])
-def test_handoff_c(benchmark, handoff_exe, mode):
-    """Single-item hand-offs between two vCPUs of this VM are bimodal (about 15-300 M
-    items/s from run to run): each item moves the ring's index line, and sometimes a
-    slot line, from one vCPU to the other, at whatever that costs where the host has
-    placed them.  "one vCPU" runs both threads on CPU 0 (taskset), so the ring's own
-    cost shows without that transfer: they take turns in laps of the ring."""
-    benchmark.group = "handoff C->C (10M items)"
-    rates = []
-    n = "200000" if benchmark.disabled else "10000000"
-    cmd = [str(handoff_exe), n, mode.split(",")[0]]
-    if mode.endswith("one vCPU"):
-        if shutil.which("taskset") is None:
-            pytest.skip("no taskset")
-        cmd = ["taskset", "-c", "0", *cmd]
-
-    def run():
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-        rates.append(float(re.search(r"([\d.]+) M items/s", out).group(1)) * 1e6)
-
-    benchmark.pedantic(run, rounds=3, iterations=1)
-    benchmark.extra_info["items_per_s"] = max(rates)
 
 
 # --- overlap and scaling: a gather producer, a GIL-releasing numpy consumer -------------------

@@ -10,7 +10,13 @@ size when its first test runs, and kept until the next family's.
 With ``--benchmark-disable`` (the smoke run in ``make test``) every case runs once on
 small inputs (the registry's ``smoke`` size, or the ``scale`` fixture here), so the
 smoke run stays quick.  After timing ``fastiter`` the case's ``check`` asserts on what
-it produced.
+it produced.  A family that cannot run here (a module or a C compiler missing) is
+skipped with the registry's note; an opt-in family (the 1 GB writer row) runs in the
+smoke run only, and timed through ``fastiter bench --large``.  A case's ``close`` (a
+cluster's processes) runs when its family is freed or the session ends.
+
+``fastiter bench`` interleaves a case's roles round by round; here each role is its own
+test, timed one after another, so prefer ``fastiter bench`` for ratios on a busy machine.
 """
 
 import numpy as np
@@ -25,9 +31,20 @@ def _built(name, size):
     if (name, size) not in _BUILT:
         if size != "smoke":
             for k in [k for k in _BUILT if k[1] != "smoke"]:
-                del _BUILT[k]  # free the previous family's inputs
+                _close(_BUILT.pop(k))  # free the previous family's inputs
         _BUILT[(name, size)] = {c.key: c for c in registry.family(name).build(size)}
     return _BUILT[(name, size)]
+
+
+def _close(built):
+    for case in built.values():
+        if case.close is not None:
+            case.close()  # a cluster's processes end with their family
+
+
+def pytest_sessionfinish(session, exitstatus):
+    while _BUILT:
+        _close(_BUILT.popitem()[1])
 
 
 def pytest_generate_tests(metafunc):
@@ -35,14 +52,10 @@ def pytest_generate_tests(metafunc):
         return
     params = []
     for name in metafunc.module.FAMILIES:
-        missing = registry.family(name).missing()
-        if missing:
+        reason = registry.family(name).skip_reason()
+        if reason is not None:
             params.append(
-                pytest.param(
-                    (name, None, None),
-                    id=name,
-                    marks=pytest.mark.skip(reason=f"{', '.join(missing)} not installed"),
-                )
+                pytest.param((name, None, None), id=name, marks=pytest.mark.skip(reason=reason))
             )
             continue
         for key, case in _built(name, "smoke").items():
@@ -59,6 +72,8 @@ def run_registry(benchmark, registry_case):
     name, key, role = registry_case
 
     def run():
+        if registry.family(name).opt_in and not benchmark.disabled:
+            pytest.skip(f"{name}: opt-in (the 1 GB row): run it with `fastiter bench --large`")
         case = _built(name, "smoke" if benchmark.disabled else "full")[key]
         fn = case.roles()[role]
         if fn is None:

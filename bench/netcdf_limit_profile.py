@@ -1,8 +1,9 @@
 """Where the writer's time over the pipeline limit goes (issue 19 item 1): timing spans.
 
-Runs ``save_chunks`` (``parallel='processes'``, default xxh3 integrity record) on the
-rasm-like case with the compute of bench/netcdf_limit.py, after a warm-up run, and
-splits the wall time into:
+A profile, not a case: it runs ``save_chunks`` (``parallel='processes'``, default xxh3
+integrity record) on the registry's compute-included case (``compute_case`` in
+fastiter/bench/netcdf_write.py, whose ratios ``fastiter bench`` gives), after a warm-up
+run, and splits the wall time into:
 
 - parent: ``plan_chunks`` (slicing, encoding every piece, graph optimisation, source
   fingerprint) and its top functions by cProfile; ``run_plan`` until the first child
@@ -13,7 +14,8 @@ splits the wall time into:
   digests, the hashing of files written by the library (``file_regions``), and the
   minor page faults of the children (``getrusage``), per file summed over children.
 
-Then the compute alone with dask threads and the page-cache write, same round::
+Then the registry case's own limit parts (compute alone with dask threads, page-cache
+write of the same bytes), same run::
 
     flock /tmp/fastiter-bench.lock python bench/netcdf_limit_profile.py 480
 """
@@ -34,10 +36,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
-sys.path.insert(0, os.path.dirname(__file__))
-from netcdf_limit import CHUNK, lazy
+from fastiter.bench.netcdf_write import CHUNK, compute_case
+from fastiter.bench.netcdf_write import _lazy as lazy
 
 SPANS: dict[str, float] = defaultdict(float)
 
@@ -87,7 +87,8 @@ def instrument(log: str) -> None:
 
 
 def main(months: int) -> None:
-    from fastiter.netcdf import make_rasm, plan_chunks, run_plan, save_chunks, split_by_chunks
+    from fastiter.bench.core import interleaved_times
+    from fastiter.netcdf import make_rasm, plan_chunks, run_plan, save_chunks
 
     source = make_rasm(n_time=months, ny=205, nx=275, seed=2026)
     chunked = source.chunk({"time": CHUNK})
@@ -128,21 +129,11 @@ def main(months: int) -> None:
                 if "faults" not in k
                 else f"  {k}: {int(v)} ({int(v) * 4096 / 1e6:.0f} MB of 4 KiB pages)"
             )
-        t3 = time.perf_counter()
-        computed = lazy(chunked).compute()
-        t4 = time.perf_counter()
-        arrays = [
-            np.ascontiguousarray(p.Tair.values) for p in split_by_chunks(computed, {"time": CHUNK})
-        ]
-        os.makedirs(f"{root}/raw")
-        t5 = time.perf_counter()
-        for i, a in enumerate(arrays):
-            with open(f"{root}/raw/p{i}.bin", "wb") as f:
-                f.write(memoryview(a).cast("B"))
-        t6 = time.perf_counter()
+        case = compute_case((months, 205, 275), root, "profile")
+        parts = interleaved_times(case.ceilings(), 3, 0.0, setup=case.setup)
         print(
-            f"same run: compute alone (dask threads) {t4 - t3:.3f} s, "
-            f"page-cache write {t6 - t5:.3f} s"
+            "same run, the registry case's limit parts (best of 3): "
+            + ", ".join(f"{k} {v:.3f} s" for k, v in parts.items())
         )
     finally:
         shutil.rmtree(root, ignore_errors=True)

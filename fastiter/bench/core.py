@@ -25,6 +25,8 @@ require_extra("bench", "fastiter.bench", ["matplotlib"])
 __all__ = [
     "Case",
     "best_time",
+    "interleaved_times",
+    "round_order",
     "run_case",
     "run_cases",
     "write_report",
@@ -51,7 +53,8 @@ class Case:
     timed call (a fresh output folder); such cases, and those with ``rounds`` set, time
     single calls, best of ``rounds``.  ``items`` makes the reports give a rate (items/s).
     ``check`` asserts on what fastiter produced (run once after the timings by the
-    pytest runner, bench/).  ``key`` names the case the same at every size.
+    pytest runner, bench/).  ``key`` names the case the same at every size.  ``close``
+    releases what the case holds (a cluster's processes) once it has been timed.
     """
 
     group: str
@@ -67,6 +70,7 @@ class Case:
     items: int | None = None
     check: Callable[[], Any] | None = None
     summary: Callable[[dict[str, Any]], str] | None = None  # a derived figure, from the row
+    close: Callable[[], Any] | None = None  # frees what the case holds (a cluster), once timed
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -242,26 +246,99 @@ def run_cases(
     return rows
 
 
-def run_case(case: Case, repeat: int = 5, min_time: float = 0.05) -> dict[str, Any]:
+def run_case(
+    case: Case,
+    repeat: int = 5,
+    min_time: float = 0.05,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, Any]:
     """Time one case's fastiter callable, its ceiling(s) and its peers (fastiter's pool
-    set to ``case.threads`` meanwhile); the row of :func:`run_cases`."""
+    set to ``case.threads`` meanwhile); the row of :func:`run_cases`.
+
+    The roles are interleaved round by round (:func:`interleaved_times`), so a change of
+    the shared machine's load hits fastiter and its peers alike.  ``clock`` is the
+    timer (a fake one in the tests)."""
     from fastiter import kernels
 
     old_threads = kernels.get_num_threads()
     if case.threads is not None:
         kernels.set_num_threads(case.threads)
     try:
-        return _run_case(case, repeat, min_time)
+        return _run_case(case, repeat, min_time, clock)
     finally:
         kernels.set_num_threads(old_threads)
+        if case.close is not None:
+            case.close()
 
 
-def _time(case: Case, fn: Callable[[], Any], repeat: int, min_time: float) -> float:
-    return best_time(fn, case.rounds or repeat, 0.0 if case.rounds else min_time, setup=case.setup)
+def round_order(roles: list[str], r: int) -> list[str]:
+    """The order the roles run in round ``r``: as listed on even rounds, reversed on odd
+    ones, so no role always runs first (after an idle core) or last.
+
+    >>> round_order(["fastiter", "ceiling", "numpy"], 0), round_order(["fastiter", "numpy"], 1)
+    (['fastiter', 'ceiling', 'numpy'], ['numpy', 'fastiter'])
+    """
+    return list(roles) if r % 2 == 0 else list(reversed(roles))
 
 
-def _run_case(case: Case, repeat: int, min_time: float) -> dict[str, Any]:
-    t_fi = _time(case, case.fastiter, repeat, min_time)
+def interleaved_times(
+    roles: dict[str, Callable[[], Any]],
+    rounds: int,
+    min_time: float,
+    setup: Callable[[], Any] | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, float]:
+    """Best seconds per call of every role, the roles taking turns round by round.
+
+    Every role is warmed once (page faults, JIT, caches), then each round times every
+    role once, in :func:`round_order`: one call after ``setup()`` (untimed) when there is
+    a setup, else calls in a loop for at least ``min_time``.  Timing fastiter's rounds
+    first and the peers' afterwards would let a change of load in between bias the
+    ratios; interleaved, it hits every role alike."""
+    for fn in roles.values():
+        if setup is not None:
+            setup()
+        fn()
+    best = dict.fromkeys(roles, float("inf"))
+    for r in range(rounds):
+        for name in round_order(list(roles), r):
+            best[name] = min(best[name], _one_round(roles[name], min_time, setup, clock))
+    return best
+
+
+def _one_round(
+    fn: Callable[[], Any],
+    min_time: float,
+    setup: Callable[[], Any] | None,
+    clock: Callable[[], float],
+) -> float:
+    if setup is not None:
+        setup()
+        t0 = clock()
+        fn()
+        return clock() - t0
+    n, t0 = 0, clock()
+    while True:
+        fn()
+        n += 1
+        dt = clock() - t0
+        if dt >= min_time:
+            return dt / n
+
+
+def _run_case(
+    case: Case, repeat: int, min_time: float, clock: Callable[[], float]
+) -> dict[str, Any]:
+    ceilings = case.ceilings()
+    live = {k: fn for k, fn in case.peers.items() if fn is not None}
+    times = interleaved_times(
+        {"fastiter": case.fastiter, **ceilings, **live},
+        case.rounds or repeat,
+        0.0 if case.rounds else min_time,
+        setup=case.setup,
+        clock=clock,
+    )
+    t_fi = times["fastiter"]
     row: dict[str, Any] = {
         "group": case.group,
         "key": case.key,
@@ -272,7 +349,7 @@ def _run_case(case: Case, repeat: int, min_time: float) -> dict[str, Any]:
     }
     if case.items:
         row["items"] = case.items
-    parts = {name: _time(case, fn, repeat, min_time) for name, fn in case.ceilings().items()}
+    parts = {name: times[name] for name in ceilings}
     if parts:
         row["ceiling_s"] = max(parts.values())
         row["x_ceiling"] = t_fi / row["ceiling_s"]
@@ -282,8 +359,7 @@ def _run_case(case: Case, repeat: int, min_time: float) -> dict[str, Any]:
         if fn is None:
             row["notes"].append(f"{name}: skipped (not installed)")
             continue
-        t_p = _time(case, fn, repeat, min_time)
-        row["peers"][name] = {"seconds": t_p, "ratio": t_p / t_fi}
+        row["peers"][name] = {"seconds": times[name], "ratio": times[name] / t_fi}
     if case.summary is not None:
         row["summary"] = case.summary(row)
     return row
@@ -358,12 +434,15 @@ def markdown_table(rows: list[dict[str, Any]], meta: dict[str, Any] | None = Non
         f"Measured with `fastiter bench --markdown` on {meta['date']}: {meta['cpu']}, "
         f"{meta['cores']} cores, {meta['memory_gib']} GiB, {libs}; "
         f"1-minute load average {load:.2f} when it started. "
-        f"Best of 5 rounds (netCDF: best of 3), every peer in the same run. "
+        f"Best of 5 rounds (netCDF: best of 3), every peer in the same run, the roles "
+        f"taking turns round by round. "
         f"Speed-up = peer time / fastiter time.",
         "",
         "| workload | fastiter | peers and ceiling (same run) | speed-up |",
         "|---|---|---|---|",
     ]
+    if meta.get("skipped"):
+        lines[0] += " Not in this run: " + "; ".join(meta["skipped"]) + "."
     for r in rows:
         fig = _fastiter_figure(r)
         if r.get("summary"):

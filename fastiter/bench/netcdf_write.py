@@ -29,6 +29,7 @@ __all__ = ["cases", "ROUNDS"]
 
 ROUNDS = 3
 CHUNK = 12
+WORKERS = 2
 ZLIB1 = {"zlib": True, "complevel": 1, "shuffle": True}
 
 
@@ -40,9 +41,10 @@ def _months(size: str, full: int, quick: int = 36) -> tuple[int, int, int]:
     """(months, ny, nx): the rasm grid, or a tiny one for the smoke run."""
     from fastiter import _env
 
+    months = _env.get("FASTITER_BENCH_NETCDF_MONTHS")
     scale = _env.get("FASTITER_BENCH_NETCDF_SCALE")
-    if size == "full" and scale:
-        return 36 * scale, 205, 275
+    if size == "full" and (months or scale):
+        return months or 36 * scale, 205, 275
     return pick(size, (full, 205, 275), (quick, 205, 275), (24, 20, 30))
 
 
@@ -75,6 +77,45 @@ def _check(ds: Any, folder: str) -> None:
         np.testing.assert_array_equal(back["Tair"].values, ds["Tair"].values)
 
 
+def _write_variants(ds: Any, out: _Folder) -> dict[str, Any]:
+    """fastiter's own variants of the pure write: without the integrity record, with the
+    other record algorithms (xxh3, the default, is the case itself), with fsync."""
+    from fastiter.netcdf import save_chunks
+
+    def write(**kw: Any) -> Any:
+        return lambda: save_chunks(
+            ds, out.path, chunks={"time": CHUNK}, workers=WORKERS, progress=False, **kw
+        )
+
+    return {
+        "fastiter, no integrity record": write(checksum=None),
+        "fastiter, crc32 record": write(checksum="crc32"),
+        "fastiter, sha256 record": write(checksum="sha256"),
+        "fastiter, fsync, no record": write(checksum=None, fsync=True),
+    }
+
+
+_PIECES: list[Any] = []
+
+
+def _npy_one(i: int, path: str) -> int:
+    np.save(path, np.asarray(_PIECES[i]["Tair"].values))
+    return i
+
+
+def _npy_pool(pieces: list[Any], folder: str) -> None:
+    """The raw ``.npy`` write by as many forked processes as fastiter's, which inherit
+    the pieces as fastiter's children do."""
+    import concurrent.futures as cf
+    import multiprocessing
+
+    _PIECES[:] = pieces
+    ctx = multiprocessing.get_context("fork")
+    with cf.ProcessPoolExecutor(WORKERS, mp_context=ctx) as ex:
+        paths = [os.path.join(folder, f"p{i}.npy") for i in range(len(pieces))]
+        list(ex.map(_npy_one, range(len(pieces)), paths))
+
+
 def _pure_write(size: str, root: str) -> Case:
     import xarray as xr
 
@@ -95,7 +136,9 @@ def _pure_write(size: str, root: str) -> Case:
         {
             "xr.save_mfdataset": lambda: xr.save_mfdataset(
                 pieces, chunk_paths(pieces, root=out.path)
-            )
+            ),
+            **_write_variants(ds, out),
+            "raw .npy by 2 processes": lambda: _npy_pool(pieces, out.path),
         },
         ds.nbytes,
         ceiling={"raw .npy write": raw_npy},
@@ -107,12 +150,21 @@ def _pure_write(size: str, root: str) -> Case:
 
 
 def _compute(size: str, root: str, full_months: int, key: str, quick_months: int = 36) -> Case:
+    return compute_case(_months(size, full_months, quick_months), root, key)
+
+
+def compute_case(shape: tuple[int, int, int], root: str, key: str) -> Case:
+    """The writer, compute included, on ``shape`` = (months, ny, nx) of the rasm-like data
+    (issue 19 item 1): ``parallel='auto'`` with the integrity record against each runner
+    forced, without the record, xarray's ways and one ``to_netcdf``; limit max(compute
+    alone with dask threads, page-cache write of the same bytes).  Outputs go under
+    ``root`` (bench/netcdf_limit_profile.py reuses the case's limit parts)."""
     import dask
     import xarray as xr
 
     from fastiter.netcdf import chunk_paths, make_rasm, save_chunks, split_by_chunks
 
-    n, ny, nx = _months(size, full_months, quick_months)
+    n, ny, nx = shape
     source = make_rasm(n_time=n, ny=ny, nx=nx, seed=2026)
     chunked = source.chunk({"time": CHUNK})  # hashing and copying: untimed preparation
     out = _Folder(root, key.replace(" ", "_"))
@@ -128,10 +180,18 @@ def _compute(size: str, root: str, full_months: int, key: str, quick_months: int
         for i, a in enumerate(arrays):
             np.save(os.path.join(out.path, f"raw_{i}.npy"), a)
 
+    def fastiter(**kw: Any) -> Any:
+        return lambda: save_chunks(_lazy(chunked), out.path, progress=False, **kw)
+
     return Case(
         f"netCDF compute included {source.nbytes / 1e6:.0f} MB ({len(arrays)} files)",
-        lambda: save_chunks(_lazy(chunked), out.path, progress=False),
+        fastiter(),
         {
+            **{
+                f"fastiter parallel={r!r}": fastiter(parallel=r, workers=WORKERS)
+                for r in ("processes", "threads", "serial")
+            },
+            "fastiter, no integrity record": fastiter(checksum=None, workers=WORKERS),
             "xr.save_mfdataset": lambda: xr.save_mfdataset(*split()),
             "compute=False + dask.compute": lambda: dask.compute(
                 xr.save_mfdataset(*split(), compute=False)
@@ -150,7 +210,7 @@ def _compute(size: str, root: str, full_months: int, key: str, quick_months: int
         key=key,
         notes=[
             "limit = max(compute alone with dask threads, page-cache write of "
-            "the same bytes) (issue 19); integrity record on"
+            "the same bytes) (issue 19); integrity record on; parallel='auto' unless named"
         ],
     )
 
@@ -194,4 +254,103 @@ def cases(size: str = "full") -> list[Case]:
         _compute(size, root, 36, "netcdf compute 16MB"),
         _compute(size, root, 480, "netcdf compute 216MB", 72),
         _zlib(size, root),
+    ]
+
+
+def large_cases(size: str = "full") -> list[Case]:
+    """The opt-in 1 GB row (``fastiter bench --large``): compute included at 2220 months,
+    the size of issue 19's 1 GB figures, with the same peers, runners and limit.
+
+    >>> [c.key for c in large_cases("smoke")]
+    ['netcdf compute 1GB']
+    """
+    root = tempfile.mkdtemp(prefix="fastiter-bench-")
+    atexit.register(shutil.rmtree, root, True)
+    return [
+        compute_case(
+            pick(size, (2220, 205, 275), (480, 205, 275), (24, 20, 30)), root, "netcdf compute 1GB"
+        )
+    ]
+
+
+class _Cluster:
+    """A ``LocalCluster(2 workers x 1 thread)`` started on first use, closed with the case.
+
+    Its client is not made the default scheduler (``set_as_default=False``): dask work
+    of the other cases keeps dask's threads."""
+
+    def __init__(self) -> None:
+        self.cluster: Any = None
+        self.client: Any = None
+
+    def get(self) -> Any:
+        if self.client is None:
+            import distributed
+
+            self.cluster = distributed.LocalCluster(
+                n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=":0"
+            )
+            self.client = distributed.Client(self.cluster, set_as_default=False)
+        return self.client
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.cluster.close()
+            self.client = self.cluster = None
+
+
+def cluster_cases(size: str = "full") -> list[Case]:
+    """fastiter on a ``LocalCluster(2x1)`` against ``xr.save_mfdataset`` on the same
+    cluster; the data is generated lazily, so the workers produce their own pieces.  The
+    cluster starts untimed at the first setup, and every role is warmed once first, so
+    the workers' first imports are not timed.
+
+    >>> [c.key for c in cluster_cases("smoke")]
+    ['netcdf cluster']
+    """
+    import xarray as xr
+
+    from fastiter.netcdf import chunk_paths, make_rasm, save_chunks, split_by_chunks
+
+    n, ny, nx = _months(size, 480)
+    root = tempfile.mkdtemp(prefix="fastiter-bench-")
+    atexit.register(shutil.rmtree, root, True)
+    out = _Folder(root, "cluster")
+    cluster = _Cluster()
+    atexit.register(cluster.close)
+
+    def generated() -> Any:
+        return _lazy(make_rasm(n_time=n, ny=ny, nx=nx, seed=2026, chunks={"time": CHUNK}))
+
+    def setup() -> None:
+        cluster.get()
+        out.fresh()
+
+    def mfdataset() -> None:
+        with cluster.get().as_current():  # xarray picks its file locks for the scheduler
+            pieces = list(split_by_chunks(generated(), {"time": CHUNK}))
+            xr.save_mfdataset(pieces, chunk_paths(pieces, root=out.path))
+
+    def fastiter() -> None:
+        client = cluster.get()
+        # current for this call only: the writer's as_completed() looks up the current
+        # client, and fails with "No clients found" on one that is not the default
+        with client.as_current():
+            save_chunks(generated(), out.path, parallel=client, progress=False)
+
+    nbytes = int(generated().nbytes)
+    return [
+        Case(
+            f"netCDF on LocalCluster(2x1), compute included {nbytes / 1e6:.0f} MB "
+            f"({-(-n // CHUNK)} files)",
+            fastiter,
+            {"xr.save_mfdataset on the cluster": mfdataset},
+            nbytes,
+            setup=setup,
+            rounds=ROUNDS,
+            key="netcdf cluster",
+            close=cluster.close,
+            notes=["integrity record on; the client is passed, not made the default"],
+        )
     ]

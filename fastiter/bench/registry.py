@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from fastiter.bench.core import Case, optional
 
-__all__ = ["Family", "FAMILIES", "family", "cases"]
+__all__ = ["Family", "FAMILIES", "family", "cases", "selected"]
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,20 @@ class Family:
     name: str
     build: Callable[[str], list[Case]]
     needs: tuple[str, ...] = ()  # modules without which the family is skipped
+    extra: str = ""  # the pip extra that brings them, named in the skip note
+    requires: Callable[[], str | None] | None = None  # why it cannot run here, or None
+    opt_in: bool = False  # not in the default run: ``--large`` or ``--only NAME``
 
     def missing(self) -> list[str]:
         return [m for m in self.needs if optional(m) is None]
+
+    def skip_reason(self) -> str | None:
+        """Why this family is skipped on this machine (a note for the report), or None."""
+        missing = self.missing()
+        if missing:
+            hint = f" (pip install 'fastiter[{self.extra}]')" if self.extra else ""
+            return f"{', '.join(missing)} not installed{hint}"
+        return self.requires() if self.requires is not None else None
 
 
 def _kernels(name: str) -> Callable[[str], list[Case]]:
@@ -37,13 +48,19 @@ def _kernels(name: str) -> Callable[[str], list[Case]]:
     return build
 
 
-def _module(name: str) -> Callable[[str], list[Case]]:
+def _module(name: str, function: str = "cases") -> Callable[[str], list[Case]]:
     def build(size: str) -> list[Case]:
         import importlib
 
-        return importlib.import_module(f"fastiter.bench.{name}").cases(size)
+        return getattr(importlib.import_module(f"fastiter.bench.{name}"), function)(size)
 
     return build
+
+
+def _c_handoff_missing() -> str | None:
+    from fastiter.bench import handoff_c
+
+    return handoff_c.missing()
 
 
 FAMILIES = [
@@ -59,6 +76,19 @@ FAMILIES = [
     Family("mnist", _module("datasets")),
     Family("netcdf_write", _module("netcdf_write"), needs=("xarray", "dask", "netCDF4")),
     Family("netcdf_read", _module("netcdf_read"), needs=("xarray", "h5py", "netCDF4")),
+    Family("handoff_c", _module("handoff_c"), requires=_c_handoff_missing),
+    Family(
+        "netcdf_cluster",
+        _module("netcdf_write", "cluster_cases"),
+        needs=("xarray", "dask", "netCDF4", "distributed"),
+        extra="distributed",
+    ),
+    Family(
+        "netcdf_large",
+        _module("netcdf_write", "large_cases"),
+        needs=("xarray", "dask", "netCDF4"),
+        opt_in=True,
+    ),
 ]
 
 
@@ -70,16 +100,36 @@ def family(name: str) -> Family:
     raise ValueError(f"family={name!r}: expected one of {[f.name for f in FAMILIES]}")
 
 
-def cases(
-    size: str = "full", only: list[str] | None = None, echo: Callable[[str], None] | None = None
-) -> Iterator[Case]:
-    """Every case of every family (or of the ``only`` ones), built family by family.
+def selected(only: list[str] | None = None, large: bool = False) -> list[Family]:
+    """The families a run covers: the ``only`` ones, else every family that is not
+    opt-in, plus the opt-in ones (the 1 GB writer row) with ``large``.
 
-    A family whose modules are missing is skipped, said through ``echo``."""
-    for f in FAMILIES if only is None else [family(n) for n in only]:
-        missing = f.missing()
-        if missing:
+    >>> [f.name for f in selected(large=True)][-1], "netcdf_large" in [f.name for f in selected()]
+    ('netcdf_large', False)
+    """
+    if only is not None:
+        return [family(n) for n in only]
+    return [f for f in FAMILIES if large or not f.opt_in]
+
+
+def cases(
+    size: str = "full",
+    only: list[str] | None = None,
+    echo: Callable[[str], None] | None = None,
+    large: bool = False,
+    skipped: list[str] | None = None,
+) -> Iterator[Case]:
+    """Every case of the :func:`selected` families, built family by family.
+
+    A family that cannot run here (a module or a compiler missing) is skipped: the note
+    goes through ``echo`` and is appended to ``skipped``."""
+    for f in selected(only, large):
+        reason = f.skip_reason()
+        if reason is not None:
+            note = f"{f.name}: skipped, {reason}"
             if echo is not None:
-                echo(f"{f.name}: skipped ({', '.join(missing)} not installed)")
+                echo(note)
+            if skipped is not None:
+                skipped.append(note)
             continue
         yield from f.build(size)
