@@ -328,7 +328,7 @@ def run_distributed(
     call = uuid.uuid4().hex[:12]
     packer = _JobPacker(client, call)
     pending: dict[Any, FileJob] = {}
-    ac = as_completed()
+    ac = as_completed(loop=client.loop)  # without a loop it asks for a default client
 
     def submit(batch: list[tuple[FileJob, bytes, tuple[str, ...]]], attempt: str = "") -> None:
         if not batch:

@@ -157,7 +157,8 @@ def _choose_runner(
     engine: str,
     files: int,
 ) -> Any:
-    """The local runner that bench/netcdf_limit.py measured fastest for this work.
+    """The local runner measured fastest for this work (the per-runner roles of
+    ``fastiter bench --only netcdf_write``).
 
     On 2 cores, rasm-like case with compute, integrity record on (min of 3, 2026-12-03):
     one file: serial 33 ms, threads 46, processes 112 (no pool to start).  Uncompressed

@@ -190,3 +190,18 @@ def test_auto_uses_the_active_client_for_save_chunks_and_save_mfdataset(
     pieces = list(split_by_chunks(ds))
     save_mfdataset(pieces, [str(tmp_path / f"m{i}.nc") for i in range(len(pieces))])
     assert used == [client]
+
+
+def test_a_client_that_is_not_the_default_is_the_one_written_on(tmp_path):
+    """A user with a client that is not the default passes it; the writer must not look
+    for a default client (distributed's as_completed() without a client does)."""
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as mine,
+    ):
+        ds = _expr(make_rasm(n_time=24, ny=10, nx=12, chunks={"time": 12}))
+        paths = save_chunks(ds, str(tmp_path), parallel=mine, progress=False)
+        assert len(paths) == 2
+        xr.testing.assert_identical(_reopen(paths), ds.compute())

@@ -336,7 +336,7 @@ def test_auto_runs_processes_without_a_client_and_says_which_ran(tmp_path):
     res = save_chunks(lazy, str(tmp_path / "a"), progress=False, workers=2, compression=1)
     assert res.runner == "processes" and len(res.written) == 2 and res.nbytes > 0
     # uncompressed: the writes are copies into a reused layout, numpy's compute releases
-    # the GIL, and threads were measured faster at every size (bench/netcdf_limit.py)
+    # the GIL, and threads were measured faster at every size (fastiter bench --only netcdf_write)
     assert save_chunks(lazy, str(tmp_path / "t"), progress=False, workers=2).runner == "threads"
     res = save_chunks(
         lazy.compute(), str(tmp_path / "b"), chunks={"time": 12}, progress=False, workers=2

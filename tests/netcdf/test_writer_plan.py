@@ -96,7 +96,8 @@ def test_run_plan_refuses_what_is_not_a_plan():
         run_plan({"paths": []})
 
 
-# parallel='auto' picks the runner that bench/netcdf_limit.py measured fastest (issue 19)
+# parallel='auto' picks the runner measured fastest (the per-runner roles of
+# `fastiter bench --only netcdf_write`, issue 19)
 def test_auto_writes_a_single_file_in_this_process(tmp_path):
     ds = make_rasm(ny=4, nx=5, chunks={"time": 36})
     assert plan_chunks(ds, str(tmp_path)).runner == "serial"
