@@ -18,11 +18,13 @@ cleared by the writer.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
 import signal
 import struct
+import threading
 import traceback
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -125,8 +127,35 @@ def _send(fd: int, msg: dict[str, Any]) -> None:
         data = data[os.write(fd, data) :]
 
 
-def _fork_children(jobs: Sequence[FileJob], n: int, pipe: _TaskPipe) -> dict[int, int]:
-    """Fork ``n`` children; returns {report fd: pid}.
+@contextlib.contextmanager
+def _ctrl_c_after_the_forks() -> Iterator[None]:
+    """Hold a Ctrl-C that arrives during the forks and raise it once they are done.
+
+    Python runs at-fork callbacks in the parent (logging releases its lock there); a
+    KeyboardInterrupt raised inside one is printed as "Exception ignored" and dropped, so
+    the user's Ctrl-C would be lost.  Here the signal is only noted, then handed to the
+    handler that was installed before.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers live in the main thread; nothing to hold here
+        return
+    pressed: list[Any] = []
+    previous = signal.signal(signal.SIGINT, lambda _sig, frame: pressed.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if pressed and callable(previous):
+            previous(signal.SIGINT, pressed[0])  # Python's default raises KeyboardInterrupt
+        elif pressed and previous == signal.SIG_DFL:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def _fork_children(
+    jobs: Sequence[FileJob], n: int, pipe: _TaskPipe, children: dict[int, int]
+) -> None:
+    """Fork ``n`` children into ``children`` ({report fd: pid}), filled as they start, so
+    that the caller reaps every one even when a Ctrl-C ends the forking.
 
     The writing libraries are imported first so children inherit them, and the fork
     happens while the library locks are held, so no parent thread is inside HDF5.
@@ -140,8 +169,7 @@ def _fork_children(jobs: Sequence[FileJob], n: int, pipe: _TaskPipe) -> dict[int
     from fastiter.netcdf._xarray_private import HDF5_LOCK as XR_HDF5
     from fastiter.netcdf._xarray_private import NETCDFC_LOCK as XR_NETCDFC
 
-    children: dict[int, int] = {}
-    with XR_HDF5, XR_NETCDFC, HDF5_LOCK, warnings.catch_warnings():
+    with _ctrl_c_after_the_forks(), XR_HDF5, XR_NETCDFC, HDF5_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
         for _ in range(n):
             r, w = os.pipe()
@@ -155,7 +183,6 @@ def _fork_children(jobs: Sequence[FileJob], n: int, pipe: _TaskPipe) -> dict[int
                 _child(jobs, pipe.r, w)
             os.close(w)
             children[r] = pid
-    return children
 
 
 class _TaskPipe:
@@ -213,10 +240,11 @@ def run_forked(
     pipe = _TaskPipe(len(jobs))
     children: dict[int, int] = {}
     try:
-        children = _fork_children(jobs, max(1, min(n, len(jobs))), pipe)
+        _fork_children(jobs, max(1, min(n, len(jobs))), pipe, children)
         last_children[:] = list(children.values())
         yield from _collect(jobs, children, pipe, died)
     finally:
+        last_children[:] = list(children.values())
         pipe.close()
         _reap(children)
 

@@ -35,6 +35,47 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
+FORK_SCRIPT = textwrap.dedent("""
+    import json, os, signal, sys, time
+    from fastiter.netcdf import forkpool, make_rasm, save_chunks
+    sent = []
+
+    def ctrl_c_during_the_fork():  # Python code after the fork, as logging's lock release
+        if not sent:
+            sent.append(1)
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the handler runs here, inside the at-fork callback
+
+    os.register_at_fork(after_in_parent=ctrl_c_during_the_fork)
+    ds = make_rasm(n_time=48, ny=8, nx=9, chunks={"time": 12})
+    try:
+        save_chunks(ds, sys.argv[1], parallel="processes", workers=2, progress=False)
+        print(json.dumps({"interrupted": False}))
+    except KeyboardInterrupt:
+        try:
+            os.waitpid(-1, os.WNOHANG)  # a child not reaped, running or not
+            left = True
+        except ChildProcessError:
+            left = False
+        print(json.dumps({"interrupted": True, "children_left": left,
+                          "forked": len(forkpool.last_children)}))
+""")
+
+
+def test_ctrl_c_while_forking_is_not_lost(tmp_path):
+    """A Ctrl-C that lands while the parent runs Python's at-fork callbacks (logging
+    releases its lock there) used to be printed as "Exception ignored" and dropped: the
+    run went on as if nothing was pressed (and with a stalled file, forever)."""
+    out = tmp_path / "out"
+    res = subprocess.run(
+        [sys.executable, "-c", FORK_SCRIPT, str(out)], capture_output=True, text=True, timeout=120
+    )
+    report = json.loads(res.stdout.strip().splitlines()[-1])
+    assert report == {"interrupted": True, "children_left": False, "forked": 2}, res.stderr
+    assert "Exception ignored" not in res.stderr, res.stderr
+    assert not [n for n in os.listdir(out) if TEMP_MARK in n]
+
+
 def test_ctrl_c_leaves_no_temporary_no_partial_file_and_no_child(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen(
