@@ -70,6 +70,10 @@ static void oh_write_range(void *ctx, int64_t begin, int64_t end)
     j->write(j, begin, end);
 }
 
+#define OH_CHECK_SERIAL ((int64_t)1 << 21)
+static int64_t oh_check_simd_i64(const void *labels, int64_t begin, int64_t end,
+                                 int64_t num_classes);
+
 static int one_hot_run(oh_job *j, int64_t outer, size_t out_size, int64_t *bad_index)
 {
     int64_t n, cells;
@@ -82,7 +86,10 @@ static int one_hot_run(oh_job *j, int64_t outer, size_t out_size, int64_t *bad_i
         return FI_EINVAL;
     if (n == 0) return FI_OK;
     atomic_init(&j->first_bad, INT64_MAX);
-    fi_parallel_for(n, 1 << 15, oh_check_range, j);
+    /* The SIMD check reads 1M int64 labels in about 0.1 ms, less than waking the pool
+     * costs on a loaded machine, so below OH_CHECK_SERIAL labels it runs on the caller. */
+    fi_parallel_for(n, j->check == oh_check_simd_i64 ? OH_CHECK_SERIAL : 1 << 15,
+                    oh_check_range, j);
     long long bad = atomic_load(&j->first_bad);
     if (bad != INT64_MAX) {
         if (bad_index) *bad_index = bad;
