@@ -89,6 +89,22 @@ static void test_one_hot_i64_bad_label_at_every_position(void)
             CHECK(bad == pos);
             for (int i = 0; i < NL * NC; i++) CHECK(out[i] == -2.0f);
         }
+    {   /* past the serial threshold the check runs on the pool, chunk by chunk */
+        enum { BIG = 3000000 };
+        int64_t *big = malloc(sizeof(int64_t) * BIG);
+        uint8_t *o8 = malloc((size_t)BIG * 4);
+        int64_t bad = -7;
+        CHECK(big != NULL && o8 != NULL);
+        for (int i = 0; i < BIG; i++) big[i] = i % 4;
+        big[2500003] = 4;
+        big[2900000] = -1;
+        memset(o8, 0x5A, (size_t)BIG * 4);
+        CHECK(fi_one_hot(big, FI_INT64, BIG, 1, 4, o8, FI_UINT8, &bad) == FI_ERANGE);
+        CHECK(bad == 2500003);
+        for (size_t i = 0; i < (size_t)BIG * 4; i += 4093) CHECK(o8[i] == 0x5A);
+        free(big);
+        free(o8);
+    }
     for (int i = 0; i < NL; i++) labels[i] = NC - 1 - i % NC; /* the top class is valid */
     CHECK(fi_one_hot_i64_f32(labels, NL, 1, NC, out, NULL) == FI_OK);
     for (int i = 0; i < NL; i++)
