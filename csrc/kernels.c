@@ -70,6 +70,10 @@ static void oh_write_range(void *ctx, int64_t begin, int64_t end)
     j->write(j, begin, end);
 }
 
+#define OH_CHECK_SERIAL ((int64_t)1 << 21)
+static int64_t oh_check_simd_i64(const void *labels, int64_t begin, int64_t end,
+                                 int64_t num_classes);
+
 static int one_hot_run(oh_job *j, int64_t outer, size_t out_size, int64_t *bad_index)
 {
     int64_t n, cells;
@@ -82,7 +86,10 @@ static int one_hot_run(oh_job *j, int64_t outer, size_t out_size, int64_t *bad_i
         return FI_EINVAL;
     if (n == 0) return FI_OK;
     atomic_init(&j->first_bad, INT64_MAX);
-    fi_parallel_for(n, 1 << 15, oh_check_range, j);
+    /* The SIMD check reads 1M int64 labels in about 0.1 ms, less than waking the pool
+     * costs on a loaded machine, so below OH_CHECK_SERIAL labels it runs on the caller. */
+    fi_parallel_for(n, j->check == oh_check_simd_i64 ? OH_CHECK_SERIAL : 1 << 15,
+                    oh_check_range, j);
     long long bad = atomic_load(&j->first_bad);
     if (bad != INT64_MAX) {
         if (bad_index) *bad_index = bad;
@@ -97,8 +104,8 @@ static int one_hot_run(oh_job *j, int64_t outer, size_t out_size, int64_t *bad_i
 /* Branch-free over blocks of 256 labels (an unsigned compare catches negatives too),
  * so the compiler vectorizes it; only a block with a bad label is scanned again. */
 #define FI_DEFINE_ONE_HOT_CHECK(LT, LNAME)                                                \
-    static int64_t oh_check_##LNAME(const void *labels, int64_t begin, int64_t end,      \
-                                    int64_t num_classes)                                  \
+    static int64_t oh_check_scalar_##LNAME(const void *labels, int64_t begin,             \
+                                           int64_t end, int64_t num_classes)              \
     {                                                                                     \
         const LT *lab = labels;                                                           \
         const uint64_t nc = (uint64_t)num_classes;                                        \
@@ -115,7 +122,7 @@ static int one_hot_run(oh_job *j, int64_t outer, size_t out_size, int64_t *bad_i
         return -1;                                                                        \
     }
 
-#define FI_DEFINE_ONE_HOT(LT, LNAME, OT, ONAME, ONE)                                      \
+#define FI_DEFINE_ONE_HOT(LT, LNAME, OT, ONAME, ONE, CHECK)                                    \
     static void oh_write_##LNAME##_##ONAME(const oh_job *j, int64_t ob, int64_t oe)      \
     {                                                                                     \
         const int64_t inner = j->inner, per_row = j->num_classes * inner;                 \
@@ -167,7 +174,7 @@ static int one_hot_run(oh_job *j, int64_t outer, size_t out_size, int64_t *bad_i
         j.inner = inner;                                                                  \
         j.num_classes = num_classes;                                                      \
         j.out = out;                                                                      \
-        j.check = oh_check_##LNAME;                                                       \
+        j.check = CHECK;                                                                  \
         j.write = oh_write_##LNAME##_##ONAME;                                             \
         return one_hot_run(&j, outer, sizeof(OT), bad_index);                            \
     }                                                                                     \
@@ -178,20 +185,89 @@ static int one_hot_run(oh_job *j, int64_t outer, size_t out_size, int64_t *bad_i
                                         bad_index, 0);                                    \
     }
 
-#define FI_DEFINE_ONE_HOT_ALL_OUT(LT, LNAME)                 \
-    FI_DEFINE_ONE_HOT_CHECK(LT, LNAME)                       \
-    FI_DEFINE_ONE_HOT(LT, LNAME, uint8_t, u8, 1)             \
-    FI_DEFINE_ONE_HOT(LT, LNAME, int32_t, i32, 1)            \
-    FI_DEFINE_ONE_HOT(LT, LNAME, uint16_t, f16, 0x3C00)      \
-    FI_DEFINE_ONE_HOT(LT, LNAME, float, f32, 1.0f)           \
-    FI_DEFINE_ONE_HOT(LT, LNAME, double, f64, 1.0)
+#define FI_DEFINE_ONE_HOT_ALL_OUT(LT, LNAME, CHECK)          \
+    FI_DEFINE_ONE_HOT(LT, LNAME, uint8_t, u8, 1, CHECK)      \
+    FI_DEFINE_ONE_HOT(LT, LNAME, int32_t, i32, 1, CHECK)     \
+    FI_DEFINE_ONE_HOT(LT, LNAME, uint16_t, f16, 0x3C00, CHECK) \
+    FI_DEFINE_ONE_HOT(LT, LNAME, float, f32, 1.0f, CHECK)    \
+    FI_DEFINE_ONE_HOT(LT, LNAME, double, f64, 1.0, CHECK)
 
-FI_DEFINE_ONE_HOT_ALL_OUT(int8_t, i8)
-FI_DEFINE_ONE_HOT_ALL_OUT(int16_t, i16)
-FI_DEFINE_ONE_HOT_ALL_OUT(int32_t, i32)
-FI_DEFINE_ONE_HOT_ALL_OUT(int64_t, i64)
-FI_DEFINE_ONE_HOT_ALL_OUT(uint8_t, u8)
-FI_DEFINE_ONE_HOT_ALL_OUT(uint16_t, u16)
+FI_DEFINE_ONE_HOT_CHECK(int8_t, i8)
+FI_DEFINE_ONE_HOT_CHECK(int16_t, i16)
+FI_DEFINE_ONE_HOT_CHECK(int32_t, i32)
+FI_DEFINE_ONE_HOT_CHECK(int64_t, i64)
+FI_DEFINE_ONE_HOT_CHECK(uint8_t, u8)
+FI_DEFINE_ONE_HOT_CHECK(uint16_t, u16)
+
+/*
+ * int64 labels (numpy's default) get an explicit AVX2/AVX-512 range check: the
+ * portable loop above is not vectorized without -mavx2 (x86-64 has no 64-bit unsigned
+ * compare before AVX-512), and it cost 0.74 ms over 1M labels against 0.10 ms for
+ * AVX2 and 0.09 ms for AVX-512 in a C microbench (best of 21, two runs, shared
+ * machine).  The SIMD loop only finds the first 32-label block holding a bad label;
+ * the scalar loop then names the position, so both paths report the same index.
+ */
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define FI_OH_SIMD_CHECK 1
+__attribute__((target("avx512f"))) static int64_t
+oh_first_bad_block_avx512(const int64_t *lab, int64_t begin, int64_t end, uint64_t nc)
+{
+    const __m512i lim = _mm512_set1_epi64((long long)nc);
+    int64_t b = begin;
+    for (; b + 32 <= end; b += 32) {
+        __mmask8 m = _mm512_cmpge_epu64_mask(_mm512_loadu_si512(lab + b), lim)
+                     | _mm512_cmpge_epu64_mask(_mm512_loadu_si512(lab + b + 8), lim)
+                     | _mm512_cmpge_epu64_mask(_mm512_loadu_si512(lab + b + 16), lim)
+                     | _mm512_cmpge_epu64_mask(_mm512_loadu_si512(lab + b + 24), lim);
+        if (m) return b;
+    }
+    return b;
+}
+
+/* AVX2 has only a signed 64-bit compare: flipping the sign bit of both sides turns
+ * it into the unsigned one, which also catches negative labels. */
+__attribute__((target("avx2"))) static int64_t
+oh_first_bad_block_avx2(const int64_t *lab, int64_t begin, int64_t end, uint64_t nc)
+{
+    const __m256i sign = _mm256_set1_epi64x(INT64_MIN);
+    const __m256i top = _mm256_set1_epi64x((long long)((nc - 1) ^ (uint64_t)INT64_MIN));
+    int64_t b = begin;
+    for (; b + 16 <= end; b += 16) {
+        __m256i acc = _mm256_setzero_si256();
+        for (int k = 0; k < 16; k += 4) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(lab + b + k));
+            acc = _mm256_or_si256(acc, _mm256_cmpgt_epi64(_mm256_xor_si256(v, sign), top));
+        }
+        if (!_mm256_testz_si256(acc, acc)) return b;
+    }
+    return b;
+}
+#endif
+
+static int64_t oh_check_simd_i64(const void *labels, int64_t begin, int64_t end,
+                                 int64_t num_classes)
+{
+#if defined(FI_OH_SIMD_CHECK)
+    switch (fi_cpu_simd_level()) {
+    case 2:
+        begin = oh_first_bad_block_avx512(labels, begin, end, (uint64_t)num_classes);
+        break;
+    case 1:
+        begin = oh_first_bad_block_avx2(labels, begin, end, (uint64_t)num_classes);
+        break;
+    default: break;
+    }
+#endif
+    return oh_check_scalar_i64(labels, begin, end, num_classes);
+}
+
+FI_DEFINE_ONE_HOT_ALL_OUT(int8_t, i8, oh_check_scalar_i8)
+FI_DEFINE_ONE_HOT_ALL_OUT(int16_t, i16, oh_check_scalar_i16)
+FI_DEFINE_ONE_HOT_ALL_OUT(int32_t, i32, oh_check_scalar_i32)
+FI_DEFINE_ONE_HOT_ALL_OUT(int64_t, i64, oh_check_simd_i64)
+FI_DEFINE_ONE_HOT_ALL_OUT(uint8_t, u8, oh_check_scalar_u8)
+FI_DEFINE_ONE_HOT_ALL_OUT(uint16_t, u16, oh_check_scalar_u16)
 
 #define FI_ONE_HOT_OUT_SWITCH(LT, LNAME)                                                   \
     switch (out_dtype) {                                                                  \

@@ -69,6 +69,49 @@ static void test_one_hot_zeroed_and_large(void)
     free(b);
 }
 
+/* int64 labels go through the SIMD range check (blocks of 16 or 32 labels, then a
+ * scalar tail); a bad label at every position of the blocks and the tail, with every
+ * kind of bad value, must be the one reported, and the output must stay untouched. */
+static void test_one_hot_i64_bad_label_at_every_position(void)
+{
+    enum { NL = 101, NC = 5 };
+    static const int64_t bad_values[] = {-1, INT64_MIN, NC, NC + 1, INT64_MAX};
+    int64_t labels[NL];
+    float out[NL * NC];
+    for (int pos = 0; pos < NL; pos++)
+        for (size_t v = 0; v < sizeof bad_values / sizeof bad_values[0]; v++) {
+            int64_t bad = -7;
+            for (int i = 0; i < NL; i++) labels[i] = i % NC;
+            labels[pos] = bad_values[v];
+            if (pos + 40 < NL) labels[pos + 40] = -1; /* a later bad label is not named */
+            for (int i = 0; i < NL * NC; i++) out[i] = -2.0f;
+            CHECK(fi_one_hot_i64_f32(labels, NL, 1, NC, out, &bad) == FI_ERANGE);
+            CHECK(bad == pos);
+            for (int i = 0; i < NL * NC; i++) CHECK(out[i] == -2.0f);
+        }
+    {   /* past the serial threshold the check runs on the pool, chunk by chunk */
+        enum { BIG = 3000000 };
+        int64_t *big = malloc(sizeof(int64_t) * BIG);
+        uint8_t *o8 = malloc((size_t)BIG * 4);
+        int64_t bad = -7;
+        CHECK(big != NULL && o8 != NULL);
+        for (int i = 0; i < BIG; i++) big[i] = i % 4;
+        big[2500003] = 4;
+        big[2900000] = -1;
+        memset(o8, 0x5A, (size_t)BIG * 4);
+        CHECK(fi_one_hot(big, FI_INT64, BIG, 1, 4, o8, FI_UINT8, &bad) == FI_ERANGE);
+        CHECK(bad == 2500003);
+        for (size_t i = 0; i < (size_t)BIG * 4; i += 4093) CHECK(o8[i] == 0x5A);
+        free(big);
+        free(o8);
+    }
+    for (int i = 0; i < NL; i++) labels[i] = NC - 1 - i % NC; /* the top class is valid */
+    CHECK(fi_one_hot_i64_f32(labels, NL, 1, NC, out, NULL) == FI_OK);
+    for (int i = 0; i < NL; i++)
+        for (int c = 0; c < NC; c++)
+            CHECK(out[i * NC + c] == (c == labels[i] ? 1.0f : 0.0f));
+}
+
 static void test_one_hot_empty(void)
 {
     CHECK(fi_one_hot(NULL, FI_INT32, 0, 1, 4, NULL, FI_FLOAT32, NULL) == FI_OK);
@@ -209,6 +252,7 @@ int main(void)
     test_one_hot_time_series();
     test_one_hot_bad_label_leaves_output();
     test_one_hot_empty();
+    test_one_hot_i64_bad_label_at_every_position();
     test_one_hot_zeroed_and_large();
     test_pad_layouts_and_mask();
     test_pad_truncation_and_bad_start();
