@@ -17,7 +17,7 @@ import os
 import sys
 
 from fastiter import datasets, errors, iterators, kernels, preprocessing, records
-from fastiter._core._ring import Ring, RingClosed
+from fastiter._core import Ring, RingClosed
 from fastiter.dataset import DataSet, MultiDataSet, SplitTestAndTrain
 from fastiter.datasets import (  # the iterators; helpers stay in fastiter.datasets
     CifarDataSetIterator,
@@ -153,7 +153,7 @@ def show_config(file=None) -> None:
     import numpy
 
     from fastiter import _env
-    from fastiter._core import _kernels
+    from fastiter._core import kernels as _kernels
     from fastiter._cpus import available_cpus
 
     out = file or sys.stdout

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastiter import _env
-from fastiter._core import _kernels
+from fastiter._core import kernels as _kernels
 from fastiter._extras import require_extra
 
 require_extra("jit", "fastiter.jit")

@@ -168,6 +168,28 @@ def test_no_import_circle_inside(package):
     assert _circle_in(package) is None
 
 
+def _private_imports_from_outside() -> list[str]:
+    bad = []
+    for path in sorted(ROOT.rglob("*.py")):
+        me = _module_name(path)
+        for line, mod in imports_of(path):
+            parts = mod.split(".")
+            for i, part in enumerate(parts[2:], start=2):  # fastiter._x is fastiter's own
+                if part.startswith("_") and not part.startswith("__"):
+                    owner = ".".join(parts[:i])
+                    if not _covers(owner, me):
+                        bad.append(f"{path.relative_to(ROOT.parent)}:{line} imports {mod}")
+                    break
+    return bad
+
+
+def test_no_private_module_is_imported_from_outside_its_package():
+    """``fastiter.iterators._indexed`` is for ``fastiter.iterators`` alone; other packages
+    use what the package's ``__init__`` hands on (``fastiter._core`` names its compiled
+    modules ``kernels``, ``ring``, ...)."""
+    assert _private_imports_from_outside() == []
+
+
 def test_the_checker_sees_a_lazy_upward_import(tmp_path, monkeypatch):
     """The rule check itself: an import inside a function body still counts."""
     fake = tmp_path / "fastiter" / "dataset"

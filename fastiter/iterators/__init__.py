@@ -1,5 +1,7 @@
 """Iterator interfaces and the iterator families."""
 
+# the random-access building block, for iterator families built outside this package
+from fastiter.iterators._indexed import IndexedBatchesMixin
 from fastiter.iterators.adapters import MultiDataSetIteratorAdapter, MultiDataSetWrapperIterator
 from fastiter.iterators.array import ArrayDataSetIterator
 from fastiter.iterators.async_ import AsyncDataSetIterator, AsyncMultiDataSetIterator
@@ -55,6 +57,7 @@ from fastiter.iterators.wrappers import (
 )
 
 __all__ = [
+    "IndexedBatchesMixin",
     "ArrayDataSetIterator",
     "AsyncDataSetIterator",
     "AsyncMultiDataSetIterator",

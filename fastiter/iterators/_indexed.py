@@ -34,6 +34,23 @@ class IndexedBatchesMixin:
     Put it first in the bases, before :class:`DataSetIterator` or
     :class:`MultiDataSetIterator`.  ``next(num)`` accepts only None or the nominal batch
     size, since batch ``i`` is a fixed slice.
+
+    >>> import numpy as np
+    >>> from fastiter import DataSet
+    >>> from fastiter.iterators import DataSetIterator, IndexedBatchesMixin
+    >>> class Squares(IndexedBatchesMixin, DataSetIterator):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self._batch_size = 2
+    ...     def num_batches(self):
+    ...         return 3
+    ...     def _batch_at(self, i):
+    ...         x = np.arange(2 * i, 2 * i + 2, dtype=float)[:, None]
+    ...         return DataSet(x, x**2)
+    ...     def batch(self):
+    ...         return 2
+    >>> [b.labels[:, 0].tolist() for b in Squares()]
+    [[0.0, 1.0], [4.0, 9.0], [16.0, 25.0]]
     """
 
     indexable = True

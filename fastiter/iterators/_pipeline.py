@@ -24,8 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from fastiter import _env
-from fastiter._core._alloc import BlockCache
-from fastiter._core._ring import NativeThread, Ring, RingClosed
+from fastiter._core import BlockCache, NativeThread, Ring, RingClosed
 from fastiter._cpus import available_cpus
 from fastiter.iterators import _blas
 from fastiter.iterators._gate import Gate

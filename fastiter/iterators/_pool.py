@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from fastiter._core._ring import RingClosed
+from fastiter._core import RingClosed
 from fastiter.dataset import DataSet, MultiDataSet
 from fastiter.errors import StaleBatchError
 

@@ -35,7 +35,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from fastiter._core._alloc import BlockCache
+from fastiter._core import BlockCache
 from fastiter._validate import int_in_range, positive_int
 from fastiter.errors import NoSuchElementError, UnsupportedOperationError
 from fastiter.iterators._pipeline import (

@@ -33,6 +33,7 @@ from fastiter.kernels._threads import (
     get_num_threads,
     pool_live_threads,
     pool_shutdown,
+    set_default_num_threads,
     set_num_threads,
 )
 from fastiter.kernels._windows import gather_windows
@@ -54,6 +55,7 @@ __all__ = [
     "random_one_hot",
     "random_bits",
     "set_num_threads",
+    "set_default_num_threads",
     "get_num_threads",
     "pool_live_threads",
     "pool_shutdown",

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from fastiter._core import _kernels
+from fastiter._core import kernels as _kernels
 from fastiter.kernels._common import check_out
 
 __all__ = ["gather", "collate"]

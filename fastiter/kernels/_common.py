@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from fastiter._core import _kernels
+from fastiter._core import kernels as _kernels
 from fastiter._validate import check_int, is_int
 
 __all__ = ["FI_DTYPE_CODES", "check_out", "check_shape", "native_order"]

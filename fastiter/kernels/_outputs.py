@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from fastiter import _env
-from fastiter._core._alloc import BlockCache
+from fastiter._core import BlockCache
 
 __all__ = ["empty_output", "zeros_or_recycled", "release_output_cache", "output_cache_stats"]
 

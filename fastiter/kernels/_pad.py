@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from fastiter._core import _kernels
+from fastiter._core import kernels as _kernels
 from fastiter._validate import is_int
 from fastiter.kernels._common import check_out
 from fastiter.kernels._outputs import empty_output

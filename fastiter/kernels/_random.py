@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from fastiter._core import _kernels
+from fastiter._core import kernels as _kernels
 from fastiter._validate import SeedLike, check_int, seed_key
 from fastiter.kernels._common import FI_DTYPE_CODES, check_out, check_shape
 from fastiter.kernels._outputs import empty_output

@@ -13,7 +13,7 @@ import os
 import sys
 
 from fastiter import _env
-from fastiter._core import _kernels
+from fastiter._core import kernels as _kernels
 from fastiter._validate import check_int
 
 __all__ = ["set_num_threads", "get_num_threads", "pool_live_threads", "pool_shutdown"]
@@ -49,6 +49,21 @@ def chosen_here() -> bool:
         return bool(raw.strip()) and _env.parse("FASTITER_NUM_THREADS", raw) >= 1
     except ValueError:
         return False
+
+
+def set_default_num_threads(n: int) -> None:
+    """Use ``n`` threads unless this process chose a count itself (:func:`set_num_threads`
+    or ``FASTITER_NUM_THREADS``); unlike :func:`set_num_threads` it records no choice, so
+    a later choice of the user's still wins.  For libraries: the torch wrapper sets 1 in
+    each ``DataLoader`` worker so that the workers do not oversubscribe the cores.
+
+    >>> from fastiter.kernels import get_num_threads, set_default_num_threads
+    >>> before = get_num_threads()
+    >>> set_default_num_threads(before)
+    """
+    n = check_int("n", n, 1, 1024)
+    if not chosen_here():
+        _kernels.set_num_threads(n)
 
 
 def get_num_threads() -> int:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from fastiter._core import _kernels
+from fastiter._core import kernels as _kernels
 from fastiter._validate import is_int
 from fastiter.kernels._batch import check_indices, index_error
 from fastiter.kernels._common import check_out

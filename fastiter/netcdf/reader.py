@@ -41,7 +41,7 @@ from fastiter import kernels
 from fastiter._ncaccess import NETCDFC, VariableSource
 from fastiter._validate import SeedLike, optional_seed_key, positive_int, seed_key
 from fastiter.dataset import DataSet
-from fastiter.iterators._indexed import IndexedBatchesMixin
+from fastiter.iterators import IndexedBatchesMixin
 from fastiter.iterators.base import DataSetIterator
 from fastiter.netcdf._xarray_private import NETCDFC_LOCK
 from fastiter.netcdf.filejob import HDF5_LOCK as WRITER_LOCK

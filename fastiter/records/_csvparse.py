@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fastiter._core import _csv
+from fastiter._core import csv as _csv
 from fastiter.errors import FormatError
 
 BOM = b"\xef\xbb\xbf"

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 
+from fastiter import _env
 from fastiter.interop import require
-from fastiter.kernels import _threads
+from fastiter.kernels import set_default_num_threads, set_num_threads
 
 _torch = require("torch")
 
@@ -32,10 +33,9 @@ def configure_worker_threads() -> None:
     if _checked_in == pid:
         return
     _checked_in = pid
-    if _torch.utils.data.get_worker_info() is None or _threads.chosen_here():
+    if _torch.utils.data.get_worker_info() is None:
         return
-    # not through set_num_threads(): that would mark the count as the user's choice
-    _threads._kernels.set_num_threads(1)
+    set_default_num_threads(1)  # records no choice: the user's own count still wins
 
 
 def worker_init_fn(worker_id: int, num_threads: int | None = None) -> None:
@@ -61,5 +61,6 @@ def worker_init_fn(worker_id: int, num_threads: int | None = None) -> None:
     >>> # then: DataLoader(ds, num_workers=2, worker_init_fn=init)
     """
     if num_threads is None:
-        num_threads = int(os.environ.get("FASTITER_NUM_THREADS", "").strip() or 1)
-    _threads.set_num_threads(num_threads)
+        raw = os.environ.get("FASTITER_NUM_THREADS", "").strip()
+        num_threads = _env.parse("FASTITER_NUM_THREADS", raw) if raw else 1
+    set_num_threads(num_threads)
