@@ -82,6 +82,16 @@ def _consume(features: np.ndarray, tmp: np.ndarray, passes: int) -> None:
         np.sqrt(tmp, out=tmp)
 
 
+def _consume_epoch(batches: Any, tmp: np.ndarray, passes: int, nb: int) -> None:
+    """The consumer-bound epoch: ``passes`` ufunc passes over every batch's features,
+    checking that all ``nb`` batches came."""
+    n = 0
+    for ds in batches:
+        _consume(ds.features, tmp, passes)
+        n += 1
+    assert n == nb
+
+
 def _best_of(fn: Callable[[], Any], reps: int = 7) -> float:
     fn()
     best = float("inf")
@@ -154,11 +164,7 @@ def _async_case(size: str, batch: int = 4096) -> Case:
     plain = base()
 
     def epoch(batches: Any) -> None:
-        n = 0
-        for ds in batches:
-            _consume(ds.features, tmp, passes)
-            n += 1
-        assert n == nb
+        _consume_epoch(batches, tmp, passes, nb)
 
     def check() -> None:  # workers=2 delivers the base's batches, in order
         want = [ds.features.copy() for ds in base()]

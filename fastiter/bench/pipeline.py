@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from fastiter.bench._sizes import pick
-from fastiter.bench.async_ import _best_of, _consume, thread_queue
+from fastiter.bench.async_ import _best_of, _consume, _consume_epoch, thread_queue
 from fastiter.bench.core import Case, format_seconds, optional
 
 __all__ = ["cases"]
@@ -88,11 +88,7 @@ def _overlap_case(size: str, p: dict[str, Any]) -> Case:
     passes = max(1, round(2 * p_one / one_pass))  # C ~ 2P
 
     def epoch(batches: Any) -> None:
-        n = 0
-        for ds in batches:
-            _consume(ds.features, tmp, passes)
-            n += 1
-        assert n == nb
+        _consume_epoch(batches, tmp, passes, nb)
 
     w1 = AsyncDataSetIterator(p["base"](), 8)
     serial, plain = p["base"](), p["base"]()
