@@ -21,6 +21,7 @@ from iterators.test_async_support import (
     array_base,
     epoch,
 )
+from procs import sigint_as_in_a_terminal
 
 from fastiter import (
     ArrayDataSetIterator,
@@ -249,6 +250,7 @@ def test_process_exits_promptly(mode, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=sigint_as_in_a_terminal,
     )
     assert proc.stdout.readline().strip() == "ready"
     if mode == "sigint":

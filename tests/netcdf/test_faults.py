@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pytest
 import xarray as xr
+from procs import sigint_as_in_a_terminal
 
 from fastiter.netcdf import ChunkWriteError, make_rasm, save_chunks
 from fastiter.netcdf.filejob import TEMP_MARK
@@ -68,7 +69,11 @@ def test_ctrl_c_while_forking_is_not_lost(tmp_path):
     run went on as if nothing was pressed (and with a stalled file, forever)."""
     out = tmp_path / "out"
     res = subprocess.run(
-        [sys.executable, "-c", FORK_SCRIPT, str(out)], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", FORK_SCRIPT, str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=sigint_as_in_a_terminal,
     )
     report = json.loads(res.stdout.strip().splitlines()[-1])
     assert report == {"interrupted": True, "children_left": False, "forked": 2}, res.stderr
@@ -83,6 +88,7 @@ def test_ctrl_c_leaves_no_temporary_no_partial_file_and_no_child(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=sigint_as_in_a_terminal,
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # wait until chunk 1 is being written
