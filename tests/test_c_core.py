@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cbuild import ROOT, c_sources, compile_c, run
+from cbuild import ROOT, compile_c, core_objects, run
 
 import fastiter
 
@@ -27,7 +27,7 @@ def test_get_include_has_the_public_header():
 @pytest.mark.parametrize("sanitize", [None, pytest.param("asan", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("src", C_TESTS, ids=lambda p: p.stem)
 def test_c_tests(src, sanitize, tmp_path):
-    exe = compile_c([str(src), *c_sources()], tmp_path / src.stem, sanitize)
+    exe = compile_c([str(src), *core_objects(sanitize)], tmp_path / src.stem, sanitize)
     out = run(
         exe,
         env={
@@ -41,5 +41,5 @@ def test_c_tests(src, sanitize, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("src", TSAN_TESTS, ids=lambda p: p.stem)
 def test_c_tests_tsan(src, tmp_path):
-    exe = compile_c([str(src), *c_sources()], tmp_path / src.stem, "tsan")
+    exe = compile_c([str(src), *core_objects("tsan")], tmp_path / src.stem, "tsan")
     assert "passed" in run(exe, env={"TSAN_OPTIONS": "halt_on_error=1"})

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 import pytest
-from cbuild import ROOT, c_sources, compile_c
+from cbuild import ROOT, c_sources, compile_c, core_objects
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -76,7 +76,7 @@ def ring_batches(tmp_path_factory):
     def build(sanitize=None):
         if sanitize not in built:
             built[sanitize] = compile_c(
-                [str(EXAMPLES / "ring_batches.c"), *c_sources()],
+                [str(EXAMPLES / "ring_batches.c"), *core_objects(sanitize)],
                 tmp_path_factory.mktemp("rb") / "ring_batches",
                 sanitize,
             )

@@ -16,7 +16,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-from cbuild import ROOT, c_sources, compile_c
+from cbuild import ROOT, compile_c, core_objects
 
 import fastiter
 from fastiter import _cpus, _env
@@ -172,7 +172,7 @@ int main(void) { printf("%d\n", fi_get_num_threads()); return 0; }
 def c_threads(tmp_path_factory):
     d = tmp_path_factory.mktemp("cthreads")
     (d / "main.c").write_text(C_PROGRAM)
-    return compile_c([str(d / "main.c"), *c_sources()], d / "threads")
+    return compile_c([str(d / "main.c"), *core_objects()], d / "threads")
 
 
 @pytest.mark.parametrize("one_cpu", [False, True] if ONE_CPU is not None else [False])

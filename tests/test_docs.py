@@ -30,13 +30,12 @@ import functools
 import importlib
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from cbuild import ROOT, c_sources, compile_c, run
+from cbuild import ROOT, c_sources, compile_c, core_objects, run
 
 import fastiter
 
@@ -195,43 +194,13 @@ def test_pages_cite_only_files_in_the_repository(page):
     assert not missing, f"{page.name} cites what the repository does not hold: {missing}"
 
 
-@pytest.fixture(scope="module")
-def core_objects(tmp_path_factory):
-    """The core compiled once (same warnings-as-errors flags), linked into each example."""
-    folder = tmp_path_factory.mktemp("core")
-    cc = os.environ.get("CC") or shutil.which("cc") or "gcc"
-    objs = []
-    for src in c_sources():
-        obj = folder / (Path(src).stem + ".o")
-        cmd = [
-            cc,
-            "-std=c11",
-            "-Wall",
-            "-Wextra",
-            "-pedantic",
-            "-Werror",
-            "-O1",
-            "-pthread",
-            f"-I{fastiter.get_include()}",
-            f"-I{fastiter.get_source_dir()}",
-            "-c",
-            src,
-            "-o",
-            str(obj),
-        ]
-        res = subprocess.run(cmd, capture_output=True, text=True)
-        assert res.returncode == 0, f"compile failed:\n{' '.join(cmd)}\n{res.stderr}"
-        objs.append(str(obj))
-    return objs
-
-
 @pytest.mark.parametrize("block", C_PROGRAMS, ids=_ids(C_PROGRAMS))
-def test_c_program_compiles_and_runs(block, tmp_path, core_objects):
+def test_c_program_compiles_and_runs(block, tmp_path):
     name, line, _, code, _, needs = block
     _require(needs)
     src = tmp_path / "example.c"
     src.write_text(code, encoding="utf-8")
-    exe = compile_c([str(src), *core_objects], tmp_path / "example")
+    exe = compile_c([str(src), *core_objects()], tmp_path / "example")
     run(exe, timeout=120)
 
 
