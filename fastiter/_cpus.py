@@ -113,15 +113,16 @@ def cgroup_cpu_limit(
 #: and async pipelines ask at every start; a quota changed at run time (a container
 #: resized in place) is seen within this many seconds.
 QUOTA_TTL_SECONDS = 5.0
-_quota_cache: list[float | None] = [-math.inf, None]  # [monotonic time read, quota]
+_quota_read_at = -math.inf  # monotonic time of the last read
+_quota_value: float | None = None
 
 
 def _quota() -> float | None:
+    global _quota_read_at, _quota_value
     now = time.monotonic()
-    read_at = _quota_cache[0]
-    if read_at is None or now - read_at > QUOTA_TTL_SECONDS:
-        _quota_cache[:] = [now, cgroup_cpu_limit()]
-    return _quota_cache[1]
+    if now - _quota_read_at > QUOTA_TTL_SECONDS:
+        _quota_read_at, _quota_value = now, cgroup_cpu_limit()
+    return _quota_value
 
 
 def available_cpus() -> int:

@@ -127,7 +127,7 @@ def test_cgroup_cpu_quota(tmp_path, cgroup, files, want):
 @pytest.mark.parametrize("quota", [None, 0.3, 1.0, 1.5, 64.0])
 def test_available_cpus_is_affinity_capped_by_the_quota_rounded_up(monkeypatch, quota):
     monkeypatch.setattr(_cpus, "cgroup_cpu_limit", lambda: quota)
-    monkeypatch.setattr(_cpus, "_quota_cache", [-math.inf, None])  # read it afresh
+    monkeypatch.setattr(_cpus, "_quota_read_at", -math.inf)  # read it afresh
     n = _cpus.affinity_cpus()
     want = n if quota is None else min(n, max(1, math.ceil(quota)))
     assert _cpus.available_cpus() == want

@@ -241,7 +241,6 @@ def run_forked(
     children: dict[int, int] = {}
     try:
         _fork_children(jobs, max(1, min(n, len(jobs))), pipe, children)
-        last_children[:] = list(children.values())
         yield from _collect(jobs, children, pipe, died)
     finally:
         last_children[:] = list(children.values())
