@@ -370,9 +370,12 @@ def test_the_cold_cache_reads_run_with_only(smoke_cases):
     assert sorted(cold) == ["netcdf read steps cold", "netcdf read windows cold"]
     warm = {c.key: c for c in smoke_cases["netcdf_read"]}
     for key, case in cold.items():
-        assert case.setup is not None and case.items and case.ceiling is not None
+        assert case.setup is not None and case.summary is not None and case.ceiling is not None
         assert set(case.peers) == set(warm[key.removesuffix(" cold")].peers)
         assert any("fincore" in n for n in case.notes)
+        row = {"gbps": 0.1, "fastiter_s": 0.5, "peers": {"h5py": {"seconds": 1.0}}}
+        assert case.summary(row).startswith("fastiter ")
+        assert "h5py " in case.summary(row) and " 50 MB/s" in case.summary(row)
 
 
 def test_the_async_read_case_has_the_overlap_controls(smoke_cases):

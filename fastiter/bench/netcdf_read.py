@@ -318,12 +318,22 @@ def cases(size: str = "full") -> list[Any]:
     return out
 
 
+def _rates(batches: int, row: dict[str, Any]) -> str:
+    """batches/s and MB/s (of batches delivered) of fastiter and every peer in ``row``."""
+    mb = row["gbps"] * row["fastiter_s"] * 1e3  # the batches' bytes, in MB
+    times = {"fastiter": row["fastiter_s"]}
+    times.update({k: v["seconds"] for k, v in row["peers"].items()})
+    return "; ".join(
+        f"{k} {batches / t:.1f} batches/s, {mb / t:.0f} MB/s" for k, t in times.items()
+    )
+
+
 def cold_cases(size: str = "full") -> list[Any]:
     """Both workloads with their peers, cold page cache: before every timed call of every
     role the files are evicted (fsync + ``posix_fadvise(DONTNEED)``).  The eviction is
     checked with ``fincore`` (the note gives the pages left); the ceiling is a plain
-    ``readinto`` of every file byte, cold too.  ``items`` is the batch count, so the
-    report gives batches/s next to GB/s.
+    ``readinto`` of every file byte (all variables, so more bytes than a workload
+    needs), cold too.  The summary gives every role's batches/s and MB/s of batches.
 
     >>> import fastiter.bench.netcdf_read as m; callable(m.cold_cases)
     True
@@ -357,7 +367,7 @@ def cold_cases(size: str = "full") -> list[Any]:
                 key=f"netcdf read {workload} cold",
                 setup=partial(evict, bench.paths),
                 rounds=3,
-                items=bench.iterator(workload).num_batches(),
+                summary=partial(_rates, bench.iterator(workload).num_batches()),
                 check=partial(bench.check, workload),
             )
         )
