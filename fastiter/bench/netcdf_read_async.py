@@ -149,14 +149,16 @@ def async_case(bench: Any) -> Any:
             consumer(x)
 
     def pipelined(it: Any, **kw: Any) -> Callable[[], None]:
+        opts = {"workers": 2, **kw}
+
         def run() -> None:
             it.reset()  # the producers start at the base's position: the epoch's start
             n = 0
-            with AsyncDataSetIterator(it, workers=2, **kw) as batches:
+            with AsyncDataSetIterator(it, **opts) as batches:
                 for b in batches:
                     consumer(b.features)
                     n += 1
-            assert n == nb and batches.producers == 2
+            assert n == nb and batches.producers == opts["workers"]
 
         return run
 
@@ -198,6 +200,7 @@ def async_case(bench: Any) -> Any:
         pipelined(base),
         {
             "fastiter, queue_size=4": pipelined(base, queue_size=4),
+            "fastiter, workers=1": pipelined(base, workers=1),
             "fastiter, reuse_buffers=True": pipelined(base, reuse_buffers=True),
             "fastiter, read_size=16 steps": pipelined(small),
             "(a) compute only, 1 thread": compute,
