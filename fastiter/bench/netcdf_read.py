@@ -83,7 +83,7 @@ class ReadBench:
         self._h5: list[Any] | None = None
         self._xr: Any = None
         self.steps_iter = self.windows_iter = None
-        self.columns = self._iter("windows").feature_columns
+        self.columns = self.new_iterator("windows").feature_columns
         f = ny * nx
         self.nbytes = {
             "steps": (self.steps // STEPS_BATCH) * STEPS_BATCH * f * 4,
@@ -96,20 +96,29 @@ class ReadBench:
         self._ceiling_dst = {k: np.empty_like(v) for k, v in self._ceiling_src.items()}
 
     # --- fastiter ---------------------------------------------------------------------
-    def _iter(self, workload: str) -> Any:
+    def new_iterator(self, workload: str, **kw: Any) -> Any:
+        """A new iterator for ``workload`` (``kw``: extra options, e.g. ``read_size``)."""
         from fastiter.netcdf import NetCDFDataSetIterator
 
         if workload == "steps":
-            return NetCDFDataSetIterator(self.paths, "Tair", batch_size=STEPS_BATCH, drop_last=True)
+            return NetCDFDataSetIterator(
+                self.paths, "Tair", batch_size=STEPS_BATCH, drop_last=True, **kw
+            )
         return NetCDFDataSetIterator(
-            self.paths, "Tair", batch_size=WIN_BATCH, window=WIN, stride=1, drop_nan_columns=True
+            self.paths,
+            "Tair",
+            batch_size=WIN_BATCH,
+            window=WIN,
+            stride=1,
+            drop_nan_columns=True,
+            **kw,
         )
 
     def iterator(self, workload: str) -> Any:
         """fastiter's iterator for ``workload``, kept (with its open files) across runs."""
         name = f"{workload}_iter"
         if getattr(self, name) is None:
-            setattr(self, name, self._iter(workload))
+            setattr(self, name, self.new_iterator(workload))
         return getattr(self, name)
 
     def fastiter(self, workload: str, sink: Callable[[np.ndarray], Any] = len) -> None:

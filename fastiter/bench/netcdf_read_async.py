@@ -104,18 +104,7 @@ def _stream(nbytes: int, count: int) -> Callable[[], None]:
 
 
 def _windows_iter(bench: Any, **kw: Any) -> Any:
-    from fastiter.bench.netcdf_read import WIN, WIN_BATCH
-    from fastiter.netcdf import NetCDFDataSetIterator
-
-    return NetCDFDataSetIterator(
-        bench.paths,
-        "Tair",
-        batch_size=WIN_BATCH,
-        window=WIN,
-        stride=1,
-        drop_nan_columns=True,
-        **kw,
-    )
+    return bench.new_iterator("windows", **kw)
 
 
 def async_case(bench: Any) -> Any:

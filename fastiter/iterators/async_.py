@@ -24,9 +24,10 @@ An exception in a producer reaches the consumer at the position where it happene
 with its original type and traceback; the iterator is then finished (``has_next()`` is
 False until ``reset()``).  ``reset()`` stops and joins the producers, drops what they
 had prefetched and restarts; ``reset(paths=...)`` does the same and hands the paths to
-the iterator over files inside (see :meth:`_AsyncMixin.reset`); ``close()``, the ``with`` statement, garbage collection and
-interpreter exit all join every thread.  Breaking out of a ``for`` loop leaves the
-producers parked (no CPU) until one of those happens.
+the iterator over files inside (see :meth:`_AsyncMixin.reset`).  ``close()``, the
+``with`` statement, garbage collection and interpreter exit all join every thread.
+Breaking out of a ``for`` loop leaves the producers parked (no CPU) until one of those
+happens.
 """
 
 from __future__ import annotations
