@@ -10,10 +10,9 @@ Groups (fastiter, its peers and the ``np.copyto`` ceiling side by side):
 - ``netcdf-read-steps-cold``: per-step batches [32, 56375] float32, drop_last;
 - ``netcdf-read-windows-cold``: windows of 6, stride 1, batch 8,
   ``drop_nan_columns=True``, across file boundaries;
-- ``netcdf-read-async``: ``AsyncDataSetIterator(workers=2)`` over the windows workload with
-  a compute-bound consumer (``np.sin``, GIL released) calibrated to be as heavy as the
-  read; ``extra_info`` holds the read alone, the consumer alone and the ratio
-  epoch / max(read, consume).
+- the async case (``AsyncDataSetIterator(workers=2)`` over the windows workload, a consumer
+  as heavy as the read, and the machine's overlap controls) is a registry case, timed
+  role by role by ``test_case`` (``fastiter.bench.netcdf_read_async``).
 Cold rounds evict the files first (fsync + ``posix_fadvise(DONTNEED)``, checked with
 ``fincore`` when it is installed: ``extra_info['resident_pages_after_evict']``).
 Each case stores MB/s and batches/s in ``extra_info``.
@@ -21,9 +20,6 @@ Each case stores MB/s and batches/s in ``extra_info``.
 
 from __future__ import annotations
 
-import time
-
-import numpy as np
 import pytest
 
 pytest.importorskip("xarray")
@@ -73,9 +69,10 @@ def _record(benchmark, data, workload, extra=None):
     benchmark.extra_info.update(extra or {})
 
 
-# Warm page cache: the registry's cases (fastiter.bench.netcdf_read.cases, what
-# ``fastiter bench`` runs); cold: here, the files evicted before every round.
-FAMILIES = ["netcdf_read"]
+# The registry's cases: warm page cache and the async case with its overlap controls
+# (fastiter.bench.netcdf_read.cases, what ``fastiter bench`` runs) and, opt-in, the cold
+# ones (``fastiter bench --only netcdf_read_cold``); cold here too, one role per test.
+FAMILIES = ["netcdf_read", "netcdf_read_cold"]
 
 
 def test_case(run_registry):
@@ -108,76 +105,3 @@ def test_read(benchmark, data, workload, runner, cache):
     slow = runner in ("xbatcher (tuned)", "dask isel loop")
     benchmark.pedantic(fn, setup=setup, rounds=3 if slow else 5, iterations=1, warmup_rounds=0)
     _record(benchmark, data, workload, extra)
-
-
-class _Consumer:
-    """Compute-bound work on each batch that releases the GIL, as a training step is:
-    ``np.sin`` over the first ``m`` values, ``k`` times (a memory-bound consumer would
-    measure the machine's shared memory bandwidth instead of the overlap)."""
-
-    def __init__(self, m: int | None = None, k: int = 1) -> None:
-        self.m, self.k = m, k
-
-    def __call__(self, x: np.ndarray) -> None:
-        flat = x.reshape(-1)[: self.m]
-        tmp = np.empty_like(flat)
-        for _ in range(self.k):
-            np.sin(flat, out=tmp)
-
-    def scaled(self, factor: float, size: int) -> _Consumer:
-        """A consumer ``factor`` times as heavy (over batches of ``size`` values)."""
-        total = factor * self.k * (self.m or size)
-        k = max(1, int(total // size))
-        return _Consumer(max(1, int(total / k)), k)
-
-
-def _epoch(it, consume) -> float:
-    t0 = time.perf_counter()
-    for b in it:
-        consume(b.features)
-    return time.perf_counter() - t0
-
-
-def test_async_two_producers(benchmark, data):
-    """Epoch with AsyncDataSetIterator(workers=2) vs max(read alone, consume alone)."""
-    from fastiter import AsyncDataSetIterator
-
-    benchmark.group = "netcdf-read-async"
-    base = data.iterator("windows")
-    read = min(_epoch(base, len) for _ in range(3))
-    held = [b.features.copy() for b in base]
-    one = _Consumer()
-    per_pass = min(_time_passes(held, one) for _ in range(3))
-    consumer = one.scaled(read / max(per_pass, 1e-9), held[0].size)
-    consume = min(_time_passes(held, consumer) for _ in range(3))
-
-    def pipelined() -> None:
-        base.reset()  # two producers start at the base's position: the epoch's start
-        with AsyncDataSetIterator(base, queue_size=4, workers=2) as it:
-            assert it.producers == 2
-            for b in it:
-                consumer(b.features)
-
-    pipelined()
-    benchmark.pedantic(pipelined, rounds=5, iterations=1, warmup_rounds=0)
-    if benchmark.stats is not None:
-        best = benchmark.stats.stats.min
-        _record(
-            benchmark,
-            data,
-            "windows",
-            {
-                "read_alone_s": round(read, 4),
-                "consume_alone_s": round(consume, 4),
-                "consumer_values": consumer.m,
-                "consumer_passes": consumer.k,
-                "epoch_over_max_read_consume": round(best / max(read, consume), 3),
-            },
-        )
-
-
-def _time_passes(held, consumer) -> float:
-    t0 = time.perf_counter()
-    for x in held:
-        consumer(x)
-    return time.perf_counter() - t0

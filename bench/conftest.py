@@ -73,7 +73,7 @@ def run_registry(benchmark, registry_case):
 
     def run():
         if registry.family(name).opt_in and not benchmark.disabled:
-            pytest.skip(f"{name}: opt-in (the 1 GB row): run it with `fastiter bench --large`")
+            pytest.skip(f"{name}: opt-in: run it with `fastiter bench --only {name}`")
         case = _built(name, "smoke" if benchmark.disabled else "full")[key]
         fn = case.roles()[role]
         if fn is None:

@@ -358,6 +358,49 @@ def test_the_1gb_row_is_opt_in():
     assert [f.name for f in registry.selected(["netcdf_large"])] == ["netcdf_large"]
 
 
+def test_the_cold_cache_reads_run_with_only(smoke_cases):
+    """Issue 20: the cold case is `fastiter bench --only netcdf_read_cold`, not part of
+    the default run nor of --large; it evicts before every timed call and names every
+    peer, with batches/s."""
+    assert "netcdf_read_cold" not in [f.name for f in registry.selected(large=True)]
+    assert [f.name for f in registry.selected(["netcdf_read_cold"])] == ["netcdf_read_cold"]
+    if "netcdf_read_cold" not in smoke_cases:
+        pytest.skip("netCDF extras not installed")
+    cold = {c.key: c for c in smoke_cases["netcdf_read_cold"]}
+    assert sorted(cold) == ["netcdf read steps cold", "netcdf read windows cold"]
+    warm = {c.key: c for c in smoke_cases["netcdf_read"]}
+    for key, case in cold.items():
+        assert case.setup is not None and case.summary is not None and case.ceiling is not None
+        assert set(case.peers) == set(warm[key.removesuffix(" cold")].peers)
+        assert any("fincore" in n for n in case.notes)
+        row = {"gbps": 0.1, "fastiter_s": 0.5, "peers": {"h5py": {"seconds": 1.0}}}
+        assert case.summary(row).startswith("fastiter ")
+        assert "h5py " in case.summary(row) and " 50 MB/s" in case.summary(row)
+
+
+def test_the_async_read_case_has_the_overlap_controls(smoke_cases):
+    if "netcdf_read" not in smoke_cases:
+        pytest.skip("netCDF extras not installed")
+    (case,) = [c for c in smoke_cases["netcdf_read"] if c.key == "netcdf read async"]
+    assert sorted(case.ceilings()) == ["consume alone", "read alone"]
+    assert {
+        "(a) compute only, 1 thread",
+        "(a) compute only, 2 threads",
+        "(b) np.copyto, 1 thread",
+        "(b) np.copyto, 2 threads",
+        "(c) read || consume, plain threads",
+    } <= set(case.peers)
+    for fn in case.roles().values():
+        assert fn is not None
+        fn()
+    row = {
+        "fastiter_s": 2.0,
+        "ceiling_parts": {"read alone": 1.0, "consume alone": 1.0},
+        "peers": {name: {"seconds": 1.0} for name in case.peers},
+    }
+    assert "epoch / max(read, consume) = 2.00" in case.summary(row)
+
+
 # --- skip notes -----------------------------------------------------------------------
 def test_a_family_that_cannot_run_is_skipped_with_a_note(monkeypatch):
     built = []

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ReadBench", "evict", "resident_pages", "cases"]
+__all__ = ["ReadBench", "evict", "resident_pages", "cases", "cold_cases", "raw_read"]
 
 STEPS_BATCH, WIN, WIN_BATCH = 32, 6, 8
 
@@ -56,6 +56,16 @@ def resident_pages(paths: list[str]) -> int | None:
     return sum(int(x) for x in out.split())
 
 
+def raw_read(paths: list[str], buf: np.ndarray) -> int:
+    """Read every byte of ``paths`` into ``buf`` (reused), as a disk-read ceiling."""
+    view, total = buf.data.cast("B"), 0
+    for p in paths:
+        with open(p, "rb", buffering=0) as f:
+            while n := f.readinto(view):
+                total += n
+    return total
+
+
 class ReadBench:
     """The files, fastiter's iterators, the peers and the ceilings of both workloads."""
 
@@ -73,7 +83,7 @@ class ReadBench:
         self._h5: list[Any] | None = None
         self._xr: Any = None
         self.steps_iter = self.windows_iter = None
-        self.columns = self._iter("windows").feature_columns
+        self.columns = self.new_iterator("windows").feature_columns
         f = ny * nx
         self.nbytes = {
             "steps": (self.steps // STEPS_BATCH) * STEPS_BATCH * f * 4,
@@ -86,20 +96,29 @@ class ReadBench:
         self._ceiling_dst = {k: np.empty_like(v) for k, v in self._ceiling_src.items()}
 
     # --- fastiter ---------------------------------------------------------------------
-    def _iter(self, workload: str) -> Any:
+    def new_iterator(self, workload: str, **kw: Any) -> Any:
+        """A new iterator for ``workload`` (``kw``: extra options, e.g. ``read_size``)."""
         from fastiter.netcdf import NetCDFDataSetIterator
 
         if workload == "steps":
-            return NetCDFDataSetIterator(self.paths, "Tair", batch_size=STEPS_BATCH, drop_last=True)
+            return NetCDFDataSetIterator(
+                self.paths, "Tair", batch_size=STEPS_BATCH, drop_last=True, **kw
+            )
         return NetCDFDataSetIterator(
-            self.paths, "Tair", batch_size=WIN_BATCH, window=WIN, stride=1, drop_nan_columns=True
+            self.paths,
+            "Tair",
+            batch_size=WIN_BATCH,
+            window=WIN,
+            stride=1,
+            drop_nan_columns=True,
+            **kw,
         )
 
     def iterator(self, workload: str) -> Any:
         """fastiter's iterator for ``workload``, kept (with its open files) across runs."""
         name = f"{workload}_iter"
         if getattr(self, name) is None:
-            setattr(self, name, self._iter(workload))
+            setattr(self, name, self.new_iterator(workload))
         return getattr(self, name)
 
     def fastiter(self, workload: str, sink: Callable[[np.ndarray], Any] = len) -> None:
@@ -256,19 +275,12 @@ class ReadBench:
                 it.close()
 
 
-def cases(size: str = "full") -> list[Any]:
-    """Both workloads with their peers, warm page cache (every peer's batches checked
-    against fastiter's first).
-
-    >>> import fastiter.bench.netcdf_read as m; callable(m.cases)
-    True
-    """
+def _bench(size: str) -> ReadBench:
     import atexit
     import shutil
     import tempfile
 
     from fastiter.bench._sizes import pick
-    from fastiter.bench.core import Case, optional
 
     root = tempfile.mkdtemp(prefix="fastiter-read-bench-")
     atexit.register(shutil.rmtree, root, True)
@@ -277,6 +289,20 @@ def cases(size: str = "full") -> list[Any]:
         **pick(size, {}, {"n_files": 6, "ny": 41, "nx": 55}, {"n_files": 3, "ny": 20, "nx": 30}),
     )
     atexit.register(bench.close)
+    return bench
+
+
+def cases(size: str = "full") -> list[Any]:
+    """Both workloads with their peers, warm page cache (every peer's batches checked
+    against fastiter's first), and the async case with its overlap controls
+    (:mod:`fastiter.bench.netcdf_read_async`).
+
+    >>> import fastiter.bench.netcdf_read as m; callable(m.cases)
+    True
+    """
+    from fastiter.bench.core import Case, optional
+
+    bench = _bench(size)
     out = []
     for workload in ("steps", "windows"):
         bench.check(workload)
@@ -292,6 +318,65 @@ def cases(size: str = "full") -> list[Any]:
                 ceiling=partial(bench.ceiling, workload),
                 key=f"netcdf read {workload}",
                 rounds=3,
+                check=partial(bench.check, workload),
+            )
+        )
+    from fastiter.bench.netcdf_read_async import async_case
+
+    out.append(async_case(bench))
+    return out
+
+
+def _rates(batches: int, row: dict[str, Any]) -> str:
+    """batches/s and MB/s (of batches delivered) of fastiter and every peer in ``row``."""
+    mb = row["gbps"] * row["fastiter_s"] * 1e3  # the batches' bytes, in MB
+    times = {"fastiter": row["fastiter_s"]}
+    times.update({k: v["seconds"] for k, v in row["peers"].items()})
+    return "; ".join(
+        f"{k} {batches / t:.1f} batches/s, {mb / t:.0f} MB/s" for k, t in times.items()
+    )
+
+
+def cold_cases(size: str = "full") -> list[Any]:
+    """Both workloads with their peers, cold page cache: before every timed call of every
+    role the files are evicted (fsync + ``posix_fadvise(DONTNEED)``).  The eviction is
+    checked with ``fincore`` (the note gives the pages left); the ceiling is a plain
+    ``readinto`` of every file byte (all variables, so more bytes than a workload
+    needs), cold too.  The summary gives every role's batches/s and MB/s of batches.
+
+    >>> import fastiter.bench.netcdf_read as m; callable(m.cold_cases)
+    True
+    """
+    from fastiter.bench.core import Case, optional
+
+    bench = _bench(size)
+    file_bytes = sum(os.path.getsize(p) for p in bench.paths)
+    buf = np.empty(file_bytes, np.uint8)
+    evict(bench.paths)
+    left = resident_pages(bench.paths)
+    note = (
+        "fincore not installed: eviction unchecked"
+        if left is None
+        else f"{left} of {-(-file_bytes // 4096)} file pages resident after eviction (fincore)"
+    )
+    out = []
+    for workload in ("steps", "windows"):
+        bench.check(workload)
+        peers: dict[str, Any] = bench.peers(workload)
+        if optional("xbatcher") is None:
+            peers["xbatcher (tuned)"] = None
+        out.append(
+            Case(
+                f"NetCDFDataSetIterator {workload}, cold cache ({len(bench.paths)} rasm files)",
+                partial(bench.fastiter, workload),
+                peers,
+                bench.nbytes[workload],
+                ceiling=partial(raw_read, bench.paths, buf),
+                notes=[note, f"ceiling: read {file_bytes / 1e6:.0f} MB of files cold"],
+                key=f"netcdf read {workload} cold",
+                setup=partial(evict, bench.paths),
+                rounds=3,
+                summary=partial(_rates, bench.iterator(workload).num_batches()),
                 check=partial(bench.check, workload),
             )
         )

@@ -26,6 +26,7 @@ class Family:
     extra: str = ""  # the pip extra that brings them, named in the skip note
     requires: Callable[[], str | None] | None = None  # why it cannot run here, or None
     opt_in: bool = False  # not in the default run: ``--large`` or ``--only NAME``
+    large: bool = True  # an opt-in family ``--large`` adds (False: ``--only NAME`` alone)
 
     def missing(self) -> list[str]:
         return [m for m in self.needs if optional(m) is None]
@@ -76,6 +77,13 @@ FAMILIES = [
     Family("mnist", _module("datasets")),
     Family("netcdf_write", _module("netcdf_write"), needs=("xarray", "dask", "netCDF4")),
     Family("netcdf_read", _module("netcdf_read"), needs=("xarray", "h5py", "netCDF4")),
+    Family(
+        "netcdf_read_cold",
+        _module("netcdf_read", "cold_cases"),
+        needs=("xarray", "h5py", "netCDF4"),
+        opt_in=True,
+        large=False,
+    ),
     Family("handoff_c", _module("handoff_c"), requires=_c_handoff_missing),
     Family(
         "netcdf_cluster",
@@ -102,14 +110,15 @@ def family(name: str) -> Family:
 
 def selected(only: list[str] | None = None, large: bool = False) -> list[Family]:
     """The families a run covers: the ``only`` ones, else every family that is not
-    opt-in, plus the opt-in ones (the 1 GB writer row) with ``large``.
+    opt-in, plus the 1 GB writer row with ``large`` (the cold-cache reads run with
+    ``only=["netcdf_read_cold"]`` alone).
 
     >>> [f.name for f in selected(large=True)][-1], "netcdf_large" in [f.name for f in selected()]
     ('netcdf_large', False)
     """
     if only is not None:
         return [family(n) for n in only]
-    return [f for f in FAMILIES if large or not f.opt_in]
+    return [f for f in FAMILIES if not f.opt_in or (large and f.large)]
 
 
 def cases(

@@ -11,8 +11,10 @@ kept and applied by the wrapper after its own work (``forwards_pre_processor = F
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
+from fastiter.errors import UnsupportedOperationError
 from fastiter.iterators._indexed import owned
 from fastiter.iterators.base import (
     BaseIterator,
@@ -63,6 +65,26 @@ def check_state_type(
             raise ValueError(f"state {key} must be >= 0, got {state[key]}")
 
 
+def refuse_paths(it: BaseIterator) -> None:
+    """Raise UnsupportedOperationError unless ``it.reset(paths=...)`` reaches an iterator
+    over files: every wrapper on the way forwards it (``forwards_paths``) and the
+    innermost iterator's ``reset`` takes ``paths``.  Nothing is changed."""
+    node: Any = it
+    while isinstance(node, IteratorWrapper):
+        if not node.forwards_paths:
+            raise UnsupportedOperationError(
+                f"reset(paths=...): {type(node).__name__} cannot forward new files to its "
+                f"base (it keeps what it read of the old ones); build a new iterator "
+                f"over the new files instead"
+            )
+        node = node.base
+    if "paths" not in inspect.signature(node.reset).parameters:
+        raise UnsupportedOperationError(
+            f"reset(paths=...): {type(node).__name__} is not read from files and takes "
+            f"no paths; call reset() without paths"
+        )
+
+
 def advance(it: BaseIterator, n: int) -> None:
     """Move a freshly reset ``it`` forward by ``n`` batches without pre-processing them
     (constant time for indexable iterators); see :meth:`BaseIterator.skip`."""
@@ -97,12 +119,46 @@ class IteratorWrapper(BaseIterator):
     #: True in a wrapper whose ``_batch_at`` reads the base's ``batch_at`` (a pass-through,
     #: or a remapping such as a shard): it has random access exactly when the base has
     forwards_index: bool = False
+    #: True in a wrapper that keeps nothing of the base's data across epochs (a
+    #: pass-through, a shard, a map): ``reset(paths=...)`` is forwarded to the base.
+    #: False (the default): it is refused with UnsupportedOperationError, never dropped
+    forwards_paths: bool = False
     #: extra fields of this wrapper's state, written by :meth:`_own_state`
     _own_keys: tuple[str, ...] = ()
+    _new_paths: Any = None  # set only while reset(paths=...) runs
 
     def __init__(self, base: Any) -> None:
         BaseIterator.__init__(self)
         self.base = check_iterator("base", base, self._base_type)
+
+    def reset(self, paths: Any = None) -> None:
+        """Start a new epoch; with ``paths``, the innermost iterator (one over files, such
+        as :class:`~fastiter.netcdf.NetCDFDataSetIterator`) switches to those files.
+
+        Every wrapper on the way must forward them (``forwards_paths``); one that cannot
+        (a cache of the old files' batches) raises UnsupportedOperationError.  When the
+        files are refused nothing changes: the epoch goes on over the old files.
+        """
+        if paths is None:
+            BaseIterator.reset(self)
+            return
+        refuse_paths(self)
+        epoch, position = self._epoch, self._position
+        self._new_paths = paths
+        try:
+            BaseIterator.reset(self)
+        except BaseException:
+            self._epoch, self._position = epoch, position
+            raise
+        finally:
+            self._new_paths = None
+
+    def _reset_base(self) -> None:
+        """Reset the base, handing on the paths of a running ``reset(paths=...)``."""
+        if self._new_paths is None:
+            self.base.reset()
+        else:
+            self.base.reset(paths=self._new_paths)
 
     @property
     def indexable(self) -> bool:  # type: ignore[override]  # a property over a bool
@@ -124,7 +180,7 @@ class IteratorWrapper(BaseIterator):
         return self.base.num_batches()
 
     def _restart(self) -> None:
-        self.base.reset()
+        self._reset_base()
 
     # --- flags and the pre-processor -------------------------------------------------
     def reset_supported(self) -> bool:
@@ -224,6 +280,7 @@ class MappedWrapper(IteratorWrapper):
 
     forwards_pre_processor = False
     forwards_index = True
+    forwards_paths = True
 
     def _map(self, batch: Any) -> Any:
         raise NotImplementedError

@@ -23,9 +23,11 @@ Errors and lifecycle
 An exception in a producer reaches the consumer at the position where it happened,
 with its original type and traceback; the iterator is then finished (``has_next()`` is
 False until ``reset()``).  ``reset()`` stops and joins the producers, drops what they
-had prefetched and restarts; ``close()``, the ``with`` statement, garbage collection and
-interpreter exit all join every thread.  Breaking out of a ``for`` loop leaves the
-producers parked (no CPU) until one of those happens.
+had prefetched and restarts; ``reset(paths=...)`` does the same and hands the paths to
+the iterator over files inside (see :meth:`_AsyncMixin.reset`).  ``close()``, the
+``with`` statement, garbage collection and interpreter exit all join every thread.
+Breaking out of a ``for`` loop leaves the producers parked (no CPU) until one of those
+happens.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from fastiter.iterators._wrapping import (
     DataSetIteratorWrapper,
     IteratorWrapper,
     MultiDataSetIteratorWrapper,
+    refuse_paths,
 )
 from fastiter.iterators.base import BaseIterator, DataSetIterator, MultiDataSetIterator
 
@@ -292,16 +295,39 @@ class _AsyncMixin(_NotPrefetchable):
     def _next_batch(self, num: int | None) -> Any:  # pragma: no cover - next() overrides
         raise AssertionError("unreachable: next() is overridden")
 
-    def reset(self) -> None:
-        """Stop and join the producers, drop prefetched batches, reset the base."""
+    forwards_paths = True
+
+    def reset(self, paths: Any = None) -> None:
+        """Stop and join the producers, drop prefetched batches, reset the base.
+
+        With ``paths`` (an iterator over files inside, such as NetCDFDataSetIterator,
+        reached through wrappers that forward them) the next epoch reads those files; it
+        works mid-epoch too.  When the base refuses them, nothing is lost: the error is
+        raised and the epoch goes on over the old files from the consumer's batch
+        (with ``reuse_buffers`` the batches handed out before become stale).
+        """
         if not self.base.reset_supported():
             raise UnsupportedOperationError(
                 f"{type(self).__name__} over {type(self.base).__name__} cannot be reset"
             )
+        state = None
+        if paths is not None:
+            refuse_paths(self)
+            if not self._finished and (self._pending is not None or self._position):
+                state = self.state_dict()  # the consumer's batch, to come back to
         self._shutdown()
         if self._pool is not None:
             self._pool.start_epoch()  # batches of the old epoch must not look valid
-        self.base.reset()
+        if paths is None:
+            self.base.reset()
+        else:
+            try:
+                self.base.reset(paths=paths)
+            except BaseException:
+                # the producers ran ahead of the consumer: rewind the base to its batch
+                if state is not None:
+                    self.load_state_dict(state)
+                raise
         self._epoch += 1
         self._position = 0
         self._base_start = self.base.position

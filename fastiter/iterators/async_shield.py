@@ -24,6 +24,8 @@ class _Shield(_NotPrefetchable):
     """Pass every call through to the base (the wrapper base's defaults), but answer
     ``async_supported() == False``."""
 
+    forwards_paths = True
+
 
 class AsyncShieldDataSetIterator(_Shield, DataSetIteratorWrapper):
     """A pass-through that answers ``async_supported() == False`` (DL4J's shield).

@@ -51,6 +51,7 @@ class ShardedIterator(DataSetIteratorWrapper):
 
     _base_type = BaseIterator  # as before: a MultiDataSetIterator can be sharded too
     forwards_index = True  # batch i is the base's batch rank + i * world_size
+    forwards_paths = True  # the shard's indices are rebuilt for the new files' epoch
 
     def __init__(self, base: BaseIterator, rank: int, world_size: int) -> None:
         if not getattr(base, "indexable", False):
@@ -86,7 +87,7 @@ class ShardedIterator(DataSetIteratorWrapper):
         self._indices = shard_indices(self.base.num_batches(), self.rank, self.world_size)
 
     def _restart(self) -> None:
-        self.base.reset()
+        self._reset_base()
         self._reindex()
 
     def _load_own_state(self, state: dict[str, Any]) -> None:

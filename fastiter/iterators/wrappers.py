@@ -27,6 +27,7 @@ class _EarlyTermination(IteratorWrapper):
     """Stops after ``termination_point`` calls of next; ``next(num)`` counts as one."""
 
     forwards_index = True
+    forwards_paths = True
 
     def __init__(self, base: Any, termination_point: int) -> None:
         super().__init__(base)
@@ -93,6 +94,7 @@ class WorkspacesShieldDataSetIterator(DataSetIteratorWrapper):
     """
 
     forwards_index = True
+    forwards_paths = True
 
     def __init__(self, base: DataSetIterator) -> None:
         super().__init__(base)

@@ -1,0 +1,217 @@
+"""Issue 20's async target, with the controls that show this machine's overlap ceiling.
+
+fastiter: ``AsyncDataSetIterator(workers=2)`` (the default ``queue_size``, 8; the
+earlier bench's 4 is a variant) over the windows workload with a consumer
+as heavy as the read (``np.sin`` passes, the GIL released); the limit is max(read alone,
+consume alone).  The controls run in the same rounds, interleaved with it:
+
+- (a) compute only: ``np.sin`` over an L2-resident array (no memory traffic beyond the
+  core's caches), GIL released, on one thread and on two at once;
+- (b) streaming memory: ``np.copyto`` of batch-sized buffers, as many as the epoch has
+  batches, on one thread and on two at once;
+- (c) the read alone and the consume alone, each on a plain thread, at once.
+
+Two fastiter variants with less memory traffic between producer and consumer run as
+peers: recycled batch buffers (``reuse_buffers=True``) and staging blocks of 16 steps
+(a few MB, in L3) instead of 32 MiB.
+
+Two threads of (a) at 1.0x one thread mean two real cores; (b) above 1.0x means the two
+threads share memory bandwidth; (c) is what this pipeline could reach with no
+hand-off at all.  The summary line gives each as a ratio.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Consumer", "async_case"]
+
+
+class Consumer:
+    """Compute-bound work on each batch that releases the GIL, as a training step is:
+    ``np.sin`` over the first ``m`` values, ``k`` times (a memory-bound consumer would
+    measure the machine's shared memory bandwidth instead of the overlap)."""
+
+    def __init__(self, m: int | None = None, k: int = 1) -> None:
+        self.m, self.k = m, k
+
+    def __call__(self, x: np.ndarray) -> None:
+        flat = x.reshape(-1)[: self.m]
+        tmp = np.empty_like(flat)
+        for _ in range(self.k):
+            np.sin(flat, out=tmp)
+
+    def scaled(self, factor: float, size: int) -> Consumer:
+        """A consumer ``factor`` times as heavy (over batches of ``size`` values)."""
+        total = factor * self.k * (self.m or size)
+        k = max(1, int(total // size))
+        return Consumer(max(1, int(total / k)), k)
+
+
+def _best(fn: Callable[[], Any], reps: int = 3) -> float:
+    fn()
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _together(*fns: Callable[[], Any]) -> Callable[[], None]:
+    """A callable running every ``fn`` on its own plain thread at once (joined)."""
+
+    def run() -> None:
+        threads = [threading.Thread(target=fn) for fn in fns]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    return run
+
+
+def _compute_only(seconds: float) -> Callable[[], None]:
+    """``np.sin`` over 8192 float32 (32 KiB in, 32 KiB out: in L2), repeated to take
+    about ``seconds`` on one thread."""
+    x = np.linspace(0.1, 1.0, 8192, dtype=np.float32)
+    out = np.empty_like(x)
+
+    def one(n: int) -> None:
+        for _ in range(n):
+            np.sin(x, out=out)
+
+    per = _best(lambda: one(200)) / 200
+    n = max(1, int(seconds / max(per, 1e-9)))
+    return lambda: one(n)
+
+
+def _stream(nbytes: int, count: int) -> Callable[[], None]:
+    """``count`` copies of an ``nbytes`` buffer (a batch), its own buffers per call site."""
+    src = np.random.default_rng(3).random(max(nbytes // 4, 1), np.float32) + 1
+    dst = np.empty_like(src)
+
+    def run() -> None:
+        for _ in range(count):
+            np.copyto(dst, src)
+
+    return run
+
+
+def _windows_iter(bench: Any, **kw: Any) -> Any:
+    return bench.new_iterator("windows", **kw)
+
+
+def async_case(bench: Any) -> Any:
+    """The case (see the module doc) over ``bench``'s files (a
+    :class:`~fastiter.bench.netcdf_read.ReadBench`), with iterators of its own."""
+    from fastiter import AsyncDataSetIterator
+    from fastiter.bench.core import Case
+
+    base = _windows_iter(bench)
+
+    def read() -> None:
+        base.reset()
+        while base.has_next():
+            base.next()
+
+    base.reset()
+    held = [b.features.copy() for b in base]
+    nb, batch_bytes = len(held), held[0].nbytes
+    t_read = _best(read)
+    one = Consumer()
+
+    def one_pass() -> None:
+        for x in held:
+            one(x)
+
+    per_pass = _best(one_pass)
+    consumer = one.scaled(t_read / max(per_pass, 1e-9), held[0].size)
+
+    def consume() -> None:
+        for x in held:
+            consumer(x)
+
+    kept: list[Any] = []
+
+    def pipelined(it: Any, **kw: Any) -> Callable[[], None]:
+        # one async iterator for every epoch, as a training loop keeps it: its block
+        # cache stays warm (a new one per epoch page-faulted ~8,000 times, ~15 ms)
+        batches = AsyncDataSetIterator(it, **{"workers": 2, **kw})
+        kept.append(batches)
+
+        def run() -> None:
+            batches.reset()
+            n = 0
+            for b in batches:
+                consumer(b.features)
+                n += 1
+            assert n == nb and batches.producers == batches.workers
+
+        return run
+
+    # less memory traffic between producer and consumer: recycled batch buffers, and
+    # staging blocks of 16 steps (a few MB, in L3) instead of 32 MiB
+    small = _windows_iter(bench, read_size=16)
+    small.reset()
+    for x, b in zip(held, small):
+        if not np.array_equal(x, b.features, equal_nan=True):
+            raise AssertionError("read_size=16 gives other batches than the default")
+    compute = _compute_only(t_read)
+    streams = (_stream(batch_bytes, nb), _stream(batch_bytes, nb))
+    read_side = _windows_iter(bench)
+
+    def read_other() -> None:
+        read_side.reset()
+        while read_side.has_next():
+            read_side.next()
+
+    def summary(row: dict[str, Any]) -> str:
+        p, parts = row["peers"], row.get("ceiling_parts", {})
+        limit = max(parts.values()) if parts else float("nan")
+
+        def s(name: str) -> float:
+            return float(p[name]["seconds"])
+
+        a = s("(a) compute only, 2 threads") / s("(a) compute only, 1 thread")
+        b = s("(b) np.copyto, 2 threads") / s("(b) np.copyto, 1 thread")
+        c = s("(c) read || consume, plain threads") / limit
+        return (
+            f"epoch / max(read, consume) = {row['fastiter_s'] / limit:.2f}; controls: "
+            f"(a) compute, 2 threads / 1 = {a:.2f}; (b) np.copyto "
+            f"{batch_bytes / 1e6:.1f} MB, 2 threads / 1 = {b:.2f}; (c) read || consume "
+            f"on plain threads / max = {c:.2f}"
+        )
+
+    return Case(
+        f"async netCDF windows, workers=2, consumer ~ read, {nb} batches",
+        pipelined(base),
+        {
+            "fastiter, queue_size=4": pipelined(base, queue_size=4),
+            "fastiter, workers=1": pipelined(base, workers=1),
+            "fastiter, reuse_buffers=True": pipelined(base, reuse_buffers=True),
+            "fastiter, read_size=16 steps": pipelined(small),
+            "(a) compute only, 1 thread": compute,
+            "(a) compute only, 2 threads": _together(compute, compute),
+            "(b) np.copyto, 1 thread": streams[0],
+            "(b) np.copyto, 2 threads": _together(*streams),
+            "(c) read || consume, plain threads": _together(read_other, consume),
+        },
+        bench.nbytes["windows"],
+        ceiling={"read alone": read, "consume alone": consume},
+        key="netcdf read async",
+        rounds=5,
+        summary=summary,
+        notes=[
+            f"consumer: np.sin over {consumer.m} values x {consumer.k} a batch "
+            f"(calibrated to the read, {t_read * 1e3:.1f} ms)",
+            "controls: a peer's ratio is its time over fastiter's; the summary compares "
+            "each control with its own 1-thread time (1.00 = perfect overlap)",
+        ],
+        close=lambda: [x.close() for x in (*kept, base, read_side, small)],
+    )
