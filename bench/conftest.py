@@ -12,7 +12,8 @@ small inputs (the registry's ``smoke`` size, or the ``scale`` fixture here), so 
 smoke run stays quick.  After timing ``fastiter`` the case's ``check`` asserts on what
 it produced.  A family that cannot run here (a module or a C compiler missing) is
 skipped with the registry's note; an opt-in family (the 1 GB writer row) runs in the
-smoke run only, and timed through ``fastiter bench --large``.  A case's ``close`` (a
+smoke run only, and is timed with ``fastiter bench --large`` (or ``--only NAME``), or
+here with ``--opt-in NAME``.  A case's ``close`` (a
 cluster's processes) runs when its family is freed or the session ends.
 
 ``fastiter bench`` interleaves a case's roles round by round; here each role is its own
@@ -42,6 +43,16 @@ def _close(built):
             case.close()  # a cluster's processes end with their family
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--opt-in",
+        action="append",
+        default=[],
+        metavar="FAMILY",
+        help="also time this opt-in registry family (netcdf_large, netcdf_read_cold)",
+    )
+
+
 def pytest_sessionfinish(session, exitstatus):
     while _BUILT:
         _close(_BUILT.popitem()[1])
@@ -65,15 +76,19 @@ def pytest_generate_tests(metafunc):
 
 
 @pytest.fixture
-def run_registry(benchmark, registry_case):
+def run_registry(benchmark, registry_case, request):
     """Time one role of one registry case with pytest-benchmark, then check it."""
     from fastiter import kernels
 
     name, key, role = registry_case
 
     def run():
-        if registry.family(name).opt_in and not benchmark.disabled:
-            pytest.skip(f"{name}: opt-in: run it with `fastiter bench --only {name}`")
+        opted = name in request.config.getoption("opt_in")
+        if registry.family(name).opt_in and not benchmark.disabled and not opted:
+            pytest.skip(
+                f"{name}: opt-in: run it with `fastiter bench --only {name}` "
+                f"or `pytest bench --opt-in {name}`"
+            )
         case = _built(name, "smoke" if benchmark.disabled else "full")[key]
         fn = case.roles()[role]
         if fn is None:
