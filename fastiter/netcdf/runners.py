@@ -196,7 +196,9 @@ def run_jobs(
         if parallel == "threads":
             cache = _recycling_cache()
             ex: cf.Executor = cf.ThreadPoolExecutor(
-                n, thread_name_prefix="fastiter-nc", initializer=cache and cache.install
+                n,
+                thread_name_prefix="fastiter-nc",
+                initializer=cache.install if cache is not None else None,
             )
         else:
             ex = cf.ProcessPoolExecutor(n, mp_context=ctx, initializer=_child_init)
