@@ -163,11 +163,15 @@ def _choose_runner(
     On 2 cores, rasm-like case with compute, integrity record on (min of 3, 2026-12-03):
     one file: serial 33 ms, threads 46, processes 112 (no pool to start).  Uncompressed
     files, whose writes are memory copies into a reused layout while numpy's compute
-    releases the GIL: threads 59 ms / 0.47 s / 2.05 s at 17 MB / 217 MB / 1 GB, against
-    processes 83 ms / 0.52 s / 2.81 s (forked children pay fresh pages for every piece
-    they compute).  zlib runs under the HDF5 lock on threads, so compressed files go to
-    processes.  Only ``'auto'`` is steered this far; an explicit ``'processes'`` still
-    moves to threads when there is nothing to compute either (:func:`_copies_only`).
+    releases the GIL, with the threads recycling the compute's temporaries
+    (:func:`fastiter.netcdf.runners.run_jobs`), in three runs of the bench each: threads
+    50-56 ms / 0.44-0.52 s / 2.18-2.28 s at 17 MB / 217 MB / 1 GB, processes 93-107 ms
+    / 0.51-0.68 s / 2.25-2.29 s, serial 70-73 ms / 0.80-0.93 s / 3.9-4.2 s (best of 9 at
+    17 MB, of 3 above; other work loaded the machine).  Processes pay the forks and
+    copy-on-write faults and never won; at 1 GB they tie.  zlib runs under the HDF5 lock
+    on threads, so compressed files go to processes.  Only ``'auto'`` is steered this
+    far; an explicit ``'processes'`` still moves to threads when there is nothing to
+    compute either (:func:`_copies_only`).
     """
     if runner != "processes" or start_method is not None:
         return runner
