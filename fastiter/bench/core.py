@@ -434,7 +434,8 @@ def markdown_table(rows: list[dict[str, Any]], meta: dict[str, Any] | None = Non
         f"Measured with `fastiter bench --markdown` on {meta['date']}: {meta['cpu']}, "
         f"{meta['cores']} cores, {meta['memory_gib']} GiB, {libs}; "
         f"1-minute load average {load:.2f} when it started. "
-        f"Best of 5 rounds (netCDF: best of 3), every peer in the same run, the roles "
+        f"Best of 5 rounds (netCDF: best of 3, the 16 MB writer: best of 9), every peer in "
+        f"the same run, the roles "
         f"taking turns round by round. "
         f"Speed-up = peer time / fastiter time.",
         "",
