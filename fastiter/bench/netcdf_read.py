@@ -300,15 +300,12 @@ def cases(size: str = "full") -> list[Any]:
     >>> import fastiter.bench.netcdf_read as m; callable(m.cases)
     True
     """
-    from fastiter.bench.core import Case, optional
+    from fastiter.bench.core import Case
 
     bench = _bench(size)
     out = []
     for workload in ("steps", "windows"):
-        bench.check(workload)
-        peers: dict[str, Any] = bench.peers(workload)
-        if optional("xbatcher") is None:
-            peers["xbatcher (tuned)"] = None
+        peers = _checked_peers(bench, workload)
         out.append(
             Case(
                 f"NetCDFDataSetIterator {workload} ({len(bench.paths)} rasm files)",
@@ -325,6 +322,18 @@ def cases(size: str = "full") -> list[Any]:
 
     out.append(async_case(bench))
     return out
+
+
+def _checked_peers(bench: ReadBench, workload: str) -> dict[str, Any]:
+    """The workload's peers after checking that every one gives fastiter's batches;
+    xbatcher as None (reported as not installed) when it is missing."""
+    from fastiter.bench.core import optional
+
+    bench.check(workload)
+    peers: dict[str, Any] = bench.peers(workload)
+    if optional("xbatcher") is None:
+        peers["xbatcher (tuned)"] = None
+    return peers
 
 
 def _rates(batches: int, row: dict[str, Any]) -> str:
@@ -347,7 +356,7 @@ def cold_cases(size: str = "full") -> list[Any]:
     >>> import fastiter.bench.netcdf_read as m; callable(m.cold_cases)
     True
     """
-    from fastiter.bench.core import Case, optional
+    from fastiter.bench.core import Case
 
     bench = _bench(size)
     file_bytes = sum(os.path.getsize(p) for p in bench.paths)
@@ -361,10 +370,7 @@ def cold_cases(size: str = "full") -> list[Any]:
     )
     out = []
     for workload in ("steps", "windows"):
-        bench.check(workload)
-        peers: dict[str, Any] = bench.peers(workload)
-        if optional("xbatcher") is None:
-            peers["xbatcher (tuned)"] = None
+        peers = _checked_peers(bench, workload)
         out.append(
             Case(
                 f"NetCDFDataSetIterator {workload}, cold cache ({len(bench.paths)} rasm files)",

@@ -23,11 +23,12 @@ hand-off at all.  The summary line gives each as a ratio.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from fastiter.bench.async_ import _best_of
 
 __all__ = ["Consumer", "async_case"]
 
@@ -53,16 +54,6 @@ class Consumer:
         return Consumer(max(1, int(total / k)), k)
 
 
-def _best(fn: Callable[[], Any], reps: int = 3) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def _together(*fns: Callable[[], Any]) -> Callable[[], None]:
     """A callable running every ``fn`` on its own plain thread at once (joined)."""
 
@@ -86,7 +77,7 @@ def _compute_only(seconds: float) -> Callable[[], None]:
         for _ in range(n):
             np.sin(x, out=out)
 
-    per = _best(lambda: one(200)) / 200
+    per = _best_of(lambda: one(200), reps=3) / 200
     n = max(1, int(seconds / max(per, 1e-9)))
     return lambda: one(n)
 
@@ -123,14 +114,14 @@ def async_case(bench: Any) -> Any:
     base.reset()
     held = [b.features.copy() for b in base]
     nb, batch_bytes = len(held), held[0].nbytes
-    t_read = _best(read)
+    t_read = _best_of(read, reps=3)
     one = Consumer()
 
     def one_pass() -> None:
         for x in held:
             one(x)
 
-    per_pass = _best(one_pass)
+    per_pass = _best_of(one_pass, reps=3)
     consumer = one.scaled(t_read / max(per_pass, 1e-9), held[0].size)
 
     def consume() -> None:
