@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from fdcount import fds_to
 
 from fastiter.netcdf import make_rasm, save_chunks
 from fastiter.netcdf.reader import HDF5DataSetIterator, NetCDFDataSetIterator
@@ -25,17 +26,6 @@ def flat(ds):
 
 def windows(it):
     return np.concatenate([b.features for b in it])
-
-
-def fds_to(paths):
-    real = {os.path.realpath(p) for p in paths}
-    n = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            n += os.path.realpath(os.readlink(f"/proc/self/fd/{fd}")) in real
-        except OSError:
-            pass
-    return n
 
 
 def test_reset_to_new_paths_reads_them_and_closes_the_rest(series):

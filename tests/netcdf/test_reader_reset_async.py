@@ -4,10 +4,10 @@ descriptor or thread is left behind, and a refused reset leaves the iterator wor
 its old files."""
 
 import gc
-import os
 
 import numpy as np
 import pytest
+from fdcount import fds_to, threads
 
 from fastiter import AsyncDataSetIterator
 from fastiter.errors import UnsupportedOperationError
@@ -45,21 +45,6 @@ def same(got, want):
         np.testing.assert_array_equal(g, w)  # NaN where NaN
 
 
-def fds_to(paths):
-    real = {os.path.realpath(p) for p in paths}
-    n = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            n += os.path.realpath(os.readlink(f"/proc/self/fd/{fd}")) in real
-        except OSError:
-            pass
-    return n
-
-
-def threads():
-    return len(os.listdir("/proc/self/task"))
-
-
 def windows_of(batches):
     return [w for b in batches for w in b.features]
 
@@ -81,17 +66,18 @@ def base_iter(paths):
 @pytest.mark.parametrize("workers,reuse", [(1, False), (2, False), (2, True)])
 def test_async_reset_to_new_paths_mid_epoch(series, workers, reuse):
     ds, paths = series
+    # the expected windows first, so that the thread counts see the iterator's work only
+    want_first, want = want_windows(ds, 0, 24)[:6], want_windows(ds, 24, 48)
+    assert len(want) == 21
     gc.collect()
     before = threads()
     base = base_iter(paths[:2])
     it = AsyncDataSetIterator(base, queue_size=2, workers=workers, reuse_buffers=reuse)
     first = [it.next().features.copy() for _ in range(2)]  # producers run ahead now
-    same([w for b in first for w in b], want_windows(ds, 0, 24)[:6])
+    same([w for b in first for w in b], want_first)
     it.reset(paths=paths[2:])  # months 24..47
     assert fds_to(paths[:2]) == 0  # the old files are closed
     got = [w.copy() for b in it for w in b.features]
-    want = want_windows(ds, 24, 48)
-    assert len(want) == 21
     same(got, want)  # windows across the file boundary included
     it.reset()  # a plain reset keeps the new files
     assert len(windows_of(it)) == 21

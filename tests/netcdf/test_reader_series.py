@@ -10,6 +10,7 @@ import netCDF4
 import numpy as np
 import pytest
 import xarray as xr
+from fdcount import fds_to
 
 import fastiter._ncaccess as access
 from fastiter import AsyncDataSetIterator
@@ -202,7 +203,7 @@ def test_netcdf3_files_read_through_netcdf4(series, tmp_path):
 def test_handles_are_cached_across_epochs_and_closed(series, monkeypatch):
     _, paths = series
     gc.collect()  # iterators earlier tests dropped (the fixture is shared) close on GC
-    assert _fds_to(paths) == 0
+    assert fds_to(paths) == 0
     opened = []
     real = access._open_any
     monkeypatch.setattr(access, "_open_any", lambda p: (opened.append(p), real(p))[1])
@@ -212,25 +213,14 @@ def test_handles_are_cached_across_epochs_and_closed(series, monkeypatch):
     assert sorted(opened) == sorted(paths)  # each file opened once, for 3 epochs
     assert len(it.open_files()) == 3
     it.close()
-    assert it.open_files() == [] and _fds_to(paths) == 0
+    assert it.open_files() == [] and fds_to(paths) == 0
     windows(it)  # reusable after close: reopens
     it2 = NetCDFDataSetIterator(paths, "Tair", batch_size=5, max_open_files=1)
     windows(it2)
     assert len(it2.open_files()) == 1
     del it, it2
     gc.collect()
-    assert _fds_to(paths) == 0
-
-
-def _fds_to(paths):
-    real = {os.path.realpath(p) for p in paths}
-    n = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            n += os.path.realpath(os.readlink(f"/proc/self/fd/{fd}")) in real
-        except OSError:
-            pass
-    return n
+    assert fds_to(paths) == 0
 
 
 def _child_sum(it, q):
