@@ -195,6 +195,25 @@ static void test_gather_and_collate(void)
     CHECK(fi_collate(none, 1, 4, out) == FI_EINVAL);
 }
 
+/* Gathers on either side of the calling-thread limit (256 KiB of output): 511, 512 and
+ * 513 rows of 512 bytes, and 2000 rows (the pool's path), row by row as memcpy would. */
+static void test_gather_both_sides_of_serial_limit(void)
+{
+    enum { ROWS = 3000, RB = 512, MAXN = 2000 };
+    static unsigned char src[ROWS][RB], out[MAXN + 1][RB];
+    static int64_t idx[MAXN];
+    for (int r = 0; r < ROWS; r++)
+        for (int c = 0; c < RB; c++) src[r][c] = (unsigned char)(r * 31 + c);
+    for (int k = 0; k < MAXN; k++) idx[k] = (k * 1237 + 11) % ROWS;
+    const int64_t ns[] = {511, 512, 513, MAXN};
+    for (size_t t = 0; t < sizeof ns / sizeof *ns; t++) {
+        memset(out, 0xEE, sizeof out);
+        CHECK(fi_gather(src, ROWS, RB, RB, idx, ns[t], out, NULL) == FI_OK);
+        for (int64_t k = 0; k < ns[t]; k++) CHECK(memcmp(out[k], src[idx[k]], RB) == 0);
+        CHECK(out[ns[t]][0] == 0xEE && out[ns[t]][RB - 1] == 0xEE);
+    }
+}
+
 static void test_random(void)
 {
     /* Random123 known answer: counter 0, key 0 */
@@ -257,6 +276,7 @@ int main(void)
     test_pad_layouts_and_mask();
     test_pad_truncation_and_bad_start();
     test_gather_and_collate();
+    test_gather_both_sides_of_serial_limit();
     test_random();
     if (failures) {
         fprintf(stderr, "test_kernels: %d check(s) failed\n", failures);
