@@ -129,7 +129,8 @@ size_t fi_cpu_llc_bytes(void)
     return v;
 }
 
-/* FASTITER_STREAM_THRESHOLD: ASCII digits between optional blanks, at most 18 of them.
+/* FASTITER_STREAM_THRESHOLD with fastiter/_env.py's grammar for integers: ASCII digits
+ * between optional blanks, at most 9 of them (0..999999999).
  * Returns 1 with *out set, 0 when unset or blank, -1 when malformed. */
 static int env_bytes(const char *name, size_t *out)
 {
@@ -140,11 +141,11 @@ static int env_bytes(const char *name, size_t *out)
     while (isspace((unsigned char)*p)) p++;
     if (*p == '\0') return 0;
     for (; *p >= '0' && *p <= '9'; p++, digits++)
-        if (digits < 18) v = v * 10 + (unsigned long long)(*p - '0');
+        if (digits < 9) v = v * 10 + (unsigned long long)(*p - '0');
     while (isspace((unsigned char)*p)) p++;
-    if (*p != '\0' || digits == 0 || digits > 18) {
-        fprintf(stderr, "fastiter: %s='%s' is not a byte count (an integer >= 0); "
-                        "using the default\n", name, raw);
+    if (*p != '\0' || digits == 0 || digits > 9) {
+        fprintf(stderr, "fastiter: %s='%s' is not a byte count (an integer in "
+                        "[0, 999999999]); using the default\n", name, raw);
         return -1;
     }
     *out = (size_t)v;

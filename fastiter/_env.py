@@ -106,6 +106,16 @@ SETTINGS: dict[str, Setting] = {
             "at its first kernel call)",
         ),
         Setting(
+            "FASTITER_STREAM_THRESHOLD",
+            "int",
+            None,
+            "one-hot outputs up to this many bytes are written with ordinary stores and "
+            "stay cached, larger ones streamed past it (0 streams all; default 3/4 of the "
+            "last-level cache; read by the C core at its first one-hot call)",
+            0,
+            999_999_999,
+        ),
+        Setting(
             "FASTITER_DATA_HOME", "path", _default_data_home, "folder of the benchmark datasets"
         ),
         Setting(

@@ -263,3 +263,31 @@ def test_fastiter_config_lists_every_variable_with_its_effective_value(monkeypat
     assert re.search(r"FASTITER_BLAS_CAP\s+'0'\s+False", text), text
     assert re.search(r"FASTITER_DATA_HOME\s+unset\s+\S*\.fastiter/data", text), text
     assert fastiter.get_num_threads() >= 1
+
+
+STREAM_PROGRAM = r"""
+import numpy as np
+from fastiter import kernels
+labels = np.arange(300_000, dtype=np.int64) % 7  # 8.4 MB of float32: either path
+got = kernels.one_hot(labels, 7)
+assert (got == np.eye(7, dtype=np.float32)[labels]).all()
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("raw", ["0", " 12345 ", "999999999", "1e6", "-1", "9999999999", "0x10"])
+def test_stream_threshold_is_read_alike_by_c_and_python(raw):
+    """The C core reads FASTITER_STREAM_THRESHOLD; fastiter config and the warnings read
+    it with _env's grammar: a value one side rejects, the other rejects too."""
+    env = {**os.environ, "FASTITER_STREAM_THRESHOLD": raw}
+    res = subprocess.run(
+        [sys.executable, "-c", STREAM_PROGRAM], capture_output=True, text=True, env=env
+    )
+    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr
+    c_rejects = "FASTITER_STREAM_THRESHOLD" in res.stderr and "not a byte count" in res.stderr
+    try:
+        _env.parse("FASTITER_STREAM_THRESHOLD", raw)
+        python_rejects = False
+    except ValueError:
+        python_rejects = True
+    assert c_rejects == python_rejects, (raw, res.stderr)
