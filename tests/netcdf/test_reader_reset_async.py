@@ -10,7 +10,7 @@ import pytest
 from fdcount import fds_to, threads
 
 from fastiter import AsyncDataSetIterator
-from fastiter.errors import UnsupportedOperationError
+from fastiter.errors import StaleBatchError, UnsupportedOperationError
 from fastiter.iterators.array import ArrayDataSetIterator
 from fastiter.iterators.async_shield import AsyncShieldDataSetIterator
 from fastiter.iterators.caching import CachingDataSetIterator
@@ -149,7 +149,8 @@ def test_refused_reset_mid_epoch_keeps_the_old_files(series, tmp_path, reuse):
     base = base_iter(paths[:2])
     it = AsyncDataSetIterator(base, queue_size=2, workers=2, reuse_buffers=reuse)
     want = want_windows(ds, 0, 24)
-    got = [w.copy() for _ in range(2) for w in it.next().features]
+    held = it.next()  # a batch the user still holds across the refused reset
+    got = [w.copy() for w in held.features] + [w.copy() for w in it.next().features]
     with pytest.raises(SeriesError, match="gap along 'time'") as e:
         it.reset(paths=[paths[0], paths[2]])
     assert paths[2] in str(e.value)
@@ -163,6 +164,11 @@ def test_refused_reset_mid_epoch_keeps_the_old_files(series, tmp_path, reuse):
     assert len(got) == len(want)
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g, w)
+    if reuse:  # its pooled buffer now holds a later batch: refused, not served wrong
+        with pytest.raises(StaleBatchError):
+            held.features  # noqa: B018 (the read is the test)
+    else:
+        np.testing.assert_array_equal(held.features[0], want[0])
     it.reset()
     assert len(windows_of(it)) == len(want)
     it.close()
