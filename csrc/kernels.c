@@ -140,20 +140,17 @@ static int one_hot_run(oh_job *j, int64_t outer, size_t out_size, int64_t *bad_i
          * an output under the stream threshold zeroed and written in place.  A zeroed \
          * output gets only its ones. */                                               \
         const int fits = !j->zeroed && row_bytes <= OH_BLOCK_BYTES;                       \
+        const int staged = fits && !j->temporal;                                          \
         _Alignas(64) OT buf[OH_BLOCK_BYTES / sizeof(OT)];                                 \
         int64_t block = fits ? (int64_t)(OH_BLOCK_BYTES / row_bytes) : 1;                 \
-        int buf_clear = 0, streamed = 0;                                                  \
+        /* The staging buffer is cleared once; after each block is streamed out only      \
+         * its ones are cleared again, so a block costs its ones, not a memset. */        \
+        if (staged) memset(buf, 0, row_bytes * (size_t)(oe - ob < block ? oe - ob : block)); \
         for (int64_t b = ob; b < oe; b += block) {                                        \
             int64_t e = b + block < oe ? b + block : oe;                                  \
             OT *dst = (OT *)j->out + b * per_row;                                         \
-            const int staged = fits && !j->temporal;                                      \
             OT *o = staged ? buf : dst;                                                   \
             const LT *lab = (const LT *)j->labels + b * inner;                            \
-            if (staged && !buf_clear) {                                                   \
-                /* cleared once; after each streamed block only its ones are reset */     \
-                memset(buf, 0, row_bytes * (size_t)block);                                \
-                buf_clear = 1;                                                            \
-            }                                                                             \
             if (!j->zeroed && !staged)                                                    \
                 store_zero((unsigned char *)o, row_bytes * (size_t)(e - b));              \
             OT *r = o;                                                                    \
@@ -166,7 +163,6 @@ static int one_hot_run(oh_job *j, int64_t outer, size_t out_size, int64_t *bad_i
             if (staged) {                                                                 \
                 stream_copy((unsigned char *)dst, (const unsigned char *)buf,             \
                             row_bytes * (size_t)(e - b));                                 \
-                streamed = 1;                                                             \
                 lab = (const LT *)j->labels + b * inner;                                  \
                 r = buf;                                                                  \
                 if (inner == 1)                                                           \
@@ -177,7 +173,7 @@ static int one_hot_run(oh_job *j, int64_t outer, size_t out_size, int64_t *bad_i
                             r[(int64_t)lab[t] * inner + t] = 0;                           \
             }                                                                             \
         }                                                                                 \
-        if (streamed) stream_fence();                                                     \
+        if (staged) stream_fence();                                                       \
     }                                                                                     \
     static int oh_run_##LNAME##_##ONAME(const LT *labels, int64_t outer, int64_t inner,  \
                                         int64_t num_classes, OT *out, int64_t *bad_index, \
