@@ -7,6 +7,7 @@
  */
 #include "fastiter.h"
 #include "checked.h"
+#include "pad_transpose.h"
 #include "stream_store.h"
 
 #include <string.h>
@@ -50,29 +51,6 @@ static void fill_pattern(unsigned char *dst, int64_t n, size_t es, const unsigne
     }
 }
 
-/* Copy count steps of one feature column: dst[t] = src[t * F] (a strided read). */
-static void copy_column(unsigned char *dst, const unsigned char *src, int64_t count,
-                        int64_t features, size_t es)
-{
-    switch (es) {
-#define FI_COL_CASE(T, SZ)                                                    \
-    case SZ: {                                                                \
-        T *d = (T *)(void *)dst;                                              \
-        const T *s = (const T *)(const void *)src;                            \
-        for (int64_t t = 0; t < count; t++) d[t] = s[t * features];           \
-        return;                                                               \
-    }
-    FI_COL_CASE(uint8_t, 1)
-    FI_COL_CASE(uint16_t, 2)
-    FI_COL_CASE(uint32_t, 4)
-    FI_COL_CASE(uint64_t, 8)
-#undef FI_COL_CASE
-    default:
-        for (int64_t t = 0; t < count; t++)
-            memcpy(dst + (size_t)t * es, src + (size_t)(t * features) * es, es);
-    }
-}
-
 /* An example's output up to this size is built in an L1 buffer and streamed out. */
 #define PAD_STAGE_BYTES 16384
 _Static_assert(PAD_STAGE_BYTES % 64 == 0, "the staging buffer is whole cache lines");
@@ -102,10 +80,10 @@ static void pad_one(const pad_job *j, int64_t i)
         for (int64_t f = 0; f < F; f++) {
             unsigned char *row = o + (size_t)(f * T) * es;
             fill_pattern(row, st, es, j->pad, j->pad_is_zero);
-            if (has) copy_column(row + (size_t)st * es, src + (size_t)f * es, c, F, es);
             fill_pattern(row + (size_t)(st + c) * es, T - st - c, es, j->pad,
                          j->pad_is_zero);
         }
+        if (has) pad_transpose(o + (size_t)st * es, T, src, c, F, es);
     }
     if (staged) stream_copy(dst, buf, block);
     if (j->mask) {
