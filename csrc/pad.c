@@ -2,15 +2,16 @@
  * Sequence padding with masks (see fi_pad_sequences in fastiter/kernels.h).
  *
  * Traffic is the floor: each input byte is read once and each output byte written
- * once.  An example's block of up to PAD_STAGE_BYTES, and the mask rows of several
- * examples, are built in L1 buffers and streamed out (no read for ownership); inside
- * the L1 buffer a zero pad is written over the whole block first and the data over it.
- * The [N, F, T] layout transposes each example (pad_transpose.h, SIMD tiles).  Element
- * sizes 1, 2, 4 and 8 get typed loops; others go byte-wise.
+ * once.  An example's block of up to PAD_STAGE_BYTES is built in an L1 buffer and
+ * streamed out (no read for ownership); inside that buffer a zero pad is written over
+ * the whole block first and the data over it.  The [N, F, T] layout transposes each
+ * example (pad_transpose.h, SIMD tiles).  Element sizes 1, 2, 4 and 8 get typed loops;
+ * others go byte-wise.
  *
  * Measured on this machine's Zen 5 (10k sequences of 1-200 steps, F = 8, f32, [N, F, T]
- * with a mask, C microbench, best of 15, loaded): 4.4-4.6 ms with the scalar transpose,
- * 2.2-2.6 ms with the AVX2 tiles on one thread, which is the streaming-write ceiling here.
+ * with a f32 mask, 72 MB out; C microbench, one thread, best of 15, loaded): 4.4-4.6 ms
+ * with a scalar strided loop per feature, 2.2-2.6 ms with the AVX2 tiles, about the
+ * time to copy the data and fill the pads and the mask once (fastiter bench's ceiling).
  */
 #include "fastiter.h"
 #include "checked.h"
@@ -110,32 +111,18 @@ static void mask_one(const pad_job *j, int64_t i, unsigned char *m)
     store_zero(m + (size_t)(st + c) * j->mes, (size_t)(T - st - c) * j->mes);
 }
 
-/* The mask rows of consecutive examples are contiguous: they are built in an L1 buffer
- * this many bytes at a time and streamed out together, like the examples' blocks. */
-#define PAD_MASK_STAGE_BYTES 4096
-_Static_assert(PAD_MASK_STAGE_BYTES % 64 == 0, "the mask buffer is whole cache lines");
-
+/* The mask is written in place with ordinary stores.  Staging it in L1 and streaming it
+ * like the blocks was slower here (10k sequences of 1-200 steps, F = 8, one thread, C
+ * microbench best of 25, six rounds, caches hot or evicted between calls): 2.1-3.1 ms
+ * in place, 2.6-3.7 ms streamed 4 KiB at a time, 2.7-3.9 ms streamed in whole cache
+ * lines only (the bytes of a line left over waiting for the next rows). */
 static void pad_range(void *ctx, int64_t begin, int64_t end)
 {
     const pad_job *j = (const pad_job *)ctx;
-    _Alignas(64) unsigned char mbuf[PAD_MASK_STAGE_BYTES];
-    const size_t row = (size_t)j->steps * j->mes;
-    const int64_t per = j->mask && row > 0 ? (int64_t)(PAD_MASK_STAGE_BYTES / row) : 0;
-    int64_t first = begin, held = 0;
     for (int64_t i = begin; i < end; i++) {
         pad_one(j, i);
-        if (per == 0) {
-            if (j->mask) mask_one(j, i, j->mask + (size_t)i * row);
-            continue;
-        }
-        mask_one(j, i, mbuf + (size_t)held * row);
-        if (++held == per) {
-            stream_copy(j->mask + (size_t)first * row, mbuf, (size_t)held * row);
-            first = i + 1;
-            held = 0;
-        }
+        if (j->mask) mask_one(j, i, j->mask + (size_t)(i * j->steps) * j->mes);
     }
-    if (held) stream_copy(j->mask + (size_t)first * row, mbuf, (size_t)held * row);
     stream_fence();
 }
 
