@@ -8,7 +8,7 @@
  * The scalar loop reads one element per feature per step with a stride of F; perf put
  * 53% of the pad benchmark (10k sequences, F = 8, f32) in it.  The SIMD paths move
  * square tiles instead: 8 steps x 8 features of 4-byte elements, 4 x 4 of 8-byte
- * ones, 8 x 8 of 2-byte ones: load the tile's step rows, transpose it in registers and
+ * ones, 8 x 8 of 2- and 1-byte ones: load the tile's step rows, transpose it in registers and
  * store its feature rows.  Tiles that would run past F or c are moved back so that
  * they end at the edge (their overlap is written twice with the same bytes); when F
  * or c is smaller than a tile, 4- and 8-byte elements use masked loads for the
@@ -135,6 +135,24 @@ tile8x8_16(uint16_t *d, int64_t stride, const uint16_t *s, int64_t F)
     for (int k = 0; k < 8; k++) _mm_storeu_si128((__m128i *)(void *)(d + k * stride), o[k]);
 }
 
+/* 8 x 8 tile of 1-byte elements (8-byte loads and stores; F >= 8 only). */
+__attribute__((target("avx2"))) static inline void
+tile8x8_8(uint8_t *d, int64_t stride, const uint8_t *s, int64_t F)
+{
+    __m128i r[8];
+    for (int k = 0; k < 8; k++) r[k] = _mm_loadl_epi64((const __m128i *)(const void *)(s + k * F));
+    __m128i a0 = _mm_unpacklo_epi8(r[0], r[1]), a1 = _mm_unpacklo_epi8(r[2], r[3]);
+    __m128i a2 = _mm_unpacklo_epi8(r[4], r[5]), a3 = _mm_unpacklo_epi8(r[6], r[7]);
+    __m128i b0 = _mm_unpacklo_epi16(a0, a1), b1 = _mm_unpackhi_epi16(a0, a1);
+    __m128i b2 = _mm_unpacklo_epi16(a2, a3), b3 = _mm_unpackhi_epi16(a2, a3);
+    __m128i o[4] = {_mm_unpacklo_epi32(b0, b2), _mm_unpackhi_epi32(b0, b2),
+                    _mm_unpacklo_epi32(b1, b3), _mm_unpackhi_epi32(b1, b3)};
+    for (int k = 0; k < 4; k++) {
+        _mm_storel_epi64((__m128i *)(void *)(d + 2 * k * stride), o[k]);
+        _mm_storel_epi64((__m128i *)(void *)(d + (2 * k + 1) * stride), _mm_srli_si128(o[k], 8));
+    }
+}
+
 /* Tiles of tf features x tt steps over the whole [c, F] block: the last tile in each
  * direction is moved back to end at the edge; a block narrower than a tile is masked
  * (nf < tf, 4- and 8-byte elements) or left to the scalar loop. */
@@ -143,7 +161,7 @@ pad_transpose_avx2(unsigned char *dst, int64_t stride, const unsigned char *src,
                    int64_t F, size_t es)
 {
     const int64_t tf = es == 8 ? 4 : 8, tt = tf;
-    if ((es != 4 && es != 8 && es != 2) || c < tt || (es == 2 && F < tf)) {
+    if ((es != 1 && es != 2 && es != 4 && es != 8) || c < tt || (es <= 2 && F < tf)) {
         pad_transpose_scalar(dst, stride, src, c, F, es);
         return;
     }
@@ -166,9 +184,11 @@ pad_transpose_avx2(unsigned char *dst, int64_t stride, const unsigned char *src,
             else if (es == 8)
                 tile4x4_64((double *)(void *)(dst + at), stride,
                            (const double *)(const void *)(src + from), F, nf, m);
-            else
+            else if (es == 2)
                 tile8x8_16((uint16_t *)(void *)(dst + at), stride,
                            (const uint16_t *)(const void *)(src + from), F);
+            else
+                tile8x8_8(dst + at, stride, src + from, F);
         }
     }
 }
