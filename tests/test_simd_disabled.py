@@ -16,7 +16,12 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 # the kernel tests whose kernels have a SIMD path (test_kernels.py: the int64 one-hot check)
-SIMD_KERNEL_TESTS = ["test_kernels_random.py", "test_kernels_convert.py", "test_kernels.py"]
+SIMD_KERNEL_TESTS = [
+    "test_kernels_random.py",
+    "test_kernels_convert.py",
+    "test_kernels.py",
+    "test_kernels_pad.py",
+]
 
 
 def _child(code: str, **env: str) -> str:
