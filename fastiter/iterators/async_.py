@@ -45,6 +45,7 @@ from fastiter.iterators._pipeline import (
     CarriedStop,
     Failure,
     Pipeline,
+    SharedPipeline,
     block_cache,
     register_for_exit,
 )
@@ -74,7 +75,7 @@ class _Runner:
     __slots__ = ("pipeline", "forked", "cache", "build_s", "__weakref__")
 
     def __init__(self) -> None:
-        self.pipeline: Pipeline | None = None
+        self.pipeline: Pipeline | SharedPipeline | None = None
         self.forked = False  # set in a forked child whose pipeline was left behind
         self.cache: BlockCache | None = None
         self.build_s: float | None = None
@@ -106,15 +107,39 @@ class _Runner:
         capacity: int,
         on_stop: Callable[[], None] | None = None,
     ) -> Pipeline:
-        in_flight = (1 << (capacity - 1).bit_length()) * len(sources)  # rings round up
-        cache = block_cache(self.cache, in_flight)
-        if cache is None and self.cache is not None:
-            self.cache.set_limits(0, 0)  # turned off since the last epoch: let go now
-        self.cache = cache
+        self._arm_cache((1 << (capacity - 1).bit_length()) * len(sources))  # rings round up
         self.pipeline = Pipeline(
             sources, capacity, on_stop=on_stop, cache=self.cache, build_s=self.build_s
         )
         return self.pipeline
+
+    def start_shared(
+        self,
+        build: Callable[[int], Any],
+        start: int,
+        stop: int,
+        workers: int,
+        capacity: int,
+        on_stop: Callable[[], None] | None = None,
+    ) -> SharedPipeline:
+        self._arm_cache((1 << (capacity - 1).bit_length()) + workers)  # the ring, the builds
+        self.pipeline = SharedPipeline(
+            build,
+            start,
+            stop,
+            workers,
+            capacity,
+            on_stop=on_stop,
+            cache=self.cache,
+            build_s=self.build_s,
+        )
+        return self.pipeline
+
+    def _arm_cache(self, in_flight: int) -> None:
+        cache = block_cache(self.cache, in_flight)
+        if cache is None and self.cache is not None:
+            self.cache.set_limits(0, 0)  # turned off since the last epoch: let go now
+        self.cache = cache
 
 
 # A StopIteration (NoSuchElementError is one) raised by the base inside these generators
@@ -137,12 +162,10 @@ def _filled(
         yield pool.fill(next(counter), batch)
 
 
-def _strided(base: BaseIterator, start: int, step: int, stop: int) -> Iterator[Any]:
-    try:
-        for i in range(start, stop, step):
-            yield base.batch_at(i)
-    except StopIteration as exc:
-        raise CarriedStop(exc) from None
+def _pooled(base: BaseIterator, pool: BufferPool, start: int, index: int) -> Any:
+    """Batch ``index`` of the base in the pool's slot for batch ``index - start`` of this
+    run (any producer may build any batch)."""
+    return pool.fill(index - start, base.batch_at(index))
 
 
 class _NotPrefetchable(IteratorWrapper):
@@ -184,32 +207,33 @@ class _AsyncMixin(_NotPrefetchable):
         register_for_exit(self)
 
     # --- the pipeline -------------------------------------------------------------
-    def _start(self) -> Pipeline | None:
+    def _start(self) -> Pipeline | SharedPipeline | None:
         """Start the producers of this run; None when a random-access base has no batch
         left (no thread is started for nothing)."""
         self._runner.check_not_forked(self)
         base, w = self.base, self._max_producers
+        pool = self._pool
+        on_stop = None if pool is None else pool.close
+        pipeline: Pipeline | SharedPipeline
         if w > 1:
             start, n = base.position, base.num_batches()
             w = min(w, n - start)  # a thread per batch at most
             if w <= 0:
                 self.producers = 0
                 return None
-            sources: list[Callable[[], Iterable[Any]]] = [
-                functools.partial(_strided, base, start + k, w, n) for k in range(w)
-            ]
+            # the producers claim batches from one counter and push them in order into
+            # one ring; the helpers park while the consumer is the slower side
+            build = base.batch_at if pool is None else functools.partial(_pooled, base, pool, start)
+            self.producers = w
+            pipeline = self._runner.start_shared(
+                build, start, n, w, self.queue_size, on_stop=on_stop
+            )
         else:
-            sources = [lambda: _sequential(base)]
-        on_stop = None
-        if self._pool is not None:
-            pool = self._pool
-            counters = [iter(range(k, 1 << 62, w)) for k in range(w)]
-            # Producer k fills batches k, k+W, ... of this run; counters[k] is only
-            # touched by producer k's thread.
-            sources = [functools.partial(_filled, s, pool, c) for s, c in zip(sources, counters)]
-            on_stop = pool.close
-        self.producers = w
-        pipeline = self._runner.start(sources, self.queue_size, on_stop=on_stop)
+            sources: list[Callable[[], Iterable[Any]]] = [lambda: _sequential(base)]
+            if pool is not None:
+                sources = [functools.partial(_filled, sources[0], pool, iter(range(1 << 62)))]
+            self.producers = w
+            pipeline = self._runner.start(sources, self.queue_size, on_stop=on_stop)
         self._consumed_in_run = 0
         return pipeline
 
