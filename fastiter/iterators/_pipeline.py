@@ -261,6 +261,12 @@ class Pipeline:
         return joined
 
 
+#: A helper producer parks once the shared ring holds this fraction of its capacity,
+#: and builds again when the consumer has taken it down to HELP_LOW (0: empty).
+HELP_HIGH = 0.75
+HELP_LOW = 0.25
+
+
 class SharedPipeline:
     """``W`` native producers sharing one ring: each claims the next item of
     ``range(start, stop)`` from one counter, builds it and pushes it in its turn.
@@ -318,9 +324,9 @@ class SharedPipeline:
         self._ring = ring = Ring(capacity)
         cap = ring.capacity
         #: helpers park once the ring holds this many items ...
-        self.high = max(1, cap - cap // 4)
+        self.high = max(1, int(cap * HELP_HIGH))
         #: ... and build again once the consumer took it down to this many
-        self.low = cap // 4
+        self.low = min(self.high - 1, int(cap * HELP_LOW))
         self._claims = itertools.count(start)  # next() is atomic under the GIL
         self._stop_at = stop
         self._turn = start  # the item to push next
