@@ -104,3 +104,31 @@ def test_an_error_among_shared_claims_arrives_at_its_position(census):
         assert not it.has_next()
     check_order(got[:13], n=13)
     assert len(got) == 13
+
+
+class SlowFirst(Recorded):
+    """Batch 0 takes ``first`` seconds; the others build at once."""
+
+    def __init__(self, first, **kw):
+        super().__init__(**kw)
+        self.first = first
+        self.built_while_first_ran = None
+
+    def _batch_at(self, index):
+        if index == 0:
+            time.sleep(self.first)
+            with self.lock:
+                self.built_while_first_ran = sum(self.by_thread.values())
+        return super()._batch_at(index)
+
+
+def test_one_slow_batch_does_not_let_the_others_pile_up(census):
+    # items built early wait for the slow one outside the ring; the producers stop
+    # claiming once they are a ring and a batch each ahead of it
+    base = SlowFirst(first=0.2, n=24)
+    with AsyncDataSetIterator(base, queue_size=4, workers=3) as it:
+        got = [ds.features.copy() for ds in it]
+    check_order(got, n=24)
+    assert it.producers == 3
+    # ring capacity 4 + 3 producers: batches 1..6 at most, none of them yet pushed
+    assert base.built_while_first_ran <= 6, base.built_while_first_ran
