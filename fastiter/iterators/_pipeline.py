@@ -3,9 +3,16 @@
 A :class:`Pipeline` owns, for one epoch, ``W`` rings and ``W`` native producer threads.
 Producer ``k`` makes items ``k, k + W, k + 2W, ...`` and pushes them, in that order,
 into ring ``k``; the consumer pops item ``i`` from ring ``i % W``.  The consumer
-therefore sees the items in exactly the order of the sequence, whatever ``W``.
+therefore sees the items in exactly the order of the sequence, whatever ``W``.  The
+async iterators use it with one producer (any iterator) and for ``prefetch``.
 
-The producer *always* ends its ring from a ``finally`` block, so the consumer can never
+A :class:`SharedPipeline` is the one for ``workers > 1`` over a random-access base:
+its producers claim items from one counter and push them in order into one ring, and
+those beyond the first help only while the ring runs low, so that a pipeline whose
+consumer is the slower side runs on one producer.
+
+A producer *always* ends its ring from a ``finally`` block (the last one to end, for
+the shared ring), so the consumer can never
 wait forever on a dead producer (the hang of DL4J #7828): an exception becomes a
 :class:`Failure` item at the position where it happened, followed by the close.
 
@@ -275,15 +282,14 @@ class SharedPipeline:
     them: an item finished before an earlier one is left aside, and the producer that
     delivers the earlier one pushes both (:meth:`_deliver`); no producer builds more
     than :attr:`window` items ahead of the next one to push.  Producers beyond the
-    first *help*: one claims an item only while the ring
-    holds fewer than :attr:`high` items, and once it found the ring that full it parks
-    until the consumer has taken it down to :attr:`low`.  When the consumer is the
-    slower side the ring stays full, so after the first fill one producer builds every
-    item, as ``workers=1`` does, and the others sleep instead of each waking up to
-    build the items of their own ring (the design before, measured in issue 19: 2-9%
-    more CPU and twice the thread switches of ``workers=1`` on a consumer-bound
-    epoch).  When the producers are the slower side the ring runs empty and every
-    producer builds.
+    first *help*: one claims an item only while the ring holds fewer than :attr:`high`
+    items, and once it found the ring that full it parks until the consumer has taken
+    it down to :attr:`low`.  When the consumer is the slower side the ring stays full,
+    so after the first fill one producer builds every item, as ``workers=1`` does, and
+    the others sleep instead of each waking up to build the items of their own ring
+    (the design before; measured in issue 19 on a consumer-bound epoch: 2-9% more CPU
+    than ``workers=1`` in four runs, and more thread switches).  When the producers
+    are the slower side the ring runs empty and every producer builds.
 
     An exception building an item becomes a :class:`Failure` pushed at that item's
     position, and no producer claims another item.  The last producer to end closes

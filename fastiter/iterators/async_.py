@@ -9,10 +9,12 @@ Order and workers
 With ``workers=1`` a single producer calls ``base.next()`` until the epoch ends, so any
 iterator can be wrapped.  With ``workers=W > 1`` the base must offer *random access*:
 ``indexable = True``, ``num_batches()`` and a thread-safe ``batch_at(i)`` (see
-:mod:`fastiter.iterators.base`).  Producer ``k`` builds batches ``k, k+W, k+2W, ...``
-into its own ring and the consumer reads the rings round-robin, so the sequence is
-identical to the base's whatever ``W``.  A base without random access falls back to
-one producer.
+:mod:`fastiter.iterators.base`).  The producers claim the batches from one counter
+and push them, in the base's order, into one ring, so the sequence is identical to the
+base's whatever ``W``.  Producers beyond the first help only while the ring runs low:
+when the consumer is the slower side the ring stays full and one producer builds
+every batch, as with ``workers=1``; when the producers are, all of them build.  A
+base without random access falls back to one producer.
 
 The pre-processor runs on the producer (it is the base's: setting it on the wrapper
 forwards it inward).  Set it before iterating; batches already prefetched keep the
@@ -157,7 +159,7 @@ def _filled(
     source: Callable[[], Iterable[Any]], pool: BufferPool, counter: Iterator[int]
 ) -> Iterator[Any]:
     """``source``'s batches copied into the pool's buffers, in the order ``counter``
-    numbers them (producer k fills batches k, k+W, ...)."""
+    numbers them."""
     for batch in source():
         yield pool.fill(next(counter), batch)
 
@@ -417,8 +419,9 @@ class AsyncDataSetIterator(_AsyncMixin, DataSetIteratorWrapper):
     base : DataSetIterator
         The iterator to prefetch.
     queue_size : int, default 8
-        Batches each producer may run ahead (at least 2; each ring's capacity is this
-        rounded up to a power of two).  A base whose batches cost next to nothing and
+        Batches prefetched ahead of the consumer (at least 2; the ring's capacity is
+        this rounded up to a power of two); with ``workers > 1`` each producer may
+        also hold one built batch beside it.  A base whose batches cost next to nothing and
         hold the GIL pays two GIL hand-offs per lap of the ring, i.e. per
         ``queue_size`` batches; the ring's waits make them uncontended (about 1-1.6 us
         per batch in all at 8, 0.6-1.3 us at 64, on a 2-vCPU VM).
