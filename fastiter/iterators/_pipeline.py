@@ -340,7 +340,9 @@ class SharedPipeline:
         self._claims = itertools.count(start)  # next() is atomic under the GIL
         self._stop_at = stop
         self._turn = start  # the item to push next
-        self._order = threading.Condition(threading.Lock())
+        self._order_lock = threading.Lock()  # taken directly on the hot path
+        self._order = threading.Condition(self._order_lock)
+        self._helpers = workers - 1
         self._pending: dict[int, Any] = {}  # built items waiting for an earlier one
         self._pushing = False  # a producer is pushing the ready items
         #: items built ahead of the next one to push, at most: the ring, and one a producer
@@ -391,6 +393,7 @@ class SharedPipeline:
     # --- producers ------------------------------------------------------------------
     def _produce(self, k: int, build: Callable[[int], Any]) -> None:
         gate, clock, wall = self.gate, time.thread_time, time.perf_counter
+        helpers = self._helpers
         try:
             while not self._done:
                 if k and not self._may_help():
@@ -401,7 +404,8 @@ class SharedPipeline:
                     break
                 self._await_window(i)
                 w0 = wall()
-                if gate is None:
+                if gate is None or self._parked == helpers:
+                    # no other producer builds: nothing to take turns with
                     item = _built(build, i)
                 else:
                     free = gate.cheap  # as in _produce: known-cheap builds skip the lock
@@ -476,8 +480,8 @@ class SharedPipeline:
         delivers the next item to push pushes every item ready after it.  (Waiting for
         the turn on a condition cost two thread switches an item when builds are short,
         measured on 512-row batches.)"""
-        order = self._order
-        with order:
+        order, lock = self._order, self._order_lock
+        with lock:
             self._pending[i] = item
             if self._pushing or i != self._turn:
                 return  # the producer pushing now, or the one due first, pushes it
@@ -486,7 +490,7 @@ class SharedPipeline:
         try:
             while True:
                 self._ring.push(item)  # may wait for room; RingClosed once stopped
-                with order:
+                with lock:
                     self._turn += 1
                     if self._window_waiters:
                         order.notify_all()
@@ -495,7 +499,7 @@ class SharedPipeline:
                         self._pushing = False
                         return
         except BaseException:
-            with order:
+            with lock:
                 self._pushing = False
             raise
 
