@@ -309,6 +309,9 @@ class SharedPipeline:
         The ring's slots (rounded up to a power of two).
     on_stop, cache, build_s
         As for :class:`Pipeline`.
+    means : tuple, optional
+        The mean build and consume times a previous epoch learned (:attr:`means`), so
+        that helpers that were not needed start parked; unknown, every producer starts.
 
     Examples
     --------
@@ -330,6 +333,7 @@ class SharedPipeline:
         on_stop: Callable[[], None] | None = None,
         cache: BlockCache | None = None,
         build_s: float | None = None,
+        means: tuple[float | None, float | None] = (None, None),
     ) -> None:
         self._ring = ring = Ring(capacity)
         cap = ring.capacity
@@ -350,8 +354,7 @@ class SharedPipeline:
         self._window_waiters = 0
         # running means: a build's wall time (the producers), the consumer's work on an
         # item (the consumer): one producer suffices while the first is the shorter
-        self._build_wall: float | None = None
-        self._consume_s: float | None = None
+        self._build_wall, self._consume_s = means
         self._last_pop: float | None = None
         self._park_cond = threading.Condition(threading.Lock())
         self._parked = 0
@@ -432,6 +435,12 @@ class SharedPipeline:
                     break
         except RingClosed:
             pass  # the consumer stopped us
+
+    @property
+    def means(self) -> tuple[float | None, float | None]:
+        """The running means (seconds): a build's wall time, the consumer's work on an
+        item."""
+        return self._build_wall, self._consume_s
 
     def help_needed(self) -> bool:
         """Whether one producer falls behind the consumer: a build takes longer (mean

@@ -74,13 +74,15 @@ class _Runner:
     cache, kept across epochs so that its blocks stay warm (never the iterator), and the
     build time the producers' gate learned, so that the next epoch starts from it."""
 
-    __slots__ = ("pipeline", "forked", "cache", "build_s", "__weakref__")
+    __slots__ = ("pipeline", "forked", "cache", "build_s", "means", "__weakref__")
 
     def __init__(self) -> None:
         self.pipeline: Pipeline | SharedPipeline | None = None
         self.forked = False  # set in a forked child whose pipeline was left behind
         self.cache: BlockCache | None = None
         self.build_s: float | None = None
+        #: the shared pipeline's mean build and consume times, for the next epoch's
+        self.means: tuple[float | None, float | None] = (None, None)
 
     def check_not_forked(self, owner: Any) -> None:
         if self.forked:
@@ -96,6 +98,8 @@ class _Runner:
             p.stop(timeout)
             if p.gate is not None and p.gate.build_s is not None:
                 self.build_s = p.gate.build_s
+            if isinstance(p, SharedPipeline) and None not in p.means:
+                self.means = p.means
 
     def close(self, timeout: float | None = None) -> None:
         """Stop, and hand the cached blocks back (arrays still alive keep theirs)."""
@@ -134,6 +138,7 @@ class _Runner:
             on_stop=on_stop,
             cache=self.cache,
             build_s=self.build_s,
+            means=self.means,
         )
         return self.pipeline
 

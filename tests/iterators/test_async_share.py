@@ -132,3 +132,21 @@ def test_one_slow_batch_does_not_let_the_others_pile_up(census):
     assert it.producers == 3
     # ring capacity 4 + 3 producers: batches 1..6 at most, none of them yet pushed
     assert base.built_while_first_ran <= 6, base.built_while_first_ran
+
+
+def test_the_next_epoch_starts_with_the_helpers_parked_when_one_producer_kept_up(census):
+    # the first epoch learns that builds are shorter than the consumer's steps; the next
+    # starts from that, so no helper fills the ring beside the first producer (on
+    # 512-row batches that fill left the ring running ahead, and producer and consumer
+    # then took the GIL from each other for the rest of the epoch)
+    base = Recorded(n=24, build=0.001)
+    with AsyncDataSetIterator(base, queue_size=8, workers=2) as it:
+        for _ in range(2):
+            base.by_thread.clear()
+            got = []
+            for ds in it:
+                time.sleep(0.004)
+                got.append(ds.features.copy())
+            check_order(got, n=24)
+            it.reset()
+    assert len(base.by_thread) == 1, base.by_thread
