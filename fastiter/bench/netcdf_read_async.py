@@ -21,7 +21,9 @@ hand-off at all.  The summary line gives each as a ratio, and the CPU floor: the
 process CPU time of the read alone plus the consume alone (best of the rounds), over
 the cores.  The read gathers its windows on the kernels' thread pool, so alone it keeps
 more than one core busy; once its CPU and the consumer's exceed the cores' time at
-max(read, consume), no pipeline on this machine reaches that max.
+max(read, consume), no pipeline on this machine reaches that max.  It also gives the
+time the read alone takes to its first batch (a staging block read), which a pipeline's
+consumer spends waiting and (c)'s, working on batches held in memory, does not.
 """
 
 from __future__ import annotations
@@ -133,6 +135,14 @@ def async_case(bench: Any) -> Any:
     held = [b.features.copy() for b in base]
     nb, batch_bytes = len(held), held[0].nbytes
     t_read = _best_of(read, reps=3)
+
+    def first() -> None:
+        base.reset()
+        base.next()
+
+    # before its first batch exists the consumer can only wait: a block of steps is
+    # staged (read_size) before any window is gathered from it
+    t_first = _best_of(first, reps=3)
     one = Consumer()
 
     def one_pass() -> None:
@@ -199,7 +209,8 @@ def async_case(bench: Any) -> Any:
             f"(a) compute, 2 threads / 1 = {a:.2f}; (b) np.copyto "
             f"{batch_bytes / 1e6:.1f} MB, 2 threads / 1 = {b:.2f}; (c) read || consume "
             f"on plain threads / max = {c:.2f}; CPU floor (CPU of read + consume) / "
-            f"{cores} cores = {floor / limit:.2f} x max"
+            f"{cores} cores = {floor / limit:.2f} x max; first batch alone "
+            f"(the consumer waits for it) = {t_first / limit:.2f} x max"
         )
 
     return Case(
