@@ -9,10 +9,12 @@ Order and workers
 With ``workers=1`` a single producer calls ``base.next()`` until the epoch ends, so any
 iterator can be wrapped.  With ``workers=W > 1`` the base must offer *random access*:
 ``indexable = True``, ``num_batches()`` and a thread-safe ``batch_at(i)`` (see
-:mod:`fastiter.iterators.base`).  Producer ``k`` builds batches ``k, k+W, k+2W, ...``
-into its own ring and the consumer reads the rings round-robin, so the sequence is
-identical to the base's whatever ``W``.  A base without random access falls back to
-one producer.
+:mod:`fastiter.iterators.base`).  The producers claim the batches from one counter
+and push them, in the base's order, into one ring, so the sequence is identical to the
+base's whatever ``W``.  Producers beyond the first help only while the ring runs low:
+when the consumer is the slower side the ring stays full and one producer builds
+every batch, as with ``workers=1``; when the producers are, all of them build.  A
+base without random access falls back to one producer.
 
 The pre-processor runs on the producer (it is the base's: setting it on the wrapper
 forwards it inward).  Set it before iterating; batches already prefetched keep the
@@ -45,6 +47,7 @@ from fastiter.iterators._pipeline import (
     CarriedStop,
     Failure,
     Pipeline,
+    SharedPipeline,
     block_cache,
     register_for_exit,
 )
@@ -71,13 +74,15 @@ class _Runner:
     cache, kept across epochs so that its blocks stay warm (never the iterator), and the
     build time the producers' gate learned, so that the next epoch starts from it."""
 
-    __slots__ = ("pipeline", "forked", "cache", "build_s", "__weakref__")
+    __slots__ = ("pipeline", "forked", "cache", "build_s", "means", "__weakref__")
 
     def __init__(self) -> None:
-        self.pipeline: Pipeline | None = None
+        self.pipeline: Pipeline | SharedPipeline | None = None
         self.forked = False  # set in a forked child whose pipeline was left behind
         self.cache: BlockCache | None = None
         self.build_s: float | None = None
+        #: the shared pipeline's mean build and consume times, for the next epoch's
+        self.means: tuple[float | None, float | None] = (None, None)
 
     def check_not_forked(self, owner: Any) -> None:
         if self.forked:
@@ -93,6 +98,8 @@ class _Runner:
             p.stop(timeout)
             if p.gate is not None and p.gate.build_s is not None:
                 self.build_s = p.gate.build_s
+            if isinstance(p, SharedPipeline) and None not in p.means:
+                self.means = p.means
 
     def close(self, timeout: float | None = None) -> None:
         """Stop, and hand the cached blocks back (arrays still alive keep theirs)."""
@@ -106,15 +113,40 @@ class _Runner:
         capacity: int,
         on_stop: Callable[[], None] | None = None,
     ) -> Pipeline:
-        in_flight = (1 << (capacity - 1).bit_length()) * len(sources)  # rings round up
-        cache = block_cache(self.cache, in_flight)
-        if cache is None and self.cache is not None:
-            self.cache.set_limits(0, 0)  # turned off since the last epoch: let go now
-        self.cache = cache
+        self._arm_cache((1 << (capacity - 1).bit_length()) * len(sources))  # rings round up
         self.pipeline = Pipeline(
             sources, capacity, on_stop=on_stop, cache=self.cache, build_s=self.build_s
         )
         return self.pipeline
+
+    def start_shared(
+        self,
+        build: Callable[[int], Any],
+        start: int,
+        stop: int,
+        workers: int,
+        capacity: int,
+        on_stop: Callable[[], None] | None = None,
+    ) -> SharedPipeline:
+        self._arm_cache((1 << (capacity - 1).bit_length()) + workers)  # the ring, the builds
+        self.pipeline = SharedPipeline(
+            build,
+            start,
+            stop,
+            workers,
+            capacity,
+            on_stop=on_stop,
+            cache=self.cache,
+            build_s=self.build_s,
+            means=self.means,
+        )
+        return self.pipeline
+
+    def _arm_cache(self, in_flight: int) -> None:
+        cache = block_cache(self.cache, in_flight)
+        if cache is None and self.cache is not None:
+            self.cache.set_limits(0, 0)  # turned off since the last epoch: let go now
+        self.cache = cache
 
 
 # A StopIteration (NoSuchElementError is one) raised by the base inside these generators
@@ -132,17 +164,15 @@ def _filled(
     source: Callable[[], Iterable[Any]], pool: BufferPool, counter: Iterator[int]
 ) -> Iterator[Any]:
     """``source``'s batches copied into the pool's buffers, in the order ``counter``
-    numbers them (producer k fills batches k, k+W, ...)."""
+    numbers them."""
     for batch in source():
         yield pool.fill(next(counter), batch)
 
 
-def _strided(base: BaseIterator, start: int, step: int, stop: int) -> Iterator[Any]:
-    try:
-        for i in range(start, stop, step):
-            yield base.batch_at(i)
-    except StopIteration as exc:
-        raise CarriedStop(exc) from None
+def _pooled(base: BaseIterator, pool: BufferPool, start: int, index: int) -> Any:
+    """Batch ``index`` of the base in the pool's slot for batch ``index - start`` of this
+    run (any producer may build any batch)."""
+    return pool.fill(index - start, base.batch_at(index))
 
 
 class _NotPrefetchable(IteratorWrapper):
@@ -184,32 +214,33 @@ class _AsyncMixin(_NotPrefetchable):
         register_for_exit(self)
 
     # --- the pipeline -------------------------------------------------------------
-    def _start(self) -> Pipeline | None:
+    def _start(self) -> Pipeline | SharedPipeline | None:
         """Start the producers of this run; None when a random-access base has no batch
         left (no thread is started for nothing)."""
         self._runner.check_not_forked(self)
         base, w = self.base, self._max_producers
+        pool = self._pool
+        on_stop = None if pool is None else pool.close
+        pipeline: Pipeline | SharedPipeline
         if w > 1:
             start, n = base.position, base.num_batches()
             w = min(w, n - start)  # a thread per batch at most
             if w <= 0:
                 self.producers = 0
                 return None
-            sources: list[Callable[[], Iterable[Any]]] = [
-                functools.partial(_strided, base, start + k, w, n) for k in range(w)
-            ]
+            # the producers claim batches from one counter and push them in order into
+            # one ring; the helpers park while the consumer is the slower side
+            build = base.batch_at if pool is None else functools.partial(_pooled, base, pool, start)
+            self.producers = w
+            pipeline = self._runner.start_shared(
+                build, start, n, w, self.queue_size, on_stop=on_stop
+            )
         else:
-            sources = [lambda: _sequential(base)]
-        on_stop = None
-        if self._pool is not None:
-            pool = self._pool
-            counters = [iter(range(k, 1 << 62, w)) for k in range(w)]
-            # Producer k fills batches k, k+W, ... of this run; counters[k] is only
-            # touched by producer k's thread.
-            sources = [functools.partial(_filled, s, pool, c) for s, c in zip(sources, counters)]
-            on_stop = pool.close
-        self.producers = w
-        pipeline = self._runner.start(sources, self.queue_size, on_stop=on_stop)
+            sources: list[Callable[[], Iterable[Any]]] = [lambda: _sequential(base)]
+            if pool is not None:
+                sources = [functools.partial(_filled, sources[0], pool, iter(range(1 << 62)))]
+            self.producers = w
+            pipeline = self._runner.start(sources, self.queue_size, on_stop=on_stop)
         self._consumed_in_run = 0
         return pipeline
 
@@ -393,8 +424,9 @@ class AsyncDataSetIterator(_AsyncMixin, DataSetIteratorWrapper):
     base : DataSetIterator
         The iterator to prefetch.
     queue_size : int, default 8
-        Batches each producer may run ahead (at least 2; each ring's capacity is this
-        rounded up to a power of two).  A base whose batches cost next to nothing and
+        Batches prefetched ahead of the consumer (at least 2; the ring's capacity is
+        this rounded up to a power of two); with ``workers > 1`` each producer may
+        also hold one built batch beside it.  A base whose batches cost next to nothing and
         hold the GIL pays two GIL hand-offs per lap of the ring, i.e. per
         ``queue_size`` batches; the ring's waits make them uncontended (about 1-1.6 us
         per batch in all at 8, 0.6-1.3 us at 64, on a 2-vCPU VM).

@@ -1,0 +1,152 @@
+"""workers > 1 share one ring: the batches go to whichever producer claims them next, and
+producers beyond the first park while the ring is nearly full (issue 19, item 4).
+
+A consumer-bound pipeline then runs on one producer, as workers=1 does, instead of
+waking every producer in turn to build the batches of its own ring.  The counts below
+are of builds per producer thread; no test times anything.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+
+import numpy as np
+import pytest
+from iterators.test_async_support import Boom, FailingArrayIterator
+
+from fastiter import AsyncDataSetIterator
+
+N = 48
+
+
+class Recorded(FailingArrayIterator):
+    """An indexable base recording which thread built each batch; ``build`` sleeps that
+    long per batch (the GIL released, as a read does), ``jitter`` adds a random part so
+    producers finish out of order."""
+
+    def __init__(self, n=N, build=0.0, jitter=0.0, **kw):
+        rng = np.random.default_rng(7)
+        super().__init__(rng.random((4 * n, 3)) + 1, np.ones((4 * n, 1)), 4, **kw)
+        self.build, self.jitter = build, jitter
+        self.by_thread: collections.Counter[int] = collections.Counter()
+        self.lock = threading.Lock()
+        self._rng = np.random.default_rng(11)
+
+    def _batch_at(self, index):
+        with self.lock:
+            self.by_thread[threading.get_ident()] += 1
+            pause = self.build + (self.jitter * self._rng.random() if self.jitter else 0.0)
+        if pause:
+            time.sleep(pause)
+        return super()._batch_at(index)
+
+
+def expected(n=N, **kw):
+    return [ds.features for ds in Recorded(n, **kw)]
+
+
+def check_order(got, n=N, **kw):
+    want = expected(n, **kw)
+    assert len(got) == len(want) == n
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_consumer_bound_epoch_is_built_by_one_producer(census):
+    # Each producer used to fill its own ring (batches k, k+W, ...), so a consumer-bound
+    # epoch woke both to build half the batches each (24/24 here), one thread more on
+    # the cores than workers=1 for the same work.  Now the second producer helps only
+    # while the ring runs low: at the start, before the ring first fills.
+    base = Recorded()
+    with AsyncDataSetIterator(base, queue_size=8, workers=2) as it:
+        got = []
+        for ds in it:
+            time.sleep(0.003)  # the training step: the slower side
+            got.append(ds.features.copy())
+    check_order(got)
+    counts = sorted(base.by_thread.values())
+    assert sum(counts) == N
+    assert len(counts) <= 2 and (len(counts) == 1 or counts[0] <= 8), counts
+
+
+def test_a_producer_bound_epoch_uses_every_producer(census):
+    # builds slower than the consumer: the ring stays near empty, so both producers build
+    base = Recorded(n=32, build=0.004)
+    with AsyncDataSetIterator(base, queue_size=8, workers=2) as it:
+        got = [ds.features.copy() for ds in it]
+    check_order(got, n=32)
+    counts = sorted(base.by_thread.values())
+    assert len(counts) == 2 and counts[0] >= 8, counts
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_order_holds_when_producers_finish_out_of_order(workers, census):
+    # random build times: a producer often finishes batch i + 1 before another finishes
+    # batch i, and must wait for its turn to push
+    base = Recorded(n=40, build=0.0005, jitter=0.002)
+    with AsyncDataSetIterator(base, queue_size=4, workers=workers) as it:
+        for _ in range(2):
+            got = [ds.features.copy() for ds in it]
+            check_order(got, n=40)
+            it.reset()
+    assert len(base.by_thread) == workers
+
+
+def test_an_error_among_shared_claims_arrives_at_its_position(census):
+    base = Recorded(n=24, build=0.0005, jitter=0.002, fail_at=13)
+    with AsyncDataSetIterator(base, queue_size=4, workers=3) as it:
+        got = []
+        with pytest.raises(Boom, match="batch 13"):
+            for ds in it:
+                got.append(ds.features.copy())
+        assert not it.has_next()
+    check_order(got[:13], n=13)
+    assert len(got) == 13
+
+
+class SlowFirst(Recorded):
+    """Batch 0 takes ``first`` seconds; the others build at once."""
+
+    def __init__(self, first, **kw):
+        super().__init__(**kw)
+        self.first = first
+        self.built_while_first_ran = None
+
+    def _batch_at(self, index):
+        if index == 0:
+            time.sleep(self.first)
+            with self.lock:
+                self.built_while_first_ran = sum(self.by_thread.values())
+        return super()._batch_at(index)
+
+
+def test_one_slow_batch_does_not_let_the_others_pile_up(census):
+    # items built early wait for the slow one outside the ring; the producers stop
+    # claiming once they are a ring and a batch each ahead of it
+    base = SlowFirst(first=0.2, n=24)
+    with AsyncDataSetIterator(base, queue_size=4, workers=3) as it:
+        got = [ds.features.copy() for ds in it]
+    check_order(got, n=24)
+    assert it.producers == 3
+    # ring capacity 4 + 3 producers: batches 1..6 at most, none of them yet pushed
+    assert base.built_while_first_ran <= 6, base.built_while_first_ran
+
+
+def test_the_next_epoch_starts_with_the_helpers_parked_when_one_producer_kept_up(census):
+    # the first epoch learns that builds are shorter than the consumer's steps; the next
+    # starts from that, so no helper fills the ring beside the first producer (on
+    # 512-row batches that fill left the ring running ahead, and producer and consumer
+    # then took the GIL from each other for the rest of the epoch)
+    base = Recorded(n=24, build=0.001)
+    with AsyncDataSetIterator(base, queue_size=8, workers=2) as it:
+        for _ in range(2):
+            base.by_thread.clear()
+            got = []
+            for ds in it:
+                time.sleep(0.004)
+                got.append(ds.features.copy())
+            check_order(got, n=24)
+            it.reset()
+    assert len(base.by_thread) == 1, base.by_thread
