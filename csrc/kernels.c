@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L /* sched_yield */
 #include "fastiter.h"
 #include "checked.h"
+#include "pool.h"
 #include "stream_store.h"
 
 #include <sched.h>
@@ -158,7 +159,7 @@ static int one_hot_run(oh_job *j, int64_t outer, size_t out_size, int64_t *bad_i
     if (j->nwrite <= 1)
         oh_items(j, 0, j->ncheck + j->nwrite);
     else
-        fi_parallel_for(j->ncheck + j->nwrite, 1, oh_items, j);
+        fi_parallel_for_in_order(j->ncheck + j->nwrite, 1, oh_items, j);
     long long bad = atomic_load(&j->first_bad);
     if (bad != INT64_MAX) {
         if (bad_index) *bad_index = bad;

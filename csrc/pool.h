@@ -19,4 +19,10 @@ int fi_pool_polling(void);
  * written never depend on which way a call ran. */
 void fi_parallel_for_awake(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx);
 
+/* fi_parallel_for where every thread takes the chunks in index order: no chunk is
+ * handed out before every lower one has been.  (fi_parallel_for lets the workers take
+ * theirs from the back, for cache affinity.)  A chunk may then wait for work in lower
+ * chunks, which never wait on higher ones. */
+void fi_parallel_for_in_order(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx);
+
 #endif

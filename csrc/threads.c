@@ -45,7 +45,15 @@ typedef struct fi_job {
     fi_range_fn fn;
     void *ctx;
     int64_t n, chunk, nchunks;
-    atomic_llong cursor;
+    /* The chunks not yet taken, [lo, hi): the caller takes them from the front, the
+     * workers from the back.  Each thread then keeps touching the same part of the
+     * output (and, for a repeated gather, of the source) from one call to the next, so
+     * it stays in that core's cache, while a descheduled thread still holds back at
+     * most one chunk.  Gather of 1024 x 512 B, 2 threads, back to back (C bench): the
+     * output bounced between the two cores' caches with one shared cursor. */
+    atomic_ullong range; /* lo in the low 32 bits, hi in the high 32 */
+    int in_order;        /* every thread takes from the front (fi_parallel_for_in_order) */
+    atomic_llong cursor; /* instead of `range` when nchunks does not fit 32 bits */
 } fi_job;
 
 static struct {
@@ -120,11 +128,29 @@ static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
 /* Set while this thread runs a loop body, so a nested loop runs inline. */
 static _Thread_local int in_loop_body = 0;
 
-static void run_chunks(fi_job *job)
+/* Takes the next chunk, from the front or the back; -1 when none is left. */
+static int64_t take_chunk(fi_job *job, int from_back)
+{
+    if (job->nchunks > (int64_t)UINT32_MAX) {
+        int64_t c = atomic_fetch_add_explicit(&job->cursor, 1, memory_order_relaxed);
+        return c < job->nchunks ? c : -1;
+    }
+    unsigned long long r = atomic_load_explicit(&job->range, memory_order_relaxed);
+    for (;;) {
+        unsigned long long lo = r & 0xFFFFFFFFu, hi = r >> 32;
+        if (lo >= hi) return -1;
+        unsigned long long next = from_back ? lo | (hi - 1) << 32 : (lo + 1) | hi << 32;
+        if (atomic_compare_exchange_weak_explicit(&job->range, &r, next, memory_order_relaxed,
+                                                  memory_order_relaxed))
+            return (int64_t)(from_back ? hi - 1 : lo);
+    }
+}
+
+static void run_chunks(fi_job *job, int from_back)
 {
     for (;;) {
-        int64_t c = atomic_fetch_add_explicit(&job->cursor, 1, memory_order_relaxed);
-        if (c >= job->nchunks) return;
+        int64_t c = take_chunk(job, from_back);
+        if (c < 0) return;
         int64_t begin = c * job->chunk;
         /* begin < n, so n - begin cannot overflow where begin + chunk could */
         int64_t end = job->n - begin > job->chunk ? begin + job->chunk : job->n;
@@ -168,7 +194,7 @@ static void *worker_main(void *arg)
         seen = g;
         atomic_fetch_add(&pool.inside, 1); /* registered before the job is read */
         fi_job *job = atomic_load(&pool.job);
-        if (job) run_chunks(job);
+        if (job) run_chunks(job, !job->in_order);
         if (atomic_fetch_sub(&pool.inside, 1) == 1 && atomic_load(&pool.caller_sleeps)) {
             pthread_mutex_lock(&pool.lock);
             pthread_cond_signal(&pool.idle);
@@ -308,7 +334,7 @@ static void ensure_workers(void)
     pthread_mutex_unlock(&pool.lock);
 }
 
-void fi_parallel_for(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx)
+static void parallel_for(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx, int in_order)
 {
     if (n <= 0) return;
     if (chunk < 1) chunk = 1;
@@ -324,7 +350,11 @@ void fi_parallel_for(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx)
     job.n = n;
     job.chunk = chunk;
     job.nchunks = n / chunk + (n % chunk != 0);  /* n + chunk - 1 could overflow */
+    job.in_order = in_order;
     atomic_init(&job.cursor, 0);
+    atomic_init(&job.range, job.nchunks > (int64_t)UINT32_MAX
+                                ? 0
+                                : (unsigned long long)job.nchunks << 32);
     pthread_mutex_lock(&pool.lock);
     int have_workers = pool.nworkers > 0;
     pthread_mutex_unlock(&pool.lock);
@@ -341,7 +371,7 @@ void fi_parallel_for(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx)
         }
     }
     in_loop_body = 1;
-    run_chunks(&job);
+    run_chunks(&job, 0);
     in_loop_body = 0;
     if (have_workers) {
         atomic_store(&pool.job, NULL);
@@ -356,6 +386,16 @@ void fi_parallel_for(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx)
         }
     }
     pthread_mutex_unlock(&pool.submit);
+}
+
+void fi_parallel_for(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx)
+{
+    parallel_for(n, chunk, fn, ctx, 0);
+}
+
+void fi_parallel_for_in_order(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx)
+{
+    parallel_for(n, chunk, fn, ctx, 1);
 }
 
 int fi_set_num_threads(int n)

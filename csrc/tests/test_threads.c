@@ -256,6 +256,50 @@ static void test_one_hot_bad_label_on_pool(void)
     free(lab64), free(lab32), free(out), free(ref);
 }
 
+/* The first two chunks of a job, taken by two threads: each chunk waits (up to 0.5 s)
+ * until two chunks have been taken, so the caller and the worker take one each. */
+typedef struct { atomic_int taken; atomic_llong first[2]; } order_ctx;
+
+static void order_body(void *ctx, int64_t begin, int64_t end)
+{
+    (void)end;
+    order_ctx *c = ctx;
+    int k = atomic_fetch_add(&c->taken, 1);
+    if (k < 2) atomic_store(&c->first[k], begin);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do clock_gettime(CLOCK_MONOTONIC, &t);
+    while (atomic_load(&c->taken) < 2 &&
+           (t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 500000000L);
+}
+
+/* fi_parallel_for lets the worker start from the back (so each thread keeps its part
+ * of the output from call to call); fi_parallel_for_in_order hands every chunk out in
+ * order, which one-hot's check-before-write relies on to split its check. */
+static void test_chunk_order(void)
+{
+    CHECK(fi_set_num_threads(2) == FI_OK);
+    for (int in_order = 0; in_order < 2; in_order++) {
+        int seen = 0;
+        for (int tries = 0; tries < 20 && !seen; tries++) {
+            order_ctx c;
+            atomic_init(&c.taken, 0);
+            atomic_init(&c.first[0], -1);
+            atomic_init(&c.first[1], -1);
+            wake_pool();
+            (in_order ? fi_parallel_for_in_order : fi_parallel_for)(64, 1, order_body, &c);
+            CHECK(atomic_load(&c.taken) == 64);
+            long long a = atomic_load(&c.first[0]), b = atomic_load(&c.first[1]);
+            long long lo = a < b ? a : b, hi = a < b ? b : a;
+            if (lo != 0) continue; /* the worker took chunk 0 before the caller started */
+            seen = 1;
+            CHECK(hi == (in_order ? 1 : 63));
+        }
+        CHECK(seen);
+    }
+    CHECK(fi_set_num_threads(3) == FI_OK);
+}
+
 int main(void)
 {
     CHECK(fi_set_num_threads(0) == FI_EINVAL);
@@ -310,6 +354,7 @@ int main(void)
     run_and_check(N, 500); /* restarts after a shutdown */
     CHECK(fi_pool_live_threads() == 1);
 
+    test_chunk_order();
     test_awake_dispatch();
     test_gather_both_regimes();
     test_one_hot_bad_label_on_pool();
