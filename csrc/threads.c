@@ -182,8 +182,19 @@ static void *worker_main(void *arg)
             atomic_fetch_add(&pool.sleepers, 1); /* then read gen: see fi_parallel_for */
             atomic_fetch_sub(&pool.polling, 1);
             unsigned long epoch = pool.wake_epoch;
-            while ((g = atomic_load(&pool.gen)) == seen && !atomic_load(&pool.stop))
+            while ((g = atomic_load(&pool.gen)) == seen && !atomic_load(&pool.stop)) {
+                if (pool.wake_epoch != epoch) {
+                    /* Counted awake by a wake-up meant for an older generation (its
+                     * caller reached the lock late, after this worker had run that
+                     * job and gone back to sleep): count again as asleep, then read
+                     * gen again, or the next wake-up would skip this worker. */
+                    atomic_fetch_add(&pool.sleepers, 1);
+                    atomic_fetch_sub(&pool.polling, 1);
+                    epoch = pool.wake_epoch;
+                    continue;
+                }
                 pthread_cond_wait(&pool.wake, &pool.lock);
+            }
             if (pool.wake_epoch == epoch) { /* not counted awake by wake_all_locked */
                 atomic_fetch_add(&pool.polling, 1);
                 atomic_fetch_sub(&pool.sleepers, 1);
