@@ -85,10 +85,12 @@ static struct {
 #define FI_SPIN_NS 100000
 /* Pauses between two reads of the clock while polling. */
 #define FI_SPIN_CLOCK_EVERY 32
-/* How long the caller polls for the last worker to leave before it sleeps: a worker
- * is at most one chunk behind, and waking a sleeping caller costs the worker a futex
- * call and the caller a reschedule, several microseconds in a VM. */
-#define FI_WAIT_SPIN_ITERATIONS 20000
+/* How long (ns) the caller polls for the last worker to leave before it sleeps: a
+ * worker is at most one chunk behind (a 1 MiB one-hot item streams in about 50 us),
+ * and waking a sleeping caller costs the worker a futex call and the caller a
+ * reschedule, several microseconds in a VM.  Bounded, because a worker that was
+ * preempted mid-chunk may need the core the caller would keep polling on. */
+#define FI_WAIT_NS 50000
 
 static inline void cpu_relax(void)
 {
@@ -386,8 +388,17 @@ static void parallel_for(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx, in
     in_loop_body = 0;
     if (have_workers) {
         atomic_store(&pool.job, NULL);
-        for (int i = 0; atomic_load(&pool.inside) > 0 && i < FI_WAIT_SPIN_ITERATIONS; i++)
+        int64_t deadline = 0;
+        for (int i = 1; atomic_load(&pool.inside) > 0; i++) {
+            if (i % FI_SPIN_CLOCK_EVERY == 0) {
+                int64_t t = now_ns();
+                if (deadline == 0)
+                    deadline = t + FI_WAIT_NS;
+                else if (t >= deadline)
+                    break;
+            }
             cpu_relax();
+        }
         if (atomic_load(&pool.inside) > 0) {
             pthread_mutex_lock(&pool.lock);
             atomic_store(&pool.caller_sleeps, 1); /* then read `inside`: see worker_main */
