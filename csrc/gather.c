@@ -4,6 +4,7 @@
  */
 #include "fastiter.h"
 #include "checked.h"
+#include "pool.h"
 
 #include <string.h>
 
@@ -42,6 +43,9 @@ static int64_t rows_per_chunk(size_t row_bytes)
  * gave up to 2048 rows (0.59x at 256 rows, 0.72x at 512, 0.88x at 1024).  So the
  * pool is never asked below 256 KiB; above it a polling worker is worth having. */
 #define GATHER_SERIAL_BYTES ((size_t)256 << 10)
+/* Up to this many output bytes a gather takes the pool only when a worker is already
+ * awake (fi_parallel_for_awake): a sleeping worker would wake after the copy is done. */
+#define GATHER_AWAKE_BYTES ((size_t)1 << 20)
 
 int fi_gather(const void *src, int64_t src_rows, int64_t src_stride, size_t row_bytes,
               const int64_t *indices, int64_t n, void *out, int64_t *bad_index)
@@ -62,6 +66,8 @@ int fi_gather(const void *src, int64_t src_rows, int64_t src_stride, size_t row_
     gather_job j = {src, src_stride, row_bytes, indices, out};
     if (out_bytes <= GATHER_SERIAL_BYTES)
         gather_range(&j, 0, n);
+    else if (out_bytes <= GATHER_AWAKE_BYTES)
+        fi_parallel_for_awake(n, rows_per_chunk(row_bytes), gather_range, &j);
     else
         fi_parallel_for(n, rows_per_chunk(row_bytes), gather_range, &j);
     return FI_OK;
