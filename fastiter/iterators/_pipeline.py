@@ -134,7 +134,58 @@ def _produce(
         ring.close()
 
 
-class Pipeline:
+class _Producers:
+    """What both pipelines do with their producer threads: start them (stopping the
+    ones that run when one fails to start), and, on stop, release the BLAS limit, call
+    ``on_stop``, join (or detach after ``timeout``) and drop what the rings still hold."""
+
+    _threads: list[NativeThread]
+    _blas_producers: int
+    _on_stop: Callable[[], None] | None
+
+    def stop(self, timeout: float | None = None) -> bool:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _start_threads(self, on_failure: Callable[[int], None] | None = None) -> None:
+        started = []
+        try:
+            for t in self._threads:
+                t.start()
+                started.append(t)
+        except BaseException:
+            if on_failure is not None:  # the ones never started never leave
+                on_failure(len(self._threads) - len(started))
+            self._threads = started  # stop() joins exactly the ones that run
+            self.stop()
+            raise
+
+    def _end_threads(self, rings: list[Ring], timeout: float | None) -> bool:
+        if self._blas_producers:
+            _blas.release(self._blas_producers)
+            self._blas_producers = 0
+        if self._on_stop is not None:
+            self._on_stop()
+        joined = True
+        for t in self._threads:
+            try:
+                ok = t.join(timeout)
+            except RuntimeError:  # stop() called on a producer thread itself
+                ok = False
+            if not ok:
+                t.detach()
+                joined = False
+        self._threads = []
+        if joined:
+            for r in rings:
+                try:
+                    r.drain()
+                except RuntimeError:
+                    pass  # a consumer on another thread is still leaving pop(); the ring
+                    # releases its items when it is freed
+        return joined
+
+
+class Pipeline(_Producers):
     """``W`` native producers, each filling its own ring, read round-robin.
 
     Parameters
@@ -198,15 +249,7 @@ class Pipeline:
                         BlockCache.restore(previous)
 
             self._threads.append(NativeThread(run, name=f"fastiter-producer-{k}"))
-        started = []
-        try:
-            for t in self._threads:
-                t.start()
-                started.append(t)
-        except BaseException:
-            self._threads = started  # stop() joins exactly the ones that run
-            self.stop()
-            raise
+        self._start_threads()
 
     def pop(self) -> Any:
         """The next item (blocking), a :class:`Failure`, or :data:`END`."""
@@ -243,29 +286,7 @@ class Pipeline:
             r.close()
         if self.gate is not None:
             self.gate.close()
-        if self._blas_producers:
-            _blas.release(self._blas_producers)
-            self._blas_producers = 0
-        if self._on_stop is not None:
-            self._on_stop()
-        joined = True
-        for t in self._threads:
-            try:
-                ok = t.join(timeout)
-            except RuntimeError:  # stop() called on a producer thread itself
-                ok = False
-            if not ok:
-                t.detach()
-                joined = False
-        self._threads = []
-        if joined:
-            for r in self._rings:
-                try:
-                    r.drain()
-                except RuntimeError:
-                    pass  # a consumer on another thread is still leaving pop(); the ring
-                    # releases its items when it is freed
-        return joined
+        return self._end_threads(self._rings, timeout)
 
 
 #: A helper producer parks once the shared ring holds this fraction of its capacity,
@@ -276,7 +297,7 @@ HELP_LOW = 0.25
 _MEAN_WEIGHT = 0.2
 
 
-class SharedPipeline:
+class SharedPipeline(_Producers):
     """``W`` native producers sharing one ring: each claims the next item of
     ``range(start, stop)`` from one counter, builds it and pushes it in its turn.
 
@@ -381,17 +402,7 @@ class SharedPipeline:
                     self._leave()
 
             self._threads.append(NativeThread(run, name=f"fastiter-producer-{k}"))
-        started = []
-        try:
-            for t in self._threads:
-                t.start()
-                started.append(t)
-        except BaseException:
-            with self._live_lock:  # the ones never started never leave
-                self._live -= len(self._threads) - len(started)
-            self._threads = started  # stop() joins exactly the ones that run
-            self.stop()
-            raise
+        self._start_threads(self._never_started)
 
     # --- producers ------------------------------------------------------------------
     def _produce(self, k: int, build: Callable[[int], Any]) -> None:
@@ -521,6 +532,10 @@ class SharedPipeline:
         with cond:
             cond.notify_all()
 
+    def _never_started(self, n: int) -> None:
+        with self._live_lock:  # the last producer to leave closes the ring
+            self._live -= n
+
     def _leave(self) -> None:
         with self._live_lock:
             self._live -= 1
@@ -568,27 +583,7 @@ class SharedPipeline:
             self.gate.close()
         self._wake(self._park_cond)
         self._wake(self._order)
-        if self._blas_producers:
-            _blas.release(self._blas_producers)
-            self._blas_producers = 0
-        if self._on_stop is not None:
-            self._on_stop()
-        joined = True
-        for t in self._threads:
-            try:
-                ok = t.join(timeout)
-            except RuntimeError:  # stop() called on a producer thread itself
-                ok = False
-            if not ok:
-                t.detach()
-                joined = False
-        self._threads = []
-        if joined:
-            try:
-                self._ring.drain()
-            except RuntimeError:
-                pass  # a consumer on another thread is still leaving pop()
-        return joined
+        return self._end_threads([self._ring], timeout)
 
 
 _NONE = object()
