@@ -82,6 +82,34 @@ class CarriedStop(Exception):
         self.stop = stop
 
 
+_CLOSED = object()  # what _gated returns when the gate closed before the build
+
+
+def _gated(gate: Gate, index: int, build: Callable[..., Any], *args: Any) -> Any:
+    """``build(*args)`` for item ``index`` in its turn at ``gate``, its CPU time reported
+    to the gate; :data:`_CLOSED` when the gate closed first.
+
+    Known-cheap builds skip the gate's lock (two producers took it twice a batch and
+    collided on it); a build started so while the gate closes again overlaps at most
+    once, and blocks no one.  CPU time, not wall time: a build waiting (I/O, the GIL)
+    leaves the core free.
+    """
+    free = gate.cheap
+    if free:
+        if gate.closed:
+            return _CLOSED
+    elif not gate.enter(index):
+        return _CLOSED
+    t0 = time.thread_time()
+    try:
+        return build(*args)
+    finally:
+        if free:
+            gate.report(time.thread_time() - t0)
+        else:
+            gate.leave(time.thread_time() - t0)
+
+
 def _produce(
     items: Iterator[Any], ring: Ring, gate: Gate | None = None, first: int = 0, step: int = 1
 ) -> None:
@@ -98,26 +126,9 @@ def _produce(
                 push(item)
         else:
             index = first
-            clock = time.thread_time  # CPU: a build waiting (I/O, the GIL) leaves the core free
             while True:
-                # known-cheap builds skip the gate's lock (two producers took it twice a
-                # batch and collided on it); a build started so while the gate closes
-                # again overlaps at most once, and blocks no one
-                free = gate.cheap
-                if free:
-                    if gate.closed:
-                        break
-                elif not gate.enter(index):
-                    break
-                t0 = clock()
-                try:
-                    item = next(items, END)
-                finally:
-                    if free:
-                        gate.report(clock() - t0)
-                    else:
-                        gate.leave(clock() - t0)
-                if item is END:
+                item = _gated(gate, index, next, items, END)
+                if item is END or item is _CLOSED:
                     break
                 push(item)
                 index += step
@@ -406,7 +417,7 @@ class SharedPipeline(_Producers):
 
     # --- producers ------------------------------------------------------------------
     def _produce(self, k: int, build: Callable[[int], Any]) -> None:
-        gate, clock, wall = self.gate, time.thread_time, time.perf_counter
+        gate, wall = self.gate, time.perf_counter
         helpers = self._helpers
         try:
             while not self._done:
@@ -422,20 +433,9 @@ class SharedPipeline(_Producers):
                     # no other producer builds: nothing to take turns with
                     item = _built(build, i)
                 else:
-                    free = gate.cheap  # as in _produce: known-cheap builds skip the lock
-                    if free:
-                        if gate.closed:
-                            break
-                    elif not gate.enter(i):
+                    item = _gated(gate, i, _built, build, i)
+                    if item is _CLOSED:
                         break
-                    t0 = clock()
-                    try:
-                        item = _built(build, i)
-                    finally:
-                        if free:
-                            gate.report(clock() - t0)
-                        else:
-                            gate.leave(clock() - t0)
                 took, mean = wall() - w0, self._build_wall
                 self._build_wall = took if mean is None else mean + _MEAN_WEIGHT * (took - mean)
                 failed = type(item) is Failure
