@@ -150,9 +150,17 @@ class _Producers:
     ones that run when one fails to start), and, on stop, release the BLAS limit, call
     ``on_stop``, join (or detach after ``timeout``) and drop what the rings still hold."""
 
-    _threads: list[NativeThread]
-    _blas_producers: int
-    _on_stop: Callable[[], None] | None
+    def __init__(
+        self, workers: int, on_stop: Callable[[], None] | None, build_s: float | None
+    ) -> None:
+        self._on_stop = on_stop
+        #: None when every producer fits beside a busy consumer, or FASTITER_ASYNC_GATE=0
+        self.gate = producer_gate(workers, build_s)
+        self._ended = False
+        self._threads: list[NativeThread] = []
+        # BLAS workers spinning beside the producers oversubscribe the cores (_blas.py)
+        self._blas_producers = workers
+        _blas.acquire(workers)
 
     def stop(self, timeout: float | None = None) -> bool:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -233,16 +241,9 @@ class Pipeline(_Producers):
         build_s: float | None = None,
     ) -> None:
         self._rings = [Ring(capacity) for _ in sources]
-        self._on_stop = on_stop
-        #: None when every producer fits beside a busy consumer, or FASTITER_ASYNC_GATE=0
-        self.gate = producer_gate(len(sources), build_s)
+        super().__init__(len(sources), on_stop, build_s)
         gate, step = self.gate, len(sources)
         self._count = 0
-        self._ended = False
-        self._threads: list[NativeThread] = []
-        # BLAS workers spinning beside the producers oversubscribe the cores (_blas.py)
-        self._blas_producers = len(sources)
-        _blas.acquire(self._blas_producers)
         for k, (source, ring) in enumerate(zip(sources, self._rings)):
 
             def run(source=source, ring=ring, k=k) -> None:
@@ -393,12 +394,7 @@ class SharedPipeline(_Producers):
         self._done = False  # no item left to claim, a failure pushed, or stopped
         self._live = workers
         self._live_lock = threading.Lock()
-        self._on_stop = on_stop
-        self.gate = producer_gate(workers, build_s)
-        self._ended = False
-        self._threads: list[NativeThread] = []
-        self._blas_producers = workers
-        _blas.acquire(workers)
+        super().__init__(workers, on_stop, build_s)
         for k in range(workers):
 
             def run(k: int = k) -> None:
