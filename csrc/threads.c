@@ -106,23 +106,34 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* A timed poll: each step pauses, and every FI_SPIN_CLOCK_EVERY steps reads the clock. */
+typedef struct {
+    int steps;
+    int64_t deadline; /* 0 until the clock was first read */
+} timed_poll;
+
+/* One step of a poll that may last `ns`; 1 (without pausing) once that time is up. */
+static int poll_expired(timed_poll *p, int64_t ns)
+{
+    if (++p->steps % FI_SPIN_CLOCK_EVERY == 0) {
+        int64_t t = now_ns();
+        if (p->deadline == 0)
+            p->deadline = t + ns;
+        else if (t >= p->deadline)
+            return 1;
+    }
+    cpu_relax();
+    return 0;
+}
+
 /* Poll `gen` for FI_SPIN_NS; returns the generation seen (still `seen` on timeout). */
 static unsigned long poll_gen(unsigned long seen)
 {
     unsigned long g = atomic_load(&pool.gen);
-    int64_t deadline = 0;
-    for (int i = 1; g == seen && !atomic_load_explicit(&pool.stop, memory_order_relaxed);
-         i++) {
-        if (i % FI_SPIN_CLOCK_EVERY == 0) {
-            int64_t t = now_ns();
-            if (deadline == 0)
-                deadline = t + FI_SPIN_NS;
-            else if (t >= deadline)
-                break;
-        }
-        cpu_relax();
+    timed_poll p = {0, 0};
+    while (g == seen && !atomic_load_explicit(&pool.stop, memory_order_relaxed) &&
+           !poll_expired(&p, FI_SPIN_NS))
         g = atomic_load(&pool.gen);
-    }
     return g;
 }
 
@@ -388,16 +399,8 @@ static void parallel_for(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx, in
     in_loop_body = 0;
     if (have_workers) {
         atomic_store(&pool.job, NULL);
-        int64_t deadline = 0;
-        for (int i = 1; atomic_load(&pool.inside) > 0; i++) {
-            if (i % FI_SPIN_CLOCK_EVERY == 0) {
-                int64_t t = now_ns();
-                if (deadline == 0)
-                    deadline = t + FI_WAIT_NS;
-                else if (t >= deadline)
-                    break;
-            }
-            cpu_relax();
+        timed_poll p = {0, 0};
+        while (atomic_load(&pool.inside) > 0 && !poll_expired(&p, FI_WAIT_NS)) {
         }
         if (atomic_load(&pool.inside) > 0) {
             pthread_mutex_lock(&pool.lock);
