@@ -123,6 +123,7 @@ def async_case(bench: Any) -> Any:
     :class:`~fastiter.bench.netcdf_read.ReadBench`), with iterators of its own."""
     from fastiter import AsyncDataSetIterator
     from fastiter.bench.core import Case
+    from fastiter.netcdf.plan import STAGING_BYTES
 
     base = _windows_iter(bench)
 
@@ -181,6 +182,20 @@ def async_case(bench: Any) -> Any:
     for x, b in zip(held, small):
         if not np.array_equal(x, b.features, equal_nan=True):
             raise AssertionError("read_size=16 gives other batches than the default")
+    # the blocks before the ramp: every block the full 32 MiB (an explicit read_size
+    # turns the ramp off), so its first batch waits for a whole block
+    full = max(STAGING_BYTES // (bench.ny * bench.nx * 4), 1)
+    uniform = _windows_iter(bench, read_size=full)
+    uniform.reset()
+    for x, b in zip(held, uniform):
+        if not np.array_equal(x, b.features, equal_nan=True):
+            raise AssertionError(f"read_size={full} gives other batches than the default")
+
+    def first_uniform() -> None:
+        uniform.reset()
+        uniform.next()
+
+    t_first_uniform = _best_of(first_uniform, reps=3)
     compute = _compute_only(t_read)
     streams = (_stream(batch_bytes, nb), _stream(batch_bytes, nb))
     read_side = _windows_iter(bench)
@@ -210,7 +225,8 @@ def async_case(bench: Any) -> Any:
             f"{batch_bytes / 1e6:.1f} MB, 2 threads / 1 = {b:.2f}; (c) read || consume "
             f"on plain threads / max = {c:.2f}; CPU floor (CPU of read + consume) / "
             f"{cores} cores = {floor / limit:.2f} x max; first batch alone "
-            f"(the consumer waits for it) = {t_first / limit:.2f} x max"
+            f"(the consumer waits for it) = {t_first / limit:.2f} x max "
+            f"({t_first_uniform / limit:.2f} with uniform {full}-step blocks)"
         )
 
     return Case(
@@ -221,6 +237,7 @@ def async_case(bench: Any) -> Any:
             "fastiter, workers=1": pipelined(base, workers=1),
             "fastiter, reuse_buffers=True": pipelined(base, reuse_buffers=True),
             "fastiter, read_size=16 steps": pipelined(small),
+            f"fastiter, uniform {full}-step blocks (no ramp)": pipelined(uniform),
             "(a) compute only, 1 thread": compute,
             "(a) compute only, 2 threads": _together(compute, compute),
             "(b) np.copyto, 1 thread": streams[0],
@@ -241,5 +258,5 @@ def async_case(bench: Any) -> Any:
             "controls: a peer's ratio is its time over fastiter's; the summary compares "
             "each control with its own 1-thread time (1.00 = perfect overlap)",
         ],
-        close=lambda: [x.close() for x in (*kept, base, read_side, small)],
+        close=lambda: [x.close() for x in (*kept, base, read_side, small, uniform)],
     )

@@ -5,8 +5,11 @@ step, or a window of ``window`` steps starting every ``stride`` steps inside a s
 (a continuous run of files; see :mod:`fastiter.netcdf.series`).  Examples are cut into
 *blocks* of ``block_steps`` consecutive global steps of starts (across file boundaries:
 a block's steps are read file by file into one staging buffer), the unit read at
-once.  An epoch's order is a pure function of ``(seed, epoch)``: blocks permuted, then
-the examples of ``shuffle_buffer`` consecutive blocks (a *group*) mixed, so reads stay
+once; optionally the first blocks ramp up to that size (``first_steps``, doubling), so
+the first batch of an epoch in series order waits for a small read.  Blocks are a
+function of the files and the options only, never of the epoch or of the access path.
+An epoch's order is a pure function of ``(seed, epoch)``: blocks permuted, then the
+examples of ``shuffle_buffer`` consecutive blocks (a *group*) mixed, so reads stay
 block-sized while the order is shuffled.
 """
 
@@ -55,6 +58,10 @@ class SeriesPlan:
         Window length (None: one step per example) and the step between starts.
     block_steps : int
         Global steps of example starts per block.
+    first_steps : int, optional
+        Start with a smaller block of this many steps, doubling block by block up to
+        ``block_steps`` (a ramp), so that the first batch of an unshuffled epoch waits
+        for a small read rather than a whole block.  None: every block ``block_steps``.
     """
 
     def __init__(
@@ -64,6 +71,7 @@ class SeriesPlan:
         window: int | None,
         stride: int,
         block_steps: int,
+        first_steps: int | None = None,
     ) -> None:
         self.lengths = np.asarray(lengths, np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(self.lengths)])
@@ -76,10 +84,24 @@ class SeriesPlan:
             starts.append(np.arange(lo, hi - self.span + 1, step, dtype=np.int64))
         #: global first step of every example, in natural order
         self.starts = np.concatenate(starts) if starts else np.empty(0, np.int64)
-        key = self.starts // max(int(block_steps), 1)
+        key = self._block_keys(self.starts, int(block_steps), first_steps)
         cut = np.flatnonzero(np.diff(key)) + 1 if key.size else np.empty(0, np.int64)
         #: example index where each block begins, then the total
         self.block_bounds = np.concatenate([[0], cut, [key.size]]).astype(np.int64)
+
+    @staticmethod
+    def _block_keys(starts: np.ndarray, full: int, first: int | None) -> np.ndarray:
+        """The block of every start: blocks of ``first`` steps, doubling up to ``full``,
+        from global step 0, then ``full`` steps each (uniform without ``first``)."""
+        full = max(full, 1)
+        edges, end, size = [0], 0, max(int(first or full), 1)
+        while size < full:
+            end += size
+            edges.append(end)
+            size *= 2
+        ramp = np.asarray(edges[:-1], np.int64)
+        tail = (starts - end) // full + ramp.size
+        return np.where(starts < end, np.searchsorted(ramp, starts, side="right") - 1, tail)
 
     @property
     def num_examples(self) -> int:

@@ -147,7 +147,12 @@ class _SeriesIterator(IndexedBatchesMixin, DataSetIterator):
         starts = list(range(len(lengths))) if self._within else series.segment_starts
         row_bytes = max(source.columns * self._dtype.itemsize, 1)
         block = self._read_size or max(STAGING_BYTES // row_bytes, 1)
-        plan = SeriesPlan(lengths, starts, self._window, self._stride, block)
+        # by default the blocks ramp up from one batch's steps: the first batch of an
+        # epoch in series order then waits for a read of its own size, not a whole block
+        ramp = None
+        if self._read_size is None:
+            ramp = self._batch_size * (self._stride if self._window is not None else 1)
+        plan = SeriesPlan(lengths, starts, self._window, self._stride, block, ramp)
         columns = None
         if self._drop_nan and plan.num_examples:
             first = np.empty((1, self._nx), np.float64)
@@ -380,7 +385,9 @@ _DOC_PARAMS = """
         Permute blocks, then mix the examples of ``shuffle_buffer`` blocks, from
         ``(seed, epoch)``.
     read_size : int, optional
-        Steps per block (default: as many as fit in 32 MiB of staging).
+        Steps per block.  Default: as many as fit in 32 MiB of staging, with the first
+        blocks ramping up from one batch's steps (doubling), so that the first batch
+        waits for a small read.
     fill_value : float, optional
         Replaces NaN / missing values; None keeps NaN.
     drop_nan_columns : bool
