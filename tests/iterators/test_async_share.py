@@ -191,8 +191,9 @@ def test_a_consumer_holding_the_gil_is_not_given_a_second_producer(census):
     # A consumer-bound epoch whose training step is pure Python, so it holds the GIL: a
     # producer's build then waits for the GIL (up to the 5 ms switch interval) while its
     # own work is ~40 us.  Counting that wait as build time said "one producer falls
-    # behind", and the helper woke to build 23-68 of 200 batches at 512 x 128 in the
-    # bench, making a third thread take the GIL in turns for no gain.
+    # behind", and the helper woke to build up to 23 of the 48 batches of an epoch here
+    # (23-68 of 200 at 512 x 128 in the bench): a third thread taking the GIL in turns,
+    # for no gain.
     n = 48
     base = RowBatches(n)
     t0 = time.thread_time()
@@ -200,10 +201,9 @@ def test_a_consumer_holding_the_gil_is_not_given_a_second_producer(census):
         base.batch_at(i)
     build_cpu = (time.thread_time() - t0) / n
     spins = _spins_for(3 * build_cpu)  # the consumer: 3x a build, all of it holding the GIL
-    base.by_thread.clear()
     helper = []
     with AsyncDataSetIterator(base, queue_size=8, workers=2) as it:
-        for _ in range(2):
+        for _ in range(3):
             base.by_thread.clear()
             got = 0
             for _ds in it:
@@ -213,8 +213,21 @@ def test_a_consumer_holding_the_gil_is_not_given_a_second_producer(census):
             counts = sorted(base.by_thread.values())
             helper.append(0 if len(counts) == 1 else counts[0])
             it.reset()
-    # the first epoch's helper may fill the ring at the start, before anything is known
-    assert helper[0] <= 8 and helper[1] <= 2, helper
+    # The first epoch is left out: its builds fault in the block cache's fresh blocks
+    # (150-430 us of CPU against ~50 us warm), so help there can be right.  After it,
+    # a stall of the machine may wake the helper for one burst at most.
+    assert sum(helper[1:]) <= it_burst(), helper
+
+
+def it_burst():
+    """A helper's claims before it parks again (SharedPipeline.burst) for queue_size 8."""
+    from fastiter.iterators._pipeline import SharedPipeline
+
+    p = SharedPipeline(lambda i: i, 0, 0, workers=2, capacity=8)
+    try:
+        return p.burst
+    finally:
+        p.stop()
 
 
 class ReadRowBatches(RowBatches):
