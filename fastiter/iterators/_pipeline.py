@@ -36,7 +36,7 @@ from fastiter import _env
 from fastiter._core import BlockCache, NativeThread, Ring, RingClosed
 from fastiter._cpus import available_cpus
 from fastiter.iterators import _blas
-from fastiter.iterators._gate import Gate
+from fastiter.iterators._gate import CHEAP_BUILD_S, Gate
 
 __all__ = [
     "END",
@@ -393,10 +393,10 @@ class SharedPipeline(_Producers):
         # a build's own time (_own_time) over the last builds made alone (the
         # producers), the consumer's work on an item (running mean, the consumer): one
         # producer suffices while the first is the shorter
-        build_s, self._consume_s = means
+        own_s, self._consume_s = means
         self._solo: collections.deque[float] = collections.deque(maxlen=_SOLO_SAMPLES)
-        if build_s is not None:
-            self._solo.append(build_s)
+        if own_s is not None:
+            self._solo.append(own_s)
         self._samples = 0  # builds made alone so far (a helper waits for a new one)
         #: claims a helper makes before it parks again to let the first producer build
         #: alone, which tells whether help is still needed
@@ -497,10 +497,18 @@ class SharedPipeline(_Producers):
     def help_needed(self) -> bool:
         """Whether one producer falls behind the consumer: a build's own time
         (:attr:`means`, of builds made alone) is longer than the consumer's work on an
-        item (mean time between its pops, its waits left out), or either is not known
-        yet."""
+        item (mean time between its pops, its waits left out) and than
+        :data:`~fastiter.iterators._gate.CHEAP_BUILD_S`; or either is not known yet.
+
+        Cheaper builds are left to one producer, as the gate leaves them ungated: a
+        second producer's wake-ups and GIL hand-offs cost about what such a build does
+        (the gate's measurements), and 512 x 128 gathers (~40-50 us) built on two
+        threads at once took 0.54-1.18x the time of one thread building them all, while
+        numpy's sqrt ran 1.9-2.0x faster on two threads in the same minute (issue 19)."""
         build, consume = self.means
-        return build is None or consume is None or build > consume
+        if build is None or consume is None:
+            return True
+        return build > consume and build >= CHEAP_BUILD_S
 
     def _may_help(self) -> bool:
         """A helper's check before each claim: whether to build now (else it parks).

@@ -215,8 +215,9 @@ def test_a_consumer_holding_the_gil_is_not_given_a_second_producer(census):
             it.reset()
     # The first epoch is left out: its builds fault in the block cache's fresh blocks
     # (150-430 us of CPU against ~50 us warm), so help there can be right.  After it,
-    # a stall of the machine may wake the helper for one burst at most.
-    assert sum(helper[1:]) <= it_burst(), helper
+    # stalls of the machine (other processes on the 2 vCPUs) may wake the helper for a
+    # burst, twice at most.
+    assert sum(helper[1:]) <= 2 * it_burst(), helper
 
 
 def it_burst():
