@@ -306,12 +306,17 @@ class Pipeline(_Producers):
 #: and builds again when the consumer has taken it down to HELP_LOW (0: empty).
 HELP_HIGH = 0.75
 HELP_LOW = 0.25
+#: A helper parks after claiming this fraction of the ring's capacity, until the first
+#: producer's next build made alone says whether help is still needed.
+HELP_BURST = 0.75
 #: Weight of the newest sample in the running mean of the consumer's times.
 _MEAN_WEIGHT = 0.2
 #: Builds made alone whose lower median is a build's own time: one build that faults
 #: in a fresh block (1.7 ms against ~60 us, measured) must not wake the helpers, and a
 #: lasting change shows after three.
 _SOLO_SAMPLES = 5
+#: One build in this many made alone is measured for the decision.
+_SAMPLE_EVERY = 4
 
 
 class SharedPipeline(_Producers):
@@ -397,10 +402,12 @@ class SharedPipeline(_Producers):
         self._solo: collections.deque[float] = collections.deque(maxlen=_SOLO_SAMPLES)
         if own_s is not None:
             self._solo.append(own_s)
-        self._samples = 0  # builds made alone so far (a helper waits for a new one)
+        self._samples = 0  # builds measured alone so far (a helper waits for a new one)
+        self._help = self.help_needed()  # as of the last measured build, for pop()
+        self._want_sample = False  # a helper parked since the last measured build
         #: claims a helper makes before it parks again to let the first producer build
         #: alone, which tells whether help is still needed
-        self.burst = self.high
+        self.burst = max(1, int(cap * HELP_BURST))
         self._last_pop: float | None = None
         #: (seconds the consumer waited in pop() so far, when its current wait began or
         #: 0.0): one tuple, so that a producer reads both at once
@@ -433,12 +440,16 @@ class SharedPipeline(_Producers):
         waited = self._consumer_waited
         helpers = self._helpers
         claims = 0  # a helper's claims since it last parked
+        burst = self.burst  # doubled (up to 4x) while each burst is followed by more
+        solo = 0  # builds made alone
         try:
             while not self._done:
                 if k:
-                    if claims >= self.burst or not self._may_help():
+                    spent = claims >= burst
+                    if spent or not self._may_help():
                         if not self._park():
                             break
+                        burst = min(2 * burst, 4 * self.burst) if spent else self.burst
                         claims = 0
                     claims += 1
                 i = next(self._claims)
@@ -447,7 +458,11 @@ class SharedPipeline(_Producers):
                     break
                 self._await_window(i)
                 alone = self._parked == helpers  # every helper parked
-                if alone:
+                solo += alone
+                # one build in _SAMPLE_EVERY made alone is measured: measuring each
+                # one cost ~10% of a 512-row epoch, on the thread the consumer waits on
+                measure = alone and (solo % _SAMPLE_EVERY == 1 or self._want_sample)
+                if measure:
                     w0, c0 = wall(), cpu()
                     waited0 = waited(w0)
                 if gate is None or alone:
@@ -457,7 +472,7 @@ class SharedPipeline(_Producers):
                     item = _gated(gate, i, _built, build, i)
                     if item is _CLOSED:
                         break
-                if alone and self._parked == helpers:
+                if measure and self._parked == helpers:
                     # the question is whether one producer keeps up, so only builds
                     # made alone answer it: beside another producer, a build also
                     # waits for the GIL while the other builds items further on, and
@@ -466,9 +481,11 @@ class SharedPipeline(_Producers):
                     used = cpu() - c0
                     self._solo.append(_own_time(used, waited(wall()) - waited0))
                     self._samples += 1
+                    self._want_sample = False
                     if gate is not None:
-                        gate.report(used)  # the gate learns from every build
-                    if helpers and len(self._ring) <= self.low and self.help_needed():
+                        gate.report(used)  # the gate learns from these builds too
+                    self._help = help = self.help_needed()
+                    if helpers and help and len(self._ring) <= self.low:
                         self._wake(self._park_cond)
                 failed = type(item) is Failure
                 if failed:
@@ -529,6 +546,7 @@ class SharedPipeline(_Producers):
         ring = self._ring
         with self._park_cond:
             seen = self._samples
+            self._want_sample = True  # measure the first producer's next build
             self._parked += 1
             try:
                 while not self._done and (
@@ -624,7 +642,7 @@ class SharedPipeline(_Producers):
         if last is not None:  # the consumer's work on the previous item
             c, work = self._consume_s, started - last
             self._consume_s = work if c is None else c + _MEAN_WEIGHT * (work - c)
-        if self._parked and len(ring) <= self.low and self.help_needed():
+        if self._parked and self._help and len(ring) <= self.low:
             self._wake(self._park_cond)
         return item
 

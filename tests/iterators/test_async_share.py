@@ -191,9 +191,9 @@ def test_a_consumer_holding_the_gil_is_not_given_a_second_producer(census):
     # A consumer-bound epoch whose training step is pure Python, so it holds the GIL: a
     # producer's build then waits for the GIL (up to the 5 ms switch interval) while its
     # own work is ~40 us.  Counting that wait as build time said "one producer falls
-    # behind", and the helper woke to build up to 23 of the 48 batches of an epoch here
-    # (23-68 of 200 at 512 x 128 in the bench): a third thread taking the GIL in turns,
-    # for no gain.
+    # behind", and the helper woke to build up to 22 of the 48 batches of a warm epoch
+    # here (23-68 of 200 at 512 x 128 in the bench): a third thread taking the GIL in
+    # turns, for no gain.
     n = 48
     base = RowBatches(n)
     t0 = time.thread_time()
@@ -203,7 +203,7 @@ def test_a_consumer_holding_the_gil_is_not_given_a_second_producer(census):
     spins = _spins_for(3 * build_cpu)  # the consumer: 3x a build, all of it holding the GIL
     helper = []
     with AsyncDataSetIterator(base, queue_size=8, workers=2) as it:
-        for _ in range(3):
+        for _ in range(6):
             base.by_thread.clear()
             got = 0
             for _ds in it:
@@ -215,9 +215,9 @@ def test_a_consumer_holding_the_gil_is_not_given_a_second_producer(census):
             it.reset()
     # The first epoch is left out: its builds fault in the block cache's fresh blocks
     # (150-430 us of CPU against ~50 us warm), so help there can be right.  After it,
-    # stalls of the machine (other processes on the 2 vCPUs) may wake the helper for a
-    # burst, twice at most.
-    assert sum(helper[1:]) <= 2 * it_burst(), helper
+    # a stall of the machine (other processes on the 2 vCPUs) may wake the helper for a
+    # burst in the five warm epochs; before, it built 7-22 in 3 of 5 runs (load ~2.5).
+    assert sum(helper[1:]) <= it_burst(), helper
 
 
 def it_burst():
@@ -264,9 +264,9 @@ def test_a_producer_bound_epoch_beside_a_gil_holding_consumer_uses_both_producer
         AsyncDataSetIterator(ReadRowBatches(n, read), queue_size=8, workers=1) as w1,
         AsyncDataSetIterator(base, queue_size=8, workers=2) as w2,
     ):
-        one = min(_epoch_s(w1, spins) for _ in range(2))
+        one = min(_epoch_s(w1, spins) for _ in range(3))
         base.by_thread.clear()
-        two = min(_epoch_s(w2, spins) for _ in range(2))
+        two = min(_epoch_s(w2, spins) for _ in range(3))
     counts = sorted(base.by_thread.values())
-    assert len(counts) == 2 and counts[0] >= 2 * n // 4, counts  # both epochs: 2n builds
-    assert two < 0.8 * one, (two, one)
+    assert len(counts) == 2 and counts[0] >= 3 * n // 4, counts  # three epochs: 3n builds
+    assert two < one, (two, one)  # 0.55-0.75x measured, 0.5 ideal
