@@ -23,6 +23,7 @@ can be garbage-collected (and its finalizer can stop the threads) while they run
 from __future__ import annotations
 
 import atexit
+import collections
 import itertools
 import os
 import threading
@@ -35,7 +36,7 @@ from fastiter import _env
 from fastiter._core import BlockCache, NativeThread, Ring, RingClosed
 from fastiter._cpus import available_cpus
 from fastiter.iterators import _blas
-from fastiter.iterators._gate import Gate
+from fastiter.iterators._gate import CHEAP_BUILD_S, Gate
 
 __all__ = [
     "END",
@@ -305,8 +306,17 @@ class Pipeline(_Producers):
 #: and builds again when the consumer has taken it down to HELP_LOW (0: empty).
 HELP_HIGH = 0.75
 HELP_LOW = 0.25
-#: Weight of the newest sample in the running means of build and consume times.
+#: A helper parks after claiming this fraction of the ring's capacity, until the first
+#: producer's next build made alone says whether help is still needed.
+HELP_BURST = 0.75
+#: Weight of the newest sample in the running mean of the consumer's times.
 _MEAN_WEIGHT = 0.2
+#: Builds made alone whose lower median is a build's own time: one build that faults
+#: in a fresh block (1.7 ms against ~60 us, measured) must not wake the helpers, and a
+#: lasting change shows after three.
+_SOLO_SAMPLES = 5
+#: One build in this many made alone is measured for the decision.
+_SAMPLE_EVERY = 4
 
 
 class SharedPipeline(_Producers):
@@ -385,10 +395,23 @@ class SharedPipeline(_Producers):
         #: items built ahead of the next one to push, at most: the ring, and one a producer
         self.window = cap + workers
         self._window_waiters = 0
-        # running means: a build's wall time (the producers), the consumer's work on an
-        # item (the consumer): one producer suffices while the first is the shorter
-        self._build_wall, self._consume_s = means
+        # a build's own time (_own_time) over the last builds made alone (the
+        # producers), the consumer's work on an item (running mean, the consumer): one
+        # producer suffices while the first is the shorter
+        own_s, self._consume_s = means
+        self._solo: collections.deque[float] = collections.deque(maxlen=_SOLO_SAMPLES)
+        if own_s is not None:
+            self._solo.append(own_s)
+        self._samples = 0  # builds measured alone so far (a helper waits for a new one)
+        self._help = self.help_needed()  # as of the last measured build, for pop()
+        self._want_sample = False  # a helper parked since the last measured build
+        #: claims a helper makes before it parks again to let the first producer build
+        #: alone, which tells whether help is still needed
+        self.burst = max(1, int(cap * HELP_BURST))
         self._last_pop: float | None = None
+        #: (seconds the consumer waited in pop() so far, when its current wait began or
+        #: 0.0): one tuple, so that a producer reads both at once
+        self._waits = (0.0, 0.0)
         self._park_cond = threading.Condition(threading.Lock())
         self._parked = 0
         self._done = False  # no item left to claim, a failure pushed, or stopped
@@ -413,27 +436,57 @@ class SharedPipeline(_Producers):
 
     # --- producers ------------------------------------------------------------------
     def _produce(self, k: int, build: Callable[[int], Any]) -> None:
-        gate, wall = self.gate, time.perf_counter
+        gate, wall, cpu = self.gate, time.perf_counter, time.thread_time
+        waited = self._consumer_waited
         helpers = self._helpers
+        claims = 0  # a helper's claims since it last parked
+        burst = self.burst  # doubled (up to 4x) while each burst is followed by more
+        solo = 0  # builds made alone
         try:
             while not self._done:
-                if k and not self._may_help():
-                    break
+                if k:
+                    spent = claims >= burst
+                    if spent or not self._may_help():
+                        if not self._park():
+                            break
+                        burst = min(2 * burst, 4 * self.burst) if spent else self.burst
+                        claims = 0
+                    claims += 1
                 i = next(self._claims)
                 if i >= self._stop_at:
                     self._finish_claims()
                     break
                 self._await_window(i)
-                w0 = wall()
-                if gate is None or self._parked == helpers:
+                alone = self._parked == helpers  # every helper parked
+                solo += alone
+                # one build in _SAMPLE_EVERY made alone is measured: measuring each
+                # one cost ~10% of a 512-row epoch, on the thread the consumer waits on
+                measure = alone and (solo % _SAMPLE_EVERY == 1 or self._want_sample)
+                if measure:
+                    w0, c0 = wall(), cpu()
+                    waited0 = waited(w0)
+                if gate is None or alone:
                     # no other producer builds: nothing to take turns with
                     item = _built(build, i)
                 else:
                     item = _gated(gate, i, _built, build, i)
                     if item is _CLOSED:
                         break
-                took, mean = wall() - w0, self._build_wall
-                self._build_wall = took if mean is None else mean + _MEAN_WEIGHT * (took - mean)
+                if measure and self._parked == helpers:
+                    # the question is whether one producer keeps up, so only builds
+                    # made alone answer it: beside another producer, a build also
+                    # waits for the GIL while the other builds items further on, and
+                    # the consumer waits meanwhile for this one (measured: 300-940 us
+                    # waited against ~90 us of CPU), which would keep the helpers up
+                    used = cpu() - c0
+                    self._solo.append(_own_time(used, waited(wall()) - waited0))
+                    self._samples += 1
+                    self._want_sample = False
+                    if gate is not None:
+                        gate.report(used)  # the gate learns from these builds too
+                    self._help = help = self.help_needed()
+                    if helpers and help and len(self._ring) <= self.low:
+                        self._wake(self._park_cond)
                 failed = type(item) is Failure
                 if failed:
                     self._finish_claims()  # nobody builds past a failure
@@ -443,33 +496,62 @@ class SharedPipeline(_Producers):
         except RingClosed:
             pass  # the consumer stopped us
 
+    def _consumer_waited(self, now: float) -> float:
+        """Seconds the consumer has spent waiting in :meth:`pop` up to ``now``."""
+        total, since = self._waits
+        return total + (now - since if since else 0.0)
+
     @property
     def means(self) -> tuple[float | None, float | None]:
-        """The running means (seconds): a build's wall time, the consumer's work on an
-        item."""
-        return self._build_wall, self._consume_s
+        """Seconds: a build's own time (:func:`_own_time`, the lower median of the
+        last builds made alone), and the running mean of the consumer's work on an
+        item; None where nothing is known yet."""
+        solo = self._solo
+        if not solo:
+            return None, self._consume_s
+        return sorted(solo)[(len(solo) - 1) // 2], self._consume_s
 
     def help_needed(self) -> bool:
-        """Whether one producer falls behind the consumer: a build takes longer (mean
-        wall time) than the consumer's work on an item (mean time between its pops,
-        its waits left out), or either is not known yet."""
-        build, consume = self._build_wall, self._consume_s
-        return build is None or consume is None or build > consume
+        """Whether one producer falls behind the consumer: a build's own time
+        (:attr:`means`, of builds made alone) is longer than the consumer's work on an
+        item (mean time between its pops, its waits left out) and than
+        :data:`~fastiter.iterators._gate.CHEAP_BUILD_S`; or either is not known yet.
+
+        Cheaper builds are left to one producer, as the gate leaves them ungated: a
+        second producer's wake-ups and GIL hand-offs cost about what such a build does
+        (the gate's measurements), and 512 x 128 gathers (~40-50 us) built on two
+        threads at once took 0.54-1.18x the time of one thread building them all, while
+        numpy's sqrt ran 1.9-2.0x faster on two threads in the same minute (issue 19)."""
+        build, consume = self.means
+        if build is None or consume is None:
+            return True
+        return build > consume and build >= CHEAP_BUILD_S
 
     def _may_help(self) -> bool:
-        """A helper's check before each claim: True to build, False to end.  Parks while
-        the ring is nearly full, or while one producer keeps up with the consumer: a
-        ring that runs empty now and then does not make builds that are shorter than the
-        consumer's steps worth two producers taking the GIL from each other (measured
-        on 512-row batches, ~50 us builds: ~8 us an item with two producers against ~1
-        with one)."""
+        """A helper's check before each claim: whether to build now (else it parks).
+        Not while the ring is nearly full, nor while one producer keeps up with the
+        consumer: a ring that runs empty now and then does not make builds that are
+        shorter than the consumer's steps worth two producers taking the GIL from each
+        other (measured on 512-row batches, ~50 us builds: ~8 us an item with two
+        producers against ~1 with one)."""
+        return len(self._ring) < self.high and self.help_needed()
+
+    def _park(self) -> bool:
+        """Park a helper until help is needed again, as a build made alone *after*
+        this park tells (and the consumer took the ring down to :attr:`low`): True to
+        build, False to end.  Helpers also park after each :attr:`burst` of claims, so
+        that a decision to help is taken again from fresh builds, not kept for good
+        from the ones that made it (beside a consumer holding the GIL the ring never
+        fills, so nothing else would park them)."""
         ring = self._ring
-        if len(ring) < self.high and self.help_needed():
-            return not self._done
         with self._park_cond:
+            seen = self._samples
+            self._want_sample = True  # measure the first producer's next build
             self._parked += 1
             try:
-                while not self._done and (len(ring) > self.low or not self.help_needed()):
+                while not self._done and (
+                    self._samples == seen or len(ring) > self.low or not self.help_needed()
+                ):
                     self._park_cond.wait()
             finally:
                 self._parked -= 1
@@ -549,26 +631,38 @@ class SharedPipeline(_Producers):
         started = time.perf_counter()
         ring = self._ring
         try:
-            if self.gate is None or len(ring):
-                item = ring.pop()
-            else:  # about to wait: this core is free for every producer meanwhile
-                self.gate.consumer_waiting(True)
-                try:
-                    item = ring.pop()
-                finally:
-                    self.gate.consumer_waiting(False)
+            # the wait for the first item (the threads starting) is no build's own
+            waiting = not len(ring) and self._last_pop is not None
+            item = self._wait_pop(started) if waiting else self._plain_pop()
         except RingClosed:
             self._ended = True
             return END
         now = time.perf_counter()
         last, self._last_pop = self._last_pop, now
         if last is not None:  # the consumer's work on the previous item
-            c = self._consume_s
-            work = started - last
+            c, work = self._consume_s, started - last
             self._consume_s = work if c is None else c + _MEAN_WEIGHT * (work - c)
-        if self._parked and len(ring) <= self.low and self.help_needed():
+        if self._parked and self._help and len(ring) <= self.low:
             self._wake(self._park_cond)
         return item
+
+    def _plain_pop(self) -> Any:
+        ring = self._ring
+        if self.gate is None or len(ring):
+            return ring.pop()
+        self.gate.consumer_waiting(True)  # this core is free for every producer
+        try:
+            return ring.pop()
+        finally:
+            self.gate.consumer_waiting(False)
+
+    def _wait_pop(self, started: float) -> Any:
+        """pop() on an empty ring, the wait counted for the producers' builds."""
+        self._waits = (self._waits[0], started)
+        try:
+            return self._plain_pop()
+        finally:
+            self._waits = (self._waits[0] + time.perf_counter() - started, 0.0)
 
     def stop(self, timeout: float | None = None) -> bool:
         """As :meth:`Pipeline.stop`."""
@@ -583,6 +677,24 @@ class SharedPipeline(_Producers):
 
 
 _NONE = object()
+
+
+def _own_time(cpu: float, consumer_waited: float) -> float:
+    """A build's own time, for whether one producer keeps up: the longer of its thread's
+    CPU time and the time the consumer waited in ``pop()`` during it.
+
+    Not its wall time: beside a consumer holding the GIL (a pure-Python training step)
+    a build of ~40 us of CPU waited up to the 5 ms switch interval for the GIL, so its
+    wall time said one producer fell behind, and a second producer woke to build
+    (8-23 of 48 batches in ``test_async_share``, 23-68 of 200 in the 512-row bench);
+    a second producer only takes the GIL in turns with the first.  A wait while the
+    consumer also waits is the build's own (a read, kernels running on the pool's
+    threads), and a second producer can overlap it: so is the CPU time.  The time the
+    consumer waited is at least the build's CPU time plus its waits that overlap the
+    consumer's, so the longer of the two counts the build's own waits without the
+    ones spent behind the consumer.
+    """
+    return cpu if cpu > consumer_waited else consumer_waited
 
 
 def _built(build: Callable[[int], Any], i: int) -> Any:
