@@ -13,7 +13,9 @@ C_TESTS = sorted((ROOT / "csrc" / "tests").glob("test_*.c"))
 # The threaded parts (ring, thread pool, block cache, padding on the pool with per-thread
 # staging) also run under ThreadSanitizer; everything under ASan+UBSan.
 TSAN_TESTS = [
-    p for p in C_TESTS if any(k in p.name for k in ("ring", "threads", "blockcache", "pad_"))
+    p
+    for p in C_TESTS
+    if any(k in p.name for k in ("ring", "threads", "blockcache", "pad_", "one_hot"))
 ]
 
 

@@ -3,8 +3,9 @@
 These are the strongest peers the issue names: numba loops into preallocated buffers,
 compiled once with ``parallel=True`` (``prange``) and once serially (the same source:
 ``prange`` is ``range`` without ``parallel``).  They exist only to be timed against the
-C kernels; fastiter never calls them.  Compilation happens in :func:`peers` and a first
-call in each case's set-up, outside any timed region.
+C kernels; fastiter never calls them.  ``fill`` (parallel) is a ceiling: the output's
+bytes written on every thread with ordinary stores, no input read.  Compilation happens
+in :func:`peers` and a first call in each case's set-up, outside any timed region.
 """
 
 from __future__ import annotations
@@ -48,7 +49,12 @@ def _sources(numba: Any) -> dict[str, Any]:
         for i in prange(idx.size):
             o[i, :] = src[idx[i]]
 
-    return {"one_hot": one_hot, "pad_mask_nft": pad_mask_nft, "gather": gather}
+    def fill(o, v):
+        flat = o.reshape(-1)
+        for i in prange(flat.size):
+            flat[i] = v
+
+    return {"one_hot": one_hot, "pad_mask_nft": pad_mask_nft, "gather": gather, "fill": fill}
 
 
 def peers(parallel: bool) -> dict[str, Any] | None:
