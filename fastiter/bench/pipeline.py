@@ -5,7 +5,7 @@
 - overlap: a gather producer P (shuffled ``ArrayDataSetIterator`` batches of 4096 x 128)
   and a consumer C ~ 2P (ufunc passes releasing the GIL), prefetched with ``workers=1``
   against a serial loop, a plain thread + ``Queue(8)`` and torch's ``DataLoader``
-  (``num_workers`` 0 and 2); limit: max(P alone, C alone) over the same epoch;
+  (``num_workers`` 0 and 2, persistent workers); limit: max(P alone, C alone) over the same epoch;
 - scaling, producer-bound (no consumer work): ``workers=2`` against ``workers=1``;
   ceiling: the same ``batch_at`` calls split over two plain threads, no ring.
 """
@@ -83,9 +83,21 @@ def _overlap_case(size: str, p: dict[str, Any]) -> Case:
     nb = probe.num_batches()
     held = [probe.batch_at(i) for i in range(nb)]
     tmp = np.empty_like(held[0].features)
-    p_one = _best_of(lambda: probe.batch_at(3))
-    one_pass = _best_of(lambda: _consume(held[0].features, tmp, 1))
-    passes = max(1, round(2 * p_one / one_pass))  # C ~ 2P
+
+    def producer_alone() -> None:
+        for i in range(nb):
+            probe.batch_at(i)
+
+    # C ~ 2P over the whole epoch: one warm build (batch_at(3), its rows cached) took a
+    # fraction of an epoch's average build, so sizing from it gave C ~ 0.4P
+    p_epoch = _best_of(producer_alone)
+
+    def one_pass_each() -> None:
+        for ds in held:
+            _consume(ds.features, tmp, 1)
+
+    one_pass = _best_of(one_pass_each)
+    passes = max(1, round(2 * p_epoch / one_pass))
 
     def epoch(batches: Any) -> None:
         _consume_epoch(batches, tmp, passes, nb)
@@ -93,13 +105,11 @@ def _overlap_case(size: str, p: dict[str, Any]) -> Case:
     w1 = AsyncDataSetIterator(p["base"](), 8)
     serial, plain = p["base"](), p["base"]()
 
-    def producer_alone() -> None:
-        for i in range(nb):
-            probe.batch_at(i)
-
     def consumer_alone() -> None:
         for ds in held:
             _consume(ds.features, tmp, passes)
+
+    loaders: list[Any] = []
 
     def loader(workers: int) -> Callable[[], None] | None:
         if torch is None:
@@ -114,8 +124,32 @@ def _overlap_case(size: str, p: dict[str, Any]) -> Case:
                 ds = probe.batch_at(i)
                 return ds.features, ds.labels
 
-        dl = tud.DataLoader(Batches(), batch_size=None, num_workers=workers)
+        # Persistent workers, forked once (at the warm-up call): a fork write-protects
+        # the parent's pages, so workers forked each epoch made the role timed next pay
+        # a copy-on-write fault on every page of its reused buffers (an async epoch: 15
+        # ms alone, 33 ms after a fork, 90 ms while the child lived).  A tuned torch
+        # loop keeps its workers too.
+        dl = tud.DataLoader(
+            Batches(), batch_size=None, num_workers=workers, persistent_workers=workers > 0
+        )
+        loaders.append(dl)
         return lambda: epoch(DataSet(a.numpy(), b.numpy()) for a, b in dl)
+
+    def close() -> None:  # ends the persistent workers
+        for dl in loaders:
+            # torch keeps the persistent workers' iterator here and offers no public
+            # shutdown; without one the workers would outlive the case
+            it = getattr(dl, "_iterator", None)
+            if it is not None and hasattr(it, "_shutdown_workers"):
+                it._shutdown_workers()
+                dl._iterator = None
+        loaders.clear()
+
+    def summary(row: dict[str, Any]) -> str:
+        parts = row.get("ceiling_parts", {})
+        if "producer alone" not in parts:
+            return ""
+        return f"C/P = {parts['consumer alone'] / parts['producer alone']:.2f} in this run"
 
     return Case(
         f"async overlap, gather producer P, consumer C~2P, {nb} batches "
@@ -131,6 +165,8 @@ def _overlap_case(size: str, p: dict[str, Any]) -> Case:
         ceiling={"producer alone": producer_alone, "consumer alone": consumer_alone},
         key="async overlap",
         rounds=5,
+        close=close,
+        summary=summary,
         notes=[
             "limit = max(P alone, C alone) over the epoch's batches; "
             f"consumer: {passes} ufunc pass(es) a batch"
