@@ -56,6 +56,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         cases, repeat=3 if args.quick else 5, min_time=0.02 if args.quick else 0.1
     )
     meta["wall_s"] = round(time.perf_counter() - t0, 1)
+    meta["cores_free_end"] = round(core.cores_free(), 2)
     meta["skipped"] = skipped
     jpath, ppath = core.write_report(rows, args.out, meta)
     print(f"wrote {jpath}, {ppath} and {jpath.with_suffix('.md')} ({meta['wall_s']:.0f} s)")

@@ -224,6 +224,12 @@ def test_markdown_option_prints_the_table(tmp_path):
     table = res.stdout[res.stdout.index("Measured with `fastiter bench --markdown` on ") :]
     assert "| gather_scaled 128x784 u8->f32 out= |" in table
     assert (tmp_path / "results.md").read_text() in res.stdout
+    # the load average alone did not say whether a 2-thread row had its second core
+    import json
+
+    meta = json.loads((tmp_path / "results.json").read_text())["meta"]
+    start, end = meta["cores_free"], meta["cores_free_end"]
+    assert f"cores free by a compute probe {start:.2f} at the start, {end:.2f} at the end" in table
 
 
 def test_only_names_the_families_when_it_gets_a_wrong_one(tmp_path):

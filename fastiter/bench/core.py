@@ -25,6 +25,7 @@ require_extra("bench", "fastiter.bench", ["matplotlib"])
 __all__ = [
     "Case",
     "best_time",
+    "cores_free",
     "interleaved_times",
     "round_order",
     "run_case",
@@ -376,6 +377,42 @@ def optional(module: str) -> Any:
 _optional = optional  # the name the case modules used before the registry
 
 
+def cores_free(threads: int | None = None, reps: int = 25) -> float:
+    """How many cores a compute-bound job found free just now: the time of ``reps``
+    ufunc passes over an L2-sized array on one thread, times ``threads``, over the wall
+    time of ``threads`` threads each making the same passes at once (numpy releases the
+    GIL in the loop).  The load average says how many jobs queued over a minute; this
+    says whether a 2-thread figure had its second core while it was measured (issue 19:
+    a 2-thread one-hot row read 0.80x numba prange when it had not, 1.37x when it had).
+
+    >>> free = cores_free(reps=5)  # about 2.0 on an idle 2-core machine
+    >>> isinstance(free, float) and free > 0
+    True
+    """
+    import os
+    import threading
+
+    n = threads or min(os.cpu_count() or 1, 8)
+    a = np.linspace(0.0, 1.0, 65536)  # 512 KiB: in L2, long calls, few GIL turns
+
+    def work(out: np.ndarray) -> None:
+        for _ in range(reps):
+            np.sin(a, out=out)
+
+    outs = [np.empty_like(a) for _ in range(n)]
+
+    def together() -> None:
+        ts = [threading.Thread(target=work, args=(o,)) for o in outs]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+
+    one = best_time(lambda: work(outs[0]), 3, 0.0)
+    many = best_time(together, 3, 0.0)
+    return n * one / many
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on: CPU model, cores, memory, versions, date."""
     import os
@@ -413,9 +450,19 @@ def machine() -> dict[str, Any]:
         "memory_gib": round(mem / 2**30, 1) if mem else None,
         "fastiter_threads": kernels.get_num_threads(),
         "load_1min": load,
+        "cores_free": round(cores_free(), 2),
         "versions": versions,
         "platform": platform.platform(),
     }
+
+
+def _free_text(meta: dict[str, Any]) -> str:
+    """The cores-free probe's figures (:func:`cores_free`), at the start and the end."""
+    start, end = meta.get("cores_free"), meta.get("cores_free_end")
+    if start is None:
+        return ""
+    text = f"; cores free by a compute probe {start:.2f} at the start"
+    return text + (f", {end:.2f} at the end" if end is not None else "")
 
 
 def _md_peer(r: dict[str, Any], name: str, v: dict[str, Any]) -> str:
@@ -433,7 +480,7 @@ def markdown_table(rows: list[dict[str, Any]], meta: dict[str, Any] | None = Non
     lines = [
         f"Measured with `fastiter bench --markdown` on {meta['date']}: {meta['cpu']}, "
         f"{meta['cores']} cores, {meta['memory_gib']} GiB, {libs}; "
-        f"1-minute load average {load:.2f} when it started. "
+        f"1-minute load average {load:.2f} when it started{_free_text(meta)}. "
         f"Best of 5 rounds (netCDF: best of 3, the 16 MB writer: best of 9), every peer in "
         f"the same run, the roles "
         f"taking turns round by round. "
