@@ -1,23 +1,28 @@
 """Where the writer's time over the pipeline limit goes (issue 19 item 1): timing spans.
 
-A profile, not a case: it runs ``save_chunks`` (``parallel='processes'``, default xxh3
-integrity record) on the registry's compute-included case (``compute_case`` in
-fastiter/bench/netcdf_write.py, whose ratios ``fastiter bench`` gives), after a warm-up
-run, and splits the wall time into:
+A profile, not a case: it runs ``save_chunks`` (default xxh3 integrity record) on the
+registry's compute-included case (``compute_case`` in fastiter/bench/netcdf_write.py,
+whose ratios ``fastiter bench`` gives), after a warm-up run, with the runner that
+``parallel='auto'`` picks (threads, for these uncompressed files) or the one named as
+the second argument (``processes``, ``threads``, ``serial``), and splits the wall time into:
 
 - parent: ``plan_chunks`` (slicing, encoding every piece, graph optimisation, source
-  fingerprint) and its top functions by cProfile; ``run_plan`` until the first child
-  starts a file (fork) and until the last file is reported;
-- children (forked, timed by wrapping the file job's steps in each child): compute of
-  the piece (``_materialise``), the netCDF4 library write (first file of a layout per
-  child), the layout write with the xxh3 record hashed while writing, the content
-  digests, the hashing of files written by the library (``file_regions``), and the
-  minor page faults of the children (``getrusage``), per file summed over children.
+  fingerprint) and its top functions by cProfile; ``run_plan`` until the first worker
+  starts a file (fork or thread start), the workers' busy time, and the tail from the
+  last file's end to ``run_plan``'s return (reporting, the manifest);
+- workers (timed by wrapping the file job's steps in each forked child or thread):
+  compute of the piece (``_materialise``), the netCDF4 library write (first file of a
+  layout per process), the layout write with the xxh3 record hashed while writing, the
+  content digests, the hashing of files written by the library (``file_regions``), and
+  the minor page faults (``getrusage``: per child; for threads the process's, so the
+  two threads' faults are counted in both), per file summed over workers.
 
 Then the registry case's own limit parts (compute alone with dask threads, page-cache
 write of the same bytes), same run::
 
-    flock /tmp/fastiter-bench.lock python bench/netcdf_limit_profile.py 480
+    flock /tmp/fastiter-bench.lock python bench/netcdf_limit_profile.py 480 [runner]
+
+The first argument is the number of months (480: 217 MB, 2220: 1 GB).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -39,23 +45,33 @@ from typing import Any
 from fastiter.bench.netcdf_write import CHUNK, compute_case
 from fastiter.bench.netcdf_write import _lazy as lazy
 
-SPANS: dict[str, float] = defaultdict(float)
+_LOCAL = threading.local()
+
+
+def _spans() -> dict[str, float]:
+    """This worker's spans (one dict per thread: two writing threads must not mix)."""
+    if not hasattr(_LOCAL, "spans"):
+        _LOCAL.spans = defaultdict(float)
+    return _LOCAL.spans
 
 
 def _timed(name: str, fn: Callable) -> Callable:
     def wrapper(*a: Any, **kw: Any) -> Any:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         try:
             return fn(*a, **kw)
         finally:
-            SPANS[name] += time.perf_counter() - t0
+            spans = _spans()
+            spans[name] += time.perf_counter() - t0
+            spans[f"{name}, thread cpu"] += time.thread_time() - c0
 
     return wrapper
 
 
 def instrument(log: str) -> None:
-    """Wrap the children's steps; each child appends its spans to ``log`` per file."""
-    from fastiter.netcdf import filejob, forkpool, layout
+    """Wrap the workers' steps; each appends its spans to ``log`` per file, with the
+    file's start and end on the monotonic clock (shared by the forked children)."""
+    from fastiter.netcdf import filejob, forkpool, layout, runners
 
     filejob._materialise = _timed("compute (child)", filejob._materialise)
     filejob.content_digests = _timed("content digests (child)", filejob.content_digests)
@@ -67,26 +83,46 @@ def instrument(log: str) -> None:
     layout.write_with_layout = _timed(
         "layout write + hash while writing (child)", layout.write_with_layout
     )
-    job = forkpool.run_job
+    job = filejob.run_job
+    who = resource.RUSAGE_THREAD if hasattr(resource, "RUSAGE_THREAD") else resource.RUSAGE_SELF
 
     def run_job(j: Any) -> Any:
         t0 = time.perf_counter()
-        before = resource.getrusage(resource.RUSAGE_SELF)
+        before = resource.getrusage(who)
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         r = job(j)
-        after = resource.getrusage(resource.RUSAGE_SELF)
-        spans = dict(SPANS)
-        SPANS.clear()
-        spans["job total (child)"] = time.perf_counter() - t0
-        spans["minor page faults"] = after.ru_minflt - before.ru_minflt
+        after = resource.getrusage(who)
+        t1 = time.perf_counter()
+        spans = dict(_spans())
+        _spans().clear()
+        spans["job total (child)"] = t1 - t0
+        spans["minor page faults"] = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
         spans["child cpu s"] = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        row = {"pid": os.getpid(), "tid": threading.get_ident(), "t0": t0, "t1": t1, **spans}
         with open(log, "a") as f:
-            f.write(json.dumps({"pid": os.getpid(), **spans}) + "\n")
+            f.write(json.dumps(row) + "\n")
         return r
 
-    forkpool.run_job = run_job
+    forkpool.run_job = runners.run_job = run_job
 
 
-def main(months: int) -> None:
+def _timeline(rows: list[dict[str, Any]], start: float, end: float) -> None:
+    """run_plan's wall time on the workers' clock: until the first file starts, the
+    workers' busy and idle time, and the tail after the last file ends."""
+    first, last = min(r["t0"] for r in rows), max(r["t1"] for r in rows)
+    workers = {(r["pid"], r["tid"]) for r in rows}
+    busy = sum(r["t1"] - r["t0"] for r in rows)
+    ends = sorted(max(r["t1"] for r in rows if (r["pid"], r["tid"]) == w) for w in workers)
+    print(
+        f"run_plan timeline (ms): to first file start {1e3 * (first - start):.1f}, "
+        f"first start to last end {1e3 * (last - first):.1f} "
+        f"(workers busy {1e3 * busy:.1f} of {1e3 * len(workers) * (last - first):.1f}; "
+        f"the first worker to finish idles {1e3 * (last - ends[0]):.1f} at the end), "
+        f"tail after the last file {1e3 * (end - last):.1f}"
+    )
+
+
+def main(months: int, parallel: str = "auto") -> None:
     from fastiter.bench.core import interleaved_times
     from fastiter.netcdf import make_rasm, plan_chunks, run_plan, save_chunks
 
@@ -95,13 +131,18 @@ def main(months: int) -> None:
     root = tempfile.mkdtemp(prefix="fastiter-prof-")
     log = os.path.join(root, "spans.jsonl")
     try:
-        save_chunks(lazy(chunked), f"{root}/warm", parallel="processes", progress=False)
+        save_chunks(lazy(chunked), f"{root}/warm", parallel=parallel, progress=False)
+        # Freed now, as the bench frees the previous role's folder before each call: the
+        # timed write reuses these pages.  Kept, the timed write takes free pages the VM
+        # has handed back to its host, whose first touch cost 8x (1 GB: 1.7 s of CPU
+        # against 0.21 s) and decided the 1 GB profile.
+        shutil.rmtree(f"{root}/warm")
         instrument(log)
         out = f"{root}/fi"
         prof = cProfile.Profile()
         t0 = time.perf_counter()
         prof.enable()
-        plan = plan_chunks(lazy(chunked), out, parallel="processes")
+        plan = plan_chunks(lazy(chunked), out, parallel=parallel)
         prof.disable()
         t1 = time.perf_counter()
         result = run_plan(plan, progress=False)
@@ -114,13 +155,14 @@ def main(months: int) -> None:
         print("\n".join(s.getvalue().splitlines()[:40]))
         with open(log) as f:
             rows = [json.loads(x) for x in f]
+        _timeline(rows, t1, t2)
         tot: dict[str, float] = defaultdict(float)
         for r in rows:
             for k, v in r.items():
-                if k != "pid":
+                if k not in ("pid", "tid", "t0", "t1"):
                     tot[k] += v
         print(
-            f"children: {len({r['pid'] for r in rows})} processes, {len(rows)} files; "
+            f"workers: {len({(r['pid'], r['tid']) for r in rows})}, {len(rows)} files; "
             f"sums over files (divide by workers for wall share):"
         )
         for k, v in sorted(tot.items()):
@@ -140,4 +182,4 @@ def main(months: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 480)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 480, *sys.argv[2:3])
