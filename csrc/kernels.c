@@ -230,10 +230,19 @@ static int one_hot_run(oh_job *j, int64_t outer, size_t out_size, int64_t *bad_i
     atomic_init(&j->checked, 0);
     /* An output that fits the cache is written in place with ordinary stores, so it is
      * still cached for its consumer; a larger one is streamed past the cache.  200k x 10
-     * f32 outputs (8 MB) took 0.105 ms written in place against 0.214 ms streamed; at
-     * 40 MB (1M x 10 f32) the two were within the run's noise, and writing the first
-     * 24 MB in place and streaming the rest was no faster either (C bench, 2 threads,
-     * shared machine). */
+     * f32 outputs (8 MB) took 0.105 ms written in place against 0.214 ms streamed.
+     * Past the threshold, an out= buffer reused every call keeps part of itself in the
+     * 32 MiB L3, so a plain fill of 40 MB beat a streamed one 1.6-2.6x (2 threads), but
+     * the one-hot rows do not get that: an ordinary store waits for its line's read for
+     * ownership and the register work queues behind it, so 1M x 10 in place cost about
+     * the fill plus the rows (1 thread: 1.79-1.87 ms; fill 1.04-1.15, rows into L1
+     * 0.62) against 1.28-1.44 ms streamed.  On 2 threads, reused or rotating over 3
+     * buffers, in place took 1.12-1.70 ms against 0.74-1.40 ms streamed; 8-24 MB in
+     * place (first or last) and the rest streamed lay in between, ahead of streaming
+     * (by 7-17%, best block) only on a reused buffer in the run where 2 threads
+     * streamed no faster than 1 (a fill: 1.52 against 1.45 ms), 1-61% behind in the rest
+     * (issue 19 item 3 note: 3 A/B runs in blocks of 20 calls, numba peers and fill
+     * ceilings in the same process, load 1.5-2.2). */
     j->temporal = bytes <= fi_cpu_stream_threshold();
     int64_t row = j->num_classes * j->inner * (int64_t)out_size;
     j->n = n;
