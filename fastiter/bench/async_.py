@@ -129,7 +129,11 @@ def _calibrate(base: Callable[[], Any], tmp: np.ndarray, nb: int) -> tuple[float
     batches = [ds.features for ds in base()]
 
     def consumer(passes: float) -> float:
-        return _best_of(lambda: [_consume(f, tmp, passes) for f in batches], reps=3) / nb
+        def loop() -> None:
+            for f in batches:
+                _consume(f, tmp, passes)
+
+        return _best_of(loop, reps=3) / nb
 
     p_s = _best_of(producer, reps=5) / nb
     passes = max(0.05, 2 * p_s / consumer(1.0))
