@@ -690,9 +690,12 @@ class SharedPipeline(_Producers):
         started = time.perf_counter()
         ring = self._ring
         try:
-            # the wait for the first item (the threads starting) is no build's own
-            waiting = not len(ring) and self._last_pop is not None
-            item = self._wait_pop(started) if waiting else self._plain_pop()
+            if len(ring):  # a consumer-bound epoch's every pop: no call more
+                item = ring.pop()
+            elif self._last_pop is None:  # the threads starting: no build's own wait
+                item = self._plain_pop()
+            else:
+                item = self._wait_pop(started)
         except RingClosed:
             self._ended = True
             return END
