@@ -17,6 +17,8 @@ import pytest
 from iterators.test_async_support import Boom, FailingArrayIterator
 
 from fastiter import ArrayDataSetIterator, AsyncDataSetIterator
+from fastiter.iterators import _pipeline
+from fastiter.iterators._pipeline import END, SharedPipeline
 
 N = 48
 
@@ -222,8 +224,6 @@ def test_a_consumer_holding_the_gil_is_not_given_a_second_producer(census):
 
 def it_burst():
     """A helper's claims before it parks again (SharedPipeline.burst) for queue_size 8."""
-    from fastiter.iterators._pipeline import SharedPipeline
-
     p = SharedPipeline(lambda i: i, 0, 0, workers=2, capacity=8)
     try:
         return p.burst
@@ -270,3 +270,92 @@ def test_a_producer_bound_epoch_beside_a_gil_holding_consumer_uses_both_producer
     counts = sorted(base.by_thread.values())
     assert len(counts) == 2 and counts[0] >= 3 * n // 4, counts  # three epochs: 3n builds
     assert two < one, (two, one)  # 0.55-0.75x measured, 0.5 ideal
+
+
+def _counting_deliveries(monkeypatch):
+    """Count the items that go through SharedPipeline's in-order hand-over (its lock,
+    its dict of early items) instead of straight into the ring."""
+    counts = collections.Counter()
+    deliver = SharedPipeline._deliver
+
+    def counted(self, i, item):
+        counts["ordered"] += 1
+        return deliver(self, i, item)
+
+    monkeypatch.setattr(SharedPipeline, "_deliver", counted)
+    return counts
+
+
+def _drain(p):
+    out = []
+    while (x := p.pop()) is not END:
+        out.append(x)
+    return out
+
+
+def test_with_the_helper_parked_one_producer_pushes_straight_to_the_ring(monkeypatch, census):
+    # A consumer-bound workers=2 epoch runs on one producer while the helper is parked,
+    # and that producer's every batch went through the in-order hand-over meant for two
+    # (a lock taken twice, a dict in and out, the window's bookkeeping): 6-10 us a batch
+    # more than workers=1's producer, 12-24% of a 512-row batch, so workers=2 ran the
+    # epoch 0.82-0.96x as fast as workers=1.  With the helper parked, nothing can come
+    # out of order, so the producer must push as workers=1's does.
+    counts = _counting_deliveries(monkeypatch)
+    n, held = 200, []
+
+    def build(i):
+        if i == 0:  # the first build waits until the helper has parked
+            while not held or held[0]._parked != 1:
+                time.sleep(0.001)
+        return i
+
+    # no help is needed (decided here, not from timings a stalled machine could skew)
+    monkeypatch.setattr(SharedPipeline, "help_needed", lambda self: False)
+    p = SharedPipeline(build, 0, n, workers=2, capacity=8)
+    held.append(p)
+    try:
+        out = _drain(p)
+    finally:
+        assert p.stop()
+    assert out == list(range(n))
+    # item 0 was claimed before the helper parked; every later one went straight
+    assert counts["ordered"] <= 1, counts
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_order_holds_while_helpers_wake_and_park_around_the_lean_path(workers, monkeypatch, census):
+    # The first producer switches between pushing straight into the ring (helpers
+    # parked) and the in-order hand-over (a helper woke) many times an epoch here:
+    # whether help is needed flips at random, builds and the consumer's steps take
+    # random times.  Every item must still arrive once, in order, and a failure at its
+    # position.
+    counts = _counting_deliveries(monkeypatch)
+    rng = np.random.default_rng(19)
+    flips = iter(rng.random(1 << 16) < 0.5)
+    monkeypatch.setattr(SharedPipeline, "help_needed", lambda self: bool(next(flips, True)))
+    pauses = rng.random(1 << 16) * 4e-4
+    n, fail_at = 400, 333
+
+    def build(i):
+        time.sleep(pauses[i])
+        if i == fail_at:
+            raise Boom(f"batch {i}")
+        return i
+
+    for epoch in range(3):
+        p = SharedPipeline(build, 0, n, workers=workers, capacity=4)
+        got, err = [], None
+        try:
+            while (x := p.pop()) is not END:
+                if isinstance(x, _pipeline.Failure):
+                    with pytest.raises(Boom) as err:
+                        x.reraise()
+                    break
+                got.append(x)
+                time.sleep(pauses[-1 - len(got)])
+        finally:
+            assert p.stop()
+        assert got == list(range(fail_at)), epoch
+        assert err is not None and "batch 333" in str(err.value)
+    # both paths ran: the in-order hand-over for some items, the lean push for others
+    assert 0 < counts["ordered"] < 3 * fail_at, counts
