@@ -216,19 +216,14 @@ def test_a_consumer_holding_the_gil_is_not_given_a_second_producer(census):
             helper.append(0 if len(counts) == 1 else counts[0])
             it.reset()
     # The first epoch is left out: its builds fault in the block cache's fresh blocks
-    # (150-430 us of CPU against ~50 us warm), so help there can be right.  After it,
-    # a stall of the machine (other processes on the 2 vCPUs) may wake the helper for a
-    # burst in the five warm epochs; before, it built 7-22 in 3 of 5 runs (load ~2.5).
-    assert sum(helper[1:]) <= it_burst(), helper
-
-
-def it_burst():
-    """A helper's claims before it parks again (SharedPipeline.burst) for queue_size 8."""
-    p = SharedPipeline(lambda i: i, 0, 0, workers=2, capacity=8)
-    try:
-        return p.burst
-    finally:
-        p.stop()
+    # (150-430 us of CPU against ~50 us warm), so help there can be right.  After it, a
+    # stall (the consumer's spin holds the GIL, so the producer builds in the 5 ms switch
+    # intervals and the ring can run low) may wake the helper for a burst or two: on a
+    # quiet machine 4 of 41 runs saw it build 6-21 of the 240 warm batches, and failed a
+    # bound of one burst (6), with main's pipeline before and after the lean path alike.
+    # The fault this test is for had the helper build 12-24 of every epoch's 48 (95-115
+    # of 240 in 6 of 6 runs), so a quarter of the warm builds still tells the two apart.
+    assert sum(helper[1:]) <= len(helper[1:]) * n // 4, helper
 
 
 class ReadRowBatches(RowBatches):
