@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from fastiter.bench._sizes import pick
-from fastiter.bench.async_ import _best_of, _consume, _consume_epoch, thread_queue
+from fastiter.bench.async_ import _calibrate, _consume, _consume_epoch, thread_queue
 from fastiter.bench.core import Case, format_seconds, optional
 
 __all__ = ["cases"]
@@ -83,21 +83,14 @@ def _overlap_case(size: str, p: dict[str, Any]) -> Case:
     nb = probe.num_batches()
     held = [probe.batch_at(i) for i in range(nb)]
     tmp = np.empty_like(held[0].features)
+    # C = 2P over the whole epoch, as the consumer-bound async case sizes it: one warm
+    # build (batch_at(3), its rows cached) took a fraction of an epoch's average build,
+    # so sizing from it gave C ~ 0.4P
+    _, _, passes = _calibrate(p["base"], tmp, nb)
 
     def producer_alone() -> None:
         for i in range(nb):
             probe.batch_at(i)
-
-    # C ~ 2P over the whole epoch: one warm build (batch_at(3), its rows cached) took a
-    # fraction of an epoch's average build, so sizing from it gave C ~ 0.4P
-    p_epoch = _best_of(producer_alone)
-
-    def one_pass_each() -> None:
-        for ds in held:
-            _consume(ds.features, tmp, 1)
-
-    one_pass = _best_of(one_pass_each)
-    passes = max(1, round(2 * p_epoch / one_pass))
 
     def epoch(batches: Any) -> None:
         _consume_epoch(batches, tmp, passes, nb)
@@ -169,7 +162,7 @@ def _overlap_case(size: str, p: dict[str, Any]) -> Case:
         summary=summary,
         notes=[
             "limit = max(P alone, C alone) over the epoch's batches; "
-            f"consumer: {passes} ufunc pass(es) a batch"
+            f"consumer: {passes:.2f} ufunc passes a batch"
         ],
     )
 
