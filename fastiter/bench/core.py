@@ -13,6 +13,7 @@ import platform
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ __all__ = [
     "best_time",
     "cores_free",
     "interleaved_times",
+    "together",
     "round_order",
     "run_case",
     "run_cases",
@@ -390,7 +392,6 @@ def cores_free(threads: int | None = None, reps: int = 25) -> float:
     True
     """
     import os
-    import threading
 
     n = threads or min(os.cpu_count() or 1, 8)
     a = np.linspace(0.0, 1.0, 65536)  # 512 KiB: in L2, long calls, few GIL turns
@@ -400,17 +401,29 @@ def cores_free(threads: int | None = None, reps: int = 25) -> float:
             np.sin(a, out=out)
 
     outs = [np.empty_like(a) for _ in range(n)]
+    one = best_time(lambda: work(outs[0]), 3, 0.0)
+    many = best_time(together(*(partial(work, o) for o in outs)), 3, 0.0)
+    return n * one / many
 
-    def together() -> None:
-        ts = [threading.Thread(target=work, args=(o,)) for o in outs]
-        for t in ts:
+
+def together(*fns: Callable[[], Any]) -> Callable[[], None]:
+    """A callable running every ``fn`` on its own plain thread at once (joined): the
+    controls and probes that measure what two threads get from the machine.
+
+    >>> out = []
+    >>> together(lambda: out.append(1), lambda: out.append(2))(); sorted(out)
+    [1, 2]
+    """
+    import threading
+
+    def run() -> None:
+        threads = [threading.Thread(target=fn) for fn in fns]
+        for t in threads:
             t.start()
-        for t in ts:
+        for t in threads:
             t.join()
 
-    one = best_time(lambda: work(outs[0]), 3, 0.0)
-    many = best_time(together, 3, 0.0)
-    return n * one / many
+    return run
 
 
 def machine() -> dict[str, Any]:

@@ -29,7 +29,6 @@ consumer spends waiting and (c)'s, working on batches held in memory, does not.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from fastiter.bench.async_ import _best_of
+from fastiter.bench.core import together
 
 __all__ = ["Consumer", "async_case"]
 
@@ -60,19 +60,6 @@ class Consumer:
         total = factor * self.k * (self.m or size)
         k = max(1, int(total // size))
         return Consumer(max(1, int(total / k)), k)
-
-
-def _together(*fns: Callable[[], Any]) -> Callable[[], None]:
-    """A callable running every ``fn`` on its own plain thread at once (joined)."""
-
-    def run() -> None:
-        threads = [threading.Thread(target=fn) for fn in fns]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-
-    return run
 
 
 def _compute_only(seconds: float) -> Callable[[], None]:
@@ -239,10 +226,10 @@ def async_case(bench: Any) -> Any:
             "fastiter, read_size=16 steps": pipelined(small),
             f"fastiter, uniform {full}-step blocks (no ramp)": pipelined(uniform),
             "(a) compute only, 1 thread": compute,
-            "(a) compute only, 2 threads": _together(compute, compute),
+            "(a) compute only, 2 threads": together(compute, compute),
             "(b) np.copyto, 1 thread": streams[0],
-            "(b) np.copyto, 2 threads": _together(*streams),
-            "(c) read || consume, plain threads": _together(read_other, consume),
+            "(b) np.copyto, 2 threads": together(*streams),
+            "(c) read || consume, plain threads": together(read_other, consume),
         },
         bench.nbytes["windows"],
         ceiling={

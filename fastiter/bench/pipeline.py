@@ -12,15 +12,15 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from fastiter.bench._sizes import pick
 from fastiter.bench.async_ import _calibrate, _consume, _consume_epoch, thread_queue
-from fastiter.bench.core import Case, format_seconds, optional
+from fastiter.bench.core import Case, format_seconds, optional, together
 
 __all__ = ["cases"]
 
@@ -180,16 +180,11 @@ def _scaling_case(size: str, p: dict[str, Any]) -> Case:
 
         return run
 
-    def two_threads() -> None:
-        def half(k: int) -> None:
-            for i in range(k, nb, 2):
-                probe.batch_at(i)
+    def half(k: int) -> None:
+        for i in range(k, nb, 2):
+            probe.batch_at(i)
 
-        ts = [threading.Thread(target=half, args=(k,)) for k in (0, 1)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join()
+    two_threads = together(partial(half, 0), partial(half, 1))
 
     return Case(
         f"async scaling, producer-bound, {nb} batches, workers=2",
