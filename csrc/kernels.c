@@ -422,7 +422,8 @@ oh_first_bad_block_avx2(const int64_t *lab, int64_t begin, int64_t end, uint64_t
 }
 #endif
 
-/* The first block that may hold an index outside [0, bound): `end`'s block when none. */
+/* Where the scalar check must start: the first vector block holding a value outside
+ * [0, bound), else the tail the blocks did not cover (`begin` itself without SIMD). */
 static int64_t first_bad_block_i64(const int64_t *v, int64_t begin, int64_t end,
                                    uint64_t bound)
 {
