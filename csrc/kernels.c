@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L /* sched_yield */
 #include "fastiter.h"
 #include "checked.h"
+#include "index_check.h"
 #include "pool.h"
 #include "stream_store.h"
 
@@ -421,21 +422,35 @@ oh_first_bad_block_avx2(const int64_t *lab, int64_t begin, int64_t end, uint64_t
 }
 #endif
 
-static int64_t oh_check_simd_i64(const void *labels, int64_t begin, int64_t end,
-                                 int64_t num_classes)
+/* Where the scalar check must start: the first vector block holding a value outside
+ * [0, bound), else the tail the blocks did not cover (`begin` itself without SIMD). */
+static int64_t first_bad_block_i64(const int64_t *v, int64_t begin, int64_t end,
+                                   uint64_t bound)
 {
 #if defined(FI_OH_SIMD_CHECK)
     switch (fi_cpu_simd_level()) {
-    case 2:
-        begin = oh_first_bad_block_avx512(labels, begin, end, (uint64_t)num_classes);
-        break;
-    case 1:
-        begin = oh_first_bad_block_avx2(labels, begin, end, (uint64_t)num_classes);
-        break;
+    case 2: return oh_first_bad_block_avx512(v, begin, end, bound);
+    case 1: return oh_first_bad_block_avx2(v, begin, end, bound);
     default: break;
     }
 #endif
+    (void)v, (void)end, (void)bound;
+    return begin;
+}
+
+static int64_t oh_check_simd_i64(const void *labels, int64_t begin, int64_t end,
+                                 int64_t num_classes)
+{
+    begin = first_bad_block_i64(labels, begin, end, (uint64_t)num_classes);
     return oh_check_scalar_i64(labels, begin, end, num_classes);
+}
+
+int64_t fi_first_out_of_range_i64(const int64_t *v, int64_t begin, int64_t end,
+                                  uint64_t bound)
+{
+    for (int64_t k = first_bad_block_i64(v, begin, end, bound); k < end; k++)
+        if ((uint64_t)v[k] >= bound) return k;
+    return -1;
 }
 
 FI_DEFINE_ONE_HOT_ALL_OUT(int8_t, i8, oh_check_scalar_i8)

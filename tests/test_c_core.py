@@ -11,11 +11,12 @@ import fastiter
 
 C_TESTS = sorted((ROOT / "csrc" / "tests").glob("test_*.c"))
 # The threaded parts (ring, thread pool, block cache, padding on the pool with per-thread
-# staging) also run under ThreadSanitizer; everything under ASan+UBSan.
+# staging, gather rows on the pool) also run under ThreadSanitizer; everything under
+# ASan+UBSan.
 TSAN_TESTS = [
     p
     for p in C_TESTS
-    if any(k in p.name for k in ("ring", "threads", "blockcache", "pad_", "one_hot"))
+    if any(k in p.name for k in ("ring", "threads", "blockcache", "pad_", "one_hot", "gather_rows"))
 ]
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from fastiter import kernels
+from fastiter._core import _kernels
 
 DTYPES = [np.float32, np.float64, np.int8, np.int64, np.uint16, np.bool_, np.complex64]
 
@@ -75,3 +76,65 @@ def test_collate_converts_lists_and_views_and_checks_shapes():
         kernels.collate([])
     out = np.zeros((2, 2), np.float32)
     assert kernels.collate([np.ones(2), np.ones(2)], out=out) is out and out.sum() == 4
+
+
+class _Sub(np.ndarray):
+    pass
+
+
+def _hot_path_cases(rng):
+    """(source, indices, out, takes the hot path) for gather(out=): arrays already in the
+    kernel's form, and every way an argument can miss it."""
+    src = rng.standard_normal((50, 4, 3)).astype(np.float32)
+    idx = rng.integers(0, 50, 9)
+    out = np.empty((9, 4, 3), np.float32)
+    readonly = np.empty_like(out)
+    readonly.flags.writeable = False
+    yield src, idx, out, True
+    yield src.astype(np.float16), idx, out.astype(np.float16), True
+    yield src.astype(np.complex64), idx, out.astype(np.complex64), True
+    yield src > 0, idx, np.empty(out.shape, bool), True
+    yield src[:, 0, 0].copy(), idx, np.empty(9, np.float32), True  # 1-D rows of one element
+    yield src[::2], idx % 25, out, False  # strided source
+    yield np.asfortranarray(src), idx, out, False
+    yield src, idx.astype(np.int32), out, False
+    yield src, idx.astype(">i8"), out, False  # byte-swapped indices
+    yield src, idx[::-1], out, False  # negative index stride
+    yield src, idx.reshape(3, 3), np.empty((3, 3, 4, 3), np.float32), False
+    yield src, idx, out.astype(np.float64), False
+    yield src, idx, np.empty((9, 3, 4), np.float32), False
+    yield src, idx, np.empty((9, 4, 6), np.float32)[:, :, :3], False
+    yield src, idx, readonly, False
+    yield src.view(_Sub), idx, out, False  # an ndarray subclass
+    yield src.astype(object), idx, out.astype(object), False
+    rec = np.zeros(50, [("a", np.int32), ("b", np.float64)])
+    yield rec, idx, np.empty(9, rec.dtype), False
+
+
+def test_gather_hot_path_is_decided_in_one_native_call(rng):
+    # kernels.gather(..., out=) on arrays already in the kernel's form makes one native
+    # call that checks them (gather_rows): the checks as Python attribute reads took
+    # 1.0 us of a 9 us 1024 x 128 float32 batch.  Any other form returns -2 and leaves
+    # out untouched, and the general path still gives source[indices].
+    for src, idx, out, hot in _hot_path_cases(rng):
+        before = out.copy()
+        got = _kernels.gather_rows(src, idx, out)
+        if hot:
+            assert got == -1
+            np.testing.assert_array_equal(out, src[idx])
+        else:
+            assert got == -2, (src.dtype, src.strides, idx.dtype, idx.shape, out.shape)
+            np.testing.assert_array_equal(out, before)
+            ok_out = out.flags.writeable and out.flags.c_contiguous and out.dtype == src.dtype
+            ok_out = ok_out and out.shape == (idx.size, *src.shape[1:]) and idx.ndim == 1
+            if ok_out and src.dtype != object:
+                assert kernels.gather(src, idx, out=out) is out
+                np.testing.assert_array_equal(out, np.asarray(src)[idx])
+
+
+def test_gather_hot_path_reports_a_bad_index_and_writes_nothing():
+    src = np.arange(8.0).reshape(4, 2)
+    out = np.full((3, 2), 7.0)
+    assert _kernels.gather_rows(src, np.array([0, 4, -1]), out) == 1
+    assert (out == 7.0).all()
+    assert _kernels.gather_rows(src, np.array([], np.int64), np.empty((0, 2))) == -1

@@ -15,12 +15,14 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-# the kernel tests whose kernels have a SIMD path (test_kernels.py: the int64 one-hot check)
+# the kernel tests whose kernels have a SIMD path (test_kernels.py: the int64 one-hot check;
+# test_kernels_batch.py: gather's index check and row copy)
 SIMD_KERNEL_TESTS = [
     "test_kernels_random.py",
     "test_kernels_convert.py",
     "test_kernels.py",
     "test_kernels_pad.py",
+    "test_kernels_batch.py",
 ]
 
 

@@ -4,7 +4,8 @@ These are the strongest peers the issue names: numba loops into preallocated buf
 compiled once with ``parallel=True`` (``prange``) and once serially (the same source:
 ``prange`` is ``range`` without ``parallel``).  They exist only to be timed against the
 C kernels; fastiter never calls them.  ``fill`` (parallel) is a ceiling: the output's
-bytes written on every thread with ordinary stores, no input read.  Compilation happens
+bytes written on every thread with ordinary stores, no input read; ``copy`` (parallel)
+another: contiguous rows copied on every thread, no index read.  Compilation happens
 in :func:`peers` and a first call in each case's set-up, outside any timed region.
 """
 
@@ -54,7 +55,17 @@ def _sources(numba: Any) -> dict[str, Any]:
         for i in prange(flat.size):
             flat[i] = v
 
-    return {"one_hot": one_hot, "pad_mask_nft": pad_mask_nft, "gather": gather, "fill": fill}
+    def copy(src, o):
+        for i in prange(src.shape[0]):
+            o[i, :] = src[i]
+
+    return {
+        "one_hot": one_hot,
+        "pad_mask_nft": pad_mask_nft,
+        "gather": gather,
+        "fill": fill,
+        "copy": copy,
+    }
 
 
 def peers(parallel: bool) -> dict[str, Any] | None:

@@ -102,38 +102,16 @@ def gather(source: Any, indices: Any, out: np.ndarray | None = None) -> np.ndarr
     return out
 
 
-_I64 = np.dtype(np.int64)
-
-
 def _gather_fast(source: Any, indices: Any, out: np.ndarray | None) -> np.ndarray | None:
-    """The per-batch hot path: C-contiguous source, int64 indices, matching out.  Returns
-    None to fall back to the general path (which also produces the error messages)."""
-    if not (
-        type(source) is np.ndarray
-        and type(indices) is np.ndarray
-        and indices.dtype == _I64
-        and indices.ndim == 1
-        and source.ndim >= 1
-        and source.size
-        and source.flags.c_contiguous
-        and indices.flags.c_contiguous
-        and not source.dtype.hasobject
-    ):
-        return None
-    shape = indices.shape + source.shape[1:]
+    """The per-batch hot path: arrays already in the form the kernel reads, checked in C
+    (``gather_rows``).  Returns None to fall back to the general path (which also
+    produces the error messages)."""
     if out is None:
-        out = np.empty(shape, source.dtype)
-    elif not (
-        type(out) is np.ndarray
-        and out.shape == shape
-        and out.dtype == source.dtype
-        and out.flags.c_contiguous
-        and out.flags.writeable
-    ):
-        return None
-    row_bytes = source.nbytes // source.shape[0]
-    if _kernels.gather_into(source, indices, out, row_bytes, row_bytes) >= 0:
-        return None  # bad index: the general path raises the IndexError
+        if type(source) is not np.ndarray or type(indices) is not np.ndarray or indices.ndim != 1:
+            return None
+        out = np.empty(indices.shape + source.shape[1:], source.dtype)
+    if _kernels.gather_rows(source, indices, out) != -1:
+        return None  # not the hot path's form, or a bad index the general path words
     return out
 
 
