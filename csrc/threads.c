@@ -140,6 +140,10 @@ static unsigned long poll_gen(unsigned long seen)
 static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
 /* Set while this thread runs a loop body, so a nested loop runs inline. */
 static _Thread_local int in_loop_body = 0;
+/* Set by fi_thread_serial: this thread's loops run inline, the workers left asleep. */
+static _Thread_local int serial_here = 0;
+/* Loops handed to the workers so far (fi_pool_jobs). */
+static atomic_ullong jobs_published;
 
 /* Takes the next chunk, from the front or the back; -1 when none is left. */
 static int64_t take_chunk(fi_job *job, int from_back)
@@ -362,7 +366,7 @@ static void parallel_for(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx, in
 {
     if (n <= 0) return;
     if (chunk < 1) chunk = 1;
-    if (n <= chunk || in_loop_body || fi_get_num_threads() <= 1 ||
+    if (n <= chunk || in_loop_body || serial_here || fi_get_num_threads() <= 1 ||
         pthread_mutex_trylock(&pool.submit) != 0) {
         fn(ctx, 0, n);
         return;
@@ -383,6 +387,7 @@ static void parallel_for(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx, in
     int have_workers = pool.nworkers > 0;
     pthread_mutex_unlock(&pool.lock);
     if (have_workers) {
+        atomic_fetch_add_explicit(&jobs_published, 1, memory_order_relaxed);
         atomic_store(&pool.job, &job);
         atomic_fetch_add(&pool.gen, 1);
         /* A worker counts itself in `sleepers` before it reads `gen` for the last time,
@@ -461,6 +466,18 @@ void fi_pool_shutdown(void)
 
 int fi_pool_polling(void) { return atomic_load(&pool.polling) > 0; }
 
+int fi_thread_serial(int on)
+{
+    int was = serial_here;
+    serial_here = on != 0;
+    return was;
+}
+
+unsigned long long fi_pool_jobs(void)
+{
+    return atomic_load_explicit(&jobs_published, memory_order_relaxed);
+}
+
 /* Start of the last fi_parallel_for_awake call that found every worker asleep. */
 static atomic_llong last_asleep_ns;
 
@@ -480,6 +497,10 @@ static void nudge_workers(void)
 
 void fi_parallel_for_awake(int64_t n, int64_t chunk, fi_range_fn fn, void *ctx)
 {
+    if (serial_here) { /* inline, and no nudge: the workers are to stay asleep */
+        fn(ctx, 0, n);
+        return;
+    }
     if (fi_pool_polling() || n <= chunk || fi_get_num_threads() <= 1 || in_loop_body) {
         fi_parallel_for(n, chunk, fn, ctx);
         return;

@@ -19,6 +19,7 @@ from fastiter._core.fastiter cimport (
     fi_random_bits, fi_random_uniform, fi_random_normal, fi_random_integers,
     fi_random_binary, fi_random_one_hot, fi_random_simd_level, fi_random_set_simd_level,
     fi_set_num_threads, fi_get_num_threads, fi_pool_live_threads, fi_pool_shutdown,
+    fi_thread_serial, fi_pool_jobs,
 )
 
 cnp.import_array()
@@ -341,6 +342,14 @@ def pool_live_threads():
 def pool_shutdown():
     with nogil:
         fi_pool_shutdown()
+
+
+def thread_serial(bint on):
+    return bool(fi_thread_serial(on))
+
+
+def pool_jobs():
+    return fi_pool_jobs()
 
 
 # ------------------------------------------------------ numba entry points (cdef api)

@@ -104,6 +104,8 @@ cdef extern from "fastiter.h" nogil:
     int fi_get_num_threads()
     int fi_pool_live_threads()
     void fi_pool_shutdown()
+    int fi_thread_serial(int on)
+    unsigned long long fi_pool_jobs()
 
 cdef extern from "fastiter/csv.h" nogil:
     ctypedef struct fi_csv_error:

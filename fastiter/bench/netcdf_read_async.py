@@ -28,6 +28,7 @@ consumer spends waiting and (c)'s, working on batches held in memory, does not.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable
@@ -57,9 +58,11 @@ class Consumer:
 
     def scaled(self, factor: float, size: int) -> Consumer:
         """A consumer ``factor`` times as heavy (over batches of ``size`` values)."""
-        total = factor * self.k * (self.m or size)
-        k = max(1, int(total // size))
-        return Consumer(max(1, int(total / k)), k)
+        total = factor * self.k * min(self.m or size, size)
+        # passes of at most the batch each: one pass over more values than the batch
+        # has would be cut to the batch (a factor of 1.9 made half the work asked for)
+        k = max(1, math.ceil(total / size))
+        return Consumer(max(1, round(total / k)), k)
 
 
 def _compute_only(seconds: float) -> Callable[[], None]:

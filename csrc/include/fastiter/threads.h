@@ -49,6 +49,16 @@ int fi_get_num_threads(void);
 /* The number of native worker threads the pool currently owns (alive, not yet joined). */
 int fi_pool_live_threads(void);
 
+/* Whether the calling thread's parallel loops run on the calling thread alone (on != 0)
+ * or on the pool (0, the default); returns the previous setting.  For a producer
+ * thread whose consumer computes on the other cores: its loops then leave the workers
+ * asleep and those cores to the consumer.  Results never depend on it. */
+int fi_thread_serial(int on);
+
+/* How many loops have been handed to the pool's workers since the process started
+ * (loops run inline, serial or not, are not counted). */
+unsigned long long fi_pool_jobs(void);
+
 /* Stop and join every worker now (also registered with atexit).  The next parallel
  * loop restarts the pool.  Must not be called from a loop body. */
 void fi_pool_shutdown(void);
