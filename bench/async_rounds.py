@@ -139,18 +139,10 @@ def _async_roles(fns: dict[str, Callable[[], None]]) -> None:
 
 
 def gather_roles(batch: int, c_over_p: float = 2.0) -> tuple[dict[str, Callable[[], None]], str]:
-    from fastiter.bench.async_ import _calibrate, _consume_epoch, thread_queue
-    from fastiter.iterators.array import ArrayDataSetIterator
+    from fastiter.bench.async_ import _calibrate, _consume_epoch, shuffled_batches, thread_queue
 
     cols = 128
-    rows = batch * (200 if batch < 4096 else 48)
-    rng = np.random.default_rng(2026)
-    x = rng.random((rows, cols), dtype=np.float32) + np.float32(0.5)
-    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, rows)]
-
-    def base() -> Any:
-        return ArrayDataSetIterator(x, y, batch, shuffle=True, seed=5)
-
+    base = shuffled_batches(batch, 200 if batch < 4096 else 48, cols)
     nb = base().num_batches()
     tmp = np.empty((batch, cols), np.float32)
     p_s, c_s, passes = _calibrate(base, tmp, nb)  # C = 2P
@@ -173,22 +165,13 @@ def netcdf_roles() -> tuple[dict[str, Callable[[], None]], str]:
 
     from fastiter.bench.async_ import _best_of
     from fastiter.bench.netcdf_read import ReadBench
-    from fastiter.bench.netcdf_read_async import Consumer
+    from fastiter.bench.netcdf_read_async import Consumer, windows_read
 
     root = os.path.join(tempfile.gettempdir(), "fastiter-async-rounds")
     os.makedirs(root, exist_ok=True)
     bench = ReadBench(root)
-    base = bench.new_iterator("windows")
-
-    def read() -> None:
-        base.reset()
-        while base.has_next():
-            base.next()
-
-    base.reset()
-    held = [b.features.copy() for b in base]
+    base, read, held, t_read = windows_read(bench, reps=5)
     nb = len(held)
-    t_read = _best_of(read, reps=5)
     one = Consumer()
 
     def one_pass() -> None:

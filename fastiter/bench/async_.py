@@ -28,7 +28,7 @@ import numpy as np
 from fastiter.bench._sizes import pick
 from fastiter.bench.core import Case
 
-__all__ = ["cases", "thread_queue"]
+__all__ = ["cases", "shuffled_batches", "thread_queue"]
 
 
 def _handoff(make: Callable[[], Any], n: int) -> Callable[[], None]:
@@ -176,17 +176,14 @@ def _no_gate(fn: Callable[[], Any]) -> None:
             os.environ["FASTITER_ASYNC_GATE"] = old
 
 
-def _async_case(size: str, batch: int = 4096) -> Case:
-    """The consumer-bound epoch over ``batch``-row batches: 4096 (builds of ~0.3 ms,
-    where producers taking turns pays) or 512 (~50 us, where it costs more than it
-    saves, so the gate stands open)."""
+def shuffled_batches(batch: int, nbatches: int, cols: int = 128) -> Callable[[], Any]:
+    """A factory of shuffled in-memory iterators over ``nbatches`` whole batches of
+    ``batch`` x ``cols`` float32 (whole: the consumer reuses one buffer), the
+    consumer-bound case's producer (a gather a batch); the interleaved profile
+    (bench/async_rounds.py) times the same one."""
     from fastiter.iterators.array import ArrayDataSetIterator
-    from fastiter.iterators.async_ import AsyncDataSetIterator
 
-    cols = 128
-    many = batch < 4096
-    # whole batches: the consumer reuses one buffer
-    rows = batch * (pick(size, 200, 48, 8) if many else pick(size, 48, 12, 4))
+    rows = batch * nbatches
     rng = np.random.default_rng(2026)
     x = rng.random((rows, cols), dtype=np.float32) + np.float32(0.5)
     y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, rows)]
@@ -194,6 +191,18 @@ def _async_case(size: str, batch: int = 4096) -> Case:
     def base() -> Any:
         return ArrayDataSetIterator(x, y, batch, shuffle=True, seed=5)
 
+    return base
+
+
+def _async_case(size: str, batch: int = 4096) -> Case:
+    """The consumer-bound epoch over ``batch``-row batches: 4096 (builds of ~0.3 ms,
+    where producers taking turns pays) or 512 (~50 us, where it costs more than it
+    saves, so the gate stands open)."""
+    from fastiter.iterators.async_ import AsyncDataSetIterator
+
+    cols = 128
+    many = batch < 4096
+    base = shuffled_batches(batch, pick(size, 200, 48, 8) if many else pick(size, 48, 12, 4), cols)
     nb = base().num_batches()
     tmp = np.empty((batch, cols), dtype=np.float32)
     p_s, c_s, passes = _calibrate(base, tmp, nb)

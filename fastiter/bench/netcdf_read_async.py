@@ -39,7 +39,7 @@ import numpy as np
 from fastiter.bench.async_ import _best_of
 from fastiter.bench.core import together
 
-__all__ = ["Consumer", "async_case"]
+__all__ = ["Consumer", "async_case", "windows_read"]
 
 
 class Consumer:
@@ -108,13 +108,12 @@ def _windows_iter(bench: Any, **kw: Any) -> Any:
     return bench.new_iterator("windows", **kw)
 
 
-def async_case(bench: Any) -> Any:
-    """The case (see the module doc) over ``bench``'s files (a
-    :class:`~fastiter.bench.netcdf_read.ReadBench`), with iterators of its own."""
-    from fastiter import AsyncDataSetIterator
-    from fastiter.bench.core import Case
-    from fastiter.netcdf.plan import STAGING_BYTES
-
+def windows_read(
+    bench: Any, reps: int = 3
+) -> tuple[Any, Callable[[], None], list[np.ndarray], float]:
+    """The windows iterator over ``bench``'s files, a whole-epoch read of it, the
+    epoch's batches held in memory (copies) and the read's best time of ``reps``: what
+    the case and the interleaved profile (bench/async_rounds.py) size their consumer by."""
     base = _windows_iter(bench)
 
     def read() -> None:
@@ -124,8 +123,18 @@ def async_case(bench: Any) -> Any:
 
     base.reset()
     held = [b.features.copy() for b in base]
+    return base, read, held, _best_of(read, reps=reps)
+
+
+def async_case(bench: Any) -> Any:
+    """The case (see the module doc) over ``bench``'s files (a
+    :class:`~fastiter.bench.netcdf_read.ReadBench`), with iterators of its own."""
+    from fastiter import AsyncDataSetIterator
+    from fastiter.bench.core import Case
+    from fastiter.netcdf.plan import STAGING_BYTES
+
+    base, read, held, t_read = windows_read(bench)
     nb, batch_bytes = len(held), held[0].nbytes
-    t_read = _best_of(read, reps=3)
 
     def first() -> None:
         base.reset()
