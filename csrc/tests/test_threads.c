@@ -300,6 +300,58 @@ static void test_chunk_order(void)
     CHECK(fi_set_num_threads(3) == FI_OK);
 }
 
+/* fi_thread_serial belongs to the calling thread: with it on, every loop of that
+ * thread (plain and awake) runs in one call on it and hands no job to the workers
+ * (fi_pool_jobs unchanged), while another thread's loops still use the pool; off
+ * again, the thread's own loops are split as before.  Returns the previous value. */
+typedef struct { unsigned long long jobs_before; int split; } other_arg;
+
+static void *other_thread_loop(void *arg)
+{
+    other_arg *a = arg;
+    a->jobs_before = fi_pool_jobs();
+    awake_ctx c;
+    atomic_init(&c.calls, 0);
+    atomic_init(&c.sum, 0);
+    atomic_init(&c.off_caller, 0);
+    c.caller = pthread_self();
+    fi_parallel_for(100000, 1000, awake_body, &c);
+    a->split = atomic_load(&c.calls) == 100 && atomic_load(&c.sum) == 100000LL * 99999 / 2;
+    return NULL;
+}
+
+static void test_thread_serial(void)
+{
+    CHECK(fi_set_num_threads(2) == FI_OK);
+    run_and_check(N, 1000); /* workers started */
+    CHECK(fi_thread_serial(1) == 0);
+    CHECK(fi_thread_serial(1) == 1); /* the previous setting */
+    unsigned long long jobs = fi_pool_jobs();
+    for (int rep = 0; rep < 20; rep++) {
+        int off = 1;
+        awake_ctx c;
+        atomic_init(&c.calls, 0);
+        atomic_init(&c.sum, 0);
+        atomic_init(&c.off_caller, 0);
+        c.caller = pthread_self();
+        fi_parallel_for(100000, 1000, awake_body, &c);
+        CHECK(atomic_load(&c.calls) == 1 && atomic_load(&c.off_caller) == 0);
+        CHECK(atomic_load(&c.sum) == 100000LL * 99999 / 2);
+        CHECK(run_awake(10000, 100, &off) == 1 && off == 0);
+    }
+    CHECK(fi_pool_jobs() == jobs); /* nothing went to the workers */
+    other_arg a = {0, 0};
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, other_thread_loop, &a) == 0);
+    pthread_join(th, NULL);
+    CHECK(a.split && fi_pool_jobs() > a.jobs_before); /* the setting is per thread */
+    CHECK(fi_thread_serial(0) == 1);
+    jobs = fi_pool_jobs();
+    run_and_check(N, 1000); /* split again: one call per chunk, counted */
+    CHECK(fi_pool_jobs() == jobs + 1);
+    CHECK(fi_set_num_threads(3) == FI_OK);
+}
+
 int main(void)
 {
     CHECK(fi_set_num_threads(0) == FI_EINVAL);
@@ -356,6 +408,7 @@ int main(void)
 
     test_chunk_order();
     test_awake_dispatch();
+    test_thread_serial();
     test_gather_both_regimes();
     test_one_hot_bad_label_on_pool();
     CHECK(fi_set_num_threads(2) == FI_OK);
