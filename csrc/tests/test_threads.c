@@ -122,17 +122,26 @@ static void awake_body(void *ctx, int64_t begin, int64_t end)
     atomic_fetch_add(&c->sum, s);
 }
 
-static long long run_awake(int64_t n, int64_t chunk, int *off_caller)
+/* Runs a loop of n items in chunks through `dispatch` (fi_parallel_for or
+ * fi_parallel_for_awake), checks every item ran once, and returns how many calls the
+ * body got; *off_caller says whether any ran off the calling thread. */
+static long long run_loop(void (*dispatch)(int64_t, int64_t, fi_range_fn, void *), int64_t n,
+                          int64_t chunk, int *off_caller)
 {
     awake_ctx c;
     atomic_init(&c.calls, 0);
     atomic_init(&c.sum, 0);
     atomic_init(&c.off_caller, 0);
     c.caller = pthread_self();
-    fi_parallel_for_awake(n, chunk, awake_body, &c);
+    dispatch(n, chunk, awake_body, &c);
     CHECK(atomic_load(&c.sum) == (long long)n * (n - 1) / 2);
     if (off_caller) *off_caller = atomic_load(&c.off_caller);
     return atomic_load(&c.calls);
+}
+
+static long long run_awake(int64_t n, int64_t chunk, int *off_caller)
+{
+    return run_loop(fi_parallel_for_awake, n, chunk, off_caller);
 }
 
 /* fi_parallel_for_awake: with every worker asleep a job runs in one call on the caller;
@@ -310,13 +319,7 @@ static void *other_thread_loop(void *arg)
 {
     other_arg *a = arg;
     a->jobs_before = fi_pool_jobs();
-    awake_ctx c;
-    atomic_init(&c.calls, 0);
-    atomic_init(&c.sum, 0);
-    atomic_init(&c.off_caller, 0);
-    c.caller = pthread_self();
-    fi_parallel_for(100000, 1000, awake_body, &c);
-    a->split = atomic_load(&c.calls) == 100 && atomic_load(&c.sum) == 100000LL * 99999 / 2;
+    a->split = run_loop(fi_parallel_for, 100000, 1000, NULL) == 100;
     return NULL;
 }
 
@@ -329,14 +332,8 @@ static void test_thread_serial(void)
     unsigned long long jobs = fi_pool_jobs();
     for (int rep = 0; rep < 20; rep++) {
         int off = 1;
-        awake_ctx c;
-        atomic_init(&c.calls, 0);
-        atomic_init(&c.sum, 0);
-        atomic_init(&c.off_caller, 0);
-        c.caller = pthread_self();
-        fi_parallel_for(100000, 1000, awake_body, &c);
-        CHECK(atomic_load(&c.calls) == 1 && atomic_load(&c.off_caller) == 0);
-        CHECK(atomic_load(&c.sum) == 100000LL * 99999 / 2);
+        CHECK(run_loop(fi_parallel_for, 100000, 1000, &off) == 1 && off == 0);
+        off = 1;
         CHECK(run_awake(10000, 100, &off) == 1 && off == 0);
     }
     CHECK(fi_pool_jobs() == jobs); /* nothing went to the workers */
