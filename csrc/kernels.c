@@ -438,19 +438,20 @@ static int64_t first_bad_block_i64(const int64_t *v, int64_t begin, int64_t end,
     return begin;
 }
 
-static int64_t oh_check_simd_i64(const void *labels, int64_t begin, int64_t end,
-                                 int64_t num_classes)
-{
-    begin = first_bad_block_i64(labels, begin, end, (uint64_t)num_classes);
-    return oh_check_scalar_i64(labels, begin, end, num_classes);
-}
-
+/* The vector blocks, then one-hot's branch-free scalar check from the first bad block
+ * (or over the whole range without SIMD): one check for gather's indices and one-hot's
+ * int64 labels.  Bounds are row or class counts, so they fit int64_t. */
 int64_t fi_first_out_of_range_i64(const int64_t *v, int64_t begin, int64_t end,
                                   uint64_t bound)
 {
-    for (int64_t k = first_bad_block_i64(v, begin, end, bound); k < end; k++)
-        if ((uint64_t)v[k] >= bound) return k;
-    return -1;
+    return oh_check_scalar_i64(v, first_bad_block_i64(v, begin, end, bound), end,
+                               (int64_t)bound);
+}
+
+static int64_t oh_check_simd_i64(const void *labels, int64_t begin, int64_t end,
+                                 int64_t num_classes)
+{
+    return fi_first_out_of_range_i64(labels, begin, end, (uint64_t)num_classes);
 }
 
 FI_DEFINE_ONE_HOT_ALL_OUT(int8_t, i8, oh_check_scalar_i8)
